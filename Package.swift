@@ -1,0 +1,127 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings every target of this package is compiled with: Swift 6 language mode (strict
+/// concurrency), `any` spelled out for existentials, imports internal unless marked `public import`,
+/// and warnings treated as errors.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "external-secrets-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "external-secrets", targets: ["ExternalSecretsCLI"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: - Pure Kubernetes types
+        .target(
+            name: "KubeModel",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - HTTP boundary
+        .target(
+            name: "HTTPSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Kubernetes client
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeModel",
+                "HTTPSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Go text/template compatible engine (pure)
+        .target(
+            name: "Templating",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Executable
+        .executableTarget(
+            name: "ExternalSecretsCLI",
+            dependencies: [
+                "KubeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Test support (used by tests only)
+        .target(
+            name: "HTTPTestSupport",
+            dependencies: ["HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KubeTestSupport",
+            dependencies: ["KubeClient", "KubeModel"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "KubeModelTests",
+            dependencies: ["KubeModel"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HTTPSupportTests",
+            dependencies: ["HTTPSupport", "HTTPTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "KubeModel", "HTTPSupport", "HTTPTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KubeClientIntegrationTests",
+            dependencies: ["KubeClient", "KubeModel", "KubeTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TemplatingTests",
+            dependencies: ["Templating"],
+            resources: [.copy("Oracle")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

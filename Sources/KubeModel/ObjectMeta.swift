@@ -1,0 +1,112 @@
+/// `metav1.ObjectMeta`.
+public struct ObjectMeta: Codable, Sendable, Hashable {
+    public var name: String?
+    public var generateName: String?
+    public var namespace: String?
+    public var uid: String?
+    public var resourceVersion: String?
+    public var generation: Int64?
+    public var creationTimestamp: KubeTime?
+    public var deletionTimestamp: KubeTime?
+    public var deletionGracePeriodSeconds: Int64?
+    public var labels: [String: String]?
+    public var annotations: [String: String]?
+    public var ownerReferences: [OwnerReference]?
+    public var finalizers: [String]?
+    /// Kept as data: which field manager owns which fields (server-side apply bookkeeping).
+    public var managedFields: [ManagedFieldsEntry]?
+
+    public init(
+        name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
+        annotations: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil,
+        finalizers: [String]? = nil, resourceVersion: String? = nil, generateName: String? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.annotations = annotations
+        self.ownerReferences = ownerReferences
+        self.finalizers = finalizers
+        self.resourceVersion = resourceVersion
+        self.generateName = generateName
+    }
+}
+
+/// `metav1.OwnerReference`.
+public struct OwnerReference: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var uid: String
+    public var controller: Bool?
+    public var blockOwnerDeletion: Bool?
+
+    public init(
+        apiVersion: String, kind: String, name: String, uid: String, controller: Bool? = nil,
+        blockOwnerDeletion: Bool? = nil
+    ) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+        self.controller = controller
+        self.blockOwnerDeletion = blockOwnerDeletion
+    }
+}
+
+/// `metav1.ManagedFieldsEntry`; `fieldsV1` is kept as raw JSON.
+public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
+    public var manager: String?
+    public var operation: String?
+    public var apiVersion: String?
+    public var time: KubeTime?
+    public var fieldsType: String?
+    public var fieldsV1: JSONValue?
+    public var subresource: String?
+}
+
+/// `metav1.ListMeta`.
+public struct ListMeta: Codable, Sendable, Hashable {
+    public var resourceVersion: String?
+    /// The token for the next page of a paged list; empty or nil on the last page.
+    public var `continue`: String?
+    public var remainingItemCount: Int64?
+
+    public init(resourceVersion: String? = nil, continue: String? = nil) {
+        self.resourceVersion = resourceVersion
+        self.continue = `continue`
+    }
+}
+
+/// `v1.ObjectReference`, as Events and TokenRequest bindings use it.
+public struct ObjectReference: Codable, Sendable, Hashable {
+    public var apiVersion: String?
+    public var kind: String?
+    public var namespace: String?
+    public var name: String?
+    public var uid: String?
+    public var resourceVersion: String?
+    public var fieldPath: String?
+
+    public init(
+        apiVersion: String? = nil, kind: String? = nil, namespace: String? = nil, name: String? = nil,
+        uid: String? = nil, resourceVersion: String? = nil, fieldPath: String? = nil
+    ) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.fieldPath = fieldPath
+    }
+}
+
+extension ObjectReference {
+    /// A reference to `object`.
+    public init(to object: some KubeObject) {
+        self.init(
+            apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace,
+            name: object.metadata.name, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion)
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and kube-controller-manager v1.20.2 from Debian bookworm's
+# `kubernetes` source package and caches them under ~/.cache/eso-swift/kube-<version>/.
+# A warm machine skips the build. Prints the cache directory on stdout.
+set -euo pipefail
+
+KUBE_VERSION="${KUBE_VERSION:-1.20.2}"
+CACHE_DIR="${HOME}/.cache/eso-swift/kube-${KUBE_VERSION}"
+
+log() { echo "build-kube: $*" >&2; }
+
+if [[ -x "${CACHE_DIR}/kube-apiserver" && -x "${CACHE_DIR}/kube-controller-manager" ]]; then
+  echo "${CACHE_DIR}"
+  exit 0
+fi
+
+"$(dirname "$0")/install-deps.sh" kube-build >&2
+
+SRC_LIST=/etc/apt/sources.list.d/eso-swift-bookworm-src.sources
+if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null; then
+  log "adding a deb-src entry for bookworm"
+  cat > "${SRC_LIST}" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  apt-get update -qq >&2
+fi
+
+WORK="$(mktemp -d "${HOME}/.cache/eso-swift/kube-src.XXXXXX")"
+trap 'rm -rf "${WORK}"' EXIT
+cd "${WORK}"
+log "fetching the kubernetes source package into ${WORK}"
+apt-get source -qq --download-only kubernetes >&2
+dpkg-source -x --skip-patches kubernetes_*.dsc src >&2 2>&1 || dpkg-source -x kubernetes_*.dsc src >&2
+cd src
+log "building kube-apiserver and kube-controller-manager (several minutes on 2 cores)"
+mkdir -p .go/src/k8s.io
+ln -s ../../.. .go/src/k8s.io/kubernetes
+GOPATH="${PWD}/.go" CGO_ENABLED=0 GOFLAGS=-mod=vendor GO111MODULE=off \
+  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2
+mkdir -p "${CACHE_DIR}.tmp"
+cp _output/local/bin/linux/*/kube-apiserver _output/local/bin/linux/*/kube-controller-manager "${CACHE_DIR}.tmp/" 2>/dev/null \
+  || cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "${CACHE_DIR}.tmp/"
+rm -rf "${CACHE_DIR}"
+mv "${CACHE_DIR}.tmp" "${CACHE_DIR}"
+log "cached in ${CACHE_DIR}"
+echo "${CACHE_DIR}"

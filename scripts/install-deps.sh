@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, from Debian's packages and PyPI.
+# Usage: install-deps.sh [kube-build|control-plane|templates|all]  (idempotent; quick when all is present)
+set -euo pipefail
+what="${1:-all}"
+
+apt_packages=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
+
+case "${what}" in
+  kube-build) for p in golang-go jq rsync dpkg-dev; do need_pkg "$p"; done ;;
+  control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
+  templates) for p in golang-go golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
+  all) for p in golang-go jq rsync dpkg-dev etcd-server openssl golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
+  *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
+esac
+
+if ((${#apt_packages[@]})); then
+  echo "install-deps: apt-get install ${apt_packages[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
