@@ -1,0 +1,105 @@
+/// The Go parameter type a template function declares. The engine converts and checks arguments
+/// exactly as Go's `text/template` does for a function with that Go signature, so templates that
+/// pass the wrong kind of value fail here where they fail in Go.
+public enum ParameterType: Sendable, Hashable {
+    /// `interface{}`: anything; a missing value arrives as `.null`.
+    case any
+    case string
+    /// Go `int`.
+    case int
+    /// Go `int64`.
+    case int64
+    case float64
+    case bool
+    /// `[]interface{}`
+    case anyList
+    /// `[]string`
+    case stringList
+    /// `map[string]interface{}`
+    case anyMap
+    /// `reflect.Value` (Go's builtins): anything, a missing value arrives as `.missing`.
+    case reflectValue
+
+    var goName: String {
+        switch self {
+        case .any: "interface {}"
+        case .string: "string"
+        case .int: "int"
+        case .int64: "int64"
+        case .float64: "float64"
+        case .bool: "bool"
+        case .anyList: "[]interface {}"
+        case .stringList: "[]string"
+        case .anyMap: "map[string]interface {}"
+        case .reflectValue: "reflect.Value"
+        }
+    }
+
+    /// Go's `canBeNil`.
+    var canBeNil: Bool {
+        switch self {
+        case .any, .anyList, .stringList, .anyMap, .reflectValue: true
+        default: false
+        }
+    }
+}
+
+/// What a function may consult while running: only the render's limits, never the outside world.
+public struct FunctionContext: Sendable {
+    /// The largest string or collection a function may build, in bytes or elements.
+    public var maxValueSize: Int
+}
+
+/// An error a template function reports; the engine wraps it as Go does
+/// (`error calling NAME: MESSAGE`).
+public struct TemplateFunctionError: Error, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// One template function: its Go-like signature and its body.
+public struct TemplateFunction: Sendable {
+    public var parameters: [ParameterType]
+    /// Element type of a trailing `...T` parameter, if the function is variadic.
+    public var variadic: ParameterType?
+    public var body: @Sendable ([Value], FunctionContext) throws -> Value
+
+    public init(
+        _ parameters: [ParameterType], variadic: ParameterType? = nil,
+        body: @escaping @Sendable ([Value], FunctionContext) throws -> Value
+    ) {
+        self.parameters = parameters
+        self.variadic = variadic
+        self.body = body
+    }
+}
+
+/// A name → function map, like Go's `template.FuncMap`. Functions here shadow Go's builtins of the
+/// same name, as in Go.
+public struct FunctionLibrary: Sendable {
+    public private(set) var functions: [String: TemplateFunction] = [:]
+
+    public init() {}
+
+    public subscript(name: String) -> TemplateFunction? {
+        get { functions[name] }
+        set { functions[name] = newValue }
+    }
+
+    /// Adds every function of `other`, replacing same-named ones.
+    public mutating func merge(_ other: FunctionLibrary) {
+        functions.merge(other.functions) { _, new in new }
+    }
+
+    /// Removes a function.
+    public mutating func remove(_ name: String) {
+        functions[name] = nil
+    }
+
+    mutating func add(
+        _ name: String, _ parameters: [ParameterType], variadic: ParameterType? = nil,
+        _ body: @escaping @Sendable ([Value], FunctionContext) throws -> Value
+    ) {
+        functions[name] = TemplateFunction(parameters, variadic: variadic, body: body)
+    }
+}
