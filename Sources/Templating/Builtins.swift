@@ -48,7 +48,7 @@ enum Builtins {
         case .string(let s): return .int(s.utf8.count)
         case .bytes(let b): return .int(b.count)
         case .list(let l, _, _): return .int(l.count)
-        case .map(let m, _, _): return .int(m.count)
+        case .map(let m): return .int(m.count)
         default: throw TemplateFunctionError("len of type \(v.goTypeName)")
         }
     }
@@ -85,7 +85,8 @@ enum Builtins {
                 let x = try indexArg(index, cap: b.count)
                 guard x < b.count else { throw TemplateFunctionError("reflect: slice index out of range") }
                 item = .int(Int64(b[x]), .uint8)
-            case .map(let m, let elem, _):
+            case .map(let m):
+                let elem = m.elementType
                 switch index {
                 case .string(let k): item = m[k] ?? Value.zero(of: elem)
                 case .missing, .null: throw TemplateFunctionError("value is nil; should be of type string")
@@ -149,7 +150,8 @@ enum Builtins {
     private static func isNil(_ v: Value) -> Bool {
         switch v {
         case .missing, .null: true
-        case .list(_, _, let n), .map(_, _, let n): n
+        case .list(_, _, let n): n
+        case .map(let m): m.isNil
         default: false
         }
     }

@@ -168,7 +168,8 @@ struct Executor {
             iterations = items.enumerated().map { (.int(Int64($0.offset), .int), $0.element) }
         case .bytes(let b):
             iterations = b.enumerated().map { (.int(Int64($0.offset), .int), .int(Int64($0.element), .uint8)) }
-        case .map(let m, _, _):
+        case .map(let box):
+            let m = box.entries
             iterations = Value.sortedKeys(m).map { (.string($0), m[$0]!) }
         case .missing, .null:
             break
@@ -291,9 +292,10 @@ struct Executor {
             return .missing
         case .null:
             throw fail("nil pointer evaluating interface {}.\(name)")
-        case .map(let m, let elem, _):
+        case .map(let box):
+            let elem = box.elementType
             if hasArgs { throw fail("\(name) is not a method but has arguments") }
-            if let v = m[name] { return v }
+            if let v = box[name] { return v }
             switch template.missingKey {
             case .invalid: return .missing
             case .zero: return Value.zero(of: elem)
@@ -383,7 +385,7 @@ struct Executor {
             case .any: return .null
             case .anyList: return .list([], elem: .any, isNil: true)
             case .stringList: return .list([], elem: .string, isNil: true)
-            case .anyMap: return .map([:], elem: .any, isNil: true)
+            case .anyMap: return .makeMap([:], elem: .any, isNil: true)
             default: throw fail("invalid value; expected \(type.goName)")
             }
         case .null:
@@ -402,7 +404,7 @@ struct Executor {
         case (.bool, .bool): ok = true
         case (.anyList, .list(_, .any, _)): ok = true
         case (.stringList, .list(_, .string, _)): ok = true
-        case (.anyMap, .map(_, .any, _)): ok = true
+        case (.anyMap, .map(let m)): ok = m.elementType == .any
         default: ok = false
         }
         if !ok { throw fail("wrong type for value; expected \(type.goName); got \(value.goTypeName)") }

@@ -412,7 +412,11 @@ struct GoPrinter {
         case .float(let d):
             fmtFloatVerb(d, verb: verb, f, original: v)
         case .string(let s):
-            fmtString(s, verb: verb, f, original: v)
+            if f.sharp && verb == "v" {
+                pad(goQuote(s), f)
+            } else {
+                fmtString(s, verb: verb, f, original: v)
+            }
         case .bytes(let b):
             switch verb {
             case "s", "q", "x", "X":
@@ -422,7 +426,8 @@ struct GoPrinter {
             }
         case .list(let items, _, _):
             printList(items, isMap: false, verb: verb, f, depth: depth)
-        case .map(let m, _, _):
+        case .map(let box):
+            let m = box.entries
             if f.sharp && verb == "v" {
                 out += v.goTypeName
                 out += "{"

@@ -119,9 +119,11 @@ public struct Template: Sendable {
                 kind: .execution, templateName: name, line: 0, column: 0,
                 message: "\(goQuote(name)) is an incomplete or empty template")
         }
-        var executor = Executor(template: self, limits: limits, data: data)
+        // Go's Execute(nil) starts from an invalid value, not a nil interface.
+        let dot: Value = data == .null ? .missing : data
+        var executor = Executor(template: self, limits: limits, data: dot)
         do {
-            _ = try executor.walk(dot: data, list: root)
+            _ = try executor.walk(dot: dot, list: root)
         } catch {
             let (line, col) = position(of: error.pos)
             throw TemplateError(

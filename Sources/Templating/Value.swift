@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The Go integer types a template value can carry. Go's `int`, `int64` and `uint8` print the
 /// same but are distinct types: a function declared with an `int` parameter rejects an `int64`.
 public enum GoIntType: Sendable, Hashable {
@@ -51,7 +53,8 @@ public enum Value: Sendable, Hashable {
     /// A slice; `isNil` marks a typed nil slice (prints `[]`, is empty, compares as nil).
     case list([Value], elem: GoElementType, isNil: Bool)
     /// A `map[string]T`; ranged and printed in sorted key order, as Go's fmt and template do.
-    case map([String: Value], elem: GoElementType, isNil: Bool)
+    /// Maps are references, as in Go: `set`, `unset` and `merge` change them in place.
+    case map(GoMap)
 }
 
 extension Value {
@@ -60,14 +63,18 @@ extension Value {
     /// A `[]interface{}`.
     public static func list(_ items: [Value]) -> Value { .list(items, elem: .any, isNil: false) }
     /// A `map[string]interface{}`.
-    public static func map(_ entries: [String: Value]) -> Value { .map(entries, elem: .any, isNil: false) }
+    public static func dictionary(_ entries: [String: Value]) -> Value { .map(GoMap(entries)) }
+    /// A map with an explicit element type.
+    public static func makeMap(_ entries: [String: Value], elem: GoElementType, isNil: Bool = false) -> Value {
+        .map(GoMap(entries, elementType: elem, isNil: isNil))
+    }
     /// A `[]string`.
     public static func strings(_ items: [String]) -> Value {
         .list(items.map { .string($0) }, elem: .string, isNil: false)
     }
     /// A `map[string]string`, the shape of ESO's secret data.
     public static func stringMap(_ entries: [String: String]) -> Value {
-        .map(entries.mapValues { .string($0) }, elem: .string, isNil: false)
+        .map(GoMap(entries.mapValues { .string($0) }, elementType: .string))
     }
 
     /// Treats `.null` and `.missing` alike.
@@ -88,7 +95,7 @@ extension Value {
         case .string: "string"
         case .bytes: "[]uint8"
         case .list(_, let e, _): "[]" + e.name
-        case .map(_, let e, _): "map[string]" + e.name
+        case .map(let m): "map[string]" + m.elementType.name
         }
     }
 
@@ -115,7 +122,7 @@ extension Value {
         case .string(let s): !s.isEmpty
         case .bytes(let b): !b.isEmpty
         case .list(let l, _, _): !l.isEmpty
-        case .map(let m, _, _): !m.isEmpty
+        case .map(let m): m.count > 0
         }
     }
 
@@ -151,5 +158,37 @@ extension String {
     /// Byte-wise ordering, as Go compares strings.
     func goLess(_ other: String) -> Bool {
         Array(self.utf8).lexicographicallyPrecedes(Array(other.utf8))
+    }
+}
+
+/// The storage of a Go map. A reference type like Go's maps, guarded by a mutex so a value shared
+/// between renders stays memory-safe.
+public final class GoMap: Sendable, Hashable {
+    public let elementType: GoElementType
+    /// A typed nil map (prints `map[]`, compares equal to nil).
+    public let isNil: Bool
+    private let storage: Mutex<[String: Value]>
+
+    public init(_ entries: [String: Value], elementType: GoElementType = .any, isNil: Bool = false) {
+        self.elementType = elementType
+        self.isNil = isNil
+        self.storage = Mutex(entries)
+    }
+
+    /// A snapshot of the entries.
+    public var entries: [String: Value] { storage.withLock { $0 } }
+    public var count: Int { storage.withLock { $0.count } }
+    public subscript(key: String) -> Value? { storage.withLock { $0[key] } }
+
+    func set(_ key: String, _ value: Value) { storage.withLock { $0[key] = value } }
+    func remove(_ key: String) { storage.withLock { _ = $0.removeValue(forKey: key) } }
+
+    public static func == (lhs: GoMap, rhs: GoMap) -> Bool {
+        lhs === rhs || (lhs.elementType == rhs.elementType && lhs.isNil == rhs.isNil && lhs.entries == rhs.entries)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(elementType)
+        hasher.combine(entries)
     }
 }
