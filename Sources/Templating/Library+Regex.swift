@@ -10,7 +10,8 @@ struct GoRegex {
     let groupNames: [Int: String]
 
     init(_ pattern: String) throws(TemplateFunctionError) {
-        let translated = pattern.replacingOccurrences(of: "(?P<", with: "(?<")
+        var translated = pattern.replacingOccurrences(of: "(?P<", with: "(?<")
+        if translated.isEmpty { translated = "(?:)" }
         do {
             regex = try NSRegularExpression(pattern: translated, options: [])
         } catch {
@@ -132,7 +133,7 @@ struct GoRegex {
 
     func split(_ s: String, _ n: Int) -> Value {
         if n == 0 { return .list([], elem: .string, isNil: true) }
-        if !regex.pattern.isEmpty && s.isEmpty { return .strings([""]) }
+        if regex.pattern != "(?:)" && s.isEmpty { return .strings([""]) }
         let ns = s as NSString
         var parts: [String] = []
         var beg = 0

@@ -487,18 +487,18 @@ enum Sprig {
         if rs.isEmpty { return "" }
         var out = String.UnicodeScalarView()
         var r0: Unicode.Scalar = " "
-        var got = false
         while let r = rs.first {
             rs = rs.dropFirst()
+            r0 = r
             if !isConnector(r) {
                 r0 = upperScalar(r)
-                got = true
                 break
             }
             out.append(r)
         }
         if rs.isEmpty {
-            if got { out.append(r0) }
+            // As in xstrings, the last rune read is written once more (so "__" becomes "___").
+            out.append(r0)
             return String(out)
         }
         while let next = rs.first {
@@ -541,76 +541,83 @@ enum Sprig {
     }
     private static func isDigit(_ r: Unicode.Scalar) -> Bool { r.properties.generalCategory == .decimalNumber }
 
+    private static func isAlphabet(_ r: Unicode.Scalar) -> Bool {
+        guard isLetter(r) else { return false }
+        if r.value < 0x2E80 { return true }
+        return !(r.value >= 0x4E00 && r.value <= 0x9FCC) && !(r.value >= 0x3400 && r.value <= 0x4DB5)
+            && !(r.value >= 0x2E80 && r.value <= 0x2FDF) && !(r.value >= 0x3040 && r.value <= 0x30FF)
+            && !(r.value >= 0xAC00 && r.value <= 0xD7AF)
+    }
+
+    private static func isNumber(_ r: Unicode.Scalar) -> Bool {
+        switch r.properties.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return true
+        default: return false
+        }
+    }
+
     /// xstrings `nextWord`.
     private static func nextWord(_ str: ArraySlice<Unicode.Scalar>) -> (WordType, ArraySlice<Unicode.Scalar>, ArraySlice<Unicode.Scalar>) {
         guard let r = str.first else { return (.invalid, [], []) }
         var offset = 1
         var remaining = str.dropFirst()
-        func run(_ pred: (Unicode.Scalar) -> Bool) {
+        func run(while pred: (Unicode.Scalar) -> Bool) {
             while let n = remaining.first, pred(n) {
                 offset += 1
                 remaining = remaining.dropFirst()
             }
         }
-        var wt: WordType
+        let wt: WordType
         if isConnector(r) {
             wt = .connector
-            run(isConnector)
+            run(while: isConnector)
         } else if isGoPunct(r) {
             wt = .punct
-            run(isGoPunct)
+            run(while: isGoPunct)
         } else if isUpper(r) {
             wt = .upperCase
-            if remaining.isEmpty { return (wt, str.prefix(offset), remaining) }
-            let r2 = remaining.first!
-            if isUpper(r2) {
-                // An all-caps word; its last capital starts the next word if a lowercase letter follows.
-                var prevStart = remaining
-                remaining = remaining.dropFirst()
-                offset += 1
-                while let n = remaining.first {
-                    if isUpper(n) {
-                        prevStart = remaining
-                        remaining = remaining.dropFirst()
-                        offset += 1
-                        continue
-                    }
-                    if isLower(n) {
+            if let r2 = remaining.first {
+                if isUpper(r2) {
+                    offset += 1
+                    remaining = remaining.dropFirst()
+                    run(while: isUpper)
+                    if let n = remaining.first, isAlphabet(n) {
                         offset -= 1
-                        remaining = prevStart
+                        remaining = str.dropFirst(offset)
                     }
-                    break
+                } else if isAlphabet(r2) {
+                    offset += 1
+                    remaining = remaining.dropFirst()
+                    run { isAlphabet($0) && !isUpper($0) }
                 }
-                return (wt, str.prefix(offset), remaining)
-            } else if isLower(r2) {
-                wt = .alphabet
-                run { isLower($0) }
-                return (wt, str.prefix(offset), remaining)
             }
-            return (wt, str.prefix(offset), remaining)
-        } else if isLetter(r) {
+        } else if isAlphabet(r) {
             wt = .alphabet
-            run { isLetter($0) && !isUpper($0) }
-        } else if isDigit(r) {
+            run { isAlphabet($0) && !isUpper($0) }
+        } else if isNumber(r) {
             wt = .number
-            run(isDigit)
+            run(while: isNumber)
         } else {
             wt = .other
-            run { !(isConnector($0) || isGoPunct($0) || isLetter($0) || isDigit($0)) }
+            run { !(isConnector($0) || isAlphabet($0) || isNumber($0) || isGoPunct($0)) }
         }
         return (wt, str.prefix(offset), remaining)
     }
 
     private static func toLower(_ out: inout String.UnicodeScalarView, _ wt: WordType, _ word: ArraySlice<Unicode.Scalar>, _ connector: Unicode.Scalar) {
-        if wt == .connector {
-            for _ in word { out.append(connector) }
+        if wt != .upperCase && wt != .connector {
+            out.append(contentsOf: word)
             return
         }
-        if wt == .upperCase || wt == .alphabet {
-            for r in word { out.append(lowerScalar(r)) }
-            return
+        for r in word {
+            if isConnector(r) {
+                out.append(connector)
+            } else if isUpper(r) {
+                out.append(lowerScalar(r))
+            } else {
+                out.append(r)
+            }
         }
-        out.append(contentsOf: word)
     }
 
     /// xstrings `camelCaseToLowerCase` (snakecase, kebabcase).
@@ -822,7 +829,7 @@ enum Sprig {
         lib.add("mulf", [.any], variadic: .any) { a, _ in .float(decimalOp(a[0], Array(a.dropFirst()), *)) }
         lib.add("divf", [.any], variadic: .any) { a, _ in
             for d in a.dropFirst() where toFloat64(d) == 0 { throw TemplateFunctionError("decimal division by 0") }
-            return .float(decimalOp(a[0], Array(a.dropFirst()), /))
+            return .float(decimalOp(a[0], Array(a.dropFirst()), isDivision: true, /))
         }
     }
 
@@ -866,14 +873,24 @@ enum Sprig {
 
     /// shopspring/decimal arithmetic as sprig's `*f` functions use it: operands are the shortest
     /// decimal representation of each float64, results are converted back to the nearest float64.
-    static func decimalOp(_ a: Value, _ rest: [Value], _ op: (Decimal, Decimal) -> Decimal) -> Double {
+    static func decimalOp(
+        _ a: Value, _ rest: [Value], isDivision: Bool = false, _ op: (Decimal, Decimal) -> Decimal
+    ) -> Double {
         func dec(_ v: Value) -> Decimal {
             let f = toFloat64(v)
             if f == 0 || !f.isFinite { return 0 }
             return Decimal(string: goFormatFloat(f, "e", -1), locale: Locale(identifier: "en_US_POSIX")) ?? 0
         }
         var acc = dec(a)
-        for x in rest { acc = op(acc, dec(x)) }
+        for x in rest {
+            acc = op(acc, dec(x))
+            if isDivision {
+                // shopspring's Div rounds to DivisionPrecision (16) decimal places.
+                var rounded = Decimal()
+                NSDecimalRound(&rounded, &acc, 16, .plain)
+                acc = rounded
+            }
+        }
         return Double(NSDecimalNumber(decimal: acc).stringValue) ?? 0
     }
 
