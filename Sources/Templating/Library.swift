@@ -241,7 +241,7 @@ enum Sprig {
         lib.add("trunc", [.int, .string]) { a, _ in
             let s = Array(a[1].stringValue.utf8)
             let c = a[0].intValue
-            if c < 0 && s.count + c > 0 { return .string(bytesToString(s[(s.count + c)...])) }
+            if c < 0 && c > -s.count { return .string(bytesToString(s[(s.count + c)...])) }
             if c >= 0 && s.count > c { return .string(bytesToString(s[0..<c])) }
             return a[1]
         }
@@ -301,7 +301,9 @@ enum Sprig {
 
     static func indent(_ spaces: Int, _ v: String, _ ctx: FunctionContext) throws -> String {
         guard spaces >= 0 else { throw TemplateFunctionError("strings: negative Repeat count") }
-        try checkSize(spaces * (1 + v.utf8.count(where: { $0 == 0x0A })) + v.utf8.count, ctx)
+        let lines = 1 + v.utf8.count(where: { $0 == 0x0A })
+        let (padBytes, overflow) = spaces.multipliedReportingOverflow(by: lines)
+        try checkSize(overflow ? Int.max : padBytes &+ v.utf8.count, ctx)
         let pad = String(repeating: " ", count: spaces)
         return pad + v.replacingOccurrences(of: "\n", with: "\n" + pad)
     }
@@ -713,7 +715,7 @@ enum Sprig {
         if s.isEmpty { return "" }
         if maxWidth < 4 { return nil }
         if s.count <= maxWidth { return str }
-        var offset = min(offset, s.count)
+        var offset = max(min(offset, s.count), 0)
         if s.count - offset < maxWidth - 3 { offset = s.count - (maxWidth - 3) }
         if offset <= 4 { return bytesToString(s[0..<(maxWidth - 3)]) + "..." }
         if maxWidth < 7 { return nil }
@@ -807,17 +809,17 @@ enum Sprig {
             switch p.count {
             case 1:
                 let inc = p[0] < 1 ? -1 : 1
-                r = try untilStep(1, p[0] + inc, inc, ctx)
+                r = try untilStep(1, p[0] &+ inc, inc, ctx)
             case 2:
                 let step = p[1] < p[0] ? -1 : 1
-                r = try untilStep(p[0], p[1] + step, step, ctx)
+                r = try untilStep(p[0], p[1] &+ step, step, ctx)
             case 3:
                 var inc = 1
                 if p[2] < p[0] {
                     inc = -1
                     if p[1] > 0 { return .string("") }
                 }
-                r = try untilStep(p[0], p[2] + inc, p[1], ctx)
+                r = try untilStep(p[0], p[2] &+ inc, p[1], ctx)
             default:
                 return .string("")
             }
@@ -853,20 +855,26 @@ enum Sprig {
         var v: [Int] = []
         if stop < start {
             if step >= 0 { return v }
-            try checkSize((start - stop) / -step, ctx)
+            let (span, o) = start.subtractingReportingOverflow(stop)
+            try checkSize(o ? Int.max : span / Swift.max(1, step.magnitude > UInt(Int.max) ? Int.max : -step), ctx)
             var i = start
             while i > stop {
                 v.append(i)
-                i += step
+                let (n, o) = i.addingReportingOverflow(step)
+                if o { break }
+                i = n
             }
             return v
         }
         if step <= 0 { return v }
-        try checkSize((stop - start) / step, ctx)
+        let (span, o) = stop.subtractingReportingOverflow(start)
+        try checkSize(o ? Int.max : span / step, ctx)
         var i = start
         while i < stop {
             v.append(i)
-            i += step
+            let (n, o) = i.addingReportingOverflow(step)
+            if o { break }
+            i = n
         }
         return v
     }
@@ -974,8 +982,9 @@ enum Sprig {
                 var i = 0
                 if l.isEmpty { return .list([.list([])], elem: .any, isNil: false) }
                 while i < l.count {
-                    out.append(.list(Array(l[i..<min(i + size, l.count)])))
-                    i += size
+                    let end = l.count - i > size ? i + size : l.count
+                    out.append(.list(Array(l[i..<end])))
+                    i = end
                 }
                 return .list(out, elem: .any, isNil: false)
             }, params: [.int, .any], listIndex: 1),

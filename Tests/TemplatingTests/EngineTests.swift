@@ -1,0 +1,155 @@
+import Templating
+import Testing
+
+private func render(
+    _ text: String, _ data: Value = .dictionary([:]), limits: RenderLimits = RenderLimits(),
+    missingKey: MissingKeyPolicy = .invalid
+) throws(TemplateError) -> String {
+    try Template(name: "t", text: text, missingKey: missingKey).render(data, limits: limits)
+}
+
+@Suite("Engine")
+struct EngineTests {
+    // MARK: - Limits
+
+    @Test func outputLimitStopsRender() {
+        #expect {
+            try render("{{range until 1000}}0123456789{{end}}", limits: RenderLimits(maxOutputBytes: 100))
+        } throws: { ($0 as? TemplateError)?.kind == .limitExceeded }
+    }
+
+    @Test func stepBudgetStopsRender() {
+        #expect {
+            try render("{{range until 1000}}{{range until 1000}}x{{end}}{{end}}", limits: RenderLimits(maxSteps: 5_000))
+        } throws: { ($0 as? TemplateError)?.kind == .limitExceeded }
+    }
+
+    @Test func injectedAbortStopsRender() {
+        #expect {
+            try render("{{range until 100000}}{{end}}", limits: RenderLimits(shouldAbort: { true }))
+        } throws: { error in
+            guard let e = error as? TemplateError else { return false }
+            return e.kind == .limitExceeded && e.description.contains("time budget")
+        }
+    }
+
+    @Test func recursionDepthIsBounded() {
+        #expect {
+            try render(#"{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}"#)
+        } throws: { ($0 as? TemplateError)?.kind == .limitExceeded }
+    }
+
+    @Test func valueSizeLimitBoundsFunctions() {
+        #expect {
+            try render(#"{{ repeat 100000000 "x" | len }}"#)
+        } throws: { ($0 as? TemplateError) != nil }
+        #expect {
+            try render(#"{{ until 100000000 | len }}"#)
+        } throws: { ($0 as? TemplateError) != nil }
+    }
+
+    @Test func deepParenNestingFailsCleanly() {
+        let text = "{{" + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "}}"
+        #expect(throws: TemplateError.self) { try render(text) }
+    }
+
+    // MARK: - Errors
+
+    @Test func executionErrorsCarryNameLineAndColumn() throws {
+        do {
+            _ = try render("line1\n  {{ .a.b }}", .dictionary(["a": .string("x")]))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .execution)
+            #expect(error.templateName == "t")
+            #expect(error.line == 2)
+            #expect(error.description.hasPrefix("template: t:2:"))
+            #expect(error.description.contains("can't evaluate field b in type string"))
+        }
+    }
+
+    @Test func parseErrorsCarryLine() {
+        do {
+            _ = try render("a\nb\n{{ if }}")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.kind == .parse)
+            #expect(error.line == 3)
+            #expect(error.description.hasPrefix("template: t:3:"))
+        }
+    }
+
+    @Test func missingKeyErrorMatchesESOOption() {
+        #expect(throws: TemplateError.self) {
+            try render("{{ .nope }}", .stringMap(["a": "b"]), missingKey: .error)
+        }
+        #expect((try? render("{{ .a }}", .stringMap(["a": "b"]), missingKey: .error)) == "b")
+    }
+
+    // MARK: - Go 1.23 syntax beyond the 1.19 oracle
+
+    @Test(arguments: [
+        (#"{{with .a}}A={{.}}{{else with .b}}B={{.}}{{else}}none{{end}}"#, ["b": "2"], "B=2"),
+        (#"{{with .a}}A={{.}}{{else with .b}}B={{.}}{{else}}none{{end}}"#, ["a": "1"], "A=1"),
+        (#"{{with .a}}A={{.}}{{else with .b}}B={{.}}{{else}}none{{end}}"#, [:], "none"),
+    ])
+    func elseWith(_ text: String, _ data: [String: String], _ expected: String) throws {
+        #expect(try render(text, .stringMap(data)) == expected)
+    }
+
+    // MARK: - Data model
+
+    @Test func stringDataLikeESO() throws {
+        let data = Value.stringMap(["username": "admin", "tls.crt": "CERT"])
+        #expect(try render(#"{{ .username }}/{{ index . "tls.crt" }}"#, data) == "admin/CERT")
+        // map[string]string is not map[string]interface{}: sprig's dict functions reject it, as in Go.
+        #expect(throws: TemplateError.self) { try render(#"{{ hasKey . "username" }}"#, data) }
+    }
+
+    @Test func mapsAreReferences() throws {
+        #expect(try render(#"{{ $d := dict "a" 1 }}{{ $e := $d }}{{ $_ := set $d "b" 2 }}{{ $e }}"#) == "map[a:1 b:2]")
+    }
+
+    @Test func jsonNumbersDecodeAsGoDoes() throws {
+        #expect(try Value.parseJSON("[1, 1.5]") == .list([.float(1), .float(1.5)]))
+        #expect(try Value.parseJSON("[1, 1.5]", numbers: .integersAsInt) == .list([.int(1), .float(1.5)]))
+        #expect(throws: JSONError.self) { try Value.parseJSON("[1,]") }
+    }
+
+    @Test func customFunctionLibraryPlugsIn() throws {
+        var lib = FunctionLibrary.eso
+        lib["shout"] = TemplateFunction([.string]) { args, _ in
+            guard case .string(let s) = args[0] else { return .null }
+            return .string(s.uppercased() + "!")
+        }
+        let t = try Template(name: "t", text: #"{{ shout "hi" }}"#, functions: lib)
+        #expect(try t.render(.null) == "HI!")
+        #expect(throws: TemplateError.self) { try Template(name: "t", text: "{{ shout 1 }}", functions: lib).render(.null) }
+    }
+
+    @Test func removedSprigFunctionsAreUndefined() {
+        for name in ["env", "expandenv", "getHostByName"] {
+            #expect(throws: TemplateError.self) { try render("{{ \(name) \"x\" }}") }
+        }
+    }
+
+    // MARK: - Functions outside the sprig 3.2.3 oracle
+
+    @Test func sha512sum() throws {
+        #expect(
+            try render(#"{{ sha512sum "abc" }}"#)
+                == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        )
+    }
+
+    @Test func toYamlSortsKeysAndTrimsNewline() throws {
+        let out = try render(#"{{ dict "b" 1 "a" (list "x" "y") "c" (dict "d" true) | toYaml }}"#)
+        #expect(out == "a:\n- x\n- y\nb: 1\nc:\n  d: true")
+    }
+
+    @Test func fromYamlDecodesLikeJSON() throws {
+        #expect(try render("{{ (fromYaml \"a: 1\\nb: [x, y]\").b }}") == "[x y]")
+        #expect(try render("{{ printf \"%T\" (fromYaml \"a: 1\").a }}") == "float64")
+        #expect(try render("{{ (fromYaml \"- a\").Error | empty | not }}") == "true")
+    }
+}
