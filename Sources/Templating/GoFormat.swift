@@ -205,6 +205,8 @@ struct FormatFlags {
     var sharp = false
     var space = false
     var zero = false
+    /// `%#v`: Go-syntax representation (Go clears `sharp` and sets this).
+    var sharpV = false
     var width: Int?
     var precision: Int?
 }
@@ -273,6 +275,7 @@ struct GoPrinter {
 
     mutating func doPrintf(_ format: [Unicode.Scalar], _ args: [Value]) {
         var argNum = 0
+        var reordered = false
         var i = 0
         let end = format.count
         while i < end {
@@ -295,6 +298,28 @@ struct GoPrinter {
                 }
                 i += 1
             }
+            var badIndex = false
+            // Explicit argument index before the width: %[n]d, %[n]*d.
+            func argIndex() {
+                guard i < end, format[i] == "[" else { return }
+                reordered = true
+                var j = i + 1
+                var n = 0
+                var digits = 0
+                while j < end, format[j].isASCII, format[j].value >= 48, format[j].value <= 57 {
+                    n = min(n * 10 + Int(format[j].value - 48), 1_000_000)
+                    digits += 1
+                    j += 1
+                }
+                if j < end && format[j] == "]" && digits > 0 && n >= 1 && n <= args.count {
+                    argNum = n - 1
+                    i = j + 1
+                } else {
+                    badIndex = true
+                    if let close = format[i..<end].firstIndex(of: "]") { i = close + 1 } else { i = end }
+                }
+            }
+            argIndex()
             // Width.
             if i < end && format[i] == "*" {
                 i += 1
@@ -322,6 +347,7 @@ struct GoPrinter {
             // Precision.
             if i + 1 <= end && i < end && format[i] == "." {
                 i += 1
+                argIndex()
                 if i < end && format[i] == "*" {
                     i += 1
                     if argNum < args.count, case .int(let n, _) = args[argNum], n >= 0, n < 1_000_000 {
@@ -339,6 +365,7 @@ struct GoPrinter {
                     f.precision = n
                 }
             }
+            if !badIndex { argIndex() }
             if i >= end {
                 out += "%!(NOVERB)"
                 break
@@ -347,6 +374,10 @@ struct GoPrinter {
             i += 1
             if verb == "%" {
                 out += "%"
+                continue
+            }
+            if badIndex {
+                out += "%!\(verb)(BADINDEX)"
                 continue
             }
             if argNum >= args.count {
@@ -363,7 +394,7 @@ struct GoPrinter {
             }
             printArg(arg, verb: verb, flags: f)
         }
-        if argNum < args.count {
+        if !reordered && argNum < args.count {
             out += "%!(EXTRA "
             for (k, a) in args[argNum...].enumerated() {
                 if k > 0 { out += ", " }
@@ -391,7 +422,12 @@ struct GoPrinter {
 
     // MARK: Values
 
-    mutating func printArg(_ v: Value, verb: Character, flags f: FormatFlags, depth: Int = 0) {
+    mutating func printArg(_ v: Value, verb: Character, flags: FormatFlags, depth: Int = 0) {
+        var f = flags
+        if verb == "v" && f.sharp {
+            f.sharp = false
+            f.sharpV = true
+        }
         if verb == "T" {
             pad(v.goTypeName, f)
             return
@@ -408,11 +444,15 @@ struct GoPrinter {
             default: badVerb(verb, v)
             }
         case .int(let i, let t):
-            fmtInteger(i, unsigned: t == .uint8, verb: verb, f, original: v)
+            if f.sharpV && t == .uint8 {
+                out += "0x" + String(i, radix: 16)
+            } else {
+                fmtInteger(i, unsigned: t == .uint8, verb: verb, f, original: v)
+            }
         case .float(let d):
             fmtFloatVerb(d, verb: verb, f, original: v)
         case .string(let s):
-            if f.sharp && verb == "v" {
+            if f.sharpV {
                 pad(goQuote(s), f)
             } else {
                 fmtString(s, verb: verb, f, original: v)
@@ -428,7 +468,7 @@ struct GoPrinter {
             printList(items, isMap: false, verb: verb, f, depth: depth)
         case .map(let box):
             let m = box.entries
-            if f.sharp && verb == "v" {
+            if f.sharpV {
                 out += v.goTypeName
                 out += "{"
                 for (k, key) in Value.sortedKeys(m).enumerated() {
@@ -451,7 +491,7 @@ struct GoPrinter {
     }
 
     private mutating func printList(_ items: [Value], isMap: Bool, verb: Character, _ f: FormatFlags, depth: Int) {
-        if f.sharp && verb == "v" {
+        if f.sharpV {
             out += "[]interface {}{"
             for (k, item) in items.enumerated() {
                 if k > 0 { out += ", " }
