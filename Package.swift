@@ -86,6 +86,10 @@ let package = Package(
 
         // MARK: - Test support (used by tests only)
         .target(
+            name: "ClockTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HTTPTestSupport",
             dependencies: ["HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -109,12 +113,15 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["KubeClient", "KubeModel", "HTTPSupport", "HTTPTestSupport"],
+            dependencies: ["KubeClient", "KubeModel", "HTTPSupport", "HTTPTestSupport", "ClockTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KubeClientIntegrationTests",
-            dependencies: ["KubeClient", "KubeModel", "KubeTestSupport"],
+            dependencies: [
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

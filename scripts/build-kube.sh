@@ -5,7 +5,9 @@
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-1.20.2}"
-CACHE_DIR="${HOME}/.cache/eso-swift/kube-${KUBE_VERSION}"
+# Bump RECIPE when the build steps change, so cached binaries of an older recipe are rebuilt.
+RECIPE=2
+CACHE_DIR="${HOME}/.cache/eso-swift/kube-${KUBE_VERSION}-r${RECIPE}"
 
 log() { echo "build-kube: $*" >&2; }
 
@@ -36,6 +38,9 @@ log "fetching the kubernetes source package into ${WORK}"
 apt-get source -qq --download-only kubernetes >&2
 dpkg-source -x --skip-patches kubernetes_*.dsc src >&2 2>&1 || dpkg-source -x kubernetes_*.dsc src >&2
 cd src
+# Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, whose map iteration crashes the API server
+# (SIGSEGV in mapiterinit) when built with Go >= 1.18. Debian ships the fixed 1.0.2.
+rsync -a --delete /usr/share/gocode/src/github.com/modern-go/reflect2/ vendor/github.com/modern-go/reflect2/
 log "building kube-apiserver and kube-controller-manager (several minutes on 2 cores)"
 mkdir -p .go/src/k8s.io
 ln -s ../../.. .go/src/k8s.io/kubernetes

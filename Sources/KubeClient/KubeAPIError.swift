@@ -34,6 +34,7 @@ public struct KubeAPIError: Error, Sendable, CustomStringConvertible {
     public var isUnauthorized: Bool { statusCode == 401 || reason == "Unauthorized" }
     public var isInvalid: Bool { statusCode == 422 || reason == "Invalid" }
     public var isTooManyRequests: Bool { statusCode == 429 || reason == "TooManyRequests" }
+    public var isInternalError: Bool { statusCode >= 500 }
 
     public var description: String {
         var text = "\(request): \(statusCode)"

@@ -17,17 +17,23 @@ public final class KubeClient: Sendable {
     private let tokenProvider: (any BearerTokenProvider)?
     private let rateLimiter: ClientRateLimiter<ContinuousClock>
     private let shutdownTransport: @Sendable () async throws -> Void
+    private let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
     /// Bound on waiting for a response head, and on a whole non-streaming exchange.
     public let requestTimeout: Duration
     public let maxThrottleRetries: Int
 
     /// A client over `transport` (tests pass a scripted one).
+    /// - Parameters:
+    ///   - sleep: waits out a server-requested delay (tests inject one that records it).
+    ///   - shutdown: releases the transport.
     public init(
         configuration: ClientConfiguration, transport: any HTTPTransport, logger: Logger = Logger(label: "kube-client"),
         requestTimeout: Duration = .seconds(30), maxThrottleRetries: Int = 3,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         shutdown: @escaping @Sendable () async throws -> Void = {}
     ) {
+        self.sleep = sleep
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
@@ -151,7 +157,7 @@ public final class KubeClient: Sendable {
                 logger.info(
                     "throttled by the API server; retrying",
                     metadata: ["path": "\(request.path)", "retryAfter": "\(delay)", "attempt": "\(throttled)"])
-                try await Task.sleep(for: delay)
+                try await sleep(delay)
                 continue
             }
             throw error

@@ -30,7 +30,7 @@ public actor ClientRateLimiter<C: Clock> where C.Duration == Duration {
         tokens = min(burst, tokens + elapsed.seconds * qps)
         tokens -= 1
         if tokens >= 0 { return .zero }
-        return .seconds(-tokens / qps)
+        return .nanoseconds(Int64((-tokens / qps * 1e9).rounded(.up)))
     }
 
     /// Waits until a token is available.

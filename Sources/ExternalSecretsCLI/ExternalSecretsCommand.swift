@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The `external-secrets` command.
+@main
 struct ExternalSecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "external-secrets",
@@ -20,5 +21,3 @@ struct Version: ParsableCommand {
         print("external-secrets \(Self.current)")
     }
 }
-
-await ExternalSecretsCommand.main()

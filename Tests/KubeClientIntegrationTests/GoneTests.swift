@@ -1,0 +1,61 @@
+import Foundation
+import HTTPSupport
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import NIOHTTP1
+import Testing
+
+/// 410 Gone on its own control plane: it compacts etcd, which would disturb other suites.
+@Suite(.controlPlane, .serialized) struct GoneTests {
+    /// Compacts etcd's history up to `revision` through etcd's HTTP gateway.
+    private func compactEtcd(to revision: String) async throws {
+        let transport = try AsyncHTTPClientTransport()
+        defer { Task { try? await transport.shutdown() } }
+        let response = try await transport.send(
+            HTTPRequest(
+                method: .POST, url: "\(try currentPlane().etcdURL)/v3/kv/compaction",
+                headers: ["Content-Type": "application/json"],
+                body: Array(#"{"revision":"\#(revision)","physical":true}"#.utf8)),
+            timeout: .seconds(10))
+        try #require(response.status == .ok, "etcd compaction answered \(response.status)")
+    }
+
+    @Test func pagedListAfterCompactionIsGone() async throws {
+        try await withAdminClient { client in
+            let namespace = try await makeNamespace(client, prefix: "gone")
+            let configMaps = client.api(ConfigMap.self, namespace: namespace)
+            for index in 0..<5 {
+                _ = try await configMaps.create(ConfigMap(metadata: ObjectMeta(name: "cm-\(index)")))
+            }
+            let firstPage = try await configMaps.list(ListOptions(limit: 2))
+            let token = try #require(firstPage.metadata.continue)
+            let latest = try await configMaps.create(ConfigMap(metadata: ObjectMeta(name: "after")))
+            try await compactEtcd(to: try #require(latest.metadata.resourceVersion))
+
+            let error = await apiError { _ = try await configMaps.list(ListOptions(limit: 2, continueToken: token)) }
+            #expect(error?.isGone == true)
+            #expect(error?.statusCode == 410)
+        }
+    }
+
+    @Test func watchFromAVersionOlderThanHistoryIsGone() async throws {
+        try await withAdminClient { client in
+            let configMaps = client.api(ConfigMap.self, namespace: "default")
+            let latest = try await configMaps.create(ConfigMap(metadata: ObjectMeta(generateName: "gone-")))
+            try await compactEtcd(to: try #require(latest.metadata.resourceVersion))
+            // The server either refuses the watch (410) or opens it and sends an ERROR event with 410.
+            do {
+                for try await event in try await configMaps.watch(WatchOptions(resourceVersion: "1", timeoutSeconds: 5)) {
+                    if case .error(let status) = event {
+                        #expect(status.code == 410)
+                        return
+                    }
+                }
+                Issue.record("watch from resourceVersion 1 was not refused")
+            } catch let error as KubeAPIError {
+                #expect(error.isGone)
+            }
+        }
+    }
+}
