@@ -448,6 +448,9 @@ struct Executor {
         case .int, .int64:
             if case .number(let num, _) = n, let i = num.int { return .int(i, type == .int ? .int : .int64) }
             throw fail("expected integer; found \(n.description)")
+        case .uint32:
+            if case .number(let num, _) = n, let i = num.int, i >= 0 { return .int(Int64(UInt32(truncatingIfNeeded: i)), .int64) }
+            throw fail("expected unsigned integer; found \(n.description)")
         case .string:
             if case .string(let s, _) = n { return .string(s) }
             throw fail("expected string; found \(n.description)")

@@ -9,6 +9,8 @@ public enum ParameterType: Sendable, Hashable {
     case int
     /// Go `int64`.
     case int64
+    /// Go `uint32` (only unsigned literals convert to it).
+    case uint32
     case float64
     case bool
     /// `[]interface{}`
@@ -26,6 +28,7 @@ public enum ParameterType: Sendable, Hashable {
         case .string: "string"
         case .int: "int"
         case .int64: "int64"
+        case .uint32: "uint32"
         case .float64: "float64"
         case .bool: "bool"
         case .anyList: "[]interface {}"

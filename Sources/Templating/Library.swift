@@ -20,6 +20,7 @@ extension FunctionLibrary {
         Sprig.registerPaths(into: &lib)
         Sprig.registerRegex(into: &lib)
         Sprig.registerYAML(into: &lib)
+        Sprig.registerMisc(into: &lib)
         return lib
     }()
 }
