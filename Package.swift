@@ -78,6 +78,7 @@ let package = Package(
             name: "ExternalSecretsCLI",
             dependencies: [
                 "KubeClient",
+                "KubeModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

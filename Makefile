@@ -1,0 +1,35 @@
+# Targets a newcomer can guess. Every target installs what it needs first (Debian packages,
+# the kube-apiserver build cached under ~/.cache/eso-swift/).
+
+SWIFT ?= swift
+
+.PHONY: all build deps test unit-test demo clean
+
+all: build
+
+## Install test and demo dependencies (apt) and build/cache kube-apiserver v1.20.2.
+deps:
+	scripts/install-deps.sh all
+	scripts/build-kube.sh >/dev/null
+
+build:
+	$(SWIFT) build
+
+## Every test: unit tests, the Go template oracle, and integration tests against a real
+## kube-apiserver + etcd + kube-controller-manager started per suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Only the tests that need no servers.
+unit-test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip IntegrationTests
+
+## Start a local control plane, run the operator binary against it, stop everything.
+demo: deps
+	$(SWIFT) build --product external-secrets
+	scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/external-secrets"
+
+clean:
+	rm -rf .build
