@@ -40,7 +40,7 @@ private struct JSONParser {
     func err(_ m: String) -> JSONError { JSONError(description: m) }
 
     mutating func value(depth: Int) throws(JSONError) -> Value {
-        guard depth < 10000 else { throw err("exceeded max depth") }
+        guard depth < 1000 else { throw err("exceeded max depth") }  // Go allows 10000; bounded lower for small stacks
         guard i < bytes.count else { throw err("unexpected end of JSON input") }
         switch bytes[i] {
         case UInt8(ascii: "{"):

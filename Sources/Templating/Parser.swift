@@ -313,7 +313,18 @@ struct Parser {
         }
     }
 
+    /// Bounds recursion (pipelines, controls, blocks) so hostile input cannot exhaust the stack.
+    private mutating func enterNesting() throws(ParseFailure) {
+        nesting += 1
+        if nesting > maxNesting {
+            fail("template nesting too deep (limit \(maxNesting))")
+            try check()
+        }
+    }
+
     private mutating func control(_ kind: TokenKind, pos: Int) throws(ParseFailure) -> Node {
+        try enterNesting()
+        defer { nesting -= 1 }
         let savedVars = vars.count
         defer { vars.removeSubrange(savedVars...) }
         let context = kind == .ifKeyword ? "if" : kind == .range ? "range" : "with"
@@ -351,6 +362,8 @@ struct Parser {
     }
 
     private mutating func blockControl() throws(ParseFailure) -> Node {
+        try enterNesting()
+        defer { nesting -= 1 }
         let t = nextNonSpace()
         try check()
         let name = try templateName(t, "block clause")
@@ -403,12 +416,8 @@ struct Parser {
     // MARK: Pipelines
 
     private mutating func pipeline(_ context: String, end: TokenKind) throws(ParseFailure) -> Pipeline {
-        nesting += 1
+        try enterNesting()
         defer { nesting -= 1 }
-        if nesting > maxNesting {
-            fail("template nesting too deep")
-            try check()
-        }
         let first = peekNonSpace()
         try check()
         var pipe = Pipeline(pos: first.pos)

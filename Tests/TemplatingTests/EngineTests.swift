@@ -53,6 +53,23 @@ struct EngineTests {
         #expect(throws: TemplateError.self) { try render(text) }
     }
 
+    @Test func deepControlNestingFailsCleanly() {
+        let text = String(repeating: "{{if 1}}", count: 20_000) + String(repeating: "{{end}}", count: 20_000)
+        #expect(throws: TemplateError.self) { try render(text) }
+        let json = String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000)
+        #expect(throws: JSONError.self) { try Value.parseJSON(json) }
+    }
+
+    @Test func nestingJustInsideTheLimitsRenders() throws {
+        let ifs = String(repeating: "{{if 1}}", count: 150) + "x" + String(repeating: "{{end}}", count: 150)
+        #expect(try render(ifs) == "x")
+        let parens = "{{" + String(repeating: "(", count: 150) + "1" + String(repeating: ")", count: 150) + "}}"
+        #expect(try render(parens) == "1")
+        let deepJSON = String(repeating: "[", count: 900) + String(repeating: "]", count: 900)
+        #expect(try render("{{ fromJson .j | toJson | len }}", .stringMap(["j": deepJSON])) == "1800")
+        #expect(try render(#"{{define "r"}}{{if .}}{{template "r" (rest .)}}{{end}}{{end}}{{template "r" (until 150)}}ok"#) == "ok")
+    }
+
     // MARK: - Errors
 
     @Test func executionErrorsCarryNameLineAndColumn() throws {
