@@ -46,10 +46,51 @@ extension Sprig {
             }
             return .string(u.string)
         }
-        lib.add("decryptAES", [.string, .string]) { a, _ in .string(try decryptAES(a[0].stringValue, a[1].stringValue)) }
+        lib.add("decryptAES", [.string, .string]) { a, _ in
+            // ESO's copy returns "" for empty input (sprig 3.2.3 failed on it).
+            a[1].stringValue.isEmpty ? .string("") : .string(try decryptAES(a[0].stringValue, a[1].stringValue))
+        }
+        lib.add("hexdec", [.string]) { a, _ in
+            // Inferred from ESO's b64dec/b32dec pattern: Go's hex.DecodeString, errors as the result.
+            switch hexDecode(a[0].stringValue) {
+            case .success(let b): .string(bytesToString(b))
+            case .failure(let e): .string(e.message)
+            }
+        }
         lib.add("derivePassword", [.uint32, .string, .string, .string, .string]) { a, _ in
             .string(try derivePassword(UInt32(truncatingIfNeeded: a[0].intValue), a[1].stringValue, a[2].stringValue, a[3].stringValue, a[4].stringValue))
         }
+    }
+
+    /// Go's `hex.DecodeString`, with its error texts.
+    static func hexDecode(_ s: String) -> Result<[UInt8], DecodeError> {
+        let b = Array(s.utf8)
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        func invalid(_ c: UInt8) -> DecodeError {
+            let r = Int64(c)
+            let scalar = Unicode.Scalar(UInt32(c)).map { goIsPrint($0) ? " " + goQuoteRune(r) : "" } ?? ""
+            return DecodeError(message: "encoding/hex: invalid byte: U+" + String(format: "%04X", Int(c)) + scalar)
+        }
+        var out: [UInt8] = []
+        var i = 0
+        while i + 1 < b.count {
+            guard let hi = nibble(b[i]) else { return .failure(invalid(b[i])) }
+            guard let lo = nibble(b[i + 1]) else { return .failure(invalid(b[i + 1])) }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        if b.count % 2 == 1 {
+            if nibble(b[b.count - 1]) == nil { return .failure(invalid(b[b.count - 1])) }
+            return .failure(DecodeError(message: "encoding/hex: odd length hex string"))
+        }
+        return .success(out)
     }
 
     /// `strconv.ParseInt(s, 10, 64)`.

@@ -182,7 +182,9 @@ enum Sprig {
         }
         lib.add("initials", [.string]) { a, _ in .string(initials(a[0].stringValue)) }
         lib.add("swapcase", [.string]) { a, _ in .string(swapCase(a[0].stringValue)) }
-        lib.add("camelcase", [.string]) { a, _ in .string(toCamelCase(a[0].stringValue)) }
+        // ESO's vendored sprig maps camelcase to xstrings.ToPascalCase (sprig 3.2.3 used the older
+        // ToCamelCase, which lowercased the rest of every word).
+        lib.add("camelcase", [.string]) { a, _ in .string(toPascalCase(a[0].stringValue)) }
         lib.add("snakecase", [.string]) { a, _ in .string(camelCaseToLowerCase(a[0].stringValue, "_")) }
         lib.add("kebabcase", [.string]) { a, _ in .string(camelCaseToLowerCase(a[0].stringValue, "-")) }
         lib.add("wrap", [.int, .string]) { a, _ in .string(wrapCustom(a[1].stringValue, a[0].intValue, "", false)) }
@@ -484,23 +486,26 @@ enum Sprig {
 
     static func isConnector(_ r: Unicode.Scalar) -> Bool { r == "-" || r == "_" || isGoSpace(r) }
 
-    /// xstrings `ToCamelCase`.
-    static func toCamelCase(_ str: String) -> String {
+    /// xstrings 1.5 `ToPascalCase`: connectors between words are dropped and the next rune is
+    /// upper-cased; a word that starts upper-case has its following upper-case run lowered
+    /// ("GOLANG_IS_GREAT" → "GolangIsGreat"), other runes are kept; leading connectors stay.
+    static func toPascalCase(_ str: String) -> String {
         var rs = Array(str.unicodeScalars)[...]
         if rs.isEmpty { return "" }
         var out = String.UnicodeScalarView()
         var r0: Unicode.Scalar = " "
+        var firstUpper = false
         while let r = rs.first {
             rs = rs.dropFirst()
             r0 = r
             if !isConnector(r) {
+                firstUpper = isUpper(r)
                 r0 = upperScalar(r)
                 break
             }
             out.append(r)
         }
         if rs.isEmpty {
-            // As in xstrings, the last rune read is written once more (so "__" becomes "___").
             out.append(r0)
             return String(out)
         }
@@ -513,9 +518,16 @@ enum Sprig {
                 continue
             }
             if isConnector(r1) {
+                firstUpper = isUpper(r0)
                 r0 = upperScalar(r0)
             } else {
-                r0 = lowerScalar(r0)
+                if firstUpper {
+                    if isUpper(r0) {
+                        r0 = lowerScalar(r0)
+                    } else {
+                        firstUpper = false
+                    }
+                }
                 out.append(r1)
             }
         }

@@ -159,6 +159,28 @@ struct EngineTests {
         )
     }
 
+    /// ESO's camelcase is xstrings' ToPascalCase; these are xstrings' documented examples.
+    @Test(arguments: [
+        ("some_words", "SomeWords"), ("http_server", "HttpServer"), ("no_https", "NoHttps"),
+        ("_complex__case_", "_Complex_Case_"), ("some words", "SomeWords"), ("GOLANG_IS_GREAT", "GolangIsGreat"),
+        ("helloWorld", "HelloWorld"), ("a", "A"), ("", ""),
+    ])
+    func camelcaseIsPascalCase(_ input: String, _ expected: String) throws {
+        #expect(try render("{{ camelcase .s }}", .stringMap(["s": input])) == expected)
+    }
+
+    @Test(arguments: [
+        ("68656c6c6f", "hello"), ("48454C4C4F", "HELLO"), ("", ""), ("abc", "encoding/hex: odd length hex string"),
+        ("zz", "encoding/hex: invalid byte: U+007A 'z'"), ("0g", "encoding/hex: invalid byte: U+0067 'g'"),
+    ])
+    func hexdec(_ input: String, _ expected: String) throws {
+        #expect(try render("{{ hexdec .s }}", .stringMap(["s": input])) == expected)
+    }
+
+    @Test func decryptAESOfEmptyIsEmpty() throws {
+        #expect(try render(#"{{ decryptAES "k" "" }}"#) == "")
+    }
+
     @Test func toYamlSortsKeysAndTrimsNewline() throws {
         let out = try render(#"{{ dict "b" 1 "a" (list "x" "y") "c" (dict "d" true) | toYaml }}"#)
         #expect(out == "a:\n- x\n- y\nb: 1\nc:\n  d: true")
