@@ -3,7 +3,8 @@
 enum Builtins {
     static let library: FunctionLibrary = {
         var lib = FunctionLibrary()
-        lib.add("and", [.reflectValue], variadic: .reflectValue) { _, _ in .missing }  // evaluated lazily by the executor
+        // `and` and `or` short-circuit, so the executor evaluates them itself; these only declare them.
+        lib.add("and", [.reflectValue], variadic: .reflectValue) { _, _ in .missing }
         lib.add("or", [.reflectValue], variadic: .reflectValue) { _, _ in .missing }
         lib.add("not", [.reflectValue]) { a, _ in .bool(!a[0].truth) }
         lib.add("len", [.reflectValue]) { a, _ in try length(a[0]) }

@@ -255,7 +255,9 @@ struct Executor {
 
     private func idealConstant(_ n: NumberLiteral) throws(ExecFailure) -> Value {
         let text = n.text
-        let isHexInt = text.count > 2 && (text.hasPrefix("0x") || text.hasPrefix("0X")) && !text.contains(where: { "pP".contains($0) })
+        let isHexInt =
+            text.count > 2 && (text.hasPrefix("0x") || text.hasPrefix("0X"))
+            && !text.contains(where: { "pP".contains($0) })
         let isRune = text.hasPrefix("'")
         if let f = n.float, !isHexInt, !isRune, text.contains(where: { ".eEpP".contains($0) }) {
             return .float(f)
@@ -264,12 +266,17 @@ struct Executor {
         throw fail("\(text) overflows int")
     }
 
-    private mutating func evalVariable(dot: Value, _ idents: [String], args: [Operand]?, final: Value?) throws(ExecFailure)
+    private mutating func evalVariable(dot: Value, _ idents: [String], args: [Operand]?, final: Value?)
+        throws(ExecFailure)
         -> Value
     {
         let value = try varValue(idents[0])
         if idents.count == 1 {
-            if let args { try notAFunction(args, final) } else if final != nil { try notAFunction([.dot(pos: 0)], final) }
+            if let args {
+                try notAFunction(args, final)
+            } else if final != nil {
+                try notAFunction([.dot(pos: 0)], final)
+            }
             return value
         }
         return try evalFieldChain(dot: dot, receiver: value, idents[1...], args: args ?? [], final: final)
@@ -449,7 +456,9 @@ struct Executor {
             if case .number(let num, _) = n, let i = num.int { return .int(i, type == .int ? .int : .int64) }
             throw fail("expected integer; found \(n.description)")
         case .uint32:
-            if case .number(let num, _) = n, let i = num.int, i >= 0 { return .int(Int64(UInt32(truncatingIfNeeded: i)), .int64) }
+            if case .number(let num, _) = n, let i = num.int, i >= 0 {
+                return .int(Int64(UInt32(truncatingIfNeeded: i)), .int64)
+            }
             throw fail("expected unsigned integer; found \(n.description)")
         case .string:
             if case .string(let s, _) = n { return .string(s) }

@@ -337,7 +337,10 @@ struct GoPrinter {
             } else {
                 var n = 0
                 var any = false
-                while i < end, let d = format[i].properties.numericType == .decimal && format[i].isASCII ? Int(format[i].value - 48) : nil {
+                while i < end,
+                    let d = format[i].properties.numericType == .decimal && format[i].isASCII
+                        ? Int(format[i].value - 48) : nil
+                {
                     n = min(n * 10 + d, 1_000_000)
                     any = true
                     i += 1

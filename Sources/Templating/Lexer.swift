@@ -47,7 +47,10 @@ struct Lexer {
         return lexer.tokens
     }
 
-    private enum State { case text, leftDelim, comment, insideAction, rightDelim, space, identifier, field, variable, char, number, quote, rawQuote }
+    private enum State {
+        case text, leftDelim, comment, insideAction, rightDelim, space, identifier, field, variable, char, number,
+            quote, rawQuote
+    }
 
     private mutating func run() {
         var state: State? = .text
@@ -62,9 +65,12 @@ struct Lexer {
             case .identifier: state = lexIdentifier()
             case .field: state = lexFieldOrVariable(.field)
             case .variable: state = lexVariable()
-            case .char: state = lexQuoted(close: UInt8(ascii: "'"), message: "unterminated character constant", kind: .charConstant)
+            case .char:
+                state = lexQuoted(
+                    close: UInt8(ascii: "'"), message: "unterminated character constant", kind: .charConstant)
             case .number: state = lexNumber()
-            case .quote: state = lexQuoted(close: UInt8(ascii: "\""), message: "unterminated quoted string", kind: .string)
+            case .quote:
+                state = lexQuoted(close: UInt8(ascii: "\""), message: "unterminated quoted string", kind: .string)
             case .rawQuote: state = lexRawQuote()
             }
         }

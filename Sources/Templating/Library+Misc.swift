@@ -29,7 +29,8 @@ extension Sprig {
                 case nil: return ""
                 case let v?:
                     throw TemplateFunctionError(
-                        "unable to parse \(k) key, must be of type string, but \(v.isNilOrMissing ? "invalid" : v.goKindName) found")
+                        "unable to parse \(k) key, must be of type string, but \(v.isNilOrMissing ? "invalid" : v.goKindName) found"
+                    )
                 }
             }
             var u = GoURL()
@@ -58,7 +59,10 @@ extension Sprig {
             }
         }
         lib.add("derivePassword", [.uint32, .string, .string, .string, .string]) { a, _ in
-            .string(try derivePassword(UInt32(truncatingIfNeeded: a[0].intValue), a[1].stringValue, a[2].stringValue, a[3].stringValue, a[4].stringValue))
+            .string(
+                try derivePassword(
+                    UInt32(truncatingIfNeeded: a[0].intValue), a[1].stringValue, a[2].stringValue, a[3].stringValue,
+                    a[4].stringValue))
         }
     }
 
@@ -159,7 +163,8 @@ extension Sprig {
         guard body.count % 16 == 0 else { throw TemplateFunctionError("crypto/cipher: input not full blocks") }
         guard !body.isEmpty else { throw TemplateFunctionError("runtime error: index out of range [-1]") }
         let plain = try [UInt8](
-            AES._CBC.decrypt(body, using: SymmetricKey(data: key), iv: AES._CBC.IV(ivBytes: crypt[0..<16]), noPadding: true))
+            AES._CBC.decrypt(
+                body, using: SymmetricKey(data: key), iv: AES._CBC.IV(ivBytes: crypt[0..<16]), noPadding: true))
         let pad = Int(plain[plain.count - 1])
         guard pad <= plain.count else { throw TemplateFunctionError("runtime error: slice bounds out of range") }
         return bytesToString(plain[0..<(plain.count - pad)])
@@ -188,12 +193,15 @@ extension Sprig {
     ]
 
     /// sprig's `derivePassword` (the Master Password algorithm: scrypt N=32768 r=8 p=2).
-    static func derivePassword(_ counter: UInt32, _ type: String, _ password: String, _ user: String, _ site: String) throws
+    static func derivePassword(_ counter: UInt32, _ type: String, _ password: String, _ user: String, _ site: String)
+        throws
         -> String
     {
         guard let templates = passwordTemplates[type] else { return "cannot find password template \(type)" }
         let seedPrefix = Array("com.lyndir.masterpassword".utf8)
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        func be32(_ v: UInt32) -> [UInt8] {
+            [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+        }
         let salt = seedPrefix + be32(UInt32(truncatingIfNeeded: user.utf8.count)) + Array(user.utf8)
         let key = try KDF.Scrypt.deriveKey(
             from: Array(password.utf8), salt: salt, outputByteCount: 64, rounds: 32768, blockSize: 8, parallelism: 2)
@@ -234,7 +242,8 @@ struct GoURL {
     static func splitHostPort(_ hostPort: String) -> (String, String) {
         var host = Substring(hostPort)
         var port = ""
-        if let colon = host.lastIndex(of: ":"), host[colon...].allSatisfy({ $0 == ":" || ($0.isASCII && $0.isNumber) }) {
+        if let colon = host.lastIndex(of: ":"), host[colon...].allSatisfy({ $0 == ":" || ($0.isASCII && $0.isNumber) })
+        {
             port = String(host[host.index(after: colon)...])
             host = host[..<colon]
         }
@@ -255,7 +264,9 @@ struct GoURL {
             frag = String(rest[rest.index(after: hash)...])
             rest = rest[..<hash]
         }
-        if raw.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { throw fail("net/url: invalid control character in URL") }
+        if raw.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw fail("net/url: invalid control character in URL")
+        }
         if rest.isEmpty && frag.isEmpty && raw.isEmpty { return u }
         if rest == "*" {
             u.path = "*"
@@ -332,7 +343,9 @@ struct GoURL {
         return "-._:~!$&'()*+,;=%@".contains(c)
     }
 
-    static func parseHost(_ host: String, _ fail: (String) -> TemplateFunctionError) throws(TemplateFunctionError) -> String {
+    static func parseHost(_ host: String, _ fail: (String) -> TemplateFunctionError) throws(TemplateFunctionError)
+        -> String
+    {
         if host.hasPrefix("[") {
             guard let close = host.lastIndex(of: "]") else { throw fail("missing ']' in host") }
             let port = host[host.index(after: close)...]
@@ -352,7 +365,8 @@ struct GoURL {
 
     enum Mode { case path, host, userPassword, fragment, queryComponent }
 
-    static func unescapeOrFail(_ s: String, _ mode: Mode, _ fail: (String) -> TemplateFunctionError) throws(TemplateFunctionError)
+    static func unescapeOrFail(_ s: String, _ mode: Mode, _ fail: (String) -> TemplateFunctionError)
+        throws(TemplateFunctionError)
         -> String
     {
         let b = Array(s.utf8)

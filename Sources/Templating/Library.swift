@@ -144,7 +144,9 @@ enum Sprig {
 
     /// `reflect.TypeOf(v).Kind()` as sprig's error messages print it (nil panics in Go).
     static func kindForError(_ v: Value) throws -> String {
-        if v.isNilOrMissing { throw TemplateFunctionError("runtime error: invalid memory address or nil pointer dereference") }
+        if v.isNilOrMissing {
+            throw TemplateFunctionError("runtime error: invalid memory address or nil pointer dereference")
+        }
         return v.goKindName
     }
 
@@ -222,7 +224,9 @@ enum Sprig {
         lib.add("repeat", [.int, .string]) { a, ctx in
             let n = a[0].intValue
             if n < 0 { throw TemplateFunctionError("strings: negative Repeat count") }
-            try checkSize(n.multipliedReportingOverflow(by: a[1].stringValue.utf8.count).overflow ? Int.max : n * a[1].stringValue.utf8.count, ctx)
+            try checkSize(
+                n.multipliedReportingOverflow(by: a[1].stringValue.utf8.count).overflow
+                    ? Int.max : n * a[1].stringValue.utf8.count, ctx)
             return .string(String(repeating: a[1].stringValue, count: n))
         }
         lib.add("substr", [.int, .int, .string]) { a, _ in
@@ -572,7 +576,9 @@ enum Sprig {
     }
 
     /// xstrings `nextWord`.
-    private static func nextWord(_ str: ArraySlice<Unicode.Scalar>) -> (WordType, ArraySlice<Unicode.Scalar>, ArraySlice<Unicode.Scalar>) {
+    private static func nextWord(_ str: ArraySlice<Unicode.Scalar>) -> (
+        WordType, ArraySlice<Unicode.Scalar>, ArraySlice<Unicode.Scalar>
+    ) {
         guard let r = str.first else { return (.invalid, [], []) }
         var offset = 1
         var remaining = str.dropFirst()
@@ -619,7 +625,10 @@ enum Sprig {
         return (wt, str.prefix(offset), remaining)
     }
 
-    private static func toLower(_ out: inout String.UnicodeScalarView, _ wt: WordType, _ word: ArraySlice<Unicode.Scalar>, _ connector: Unicode.Scalar) {
+    private static func toLower(
+        _ out: inout String.UnicodeScalarView, _ wt: WordType, _ word: ArraySlice<Unicode.Scalar>,
+        _ connector: Unicode.Scalar
+    ) {
         if wt != .upperCase && wt != .connector {
             out.append(contentsOf: word)
             return
@@ -747,7 +756,9 @@ enum Sprig {
             // strconv.Atoi: decimal only, optional sign, no underscores.
             let s = a[0].stringValue
             let body = s.hasPrefix("+") || s.hasPrefix("-") ? s.dropFirst() : Substring(s)
-            guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(s) else { return .int(0) }
+            guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(s) else {
+                return .int(0)
+            }
             return .int(v, .int)
         }
         lib.add("int", [.any]) { a, _ in .int(toInt64(a[0]), .int) }
@@ -773,7 +784,9 @@ enum Sprig {
         lib.add("add1", [.any]) { a, _ in .int(toInt64(a[0]) &+ 1, .int64) }
         lib.add("add", [], variadic: .any) { a, _ in .int(a.reduce(Int64(0)) { $0 &+ toInt64($1) }, .int64) }
         lib.add("sub", [.any, .any]) { a, _ in .int(toInt64(a[0]) &- toInt64(a[1]), .int64) }
-        lib.add("mul", [.any], variadic: .any) { a, _ in .int(a.dropFirst().reduce(toInt64(a[0])) { $0 &* toInt64($1) }, .int64) }
+        lib.add("mul", [.any], variadic: .any) { a, _ in
+            .int(a.dropFirst().reduce(toInt64(a[0])) { $0 &* toInt64($1) }, .int64)
+        }
         lib.add("div", [.any, .any]) { a, _ in
             let d = toInt64(a[1])
             if d == 0 { throw TemplateFunctionError("runtime error: integer divide by zero") }
@@ -977,41 +990,55 @@ enum Sprig {
             listOp("prepend", "Cannot prepend on type", { l, a in .list([a[1]] + l) }, params: [.any, .any]),
             listOp("first", "Cannot find first on type", { l, _ in l.first ?? .null }),
             listOp("last", "Cannot find last on type", { l, _ in l.last ?? .null }),
-            listOp("rest", "Cannot find rest on type", { l, _ in l.isEmpty ? .list([], elem: .any, isNil: true) : .list(Array(l.dropFirst())) }),
-            listOp("initial", "Cannot find initial on type", { l, _ in l.isEmpty ? .list([], elem: .any, isNil: true) : .list(Array(l.dropLast())) }),
+            listOp(
+                "rest", "Cannot find rest on type",
+                { l, _ in l.isEmpty ? .list([], elem: .any, isNil: true) : .list(Array(l.dropFirst())) }),
+            listOp(
+                "initial", "Cannot find initial on type",
+                { l, _ in l.isEmpty ? .list([], elem: .any, isNil: true) : .list(Array(l.dropLast())) }),
             listOp("reverse", "Cannot find reverse on type", { l, _ in .list(l.reversed()) }),
             listOp("compact", "Cannot compact on type", { l, _ in .list(l.filter { !isEmpty($0) }) }),
-            listOp("uniq", "Cannot find uniq on type", { l, _ in
-                var out: [Value] = []
-                for v in l where !out.contains(v) { out.append(v) }
-                return .list(out)
-            }),
-            listOp("without", "Cannot find without on type", { l, a in .list(l.filter { !a.dropFirst().contains($0) }) }, variadic: .any),
-            listOp("has", "Cannot find has on type", { l, a in .bool(l.contains(a[0])) }, params: [.any, .any], listIndex: 1),
-            listOp("chunk", "Cannot chunk type", { l, a in
-                let size = a[0].intValue
-                if size <= 0 { throw TemplateFunctionError("runtime error: chunk size must be positive") }
-                var out: [Value] = []
-                var i = 0
-                if l.isEmpty { return .list([.list([])], elem: .any, isNil: false) }
-                while i < l.count {
-                    let end = l.count - i > size ? i + size : l.count
-                    out.append(.list(Array(l[i..<end])))
-                    i = end
-                }
-                return .list(out, elem: .any, isNil: false)
-            }, params: [.int, .any], listIndex: 1),
-            listOp("slice", "list should be type of slice or array but", { l, a in
-                if l.isEmpty { return .null }
-                let start = a.count > 1 ? Int(toInt64(a[1])) : 0
-                let end = a.count > 2 ? Int(toInt64(a[2])) : l.count
-                guard start >= 0, start <= end, end <= l.count else {
-                    throw TemplateFunctionError("reflect: slice index out of range")
-                }
-                if case .list(_, let e, _) = a[0] { return .list(Array(l[start..<end]), elem: e, isNil: false) }
-                if case .bytes(let b) = a[0] { return .bytes(Array(b[start..<end])) }
-                return .list(Array(l[start..<end]))
-            }, variadic: .any),
+            listOp(
+                "uniq", "Cannot find uniq on type",
+                { l, _ in
+                    var out: [Value] = []
+                    for v in l where !out.contains(v) { out.append(v) }
+                    return .list(out)
+                }),
+            listOp(
+                "without", "Cannot find without on type", { l, a in .list(l.filter { !a.dropFirst().contains($0) }) },
+                variadic: .any),
+            listOp(
+                "has", "Cannot find has on type", { l, a in .bool(l.contains(a[0])) }, params: [.any, .any],
+                listIndex: 1),
+            listOp(
+                "chunk", "Cannot chunk type",
+                { l, a in
+                    let size = a[0].intValue
+                    if size <= 0 { throw TemplateFunctionError("runtime error: chunk size must be positive") }
+                    var out: [Value] = []
+                    var i = 0
+                    if l.isEmpty { return .list([.list([])], elem: .any, isNil: false) }
+                    while i < l.count {
+                        let end = l.count - i > size ? i + size : l.count
+                        out.append(.list(Array(l[i..<end])))
+                        i = end
+                    }
+                    return .list(out, elem: .any, isNil: false)
+                }, params: [.int, .any], listIndex: 1),
+            listOp(
+                "slice", "list should be type of slice or array but",
+                { l, a in
+                    if l.isEmpty { return .null }
+                    let start = a.count > 1 ? Int(toInt64(a[1])) : 0
+                    let end = a.count > 2 ? Int(toInt64(a[2])) : l.count
+                    guard start >= 0, start <= end, end <= l.count else {
+                        throw TemplateFunctionError("reflect: slice index out of range")
+                    }
+                    if case .list(_, let e, _) = a[0] { return .list(Array(l[start..<end]), elem: e, isNil: false) }
+                    if case .bytes(let b) = a[0] { return .bytes(Array(b[start..<end])) }
+                    return .list(Array(l[start..<end]))
+                }, variadic: .any),
         ]
         for (name, fn, must) in ops {
             lib[name] = fn
@@ -1022,14 +1049,18 @@ enum Sprig {
         // `has` on a nil haystack is false rather than an error.
         lib.add("has", [.any, .any]) { a, _ in
             if a[1].isNilOrMissing { return .bool(false) }
-            guard let items = listItems(a[1]) else { throw TemplateFunctionError("Cannot find has on type \(a[1].goKindName)") }
+            guard let items = listItems(a[1]) else {
+                throw TemplateFunctionError("Cannot find has on type \(a[1].goKindName)")
+            }
             return .bool(items.contains(a[0]))
         }
         lib["mustHas"] = lib["has"]
         lib.add("concat", [], variadic: .any) { a, _ in
             var res: [Value] = []
             for l in a {
-                guard let items = listItems(l) else { throw TemplateFunctionError("Cannot concat type \(try kindForError(l)) as list") }
+                guard let items = listItems(l) else {
+                    throw TemplateFunctionError("Cannot concat type \(try kindForError(l)) as list")
+                }
                 res += items
             }
             return .list(res, elem: .any, isNil: res.isEmpty)
@@ -1119,7 +1150,8 @@ enum Sprig {
         lib.add("dig", [], variadic: .any) { a, _ in
             if a.count < 3 { throw TemplateFunctionError("dig needs at least three arguments") }
             guard case .map(var dict) = a[a.count - 1], dict.elementType == .any else {
-                throw TemplateFunctionError("interface conversion: interface {} is \(a[a.count - 1].goTypeName), not map[string]interface {}")
+                throw TemplateFunctionError(
+                    "interface conversion: interface {} is \(a[a.count - 1].goTypeName), not map[string]interface {}")
             }
             let def = a[a.count - 2]
             var keys: [String] = []
@@ -1133,7 +1165,8 @@ enum Sprig {
                 guard let step = dict[k] else { return def }
                 if i == keys.count - 1 { return step }
                 guard case .map(let next) = step, next.elementType == .any else {
-                    throw TemplateFunctionError("interface conversion: interface {} is \(step.goTypeName), not map[string]interface {}")
+                    throw TemplateFunctionError(
+                        "interface conversion: interface {} is \(step.goTypeName), not map[string]interface {}")
                 }
                 dict = next
             }
@@ -1209,7 +1242,9 @@ enum Sprig {
 
     /// Decodes padded base64/base32 like Go's `DecodeString`, including its error positions
     /// (`illegal base64 data at input byte N`), which sprig returns as the result.
-    private static func decodeBlocks(_ s: String, table: [UInt8], bits: Int, blockChars: Int) -> Result<[UInt8], DecodeError> {
+    private static func decodeBlocks(_ s: String, table: [UInt8], bits: Int, blockChars: Int) -> Result<
+        [UInt8], DecodeError
+    > {
         let name = bits == 6 ? "base64" : "base32"
         var lookup = [Int](repeating: -1, count: 256)
         for (i, c) in table.enumerated() { lookup[Int(c)] = i }

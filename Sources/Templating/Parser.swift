@@ -82,7 +82,8 @@ indirect enum Node: Sendable {
         switch self {
         case .comment: true
         case .list(let l): l.nodes.allSatisfy(\.isEmpty)
-        case .text(let t): t.allSatisfy { Lexer.isSpaceByte($0) || $0 == 0x0B || $0 == 0x0C || $0 == 0x85 || $0 == 0xA0 }
+        case .text(let t):
+            t.allSatisfy { Lexer.isSpaceByte($0) || $0 == 0x0B || $0 == 0x0C || $0 == 0x85 || $0 == 0xA0 }
         default: false
         }
     }
@@ -720,7 +721,8 @@ func goUnquote(_ text: String) -> String? {
         case UInt8(ascii: "0")...UInt8(ascii: "7"):
             guard i + 2 <= end else { return nil }
             let digits = [e] + Array(bytes[i..<(i + 2)])
-            guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x37 }), let v = Int(String(decoding: digits, as: UTF8.self), radix: 8),
+            guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x37 }),
+                let v = Int(String(decoding: digits, as: UTF8.self), radix: 8),
                 v <= 255
             else { return nil }
             i += 2

@@ -67,7 +67,9 @@ struct EngineTests {
         #expect(try render(parens) == "1")
         let deepJSON = String(repeating: "[", count: 900) + String(repeating: "]", count: 900)
         #expect(try render("{{ fromJson .j | toJson | len }}", .stringMap(["j": deepJSON])) == "1800")
-        #expect(try render(#"{{define "r"}}{{if .}}{{template "r" (rest .)}}{{end}}{{end}}{{template "r" (until 150)}}ok"#) == "ok")
+        #expect(
+            try render(#"{{define "r"}}{{if .}}{{template "r" (rest .)}}{{end}}{{end}}{{template "r" (until 150)}}ok"#)
+                == "ok")
     }
 
     // MARK: - Errors
@@ -141,7 +143,9 @@ struct EngineTests {
         }
         let t = try Template(name: "t", text: #"{{ shout "hi" }}"#, functions: lib)
         #expect(try t.render(.null) == "HI!")
-        #expect(throws: TemplateError.self) { try Template(name: "t", text: "{{ shout 1 }}", functions: lib).render(.null) }
+        #expect(throws: TemplateError.self) {
+            try Template(name: "t", text: "{{ shout 1 }}", functions: lib).render(.null)
+        }
     }
 
     @Test func removedSprigFunctionsAreUndefined() {

@@ -122,9 +122,13 @@ struct OracleTests {
                 "\(c.name): got \(String(decoding: out, as: UTF8.self).debugDescription), Go: \(String(decoding: expected, as: UTF8.self).debugDescription)"
             )
         case (.failure(let error), let expected?):
-            Issue.record("\(c.name): Go rendered \(String(decoding: expected, as: UTF8.self).debugDescription), we failed: \(error)")
+            Issue.record(
+                "\(c.name): Go rendered \(String(decoding: expected, as: UTF8.self).debugDescription), we failed: \(error)"
+            )
         case (.success(let out), nil):
-            Issue.record("\(c.name): Go failed (\(c.goError ?? "")), we rendered \(String(decoding: out, as: UTF8.self).debugDescription)")
+            Issue.record(
+                "\(c.name): Go failed (\(c.goError ?? "")), we rendered \(String(decoding: out, as: UTF8.self).debugDescription)"
+            )
         case (.failure, nil):
             break
         }
@@ -142,10 +146,13 @@ struct OracleTests {
             return
         }
         guard FileManager.default.fileExists(atPath: sprig) else {
-            Issue.record("sprig not found at \(sprig): run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1")
+            Issue.record(
+                "sprig not found at \(sprig): run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1"
+            )
             return
         }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("templating-oracle-\(UUID().uuidString)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "templating-oracle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let program = work.appendingPathComponent("oracle.go")
@@ -187,7 +194,10 @@ struct OracleTests {
     }
 
     private func findGo(_ env: [String: String]) -> String? {
-        let paths = (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/lib/go/bin", "/usr/local/go/bin"]
+        let paths =
+            (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + [
+                "/usr/lib/go/bin", "/usr/local/go/bin",
+            ]
         for dir in paths {
             let candidate = dir + "/go"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

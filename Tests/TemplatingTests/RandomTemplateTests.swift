@@ -28,7 +28,8 @@ struct TemplateGenerator {
         "substr", "abbrev", "wrap", "camelcase", "snakecase", "title", "toYaml", "fromYaml", "cat", "append", "has",
     ]
     static let operands = [
-        ".", ".a", ".n", ".list", ".m", ".m.k", ".missing", ".nul", "$", "$.a", "1", "-3", "2.5", "0x10", "'x'", "\"s\"",
+        ".", ".a", ".n", ".list", ".m", ".m.k", ".missing", ".nul", "$", "$.a", "1", "-3", "2.5", "0x10", "'x'",
+        "\"s\"",
         "`raw`", "true", "false", "nil", "\"a,b,c\"", "1e3", "99999", "-1",
     ]
 
@@ -64,9 +65,11 @@ struct TemplateGenerator {
             case 0, 1: out += pick(["text ", "\n", "  ", "x{y}z", "{", "}", "{{", "é"])
             case 2, 3, 4: out += "{{\(trimL)\(pipeline(0))\(trimR)}}"
             case 5 where depth < 4:
-                out += "{{if \(pipeline(0))}}\(block(depth + 1))\(chance(50) ? "{{else}}" + block(depth + 1) : ""){{end}}"
+                out +=
+                    "{{if \(pipeline(0))}}\(block(depth + 1))\(chance(50) ? "{{else}}" + block(depth + 1) : ""){{end}}"
             case 6 where depth < 4:
-                out += "{{range $i, $e := \(pipeline(0))}}\(block(depth + 1))\(chance(20) ? "{{break}}" : "")\(chance(20) ? "{{continue}}" : ""){{end}}"
+                out +=
+                    "{{range $i, $e := \(pipeline(0))}}\(block(depth + 1))\(chance(20) ? "{{break}}" : "")\(chance(20) ? "{{continue}}" : ""){{end}}"
             case 7 where depth < 4:
                 out += "{{with \(pipeline(0))}}\(block(depth + 1)){{else}}\(block(depth + 1)){{end}}"
             case 8 where depth < 2:
@@ -75,7 +78,10 @@ struct TemplateGenerator {
                 out += "{{/* c */}}"
             case 10:
                 // Deliberately broken fragments.
-                out += pick(["{{", "}}", "{{end}}", "{{else}}", "{{if}}", "{{range}}", "{{$undefined}}", "{{.a.}}", "{{(}}", "{{\"unterminated}}", "{{break}}", "{{template \"t\"}}"])
+                out += pick([
+                    "{{", "}}", "{{end}}", "{{else}}", "{{if}}", "{{range}}", "{{$undefined}}", "{{.a.}}", "{{(}}",
+                    "{{\"unterminated}}", "{{break}}", "{{template \"t\"}}",
+                ])
             default:
                 out += "{{\(trimL)$x := \(pipeline(0))\(trimR)}}{{$x}}"
             }
@@ -94,7 +100,8 @@ struct RandomTemplateTests {
     @Test(arguments: 0..<4)
     func randomTemplatesNeverCrashAndStayWithinBudget(shard: Int) {
         var gen = TemplateGenerator(rng: SplitMix64(state: 0x5EED_0000 + UInt64(shard)))
-        let limits = RenderLimits(maxOutputBytes: 64 * 1024, maxSteps: 20_000, maxTemplateDepth: 50, maxValueSize: 64 * 1024)
+        let limits = RenderLimits(
+            maxOutputBytes: 64 * 1024, maxSteps: 20_000, maxTemplateDepth: 50, maxValueSize: 64 * 1024)
         var rendered = 0
         var failed = 0
         for _ in 0..<750 {
