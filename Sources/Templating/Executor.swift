@@ -173,6 +173,22 @@ struct Executor {
             iterations = Value.sortedKeys(m).map { (.string($0), m[$0]!) }
         case .missing, .null:
             break
+        case .int(let n, let type):
+            // Go 1.22+: ranging over an integer yields 0..<n (ESO is built with a current Go).
+            if pipe.decls.count > 1 {
+                throw fail("can't use \(n) to iterate over more than one variable")
+            }
+            if n <= 0 { break }
+            var i: Int64 = 0
+            while i < n {
+                try step()
+                if pipe.decls.count > 0 { vars[vars.count - 1].value = .int(i, type) }
+                let signal = try walk(dot: .int(i, type), list: list)
+                vars.removeSubrange(mark...)
+                if signal == .breakLoop { break }
+                i += 1
+            }
+            return .normal
         default:
             throw fail("range can't iterate over \(formatValue(val, verb: "v"))")
         }

@@ -298,6 +298,9 @@ struct GoJSONEncoder {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            // Go 1.22+ (what ESO is built with) writes \b and \f short; Go 1.19 wrote \u0008, \u000c.
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case "<", ">", "&":
                 if escapeHTML {
                     out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])

@@ -116,6 +116,33 @@ struct EngineTests {
         #expect(try render(text, .stringMap(data)) == expected)
     }
 
+    @Test(arguments: [
+        ("{{range 3}}[{{.}}]{{end}}", "[0][1][2]"),
+        ("{{range $i := 2}}{{$i}}{{end}}", "01"),
+        ("{{range 0}}x{{else}}none{{end}}", "none"),
+        ("{{range -2}}x{{else}}none{{end}}", "none"),
+        ("{{range (add 1 1)}}{{printf \"%T\" .}}{{end}}", "int64int64"),
+        ("{{range 5}}{{if eq . 2}}{{break}}{{end}}{{.}}{{end}}", "01"),
+    ])
+    func rangeOverInteger(_ text: String, _ expected: String) throws {
+        #expect(try render(text) == expected)
+    }
+
+    @Test func rangeOverIntegerRejectsTwoVariables() {
+        #expect(throws: TemplateError.self) { try render("{{range $i, $v := 3}}{{end}}") }
+    }
+
+    @Test func rangeOverHugeIntegerStopsAtStepBudget() {
+        #expect {
+            try render("{{range 1000000000000}}{{end}}", limits: RenderLimits(maxSteps: 10_000))
+        } throws: { ($0 as? TemplateError)?.kind == .limitExceeded }
+    }
+
+    /// Go 1.22+ encoding/json writes \b and \f short (the Go 1.19 oracle writes \u0008, \u000c).
+    @Test func toJsonEscapesBackspaceAndFormFeedLikeCurrentGo() throws {
+        #expect(try render(#"{{ toJson "a\bb\fc\u0001" }}"#) == #""a\bb\fc\u0001""#)
+    }
+
     // MARK: - Data model
 
     @Test func stringDataLikeESO() throws {
