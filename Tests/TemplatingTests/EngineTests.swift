@@ -214,7 +214,18 @@ struct EngineTests {
 
     @Test func toYamlSortsKeysAndTrimsNewline() throws {
         let out = try render(#"{{ dict "b" 1 "a" (list "x" "y") "c" (dict "d" true) | toYaml }}"#)
-        #expect(out == "a:\n- x\n- y\nb: 1\nc:\n  d: true")
+        // go-yaml v2 reads a bare y as a boolean, so it quotes the string "y".
+        #expect(out == "a:\n- x\n- \"y\"\nb: 1\nc:\n  d: true")
+    }
+
+    @Test func toYamlFollowsGoYAMLv2Choices() throws {
+        // Natural key order, ambiguous strings double-quoted, integral floats as integers.
+        let out = try render(
+            #"{{ dict "a10" 1 "a2" 2.0 "b" "true" "c" "" "d" "plain" "e" 1.5 "f" "x: y" | toYaml }}"#)
+        #expect(out == "a2: 2\na10: 1\nb: \"true\"\nc: \"\"\nd: plain\ne: 1.5\nf: 'x: y'")
+        #expect(try render(#"{{ "multi\nline\n" | toYaml }}"#) == "|\n  multi\n  line")
+        #expect(try render("{{ list | toYaml }}") == "[]")
+        #expect(try render("{{ toYaml .missing }}") == "null")
     }
 
     @Test func fromYamlDecodesLikeJSON() throws {
