@@ -46,7 +46,7 @@ enum Builtins {
         switch v {
         case .null: throw TemplateFunctionError("len of nil pointer")
         case .missing: throw TemplateFunctionError("len of untyped nil")
-        case .string(let s): return .int(s.utf8.count)
+        case .string(let s): return .int(s.goByteCount)
         case .bytes(let b): return .int(b.count)
         case .list(let l, _, _): return .int(l.count)
         case .map(let m): return .int(m.count)
@@ -78,7 +78,7 @@ enum Builtins {
                 guard x < l.count else { throw TemplateFunctionError("reflect: slice index out of range") }
                 item = l[x]
             case .string(let s):
-                let b = Array(s.utf8)
+                let b = s.goBytes
                 let x = try indexArg(index, cap: b.count)
                 guard x < b.count else { throw TemplateFunctionError("reflect: string index out of range") }
                 item = .int(Int64(b[x]), .uint8)
@@ -107,7 +107,7 @@ enum Builtins {
         switch item {
         case .string(let s):
             if indexes.count == 3 { throw TemplateFunctionError("cannot 3-index slice a string") }
-            count = s.utf8.count
+            count = s.goByteCount
         case .list(let l, _, _): count = l.count
         case .bytes(let b): count = b.count
         default: throw TemplateFunctionError("can't slice item of type \(item.goTypeName)")
@@ -121,7 +121,7 @@ enum Builtins {
             throw TemplateFunctionError("invalid slice index: \(idx[1]) > \(idx[2])")
         }
         switch item {
-        case .string(let s): return .string(String(decoding: Array(s.utf8)[idx[0]..<idx[1]], as: UTF8.self))
+        case .string(let s): return .string(String(goBytes: s.goBytes[idx[0]..<idx[1]]))
         case .list(let l, let e, _): return .list(Array(l[idx[0]..<idx[1]]), elem: e, isNil: false)
         case .bytes(let b): return .bytes(Array(b[idx[0]..<idx[1]]))
         default: return item
@@ -235,7 +235,7 @@ enum Builtins {
 
     static func htmlEscape(_ s: String) -> String {
         var out: [UInt8] = []
-        for c in s.utf8 {
+        for c in s.goBytes {
             switch c {
             case 0: out.append(contentsOf: Array("\u{FFFD}".utf8))
             case UInt8(ascii: "\""): out.append(contentsOf: Array("&#34;".utf8))
@@ -246,7 +246,7 @@ enum Builtins {
             default: out.append(c)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return String(goBytes: out)
     }
 
     static func jsEscape(_ s: String) -> String {
@@ -279,7 +279,7 @@ enum Builtins {
     static func queryEscape(_ s: String) -> String {
         var out: [UInt8] = []
         let hex = Array("0123456789ABCDEF".utf8)
-        for c in s.utf8 {
+        for c in s.goBytes {
             switch c {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),

@@ -496,6 +496,6 @@ struct Executor {
 
     private func printValue(_ v: Value) -> [UInt8] {
         if case .missing = v { return Array("<no value>".utf8) }
-        return Array(formatValue(v, verb: "v").utf8)
+        return formatValue(v, verb: "v").goBytes
     }
 }

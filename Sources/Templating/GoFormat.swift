@@ -32,6 +32,7 @@ func goIsPrint(_ s: Unicode.Scalar) -> Bool {
 }
 
 private func goEscapeRune(_ s: Unicode.Scalar, quote: Character, asciiOnly: Bool) -> String {
+    if let raw = String.rawByte(s) { return "\\x" + hex2(raw) }  // a byte that is not UTF-8
     if String(s) == String(quote) || s == "\\" { return "\\" + String(s) }
     if asciiOnly {
         if s.value < 0x80 && goIsPrint(s) { return String(s) }
@@ -463,7 +464,7 @@ struct GoPrinter {
         case .bytes(let b):
             switch verb {
             case "s", "q", "x", "X":
-                fmtString(String(decoding: b, as: UTF8.self), verb: verb, f, original: v, bytes: b)
+                fmtString(String(goBytes: b), verb: verb, f, original: v, bytes: b)
             default:
                 printList(b.map { .int(Int64($0), .uint8) }, isMap: false, verb: verb, f, depth: depth)
             }
@@ -658,7 +659,7 @@ struct GoPrinter {
                 pad(goQuote(str, asciiOnly: f.plus), f)
             }
         case "x", "X":
-            var b = bytes ?? Array(s.utf8)
+            var b = bytes ?? s.goBytes
             if let p = f.precision, p < b.count { b = Array(b.prefix(p)) }
             let digits = Array((verb == "x" ? "0123456789abcdef" : "0123456789ABCDEF").utf8)
             var r: [UInt8] = []

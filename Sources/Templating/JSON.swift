@@ -307,6 +307,7 @@ struct GoJSONEncoder {
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
+            case _ where String.rawByte(scalar) != nil: out += "\\ufffd"  // invalid UTF-8, as Go writes it
             case "\u{2028}": out += "\\u2028"
             case "\u{2029}": out += "\\u2029"
             default:

@@ -68,7 +68,7 @@ extension Sprig {
 
     /// Go's `hex.DecodeString`, with its error texts.
     static func hexDecode(_ s: String) -> Result<[UInt8], DecodeError> {
-        let b = Array(s.utf8)
+        let b = s.goBytes
         func nibble(_ c: UInt8) -> UInt8? {
             switch c {
             case 0x30...0x39: c - 0x30
@@ -152,7 +152,7 @@ extension Sprig {
     /// the last byte's value stripped as padding.
     static func decryptAES(_ password: String, _ crypt64: String) throws -> String {
         var key = [UInt8](repeating: 0, count: 32)
-        for (i, b) in password.utf8.prefix(32).enumerated() { key[i] = b }
+        for (i, b) in password.goBytes.prefix(32).enumerated() { key[i] = b }
         let crypt: [UInt8]
         switch base64Decode(crypt64) {
         case .success(let b): crypt = b
@@ -202,10 +202,10 @@ extension Sprig {
         func be32(_ v: UInt32) -> [UInt8] {
             [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
         }
-        let salt = seedPrefix + be32(UInt32(truncatingIfNeeded: user.utf8.count)) + Array(user.utf8)
+        let salt = seedPrefix + be32(UInt32(truncatingIfNeeded: user.goByteCount)) + user.goBytes
         let key = try KDF.Scrypt.deriveKey(
-            from: Array(password.utf8), salt: salt, outputByteCount: 64, rounds: 32768, blockSize: 8, parallelism: 2)
-        let message = seedPrefix + be32(UInt32(truncatingIfNeeded: site.utf8.count)) + Array(site.utf8) + be32(counter)
+            from: password.goBytes, salt: salt, outputByteCount: 64, rounds: 32768, blockSize: 8, parallelism: 2)
+        let message = seedPrefix + be32(UInt32(truncatingIfNeeded: site.goByteCount)) + site.goBytes + be32(counter)
         let seed = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
         let temp = Array(templates[Int(seed[0]) % templates.count])
         var out: [UInt8] = []

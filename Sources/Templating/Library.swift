@@ -48,7 +48,7 @@ enum Sprig {
     static func strval(_ v: Value) -> String {
         switch v {
         case .string(let s): s
-        case .bytes(let b): String(decoding: b, as: UTF8.self)
+        case .bytes(let b): String(goBytes: b)
         default: formatValue(v, verb: "v")
         }
     }
@@ -156,7 +156,8 @@ enum Sprig {
         }
     }
 
-    static func bytesToString(_ b: some Sequence<UInt8>) -> String { String(decoding: Array(b), as: UTF8.self) }
+    /// Go string bytes back to a string, losslessly (see `String(goBytes:)`).
+    static func bytesToString(_ b: some Sequence<UInt8>) -> String { String(goBytes: Array(b)) }
 
     // MARK: - Strings
 
@@ -170,18 +171,16 @@ enum Sprig {
         lib.add("trimAll", [.string, .string]) { a, _ in .string(trimSet(a[1].stringValue, a[0].stringValue)) }
         lib.add("trimall", [.string, .string]) { a, _ in .string(trimSet(a[1].stringValue, a[0].stringValue)) }
         lib.add("trimSuffix", [.string, .string]) { a, _ in
-            let str = Array(a[1].stringValue.utf8)
-            let suffix = Array(a[0].stringValue.utf8)
+            let str = a[1].stringValue.goBytes
+            let suffix = a[0].stringValue.goBytes
             return .string(str.hasSuffixBytes(suffix) ? bytesToString(str.dropLast(suffix.count)) : a[1].stringValue)
         }
         lib.add("trimPrefix", [.string, .string]) { a, _ in
-            let s = Array(a[1].stringValue.utf8)
-            let p = Array(a[0].stringValue.utf8)
+            let s = a[1].stringValue.goBytes
+            let p = a[0].stringValue.goBytes
             return .string(s.starts(with: p) ? bytesToString(s.dropFirst(p.count)) : a[1].stringValue)
         }
-        lib.add("nospace", [.string]) { a, _ in
-            .string(String(String.UnicodeScalarView(a[0].stringValue.unicodeScalars.filter { !isGoSpace($0) })))
-        }
+        lib.add("nospace", [.string]) { a, _ in .string(deleteWhiteSpace(a[0].stringValue)) }
         lib.add("initials", [.string]) { a, _ in .string(initials(a[0].stringValue)) }
         lib.add("swapcase", [.string]) { a, _ in .string(swapCase(a[0].stringValue)) }
         // ESO's vendored sprig maps camelcase to xstrings.ToPascalCase (sprig 3.2.3 used the older
@@ -194,13 +193,13 @@ enum Sprig {
             .string(wrapCustom(a[2].stringValue, a[0].intValue, a[1].stringValue, true))
         }
         lib.add("contains", [.string, .string]) { a, _ in
-            .bool(Array(a[1].stringValue.utf8).containsBytes(Array(a[0].stringValue.utf8)))
+            .bool(a[1].stringValue.goBytes.containsBytes(a[0].stringValue.goBytes))
         }
         lib.add("hasPrefix", [.string, .string]) { a, _ in
-            .bool(Array(a[1].stringValue.utf8).starts(with: Array(a[0].stringValue.utf8)))
+            .bool(a[1].stringValue.goBytes.starts(with: a[0].stringValue.goBytes))
         }
         lib.add("hasSuffix", [.string, .string]) { a, _ in
-            .bool(Array(a[1].stringValue.utf8).hasSuffixBytes(Array(a[0].stringValue.utf8)))
+            .bool(a[1].stringValue.goBytes.hasSuffixBytes(a[0].stringValue.goBytes))
         }
         lib.add("quote", [], variadic: .any) { a, _ in
             .string(a.filter { !$0.isNilOrMissing }.map { goQuote(strval($0)) }.joined(separator: " "))
@@ -230,7 +229,7 @@ enum Sprig {
             return .string(String(repeating: a[1].stringValue, count: n))
         }
         lib.add("substr", [.int, .int, .string]) { a, _ in
-            let s = Array(a[2].stringValue.utf8)
+            let s = a[2].stringValue.goBytes
             let start = a[0].intValue
             let end = a[1].intValue
             func bad() -> TemplateFunctionError { TemplateFunctionError("runtime error: slice bounds out of range") }
@@ -246,7 +245,7 @@ enum Sprig {
             return .string(bytesToString(s[start..<end]))
         }
         lib.add("trunc", [.int, .string]) { a, _ in
-            let s = Array(a[1].stringValue.utf8)
+            let s = a[1].stringValue.goBytes
             let c = a[0].intValue
             if c < 0 && c > -s.count { return .string(bytesToString(s[(s.count + c)...])) }
             if c >= 0 && s.count > c { return .string(bytesToString(s[0..<c])) }
@@ -279,11 +278,29 @@ enum Sprig {
         lib.add("splitList", [.string, .string]) { a, _ in
             .strings(goSplit(a[1].stringValue, a[0].stringValue, -1))
         }
-        lib.add("sha1sum", [.string]) { a, _ in .string(hex(Insecure.SHA1.hash(data: Array(a[0].stringValue.utf8)))) }
-        lib.add("sha256sum", [.string]) { a, _ in .string(hex(SHA256.hash(data: Array(a[0].stringValue.utf8)))) }
-        lib.add("sha512sum", [.string]) { a, _ in .string(hex(SHA512.hash(data: Array(a[0].stringValue.utf8)))) }
-        lib.add("adler32sum", [.string]) { a, _ in .string(String(adler32(Array(a[0].stringValue.utf8)))) }
+        lib.add("sha1sum", [.string]) { a, _ in .string(hex(Insecure.SHA1.hash(data: a[0].stringValue.goBytes))) }
+        lib.add("sha256sum", [.string]) { a, _ in .string(hex(SHA256.hash(data: a[0].stringValue.goBytes))) }
+        lib.add("sha512sum", [.string]) { a, _ in .string(hex(SHA512.hash(data: a[0].stringValue.goBytes))) }
+        lib.add("adler32sum", [.string]) { a, _ in .string(String(adler32(a[0].stringValue.goBytes))) }
         lib.add("fail", [.string]) { a, _ in throw TemplateFunctionError(a[0].stringValue) }
+    }
+
+    /// goutils `DeleteWhiteSpace`: byte-wise, each byte taken as a Latin-1 rune, so non-ASCII
+    /// text is mangled whenever some whitespace was removed (as in Go).
+    static func deleteWhiteSpace(_ str: String) -> String {
+        let bytes = str.goBytes
+        var out = String.UnicodeScalarView()
+        var count = 0
+        for b in bytes where !isGoSpace(Unicode.Scalar(b)) {
+            out.append(Unicode.Scalar(b))
+            count += 1
+        }
+        return count == bytes.count ? str : String(out)
+    }
+
+    /// Go's conversion of a string to runes: bytes that are not UTF-8 become U+FFFD.
+    static func runes(_ s: String) -> [Unicode.Scalar] {
+        s.unicodeScalars.map { String.rawByte($0) == nil ? $0 : "\u{FFFD}" }
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
@@ -344,8 +361,8 @@ enum Sprig {
             }
             return scalars
         }
-        let b = Array(s.utf8)
-        let p = Array(sep.utf8)
+        let b = s.goBytes
+        let p = sep.goBytes
         var out: [String] = []
         var start = 0
         var i = 0
@@ -385,11 +402,11 @@ enum Sprig {
     }
 
     static func goToUpper(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map(upperScalar)))
+        String(String.UnicodeScalarView(runes(s).map(upperScalar)))
     }
 
     static func goToLower(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map(lowerScalar)))
+        String(String.UnicodeScalarView(runes(s).map(lowerScalar)))
     }
 
     /// Go's `unicode.ToUpper`: a one-to-one simple case mapping.
@@ -426,7 +443,7 @@ enum Sprig {
         }
         var prev: Unicode.Scalar = " "
         var out = String.UnicodeScalarView()
-        for r in s.unicodeScalars {
+        for r in runes(s) {
             out.append(isSeparator(prev) ? titleScalar(r) : r)
             prev = r
         }
@@ -436,7 +453,7 @@ enum Sprig {
     static func uncapitalize(_ s: String) -> String {
         var next = true
         var out = String.UnicodeScalarView()
-        for r in s.unicodeScalars {
+        for r in runes(s) {
             if isGoSpace(r) {
                 next = true
                 out.append(r)
@@ -454,7 +471,7 @@ enum Sprig {
     static func initials(_ s: String) -> String {
         var out = String.UnicodeScalarView()
         var lastWasGap = true
-        for b in s.utf8 {
+        for b in s.goBytes {
             let r = Unicode.Scalar(b)
             if isGoSpace(r) {
                 lastWasGap = true
@@ -469,7 +486,7 @@ enum Sprig {
     static func swapCase(_ s: String) -> String {
         var whitespace = true
         var out = String.UnicodeScalarView()
-        for r in s.unicodeScalars {
+        for r in runes(s) {
             let p = r.properties
             if p.generalCategory == .uppercaseLetter {
                 out.append(lowerScalar(r))
@@ -494,7 +511,7 @@ enum Sprig {
     /// upper-cased; a word that starts upper-case has its following upper-case run lowered
     /// ("GOLANG_IS_GREAT" → "GolangIsGreat"), other runes are kept; leading connectors stay.
     static func toPascalCase(_ str: String) -> String {
-        var rs = Array(str.unicodeScalars)[...]
+        var rs = runes(str)[...]
         if rs.isEmpty { return "" }
         var out = String.UnicodeScalarView()
         var r0: Unicode.Scalar = " "
@@ -694,9 +711,9 @@ enum Sprig {
     /// goutils `WrapCustom`, byte-wise as the Go code is.
     static func wrapCustom(_ str: String, _ wrapLength: Int, _ newLine: String, _ wrapLongWords: Bool) -> String {
         if str.isEmpty { return "" }
-        let nl = Array((newLine.isEmpty ? "\n" : newLine).utf8)
+        let nl = (newLine.isEmpty ? "\n" : newLine).goBytes
         let wrapLength = max(wrapLength, 1)
-        let s = Array(str.utf8)
+        let s = str.goBytes
         var offset = 0
         var out: [UInt8] = []
         while s.count - offset > wrapLength {
@@ -733,7 +750,7 @@ enum Sprig {
 
     /// goutils `AbbreviateFull` (nil: an error, which sprig turns into "").
     static func abbreviateFull(_ str: String, _ offset: Int, _ maxWidth: Int) -> String? {
-        let s = Array(str.utf8)
+        let s = str.goBytes
         if s.isEmpty { return "" }
         if maxWidth < 4 { return nil }
         if s.count <= maxWidth { return str }
@@ -1209,14 +1226,14 @@ enum Sprig {
     // MARK: - Encodings
 
     static func registerEncodings(into lib: inout FunctionLibrary) {
-        lib.add("b64enc", [.string]) { a, _ in .string(base64Encode(Array(a[0].stringValue.utf8))) }
+        lib.add("b64enc", [.string]) { a, _ in .string(base64Encode(a[0].stringValue.goBytes)) }
         lib.add("b64dec", [.string]) { a, _ in
             switch base64Decode(a[0].stringValue) {
             case .success(let b): .string(bytesToString(b))
             case .failure(let e): .string(e.message)
             }
         }
-        lib.add("b32enc", [.string]) { a, _ in .string(base32Encode(Array(a[0].stringValue.utf8))) }
+        lib.add("b32enc", [.string]) { a, _ in .string(base32Encode(a[0].stringValue.goBytes)) }
         lib.add("b32dec", [.string]) { a, _ in
             switch base32Decode(a[0].stringValue) {
             case .success(let b): .string(bytesToString(b))
@@ -1248,7 +1265,7 @@ enum Sprig {
         let name = bits == 6 ? "base64" : "base32"
         var lookup = [Int](repeating: -1, count: 256)
         for (i, c) in table.enumerated() { lookup[Int(c)] = i }
-        let input = Array(s.utf8).filter { $0 != 0x0A && $0 != 0x0D }
+        let input = s.goBytes.filter { $0 != 0x0A && $0 != 0x0D }
         var out: [UInt8] = []
         func fail(_ at: Int) -> Result<[UInt8], DecodeError> {
             .failure(DecodeError(message: "illegal \(name) data at input byte \(at)"))

@@ -731,5 +731,5 @@ func goUnquote(_ text: String) -> String? {
             return nil
         }
     }
-    return String(decoding: out, as: UTF8.self)
+    return String(goBytes: out)
 }

@@ -139,7 +139,7 @@ extension Value {
 
     /// Map entries in Go's sorted key order.
     static func sortedKeys(_ m: [String: Value]) -> [String] {
-        m.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        m.keys.sorted { $0.goLess($1) }
     }
 
     /// The zero value of an element type, as Go's `index` returns for a missing map key.
@@ -157,7 +157,7 @@ extension Value {
 extension String {
     /// Byte-wise ordering, as Go compares strings.
     func goLess(_ other: String) -> Bool {
-        Array(self.utf8).lexicographicallyPrecedes(Array(other.utf8))
+        self.goBytes.lexicographicallyPrecedes(other.goBytes)
     }
 }
 
@@ -190,5 +190,111 @@ public final class GoMap: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(elementType)
         hasher.combine(entries)
+    }
+}
+
+// MARK: - Go strings are bytes
+
+/// Go strings are byte sequences; Swift strings are Unicode. A Go string that is not valid UTF-8
+/// (binary secret data such as a keystore) is carried losslessly: every byte that is not part of
+/// valid UTF-8 becomes the private-use scalar U+10FF00 + byte, and turns back into that byte
+/// whenever the engine needs Go's bytes (output, `len`, `b64enc`, hashes, slicing...).
+/// Caveat: text that really contains U+10FF00...U+10FFFF is itself escaped byte by byte on the way
+/// in, so it also round-trips.
+extension String {
+    /// Builds a string from Go string bytes (see the type-level note).
+    public init(goBytes bytes: some Collection<UInt8>) {
+        let array = Array(bytes)
+        if !array.contains(0xF4), let valid = String(validating: array, as: UTF8.self) {
+            self = valid
+            return
+        }
+        var scalars = String.UnicodeScalarView()
+        var i = 0
+        func raw(_ b: UInt8) { scalars.append(Unicode.Scalar(0x10FF00 + UInt32(b))!) }
+        while i < array.count {
+            let b0 = array[i]
+            if b0 < 0x80 {
+                scalars.append(Unicode.Scalar(b0))
+                i += 1
+                continue
+            }
+            var need = 0
+            var lo: UInt8 = 0x80
+            var hi: UInt8 = 0xBF
+            var value: UInt32 = 0
+            switch b0 {
+            case 0xC2...0xDF: need = 1; value = UInt32(b0 & 0x1F)
+            case 0xE0: need = 2; lo = 0xA0; value = UInt32(b0 & 0x0F)
+            case 0xE1...0xEC, 0xEE...0xEF: need = 2; value = UInt32(b0 & 0x0F)
+            case 0xED: need = 2; hi = 0x9F; value = UInt32(b0 & 0x0F)
+            case 0xF0: need = 3; lo = 0x90; value = UInt32(b0 & 0x07)
+            case 0xF1...0xF3: need = 3; value = UInt32(b0 & 0x07)
+            case 0xF4: need = 3; hi = 0x8F; value = UInt32(b0 & 0x07)
+            default: need = 0
+            }
+            var ok = need > 0
+            if ok {
+                for k in 1...need {
+                    guard i + k < array.count else {
+                        ok = false
+                        break
+                    }
+                    let c = array[i + k]
+                    let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
+                    guard c >= l && c <= h else {
+                        ok = false
+                        break
+                    }
+                    value = value << 6 | UInt32(c & 0x3F)
+                }
+            }
+            if ok, value < 0x10FF00, let scalar = Unicode.Scalar(value) {
+                scalars.append(scalar)
+                i += need + 1
+            } else if ok {
+                for k in 0...need { raw(array[i + k]) }
+                i += need + 1
+            } else {
+                raw(b0)
+                i += 1
+            }
+        }
+        self = String(scalars)
+    }
+
+    /// The Go string bytes this string stands for (see `init(goBytes:)`).
+    public var goBytes: [UInt8] {
+        if !self.utf8.contains(0xF4) { return Array(self.utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(self.utf8.count)
+        for scalar in self.unicodeScalars {
+            if scalar.value >= 0x10FF00 {
+                out.append(UInt8(scalar.value - 0x10FF00))
+            } else {
+                out.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        return out
+    }
+
+    /// Go's `len` of the string.
+    var goByteCount: Int {
+        self.utf8.contains(0xF4) ? goBytes.count : self.utf8.count
+    }
+
+    /// The raw byte a scalar stands for, when it is one of the escaped non-UTF-8 bytes.
+    static func rawByte(_ scalar: Unicode.Scalar) -> UInt8? {
+        scalar.value >= 0x10FF00 ? UInt8(scalar.value - 0x10FF00) : nil
+    }
+}
+
+extension Value {
+    /// A Go string from raw bytes, preserving bytes that are not valid UTF-8.
+    public static func goString(_ bytes: some Collection<UInt8>) -> Value { .string(String(goBytes: bytes)) }
+
+    /// ESO's template data: the secret's `map[string][]byte` as the `map[string]string` ESO passes.
+    public static func secretData(_ data: [String: [UInt8]]) -> Value {
+        .map(GoMap(data.mapValues { .string(String(goBytes: $0)) }, elementType: .string))
     }
 }

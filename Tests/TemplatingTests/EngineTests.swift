@@ -1,3 +1,4 @@
+import Foundation
 import Templating
 import Testing
 
@@ -150,6 +151,25 @@ struct EngineTests {
         #expect(try render(#"{{ .username }}/{{ index . "tls.crt" }}"#, data) == "admin/CERT")
         // map[string]string is not map[string]interface{}: sprig's dict functions reject it, as in Go.
         #expect(throws: TemplateError.self) { try render(#"{{ hasKey . "username" }}"#, data) }
+    }
+
+    @Test func binarySecretDataKeepsItsBytes() throws {
+        let keystore: [UInt8] = [0x30, 0x82, 0xFF, 0x00, 0xC3, 0x28, 0xF4, 0x8F, 0xBC, 0x80, 0x0A]
+        let data = Value.secretData(["p12": keystore, "user": Array("admin".utf8)])
+        let t = try Template(name: "t", text: "{{ .p12 }}", missingKey: .error)
+        #expect(try t.renderBytes(data) == keystore)
+        let encoded = try Template(name: "t", text: "{{ .p12 | b64enc }}|{{ len .p12 }}|{{ .user }}").render(data)
+        #expect(encoded == Data(keystore).base64EncodedString() + "|11|admin")
+        let decoded = try Template(name: "t", text: "{{ .b | b64dec }}").renderBytes(
+            .stringMap(["b": Data(keystore).base64EncodedString()]))
+        #expect(decoded == keystore)
+    }
+
+    @Test(arguments: [
+        [UInt8](), [0xFF], [0xE2, 0x82], [0xF4, 0x8F, 0xBF, 0xBF], Array("héllo".utf8), [0xED, 0xA0, 0x80],
+    ])
+    func goBytesRoundTrip(_ bytes: [UInt8]) {
+        #expect(String(goBytes: bytes).goBytes == bytes)
     }
 
     @Test func mapsAreReferences() throws {
