@@ -1,0 +1,735 @@
+import KubeClient
+public import Metrics
+import Synchronization
+
+// MARK: - Public types
+
+/// Which lane a key waits in. A ready `priority` key is always handed out before any `routine` key.
+public enum WorkQueueLane: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
+    /// Periodic refreshes and other work nobody is waiting for.
+    case routine = 0
+    /// New objects and changed specs: someone just applied something and is waiting for the result.
+    case priority = 1
+
+    public static func < (lhs: WorkQueueLane, rhs: WorkQueueLane) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String {
+        switch self {
+        case .routine: "routine"
+        case .priority: "priority"
+        }
+    }
+}
+
+/// Settings of a ``WorkQueue``.
+public struct WorkQueueConfiguration: Sendable, Hashable {
+    /// Per-key delay after failures (``WorkQueue/requeueAfterFailure(_:lane:)``).
+    public var backoff: ExponentialBackoff
+    /// Steady rate at which keys are handed out, over all keys and lanes; zero or less disables the
+    /// bucket.
+    public var qps: Double
+    /// Keys that may be handed out at once after a quiet period.
+    public var burst: Int
+
+    /// Defaults are controller-runtime's: backoff 5 ms doubling up to 1000 s, bucket 10 qps with a
+    /// burst of 100. Unlike controller-runtime, the bucket here paces every hand-out, not only
+    /// retries: at 10 qps a queue hands out at most 36,000 keys an hour; raise it for large
+    /// installations with short refresh intervals.
+    public init(backoff: ExponentialBackoff = ExponentialBackoff(), qps: Double = 10, burst: Int = 100) {
+        self.backoff = backoff
+        self.qps = qps
+        self.burst = burst
+    }
+}
+
+/// How many keys a ``WorkQueue`` holds in each state.
+public struct WorkQueueCounts: Sendable, Hashable {
+    /// Ready keys in the priority lane.
+    public var priority: Int
+    /// Ready keys in the routine lane.
+    public var routine: Int
+    /// Keys waiting for a deadline (delayed adds and backoff).
+    public var scheduled: Int
+    /// Keys handed out and not yet `done`.
+    public var processing: Int
+    /// Processing keys that were added again and will be ready again after `done`.
+    public var dirty: Int
+
+    public init(priority: Int = 0, routine: Int = 0, scheduled: Int = 0, processing: Int = 0, dirty: Int = 0) {
+        self.priority = priority
+        self.routine = routine
+        self.scheduled = scheduled
+        self.processing = processing
+        self.dirty = dirty
+    }
+}
+
+// MARK: - WorkQueue
+
+/// The work queue between watch events and reconcile workers: de-duplicated keys, two lanes, delayed
+/// adds, per-key exponential backoff and a global token bucket (client-go's workqueue and
+/// controller-runtime's rate limiter, with kube-runtime's habit of taking the clock from outside).
+///
+/// Workers loop on ``next()``, reconcile the key, then call ``forget(_:)`` on success or
+/// ``requeueAfterFailure(_:lane:)`` on failure, and always ``done(_:)``.
+///
+/// Guarantees:
+/// - A key waits at most once: adding a key that is ready, or already added again while it is
+///   processed, changes nothing except that a `priority` add moves a `routine` key to the priority
+///   lane.
+/// - Never two workers on one key: a handed-out key is processing until ``done(_:)``. Added again
+///   meanwhile, it is marked dirty and becomes ready (in the best lane it was added with) only at
+///   ``done(_:)``.
+/// - ``next()`` hands out a ready `priority` key before any `routine` key, whatever the order of the
+///   adds; within a lane keys leave in the order they became ready. With the token bucket, the key is
+///   chosen when the token is due, so a priority key added while a worker waits for a token goes first.
+/// - A key has at most one pending deadline and the earlier one wins; an immediate add cancels it.
+/// - Waiters sleep on the clock until the earliest deadline or token, or until an add wakes them:
+///   no polling. ``shutDown()`` wakes every waiter, and ``next()`` returns nil from then on.
+/// - Cancelling a task inside ``next()`` makes it return nil without taking a key; no key is lost.
+///
+/// Caveats:
+/// - Every key handed out must be passed to ``done(_:)``, or it stays processing forever.
+/// - Failure counts are kept until ``forget(_:)``: forget keys of deleted objects.
+/// - After ``shutDown()`` ready and scheduled keys are dropped and adds are ignored; processing keys
+///   can still be marked ``done(_:)``.
+/// - A change that makes a key ready wakes every waiter, and all but one go back to sleep: cheap for
+///   tens of workers, not meant for thousands.
+public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
+    /// The queue's name: the `name` dimension of its metrics.
+    public nonisolated let name: String
+    private let clock: C
+    private var state: WorkQueueStateMachine<Key, C.Instant>
+    private let limiter: ClientRateLimiter<C>?
+    private let waiters = WaiterList()
+    private let metrics: WorkQueueMetrics
+    private var reportedDepth = -1
+    /// Calls of `next()` in progress.
+    private var activeCalls = 0
+
+    /// - Parameters:
+    ///   - name: the `name` dimension of the queue's metrics (ESO uses the controller's name).
+    ///   - configuration: backoff and token bucket.
+    ///   - clock: every deadline, token and duration is measured on this clock.
+    ///   - metricsFactory: where metrics go; the process-wide `MetricsSystem.factory` by default.
+    public init(
+        name: String,
+        configuration: WorkQueueConfiguration = WorkQueueConfiguration(),
+        clock: C,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.name = name
+        self.clock = clock
+        let rateLimited = configuration.qps > 0
+        self.state = WorkQueueStateMachine(backoff: configuration.backoff, rateLimited: rateLimited)
+        self.limiter =
+            rateLimited ? ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: clock) : nil
+        self.metrics = WorkQueueMetrics(name: name, factory: metricsFactory)
+    }
+
+    // MARK: Adding
+
+    /// Makes `key` ready now in `lane` (see the type's guarantees for keys already queued).
+    public func add(_ key: Key, lane: WorkQueueLane = .priority) {
+        let outcome = state.add(key, lane: lane, now: clock.now)
+        settle(outcome)
+    }
+
+    /// Makes `key` ready after `delay`, unless it is ready sooner anyway; an earlier pending deadline
+    /// wins. A zero or negative delay is an immediate add. Delayed adds are mostly periodic
+    /// refreshes, hence the `routine` default.
+    public func add(_ key: Key, after delay: Duration, lane: WorkQueueLane = .routine) {
+        let now = clock.now
+        let outcome = state.add(key, lane: lane, at: now.advanced(by: delay), now: now)
+        settle(outcome)
+    }
+
+    /// Schedules `key` again after its backoff (`base · 2^(failures - 1)`), counting one more
+    /// failure. By default the retry keeps the lane the key was handed out from (`routine` if it is
+    /// not processing). Returns the backoff delay.
+    @discardableResult
+    public func requeueAfterFailure(_ key: Key, lane: WorkQueueLane? = nil) -> Duration {
+        let (delay, outcome) = state.requeueAfterFailure(key, lane: lane, now: clock.now)
+        if outcome != .shutDown { metrics.retries.increment() }
+        settle(outcome)
+        return delay
+    }
+
+    /// Resets the failure count of `key` (after a success, or when its object is gone).
+    public func forget(_ key: Key) {
+        state.forget(key)
+    }
+
+    /// Consecutive failures of `key` since it was last forgotten.
+    public func failures(of key: Key) -> Int {
+        state.failures(of: key)
+    }
+
+    // MARK: Working
+
+    /// The next key to work on; suspends until one is ready and the token bucket allows it. Nil after
+    /// ``shutDown()`` or when the calling task is cancelled.
+    public func next() async -> Key? {
+        activeCalls += 1
+        defer { activeCalls -= 1 }
+        while true {
+            if Task.isCancelled {
+                // A change may have woken this task for a key it will not take: pass the wake-up on.
+                waiters.wakeAll()
+                return nil
+            }
+            let now = clock.now
+            let epoch = waiters.epoch
+            let action = state.next(now: now, waiters: activeCalls)
+            publish()
+            switch action {
+            case .handOut(let key, _, let queued):
+                metrics.queueDuration.recordNanoseconds(queued.clampedNanoseconds)
+                return key
+            case .shutDown:
+                return nil
+            case .reserveToken:
+                // `limiter` exists whenever the state machine is rate limited.
+                let wait = await limiter?.reserve() ?? .zero
+                state.tokenReserved(due: clock.now.advanced(by: wait))
+            case .wait(let deadline):
+                await sleep(until: deadline, unlessWokenSince: epoch)
+            }
+        }
+    }
+
+    /// Ends the work on `key`: if it was added again meanwhile it becomes ready now.
+    public func done(_ key: Key) {
+        switch state.done(key, now: clock.now) {
+        case .finished(let worked):
+            metrics.workDuration.recordNanoseconds(worked.clampedNanoseconds)
+        case .requeued(let worked):
+            metrics.workDuration.recordNanoseconds(worked.clampedNanoseconds)
+            publish()
+            waiters.wakeAll()
+        case .notProcessing:
+            break
+        }
+    }
+
+    /// Stops handing out keys: every waiter wakes with nil, ready and scheduled keys are dropped,
+    /// adds are ignored.
+    public func shutDown() {
+        state.shutDown()
+        publish()
+        waiters.wakeAll()
+    }
+
+    // MARK: Inspection
+
+    /// Whether ``shutDown()`` was called.
+    public var isShutDown: Bool { state.isShutDown }
+
+    /// How many keys are in each state.
+    public var counts: WorkQueueCounts { state.counts }
+
+    /// Tasks suspended in ``next()`` waiting for a key, a deadline or a token.
+    nonisolated var suspendedWaiters: Int { waiters.count }
+
+    // MARK: Private
+
+    private func settle(_ outcome: WorkQueueStateMachine<Key, C.Instant>.AddOutcome) {
+        publish()
+        if outcome.wakesWaiters { waiters.wakeAll() }
+    }
+
+    /// Reports adds and depth after a change.
+    private func publish() {
+        let added = state.takeAddedCount()
+        if added > 0 { metrics.adds.increment(by: added) }
+        let depth = state.readyCount
+        if depth != reportedDepth {
+            reportedDepth = depth
+            metrics.depth.record(depth)
+        }
+    }
+
+    /// Sleeps until `deadline` (if any) or until ``WaiterList/wakeAll()`` is called after `epoch`
+    /// was read, whichever comes first; returns early when the task is cancelled.
+    private func sleep(until deadline: C.Instant?, unlessWokenSince epoch: UInt64) async {
+        let waiters = self.waiters
+        let clock = self.clock
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await waiters.park(unlessWokenSince: epoch) }
+            if let deadline {
+                group.addTask { try? await clock.sleep(until: deadline, tolerance: nil) }
+            }
+            _ = await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+extension WorkQueue where C == ContinuousClock {
+    /// A queue on the continuous clock.
+    public init(
+        name: String,
+        configuration: WorkQueueConfiguration = WorkQueueConfiguration(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(name: name, configuration: configuration, clock: ContinuousClock(), metricsFactory: metricsFactory)
+    }
+}
+
+// MARK: - Waiters
+
+/// Continuations of tasks parked in `WorkQueue.next()`, with an epoch counting wake-ups so that a
+/// wake-up between deciding to park and parking is not lost (an event count).
+///
+/// A class over a `Mutex` rather than actor state because a cancellation handler must be able to
+/// resume its continuation synchronously.
+final class WaiterList: Sendable {
+    private struct State {
+        var epoch: UInt64 = 0
+        var nextID: UInt64 = 0
+        var parked: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Incremented by every ``wakeAll()``.
+    var epoch: UInt64 { state.withLock { $0.epoch } }
+
+    /// Parked tasks.
+    var count: Int { state.withLock { $0.parked.count } }
+
+    /// Suspends until ``wakeAll()`` or cancellation; returns at once if a wake-up happened since
+    /// `epoch` was read.
+    func park(unlessWokenSince epoch: UInt64) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.epoch != epoch || Task.isCancelled { return true }
+                    state.parked[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.parked.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    /// Resumes every parked task.
+    func wakeAll() {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.epoch &+= 1
+            let woken = Array(state.parked.values)
+            state.parked.removeAll()
+            return woken
+        }
+        for continuation in woken { continuation.resume() }
+    }
+}
+
+// MARK: - State machine
+
+/// Everything the work queue decides, as a pure value: each input takes the current instant and
+/// returns what the caller should do. `WorkQueue` wraps it with a clock, a token bucket, waiters and
+/// metrics.
+struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Instant.Duration == Duration {
+    /// What an add did.
+    enum AddOutcome: Equatable {
+        /// The key became ready.
+        case enqueued
+        /// The key was ready in the routine lane and moved to the priority lane.
+        case promoted
+        /// The key is processing; it will be ready again after `done`.
+        case markedDirty
+        /// Nothing changed: the key is already ready or dirty, at least as early and in as good a lane.
+        case alreadyWaiting
+        /// The key now waits for a deadline; `isEarliest` when no other deadline comes before it.
+        case scheduled(isEarliest: Bool)
+        /// The key already waits for a deadline no later than this one.
+        case keptEarlierDeadline
+        /// The queue is shut down.
+        case shutDown
+
+        /// Whether parked waiters must re-evaluate: a key became ready or the earliest deadline moved.
+        var wakesWaiters: Bool {
+            switch self {
+            case .enqueued, .scheduled(isEarliest: true): true
+            default: false
+            }
+        }
+    }
+
+    /// What `next` tells the caller to do.
+    enum NextAction: Equatable {
+        /// Work on this key; it waited `queued` since it became ready.
+        case handOut(Key, lane: WorkQueueLane, queued: Duration)
+        /// Reserve a token from the bucket, report it with `tokenReserved(due:)`, then ask again.
+        case reserveToken
+        /// Sleep until this instant (forever when nil) or until a change wakes you, then ask again.
+        case wait(until: Instant?)
+        /// Return nil.
+        case shutDown
+    }
+
+    /// What `done` did.
+    enum DoneOutcome: Equatable {
+        /// The key is free; it was processed for `worked`.
+        case finished(worked: Duration)
+        /// The key was added while processing and is ready again.
+        case requeued(worked: Duration)
+        /// The key was not processing.
+        case notProcessing
+    }
+
+    private struct Ready {
+        var lane: WorkQueueLane
+        /// When the key became ready: the start of its queue wait.
+        var since: Instant
+        /// Identifies the key's live entry in its lane's FIFO; older entries are skipped.
+        var sequence: UInt64
+    }
+
+    private struct Dirty {
+        var lane: WorkQueueLane
+        var since: Instant
+    }
+
+    private struct Processing {
+        var lane: WorkQueueLane
+        var since: Instant
+        var dirty: Dirty?
+    }
+
+    private struct Scheduled {
+        var deadline: Instant
+        var lane: WorkQueueLane
+        var sequence: UInt64
+    }
+
+    let backoff: ExponentialBackoff
+    let rateLimited: Bool
+    private(set) var isShutDown = false
+
+    private var ready: [Key: Ready] = [:]
+    private var priorityLane = FIFO<Key>()
+    private var routineLane = FIFO<Key>()
+    private var processing: [Key: Processing] = [:]
+    private var scheduled: [Key: Scheduled] = [:]
+    private var deadlines = DeadlineHeap<Key, Instant>()
+    private var failureCounts: [Key: Int] = [:]
+    /// Due instants of tokens taken from the bucket and not yet spent, in order.
+    private var tokens: [Instant] = []
+    private var reservationsInFlight = 0
+    private var sequence: UInt64 = 0
+    private var addedCount = 0
+
+    init(backoff: ExponentialBackoff = ExponentialBackoff(), rateLimited: Bool = false) {
+        self.backoff = backoff
+        self.rateLimited = rateLimited
+    }
+
+    // MARK: Inputs
+
+    /// Makes `key` ready now; cancels its pending deadline.
+    mutating func add(_ key: Key, lane: WorkQueueLane, now: Instant) -> AddOutcome {
+        guard !isShutDown else { return .shutDown }
+        promoteDue(now: now)
+        scheduled[key] = nil
+        return enqueue(key, lane: lane, since: now)
+    }
+
+    /// Makes `key` ready at `deadline`, unless it is ready or dirty already or has an earlier deadline.
+    mutating func add(_ key: Key, lane: WorkQueueLane, at deadline: Instant, now: Instant) -> AddOutcome {
+        guard !isShutDown else { return .shutDown }
+        guard now < deadline else { return add(key, lane: lane, now: now) }
+        promoteDue(now: now)
+        if ready[key] != nil || processing[key]?.dirty != nil { return .alreadyWaiting }
+        if let existing = scheduled[key], existing.deadline <= deadline {
+            if existing.deadline == deadline, lane > existing.lane { scheduled[key]?.lane = lane }
+            return .keptEarlierDeadline
+        }
+        sequence += 1
+        scheduled[key] = Scheduled(deadline: deadline, lane: lane, sequence: sequence)
+        deadlines.push(deadline, sequence: sequence, key: key)
+        return .scheduled(isEarliest: deadlines.min?.sequence == sequence)
+    }
+
+    /// Counts a failure of `key` and schedules it after the backoff for its failure count, in `lane`
+    /// or else the lane it was handed out from (routine if it is not processing).
+    mutating func requeueAfterFailure(
+        _ key: Key, lane: WorkQueueLane?, now: Instant
+    ) -> (delay: Duration, outcome: AddOutcome) {
+        guard !isShutDown else { return (.zero, .shutDown) }
+        let failures = failureCounts[key, default: 0] + 1
+        failureCounts[key] = failures
+        let delay = backoff.delay(afterFailures: failures)
+        let lane = lane ?? processing[key]?.lane ?? .routine
+        return (delay, add(key, lane: lane, at: now.advanced(by: delay), now: now))
+    }
+
+    mutating func forget(_ key: Key) {
+        failureCounts[key] = nil
+    }
+
+    func failures(of key: Key) -> Int {
+        failureCounts[key, default: 0]
+    }
+
+    /// Hands out the best ready key, or says what to wait for. `waiters` is how many callers are
+    /// asking (including this one): tokens are reserved for at most that many keys at a time.
+    mutating func next(now: Instant, waiters: Int = 1) -> NextAction {
+        guard !isShutDown else { return .shutDown }
+        promoteDue(now: now)
+        guard !ready.isEmpty else { return .wait(until: earliestDeadline()) }
+        if rateLimited {
+            if let token = tokens.first, token <= now {
+                tokens.removeFirst()
+            } else if tokens.count + reservationsInFlight < min(ready.count, max(1, waiters)) {
+                reservationsInFlight += 1
+                return .reserveToken
+            } else {
+                // Each ready key or waiter has a token coming; a deadline may add a ready key first.
+                let wake = [tokens.first, earliestDeadline()].compactMap { $0 }.min()
+                return .wait(until: wake)
+            }
+        }
+        guard let (key, entry) = popReady() else {
+            preconditionFailure("a ready key has no live entry in its lane")
+        }
+        processing[key] = Processing(lane: entry.lane, since: now, dirty: nil)
+        return .handOut(key, lane: entry.lane, queued: entry.since.duration(to: now))
+    }
+
+    /// A token reserved after `.reserveToken` is due at `due`.
+    mutating func tokenReserved(due: Instant) {
+        reservationsInFlight = max(0, reservationsInFlight - 1)
+        guard !isShutDown else { return }
+        let index = tokens.firstIndex { due < $0 } ?? tokens.endIndex
+        tokens.insert(due, at: index)
+    }
+
+    /// Ends processing of `key`; a dirty key becomes ready in its dirty lane.
+    mutating func done(_ key: Key, now: Instant) -> DoneOutcome {
+        guard let entry = processing.removeValue(forKey: key) else { return .notProcessing }
+        let worked = entry.since.duration(to: now)
+        guard let dirty = entry.dirty, !isShutDown else { return .finished(worked: worked) }
+        // Counted as an add when it was marked dirty.
+        insertReady(key, lane: dirty.lane, since: dirty.since, counted: false)
+        return .requeued(worked: worked)
+    }
+
+    /// Drops ready and scheduled keys; only `done` and `forget` still do anything.
+    mutating func shutDown() {
+        isShutDown = true
+        ready.removeAll()
+        priorityLane = FIFO()
+        routineLane = FIFO()
+        scheduled.removeAll()
+        deadlines = DeadlineHeap()
+        tokens.removeAll()
+        for key in processing.keys { processing[key]?.dirty = nil }
+    }
+
+    /// Keys that became ready or dirty since the last call (the `adds` metric).
+    mutating func takeAddedCount() -> Int {
+        defer { addedCount = 0 }
+        return addedCount
+    }
+
+    // MARK: Inspection
+
+    /// Ready keys in both lanes (the `depth` metric).
+    var readyCount: Int { ready.count }
+
+    var counts: WorkQueueCounts {
+        let priority = ready.values.count(where: { $0.lane == .priority })
+        return WorkQueueCounts(
+            priority: priority,
+            routine: ready.count - priority,
+            scheduled: scheduled.count,
+            processing: processing.count,
+            dirty: processing.values.count(where: { $0.dirty != nil }))
+    }
+
+    // MARK: Private
+
+    private mutating func enqueue(_ key: Key, lane: WorkQueueLane, since: Instant) -> AddOutcome {
+        if var entry = processing[key] {
+            if let dirty = entry.dirty {
+                guard lane > dirty.lane else { return .alreadyWaiting }
+                entry.dirty?.lane = lane
+                processing[key] = entry
+                return .promoted
+            }
+            entry.dirty = Dirty(lane: lane, since: since)
+            processing[key] = entry
+            addedCount += 1
+            return .markedDirty
+        }
+        if let existing = ready[key] {
+            guard lane > existing.lane else { return .alreadyWaiting }
+            insertReady(key, lane: lane, since: existing.since, counted: false)
+            return .promoted
+        }
+        insertReady(key, lane: lane, since: since)
+        return .enqueued
+    }
+
+    private mutating func insertReady(_ key: Key, lane: WorkQueueLane, since: Instant, counted: Bool = true) {
+        sequence += 1
+        ready[key] = Ready(lane: lane, since: since, sequence: sequence)
+        switch lane {
+        case .priority: priorityLane.append(key, sequence: sequence)
+        case .routine: routineLane.append(key, sequence: sequence)
+        }
+        if counted { addedCount += 1 }
+    }
+
+    /// The first live entry of the priority lane, else of the routine lane. Entries left behind by
+    /// promotions are stale and skipped.
+    private mutating func popReady() -> (Key, Ready)? {
+        for lane in [WorkQueueLane.priority, .routine] {
+            while let (key, sequence) = popFirst(of: lane) {
+                if let entry = ready[key], entry.sequence == sequence {
+                    ready[key] = nil
+                    return (key, entry)
+                }
+            }
+        }
+        return nil
+    }
+
+    private mutating func popFirst(of lane: WorkQueueLane) -> (Key, UInt64)? {
+        switch lane {
+        case .priority: priorityLane.popFirst()
+        case .routine: routineLane.popFirst()
+        }
+    }
+
+    /// Moves keys whose deadline has come to their lane, as if added at their deadline.
+    private mutating func promoteDue(now: Instant) {
+        while let top = deadlines.min, top.deadline <= now {
+            deadlines.popMin()
+            guard let entry = scheduled[top.key], entry.sequence == top.sequence else { continue }
+            scheduled[top.key] = nil
+            _ = enqueue(top.key, lane: entry.lane, since: entry.deadline)
+        }
+        if deadlines.count > 64, deadlines.count > 2 * scheduled.count {
+            deadlines.rebuild(keeping: { key, sequence in scheduled[key]?.sequence == sequence })
+        }
+    }
+
+    /// The earliest live deadline; drops stale heap entries on the way.
+    private mutating func earliestDeadline() -> Instant? {
+        while let top = deadlines.min {
+            if scheduled[top.key]?.sequence == top.sequence { return top.deadline }
+            deadlines.popMin()
+        }
+        return nil
+    }
+}
+
+// MARK: - Collections
+
+/// A first-in first-out queue of keys with their entry sequence numbers.
+struct FIFO<Key> {
+    private var items: [(key: Key, sequence: UInt64)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+
+    mutating func append(_ key: Key, sequence: UInt64) {
+        items.append((key, sequence))
+    }
+
+    mutating func popFirst() -> (Key, UInt64)? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return (item.key, item.sequence)
+    }
+}
+
+/// A binary min-heap of deadlines; equal deadlines leave in sequence order.
+struct DeadlineHeap<Key, Instant: InstantProtocol> {
+    struct Entry {
+        var deadline: Instant
+        var sequence: UInt64
+        var key: Key
+
+        func precedes(_ other: Entry) -> Bool {
+            deadline < other.deadline || (deadline == other.deadline && sequence < other.sequence)
+        }
+    }
+
+    private var items: [Entry] = []
+
+    var count: Int { items.count }
+    var min: Entry? { items.first }
+
+    mutating func push(_ deadline: Instant, sequence: UInt64, key: Key) {
+        items.append(Entry(deadline: deadline, sequence: sequence, key: key))
+        siftUp(items.count - 1)
+    }
+
+    @discardableResult
+    mutating func popMin() -> Entry? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let entry = items.removeLast()
+        if !items.isEmpty { siftDown(0) }
+        return entry
+    }
+
+    /// Keeps only the entries `keep` accepts.
+    mutating func rebuild(keeping keep: (Key, UInt64) -> Bool) {
+        let kept = items.filter { keep($0.key, $0.sequence) }
+        items = []
+        for entry in kept { push(entry.deadline, sequence: entry.sequence, key: entry.key) }
+    }
+
+    private mutating func siftUp(_ index: Int) {
+        var child = index
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { return }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ index: Int) {
+        var parent = index
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
+            if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
+            guard smallest != parent else { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to `Int64` (for metrics timers).
+    var clampedNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        guard seconds < Int64.max / 1_000_000_000 else { return .max }
+        guard seconds > Int64.min / 1_000_000_000 else { return .min }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
