@@ -7,6 +7,21 @@ struct ExecFailure: Error {
     var isLimit = false
 }
 
+/// A reference to the node being evaluated, for error messages.
+enum NodeRef {
+    case pipeline(Pipeline)
+    case operand(Operand)
+    case text(String)
+
+    var description: String {
+        switch self {
+        case .pipeline(let p): p.description
+        case .operand(let o): o.description
+        case .text(let t): t
+        }
+    }
+}
+
 /// How a walk finished: normally, or unwinding to the nearest `range` for break/continue.
 enum WalkSignal {
     case normal
@@ -25,7 +40,8 @@ struct Executor {
     private var depth = 0
     private var currentName: String
     private var currentPos = 0
-    private var currentNode = ""
+    /// The node being evaluated; described only when an error needs it.
+    private var currentNode: NodeRef = .text("")
 
     init(template: Template, limits: RenderLimits, data: Value) {
         self.template = template
@@ -38,12 +54,12 @@ struct Executor {
     // MARK: - Errors and budget
 
     private func fail(_ message: String) -> ExecFailure {
-        ExecFailure(message: message, pos: currentPos, node: currentNode, templateName: currentName)
+        ExecFailure(message: message, pos: currentPos, node: currentNode.description, templateName: currentName)
     }
 
-    private mutating func at(_ pos: Int, _ node: @autoclosure () -> String) {
+    private mutating func at(_ pos: Int, _ node: NodeRef) {
         currentPos = pos
-        currentNode = node()
+        currentNode = node
     }
 
     private mutating func step() throws(ExecFailure) {
@@ -100,7 +116,7 @@ struct Executor {
         case .text(let bytes):
             try write(bytes)
         case .action(let pipe, let pos):
-            at(pos, pipe.description)
+            at(pos, .pipeline(pipe))
             let val = try evalPipeline(dot: dot, pipe)
             if pipe.decls.isEmpty {
                 try write(printValue(val))
@@ -116,7 +132,7 @@ struct Executor {
         case .ifNode(let pipe, let list, let elseList, let pos), .withNode(let pipe, let list, let elseList, let pos):
             var isWith = false
             if case .withNode = node { isWith = true }
-            at(pos, pipe.description)
+            at(pos, .pipeline(pipe))
             let mark = vars.count
             defer { vars.removeSubrange(mark...) }
             let val = try evalPipeline(dot: dot, pipe)
@@ -126,10 +142,10 @@ struct Executor {
                 return try walk(dot: dot, list: elseList)
             }
         case .rangeNode(let pipe, let list, let elseList, let pos):
-            at(pos, pipe.description)
+            at(pos, .pipeline(pipe))
             return try walkRange(dot: dot, pipe: pipe, list: list, elseList: elseList)
         case .template(let name, let pipe, let pos):
-            at(pos, "template \(goQuote(name))")
+            at(pos, .text("template \(goQuote(name))"))
             guard let root = template.templates[name] else {
                 throw fail("template \(goQuote(name)) not defined")
             }
@@ -238,26 +254,26 @@ struct Executor {
         let first = cmd.args[0]
         switch first {
         case .field(let idents, let pos):
-            at(pos, first.description)
+            at(pos, .operand(first))
             return try evalFieldChain(dot: dot, receiver: dot, idents[...], args: cmd.args, final: final)
         case .chain(let node, let fields, let pos):
-            at(pos, first.description)
+            at(pos, .operand(first))
             if case .nilLiteral = node { throw fail("indirection through explicit nil in \(first.description)") }
             let receiver = try evalArg(dot: dot, type: nil, node)
             return try evalFieldChain(dot: dot, receiver: receiver, fields[...], args: cmd.args, final: final)
         case .identifier(let name, let pos):
-            at(pos, name)
+            at(pos, .text(name))
             return try evalFunction(dot: dot, name: name, args: Array(cmd.args.dropFirst()), final: final)
         case .pipe(let p):
             try notAFunction(cmd.args, final)
             return try evalPipeline(dot: dot, p)
         case .variable(let idents, let pos):
-            at(pos, first.description)
+            at(pos, .operand(first))
             return try evalVariable(dot: dot, idents, args: cmd.args, final: final)
         default:
             break
         }
-        at(first.pos, first.description)
+        at(first.pos, .operand(first))
         try notAFunction(cmd.args, final)
         switch first {
         case .bool(let b, _): return .bool(b)
@@ -436,7 +452,7 @@ struct Executor {
 
     /// Go's `evalArg`: evaluates an operand for a parameter of type `type` (`nil`: no conversion).
     private mutating func evalArg(dot: Value, type: ParameterType?, _ n: Operand) throws(ExecFailure) -> Value {
-        at(n.pos, n.description)
+        at(n.pos, .operand(n))
         switch n {
         case .dot:
             return try validateType(dot, type)
