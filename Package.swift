@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: - Pure Kubernetes types
@@ -60,6 +64,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Controller runtime
+        .target(
+            name: "ControllerRuntime",
+            dependencies: [
+                "KubeClient",
+                "KubeModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -79,7 +97,10 @@ let package = Package(
             dependencies: [
                 "KubeClient",
                 "KubeModel",
+                "ControllerRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -122,6 +143,14 @@ let package = Package(
             dependencies: [
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ControllerRuntimeTests",
+            dependencies: [
+                "ControllerRuntime", "ClockTestSupport", "HTTPTestSupport", "KubeClient", "KubeModel",
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

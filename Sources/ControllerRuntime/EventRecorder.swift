@@ -1,0 +1,137 @@
+public import Foundation
+public import KubeClient
+public import KubeModel
+public import Logging
+
+/// `Normal` or `Warning`, as Events are typed.
+public enum EventType: String, Sendable {
+    case normal = "Normal"
+    case warning = "Warning"
+}
+
+/// Records core/v1 Events (what `kubectl describe` shows) with client-go's aggregation, so a hot
+/// reconcile loop cannot flood the API server:
+/// - a repeat of the same (object, type, reason, message) increments `count` and `lastTimestamp`
+///   of the existing Event instead of creating a new one;
+/// - each object has a token bucket (burst 25, one token per 5 minutes, as client-go's spam
+///   filter); Events past it are dropped and logged at debug level.
+///
+/// Caveat: messages are written as given; callers must never put secret values in them.
+public actor EventRecorder<C: Clock> where C.Duration == Duration {
+    private struct Key: Hashable {
+        var object: String
+        var type: EventType
+        var reason: String
+        var message: String
+    }
+
+    private struct Recorded {
+        var name: String
+        var namespace: String
+        var count: Int32
+        var firstTimestamp: KubeTime
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var last: C.Instant
+    }
+
+    private let client: KubeClient
+    private let component: String
+    private let host: String?
+    private let clock: C
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let burst: Double
+    private let refillEvery: Duration
+    private let maxRemembered: Int
+    private var recorded: [Key: Recorded] = [:]
+    private var buckets: [String: Bucket] = [:]
+
+    public init(
+        client: KubeClient, component: String, host: String? = nil, clock: C,
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger, burst: Int = 25,
+        refillEvery: Duration = .seconds(300), maxRemembered: Int = 4096
+    ) {
+        self.client = client
+        self.component = component
+        self.host = host
+        self.clock = clock
+        self.now = now
+        self.logger = logger
+        self.burst = Double(burst)
+        self.refillEvery = refillEvery
+        self.maxRemembered = maxRemembered
+    }
+
+    /// Records an Event about `object`. Failures are logged, never thrown: an Event is never worth
+    /// failing a reconcile.
+    public func record(_ type: EventType, reason: String, message: String, about object: some KubeObject) async {
+        let reference = ObjectReference(to: object)
+        let objectKey = "\(reference.namespace ?? "")/\(reference.kind ?? "")/\(reference.name ?? "")/\(reference.uid ?? "")"
+        guard takeToken(for: objectKey) else {
+            logger.debug("event dropped by the spam filter", metadata: ["object": "\(objectKey)", "reason": "\(reason)"])
+            return
+        }
+        let key = Key(object: objectKey, type: type, reason: reason, message: message)
+        let namespace = reference.namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let timestamp = KubeTime(now())
+        let events = client.api(CoreEvent.self, namespace: namespace)
+        do {
+            if var previous = recorded[key] {
+                previous.count += 1
+                do {
+                    _ = try await events.patch(
+                        previous.name,
+                        .merge(["count": .integer(Int64(previous.count)), "lastTimestamp": .string(timestamp.description)]))
+                    recorded[key] = previous
+                    return
+                } catch let error as KubeAPIError where error.isNotFound {
+                    recorded[key] = nil  // expired on the server: create a new one below
+                }
+            }
+            var event = CoreEvent(
+                metadata: ObjectMeta(
+                    name: "\(reference.name ?? "object").\(Self.uniqueSuffix())", namespace: namespace),
+                involvedObject: reference, reason: reason, message: message, type: type.rawValue)
+            event.count = 1
+            event.firstTimestamp = timestamp
+            event.lastTimestamp = timestamp
+            event.source = EventSource(component: component, host: host)
+            event.reportingComponent = component
+            event.reportingInstance = host
+            let created = try await events.create(event)
+            remember(key, Recorded(name: created.metadata.name ?? "", namespace: namespace, count: 1, firstTimestamp: timestamp))
+        } catch {
+            logger.warning(
+                "could not record event", metadata: ["object": "\(objectKey)", "reason": "\(reason)", "error": "\(error)"])
+        }
+    }
+
+    private func takeToken(for object: String) -> Bool {
+        let instant = clock.now
+        var bucket = buckets[object] ?? Bucket(tokens: burst, last: instant)
+        let refill = bucket.last.duration(to: instant).seconds / refillEvery.seconds
+        bucket.tokens = min(burst, bucket.tokens + refill)
+        bucket.last = instant
+        guard bucket.tokens >= 1 else {
+            buckets[object] = bucket
+            return false
+        }
+        bucket.tokens -= 1
+        buckets[object] = bucket
+        if buckets.count > maxRemembered { buckets = buckets.filter { $0.value.tokens < burst } }
+        return true
+    }
+
+    private func remember(_ key: Key, _ value: Recorded) {
+        if recorded.count >= maxRemembered { recorded.removeAll(keepingCapacity: true) }
+        recorded[key] = value
+    }
+
+    /// A suffix making Event names unique, as client-go does with the timestamp in hex.
+    private static func uniqueSuffix() -> String {
+        String(UInt64(Date().timeIntervalSince1970 * 1_000_000_000), radix: 16) + String(UInt32.random(in: 0...0xFFFF), radix: 16)
+    }
+}

@@ -1,0 +1,174 @@
+public import KubeModel
+import Synchronization
+
+/// The identity of an object in a cache: namespace (nil for cluster-scoped) and name.
+public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var namespace: String?
+    public var name: String
+
+    public init(namespace: String?, name: String) {
+        self.namespace = namespace.flatMap { $0.isEmpty ? nil : $0 }
+        self.name = name
+    }
+
+    /// The key of `object`.
+    public init(_ object: some KubeObject) {
+        self.init(namespace: object.metadata.namespace, name: object.metadata.name ?? "")
+    }
+
+    public var description: String { namespace.map { "\($0)/\(name)" } ?? name }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { lhs.description < rhs.description }
+}
+
+/// One change the writer made to a store: the object before and after (nil when absent).
+public struct StoreChange<Object: KubeObject>: Sendable {
+    public var key: ObjectKey
+    public var old: Object?
+    public var new: Object?
+}
+
+/// A secondary index: the values an object is filed under (e.g. the store names an
+/// ExternalSecret uses).
+public struct StoreIndex<Object: KubeObject>: Sendable {
+    public var name: String
+    public var values: @Sendable (Object) -> [String]
+
+    public init(name: String, values: @escaping @Sendable (Object) -> [String]) {
+        self.name = name
+        self.values = values
+    }
+}
+
+/// The read side of a reflector cache: cheap, shared, consistent snapshots.
+///
+/// Guarantees: readers never see a half-applied relist (it is swapped in at once); indexes always
+/// agree with the objects. Caveat: the cache trails the API server by the watch latency.
+public final class Store<Object: KubeObject>: Sendable {
+    struct State {
+        var objects: [ObjectKey: Object] = [:]
+        /// index name → value → keys
+        var indexes: [String: [String: Set<ObjectKey>]] = [:]
+        var synced = false
+        var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let state = Mutex(State())
+    let indexers: [StoreIndex<Object>]
+
+    /// A store and its only writer.
+    public static func make(indexes: [StoreIndex<Object>] = []) -> (Store, StoreWriter<Object>) {
+        let store = Store(indexers: indexes)
+        return (store, StoreWriter(store: store))
+    }
+
+    private init(indexers: [StoreIndex<Object>]) { self.indexers = indexers }
+
+    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key] } }
+
+    /// Every object, in no particular order.
+    public func list() -> [Object] { state.withLock { Array($0.objects.values) } }
+
+    public var count: Int { state.withLock { $0.objects.count } }
+
+    /// Keys filed under `value` in index `index`.
+    public func keys(index: String, value: String) -> [ObjectKey] {
+        state.withLock { Array($0.indexes[index]?[value] ?? []) }.sorted()
+    }
+
+    /// Objects filed under `value` in index `index`.
+    public func objects(index: String, value: String) -> [Object] {
+        state.withLock { state in (state.indexes[index]?[value] ?? []).compactMap { state.objects[$0] } }
+    }
+
+    /// Whether the first complete listing has been applied.
+    public var isSynced: Bool { state.withLock { $0.synced } }
+
+    /// Returns once the first complete listing has been applied.
+    public func waitUntilSynced() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.synced { return true }
+                state.syncWaiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    func indexValues(of object: Object) -> [(String, [String])] {
+        indexers.map { ($0.name, $0.values(object)) }
+    }
+}
+
+/// The single writer of a `Store`: applies watcher events.
+public struct StoreWriter<Object: KubeObject>: Sendable {
+    let store: Store<Object>
+
+    /// Applies `event` and returns what changed. A `.restarted` listing replaces the whole content
+    /// at once; objects missing from it come back as changes with `new == nil`.
+    @discardableResult
+    public func apply(_ event: WatcherEvent<Object>) -> [StoreChange<Object>] {
+        switch event {
+        case .applied(let object):
+            let key = ObjectKey(object)
+            let values = store.indexValues(of: object)
+            let old = store.state.withLock { state -> Object? in
+                let old = state.objects.updateValue(object, forKey: key)
+                if let old { Self.unindex(key, values: store.indexValues(of: old), in: &state) }
+                Self.index(key, values: values, in: &state)
+                return old
+            }
+            return [StoreChange(key: key, old: old, new: object)]
+        case .deleted(let object):
+            let key = ObjectKey(object)
+            let old = store.state.withLock { state -> Object? in
+                guard let old = state.objects.removeValue(forKey: key) else { return nil }
+                Self.unindex(key, values: store.indexValues(of: old), in: &state)
+                return old
+            }
+            return [StoreChange(key: key, old: old ?? object, new: nil)]
+        case .restarted(let objects):
+            // Build the replacement outside the lock, swap it in at once.
+            var fresh = Store<Object>.State()
+            for object in objects {
+                let key = ObjectKey(object)
+                fresh.objects[key] = object
+                Self.index(key, values: store.indexValues(of: object), in: &fresh)
+            }
+            let (previous, waiters) = store.state.withLock { state -> ([ObjectKey: Object], [CheckedContinuation<Void, Never>]) in
+                let previous = state.objects
+                let waiters = state.syncWaiters
+                state.objects = fresh.objects
+                state.indexes = fresh.indexes
+                state.synced = true
+                state.syncWaiters = []
+                return (previous, waiters)
+            }
+            for waiter in waiters { waiter.resume() }
+            var changes: [StoreChange<Object>] = []
+            for (key, object) in fresh.objects {
+                changes.append(StoreChange(key: key, old: previous[key], new: object))
+            }
+            for (key, old) in previous where fresh.objects[key] == nil {
+                changes.append(StoreChange(key: key, old: old, new: nil))
+            }
+            return changes
+        }
+    }
+
+    private static func index(_ key: ObjectKey, values: [(String, [String])], in state: inout Store<Object>.State) {
+        for (name, indexValues) in values {
+            for value in indexValues { state.indexes[name, default: [:]][value, default: []].insert(key) }
+        }
+    }
+
+    private static func unindex(_ key: ObjectKey, values: [(String, [String])], in state: inout Store<Object>.State) {
+        for (name, indexValues) in values {
+            for value in indexValues {
+                state.indexes[name]?[value]?.remove(key)
+                if state.indexes[name]?[value]?.isEmpty == true { state.indexes[name]?[value] = nil }
+            }
+        }
+    }
+}

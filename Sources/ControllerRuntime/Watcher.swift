@@ -1,0 +1,128 @@
+public import KubeClient
+public import KubeModel
+public import Logging
+
+/// Options of a watcher: which objects, and how.
+public struct WatcherOptions: Sendable {
+    public var labelSelector: String?
+    public var fieldSelector: String?
+    /// Page size of the initial list and of relists.
+    public var pageSize: Int
+    /// How long the server keeps one watch open before closing it (it is then resumed).
+    public var watchTimeoutSeconds: Int
+    /// Backoff after a failure: starts at `initialBackoff`, doubles, capped at `maxBackoff`, and
+    /// is reset by the next successful list or event.
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
+        watchTimeoutSeconds: Int = 290, initialBackoff: Duration = .milliseconds(800),
+        maxBackoff: Duration = .seconds(30)
+    ) {
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.pageSize = pageSize
+        self.watchTimeoutSeconds = watchTimeoutSeconds
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+}
+
+/// Drives a `WatcherStateMachine` against the API server: lists, watches, resumes, relists on
+/// 410 and backs off on errors, delivering every event to `handle` in order.
+///
+/// Errors are never swallowed: each one is passed to `onError` (for logs and metrics) before the
+/// backoff. `run` returns only when its task is cancelled.
+public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration == Duration {
+    let api: ResourceAPI<Object>
+    let options: WatcherOptions
+    let clock: C
+    let logger: Logger
+
+    public init(api: ResourceAPI<Object>, options: WatcherOptions = WatcherOptions(), clock: C, logger: Logger) {
+        self.api = api
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs until cancelled.
+    /// - Parameters:
+    ///   - handle: receives every event, in order; the watcher waits for it (backpressure).
+    ///   - onError: told of every failure before the watcher backs off.
+    public func run(
+        handle: @Sendable (WatcherEvent<Object>) async -> Void,
+        onError: @Sendable (any Error) async -> Void = { _ in }
+    ) async throws {
+        var machine = WatcherStateMachine<Object>()
+        var action = machine.start()
+        var stream: WatchStream<Object>.AsyncIterator?
+        var backoff = options.initialBackoff
+        while true {
+            try Task.checkCancellation()
+            switch action {
+            case .list(let token):
+                stream = nil
+                do {
+                    let page = try await api.list(
+                        ListOptions(
+                            labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
+                            limit: options.pageSize, continueToken: token))
+                    backoff = options.initialBackoff
+                    action = machine.pageListed(page)
+                } catch {
+                    try Task.checkCancellation()
+                    await onError(error)
+                    action = machine.listFailed(error)
+                }
+            case .watch(let version):
+                do {
+                    let opened = try await api.watch(
+                        WatchOptions(
+                            labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
+                            resourceVersion: version, allowWatchBookmarks: true,
+                            timeoutSeconds: options.watchTimeoutSeconds))
+                    stream = opened.makeAsyncIterator()
+                    action = .continueReading
+                } catch {
+                    try Task.checkCancellation()
+                    await onError(error)
+                    action = machine.watchFailed(error)
+                }
+            case .continueReading:
+                guard var iterator = stream else {
+                    action = machine.watchEnded()
+                    continue
+                }
+                do {
+                    let event = try await iterator.next()
+                    stream = iterator
+                    if let event {
+                        backoff = options.initialBackoff
+                        action = machine.received(event)
+                    } else {
+                        stream = nil
+                        logger.trace("watch closed by the server; resuming", metadata: ["resource": "\(api.resource)"])
+                        action = machine.watchEnded()
+                    }
+                } catch {
+                    stream = nil
+                    try Task.checkCancellation()
+                    await onError(error)
+                    action = machine.watchFailed(error)
+                }
+            case .emit(let events, let then):
+                for event in events { await handle(event) }
+                action = then
+            case .backoff(let then):
+                stream = nil
+                logger.debug(
+                    "watcher backing off", metadata: ["resource": "\(api.resource)", "delay": "\(backoff)"])
+                try await clock.sleep(for: backoff)
+                backoff = min(backoff * 2, options.maxBackoff)
+                action = then
+            }
+        }
+    }
+}
