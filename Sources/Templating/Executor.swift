@@ -43,10 +43,10 @@ struct Executor {
     /// The node being evaluated; described only when an error needs it.
     private var currentNode: NodeRef = .text("")
 
-    init(template: Template, limits: RenderLimits, data: Value) {
+    init(template: Template, limits: RenderLimits, environment: RenderEnvironment, data: Value) {
         self.template = template
         self.limits = limits
-        self.context = FunctionContext(maxValueSize: limits.maxValueSize)
+        self.context = FunctionContext(maxValueSize: limits.maxValueSize, randomBytes: environment.randomBytes)
         self.vars = [("$", data)]
         self.currentName = template.name
     }

@@ -47,10 +47,41 @@ public enum ParameterType: Sendable, Hashable {
     }
 }
 
-/// What a function may consult while running: only the render's limits, never the outside world.
+/// What a function may consult while running: the render's limits and whatever the caller injected
+/// through `RenderEnvironment`, never the outside world directly.
 public struct FunctionContext: Sendable {
     /// The largest string or collection a function may build, in bytes or elements.
     public var maxValueSize: Int
+    /// Random bytes, when the caller provided a source.
+    public var randomBytes: (@Sendable (Int) -> [UInt8])?
+
+    /// `count` random bytes, or an error when the render has no random source.
+    public func random(_ count: Int) throws -> [UInt8] {
+        guard let randomBytes else {
+            throw TemplateFunctionError("no random source: pass RenderEnvironment(randomBytes:) to render")
+        }
+        return randomBytes(count)
+    }
+}
+
+/// Capabilities a caller may grant a render. The default grants none, so renders stay pure and
+/// deterministic; functions that need a missing capability fail with an error.
+public struct RenderEnvironment: Sendable {
+    /// Returns `count` random bytes (for randAlphaNum, uuidv4, encryptAES, ...).
+    public var randomBytes: (@Sendable (Int) -> [UInt8])?
+
+    public init(randomBytes: (@Sendable (Int) -> [UInt8])? = nil) {
+        self.randomBytes = randomBytes
+    }
+
+    /// No capabilities.
+    public static let pure = RenderEnvironment()
+
+    /// Random bytes from the system's cryptographically secure generator.
+    public static let systemRandom = RenderEnvironment(randomBytes: { count in
+        var rng = SystemRandomNumberGenerator()
+        return (0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    })
 }
 
 /// An error a template function reports; the engine wraps it as Go does

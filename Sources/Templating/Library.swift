@@ -21,6 +21,7 @@ extension FunctionLibrary {
         Sprig.registerRegex(into: &lib)
         Sprig.registerYAML(into: &lib)
         Sprig.registerMisc(into: &lib)
+        Sprig.registerRandom(into: &lib)
         return lib
     }()
 }

@@ -108,12 +108,16 @@ public struct Template: Sendable {
     public var definedTemplates: [String] { templates.keys.sorted() }
 
     /// Executes the main template with `data` as dot.
-    public func render(_ data: Value, limits: RenderLimits = RenderLimits()) throws(TemplateError) -> String {
-        String(decoding: try renderBytes(data, limits: limits), as: UTF8.self)
+    public func render(
+        _ data: Value, limits: RenderLimits = RenderLimits(), environment: RenderEnvironment = .pure
+    ) throws(TemplateError) -> String {
+        String(decoding: try renderBytes(data, limits: limits, environment: environment), as: UTF8.self)
     }
 
     /// Executes the main template, returning Go's exact output bytes.
-    public func renderBytes(_ data: Value, limits: RenderLimits = RenderLimits()) throws(TemplateError) -> [UInt8] {
+    public func renderBytes(
+        _ data: Value, limits: RenderLimits = RenderLimits(), environment: RenderEnvironment = .pure
+    ) throws(TemplateError) -> [UInt8] {
         guard let root = templates[name] else {
             throw TemplateError(
                 kind: .execution, templateName: name, line: 0, column: 0,
@@ -121,7 +125,7 @@ public struct Template: Sendable {
         }
         // Go's Execute(nil) starts from an invalid value, not a nil interface.
         let dot: Value = data == .null ? .missing : data
-        var executor = Executor(template: self, limits: limits, data: dot)
+        var executor = Executor(template: self, limits: limits, environment: environment, data: dot)
         do {
             _ = try executor.walk(dot: dot, list: root)
         } catch {
