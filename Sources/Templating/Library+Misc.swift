@@ -13,6 +13,22 @@ extension Sprig {
             }
             return .string(goDurationString(n &* 1_000_000_000))
         }
+        lib.add("durationRound", [.any]) { a, _ in
+            var d: Int64 = 0
+            switch a[0] {
+            case .string(let s): d = parseGoDuration(s) ?? 0
+            case .int(let i, .int64): d = i
+            default: d = 0  // sprig: other types (and time values, not supported here) count as 0
+            }
+            let u = d.magnitude
+            let second: UInt64 = 1_000_000_000
+            let units: [(UInt64, String)] = [
+                (second * 3600 * 24 * 365, "y"), (second * 3600 * 24 * 30, "mo"), (second * 3600 * 24, "d"),
+                (second * 3600, "h"), (second * 60, "m"), (second, "s"),
+            ]
+            for (size, suffix) in units where u > size { return .string(String(u / size) + suffix) }
+            return .string("0s")
+        }
         lib.add("urlParse", [.string]) { a, _ in
             let u = try GoURL.parse(a[0].stringValue)
             return .dictionary([
@@ -102,6 +118,78 @@ extension Sprig {
         let body = s.hasPrefix("+") || s.hasPrefix("-") ? s.dropFirst() : Substring(s)
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int64(s)
+    }
+
+    /// Go's `time.ParseDuration` (nil where Go returns an error).
+    static func parseGoDuration(_ input: String) -> Int64? {
+        var s = Array(input.unicodeScalars)[...]
+        var neg = false
+        if let c = s.first, c == "-" || c == "+" {
+            neg = c == "-"
+            s = s.dropFirst()
+        }
+        if s.count == 1 && s.first == "0" { return 0 }
+        if s.isEmpty { return nil }
+        let limit = UInt64(1) << 63
+        func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+        let units: [String: UInt64] = [
+            "ns": 1, "us": 1_000, "\u{00B5}s": 1_000, "\u{03BC}s": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+            "m": 60_000_000_000, "h": 3_600_000_000_000,
+        ]
+        var d: UInt64 = 0
+        while let first = s.first {
+            guard first == "." || isDigit(first) else { return nil }
+            var v: UInt64 = 0
+            var pre = false
+            while let c = s.first, isDigit(c) {
+                guard v <= (limit - 1) / 10 else { return nil }
+                v = v * 10 + UInt64(c.value - 48)
+                guard v <= limit else { return nil }
+                s = s.dropFirst()
+                pre = true
+            }
+            var f: UInt64 = 0
+            var scale = 1.0
+            var post = false
+            if s.first == "." {
+                s = s.dropFirst()
+                var overflow = false
+                while let c = s.first, isDigit(c) {
+                    s = s.dropFirst()
+                    post = true
+                    if overflow { continue }
+                    if f > (limit - 1) / 10 {
+                        overflow = true
+                        continue
+                    }
+                    let y = f * 10 + UInt64(c.value - 48)
+                    if y > limit {
+                        overflow = true
+                        continue
+                    }
+                    f = y
+                    scale *= 10
+                }
+            }
+            guard pre || post else { return nil }
+            var unitText = ""
+            while let c = s.first, c != ".", !isDigit(c) {
+                unitText.unicodeScalars.append(c)
+                s = s.dropFirst()
+            }
+            guard !unitText.isEmpty, let unit = units[unitText] else { return nil }
+            guard v <= limit / unit else { return nil }
+            v *= unit
+            if f > 0 {
+                v += UInt64(Double(f) * (Double(unit) / scale))
+                guard v <= limit else { return nil }
+            }
+            d += v
+            guard d <= limit else { return nil }
+        }
+        if neg { return d == limit ? Int64.min : -Int64(d) }
+        guard d <= limit - 1 else { return nil }
+        return Int64(d)
     }
 
     /// Go's `time.Duration.String`.
