@@ -188,6 +188,7 @@ enum Builtins {
                 case (.float(let x), .float(let y)): truth = x == y
                 case (.int(let x, _), .int(let y, _)): truth = x == y
                 case (.string(let x), .string(let y)): truth = x == y
+                case (.time(let x), .time(let y)): truth = x == y  // comparable structs
                 default:
                     let r1 = reflectKind(arg1)
                     let r2 = reflectKind(arg)

@@ -46,7 +46,8 @@ struct Executor {
     init(template: Template, limits: RenderLimits, environment: RenderEnvironment, data: Value) {
         self.template = template
         self.limits = limits
-        self.context = FunctionContext(maxValueSize: limits.maxValueSize, randomBytes: environment.randomBytes)
+        self.context = FunctionContext(
+            maxValueSize: limits.maxValueSize, randomBytes: environment.randomBytes, now: environment.now)
         self.vars = [("$", data)]
         self.currentName = template.name
     }
@@ -444,6 +445,7 @@ struct Executor {
         case (.anyList, .list(_, .any, _)): ok = true
         case (.stringList, .list(_, .string, _)): ok = true
         case (.anyMap, .map(let m)): ok = m.elementType == .any
+        case (.time, .time): ok = true
         default: ok = false
         }
         if !ok { throw fail("wrong type for value; expected \(type.goName); got \(value.goTypeName)") }

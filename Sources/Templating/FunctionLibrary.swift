@@ -21,6 +21,8 @@ public enum ParameterType: Sendable, Hashable {
     case anyMap
     /// `reflect.Value` (Go's builtins): anything, a missing value arrives as `.missing`.
     case reflectValue
+    /// `time.Time`
+    case time
 
     var goName: String {
         switch self {
@@ -35,6 +37,7 @@ public enum ParameterType: Sendable, Hashable {
         case .stringList: "[]string"
         case .anyMap: "map[string]interface {}"
         case .reflectValue: "reflect.Value"
+        case .time: "time.Time"
         }
     }
 
@@ -54,6 +57,14 @@ public struct FunctionContext: Sendable {
     public var maxValueSize: Int
     /// Random bytes, when the caller provided a source.
     public var randomBytes: (@Sendable (Int) -> [UInt8])?
+    /// The current time, when the caller provided a clock.
+    public var now: (@Sendable () -> GoTime)?
+
+    /// The current time, or an error when the render has no clock.
+    public func currentTime() throws -> GoTime {
+        guard let now else { throw TemplateFunctionError("no clock: pass RenderEnvironment(now:) to render") }
+        return now()
+    }
 
     /// `count` random bytes, or an error when the render has no random source.
     public func random(_ count: Int) throws -> [UInt8] {
@@ -69,19 +80,27 @@ public struct FunctionContext: Sendable {
 public struct RenderEnvironment: Sendable {
     /// Returns `count` random bytes (for randAlphaNum, uuidv4, encryptAES, ...).
     public var randomBytes: (@Sendable (Int) -> [UInt8])?
+    /// Returns the current time (for now, ago, and date of a non-time value).
+    public var now: (@Sendable () -> GoTime)?
 
-    public init(randomBytes: (@Sendable (Int) -> [UInt8])? = nil) {
+    public init(randomBytes: (@Sendable (Int) -> [UInt8])? = nil, now: (@Sendable () -> GoTime)? = nil) {
         self.randomBytes = randomBytes
+        self.now = now
     }
 
     /// No capabilities.
     public static let pure = RenderEnvironment()
 
     /// Random bytes from the system's cryptographically secure generator.
-    public static let systemRandom = RenderEnvironment(randomBytes: { count in
+    public static let systemRandom = RenderEnvironment(randomBytes: systemRandomBytes)
+
+    /// The system's random generator and wall clock, for production renders.
+    public static let system = RenderEnvironment(randomBytes: systemRandomBytes, now: { GoTime.systemNow() })
+
+    private static let systemRandomBytes: @Sendable (Int) -> [UInt8] = { count in
         var rng = SystemRandomNumberGenerator()
         return (0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-    })
+    }
 }
 
 /// An error a template function reports; the engine wraps it as Go does

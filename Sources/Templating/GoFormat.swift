@@ -442,6 +442,12 @@ struct GoPrinter {
             case "T", "v": pad("<nil>", f, zeroAllowed: false)
             default: badVerb(verb, v)
             }
+        case .time(let t):
+            // time.Time is a fmt.Stringer.
+            switch verb {
+            case "v", "s", "q", "x", "X": fmtString(t.goString, verb: verb, f, original: v)
+            default: badVerb(verb, v)
+            }
         case .bool(let b):
             switch verb {
             case "t", "v": pad(b ? "true" : "false", f, zeroAllowed: false)

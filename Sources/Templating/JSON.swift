@@ -227,6 +227,7 @@ struct GoJSONEncoder {
     private func write(_ v: Value, into out: inout String, level: Int) throws(Unsupported) {
         switch v {
         case .missing, .null: out += "null"
+        case .time(let t): out += "\"" + t.format("2006-01-02T15:04:05.999999999Z07:00") + "\""
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i, _): out += String(i)
         case .float(let f): out += try Self.formatFloat(f)

@@ -42,6 +42,7 @@ extension Sprig {
         guard depth < 1000 else { throw YAMLUnsupported() }
         switch v {
         case .missing, .null: return Yams.Node.scalar(.init("null"))
+        case .time(let t): return yamlString(t.format("2006-01-02T15:04:05.999999999Z07:00"))
         case .bool(let b): return Yams.Node.scalar(.init(b ? "true" : "false"))
         case .int(let i, _): return Yams.Node.scalar(.init(String(i)))
         case .float(let f):

@@ -22,6 +22,7 @@ extension FunctionLibrary {
         Sprig.registerYAML(into: &lib)
         Sprig.registerMisc(into: &lib)
         Sprig.registerRandom(into: &lib)
+        Sprig.registerDates(into: &lib)
         return lib
     }()
 }
@@ -132,6 +133,7 @@ enum Sprig {
         case .bool(let b): !b
         case .int(let i, _): i == 0
         case .float(let f): f == 0
+        case .time: false  // a struct is never empty to sprig
         }
     }
 

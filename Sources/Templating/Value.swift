@@ -52,6 +52,8 @@ public enum Value: Sendable, Hashable {
     case bytes([UInt8])
     /// A slice; `isNil` marks a typed nil slice (prints `[]`, is empty, compares as nil).
     case list([Value], elem: GoElementType, isNil: Bool)
+    /// A `time.Time` (from `now`, `toDate`, `dateModify`).
+    case time(GoTime)
     /// A `map[string]T`; ranged and printed in sorted key order, as Go's fmt and template do.
     /// Maps are references, as in Go: `set`, `unset` and `merge` change them in place.
     case map(GoMap)
@@ -96,6 +98,7 @@ extension Value {
         case .bytes: "[]uint8"
         case .list(_, let e, _): "[]" + e.name
         case .map(let m): "map[string]" + m.elementType.name
+        case .time: "time.Time"
         }
     }
 
@@ -109,6 +112,7 @@ extension Value {
         case .string: "string"
         case .bytes, .list: "slice"
         case .map: "map"
+        case .time: "struct"
         }
     }
 
@@ -123,6 +127,7 @@ extension Value {
         case .bytes(let b): !b.isEmpty
         case .list(let l, _, _): !l.isEmpty
         case .map(let m): m.count > 0
+        case .time: true  // structs are always true
         }
     }
 

@@ -254,3 +254,37 @@ struct EngineTests {
         #expect(try render("{{ (fromYaml \"- a\").Error | empty | not }}") == "true")
     }
 }
+
+@Suite("Dates (injected clock)")
+struct DateTests {
+    /// 2024-02-29 13:04:05.123456789 UTC.
+    static let fixed = GoTime(seconds: 1_709_211_845, nanoseconds: 123_456_789)
+
+    private func render(_ text: String) throws -> String {
+        try Template(name: "t", text: text).render(.null, environment: RenderEnvironment(now: { Self.fixed }))
+    }
+
+    @Test(arguments: [
+        (#"{{ now | date "2006-01-02T15:04:05.000Z07:00" }}"#, "2024-02-29T13:04:05.123Z"),
+        (#"{{ now | date "Mon Jan _2 3:04PM 2006 MST" }}"#, "Thu Feb 29 1:04PM 2024 UTC"),
+        ("{{ now }}", "2024-02-29 13:04:05.123456789 +0000 UTC"),
+        ("{{ now | unixEpoch }}", "1709211845"),
+        (#"{{ now | dateModify "-24h" | htmlDate }}"#, "2024-02-28"),
+        (#"{{ toDate "2006-01-02" "2024-03-01" | ago }}"#, "-10h55m55s"),
+        (#"{{ date "2006" "not a time" }}"#, "2024"),
+        ("{{ now | typeOf }} {{ now | kindOf }}", "time.Time struct"),
+        ("{{ now | toJson }}", #""2024-02-29T13:04:05.123456789Z""#),
+    ])
+    func datesUseTheInjectedClock(_ text: String, _ expected: String) throws {
+        #expect(try render(text) == expected)
+    }
+
+    @Test func withoutAClockNowFails() {
+        #expect(throws: TemplateError.self) { try Template(name: "t", text: "{{ now }}").render(.null) }
+        #expect(throws: TemplateError.self) { try Template(name: "t", text: #"{{ date "2006" "x" }}"#).render(.null) }
+    }
+
+    @Test func namedZonesNeedATimeZoneDatabase() {
+        #expect(throws: TemplateError.self) { try render(#"{{ dateInZone "15:04" 0 "Europe/Paris" }}"#) }
+    }
+}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"strings"
 	"text/template"
+	"time"
 	"unicode/utf8"
 
 	"github.com/Masterminds/sprig"
@@ -145,6 +146,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
 		os.Exit(1)
 	}
+	// ESO runs in UTC containers; the Swift engine's "Local" is UTC.
+	time.Local = time.UTC
 	fm := funcMap()
 	results := make([]result, 0, len(cases))
 	for _, c := range cases {
