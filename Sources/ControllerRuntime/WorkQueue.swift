@@ -101,7 +101,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private let clock: C
     private var state: WorkQueueStateMachine<Key, C.Instant>
     private let limiter: ClientRateLimiter<C>?
-    private let waiters = WaiterList()
+    private let waiters = WorkQueueWaiters()
     private let metrics: WorkQueueMetrics
     private var reportedDepth = -1
     /// Calls of `next()` in progress.
@@ -249,7 +249,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         }
     }
 
-    /// Sleeps until `deadline` (if any) or until ``WaiterList/wakeAll()`` is called after `epoch`
+    /// Sleeps until `deadline` (if any) or until ``WorkQueueWaiters/wakeAll()`` is called after `epoch`
     /// was read, whichever comes first; returns early when the task is cancelled.
     private func sleep(until deadline: C.Instant?, unlessWokenSince epoch: UInt64) async {
         let waiters = self.waiters
@@ -283,7 +283,7 @@ extension WorkQueue where C == ContinuousClock {
 ///
 /// A class over a `Mutex` rather than actor state because a cancellation handler must be able to
 /// resume its continuation synchronously.
-final class WaiterList: Sendable {
+final class WorkQueueWaiters: Sendable {
     private struct State {
         var epoch: UInt64 = 0
         var nextID: UInt64 = 0
@@ -415,11 +415,11 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private(set) var isShutDown = false
 
     private var ready: [Key: Ready] = [:]
-    private var priorityLane = FIFO<Key>()
-    private var routineLane = FIFO<Key>()
+    private var priorityLane = LaneFIFO()
+    private var routineLane = LaneFIFO()
     private var processing: [Key: Processing] = [:]
     private var scheduled: [Key: Scheduled] = [:]
-    private var deadlines = DeadlineHeap<Key, Instant>()
+    private var deadlines = DeadlineHeap()
     private var failureCounts: [Key: Int] = [:]
     /// Due instants of tokens taken from the bucket and not yet spent, in order.
     private var tokens: [Instant] = []
@@ -526,8 +526,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     mutating func shutDown() {
         isShutDown = true
         ready.removeAll()
-        priorityLane = FIFO()
-        routineLane = FIFO()
+        priorityLane = LaneFIFO()
+        routineLane = LaneFIFO()
         scheduled.removeAll()
         deadlines = DeadlineHeap()
         tokens.removeAll()
@@ -631,102 +631,100 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         }
         return nil
     }
-}
 
-// MARK: - Collections
+    // MARK: Collections
 
-/// A first-in first-out queue of keys with their entry sequence numbers.
-struct FIFO<Key> {
-    private var items: [(key: Key, sequence: UInt64)] = []
-    private var head = 0
+    /// A first-in first-out queue of keys with their entry sequence numbers.
+    struct LaneFIFO {
+        private var items: [(key: Key, sequence: UInt64)] = []
+        private var head = 0
 
-    var isEmpty: Bool { head == items.count }
-
-    mutating func append(_ key: Key, sequence: UInt64) {
-        items.append((key, sequence))
-    }
-
-    mutating func popFirst() -> (Key, UInt64)? {
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
+        mutating func append(_ key: Key, sequence: UInt64) {
+            items.append((key, sequence))
         }
-        return (item.key, item.sequence)
-    }
-}
 
-/// A binary min-heap of deadlines; equal deadlines leave in sequence order.
-struct DeadlineHeap<Key, Instant: InstantProtocol> {
-    struct Entry {
-        var deadline: Instant
-        var sequence: UInt64
-        var key: Key
-
-        func precedes(_ other: Entry) -> Bool {
-            deadline < other.deadline || (deadline == other.deadline && sequence < other.sequence)
+        mutating func popFirst() -> (Key, UInt64)? {
+            guard head < items.count else { return nil }
+            let item = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024, head * 2 >= items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return (item.key, item.sequence)
         }
     }
 
-    private var items: [Entry] = []
+    /// A binary min-heap of deadlines; equal deadlines leave in sequence order.
+    struct DeadlineHeap {
+        struct Entry {
+            var deadline: Instant
+            var sequence: UInt64
+            var key: Key
 
-    var count: Int { items.count }
-    var min: Entry? { items.first }
-
-    mutating func push(_ deadline: Instant, sequence: UInt64, key: Key) {
-        items.append(Entry(deadline: deadline, sequence: sequence, key: key))
-        siftUp(items.count - 1)
-    }
-
-    @discardableResult
-    mutating func popMin() -> Entry? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let entry = items.removeLast()
-        if !items.isEmpty { siftDown(0) }
-        return entry
-    }
-
-    /// Keeps only the entries `keep` accepts.
-    mutating func rebuild(keeping keep: (Key, UInt64) -> Bool) {
-        let kept = items.filter { keep($0.key, $0.sequence) }
-        items = []
-        for entry in kept { push(entry.deadline, sequence: entry.sequence, key: entry.key) }
-    }
-
-    private mutating func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { return }
-            items.swapAt(child, parent)
-            child = parent
+            func precedes(_ other: Entry) -> Bool {
+                deadline < other.deadline || (deadline == other.deadline && sequence < other.sequence)
+            }
         }
-    }
 
-    private mutating func siftDown(_ index: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
-            if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
-            guard smallest != parent else { return }
-            items.swapAt(parent, smallest)
-            parent = smallest
+        private var items: [Entry] = []
+
+        var count: Int { items.count }
+        var min: Entry? { items.first }
+
+        mutating func push(_ deadline: Instant, sequence: UInt64, key: Key) {
+            items.append(Entry(deadline: deadline, sequence: sequence, key: key))
+            siftUp(items.count - 1)
+        }
+
+        @discardableResult
+        mutating func popMin() -> Entry? {
+            guard !items.isEmpty else { return nil }
+            items.swapAt(0, items.count - 1)
+            let entry = items.removeLast()
+            if !items.isEmpty { siftDown(0) }
+            return entry
+        }
+
+        /// Keeps only the entries `keep` accepts.
+        mutating func rebuild(keeping keep: (Key, UInt64) -> Bool) {
+            let kept = items.filter { keep($0.key, $0.sequence) }
+            items = []
+            for entry in kept { push(entry.deadline, sequence: entry.sequence, key: entry.key) }
+        }
+
+        private mutating func siftUp(_ index: Int) {
+            var child = index
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard items[child].precedes(items[parent]) else { return }
+                items.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        private mutating func siftDown(_ index: Int) {
+            var parent = index
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var smallest = parent
+                if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
+                if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
+                guard smallest != parent else { return }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
         }
     }
 }
 
 extension Duration {
     /// Whole nanoseconds, clamped to `Int64` (for metrics timers).
-    var clampedNanoseconds: Int64 {
+    fileprivate var clampedNanoseconds: Int64 {
         let (seconds, attoseconds) = components
         guard seconds < Int64.max / 1_000_000_000 else { return .max }
         guard seconds > Int64.min / 1_000_000_000 else { return .min }

@@ -179,6 +179,44 @@ private func at(_ ms: Int) -> ManualClock.Instant { ManualClock.Instant(offset: 
         #expect(machine.next(now: at(10)) == .wait(until: nil))
     }
 
+    @Test func lanesKeepArrivalOrderOverManyKeysAndPromotions() {
+        var machine = Machine()
+        let keys = (0..<3_000).map { "k\($0)" }
+        for key in keys { _ = machine.add(key, lane: .routine, now: at(0)) }
+        let promoted = stride(from: 2_999, to: 0, by: -7).map { keys[$0] }
+        for key in promoted { #expect(machine.add(key, lane: .priority, now: at(1)) == .promoted) }
+        var order: [String] = []
+        while case .handOut(let key, _, _) = machine.next(now: at(2)) { order.append(key) }
+        let promotedSet = Set(promoted)
+        let expected = promoted + keys.filter { !promotedSet.contains($0) }
+        #expect(order.count == expected.count)
+        #expect(order.firstIndex { !promotedSet.contains($0) } == promoted.count)
+        #expect(order.elementsEqual(expected))
+        #expect(machine.counts == WorkQueueCounts(processing: 3_000))
+    }
+
+    @Test func staleDeadlinesAreDroppedWithoutLosingLiveOnes() {
+        var machine = Machine()
+        let keys = (0..<200).map { "k\($0)" }
+        for (index, key) in keys.enumerated() { _ = machine.add(key, lane: .routine, at: at(10_000 + index), now: at(0)) }
+        // Earlier deadlines for the first half, immediate adds for every second key: the heap is
+        // left with many stale entries.
+        for (index, key) in keys.prefix(100).enumerated() {
+            _ = machine.add(key, lane: .routine, at: at(5_000 + index), now: at(0))
+        }
+        let immediate = stride(from: 0, to: 200, by: 2).map { keys[$0] }
+        for key in immediate { _ = machine.add(key, lane: .priority, now: at(1)) }
+        #expect(machine.counts == WorkQueueCounts(priority: 100, scheduled: 100))
+        var order: [String] = []
+        while case .handOut(let key, _, _) = machine.next(now: at(1)) { order.append(key) }
+        #expect(order == immediate)
+        #expect(machine.next(now: at(1)) == .wait(until: at(5_001)))
+        while case .handOut(let key, _, _) = machine.next(now: at(20_000)) { order.append(key) }
+        let immediateSet = Set(immediate)
+        #expect(order == immediate + keys.filter { !immediateSet.contains($0) })
+        #expect(machine.next(now: at(30_000)) == .wait(until: nil))
+    }
+
     @Test func rateLimitedMachineTakesOneTokenPerReadyKeyAndChoosesTheKeyWhenTheTokenIsDue() {
         var machine = Machine(rateLimited: true)
         _ = machine.add("a", lane: .routine, now: at(0))
@@ -280,7 +318,8 @@ private func eventually(
     Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
 }
 
-@Suite struct WorkQueueTests {
+/// Manual clock only; the time limit turns a lost wake-up into a failure instead of a hang.
+@Suite(.timeLimit(.minutes(1))) struct WorkQueueTests {
     @Test func nextParksWithoutTouchingTheClockUntilAnAddWakesIt() async {
         let clock = ManualClock()
         let queue = makeQueue(clock: clock)
@@ -289,7 +328,7 @@ private func eventually(
         // Nothing scheduled: no timer, no polling.
         #expect(clock.sleeperCount == 0)
         await queue.add("a")
-        #expect(await worker.value == "a")
+        #expect(await worker.joined == "a")
         #expect(await queue.counts == WorkQueueCounts(processing: 1))
     }
 
@@ -306,13 +345,13 @@ private func eventually(
         clock.advance(by: .seconds(9))
         #expect(await queue.counts == WorkQueueCounts(scheduled: 2))
         clock.advance(by: .seconds(1))
-        #expect(await first.value == "early")
+        #expect(await first.joined == "early")
         #expect(clock.now.offset == .seconds(10))
 
         let second = Task { await queue.next() }
         await eventually("the worker sleeps until 30 s") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .seconds(20))
-        #expect(await second.value == "late")
+        #expect(await second.joined == "late")
     }
 
     @Test func shutDownWakesEveryWaiterWithNil() async {
@@ -322,7 +361,7 @@ private func eventually(
         let workers = (0..<5).map { _ in Task { await queue.next() } }
         await eventually("five workers sleep") { queue.suspendedWaiters == 5 && clock.sleeperCount == 5 }
         await queue.shutDown()
-        for worker in workers { #expect(await worker.value == nil) }
+        for worker in workers { #expect(await worker.joined == nil) }
         // Their timers are gone too.
         await eventually("no sleeper is left") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
         #expect(await queue.next() == nil)
@@ -340,7 +379,7 @@ private func eventually(
         for key in keys { await queue.add(key) }
         var received: [String] = []
         for worker in workers {
-            if let key = await worker.value { received.append(key) }
+            if let key = await worker.joined { received.append(key) }
         }
         #expect(received.sorted() == keys)
         #expect(await queue.counts == WorkQueueCounts(processing: 8))
@@ -377,7 +416,7 @@ private func eventually(
         await eventually("the second worker parks") { queue.suspendedWaiters == 1 }
         #expect(await queue.counts == WorkQueueCounts(processing: 1, dirty: 1))
         await queue.done("a")
-        #expect(await second.value == "a")
+        #expect(await second.joined == "a")
     }
 
     @Test func oneKeyIsNeverOnTwoWorkersAtOnce() async {
@@ -425,7 +464,7 @@ private func eventually(
         clock.advance(by: .milliseconds(99))
         #expect(await queue.counts == WorkQueueCounts(routine: 2, processing: 2))
         clock.advance(by: .milliseconds(1))
-        #expect(await third.value == "c")
+        #expect(await third.joined == "c")
         #expect(clock.now.offset == .milliseconds(100))
 
         // A priority key added while a worker waits for the next token takes that token.
@@ -434,14 +473,14 @@ private func eventually(
         await queue.add("new", lane: .priority)
         await eventually("the worker waits again") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .milliseconds(100))
-        #expect(await fourth.value == "new")
+        #expect(await fourth.joined == "new")
         #expect(clock.now.offset == .milliseconds(200))
 
         // The bucket is in deficit: the next token is due 100 ms later.
         let fifth = Task { await queue.next() }
         await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .milliseconds(100))
-        #expect(await fifth.value == "d")
+        #expect(await fifth.joined == "d")
         #expect(clock.now.offset == .milliseconds(300))
     }
 
@@ -461,7 +500,7 @@ private func eventually(
         let waiter = Task { await queue.next() }
         await eventually("the worker sleeps") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
         waiter.cancel()
-        #expect(await waiter.value == nil)
+        #expect(await waiter.joined == nil)
         await eventually("nothing is left waiting") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
         await queue.add("now")
         #expect(await queue.next() == "now")
@@ -478,7 +517,7 @@ private func eventually(
         let waiter = Task { await queue.next() }
         await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
         waiter.cancel()
-        #expect(await waiter.value == nil)
+        #expect(await waiter.joined == nil)
         await eventually("nothing is left waiting") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
         #expect(await queue.counts == WorkQueueCounts(priority: 1, processing: 1))
         clock.advance(by: .seconds(1))
@@ -497,7 +536,7 @@ private func eventually(
         let retry = Task { await queue.next() }
         await eventually("the worker sleeps until the retry") { clock.sleeperCount == 1 }
         clock.advance(by: .milliseconds(5))
-        #expect(await retry.value == "a")
+        #expect(await retry.joined == "a")
         #expect(await queue.requeueAfterFailure("a") == .milliseconds(10))
         #expect(await queue.failures(of: "a") == 2)
         await queue.forget("a")
@@ -534,6 +573,14 @@ private func eventually(
 }
 
 // MARK: - Helpers
+
+extension Task where Failure == Never {
+    /// The task's value. Cancelling the awaiting test (its time limit) cancels the task too, so a
+    /// lost wake-up fails the test instead of hanging it.
+    fileprivate var joined: Success {
+        get async { await withTaskCancellationHandler { await value } onCancel: { cancel() } }
+    }
+}
 
 /// A value shared between test tasks.
 private final class Locked<Value: Sendable>: Sendable {
