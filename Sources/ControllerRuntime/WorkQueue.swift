@@ -93,6 +93,8 @@ public struct WorkQueueCounts: Sendable, Hashable {
 /// - Failure counts are kept until ``forget(_:)``: forget keys of deleted objects.
 /// - After ``shutDown()`` ready and scheduled keys are dropped and adds are ignored; processing keys
 ///   can still be marked ``done(_:)``.
+/// - The priority lane always wins: a steady stream of priority adds would starve routine keys.
+///   Priority adds come from people changing objects, which is rare next to periodic refreshes.
 /// - A change that makes a key ready wakes every waiter, and all but one go back to sleep: cheap for
 ///   tens of workers, not meant for thousands.
 public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
@@ -103,7 +105,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private let limiter: ClientRateLimiter<C>?
     private let waiters = WorkQueueWaiters()
     private let metrics: WorkQueueMetrics
-    private var reportedDepth = -1
+    private var reportedDepth = 0
     /// Calls of `next()` in progress.
     private var activeCalls = 0
 
@@ -125,6 +127,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         self.limiter =
             rateLimited ? ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: clock) : nil
         self.metrics = WorkQueueMetrics(name: name, factory: metricsFactory)
+        metrics.depth.record(0)
     }
 
     // MARK: Adding

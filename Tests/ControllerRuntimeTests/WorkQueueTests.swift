@@ -198,7 +198,9 @@ private func at(_ ms: Int) -> ManualClock.Instant { ManualClock.Instant(offset: 
     @Test func staleDeadlinesAreDroppedWithoutLosingLiveOnes() {
         var machine = Machine()
         let keys = (0..<200).map { "k\($0)" }
-        for (index, key) in keys.enumerated() { _ = machine.add(key, lane: .routine, at: at(10_000 + index), now: at(0)) }
+        for (index, key) in keys.enumerated() {
+            _ = machine.add(key, lane: .routine, at: at(10_000 + index), now: at(0))
+        }
         // Earlier deadlines for the first half, immediate adds for every second key: the heap is
         // left with many stale entries.
         for (index, key) in keys.prefix(100).enumerated() {
@@ -544,10 +546,20 @@ private func eventually(
         #expect(await queue.failures(of: "a") == 0)
     }
 
+    @Test func continuousClockQueueHandsOutReadyKeysWithoutWaiting() async {
+        let queue = WorkQueue<Int, ContinuousClock>(
+            name: "continuous", configuration: WorkQueueConfiguration(qps: 0), metricsFactory: TestMetricsFactory())
+        await queue.add(1, lane: .routine)
+        await queue.add(2)
+        #expect(await queue.next() == 2)
+        #expect(await queue.next() == 1)
+    }
+
     @Test func metricsCountAddsRetriesDepthAndDurations() async {
         let clock = ManualClock()
         let metrics = TestMetricsFactory()
         let queue = makeQueue(clock: clock, metrics: metrics)
+        #expect(metrics.values("workqueue_depth") == [0])
         await queue.add("a")
         await queue.add("b", lane: .routine)
         await queue.add("a")
@@ -578,7 +590,13 @@ extension Task where Failure == Never {
     /// The task's value. Cancelling the awaiting test (its time limit) cancels the task too, so a
     /// lost wake-up fails the test instead of hanging it.
     fileprivate var joined: Success {
-        get async { await withTaskCancellationHandler { await value } onCancel: { cancel() } }
+        get async {
+            await withTaskCancellationHandler {
+                await value
+            } onCancel: {
+                cancel()
+            }
+        }
     }
 }
 
