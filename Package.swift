@@ -107,6 +107,17 @@ let package = Package(
         ),
 
         // MARK: - Test support (used by tests only)
+        .executableTarget(
+            name: "SampleController",
+            dependencies: [
+                "ControllerRuntime", "KubeClient", "KubeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "ClockTestSupport",
             swiftSettings: strictSettings
@@ -118,7 +129,7 @@ let package = Package(
         ),
         .target(
             name: "KubeTestSupport",
-            dependencies: ["KubeClient", "KubeModel"],
+            dependencies: ["KubeClient", "KubeModel", "HTTPSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -152,6 +163,11 @@ let package = Package(
                 "ControllerRuntime", "ClockTestSupport", "HTTPTestSupport", "KubeClient", "KubeModel",
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ControllerRuntimeIntegrationTests",
+            dependencies: ["ControllerRuntime", "KubeClient", "KubeModel", "KubeTestSupport", "SampleController"],
             swiftSettings: strictSettings
         ),
         .testTarget(

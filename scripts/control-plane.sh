@@ -4,6 +4,7 @@
 #
 #   control-plane.sh up DIR [--owner-pid PID]   start; writes DIR/kubeconfig, DIR/env, DIR/pids
 #   control-plane.sh down DIR                    stop every process listed in DIR/pids, by PID
+#   control-plane.sh restart-apiserver DIR       kill kube-apiserver and start it again, same port
 #
 # Servers run in their own sessions and are stopped only by PID. With --owner-pid, a watchdog
 # stops them when that process exits, so a crashed test run leaves nothing behind. DIR/env holds SERVER, ETCD_URL, ADMIN_TOKEN and certificate paths.
@@ -29,6 +30,23 @@ stop_pids() {
   done
   for pid in $(cat "$dir/pids"); do kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$dir/pids"
+}
+
+# Starts kube-apiserver on port $1 with this directory's keys; prints its PID.
+start_apiserver() {
+  setsid "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers="$ETCD_URL" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$1" --insecure-port=0 \
+    --cert-dir="$DIR/serving" \
+    --token-auth-file="$DIR/tokens.csv" --client-ca-file="$DIR/client-ca.crt" \
+    --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
+    --api-audiences=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range=10.0.0.0/24 \
+    --enable-priority-and-fairness=false \
+    >> "$DIR/kube-apiserver.log" 2>&1 &
+  echo $!
 }
 
 wait_ready() {
@@ -57,6 +75,20 @@ done
 
 case "$cmd" in
   down) stop_pids "$DIR"; exit 0 ;;
+  restart-apiserver)
+    # Kills kube-apiserver (SIGKILL: connections drop as in a crash) and starts it again on the
+    # same port with the same certificates; etcd and the controller-manager keep running.
+    # shellcheck disable=SC1091
+    source "$DIR/env"
+    kill -KILL "$APISERVER_PID" 2>/dev/null || true
+    while kill -0 "$APISERVER_PID" 2>/dev/null; do sleep 0.1; done
+    api_port="${SERVER##*:}"
+    new_pid="$(start_apiserver "$api_port")"
+    sed -i "s/^${APISERVER_PID}\$/${new_pid}/" "$DIR/pids"
+    sed -i "s/^APISERVER_PID=.*/APISERVER_PID=${new_pid}/" "$DIR/env"
+    wait_ready "$SERVER/readyz" "$ADMIN_TOKEN" kube-apiserver "$new_pid"
+    log "kube-apiserver restarted (pid ${new_pid})"
+    exit 0 ;;
   up) ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac
@@ -94,19 +126,7 @@ etcd_pid=$!
 echo "$etcd_pid" >> "$DIR/pids"
 for _ in $(seq 1 100); do curl -fs "$ETCD_URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
-setsid "$KUBE_BIN/kube-apiserver" \
-  --etcd-servers="$ETCD_URL" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
-  --cert-dir="$DIR/serving" \
-  --token-auth-file="$DIR/tokens.csv" --client-ca-file="$DIR/client-ca.crt" \
-  --authorization-mode=RBAC \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
-  --api-audiences=https://kubernetes.default.svc.cluster.local \
-  --service-cluster-ip-range=10.0.0.0/24 \
-  --enable-priority-and-fairness=false \
-  > "$DIR/kube-apiserver.log" 2>&1 &
-api_pid=$!
+api_pid="$(start_apiserver "$api_port")"
 echo "$api_pid" >> "$DIR/pids"
 SERVER="https://127.0.0.1:${api_port}"
 wait_ready "$SERVER/readyz" "$ADMIN_TOKEN" kube-apiserver "$api_pid"

@@ -52,18 +52,22 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
     ///   - handle: receives every event, in order; the watcher waits for it (backpressure).
     ///   - onError: told of every failure before the watcher backs off.
     public func run(
-        handle: @Sendable (WatcherEvent<Object>) async -> Void,
-        onError: @Sendable (any Error) async -> Void = { _ in }
+        handle: (WatcherEvent<Object>) async -> Void,
+        onError: (any Error) async -> Void = { _ in }
     ) async throws {
         var machine = WatcherStateMachine<Object>()
         var action = machine.start()
         var stream: WatchStream<Object>.AsyncIterator?
         var backoff = options.initialBackoff
+        var hasWatched = false
         while true {
             try Task.checkCancellation()
             switch action {
             case .list(let token):
                 stream = nil
+                if token == nil, hasWatched {
+                    logger.info("relisting: the watch could not resume", metadata: ["resource": "\(api.resource)"])
+                }
                 do {
                     let page = try await api.list(
                         ListOptions(
@@ -84,6 +88,7 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                             resourceVersion: version, allowWatchBookmarks: true,
                             timeoutSeconds: options.watchTimeoutSeconds))
                     stream = opened.makeAsyncIterator()
+                    hasWatched = true
                     action = .continueReading
                 } catch {
                     try Task.checkCancellation()

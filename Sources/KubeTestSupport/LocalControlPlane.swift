@@ -1,9 +1,7 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
 public import KubeClient
+import HTTPSupport
 import KubeModel
 
 /// A real local control plane (etcd, kube-apiserver, kube-controller-manager) started by
@@ -75,29 +73,39 @@ public final class LocalControlPlane: Sendable {
 
     /// Runs `scripts/control-plane.sh` with `arguments`, its output going to `script.log` beside
     /// the other logs; throws with the log's tail on failure.
-    ///
-    /// Spawned with posix_spawn and reaped with waitpid: Foundation's `Process.waitUntilExit`
-    /// was seen never to return here once the script had left background servers running.
     static func runScript(_ arguments: [String]) throws {
         let directory = arguments.count > 1 ? arguments[1] : FileManager.default.temporaryDirectory.path
-        let logPath = "\(directory)/script.log"
-        let command = "exec \"$0\" \"$@\" >>\"\(logPath)\" 2>&1 </dev/null"
-        let argv = ["/bin/bash", "-c", command, "\(repositoryRoot)/scripts/control-plane.sh"] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ)
-        guard spawned == 0 else {
-            throw ControlPlaneError(description: "control-plane.sh could not be started: errno \(spawned)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitedCleanly = (status & 0x7F) == 0 && ((status >> 8) & 0xFF) == 0
-        guard exitedCleanly else {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let script = try TestProcess(
+            executable: "\(repositoryRoot)/scripts/control-plane.sh", arguments: arguments,
+            logPath: "\(directory)/script.log")
+        guard script.waitSynchronously() else {
             throw ControlPlaneError(
-                description: "control-plane.sh \(arguments.first ?? "") failed (status \(status)):\n\(log.suffix(4000))")
+                description: "control-plane.sh \(arguments.first ?? "") failed:\n\(script.log.suffix(4000))")
         }
+    }
+
+    /// Compacts etcd's history up to `revision` (a resourceVersion) through etcd's HTTP gateway.
+    public func compactEtcd(to revision: String) async throws {
+        let transport = try AsyncHTTPClientTransport()
+        do {
+            let response = try await transport.send(
+                HTTPRequest(
+                    method: .POST, url: "\(etcdURL)/v3/kv/compaction", headers: ["Content-Type": "application/json"],
+                    body: Array(#"{"revision":"\#(revision)","physical":true}"#.utf8)),
+                timeout: .seconds(10))
+            try await transport.shutdown()
+            guard response.status == .ok else {
+                throw ControlPlaneError(description: "etcd compaction to \(revision) answered \(response.status)")
+            }
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+    }
+
+    /// Kills kube-apiserver and starts it again on the same port (etcd keeps its data).
+    public func restartAPIServer() throws {
+        try Self.runScript(["restart-apiserver", directory])
     }
 }
 

@@ -1,26 +1,11 @@
 import Foundation
-import HTTPSupport
 import KubeClient
 import KubeModel
 import KubeTestSupport
-import NIOHTTP1
 import Testing
 
 /// 410 Gone on its own control plane: it compacts etcd, which would disturb other suites.
 @Suite(.controlPlane, .serialized) struct GoneTests {
-    /// Compacts etcd's history up to `revision` through etcd's HTTP gateway.
-    private func compactEtcd(to revision: String) async throws {
-        let transport = try AsyncHTTPClientTransport()
-        defer { Task { try? await transport.shutdown() } }
-        let response = try await transport.send(
-            HTTPRequest(
-                method: .POST, url: "\(try currentPlane().etcdURL)/v3/kv/compaction",
-                headers: ["Content-Type": "application/json"],
-                body: Array(#"{"revision":"\#(revision)","physical":true}"#.utf8)),
-            timeout: .seconds(10))
-        try #require(response.status == .ok, "etcd compaction answered \(response.status)")
-    }
-
     @Test func pagedListAfterCompactionIsGone() async throws {
         try await withAdminClient { client in
             let namespace = try await makeNamespace(client, prefix: "gone")
@@ -31,7 +16,7 @@ import Testing
             let firstPage = try await configMaps.list(ListOptions(limit: 2))
             let token = try #require(firstPage.metadata.continue)
             let latest = try await configMaps.create(ConfigMap(metadata: ObjectMeta(name: "after")))
-            try await compactEtcd(to: try #require(latest.metadata.resourceVersion))
+            try await currentPlane().compactEtcd(to: try #require(latest.metadata.resourceVersion))
 
             let error = await apiError { _ = try await configMaps.list(ListOptions(limit: 2, continueToken: token)) }
             #expect(error?.isGone == true)
@@ -55,7 +40,7 @@ import Testing
             let first = try await record("first")
             _ = try await record("second")
             let latest = try await record("third")
-            try await compactEtcd(to: try #require(latest.metadata.resourceVersion))
+            try await currentPlane().compactEtcd(to: try #require(latest.metadata.resourceVersion))
 
             var status: Status?
             do {

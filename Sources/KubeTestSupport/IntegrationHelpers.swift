@@ -1,16 +1,15 @@
 import Foundation
-import KubeClient
+public import KubeClient
 import KubeModel
-import KubeTestSupport
 import Testing
 
 /// The suite's control plane, or a recorded failure when the suite runs without `.controlPlane`.
-func currentPlane() throws -> LocalControlPlane {
+public func currentPlane() throws -> LocalControlPlane {
     try #require(LocalControlPlane.current, "suite must run with the .controlPlane trait")
 }
 
 /// Runs `body` with an admin client of the suite's control plane, shutting the client down after.
-func withAdminClient<T>(
+public func withAdminClient<T>(
     context: String = "local", _ body: (KubeClient) async throws -> T
 ) async throws -> T {
     let client = try currentPlane().client(context: context)
@@ -25,14 +24,14 @@ func withAdminClient<T>(
 }
 
 /// Creates a namespace with a unique name for one test.
-func makeNamespace(_ client: KubeClient, prefix: String) async throws -> String {
+public func makeNamespace(_ client: KubeClient, prefix: String) async throws -> String {
     let name = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     _ = try await client.api(Namespace.self).create(Namespace(metadata: ObjectMeta(name: name)))
     return name
 }
 
 /// Polls `condition` every 200 ms until it is true or `timeout` passes.
-func eventually(
+public func eventually(
     timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -44,7 +43,7 @@ func eventually(
 }
 
 /// Runs `body` and returns the `KubeAPIError` it throws (nil, and a recorded issue, if none).
-func apiError(_ body: () async throws -> Void) async -> KubeAPIError? {
+public func apiError(_ body: () async throws -> Void) async -> KubeAPIError? {
     do {
         try await body()
         Issue.record("expected a KubeAPIError")

@@ -1,0 +1,204 @@
+public import KubeClient
+public import KubeModel
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
+/// What a reconcile asks for next.
+public enum ReconcileAction: Sendable, Equatable {
+    /// Reconcile again after this delay (periodic refresh), in the routine lane.
+    case requeue(after: Duration)
+    /// Nothing to do until the object (or a related object) changes.
+    case awaitChange
+}
+
+/// An error that retrying cannot fix (invalid spec): logged and not retried until the object
+/// changes.
+public struct TerminalReconcileError: Error, CustomStringConvertible {
+    public var underlying: any Error
+
+    public init(_ underlying: any Error) { self.underlying = underlying }
+
+    public var description: String { "\(underlying)" }
+}
+
+/// Which lane a cache change is queued in, or nil when it needs no reconcile.
+///
+/// New objects and changes of spec (generation), labels, annotations, finalizers or deletion go
+/// first; everything else the first listing brings waits in the routine lane, so a restart does
+/// not make new objects wait behind a full resync. A relisted object whose resourceVersion did
+/// not change is not queued at all.
+public enum ChangeTriage {
+    public static func lane<Object: KubeObject>(for change: StoreChange<Object>, initialSync: Bool) -> WorkQueueLane? {
+        guard let new = change.new else { return .priority }
+        guard let old = change.old else { return initialSync ? .routine : .priority }
+        if old.metadata.resourceVersion == new.metadata.resourceVersion { return nil }
+        let meaningful =
+            old.metadata.generation != new.metadata.generation || old.metadata.labels != new.metadata.labels
+            || old.metadata.annotations != new.metadata.annotations
+            || old.metadata.finalizers != new.metadata.finalizers
+            || old.metadata.deletionTimestamp != new.metadata.deletionTimestamp
+        return meaningful ? .priority : .routine
+    }
+}
+
+/// Runs reconciles of one kind: a watcher feeds a reflector store, changes feed a work queue,
+/// and `workers` tasks reconcile keys from it.
+///
+/// Guarantees: reconcile receives the cached object (level-triggered: not the event that woke
+/// it); never two reconciles of one key at once; errors back off per key; a
+/// `TerminalReconcileError` is not retried; workers start only once the cache has synced.
+/// On graceful shutdown the queue stops handing out keys, reconciles in flight finish, and `run`
+/// returns.
+public final class Controller<Object: KubeObject, C: Clock>: Service where C.Duration == Duration {
+    public let name: String
+    /// The cache of watched objects (read-only).
+    public let store: Store<Object>
+    public let queue: WorkQueue<ObjectKey, C>
+    private let writer: StoreWriter<Object>
+    private let api: ResourceAPI<Object>
+    private let watcherOptions: WatcherOptions
+    private let workers: Int
+    private let clock: C
+    private let logger: Logger
+    private let reconcile: @Sendable (Object) async throws -> ReconcileAction
+    private let relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void]
+    private let reconcileCounters: [String: Counter]
+    private let reconcileTimer: Timer
+
+    public init(
+        name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
+        indexes: [StoreIndex<Object>] = [], workers: Int = 1,
+        queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), clock: C, logger: Logger,
+        relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
+        reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
+    ) {
+        self.name = name
+        (store, writer) = Store<Object>.make(indexes: indexes)
+        self.queue = WorkQueue(name: name, configuration: queueConfiguration, clock: clock)
+        self.api = api
+        self.watcherOptions = watcherOptions
+        self.workers = max(1, workers)
+        self.clock = clock
+        self.logger = logger
+        self.reconcile = reconcile
+        self.relatedWatches = relatedWatches
+        self.reconcileCounters = Dictionary(
+            uniqueKeysWithValues: ["success", "requeue_after", "error", "terminal_error"].map { result in
+                (result, Counter(label: "controller_runtime_reconcile_total", dimensions: [("controller", name), ("result", result)]))
+            })
+        self.reconcileTimer = Timer(
+            label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", name)],
+            preferredDisplayUnit: .seconds)
+    }
+
+    /// A related watch: objects of another kind mapped to the keys they should wake (a managed
+    /// Secret → its owner; a store → every ExternalSecret using it).
+    public static func relatedWatch<Other: KubeObject>(
+        api: ResourceAPI<Other>, options: WatcherOptions = WatcherOptions(), clock: C, logger: Logger,
+        mapping: @escaping @Sendable (Other) -> [ObjectKey]
+    ) -> @Sendable (WorkQueue<ObjectKey, C>) async throws -> Void {
+        { queue in
+            var synced = false
+            try await Watcher(api: api, options: options, clock: clock, logger: logger).run { event in
+                let objects: [Other]
+                switch event {
+                case .applied(let object), .deleted(let object): objects = [object]
+                case .restarted(let all):
+                    // The first listing wakes nothing: the main watch's own sync covers it.
+                    objects = synced ? all : []
+                    synced = true
+                }
+                for object in objects {
+                    for key in mapping(object) { await queue.add(key, lane: .priority) }
+                }
+            } onError: { error in
+                logger.warning("related watch failed", metadata: ["resource": "\(api.resource)", "error": "\(error)"])
+            }
+        }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.runWatcher() }
+                for related in relatedWatches {
+                    let queue = self.queue
+                    group.addTask { try await related(queue) }
+                }
+                group.addTask {
+                    await self.store.waitUntilSynced()
+                    self.logger.info("cache synced; starting workers", metadata: ["controller": "\(self.name)", "workers": "\(self.workers)"])
+                    await withTaskGroup(of: Void.self) { workers in
+                        for _ in 0..<self.workers { workers.addTask { await self.runWorker() } }
+                    }
+                }
+                // Workers return once the queue is shut down; then stop the watchers.
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await self.queue.shutDown() }
+        }
+    }
+
+    private func runWatcher() async throws {
+        var initialSync = true
+        try await Watcher(api: api, options: watcherOptions, clock: clock, logger: logger).run { event in
+            let changes = self.writer.apply(event)
+            let first = initialSync
+            if case .restarted = event { initialSync = false }
+            for change in changes {
+                if let lane = ChangeTriage.lane(for: change, initialSync: first) {
+                    await self.queue.add(change.key, lane: lane)
+                }
+            }
+        } onError: { error in
+            self.logger.warning("watch failed; retrying", metadata: ["controller": "\(self.name)", "error": "\(error)"])
+        }
+    }
+
+    private func runWorker() async {
+        while let key = await queue.next() {
+            await process(key)
+            await queue.done(key)
+        }
+    }
+
+    private func process(_ key: ObjectKey) async {
+        guard let object = store.get(key) else {
+            // Deleted: nothing to reconcile; drop its backoff history.
+            await queue.forget(key)
+            return
+        }
+        let start = clock.now
+        defer { reconcileTimer.record(duration: start.duration(to: clock.now)) }
+        do {
+            switch try await reconcile(object) {
+            case .awaitChange:
+                reconcileCounters["success"]?.increment()
+                await queue.forget(key)
+            case .requeue(let delay):
+                reconcileCounters["requeue_after"]?.increment()
+                await queue.forget(key)
+                await queue.add(key, after: delay, lane: .routine)
+            }
+        } catch let error as TerminalReconcileError {
+            reconcileCounters["terminal_error"]?.increment()
+            await queue.forget(key)
+            logger.error("reconcile failed; not retrying", metadata: ["controller": "\(name)", "key": "\(key)", "error": "\(error)"])
+        } catch {
+            reconcileCounters["error"]?.increment()
+            let delay = await queue.requeueAfterFailure(key)
+            logger.warning(
+                "reconcile failed; retrying", metadata: ["controller": "\(name)", "key": "\(key)", "retryIn": "\(delay)", "error": "\(error)"])
+        }
+    }
+}
+
+extension Timer {
+    /// Records a `Duration`.
+    func record(duration: Duration) {
+        recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+}

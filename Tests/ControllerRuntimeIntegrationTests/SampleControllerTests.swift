@@ -1,0 +1,133 @@
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `SampleController` binary, built beside this test bundle by `swift build --build-tests`.
+private let sampleControllerPath: String = {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var directory = bundle.deletingLastPathComponent()
+    // On Linux the bundle is a single executable in the build directory.
+    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+    return directory.appendingPathComponent("SampleController").path
+}()
+
+private func startController(
+    _ plane: LocalControlPlane, namespace: String, identity: String, extra: [String] = []
+) throws -> TestProcess {
+    try TestProcess(
+        executable: sampleControllerPath,
+        arguments: ["run", "--kubeconfig", plane.kubeconfigPath, "--namespace", namespace, "--identity", identity]
+            + extra,
+        logPath: "\(plane.directory)/sample-\(identity).log")
+}
+
+private func source(_ name: String, value: String) -> ConfigMap {
+    ConfigMap(metadata: ObjectMeta(name: name, labels: ["sample": "true"]), data: ["value": value])
+}
+
+/// The managers that wrote `mirror`'s data, from its managedFields.
+private func writers(of mirror: ConfigMap) -> Set<String> {
+    Set(
+        (mirror.metadata.managedFields ?? []).filter { $0.fieldsV1?["f:data"] != nil }.compactMap(\.manager))
+}
+
+/// The sample controller as a separate process against the real control plane.
+@Suite(.controlPlane, .serialized) struct SampleControllerTests {
+    @Test func convergesAcrossAnAPIServerRestartAndAForcedRelist() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            let namespace = try await makeNamespace(client, prefix: "sample")
+            let configMaps = client.api(ConfigMap.self, namespace: namespace)
+            _ = try await configMaps.create(source("before", value: "1"))
+            let controller = try startController(plane, namespace: namespace, identity: "solo")
+            defer { Task { await controller.stop() } }
+
+            func mirrored(_ name: String, _ value: String) async throws -> Bool {
+                try await eventually(timeout: .seconds(60)) {
+                    try await configMaps.getIfExists("\(name)-mirror")?.data?["value"] == value
+                }
+            }
+            #expect(try await mirrored("before", "1"), "log: \(controller.log.suffix(2000))")
+
+            // Kill the API server mid-watch. After it is back, etcd is compacted past everything
+            // the controller saw, so its watch cannot resume: it must relist, and still see the
+            // changes made meanwhile.
+            try plane.restartAPIServer()
+            _ = try await configMaps.create(source("during", value: "2"))
+            _ = try await configMaps.patch("before", .merge(["data": ["value": "1b"]]))
+            let latest = try await configMaps.create(source("latest", value: "3"))
+            try await plane.compactEtcd(to: try #require(latest.metadata.resourceVersion))
+
+            #expect(try await mirrored("during", "2"), "log: \(controller.log.suffix(2000))")
+            #expect(try await mirrored("before", "1b"))
+            #expect(try await mirrored("latest", "3"))
+            _ = try await configMaps.create(source("after", value: "4"))
+            #expect(try await mirrored("after", "4"))
+            #expect(kill(controller.pid, 0) == 0, "the controller process must survive the restart")
+            #expect(controller.log.contains("relisting"), "the watch should have relisted after the compaction")
+        }
+    }
+
+    @Test func onlyTheLeaderReconcilesAndAKilledLeaderIsReplaced() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            let namespace = try await makeNamespace(client, prefix: "leader")
+            let configMaps = client.api(ConfigMap.self, namespace: namespace)
+            let lease = ["--leader-elect", "--lease-duration-seconds", "6", "--renew-deadline-seconds", "4",
+                         "--retry-period-seconds", "1"]
+            let first = try startController(plane, namespace: namespace, identity: "replica-a", extra: lease)
+            var leader = first
+            var leaderIdentity = "replica-a"
+            let leases = client.api(Lease.self, namespace: namespace)
+            #expect(try await eventually { try await leases.getIfExists("sample-controller")?.spec?.holderIdentity == "replica-a" })
+            let second = try startController(plane, namespace: namespace, identity: "replica-b", extra: lease)
+            defer { Task { await first.stop(); await second.stop() } }
+
+            for index in 0..<5 { _ = try await configMaps.create(source("a-\(index)", value: "\(index)")) }
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await (0..<5).asyncAllSatisfy { try await configMaps.getIfExists("a-\($0)-mirror") != nil }
+            })
+            // The standby replica has written nothing.
+            for index in 0..<5 {
+                let mirror = try await configMaps.get("a-\(index)-mirror")
+                #expect(writers(of: mirror) == ["sample-\(leaderIdentity)"])
+            }
+
+            // Kill the leader without letting it release the lease: the other replica takes over
+            // once the lease expires.
+            leader.send(SIGKILL)
+            await leader.waitForExit()
+            leader = second
+            leaderIdentity = "replica-b"
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await leases.getIfExists("sample-controller")?.spec?.holderIdentity == "replica-b"
+            })
+            for index in 0..<5 { _ = try await configMaps.create(source("b-\(index)", value: "\(index)")) }
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await (0..<5).asyncAllSatisfy { try await configMaps.getIfExists("b-\($0)-mirror") != nil }
+            })
+            for index in 0..<5 {
+                #expect(writers(of: try await configMaps.get("b-\(index)-mirror")) == ["sample-replica-b"])
+            }
+
+            // A graceful stop releases the lease at once.
+            leader.send(SIGTERM)
+            #expect(await leader.waitForExit(timeout: .seconds(30)) != nil)
+            let released = try await leases.get("sample-controller")
+            #expect(released.spec?.holderIdentity == "")
+        }
+    }
+}
+
+extension Sequence where Element: Sendable {
+    func asyncAllSatisfy(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
+        for element in self where !(try await predicate(element)) { return false }
+        return true
+    }
+}
