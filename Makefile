@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build deps test unit-test demo clean
+.PHONY: all build deps test unit-test demo bench clean
 
 all: build
 
@@ -30,6 +30,11 @@ unit-test:
 demo: deps
 	$(SWIFT) build --product external-secrets
 	scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/external-secrets"
+
+## Benchmarks: print their figures (never asserted in tests).
+bench: deps
+	$(SWIFT) build -c release --product SampleController
+	scripts/bench-memory.sh "$$($(SWIFT) build -c release --show-bin-path)" 10000
 
 clean:
 	rm -rf .build

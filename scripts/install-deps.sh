@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [kube-build|control-plane|templates|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [kube-build|control-plane|templates|bench|all]  (idempotent; quick when all is present)
 set -euo pipefail
 what="${1:-all}"
 
@@ -10,8 +10,9 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 case "${what}" in
   kube-build) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev; do need_pkg "$p"; done ;;
   control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
+  bench) for p in time etcd-server openssl; do need_pkg "$p"; done ;;
   templates) for p in golang-go golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
-  all) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
+  all) for p in time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 

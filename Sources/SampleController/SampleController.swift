@@ -107,7 +107,8 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-/// Creates `count` labelled ConfigMaps with `bytes` of data each (benchmark set-up).
+/// Creates `count` labelled ConfigMaps with `bytes` of data each in `namespace`, creating the
+/// namespace if needed (benchmark set-up).
 struct Seed: AsyncParsableCommand {
     @Option var kubeconfig: String
     @Option var namespace: String
@@ -121,6 +122,9 @@ struct Seed: AsyncParsableCommand {
             configuration.qps = 0
             return configuration
         }())
+        if try await client.api(Namespace.self).getIfExists(namespace) == nil {
+            _ = try await client.api(Namespace.self).create(Namespace(metadata: ObjectMeta(name: namespace)))
+        }
         let configMaps = client.api(ConfigMap.self, namespace: namespace)
         let payload = String(repeating: "x", count: bytes)
         try await withThrowingTaskGroup(of: Void.self) { group in
