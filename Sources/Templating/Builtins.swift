@@ -10,15 +10,15 @@ enum Builtins {
         lib.add("len", [.reflectValue]) { a, _ in try length(a[0]) }
         lib.add("index", [.reflectValue], variadic: .reflectValue) { a, _ in try index(a[0], Array(a.dropFirst())) }
         lib.add("slice", [.reflectValue], variadic: .reflectValue) { a, _ in try slice(a[0], Array(a.dropFirst())) }
-        lib.add("print", [], variadic: .any) { a, _ in .string(goSprint(a)) }
-        lib.add("println", [], variadic: .any) { a, _ in .string(goSprintln(a)) }
+        lib.add("print", [], variadic: .any) { a, _ in .string(try goSprint(a)) }
+        lib.add("println", [], variadic: .any) { a, _ in .string(try goSprintln(a)) }
         lib.add("printf", [.string], variadic: .any) { a, _ in
             guard case .string(let f) = a[0] else { return .string("") }
-            return .string(goSprintf(f, Array(a.dropFirst())))
+            return .string(try goSprintf(f, Array(a.dropFirst())))
         }
-        lib.add("html", [], variadic: .any) { a, _ in .string(htmlEscape(evalArgs(a))) }
-        lib.add("js", [], variadic: .any) { a, _ in .string(jsEscape(evalArgs(a))) }
-        lib.add("urlquery", [], variadic: .any) { a, _ in .string(queryEscape(evalArgs(a))) }
+        lib.add("html", [], variadic: .any) { a, _ in .string(htmlEscape(try evalArgs(a))) }
+        lib.add("js", [], variadic: .any) { a, _ in .string(jsEscape(try evalArgs(a))) }
+        lib.add("urlquery", [], variadic: .any) { a, _ in .string(queryEscape(try evalArgs(a))) }
         lib.add("call", [.reflectValue], variadic: .reflectValue) { a, _ in
             if a[0].isNilOrMissing { throw TemplateFunctionError("call of nil") }
             throw TemplateFunctionError("non-function of type \(a[0].goTypeName)")
@@ -229,9 +229,9 @@ enum Builtins {
     // MARK: - Escapers
 
     /// Go's `evalArgs` for html/js/urlquery: a lone string as is, otherwise `fmt.Sprint`.
-    static func evalArgs(_ args: [Value]) -> String {
+    static func evalArgs(_ args: [Value]) throws -> String {
         if args.count == 1, case .string(let s) = args[0] { return s }
-        return goSprint(args.map { $0.isNilOrMissing ? .string("<no value>") : $0 })
+        return try goSprint(args.map { $0.isNilOrMissing ? .string("<no value>") : $0 })
     }
 
     static func htmlEscape(_ s: String) -> String {

@@ -120,7 +120,7 @@ struct Executor {
             at(pos, .pipeline(pipe))
             let val = try evalPipeline(dot: dot, pipe)
             if pipe.decls.isEmpty {
-                try write(printValue(val))
+                try write(try printValue(val))
             }
         case .comment:
             break
@@ -207,7 +207,7 @@ struct Executor {
             }
             return .normal
         default:
-            throw fail("range can't iterate over \(formatValue(val, verb: "v"))")
+            throw fail("range can't iterate over \((try? formatValue(val, verb: "v")) ?? val.goTypeName)")
         }
         if iterations.isEmpty {
             if let elseList { return try walk(dot: dot, list: elseList) }
@@ -512,8 +512,12 @@ struct Executor {
 
     // MARK: - Printing
 
-    private func printValue(_ v: Value) -> [UInt8] {
+    private func printValue(_ v: Value) throws(ExecFailure) -> [UInt8] {
         if case .missing = v { return Array("<no value>".utf8) }
-        return formatValue(v, verb: "v").goBytes
+        do {
+            return try formatValue(v, verb: "v").goBytes
+        } catch {
+            throw fail(error.description)
+        }
     }
 }

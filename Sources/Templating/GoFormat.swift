@@ -212,15 +212,21 @@ struct FormatFlags {
     var precision: Int?
 }
 
+/// A value nested too deeply to print: a map that contains itself (Go's fmt would overflow its
+/// stack and crash the process).
+struct ValueTooDeep: Error, CustomStringConvertible {
+    var description: String { "value nested more than \(GoPrinter.maxDepth) levels deep (does a map contain itself?)" }
+}
+
 /// Formats `v` with `%v`-family semantics (Go's `fmt.Sprint` of one operand).
-func formatValue(_ v: Value, verb: Character = "v") -> String {
+func formatValue(_ v: Value, verb: Character = "v") throws(ValueTooDeep) -> String {
     var p = GoPrinter()
     p.printArg(v, verb: verb, flags: FormatFlags())
-    return p.out
+    return try p.result()
 }
 
 /// Go's `fmt.Sprint`.
-func goSprint(_ args: [Value]) -> String {
+func goSprint(_ args: [Value]) throws(ValueTooDeep) -> String {
     var p = GoPrinter()
     var prevString = false
     for (i, a) in args.enumerated() {
@@ -230,28 +236,37 @@ func goSprint(_ args: [Value]) -> String {
         p.printArg(a, verb: "v", flags: FormatFlags())
         prevString = isString
     }
-    return p.out
+    return try p.result()
 }
 
 /// Go's `fmt.Sprintln`.
-func goSprintln(_ args: [Value]) -> String {
+func goSprintln(_ args: [Value]) throws(ValueTooDeep) -> String {
     var p = GoPrinter()
     for (i, a) in args.enumerated() {
         if i > 0 { p.out += " " }
         p.printArg(a, verb: "v", flags: FormatFlags())
     }
-    return p.out + "\n"
+    p.out += "\n"
+    return try p.result()
 }
 
 /// Go's `fmt.Sprintf`.
-func goSprintf(_ format: String, _ args: [Value]) -> String {
+func goSprintf(_ format: String, _ args: [Value]) throws(ValueTooDeep) -> String {
     var p = GoPrinter()
     p.doPrintf(Array(format.unicodeScalars), args)
-    return p.out
+    return try p.result()
 }
 
 struct GoPrinter {
+    /// Deepest nesting printed; deeper values (only possible through cycles) fail the print.
+    static let maxDepth = 1000
     var out = ""
+    private var tooDeep = false
+
+    func result() throws(ValueTooDeep) -> String {
+        if tooDeep { throw ValueTooDeep() }
+        return out
+    }
 
     // MARK: Padding
 
@@ -324,7 +339,7 @@ struct GoPrinter {
             // Width.
             if i < end && format[i] == "*" {
                 i += 1
-                if argNum < args.count, case .int(let n, _) = args[argNum], abs(n) < 1_000_000 {
+                if argNum < args.count, case .int(let n, _) = args[argNum], n.magnitude < 1_000_000 {
                     f.width = Int(n)
                     if n < 0 {
                         f.minus = true
@@ -427,6 +442,10 @@ struct GoPrinter {
     // MARK: Values
 
     mutating func printArg(_ v: Value, verb: Character, flags: FormatFlags, depth: Int = 0) {
+        if depth > Self.maxDepth || tooDeep {
+            tooDeep = true
+            return
+        }
         var f = flags
         if verb == "v" && f.sharp {
             f.sharp = false

@@ -35,12 +35,13 @@ public struct GoTime: Sendable, Hashable {
     }
 
     var fields: Fields {
+        // Wrapping arithmetic: times far outside any calendar (Go wraps there too) must not trap.
         let local = seconds &+ Int64(utcOffset)
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        let secs = Int(local - days * 86_400)
+        let days = local / 86_400 &- (local % 86_400 < 0 ? 1 : 0)
+        let secs = Int(local &- days &* 86_400)
         let (y, m, d) = Self.civil(fromDays: days)
-        let weekday = Int(((days % 7) + 7 + 4) % 7)
-        let yday = Int(days - Self.days(fromCivil: y, 1, 1)) + 1
+        let weekday = Int(((days % 7) &+ 7 &+ 4) % 7)
+        let yday = Int(truncatingIfNeeded: days &- Self.days(fromCivil: y, 1, 1)) &+ 1
         return Fields(
             year: y, month: m, day: d, hour: secs / 3600, minute: secs % 3600 / 60, second: secs % 60, weekday: weekday,
             yearDay: yday)
@@ -48,26 +49,26 @@ public struct GoTime: Sendable, Hashable {
 
     /// Howard Hinnant's days-from-civil algorithm.
     static func days(fromCivil year: Int64, _ month: Int, _ day: Int) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
+        let y = month <= 2 ? year &- 1 : year
+        let era = (y >= 0 ? y : y &- 399) / 400
+        let yoe = y &- era &* 400
         let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        let doy = (153 &* mp &+ 2) / 5 &+ Int64(day) &- 1
+        let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
+        return era &* 146_097 &+ doe &- 719_468
     }
 
     static func civil(fromDays z0: Int64) -> (Int64, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (m <= 2 ? y + 1 : y, m, d)
+        let z = z0 &+ 719_468
+        let era = (z >= 0 ? z : z &- 146_096) / 146_097
+        let doe = z &- era &* 146_097
+        let yoe = (doe &- doe / 1460 &+ doe / 36_524 &- doe / 146_096) / 365
+        let y = yoe &+ era &* 400
+        let doy = doe &- (365 &* yoe &+ yoe / 4 &- yoe / 100)
+        let mp = (5 &* doy &+ 2) / 153
+        let d = Int(truncatingIfNeeded: doy &- (153 &* mp &+ 2) / 5 &+ 1)
+        let m = Int(truncatingIfNeeded: mp < 10 ? mp &+ 3 : mp &- 9)
+        return (m <= 2 ? y &+ 1 : y, m, d)
     }
 
     static let longMonths = [
@@ -87,10 +88,10 @@ public struct GoTime: Sendable, Hashable {
         var n = total
         if n < 0 {
             n += 1_000_000_000
-            s -= 1
+            s &-= 1
         } else if n >= 1_000_000_000 {
             n -= 1_000_000_000
-            s += 1
+            s &+= 1
         }
         t.seconds = s
         t.nanoseconds = Int32(n)
@@ -278,7 +279,9 @@ public struct GoTime: Sendable, Hashable {
 
     /// Go's `Time.Format`.
     func format(_ layout: String) -> String {
-        let f = fields
+        var f = fields
+        f.month = min(max(f.month, 1), 12)  // only out of range for wrapped, calendar-less instants
+        f.weekday = ((f.weekday % 7) + 7) % 7
         var out = ""
         for chunk in Self.chunks(layout) {
             switch chunk {

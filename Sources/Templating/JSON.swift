@@ -225,6 +225,8 @@ struct GoJSONEncoder {
     }
 
     private func write(_ v: Value, into out: inout String, level: Int) throws(Unsupported) {
+        // Go's encoder reports cycles after 1000 levels; this bound also keeps the stack safe.
+        if level > 1000 { throw Unsupported(message: "json: unsupported value: encountered a cycle") }
         switch v {
         case .missing, .null: out += "null"
         case .time(let t): out += "\"" + t.format("2006-01-02T15:04:05.999999999Z07:00") + "\""

@@ -39,7 +39,7 @@ extension Sprig {
     /// integers), then go-yaml v2's choices: keys in its natural order, strings that would read
     /// back as another type double-quoted, multi-line strings in literal style.
     static func yamlNode(_ v: Value, depth: Int) throws -> Yams.Node {
-        guard depth < 1000 else { throw YAMLUnsupported() }
+        guard depth < 200 else { throw YAMLUnsupported() }
         switch v {
         case .missing, .null: return Yams.Node.scalar(.init("null"))
         case .time(let t): return yamlString(t.format("2006-01-02T15:04:05.999999999Z07:00"))

@@ -47,22 +47,22 @@ enum Sprig {
     // MARK: - Shared helpers
 
     /// sprig's `strval`.
-    static func strval(_ v: Value) -> String {
+    static func strval(_ v: Value) throws -> String {
         switch v {
         case .string(let s): s
         case .bytes(let b): String(goBytes: b)
-        default: formatValue(v, verb: "v")
+        default: try formatValue(v, verb: "v")
         }
     }
 
     /// sprig's `strslice`.
-    static func strslice(_ v: Value) -> [String] {
+    static func strslice(_ v: Value) throws -> [String] {
         switch v {
         case .list(let items, .string, _): return items.map(\.stringValue)
-        case .list(let items, _, _): return items.filter { !$0.isNilOrMissing }.map(strval)
+        case .list(let items, _, _): return try items.filter { !$0.isNilOrMissing }.map(strval)
         case .bytes(let b): return b.map { String($0) }
         case .missing, .null: return []
-        default: return [strval(v)]
+        default: return [try strval(v)]
         }
     }
 
@@ -205,13 +205,14 @@ enum Sprig {
             .bool(a[1].stringValue.goBytes.hasSuffixBytes(a[0].stringValue.goBytes))
         }
         lib.add("quote", [], variadic: .any) { a, _ in
-            .string(a.filter { !$0.isNilOrMissing }.map { goQuote(strval($0)) }.joined(separator: " "))
+            .string(try a.filter { !$0.isNilOrMissing }.map { goQuote(try strval($0)) }.joined(separator: " "))
         }
         lib.add("squote", [], variadic: .any) { a, _ in
-            .string(a.filter { !$0.isNilOrMissing }.map { "'" + formatValue($0) + "'" }.joined(separator: " "))
+            .string(
+                try a.filter { !$0.isNilOrMissing }.map { "'" + (try formatValue($0)) + "'" }.joined(separator: " "))
         }
         lib.add("cat", [], variadic: .any) { a, _ in
-            .string(a.filter { !$0.isNilOrMissing }.map { formatValue($0) }.joined(separator: " "))
+            .string(try a.filter { !$0.isNilOrMissing }.map { try formatValue($0) }.joined(separator: " "))
         }
         lib.add("indent", [.int, .string]) { a, ctx in
             try .string(indent(a[0].intValue, a[1].stringValue, ctx))
@@ -265,7 +266,7 @@ enum Sprig {
             if right < 4 || (left > 0 && right < 7) { return a[2] }
             return .string(abbreviateFull(a[2].stringValue, left, right) ?? "")
         }
-        lib.add("join", [.string, .any]) { a, _ in .string(strslice(a[1]).joined(separator: a[0].stringValue)) }
+        lib.add("join", [.string, .any]) { a, _ in .string(try strslice(a[1]).joined(separator: a[0].stringValue)) }
         lib.add("split", [.string, .string]) { a, _ in
             let parts = goSplit(a[1].stringValue, a[0].stringValue, -1)
             var m: [String: Value] = [:]
@@ -330,7 +331,8 @@ enum Sprig {
         guard spaces >= 0 else { throw TemplateFunctionError("strings: negative Repeat count") }
         let lines = 1 + v.utf8.count(where: { $0 == 0x0A })
         let (padBytes, overflow) = spaces.multipliedReportingOverflow(by: lines)
-        try checkSize(overflow ? Int.max : padBytes &+ v.utf8.count, ctx)
+        let (total, overflow2) = padBytes.addingReportingOverflow(v.utf8.count)
+        try checkSize(overflow || overflow2 ? Int.max : total, ctx)
         let pad = String(repeating: " ", count: spaces)
         return pad + v.replacingOccurrences(of: "\n", with: "\n" + pad)
     }
@@ -770,8 +772,8 @@ enum Sprig {
     // MARK: - Conversions
 
     static func registerConversions(into lib: inout FunctionLibrary) {
-        lib.add("toString", [.any]) { a, _ in .string(strval(a[0])) }
-        lib.add("toStrings", [.any]) { a, _ in .strings(strslice(a[0])) }
+        lib.add("toString", [.any]) { a, _ in .string(try strval(a[0])) }
+        lib.add("toStrings", [.any]) { a, _ in .strings(try strslice(a[0])) }
         lib.add("atoi", [.string]) { a, _ in
             // strconv.Atoi: decimal only, optional sign, no underscores.
             let s = a[0].stringValue
@@ -785,7 +787,7 @@ enum Sprig {
         lib.add("int64", [.any]) { a, _ in .int(toInt64(a[0]), .int64) }
         lib.add("float64", [.any]) { a, _ in .float(toFloat64(a[0])) }
         lib.add("toDecimal", [.any]) { a, _ in
-            let s = goSprint([a[0]])
+            let s = try goSprint([a[0]])
             guard let v = parseOctal(s) else { return .int(0, .int64) }
             return .int(v, .int64)
         }
@@ -1087,8 +1089,8 @@ enum Sprig {
         }
         lib.add("sortAlpha", [.any]) { a, _ in
             switch a[0] {
-            case .list, .bytes: return .strings(strslice(a[0]).sorted { $0.goLess($1) })
-            default: return .strings([strval(a[0])])
+            case .list, .bytes: return .strings(try strslice(a[0]).sorted { $0.goLess($1) })
+            default: return .strings([try strval(a[0])])
             }
         }
     }
@@ -1105,7 +1107,7 @@ enum Sprig {
             var m: [String: Value] = [:]
             var i = 0
             while i < a.count {
-                let key = strval(a[i])
+                let key = try strval(a[i])
                 m[key] = i + 1 < a.count ? a[i + 1] : .string("")
                 i += 2
             }
@@ -1162,10 +1164,10 @@ enum Sprig {
         }
         lib.add("deepCopy", [.any]) { a, _ in
             if a[0].isNilOrMissing { throw TemplateFunctionError("deepCopy error: copy of nil") }
-            return deepCopy(a[0])
+            return try deepCopy(a[0])
         }
         lib.add("mustDeepCopy", [.any]) { a, _ in
-            a[0].isNilOrMissing ? .null : deepCopy(a[0])
+            a[0].isNilOrMissing ? .null : try deepCopy(a[0])
         }
         lib.add("dig", [], variadic: .any) { a, _ in
             if a.count < 3 { throw TemplateFunctionError("dig needs at least three arguments") }
@@ -1194,11 +1196,17 @@ enum Sprig {
         }
     }
 
-    static func deepCopy(_ v: Value) -> Value {
+    static func deepCopy(_ v: Value, depth: Int = 0) throws -> Value {
+        if depth > 1000 { throw TemplateFunctionError("deep copy failed: value nested too deeply (cycle?)") }
         switch v {
-        case .map(let m): .map(GoMap(m.entries.mapValues(deepCopy), elementType: m.elementType, isNil: m.isNil))
-        case .list(let l, let e, let n): .list(l.map(deepCopy), elem: e, isNil: n)
-        default: v
+        case .map(let m):
+            return .map(
+                GoMap(
+                    try m.entries.mapValues { try deepCopy($0, depth: depth + 1) }, elementType: m.elementType,
+                    isNil: m.isNil))
+        case .list(let l, let e, let n):
+            return .list(try l.map { try deepCopy($0, depth: depth + 1) }, elem: e, isNil: n)
+        default: return v
         }
     }
 

@@ -60,6 +60,51 @@ public enum Value: Sendable, Hashable {
 }
 
 extension Value {
+    /// Deep equality like Go's `reflect.DeepEqual` on these types. Maps are compared by content;
+    /// past 1000 levels (only reachable through maps that contain themselves) values compare unequal
+    /// unless identical.
+    public static func == (lhs: Value, rhs: Value) -> Bool { equal(lhs, rhs, depth: 0) }
+
+    static func equal(_ lhs: Value, _ rhs: Value, depth: Int) -> Bool {
+        switch (lhs, rhs) {
+        case (.missing, .missing), (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a, let t), .int(let b, let u)): return a == b && t == u
+        case (.float(let a), .float(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.bytes(let a), .bytes(let b)): return a == b
+        case (.time(let a), .time(let b)): return a == b
+        case (.list(let a, let e, let n), .list(let b, let f, let m)):
+            guard e == f, n == m, a.count == b.count, depth < 1000 else { return false }
+            return zip(a, b).allSatisfy { equal($0, $1, depth: depth + 1) }
+        case (.map(let a), .map(let b)):
+            if a === b { return true }
+            guard depth < 1000 else { return false }
+            return GoMap.equal(a, b, depth: depth + 1)
+        default: return false
+        }
+    }
+
+    /// Shallow for containers, consistent with `==`.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .missing: hasher.combine(0)
+        case .null: hasher.combine(1)
+        case .bool(let b): hasher.combine(b)
+        case .int(let i, let t):
+            hasher.combine(i)
+            hasher.combine(t)
+        case .float(let f): hasher.combine(f)
+        case .string(let s): hasher.combine(s)
+        case .bytes(let b): hasher.combine(b)
+        case .time(let t): hasher.combine(t)
+        case .list(let l, let e, _):
+            hasher.combine(l.count)
+            hasher.combine(e)
+        case .map(let m): hasher.combine(m)
+        }
+    }
+
     /// A Go `int`.
     public static func int(_ v: Int) -> Value { .int(Int64(v), .int) }
     /// A `[]interface{}`.
@@ -188,13 +233,24 @@ public final class GoMap: Sendable, Hashable {
     func set(_ key: String, _ value: Value) { storage.withLock { $0[key] = value } }
     func remove(_ key: String) { storage.withLock { _ = $0.removeValue(forKey: key) } }
 
-    public static func == (lhs: GoMap, rhs: GoMap) -> Bool {
-        lhs === rhs || (lhs.elementType == rhs.elementType && lhs.isNil == rhs.isNil && lhs.entries == rhs.entries)
+    public static func == (lhs: GoMap, rhs: GoMap) -> Bool { equal(lhs, rhs, depth: 0) }
+
+    static func equal(_ lhs: GoMap, _ rhs: GoMap, depth: Int) -> Bool {
+        if lhs === rhs { return true }
+        guard lhs.elementType == rhs.elementType, lhs.isNil == rhs.isNil else { return false }
+        let l = lhs.entries
+        let r = rhs.entries
+        guard l.count == r.count else { return false }
+        for (k, v) in l {
+            guard let w = r[k], Value.equal(v, w, depth: depth + 1) else { return false }
+        }
+        return true
     }
 
+    /// Shallow, so hashing a map that contains itself terminates.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(elementType)
-        hasher.combine(entries)
+        hasher.combine(count)
     }
 }
 

@@ -68,6 +68,8 @@ struct EngineTests {
         #expect(try render(parens) == "1")
         let deepJSON = String(repeating: "[", count: 900) + String(repeating: "]", count: 900)
         #expect(try render("{{ fromJson .j | toJson | len }}", .stringMap(["j": deepJSON])) == "1800")
+        #expect(try render("{{ fromJson .j | print | len }}", .stringMap(["j": deepJSON])) == "1800")
+        #expect(try render("{{ $x := fromJson .j }}{{ deepEqual $x (fromJson .j) }}", .stringMap(["j": deepJSON])) == "true")
         #expect(
             try render(#"{{define "r"}}{{if .}}{{template "r" (rest .)}}{{end}}{{end}}{{template "r" (until 150)}}ok"#)
                 == "ok")
@@ -170,6 +172,21 @@ struct EngineTests {
     ])
     func goBytesRoundTrip(_ bytes: [UInt8]) {
         #expect(String(goBytes: bytes).goBytes == bytes)
+    }
+
+    /// `set` can make a map contain itself. Go's fmt would overflow its stack and kill the process;
+    /// here every recursive operation is bounded and fails or answers instead.
+    @Test func selfContainingMapsFailCleanly() throws {
+        let cycle = #"{{ $d := dict "a" 1 }}{{ $_ := set $d "self" $d }}"#
+        for tail in [
+            "{{ $d }}", "{{ print $d }}", "{{ printf \"%v\" $d }}", "{{ mustToJson $d }}", "{{ deepCopy $d }}",
+            "{{ toString $d }}", "{{ quote $d }}", "{{ html $d }}", "{{ list $d | join \",\" }}",
+        ] {
+            #expect(throws: TemplateError.self, "\(tail)") { try render(cycle + tail) }
+        }
+        #expect(try render(cycle + "{{ toJson $d }}|{{ toYaml $d }}") == "|")
+        let two = #"{{ $a := dict }}{{ $b := dict }}{{ $_ := set $a "x" $b }}{{ $_ := set $b "x" $a }}"#
+        #expect(try render(two + "{{ has $a (list $b) }} {{ deepEqual $a $b }} {{ len $a }}") == "false false 1")
     }
 
     @Test func mapsAreReferences() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Templating
 import Testing
 
@@ -26,11 +27,18 @@ struct TemplateGenerator {
         "sortAlpha", "keys", "values", "merge", "set", "get", "hasKey", "regexFind \"a+\"", "regexReplaceAll \"a\"",
         "sha256sum", "toString", "int", "float64", "atoi", "ternary 1 2", "coalesce", "concat", "chunk", "dig", "trunc",
         "substr", "abbrev", "wrap", "camelcase", "snakecase", "title", "toYaml", "fromYaml", "cat", "append", "has",
+        "date \"2006-01-02 15:04:05.000 MST Z07:00\"", "toDate \"2006-01-02\"", "now", "dateModify \"1h\"", "htmlDate",
+        "unixEpoch", "ago", "duration", "durationRound", "urlParse", "urlJoin", "regexSplit \",\"",
+        "printf \"%[2]*d %x %q\"",
+        "b32enc", "hexdec", "nospace", "swapcase", "kebabcase", "toPrettyJson", "mergeOverwrite", "pluck \"k\"",
+        "deepCopy",
     ]
     static let operands = [
         ".", ".a", ".n", ".list", ".m", ".m.k", ".missing", ".nul", "$", "$.a", "1", "-3", "2.5", "0x10", "'x'",
         "\"s\"",
-        "`raw`", "true", "false", "nil", "\"a,b,c\"", "1e3", "99999", "-1",
+        "`raw`", "true", "false", "nil", "\"a,b,c\"", "1e3", "99999", "-1", "9223372036854775807",
+        "-9223372036854775808",
+        "\"\\xff\"", "\"2024-01-02\"", "\"-1.5h\"", "\"http://u:p@h:1/p?q#f\"",
     ]
 
     mutating func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
@@ -97,7 +105,11 @@ struct RandomTemplateTests {
         "m": .dictionary(["k": .string("v"), "j": .list([])]), "nul": .null,
     ])
 
-    @Test(arguments: 0..<4)
+    /// 4 shards of 750 templates by default; TEMPLATING_FUZZ_SHARDS=N explores more seeds.
+    static let shards: [Int] = Array(
+        0..<(Int(ProcessInfo.processInfo.environment["TEMPLATING_FUZZ_SHARDS"] ?? "") ?? 4))
+
+    @Test(arguments: shards)
     func randomTemplatesNeverCrashAndStayWithinBudget(shard: Int) {
         var gen = TemplateGenerator(rng: SplitMix64(state: 0x5EED_0000 + UInt64(shard)))
         let limits = RenderLimits(
