@@ -69,7 +69,9 @@ struct EngineTests {
         let deepJSON = String(repeating: "[", count: 900) + String(repeating: "]", count: 900)
         #expect(try render("{{ fromJson .j | toJson | len }}", .stringMap(["j": deepJSON])) == "1800")
         #expect(try render("{{ fromJson .j | print | len }}", .stringMap(["j": deepJSON])) == "1800")
-        #expect(try render("{{ $x := fromJson .j }}{{ deepEqual $x (fromJson .j) }}", .stringMap(["j": deepJSON])) == "true")
+        #expect(
+            try render("{{ $x := fromJson .j }}{{ deepEqual $x (fromJson .j) }}", .stringMap(["j": deepJSON])) == "true"
+        )
         #expect(
             try render(#"{{define "r"}}{{if .}}{{template "r" (rest .)}}{{end}}{{end}}{{template "r" (until 150)}}ok"#)
                 == "ok")
