@@ -167,7 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ControllerRuntimeIntegrationTests",
-            dependencies: ["ControllerRuntime", "KubeClient", "KubeModel", "KubeTestSupport", "SampleController"],
+            dependencies: [
+                "ControllerRuntime", "KubeClient", "KubeModel", "KubeTestSupport", "SampleController", "HTTPSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

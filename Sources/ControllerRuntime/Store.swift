@@ -26,6 +26,12 @@ public struct StoreChange<Object: KubeObject>: Sendable {
     public var key: ObjectKey
     public var old: Object?
     public var new: Object?
+
+    public init(key: ObjectKey, old: Object?, new: Object?) {
+        self.key = key
+        self.old = old
+        self.new = new
+    }
 }
 
 /// A secondary index: the values an object is filed under (e.g. the store names an
