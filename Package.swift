@@ -111,6 +111,8 @@ let package = Package(
             name: "SampleController",
             dependencies: [
                 "ControllerRuntime", "KubeClient", "KubeModel",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,6 +2,7 @@ public import Foundation
 public import KubeClient
 public import KubeModel
 public import Logging
+import Metrics
 
 /// Settings of leader election on a coordination.k8s.io/v1 Lease (client-go's defaults).
 public struct LeaderElectionConfig: Sendable {
@@ -125,8 +126,13 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
             try await clock.sleep(for: config.retryPeriod)
         }
         logger.info("became leader", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
+        let leaderGauge = Gauge(label: "leader_election_master_status", dimensions: [("name", config.leaseName)])
+        leaderGauge.record(1)
         onLeadershipChange(true)
-        defer { onLeadershipChange(false) }
+        defer {
+            leaderGauge.record(0)
+            onLeadershipChange(false)
+        }
 
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {

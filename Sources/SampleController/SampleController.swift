@@ -4,6 +4,8 @@ import Foundation
 import KubeClient
 import KubeModel
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -33,6 +35,8 @@ struct Run: AsyncParsableCommand {
     @Flag var exitWhenSynced = false
 
     func run() async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "sample-controller")
         logger.logLevel = .info
         logger[metadataKey: "identity"] = "\(identity)"
@@ -45,7 +49,7 @@ struct Run: AsyncParsableCommand {
                 name: "sample", api: client.metadataAPI(ConfigMap.resource, namespace: namespace),
                 watcherOptions: options, workers: workers, clock: clock, logger: logger
             ) { _ in .awaitChange }
-            try await runController(controller, client: client, logger: logger)
+            try await runController(controller, client: client, registry: registry, logger: logger)
         } else {
             let manager = "sample-\(identity)"
             let configMaps = client.api(ConfigMap.self, namespace: namespace)
@@ -61,13 +65,14 @@ struct Run: AsyncParsableCommand {
                 _ = try await configMaps.apply(mirror, fieldManager: manager, force: true)
                 return .awaitChange
             }
-            try await runController(controller, client: client, logger: logger)
+            try await runController(controller, client: client, registry: registry, logger: logger)
         }
         try await client.shutdown()
     }
 
     private func runController<Object: KubeObject>(
-        _ controller: Controller<Object, ContinuousClock>, client: KubeClient, logger: Logger
+        _ controller: Controller<Object, ContinuousClock>, client: KubeClient, registry: PrometheusCollectorRegistry,
+        logger: Logger
     ) async throws {
         if exitWhenSynced {
             await withThrowingTaskGroup(of: Void.self) { group in
@@ -81,7 +86,9 @@ struct Run: AsyncParsableCommand {
         guard let address = ListenAddress(parsing: probeAddr) else {
             throw ValidationError("--probe-addr must be host:port")
         }
-        let probes = ProbeServer(address: address, isReady: { controller.store.isSynced }, logger: logger)
+        let probes = ProbeServer(
+            address: address, isReady: { controller.store.isSynced }, renderMetrics: { registry.emitToString() },
+            logger: logger, onListening: { port in logger.info("probes listening", metadata: ["port": "\(port)"]) })
         let work: any Service
         if leaderElect {
             let elector = LeaseElector(

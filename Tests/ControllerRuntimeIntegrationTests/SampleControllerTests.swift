@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import KubeClient
 import KubeModel
 import KubeTestSupport
@@ -99,6 +100,16 @@ private func writers(of mirror: ConfigMap) -> Set<String> {
                 #expect(writers(of: mirror) == ["sample-\(leaderIdentity)"])
             }
 
+            // The leader's /metrics shows the queue, the reconciles and its leadership.
+            let metrics = try await scrapeMetrics(of: leader)
+            for name in [
+                "workqueue_depth", "workqueue_adds_total", "workqueue_queue_duration_seconds",
+                "workqueue_work_duration_seconds", "controller_runtime_reconcile_total",
+            ] {
+                #expect(metrics.contains(name), "metric \(name) missing")
+            }
+            #expect(metrics.contains(#"leader_election_master_status{name="sample-controller"} 1"#))
+
             // Kill the leader without letting it release the lease: the other replica takes over
             // once the lease expires.
             leader.send(SIGKILL)
@@ -123,6 +134,21 @@ private func writers(of mirror: ConfigMap) -> Set<String> {
             #expect(released.spec?.holderIdentity == "")
         }
     }
+}
+
+/// Reads the probe port the controller logged and fetches its /metrics.
+private func scrapeMetrics(of controller: TestProcess) async throws -> String {
+    var port: String?
+    _ = try await eventually(timeout: .seconds(30)) {
+        port = controller.log.split(separator: "\n").first { $0.contains("probes listening") }
+            .flatMap { line in line.split(separator: "port=").last?.prefix { $0.isNumber } }.map(String.init)
+        return port != nil
+    }
+    let transport = try AsyncHTTPClientTransport()
+    defer { Task { try? await transport.shutdown() } }
+    let response = try await transport.send(
+        HTTPRequest(method: .GET, url: "http://127.0.0.1:\(try #require(port))/metrics"), timeout: .seconds(10))
+    return String(decoding: response.body, as: UTF8.self)
 }
 
 extension Sequence where Element: Sendable {
