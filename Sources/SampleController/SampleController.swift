@@ -53,14 +53,23 @@ struct Run: AsyncParsableCommand {
         } else {
             let manager = "sample-\(identity)"
             let configMaps = client.api(ConfigMap.self, namespace: namespace)
+            // A mirror carries the name of its source; changing or deleting a mirror wakes the source.
+            let mirrorLabel = "sample-mirror-of"
+            let mirrors = Controller<ConfigMap, ContinuousClock>.relatedWatch(
+                api: configMaps, options: WatcherOptions(labelSelector: mirrorLabel, watchTimeoutSeconds: 60),
+                clock: clock, logger: logger
+            ) { mirror in
+                mirror.metadata.labels?[mirrorLabel].map { [ObjectKey(namespace: mirror.metadata.namespace, name: $0)] } ?? []
+            }
             let controller = Controller(
                 name: "sample", api: configMaps, watcherOptions: options, workers: workers, clock: clock,
-                logger: logger
+                logger: logger, relatedWatches: [mirrors]
             ) { source in
                 if exitWhenSynced { return .awaitChange }
                 let name = source.metadata.name ?? ""
                 let mirror = ConfigMap(
-                    metadata: ObjectMeta(name: "\(name)-mirror", namespace: source.metadata.namespace),
+                    metadata: ObjectMeta(
+                        name: "\(name)-mirror", namespace: source.metadata.namespace, labels: [mirrorLabel: name]),
                     data: source.data ?? [:])
                 _ = try await configMaps.apply(mirror, fieldManager: manager, force: true)
                 return .awaitChange

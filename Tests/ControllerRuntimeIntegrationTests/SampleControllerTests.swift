@@ -70,6 +70,12 @@ private func writers(of mirror: ConfigMap) -> Set<String> {
             #expect(try await mirrored("latest", "3"))
             _ = try await configMaps.create(source("after", value: "4"))
             #expect(try await mirrored("after", "4"))
+
+            // Related watch: a mirror deleted or edited by hand wakes its source, which repairs it.
+            try await configMaps.delete("after-mirror")
+            #expect(try await mirrored("after", "4"))
+            _ = try await configMaps.patch("during-mirror", .merge(["data": ["value": "tampered"]]))
+            #expect(try await mirrored("during", "2"))
             #expect(kill(controller.pid, 0) == 0, "the controller process must survive the restart")
             #expect(controller.log.contains("relisting"), "the watch should have relisted after the compaction")
         }
