@@ -403,7 +403,22 @@ struct Executor {
             argv.append(try validateType(final, t))
         }
         do {
-            return try fn.body(argv, context)
+            let result = try fn.body(argv, context)
+            // Bound every value a template can build (e.g. `$x = print $x $x` in a loop).
+            let size: Int
+            switch result {
+            case .string(let s): size = s.utf8.count
+            case .bytes(let b): size = b.count
+            case .list(let l, _, _): size = l.count
+            default: size = 0
+            }
+            if size > limits.maxValueSize {
+                var f = fail(
+                    "\(name) built a value of \(size) bytes or elements, over the limit of \(limits.maxValueSize)")
+                f.isLimit = true
+                throw f
+            }
+            return result
         } catch let e as TemplateFunctionError {
             throw fail("error calling \(name): \(e.message)")
         } catch let e as ExecFailure {

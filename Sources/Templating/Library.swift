@@ -1023,13 +1023,18 @@ enum Sprig {
             listOp(
                 "uniq", "Cannot find uniq on type",
                 { l, _ in
+                    // Hash-based, so long lists stay linear (Value's hash is consistent with ==).
+                    var seen = Set<Value>()
                     var out: [Value] = []
-                    for v in l where !out.contains(v) { out.append(v) }
+                    for v in l where seen.insert(v).inserted { out.append(v) }
                     return .list(out)
                 }),
             listOp(
-                "without", "Cannot find without on type", { l, a in .list(l.filter { !a.dropFirst().contains($0) }) },
-                variadic: .any),
+                "without", "Cannot find without on type",
+                { l, a in
+                    let omit = Set(a.dropFirst())
+                    return .list(l.filter { !omit.contains($0) })
+                }, variadic: .any),
             listOp(
                 "has", "Cannot find has on type", { l, a in .bool(l.contains(a[0])) }, params: [.any, .any],
                 listIndex: 1),

@@ -207,7 +207,10 @@ extension Value {
 extension String {
     /// Byte-wise ordering, as Go compares strings.
     func goLess(_ other: String) -> Bool {
-        self.goBytes.lexicographicallyPrecedes(other.goBytes)
+        if !self.utf8.contains(0xF4) && !other.utf8.contains(0xF4) {
+            return self.utf8.lexicographicallyPrecedes(other.utf8)
+        }
+        return self.goBytes.lexicographicallyPrecedes(other.goBytes)
     }
 }
 

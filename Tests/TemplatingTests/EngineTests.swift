@@ -49,6 +49,16 @@ struct EngineTests {
         } throws: { ($0 as? TemplateError) != nil }
     }
 
+    @Test func doublingAValueInALoopHitsTheValueLimit() {
+        #expect {
+            try render(#"{{ $x := "ab" }}{{ range until 100 }}{{ $x = print $x $x }}{{ end }}{{ len $x }}"#)
+        } throws: { ($0 as? TemplateError)?.kind == .limitExceeded }
+    }
+
+    @Test func uniqOfALongListIsFast() throws {
+        #expect(try render("{{ until 60000 | uniq | len }}") == "60000")
+    }
+
     @Test func deepParenNestingFailsCleanly() {
         let text = "{{" + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + "}}"
         #expect(throws: TemplateError.self) { try render(text) }
