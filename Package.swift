@@ -148,7 +148,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["KubeClient", "KubeModel", "HTTPSupport", "HTTPTestSupport", "ClockTestSupport"],
+            dependencies: [
+                "KubeClient", "KubeModel", "HTTPSupport", "HTTPTestSupport", "ClockTestSupport", "KubeTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import ClockTestSupport
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
+import KubeTestSupport
 import KubeModel
 import NIOHTTP1
 import Synchronization
@@ -18,19 +19,6 @@ private final class SleepRecorder: Sendable {
     private let delays = Mutex<[Duration]>([])
     var recorded: [Duration] { delays.withLock { $0 } }
     func record(_ delay: Duration) { delays.withLock { $0.append(delay) } }
-}
-
-/// Runs `body` and returns the `KubeAPIError` it throws (nil, and a recorded issue, if none).
-private func apiError(_ body: () async throws -> Void) async -> KubeAPIError? {
-    do {
-        try await body()
-        Issue.record("expected a KubeAPIError")
-    } catch let error as KubeAPIError {
-        return error
-    } catch {
-        Issue.record("expected a KubeAPIError, got \(error)")
-    }
-    return nil
 }
 
 private func client(
