@@ -157,6 +157,38 @@ private func scrapeMetrics(of controller: TestProcess) async throws -> String {
     return String(decoding: response.body, as: UTF8.self)
 }
 
+extension SampleControllerTests {
+    @Test func aLeaderThatLosesItsLeaseStopsAtOnce() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            let namespace = try await makeNamespace(client, prefix: "lease-loss")
+            let leases = client.api(Lease.self, namespace: namespace)
+            let controller = try startController(
+                plane, namespace: namespace, identity: "doomed",
+                extra: ["--leader-elect", "--lease-duration-seconds", "6", "--renew-deadline-seconds", "3",
+                        "--retry-period-seconds", "1"])
+            defer { Task { await controller.stop() } }
+            #expect(try await eventually { try await leases.getIfExists("sample-controller")?.spec?.holderIdentity == "doomed" })
+
+            // Another party takes the lease and keeps renewing it: the leader can no longer renew.
+            let intruder = Task {
+                while !Task.isCancelled {
+                    if var lease = try? await leases.get("sample-controller") {
+                        lease.spec?.holderIdentity = "intruder"
+                        lease.spec?.renewTime = MicroTime(Date())
+                        _ = try? await leases.replace(lease)
+                    }
+                    try? await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            defer { intruder.cancel() }
+            let status = await controller.waitForExit(timeout: .seconds(30))
+            #expect(status != nil, "the controller kept running without the lease")
+            #expect(controller.log.contains("leadership lost"))
+        }
+    }
+}
+
 extension Sequence where Element: Sendable {
     func asyncAllSatisfy(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
         for element in self where !(try await predicate(element)) { return false }
