@@ -78,6 +78,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - ExternalSecret core (reconcile semantics, ESO's names and hashes)
+        .target(
+            name: "ExternalSecretsCore",
+            dependencies: ["KubeModel"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -175,6 +182,11 @@ let package = Package(
                 "ControllerRuntime", "KubeClient", "KubeModel", "KubeTestSupport", "SampleController", "HTTPSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ExternalSecretsCoreTests",
+            dependencies: ["ExternalSecretsCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
