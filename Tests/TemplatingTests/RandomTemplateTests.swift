@@ -100,10 +100,13 @@ struct TemplateGenerator {
 
 @Suite("Random templates")
 struct RandomTemplateTests {
-    static let data: Value = .dictionary([
-        "a": .string("a,b,c"), "n": .int(3), "list": .list([.string("x"), .int(1), .float(2.5)]),
-        "m": .dictionary(["k": .string("v"), "j": .list([])]), "nul": .null,
-    ])
+    /// Fresh data for every render: maps are references, and templates may `set` into them.
+    static var data: Value {
+        .dictionary([
+            "a": .string("a,b,c"), "n": .int(3), "list": .list([.string("x"), .int(1), .float(2.5)]),
+            "m": .dictionary(["k": .string("v"), "j": .list([])]), "nul": .null,
+        ])
+    }
 
     /// 4 shards of 750 templates by default; TEMPLATING_FUZZ_SHARDS=N explores more seeds.
     static let shards: [Int] = Array(
