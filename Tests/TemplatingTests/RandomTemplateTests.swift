@@ -27,7 +27,8 @@ struct TemplateGenerator {
         "sortAlpha", "keys", "values", "merge", "set", "get", "hasKey", "regexFind \"a+\"", "regexReplaceAll \"a\"",
         "sha256sum", "toString", "int", "float64", "atoi", "ternary 1 2", "coalesce", "concat", "chunk", "dig", "trunc",
         "substr", "abbrev", "wrap", "camelcase", "snakecase", "title", "toYaml", "fromYaml", "cat", "append", "has",
-        "date \"2006-01-02 15:04:05.000 MST Z07:00\"", "toDate \"2006-01-02\"", "now", "dateModify \"1h\"", "htmlDate",
+        "date \"2006-01-02 15:04:05.000 MST Z07:00\"", "toDate \"2006-01-02\"", "now", "randAlphaNum", "uuidv4",
+        "randInt 0", "encryptAES \"k\"", "shuffle", "dateModify \"1h\"", "htmlDate",
         "unixEpoch", "ago", "duration", "durationRound", "urlParse", "urlJoin", "regexSplit \",\"",
         "printf \"%[2]*d %x %q\"",
         "b32enc", "hexdec", "nospace", "swapcase", "kebabcase", "toPrettyJson", "mergeOverwrite", "pluck \"k\"",
@@ -117,13 +118,17 @@ struct RandomTemplateTests {
         var gen = TemplateGenerator(rng: SplitMix64(state: 0x5EED_0000 + UInt64(shard)))
         let limits = RenderLimits(
             maxOutputBytes: 64 * 1024, maxSteps: 20_000, maxTemplateDepth: 50, maxValueSize: 64 * 1024)
+        // Random and clock functions run too, from a seeded source and a fixed clock.
+        let seeded = SeededBytes(seed: UInt64(shard))
+        let environment = RenderEnvironment(
+            randomBytes: seeded.environment.randomBytes, now: { GoTime(seconds: 1_700_000_000, nanoseconds: 5) })
         var rendered = 0
         var failed = 0
         for _ in 0..<750 {
             let text = gen.block(0)
             do {
                 let t = try Template(name: "fuzz", text: text)
-                _ = try t.renderBytes(Self.data, limits: limits)
+                _ = try t.renderBytes(Self.data, limits: limits, environment: environment)
                 rendered += 1
             } catch {
                 failed += 1
