@@ -42,6 +42,28 @@ public enum ChangeTriage {
     }
 }
 
+/// Spreads periodic refreshes: a requeue after `delay` is stretched by up to `fraction` of it,
+/// so objects created together (or all objects after a restart) do not refresh in lockstep
+/// every interval.
+public struct RequeueJitter: Sendable {
+    public var fraction: Double
+    /// Returns a number in 0..<1 (injected so tests are deterministic).
+    public var unitRandom: @Sendable () -> Double
+
+    public init(fraction: Double = 0.1, unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.fraction = max(0, fraction)
+        self.unitRandom = unitRandom
+    }
+
+    /// No jitter.
+    public static let none = RequeueJitter(fraction: 0) { 0 }
+
+    /// `delay` stretched by `fraction × unitRandom()` of itself.
+    public func apply(to delay: Duration) -> Duration {
+        delay + delay * (fraction * min(max(unitRandom(), 0), 1))
+    }
+}
+
 /// Runs reconciles of one kind: a watcher feeds a reflector store, changes feed a work queue,
 /// and `workers` tasks reconcile keys from it.
 ///
@@ -65,11 +87,13 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
     private let relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void]
     private let reconcileCounters: [String: Counter]
     private let reconcileTimer: Timer
+    private let jitter: RequeueJitter
 
     public init(
         name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
         indexes: [StoreIndex<Object>] = [], workers: Int = 1,
-        queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), clock: C, logger: Logger,
+        queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), jitter: RequeueJitter = RequeueJitter(),
+        clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
@@ -83,6 +107,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
         self.logger = logger
         self.reconcile = reconcile
         self.relatedWatches = relatedWatches
+        self.jitter = jitter
         self.reconcileCounters = Dictionary(
             uniqueKeysWithValues: ["success", "requeue_after", "error", "terminal_error"].map { result in
                 (result, Counter(label: "controller_runtime_reconcile_total", dimensions: [("controller", name), ("result", result)]))
@@ -181,7 +206,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
             case .requeue(let delay):
                 reconcileCounters["requeue_after"]?.increment()
                 await queue.forget(key)
-                await queue.add(key, after: delay, lane: .routine)
+                await queue.add(key, after: jitter.apply(to: delay), lane: .routine)
             }
         } catch let error as TerminalReconcileError {
             reconcileCounters["terminal_error"]?.increment()

@@ -47,3 +47,22 @@ import Testing
         #expect(ChangeTriage.lane(for: change(object(version: "7"), object(version: "7")), initialSync: false) == nil)
     }
 }
+
+@Suite struct RequeueJitterTests {
+    @Test(arguments: [(0.0, 3600), (0.5, 3780), (0.999, 3959), (1.0, 3960), (7.0, 3960), (-1.0, 3600)])
+    func stretchesByAtMostTheFraction(random: Double, seconds: Int64) {
+        let jitter = RequeueJitter(fraction: 0.1) { random }
+        #expect(jitter.apply(to: .seconds(3600)).components.seconds == seconds)
+    }
+
+    @Test func noneKeepsTheDelay() {
+        #expect(RequeueJitter.none.apply(to: .seconds(60)) == .seconds(60))
+    }
+
+    @Test func spreadsDelaysOverTheWindow() {
+        let jitter = RequeueJitter(fraction: 0.2)
+        let delays = (0..<200).map { _ in jitter.apply(to: .seconds(100)) }
+        #expect(delays.allSatisfy { $0 >= .seconds(100) && $0 <= .seconds(120) })
+        #expect(Set(delays).count > 150)
+    }
+}
