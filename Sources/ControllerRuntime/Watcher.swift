@@ -14,11 +14,15 @@ public struct WatcherOptions: Sendable {
     /// is reset by the next successful list or event.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
+    /// Drop `metadata.managedFields` before objects reach the owner: server-side apply
+    /// bookkeeping is often the largest part of an object's metadata and no cache reader needs it
+    /// (read it with a direct GET when needed).
+    public var stripManagedFields: Bool
 
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
         watchTimeoutSeconds: Int = 290, initialBackoff: Duration = .milliseconds(800),
-        maxBackoff: Duration = .seconds(30)
+        maxBackoff: Duration = .seconds(30), stripManagedFields: Bool = true
     ) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
@@ -26,6 +30,22 @@ public struct WatcherOptions: Sendable {
         self.watchTimeoutSeconds = watchTimeoutSeconds
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.stripManagedFields = stripManagedFields
+    }
+}
+
+extension Watcher {
+    static func stripped(_ event: WatcherEvent<Object>) -> WatcherEvent<Object> {
+        func strip(_ object: Object) -> Object {
+            var object = object
+            object.metadata.managedFields = nil
+            return object
+        }
+        switch event {
+        case .applied(let object): return .applied(strip(object))
+        case .deleted(let object): return .deleted(strip(object))
+        case .restarted(let objects): return .restarted(objects.map(strip))
+        }
     }
 }
 
@@ -118,7 +138,7 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     action = machine.watchFailed(error)
                 }
             case .emit(let events, let then):
-                for event in events { await handle(event) }
+                for event in events { await handle(options.stripManagedFields ? Self.stripped(event) : event) }
                 action = then
             case .backoff(let then):
                 stream = nil

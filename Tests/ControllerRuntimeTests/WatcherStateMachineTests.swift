@@ -1,5 +1,5 @@
 import Foundation
-import ControllerRuntime
+@testable import ControllerRuntime
 import KubeClient
 import KubeModel
 import Testing
@@ -200,5 +200,17 @@ private func describe(_ action: WatcherStateMachine<ConfigMap>.Action) -> String
         }
         #expect(spec.holderIdentity == "me")
         #expect(spec.leaseTransitions == 4)
+    }
+}
+
+@Suite struct WatcherStripTests {
+    @Test func managedFieldsAreDroppedBeforeCaching() throws {
+        var object = ConfigMap(metadata: ObjectMeta(name: "a", namespace: "ns"), data: ["k": "v"])
+        object.metadata.managedFields = [try KubeJSON.decoder.decode(ManagedFieldsEntry.self, from: Data(#"{"manager":"m"}"#.utf8))]
+        let (store, writer) = Store<ConfigMap>.make()
+        writer.apply(Watcher<ConfigMap, ContinuousClock>.stripped(.restarted([object])))
+        let cached = try #require(store.get(ObjectKey(namespace: "ns", name: "a")))
+        #expect(cached.metadata.managedFields == nil)
+        #expect(cached.data == ["k": "v"])
     }
 }
