@@ -35,12 +35,13 @@ public struct WatcherOptions: Sendable {
 }
 
 extension Watcher {
+    static func strip(_ object: Object) -> Object {
+        var object = object
+        object.metadata.managedFields = nil
+        return object
+    }
+
     static func stripped(_ event: WatcherEvent<Object>) -> WatcherEvent<Object> {
-        func strip(_ object: Object) -> Object {
-            var object = object
-            object.metadata.managedFields = nil
-            return object
-        }
         switch event {
         case .applied(let object): return .applied(strip(object))
         case .deleted(let object): return .deleted(strip(object))
@@ -89,11 +90,13 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     logger.info("relisting: the watch could not resume", metadata: ["resource": "\(api.resource)"])
                 }
                 do {
-                    let page = try await api.list(
+                    var page = try await api.list(
                         ListOptions(
                             labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
                             limit: options.pageSize, continueToken: token))
                     backoff = options.initialBackoff
+                    // Strip each page as it arrives, so a large first listing never holds them all.
+                    if options.stripManagedFields { page.items = page.items.map(Self.strip) }
                     action = machine.pageListed(page)
                 } catch {
                     try Task.checkCancellation()
