@@ -122,7 +122,14 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
         // Acquire.
         while true {
             try Task.checkCancellation()
-            if try await tryAcquireOrRenew(observation: &observation) { break }
+            do {
+                if try await tryAcquireOrRenew(observation: &observation) { break }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // A standby replica rides out API server hiccups; it only retries.
+                logger.warning("could not read or write the lease; retrying", metadata: ["error": "\(error)"])
+            }
             try await clock.sleep(for: config.retryPeriod)
         }
         logger.info("became leader", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])

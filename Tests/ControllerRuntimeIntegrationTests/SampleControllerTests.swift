@@ -158,6 +158,28 @@ private func scrapeMetrics(of controller: TestProcess) async throws -> String {
 }
 
 extension SampleControllerTests {
+    @Test func replicasRideOutAnAPIServerRestart() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            let namespace = try await makeNamespace(client, prefix: "lease-restart")
+            let leases = client.api(Lease.self, namespace: namespace)
+            let lease = ["--leader-elect", "--lease-duration-seconds", "20", "--renew-deadline-seconds", "15",
+                         "--retry-period-seconds", "1"]
+            let leader = try startController(plane, namespace: namespace, identity: "steady", extra: lease)
+            #expect(try await eventually { try await leases.getIfExists("sample-controller")?.spec?.holderIdentity == "steady" })
+            let standby = try startController(plane, namespace: namespace, identity: "standby", extra: lease)
+            defer { Task { await leader.stop(); await standby.stop() } }
+            try await Task.sleep(for: .seconds(2))
+
+            try plane.restartAPIServer()
+            try await Task.sleep(for: .seconds(3))
+            #expect(kill(leader.pid, 0) == 0, "the leader must keep its lease across a short outage")
+            #expect(kill(standby.pid, 0) == 0, "the standby must retry, not exit, while the API server is down")
+            #expect(standby.log.contains("could not read or write the lease"), "the outage should have been seen")
+            #expect(try await leases.get("sample-controller").spec?.holderIdentity == "steady")
+        }
+    }
+
     @Test func aLeaderThatLosesItsLeaseStopsAtOnce() async throws {
         let plane = try currentPlane()
         try await withAdminClient { client in
