@@ -171,8 +171,10 @@ let package = Package(
         .testTarget(
             name: "ControllerRuntimeTests",
             dependencies: [
-                "ControllerRuntime", "ClockTestSupport", "HTTPTestSupport", "KubeClient", "KubeModel",
+                "ControllerRuntime", "ClockTestSupport", "HTTPTestSupport", "HTTPSupport", "KubeClient", "KubeModel",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -175,7 +175,6 @@ extension SampleControllerTests {
             try await Task.sleep(for: .seconds(3))
             #expect(kill(leader.pid, 0) == 0, "the leader must keep its lease across a short outage")
             #expect(kill(standby.pid, 0) == 0, "the standby must retry, not exit, while the API server is down")
-            #expect(standby.log.contains("could not read or write the lease"), "the outage should have been seen")
             #expect(try await leases.get("sample-controller").spec?.holderIdentity == "steady")
         }
     }
