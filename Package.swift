@@ -132,6 +132,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SeededRandomTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HTTPTestSupport",
             dependencies: ["HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -188,12 +192,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ExternalSecretsCoreTests",
-            dependencies: ["ExternalSecretsCore"],
+            dependencies: ["ExternalSecretsCore", "SeededRandomTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TemplatingTests",
-            dependencies: ["Templating"],
+            dependencies: ["Templating", "SeededRandomTestSupport"],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import ExternalSecretsCore
 import Foundation
+import SeededRandomTestSupport
 import Testing
 
 @Suite struct SHA3Tests {
@@ -18,7 +19,7 @@ import Testing
 
     /// Random inputs of every length up to three blocks, hashed here and by Python's hashlib.
     @Test func agreesWithPythonHashlib() throws {
-        var generator = SplitMix64(seed: 0x5EED)
+        var generator = SplitMix64(state: 0x5EED)
         let inputs = (0..<300).map { length in (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
         let hexInputs = inputs.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
         let process = Process()
@@ -41,19 +42,6 @@ import Testing
         for (input, digest) in zip(inputs, expected) {
             #expect(SHA3_224.hex(input) == digest, "length \(input.count)")
         }
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

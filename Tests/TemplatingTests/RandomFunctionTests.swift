@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandomTestSupport
 import Synchronization
 import Templating
 import Testing

@@ -1,19 +1,7 @@
 import Foundation
+import SeededRandomTestSupport
 import Templating
 import Testing
-
-/// SplitMix64: a tiny deterministic PRNG so every run generates the same templates.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Generates syntactically plausible (and often broken) templates from a small grammar.
 struct TemplateGenerator {
