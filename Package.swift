@@ -68,6 +68,7 @@ let package = Package(
         .target(
             name: "ControllerRuntime",
             dependencies: [
+                "HTTPSupport",
                 "KubeClient",
                 "KubeModel",
                 .product(name: "Logging", package: "swift-log"),

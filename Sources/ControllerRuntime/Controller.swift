@@ -1,3 +1,4 @@
+import HTTPSupport
 public import KubeClient
 public import KubeModel
 public import Logging
@@ -197,7 +198,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
             return
         }
         let start = clock.now
-        defer { reconcileTimer.record(duration: start.duration(to: clock.now)) }
+        defer { reconcileTimer.recordNanoseconds(start.duration(to: clock.now).nanoseconds) }
         do {
             switch try await reconcile(object) {
             case .awaitChange:
@@ -218,12 +219,5 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
             logger.warning(
                 "reconcile failed; retrying", metadata: ["controller": "\(name)", "key": "\(key)", "retryIn": "\(delay)", "error": "\(error)"])
         }
-    }
-}
-
-extension Timer {
-    /// Records a `Duration`.
-    func record(duration: Duration) {
-        recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 }

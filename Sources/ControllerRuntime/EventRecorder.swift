@@ -1,4 +1,5 @@
 public import Foundation
+import HTTPSupport
 public import KubeClient
 public import KubeModel
 public import Logging

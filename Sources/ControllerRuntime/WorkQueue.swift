@@ -1,3 +1,4 @@
+import HTTPSupport
 import KubeClient
 public import Metrics
 import Synchronization
@@ -187,7 +188,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
             publish()
             switch action {
             case .handOut(let key, _, let queued):
-                metrics.queueDuration.recordNanoseconds(queued.clampedNanoseconds)
+                metrics.queueDuration.recordNanoseconds(queued.nanoseconds)
                 return key
             case .shutDown:
                 return nil
@@ -205,9 +206,9 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     public func done(_ key: Key) {
         switch state.done(key, now: clock.now) {
         case .finished(let worked):
-            metrics.workDuration.recordNanoseconds(worked.clampedNanoseconds)
+            metrics.workDuration.recordNanoseconds(worked.nanoseconds)
         case .requeued(let worked):
-            metrics.workDuration.recordNanoseconds(worked.clampedNanoseconds)
+            metrics.workDuration.recordNanoseconds(worked.nanoseconds)
             publish()
             waiters.wakeAll()
         case .notProcessing:
@@ -722,15 +723,5 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
                 parent = smallest
             }
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, clamped to `Int64` (for metrics timers).
-    fileprivate var clampedNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        guard seconds < Int64.max / 1_000_000_000 else { return .max }
-        guard seconds > Int64.min / 1_000_000_000 else { return .min }
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

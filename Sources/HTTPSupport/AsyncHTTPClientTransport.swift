@@ -99,12 +99,3 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     }
 }
 
-extension Duration {
-    /// The whole duration in nanoseconds, saturating at `Int64.max`.
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        return scaled &+ attoseconds / 1_000_000_000
-    }
-}

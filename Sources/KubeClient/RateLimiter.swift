@@ -1,3 +1,5 @@
+import HTTPSupport
+
 /// A token bucket limiting how fast this client sends requests (client-go's `--kube-api-qps`
 /// and `--kube-api-burst`).
 ///
@@ -40,10 +42,3 @@ public actor ClientRateLimiter<C: Clock> where C.Duration == Duration {
     }
 }
 
-extension Duration {
-    /// The duration in (fractional) seconds.
-    public var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

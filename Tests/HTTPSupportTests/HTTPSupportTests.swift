@@ -42,5 +42,10 @@ import Testing
     @Test func durationNanosecondsSaturate() {
         #expect(Duration.seconds(2).nanoseconds == 2_000_000_000)
         #expect(Duration.seconds(Int64.max).nanoseconds == Int64.max)
+        // Just below the multiplication's overflow, the added fraction must not wrap around.
+        #expect((Duration.seconds(Int64.max / 1_000_000_000) + .nanoseconds(999_999_999)).nanoseconds == Int64.max)
+        #expect(Duration.seconds(Int64.min).nanoseconds == Int64.min)
+        #expect(Duration.milliseconds(-1500).nanoseconds == -1_500_000_000)
+        #expect(Duration.milliseconds(2500).seconds == 2.5)
     }
 }
