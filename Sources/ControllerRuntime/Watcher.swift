@@ -41,11 +41,13 @@ extension Watcher {
         return object
     }
 
-    static func stripped(_ event: WatcherEvent<Object>) -> WatcherEvent<Object> {
+    /// `event` with its object stripped; bookmarks and errors carry none.
+    static func stripped(_ event: WatchEvent<Object>) -> WatchEvent<Object> {
         switch event {
-        case .applied(let object): return .applied(strip(object))
-        case .deleted(let object): return .deleted(strip(object))
-        case .restarted(let objects): return .restarted(objects.map(strip))
+        case .added(let object): .added(strip(object))
+        case .modified(let object): .modified(strip(object))
+        case .deleted(let object): .deleted(strip(object))
+        case .bookmark, .error: event
         }
     }
 }
@@ -128,7 +130,8 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     stream = iterator
                     if let event {
                         backoff = options.initialBackoff
-                        action = machine.received(event)
+                        // Stripped where objects arrive (here and per list page), once.
+                        action = machine.received(options.stripManagedFields ? Self.stripped(event) : event)
                     } else {
                         stream = nil
                         logger.trace("watch closed by the server; resuming", metadata: ["resource": "\(api.resource)"])
@@ -141,7 +144,7 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     action = machine.watchFailed(error)
                 }
             case .emit(let events, let then):
-                for event in events { await handle(options.stripManagedFields ? Self.stripped(event) : event) }
+                for event in events { await handle(event) }
                 action = then
             case .backoff(let then):
                 stream = nil

@@ -208,9 +208,12 @@ private func describe(_ action: WatcherStateMachine<ConfigMap>.Action) -> String
         var object = ConfigMap(metadata: ObjectMeta(name: "a", namespace: "ns"), data: ["k": "v"])
         object.metadata.managedFields = [try KubeJSON.decoder.decode(ManagedFieldsEntry.self, from: Data(#"{"manager":"m"}"#.utf8))]
         let (store, writer) = Store<ConfigMap>.make()
-        writer.apply(Watcher<ConfigMap, ContinuousClock>.stripped(.restarted([object])))
+        writer.apply(.restarted([Watcher<ConfigMap, ContinuousClock>.strip(object)]))
         let cached = try #require(store.get(ObjectKey(namespace: "ns", name: "a")))
         #expect(cached.metadata.managedFields == nil)
         #expect(cached.data == ["k": "v"])
+        let event = Watcher<ConfigMap, ContinuousClock>.stripped(.modified(object))
+        #expect(event.object?.metadata.managedFields == nil)
+        #expect(event.object?.data == ["k": "v"])
     }
 }
