@@ -24,6 +24,26 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
+extension ClientConfiguration.Authentication {
+    /// The token, when this is a fixed bearer token.
+    var bearerToken: String? {
+        if case .bearerToken(let token) = self { return token }
+        return nil
+    }
+
+    /// The path, when the token is read from a file.
+    var tokenFilePath: String? {
+        if case .tokenFile(let path) = self { return path }
+        return nil
+    }
+
+    /// The plugin, when a credential plugin supplies the token.
+    var execPlugin: ExecCredentialConfig? {
+        if case .exec(let plugin) = self { return plugin }
+        return nil
+    }
+}
+
 @Suite struct KubeConfigTests {
     static let caPEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
@@ -50,11 +70,7 @@ final class TemporaryDirectory {
         #expect(config.server == "https://10.1.2.3:6443")
         #expect(config.namespace == "team-a")
         #expect(config.tls.trustedCAsPEM == Array(Self.caPEM.utf8))
-        guard case .bearerToken(let token) = config.authentication else {
-            Issue.record("expected a bearer token")
-            return
-        }
-        #expect(token == "abc")
+        #expect(config.authentication.bearerToken == "abc")
     }
 
     @Test func relativeFilesResolveAgainstTheKubeconfigDirectory() throws {
@@ -85,11 +101,7 @@ final class TemporaryDirectory {
         #expect(cert.namespace == "default")
 
         let tokenFile = try KubeConfigLoader.load(paths: [file], context: "file")
-        guard case .tokenFile(let path) = tokenFile.authentication else {
-            Issue.record("expected a token file")
-            return
-        }
-        #expect(path == "\(directory.path)/token")
+        #expect(tokenFile.authentication.tokenFilePath == "\(directory.path)/token")
     }
 
     @Test func mergesSeveralFilesFirstDefinitionWins() throws {
@@ -118,11 +130,7 @@ final class TemporaryDirectory {
             """)
         let merged = try KubeConfigLoader.load(paths: [first, "\(directory.path)/missing", second])
         #expect(merged.server == "https://other:1")
-        guard case .bearerToken(let token) = merged.authentication else {
-            Issue.record("expected a bearer token")
-            return
-        }
-        #expect(token == "first-token")
+        #expect(merged.authentication.bearerToken == "first-token")
         let named = try KubeConfigLoader.load(paths: [first, second], context: "a")
         #expect(named.server == "https://first:1")
         #expect(named.tls.insecureSkipVerify)
@@ -151,10 +159,7 @@ final class TemporaryDirectory {
             current-context: x
             """)
         let config = try KubeConfigLoader.load(paths: [file])
-        guard case .exec(let exec) = config.authentication else {
-            Issue.record("expected an exec plugin")
-            return
-        }
+        let exec = try #require(config.authentication.execPlugin, "expected an exec plugin")
         #expect(exec.command == "aws")
         #expect(exec.args == ["eks", "get-token"])
         #expect(exec.env == ["AWS_PROFILE": "prod"])
@@ -211,11 +216,7 @@ final class TemporaryDirectory {
         let config = try InClusterConfig.load(environment: environment, directory: directory.path)
         #expect(config.server == "https://10.0.0.1:443")
         #expect(config.namespace == "operators")
-        guard case .tokenFile(let path) = config.authentication else {
-            Issue.record("expected a token file")
-            return
-        }
-        #expect(path == "\(directory.path)/token")
+        #expect(config.authentication.tokenFilePath == "\(directory.path)/token")
 
         #expect(throws: KubeConfigError.self) { try InClusterConfig.load(environment: [:], directory: directory.path) }
         #expect(throws: KubeConfigError.self) {
