@@ -79,10 +79,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // MARK: - ExternalSecret core (reconcile semantics, ESO's names and hashes)
+        // MARK: - ExternalSecret API types (they are the CRD schema)
+        .target(
+            name: "ExternalSecretsAPI",
+            dependencies: ["KubeModel"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - ExternalSecret core (reconcilers, provider protocols, sync plan, ESO's names and hashes)
         .target(
             name: "ExternalSecretsCore",
-            dependencies: ["KubeModel"],
+            dependencies: [
+                "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -189,6 +200,11 @@ let package = Package(
                 "ControllerRuntime", "KubeClient", "KubeModel", "KubeTestSupport", "SampleController", "HTTPSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ExternalSecretsAPITests",
+            dependencies: ["ExternalSecretsAPI", "KubeModel"],
             swiftSettings: strictSettings
         ),
         .testTarget(
