@@ -1,0 +1,154 @@
+public import ExternalSecretsAPI
+public import Foundation
+
+/// Secret values by key. `Data` prints as "N bytes", so a map of values never shows a value when
+/// logged by accident; still, log only keys.
+public typealias SecretData = [String: Data]
+
+/// What a store can do, reported in `status.capabilities` with ESO's words.
+public enum StoreCapabilities: String, Sendable, Hashable {
+    case readOnly = "ReadOnly"
+    case writeOnly = "WriteOnly"
+    case readWrite = "ReadWrite"
+}
+
+/// The store an ExternalSecret resolved to, with everything a provider needs to build a client.
+public struct StoreContext: Sendable, Hashable {
+    public var kind: StoreKind
+    public var name: String
+    /// The store's own namespace; nil for a ClusterSecretStore.
+    public var storeNamespace: String?
+    /// The namespace of the object using the store (ExternalSecret or PushSecret). For a
+    /// SecretStore it equals `storeNamespace`.
+    public var callerNamespace: String
+    public var uid: String
+    public var generation: Int64
+    public var spec: SecretStoreSpec
+
+    public init(
+        kind: StoreKind, name: String, storeNamespace: String?, callerNamespace: String, uid: String,
+        generation: Int64, spec: SecretStoreSpec
+    ) {
+        self.kind = kind
+        self.name = name
+        self.storeNamespace = storeNamespace
+        self.callerNamespace = callerNamespace
+        self.uid = uid
+        self.generation = generation
+        self.spec = spec
+    }
+
+    /// `SecretStore/ns/name` or `ClusterSecretStore/name`, for logs and messages.
+    public var displayName: String {
+        if let storeNamespace { return "\(kind.rawValue)/\(storeNamespace)/\(name)" }
+        return "\(kind.rawValue)/\(name)"
+    }
+}
+
+/// A provider family (ESO's `Provider` interface): validates a store's provider block and makes
+/// clients. Providers are values registered explicitly in a `ProviderRegistry` built by `main`.
+public protocol SecretsProvider: Sendable {
+    /// The field name of the provider block under `spec.provider` (`fake`, `kubernetes`, ...).
+    var name: String { get }
+
+    /// What stores of this provider can do.
+    var capabilities: StoreCapabilities { get }
+
+    /// Checks the provider block without any I/O. Throws `ProviderError.invalidConfiguration`.
+    func validateStore(_ store: StoreContext) throws
+
+    /// Makes a client for `store`. Kubernetes objects the store references (credentials, CA
+    /// bundles, ServiceAccount tokens) must be read through `references`, which enforces the
+    /// namespace boundary; a provider never reads the cluster on its own.
+    func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient
+}
+
+/// A provider client (ESO's `SecretsClient` interface). Calls throw `ProviderError`; a missing
+/// remote secret is `ProviderError.notFound` and nothing else is.
+public protocol SecretsClient: Sendable {
+    /// One remote value: the whole secret, or `ref.property` of it.
+    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data
+
+    /// One remote secret exploded into keys (`dataFrom.extract`).
+    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData
+
+    /// Every remote secret matching `find`, by remote name (`dataFrom.find`).
+    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData
+
+    /// Checks that the store is usable (ESO's `Validate`): `.ready`, `.unknown` or throws.
+    func validate() async throws -> StoreValidationResult
+
+    /// Releases sessions and connections. The client is not used afterwards.
+    func close() async
+}
+
+/// The outcome of `SecretsClient.validate()`.
+public enum StoreValidationResult: Sendable, Hashable {
+    case ready
+    /// The provider cannot tell without a real read (ESO's `ValidationResultUnknown`).
+    case unknown
+}
+
+/// Errors of providers. The message is shown in conditions and logs, so it must never contain a
+/// secret value or a credential; providers sanitize remote error text before building one.
+public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The remote secret (or property, or version) does not exist. Only this drives
+        /// `deletionPolicy`.
+        case notFound
+        case accessDenied
+        case invalidConfiguration
+        case unsupported
+        case throttled
+        case unavailable
+        case invalidData
+        case other
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func notFound(_ message: String) -> ProviderError { ProviderError(.notFound, message) }
+    public static func accessDenied(_ message: String) -> ProviderError { ProviderError(.accessDenied, message) }
+    public static func invalidConfiguration(_ message: String) -> ProviderError {
+        ProviderError(.invalidConfiguration, message)
+    }
+    public static func unsupported(_ message: String) -> ProviderError { ProviderError(.unsupported, message) }
+
+    public var description: String { message }
+
+    /// Whether this error means "the remote secret does not exist".
+    public var isNotFound: Bool { code == .notFound }
+}
+
+/// The providers this binary offers, by provider block name. Built explicitly in `main`.
+public struct ProviderRegistry: Sendable {
+    private var providers: [String: any SecretsProvider]
+
+    public init(_ providers: [any SecretsProvider]) {
+        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The provider for a store's `spec.provider`, or an error naming what is wrong: no block, more
+    /// than one block, or a provider this operator does not implement.
+    public func provider(for spec: SecretStoreSpec) throws(ProviderError) -> any SecretsProvider {
+        let names = spec.provider.configuredProviderNames
+        guard let name = names.first else {
+            throw .invalidConfiguration("spec.provider has no provider configured")
+        }
+        guard names.count == 1 else {
+            throw .invalidConfiguration("spec.provider must configure exactly one provider, found: \(names.joined(separator: ", "))")
+        }
+        guard let provider = providers[name] else {
+            throw .unsupported("provider \"\(name)\" is not supported by this operator")
+        }
+        return provider
+    }
+
+    public var names: [String] { providers.keys.sorted() }
+}
