@@ -97,6 +97,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Providers (one target each; a provider never imports another)
+        .target(
+            name: "ProviderFake",
+            dependencies: ["ExternalSecretsAPI", "ExternalSecretsCore"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",

@@ -89,15 +89,20 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
     private let reconcileCounters: [String: Counter]
     private let reconcileTimer: Timer
     private let jitter: RequeueJitter
+    private let onChange: (@Sendable (StoreChange<Object>) async -> Void)?
 
+    /// - Parameter onChange: called for every cache change after the first listing (for example to
+    ///   wake the objects of another controller that depend on this one's objects).
     public init(
         name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
         indexes: [StoreIndex<Object>] = [], workers: Int = 1,
         queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), jitter: RequeueJitter = RequeueJitter(),
         clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
+        onChange: (@Sendable (StoreChange<Object>) async -> Void)? = nil,
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
+        self.onChange = onChange
         self.name = name
         (store, writer) = Store<Object>.make(indexes: indexes)
         self.queue = WorkQueue(name: name, configuration: queueConfiguration, clock: clock)
@@ -178,6 +183,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
                 if let lane = ChangeTriage.lane(for: change, initialSync: first) {
                     await self.queue.add(change.key, lane: lane)
                 }
+                if !first, let onChange = self.onChange { await onChange(change) }
             }
         } onError: { error in
             self.logger.warning("watch failed; retrying", metadata: ["controller": "\(self.name)", "error": "\(error)"])

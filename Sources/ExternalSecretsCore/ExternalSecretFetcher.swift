@@ -1,0 +1,86 @@
+public import ExternalSecretsAPI
+import Foundation
+
+/// What the providers returned for one ExternalSecret, after decoding, key conversion and rewrite.
+public struct FetchResult: Sendable {
+    public var data: SecretData
+    /// Entries skipped because the remote secret does not exist (deletionPolicy Delete or Merge),
+    /// described by field path and remote key (never a value).
+    public var missing: [String]
+
+    public init(data: SecretData = [:], missing: [String] = []) {
+        self.data = data
+        self.missing = missing
+    }
+}
+
+/// Fetches every `dataFrom` entry in order (later keys win), then every `data` entry (which win
+/// over `dataFrom`), through the store each entry names, as ESO does (ESO-BEHAVIOUR.md "Fetch
+/// pipeline"). A remote "not found" is an error under deletionPolicy Retain and a skipped entry
+/// otherwise; any other provider error aborts the fetch, so the caller leaves the Secret alone.
+public struct ExternalSecretFetcher: Sendable {
+    /// Returns the client for a store reference, resolved from the ExternalSecret's namespace.
+    public var client: @Sendable (SecretStoreRef) async throws -> any SecretsClient
+
+    public init(client: @escaping @Sendable (SecretStoreRef) async throws -> any SecretsClient) {
+        self.client = client
+    }
+
+    public func fetch(_ es: ExternalSecret) async throws -> FetchResult {
+        let skipMissing = (es.spec.target?.deletionPolicy ?? .retain) != .retain
+        let defaultStore = es.spec.secretStoreRef ?? SecretStoreRef()
+        var result = FetchResult()
+
+        for (index, entry) in (es.spec.dataFrom ?? []).enumerated() {
+            let field = "spec.dataFrom[\(index)]"
+            let client = try await client(entry.sourceRef?.storeRef ?? defaultStore)
+            do {
+                let map: SecretData
+                if let extract = entry.extract {
+                    map = try Self.process(
+                        try await client.getSecretMap(extract), rewrite: entry.rewrite ?? [],
+                        conversion: extract.conversionStrategy ?? .default, decoding: extract.decodingStrategy ?? .none)
+                } else if let find = entry.find {
+                    map = try Self.process(
+                        try await client.getAllSecrets(find), rewrite: entry.rewrite ?? [],
+                        conversion: find.conversionStrategy ?? .default, decoding: find.decodingStrategy ?? .none)
+                } else {
+                    throw InvalidSpec("\(field) must set extract or find")
+                }
+                result.data.merge(map) { _, later in later }
+            } catch let error as ProviderError where error.isNotFound && skipMissing {
+                result.missing.append("\(field) (\(entry.extract?.key ?? "find"))")
+            }
+        }
+
+        for (index, entry) in (es.spec.data ?? []).enumerated() {
+            let client = try await client(entry.sourceRef?.storeRef ?? defaultStore)
+            do {
+                let value = try await client.getSecret(entry.remoteRef)
+                result.data[entry.secretKey] = try SecretDataPipeline.decode(
+                    value, entry.remoteRef.decodingStrategy ?? .none)
+            } catch let error as ProviderError where error.isNotFound && skipMissing {
+                result.missing.append("spec.data[\(index)] (\(entry.remoteRef.key))")
+            }
+        }
+        return result
+    }
+
+    /// ESO's order for a map from `extract` or `find`: rewrite; key conversion only when there is
+    /// no rewrite; key validation; decoding.
+    static func process(
+        _ map: SecretData, rewrite: [ExternalSecretRewrite], conversion: ConversionStrategy, decoding: DecodingStrategy
+    ) throws -> SecretData {
+        var map = map
+        if rewrite.isEmpty {
+            map = Dictionary(
+                map.map { (SecretDataPipeline.convertKey($0.key, conversion), $0.value) }, uniquingKeysWith: { _, last in last })
+        } else {
+            map = try SecretDataPipeline.rewrite(map, rewrite)
+        }
+        try SecretDataPipeline.validateSecretKeys(map)
+        var decoded: SecretData = [:]
+        for (key, value) in map { decoded[key] = try SecretDataPipeline.decode(value, decoding) }
+        return decoded
+    }
+}

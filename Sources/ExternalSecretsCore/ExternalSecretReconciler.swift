@@ -1,0 +1,267 @@
+public import ControllerRuntime
+public import ExternalSecretsAPI
+public import Foundation
+public import KubeClient
+public import KubeModel
+public import Logging
+import Metrics
+
+/// Reconciles one ExternalSecret: decide whether a refresh is due, fetch through the providers,
+/// plan the Secret write (pure), apply it, report status and Events.
+///
+/// Guarantees (DESIGN.md invariants): level-triggered — it reads the cached ExternalSecret and
+/// the current Secret, never the event that woke it; a provider or store error leaves the Secret
+/// as it is; nothing is written when nothing changed; no secret value reaches a log, Event,
+/// condition or metric.
+public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration == Duration {
+    public struct Dependencies: Sendable {
+        public var client: KubeClient
+        public var resolver: StoreResolver
+        public var registry: ProviderRegistry
+        public var clients: ClientManager
+        /// The cache of Secrets carrying the managed label.
+        public var managedSecrets: Store<Secret>
+        public var events: EventRecorder<C>
+        public var now: @Sendable () -> Date
+
+        public init(
+            client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
+            managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date
+        ) {
+            self.client = client
+            self.resolver = resolver
+            self.registry = registry
+            self.clients = clients
+            self.managedSecrets = managedSecrets
+            self.events = events
+            self.now = now
+        }
+    }
+
+    private let dependencies: Dependencies
+    private let logger: Logger
+
+    public init(dependencies: Dependencies, logger: Logger) {
+        self.dependencies = dependencies
+        self.logger = logger
+    }
+
+    public func reconcile(_ es: ExternalSecret) async throws -> ReconcileAction {
+        let started = dependencies.now()
+        let namespace = es.metadata.namespace ?? ""
+        let name = es.metadata.name ?? ""
+        let dimensions = [("name", name), ("namespace", namespace)]
+        defer {
+            Gauge(label: "externalsecret_reconcile_duration", dimensions: dimensions)
+                .record(dependencies.now().timeIntervalSince(started) * 1e9)
+        }
+        if es.metadata.deletionTimestamp != nil {
+            try await finalize(es)
+            return .awaitChange
+        }
+        await dependencies.resolver.waitUntilSynced()
+        do {
+            return try await sync(es)
+        } catch StoreProblem.otherControllerClass {
+            return .awaitChange  // another operator's object: touch nothing
+        } catch let error as InvalidSpec {
+            try await reportFailure(es, message: error.message)
+            throw TerminalReconcileError(error)
+        } catch {
+            Counter(label: "externalsecret_sync_calls_error", dimensions: dimensions).increment()
+            try await reportFailure(es, message: Self.describe(error))
+            throw error
+        }
+    }
+
+    // MARK: - Sync
+
+    private func sync(_ es: ExternalSecret) async throws -> ReconcileAction {
+        let namespace = es.metadata.namespace ?? ""
+        try ExternalSecretValidation.validate(es.spec)
+        if es.spec.target?.template != nil {
+            throw InvalidSpec("spec.target.template is not supported by this version of the operator yet")
+        }
+        let interval = try RefreshSchedule.interval(of: es.spec)
+        let targetName = SecretWritePlanner.targetName(of: es)
+
+        try await ensureFinalizer(es)
+        let now = dependencies.now()
+        let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
+        if !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
+            && RefreshSchedule.isTargetValid(es, target: cached)
+        {
+            let refreshTime = es.status?.refreshTime?.date ?? now
+            return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: now)
+                .map { .requeue(after: $0) } ?? .awaitChange
+        }
+
+        Counter(label: "externalsecret_sync_calls_total", dimensions: [("name", es.metadata.name ?? ""), ("namespace", namespace)])
+            .increment()
+        let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace) }
+        let fetched = try await fetcher.fetch(es)
+
+        let secrets = dependencies.client.api(Secret.self, namespace: namespace)
+        let existing = try await secrets.getIfExists(targetName)
+        let plan: SecretWritePlan
+        do {
+            plan = try SecretWritePlanner.plan(for: es, data: fetched.data, existing: existing)
+        } catch {
+            throw error
+        }
+        let manager = ESONames.fieldManager(externalSecretName: es.metadata.name ?? "")
+        switch plan.write {
+        case .none:
+            break
+        case .create(let secret):
+            _ = try await secrets.create(secret, fieldManager: manager)
+        case .update(let secret):
+            _ = try await secrets.replace(secret, fieldManager: manager)
+        case .delete(let name):
+            try await secrets.delete(
+                name, options: DeleteOptions(preconditions: .init(uid: existing?.metadata.uid)))
+        }
+        for missing in fetched.missing {
+            await dependencies.events.record(
+                .normal, reason: ESOEventReason.missingProviderSecret,
+                message: "remote secret of \(missing) does not exist; skipped", about: es)
+        }
+        if let event = plan.event {
+            await dependencies.events.record(.normal, reason: event.reason, message: event.message, about: es)
+            logger.info(
+                "\(event.message)",
+                metadata: ["externalsecret": "\(namespace)/\(es.metadata.name ?? "")", "secret": "\(targetName)"])
+        }
+
+        let refreshTime = dependencies.now()
+        var status = es.status ?? ExternalSecretStatus()
+        var conditions = status.conditions ?? []
+        conditions.set(
+            StatusCondition(
+                type: ESONames.conditionReady, status: "True", reason: plan.reason, message: plan.message,
+                lastTransitionTime: KubeTime(refreshTime)))
+        status.conditions = conditions
+        status.refreshTime = KubeTime(refreshTime)
+        status.syncedResourceVersion = RefreshSchedule.currentVersion(of: es)
+        status.binding = SecretBinding(name: targetName)
+        try await writeStatus(status, of: es)
+        return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
+            .map { .requeue(after: $0) } ?? .awaitChange
+    }
+
+    /// The provider client for a store reference used from `namespace`.
+    private func client(for ref: SecretStoreRef, namespace: String) async throws -> any SecretsClient {
+        let store = try await dependencies.resolver.resolve(ref, from: namespace)
+        let provider: any SecretsProvider
+        do {
+            provider = try dependencies.registry.provider(for: store.spec)
+        } catch {
+            throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
+        }
+        return try await dependencies.clients.client(for: store, provider: provider)
+    }
+
+    // MARK: - Status and Events
+
+    private func reportFailure(_ es: ExternalSecret, message: String) async throws {
+        var status = es.status ?? ExternalSecretStatus()
+        var conditions = status.conditions ?? []
+        conditions.set(
+            StatusCondition(
+                type: ESONames.conditionReady, status: "False", reason: ESOReason.secretSyncedError, message: message,
+                lastTransitionTime: KubeTime(dependencies.now())))
+        status.conditions = conditions
+        await dependencies.events.record(.warning, reason: ESOEventReason.updateFailed, message: message, about: es)
+        logger.warning(
+            "sync failed",
+            metadata: ["externalsecret": "\(es.metadata.namespace ?? "")/\(es.metadata.name ?? "")", "error": "\(message)"])
+        try await writeStatus(status, of: es)
+    }
+
+    /// Writes `status` when it differs from what the object has (a steady state costs no write).
+    private func writeStatus(_ status: ExternalSecretStatus, of es: ExternalSecret) async throws {
+        var status = status
+        if let old = es.status, var conditions = status.conditions {
+            // A condition whose status did not flip keeps its transition time (set() did that);
+            // equal conditions with a new message still need a write.
+            conditions = conditions.map { condition in
+                var condition = condition
+                if let previous = old.conditions?.condition(ofType: condition.type), previous.status == condition.status {
+                    condition.lastTransitionTime = previous.lastTransitionTime ?? condition.lastTransitionTime
+                }
+                return condition
+            }
+            status.conditions = conditions
+        }
+        guard status != es.status else { return }
+        let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
+        _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
+            .patchStatus(es.metadata.name ?? "", .merge(["status": body]))
+        for condition in status.conditions ?? [] {
+            for value in ["True", "False", "Unknown"] {
+                Gauge(
+                    label: "externalsecret_status_condition",
+                    dimensions: [
+                        ("name", es.metadata.name ?? ""), ("namespace", es.metadata.namespace ?? ""),
+                        ("condition", condition.type), ("status", value),
+                    ]
+                ).record(condition.status == value ? 1 : 0)
+            }
+        }
+    }
+
+    // MARK: - Finalizer
+
+    /// ESO puts its finalizer on ExternalSecrets; this operator needs it only for deletionPolicy
+    /// Delete, and adds it only then (an operator that is uninstalled leaves fewer objects stuck).
+    private func ensureFinalizer(_ es: ExternalSecret) async throws {
+        guard es.spec.target?.deletionPolicy == .delete else { return }
+        let finalizers = es.metadata.finalizers ?? []
+        guard !finalizers.contains(ESONames.externalSecretFinalizer) else { return }
+        try await patchFinalizers(es, finalizers + [ESONames.externalSecretFinalizer])
+    }
+
+    /// On deletion: under deletionPolicy Delete, delete the target Secret if this ExternalSecret
+    /// controls it; then remove the finalizer (also ESO's, on objects ESO created).
+    private func finalize(_ es: ExternalSecret) async throws {
+        let finalizers = es.metadata.finalizers ?? []
+        guard finalizers.contains(ESONames.externalSecretFinalizer) else { return }
+        if es.spec.target?.deletionPolicy == .delete {
+            let secrets = dependencies.client.api(Secret.self, namespace: es.metadata.namespace)
+            let targetName = SecretWritePlanner.targetName(of: es)
+            if let target = try await secrets.getIfExists(targetName),
+                target.metadata.ownerReferences?.contains(where: { $0.uid == es.metadata.uid && $0.controller == true }) == true
+            {
+                do {
+                    try await secrets.delete(targetName, options: DeleteOptions(preconditions: .init(uid: target.metadata.uid)))
+                    await dependencies.events.record(
+                        .normal, reason: ESOEventReason.deleted, message: ESOMessage.secretDeleted, about: es)
+                } catch let error as KubeAPIError where error.isNotFound {}
+            }
+        }
+        try await patchFinalizers(es, finalizers.filter { $0 != ESONames.externalSecretFinalizer })
+    }
+
+    private func patchFinalizers(_ es: ExternalSecret, _ finalizers: [String]) async throws {
+        let patch: JSONValue = [
+            "metadata": [
+                "finalizers": .array(finalizers.map { .string($0) }),
+                "resourceVersion": .string(es.metadata.resourceVersion ?? ""),
+            ]
+        ]
+        _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
+            .patch(es.metadata.name ?? "", .merge(patch))
+    }
+
+    /// An error's text for a condition or Event: provider and store errors carry their own
+    /// sanitized message; Kubernetes errors their status message.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as ProviderError: return error.message
+        case let error as StoreProblem: return error.description
+        case let error as SyncRefusal: return error.message
+        case let error as KubeAPIError: return "\(error)"
+        default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,183 @@
+public import ControllerRuntime
+public import ExternalSecretsAPI
+public import Foundation
+public import KubeClient
+import KubeModel
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Options of the operator, named after ESO's controller flags.
+public struct OperatorOptions: Sendable {
+    /// Watch only this namespace (`--namespace`); nil watches all.
+    public var namespace: String?
+    public var controllerClass = "default"
+    /// Reconcile workers per controller (`--concurrent`).
+    public var concurrent = 1
+    public var storeRequeueInterval: Duration = .seconds(300)
+    public var enableFloodGate = true
+    public var enableSecretStoreReconciler = true
+    public var enableClusterStoreReconciler = true
+
+    public init(namespace: String? = nil) { self.namespace = namespace }
+}
+
+/// Everything that runs while this replica leads: the ExternalSecret, SecretStore and
+/// ClusterSecretStore controllers and the cache of managed Secrets, wired together.
+///
+/// Wiring: a change of a store (spec or Ready status) wakes every ExternalSecret that uses it; a
+/// change or deletion of a managed Secret wakes the ExternalSecret that writes it. Only Secrets
+/// carrying the managed label are cached (DESIGN.md invariant 1).
+public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
+    public let externalSecrets: Controller<ExternalSecret, C>
+    private let services: [any Service]
+    private let clients: ClientManager
+    private let synced: @Sendable () -> Bool
+
+    static var storeIndex: String { "store" }
+    static var targetIndex: String { "target" }
+
+    public init(
+        client: KubeClient, registry: ProviderRegistry, options: OperatorOptions, clock: C,
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
+        let namespace = options.namespace
+        let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
+        let clients = ClientManager(
+            makeReader: { store in KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store)) },
+            logger: logger)
+        self.clients = clients
+        let late = LateBound<Controller<ExternalSecret, C>>()
+        let wake: @Sendable (String) async -> Void = { storeKey in
+            guard let controller = late.value else { return }
+            for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
+                await controller.queue.add(key, lane: .priority)
+            }
+        }
+
+        var services: [any Service] = []
+        let storeReconciler = SecretStoreReconciler<SecretStore, C>(
+            client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
+            requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
+        let clusterStoreReconciler = SecretStoreReconciler<ClusterSecretStore, C>(
+            client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
+            requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
+        let secretStoreCache: ControllerRuntime.Store<SecretStore>
+        let secretStoresAPI = client.api(SecretStore.self, namespace: namespace)
+        let onSecretStoreChange: @Sendable (StoreChange<SecretStore>) async -> Void = { change in
+            await wake("SecretStore/\(change.key.namespace ?? "")/\(change.key.name)")
+        }
+        if options.enableSecretStoreReconciler {
+            let controller = Controller(
+                name: "secretstore", api: secretStoresAPI, workers: options.concurrent, clock: clock, logger: logger,
+                onChange: onSecretStoreChange, reconcile: storeReconciler.reconcile)
+            secretStoreCache = controller.store
+            services.append(controller)
+        } else {
+            let reflector = Reflector(api: secretStoresAPI, clock: clock, logger: logger, onChange: onSecretStoreChange)
+            secretStoreCache = reflector.store
+            services.append(reflector)
+        }
+        let clusterStoreCache: ControllerRuntime.Store<ClusterSecretStore>
+        let clusterStoresAPI = client.api(ClusterSecretStore.self)
+        let onClusterStoreChange: @Sendable (StoreChange<ClusterSecretStore>) async -> Void = { change in
+            await wake("ClusterSecretStore/\(change.key.name)")
+        }
+        if options.enableClusterStoreReconciler {
+            let controller = Controller(
+                name: "clustersecretstore", api: clusterStoresAPI, workers: options.concurrent, clock: clock,
+                logger: logger, onChange: onClusterStoreChange, reconcile: clusterStoreReconciler.reconcile)
+            clusterStoreCache = controller.store
+            services.append(controller)
+        } else {
+            let reflector = Reflector(api: clusterStoresAPI, clock: clock, logger: logger, onChange: onClusterStoreChange)
+            clusterStoreCache = reflector.store
+            services.append(reflector)
+        }
+
+        let managedSecrets = Reflector(
+            api: client.api(Secret.self, namespace: namespace),
+            options: WatcherOptions(labelSelector: "\(ESONames.managedLabel)=\(ESONames.managedLabelValue)"),
+            clock: clock, logger: logger
+        ) { change in
+            guard let controller = late.value, let secret = change.new ?? change.old else { return }
+            let owner = secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
+            var keys = owner.map { [ObjectKey(namespace: secret.metadata.namespace, name: $0.name)] } ?? []
+            keys += controller.store.keys(
+                index: Self.targetIndex, value: "\(secret.metadata.namespace ?? "")/\(secret.metadata.name ?? "")")
+            for key in Set(keys) { await controller.queue.add(key, lane: .priority) }
+        }
+        services.append(managedSecrets)
+
+        let resolver = StoreResolver(
+            secretStores: secretStoreCache, clusterStores: clusterStoreCache, controllerClass: options.controllerClass,
+            floodGate: options.enableFloodGate,
+            namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
+        let reconciler = ExternalSecretReconciler(
+            dependencies: .init(
+                client: client, resolver: resolver, registry: registry, clients: clients,
+                managedSecrets: managedSecrets.store, events: events, now: now),
+            logger: logger)
+        let externalSecrets = Controller(
+            name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
+            indexes: [
+                StoreIndex(name: Self.storeIndex) { es in Self.storeKeys(of: es) },
+                StoreIndex(name: Self.targetIndex) { es in
+                    ["\(es.metadata.namespace ?? "")/\(SecretWritePlanner.targetName(of: es))"]
+                },
+            ],
+            workers: options.concurrent, clock: clock, logger: logger
+        ) { es in
+            await managedSecrets.store.waitUntilSynced()
+            return try await reconciler.reconcile(es)
+        }
+        late.value = externalSecrets
+        services.append(externalSecrets)
+        self.externalSecrets = externalSecrets
+        self.services = services
+        let caches: [@Sendable () -> Bool] = [
+            { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
+            { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
+        ]
+        self.synced = { caches.allSatisfy { $0() } }
+    }
+
+    /// Whether every cache holds a full listing.
+    public var isSynced: Bool { synced() }
+
+    /// The index values of the stores an ExternalSecret uses.
+    static func storeKeys(of es: ExternalSecret) -> [String] {
+        let namespace = es.metadata.namespace ?? ""
+        var refs = [es.spec.secretStoreRef].compactMap { $0 }
+        refs += (es.spec.data ?? []).compactMap { $0.sourceRef?.storeRef }
+        refs += (es.spec.dataFrom ?? []).compactMap { $0.sourceRef?.storeRef }
+        return Array(
+            Set(
+                refs.map { ref in
+                    switch ref.kind ?? .secretStore {
+                    case .secretStore: "SecretStore/\(namespace)/\(ref.name ?? "")"
+                    case .clusterSecretStore: "ClusterSecretStore/\(ref.name ?? "")"
+                    }
+                }))
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            try await group.waitForAll()
+        }
+        await clients.closeAll()
+    }
+}
+
+/// A reference filled in after construction (the controllers refer to each other).
+final class LateBound<Value: Sendable>: Sendable {
+    private let storage = Mutex<Value?>(nil)
+
+    var value: Value? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}

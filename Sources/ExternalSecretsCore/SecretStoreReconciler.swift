@@ -1,0 +1,128 @@
+public import ControllerRuntime
+public import ExternalSecretsAPI
+public import Foundation
+public import KubeClient
+public import KubeModel
+public import Logging
+import Metrics
+
+/// SecretStore and ClusterSecretStore, seen the same way by the store reconciler.
+public protocol SecretStoreObject: KubeResource, Equatable {
+    static var storeKind: StoreKind { get }
+    var spec: SecretStoreSpec { get }
+    var status: SecretStoreStatus? { get set }
+}
+
+extension SecretStore: SecretStoreObject {
+    public static var storeKind: StoreKind { .secretStore }
+}
+
+extension ClusterSecretStore: SecretStoreObject {
+    public static var storeKind: StoreKind { .clusterSecretStore }
+}
+
+/// Validates a store and reports it in `status.conditions` (Ready, with ESO's reasons) and
+/// `status.capabilities`; revalidates every `requeueInterval` (ESO's `--store-requeue-interval`).
+/// Stores of another controller class are not touched.
+public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Sendable where C.Duration == Duration {
+    private let client: KubeClient
+    private let registry: ProviderRegistry
+    private let clients: ClientManager
+    private let events: EventRecorder<C>
+    private let controllerClass: String
+    private let requeueInterval: Duration
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+
+    public init(
+        client: KubeClient, registry: ProviderRegistry, clients: ClientManager, events: EventRecorder<C>,
+        controllerClass: String, requeueInterval: Duration, now: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.client = client
+        self.registry = registry
+        self.clients = clients
+        self.events = events
+        self.controllerClass = controllerClass
+        self.requeueInterval = requeueInterval
+        self.now = now
+        self.logger = logger
+    }
+
+    public func reconcile(_ store: Store) async throws -> ReconcileAction {
+        let storeClass = store.spec.controller ?? ""
+        guard storeClass.isEmpty || storeClass == controllerClass else { return .awaitChange }
+        if store.metadata.deletionTimestamp != nil {
+            await clients.forget(storeUID: store.metadata.uid ?? "")
+            return .awaitChange
+        }
+        let context = StoreContext(
+            kind: Store.storeKind, name: store.metadata.name ?? "", storeNamespace: store.metadata.namespace,
+            callerNamespace: store.metadata.namespace ?? "", uid: store.metadata.uid ?? "",
+            generation: store.metadata.generation ?? 0, spec: store.spec)
+
+        let condition: StatusCondition
+        var capabilities: StoreCapabilities?
+        var eventType = EventType.normal
+        do {
+            let provider = try registry.provider(for: store.spec)
+            capabilities = provider.capabilities
+            try provider.validateStore(context)
+            let providerClient = try await clients.client(for: context, provider: provider)
+            switch try await providerClient.validate() {
+            case .ready:
+                condition = ready("True", ESOReason.storeValid, ESOMessage.storeValidated)
+            case .unknown:
+                condition = ready("True", ESOReason.storeValidationUnknown, ESOMessage.storeValidationUnknown)
+            }
+        } catch let error as ProviderError where error.code == .invalidConfiguration || error.code == .unsupported {
+            condition = ready("False", ESOReason.storeInvalidProviderConfig, error.message)
+            eventType = .warning
+        } catch {
+            condition = ready("False", ESOReason.storeValidationFailed, ExternalSecretReconciler<C>.describe(error))
+            eventType = .warning
+        }
+
+        var status = store.status ?? SecretStoreStatus()
+        let previous = status.conditions?.condition(ofType: ESONames.conditionReady)
+        var conditions = status.conditions ?? []
+        conditions.set(condition)
+        status.conditions = conditions
+        status.capabilities = capabilities?.rawValue ?? status.capabilities
+        if status != store.status {
+            let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
+            _ = try await client.api(Store.self, namespace: store.metadata.namespace)
+                .patchStatus(store.metadata.name ?? "", .merge(["status": body]))
+        }
+        if previous?.status != condition.status || previous?.reason != condition.reason || previous?.message != condition.message {
+            await events.record(eventType, reason: condition.reason ?? "", message: condition.message ?? "", about: store)
+            logger.info(
+                "store validated",
+                metadata: [
+                    "store": "\(Store.storeKind.rawValue)/\(store.qualifiedName)", "ready": "\(condition.status)",
+                    "reason": "\(condition.reason ?? "")",
+                ])
+        }
+        let metric = Store.storeKind == .secretStore ? "secretstore_status_condition" : "clustersecretstore_status_condition"
+        for value in ["True", "False"] {
+            Gauge(
+                label: metric,
+                dimensions: [
+                    ("name", store.metadata.name ?? ""), ("namespace", store.metadata.namespace ?? ""),
+                    ("condition", ESONames.conditionReady), ("status", value),
+                ]
+            ).record(condition.status == value ? 1 : 0)
+        }
+        if condition.reason == ESOReason.storeValidationFailed {
+            // Not a configuration problem (credentials, network, permissions): retry with backoff
+            // rather than waiting a whole revalidation interval.
+            throw StoreProblem.invalid(message: condition.message ?? "")
+        }
+        return .requeue(after: requeueInterval)
+    }
+
+    private func ready(_ status: String, _ reason: String, _ message: String) -> StatusCondition {
+        StatusCondition(
+            type: ESONames.conditionReady, status: status, reason: reason, message: message,
+            lastTransitionTime: KubeTime(now()))
+    }
+}

@@ -1,0 +1,97 @@
+public import ControllerRuntime
+public import ExternalSecretsAPI
+import KubeClient
+import KubeModel
+
+/// Why a store cannot be used by an ExternalSecret right now.
+public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The store belongs to another controller class: this operator must not touch the object.
+    case otherControllerClass(store: String)
+    case notFound(store: String)
+    case notReady(store: String)
+    case denied(message: String)
+    case invalid(message: String)
+
+    public var description: String {
+        switch self {
+        case .otherControllerClass(let store): "store \(store) belongs to another controller class"
+        case .notFound(let store): "could not get \(store): not found"
+        case .notReady(let store): "\(store) is not ready"
+        case .denied(let message): message
+        case .invalid(let message): message
+        }
+    }
+}
+
+/// Finds the store an ExternalSecret (or one of its entries) uses, from the store caches, and
+/// applies ESO's gates: controller class, ClusterSecretStore conditions, and the flood gate (only
+/// Ready stores are used).
+public struct StoreResolver: Sendable {
+    public var secretStores: Store<SecretStore>
+    public var clusterStores: Store<ClusterSecretStore>
+    public var controllerClass: String
+    public var floodGate: Bool
+    /// Labels of a namespace (for ClusterSecretStore `namespaceSelector` conditions).
+    public var namespaceLabels: @Sendable (String) async throws -> [String: String]
+
+    public init(
+        secretStores: Store<SecretStore>, clusterStores: Store<ClusterSecretStore>, controllerClass: String,
+        floodGate: Bool, namespaceLabels: @escaping @Sendable (String) async throws -> [String: String]
+    ) {
+        self.secretStores = secretStores
+        self.clusterStores = clusterStores
+        self.controllerClass = controllerClass
+        self.floodGate = floodGate
+        self.namespaceLabels = namespaceLabels
+    }
+
+    /// Waits until both store caches hold a full listing.
+    public func waitUntilSynced() async {
+        await secretStores.waitUntilSynced()
+        await clusterStores.waitUntilSynced()
+    }
+
+    /// The store `ref` names, as used from `namespace`.
+    public func resolve(_ ref: SecretStoreRef, from namespace: String) async throws -> StoreContext {
+        let name = ref.name ?? ""
+        switch ref.kind ?? .secretStore {
+        case .secretStore:
+            let display = "SecretStore \"\(name)\""
+            guard let store = secretStores.get(ObjectKey(namespace: namespace, name: name)) else {
+                throw StoreProblem.notFound(store: display)
+            }
+            try checkGates(spec: store.spec, status: store.status, display: display)
+            return StoreContext(
+                kind: .secretStore, name: name, storeNamespace: namespace, callerNamespace: namespace,
+                uid: store.metadata.uid ?? "", generation: store.metadata.generation ?? 0, spec: store.spec)
+        case .clusterSecretStore:
+            let display = "ClusterSecretStore \"\(name)\""
+            guard let store = clusterStores.get(ObjectKey(namespace: nil, name: name)) else {
+                throw StoreProblem.notFound(store: display)
+            }
+            try checkGates(spec: store.spec, status: store.status, display: display)
+            let admission = ClusterStoreAdmission(conditions: store.spec.conditions)
+            let labels = admission.needsNamespaceLabels ? try await namespaceLabels(namespace) : [:]
+            guard admission.admits(namespace: namespace, labels: labels) else {
+                throw StoreProblem.denied(message: ClusterStoreAdmission.deniedMessage(store: name, namespace: namespace))
+            }
+            return StoreContext(
+                kind: .clusterSecretStore, name: name, storeNamespace: nil, callerNamespace: namespace,
+                uid: store.metadata.uid ?? "", generation: store.metadata.generation ?? 0, spec: store.spec)
+        }
+    }
+
+    /// Whether this operator handles stores of `spec` (ESO: an empty class means any controller).
+    public func handles(_ spec: SecretStoreSpec) -> Bool {
+        let storeClass = spec.controller ?? ""
+        return storeClass.isEmpty || storeClass == controllerClass
+    }
+
+    private func checkGates(spec: SecretStoreSpec, status: SecretStoreStatus?, display: String) throws {
+        guard handles(spec) else { throw StoreProblem.otherControllerClass(store: display) }
+        if floodGate {
+            let ready = status?.conditions?.condition(ofType: ESONames.conditionReady)
+            guard ready?.status == "True" else { throw StoreProblem.notReady(store: display) }
+        }
+    }
+}
