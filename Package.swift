@@ -121,6 +121,9 @@ let package = Package(
         .executableTarget(
             name: "ExternalSecretsCLI",
             dependencies: [
+                "ExternalSecretsAPI",
+                "ExternalSecretsCore",
+                "ProviderFake",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -216,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExternalSecretsCoreTests",
-            dependencies: ["ExternalSecretsCore", "SeededRandomTestSupport"],
+            dependencies: ["ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "SeededRandomTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -63,6 +63,19 @@ public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
     public var fieldsType: String?
     public var fieldsV1: JSONValue?
     public var subresource: String?
+
+    public init(
+        manager: String? = nil, operation: String? = nil, apiVersion: String? = nil, time: KubeTime? = nil,
+        fieldsType: String? = nil, fieldsV1: JSONValue? = nil, subresource: String? = nil
+    ) {
+        self.manager = manager
+        self.operation = operation
+        self.apiVersion = apiVersion
+        self.time = time
+        self.fieldsType = fieldsType
+        self.fieldsV1 = fieldsV1
+        self.subresource = subresource
+    }
 }
 
 /// `metav1.ListMeta`.

@@ -1,0 +1,165 @@
+import ArgumentParser
+import ControllerRuntime
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import Logging
+import Metrics
+import Prometheus
+import ProviderFake
+import ServiceLifecycle
+import Synchronization
+
+/// `external-secrets controller`: runs the operator. Flags are ESO's, with ESO's defaults.
+struct ControllerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "controller",
+        abstract: "Run the operator: sync ExternalSecrets from their stores into Kubernetes Secrets.")
+
+    @Option(help: "Path to a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster).")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use.")
+    var context: String?
+
+    @Option(help: "Watch only this namespace (default: all namespaces).")
+    var namespace = ""
+
+    @Option(help: "Reconcile workers per controller.")
+    var concurrent = 1
+
+    @Option(name: .customLong("controller-class"), help: "Handle stores whose spec.controller is empty or equal to this.")
+    var controllerClass = "default"
+
+    @Option(name: .customLong("metrics-addr"), help: "Address of the Prometheus /metrics endpoint.")
+    var metricsAddress = ":8080"
+
+    @Option(name: .customLong("live-addr"), help: "Address of the /healthz and /readyz endpoints.")
+    var liveAddress = ":8082"
+
+    @Flag(name: .customLong("enable-leader-election"), help: "Run controllers only while holding the Lease.")
+    var enableLeaderElection = false
+
+    @Option(name: .customLong("leader-election-id"), help: "Name of the leader-election Lease.")
+    var leaderElectionID = "external-secrets-controller"
+
+    @Option(
+        name: .customLong("leader-election-namespace"),
+        help: "Namespace of the Lease (default: the in-cluster namespace, else the kubeconfig's).")
+    var leaderElectionNamespace: String?
+
+    @Option(help: "Log level: debug, info, warn or error.")
+    var loglevel = "info"
+
+    @Option(name: .customLong("client-qps"), help: "Kubernetes API requests per second (0 = unlimited).")
+    var clientQPS: Double = 50
+
+    @Option(name: .customLong("client-burst"), help: "Kubernetes API request burst.")
+    var clientBurst = 100
+
+    @Option(name: .customLong("store-requeue-interval"), help: "How often stores are revalidated (Go duration).")
+    var storeRequeueInterval = "5m"
+
+    @Option(name: .customLong("enable-flood-gate"), help: "Use only stores whose Ready condition is True.")
+    var enableFloodGate = true
+
+    @Option(name: .customLong("enable-secret-store-reconciler"), help: "Validate SecretStores.")
+    var enableSecretStoreReconciler = true
+
+    @Option(name: .customLong("enable-cluster-store-reconciler"), help: "Validate ClusterSecretStores.")
+    var enableClusterStoreReconciler = true
+
+    func validate() throws {
+        guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
+        guard ListenAddress(parsing: metricsAddress) != nil else { throw ValidationError("--metrics-addr must be host:port") }
+        guard ListenAddress(parsing: liveAddress) != nil else { throw ValidationError("--live-addr must be host:port") }
+        guard concurrent >= 1 else { throw ValidationError("--concurrent must be at least 1") }
+        guard GoDuration.parse(storeRequeueInterval).map({ $0 > .zero }) == true else {
+            throw ValidationError("--store-requeue-interval must be a positive duration such as 5m")
+        }
+    }
+
+    static func logLevel(_ text: String) -> Logger.Level? {
+        switch text.lowercased() {
+        case "debug": .debug
+        case "info": .info
+        case "warn", "warning": .warning
+        case "error": .error
+        default: nil
+        }
+    }
+
+    /// The namespace this pod runs in, from the mounted ServiceAccount, if any.
+    static func inClusterNamespace() -> String? {
+        let path = InClusterConfig.defaultDirectory + "/namespace"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let namespace = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return namespace.isEmpty ? nil : namespace
+    }
+
+    func run() async throws {
+        let level = Self.logLevel(loglevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "external-secrets")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        var configuration = try ClientConfigurationSource(kubeconfig: kubeconfig, context: context).load()
+        configuration.qps = clientQPS
+        configuration.burst = clientBurst
+        let client = try KubeClient(configuration: configuration, logger: logger)
+
+        var options = OperatorOptions(namespace: namespace.isEmpty ? nil : namespace)
+        options.controllerClass = controllerClass
+        options.concurrent = concurrent
+        options.storeRequeueInterval = GoDuration.parse(storeRequeueInterval) ?? .seconds(300)
+        options.enableFloodGate = enableFloodGate
+        options.enableSecretStoreReconciler = enableSecretStoreReconciler
+        options.enableClusterStoreReconciler = enableClusterStoreReconciler
+        let providers = ProviderRegistry([FakeSecretsProvider()])
+        let operatorService = ExternalSecretsOperator(
+            client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)
+        logger.info(
+            "starting", metadata: ["version": "\(Version.current)", "providers": "\(providers.names)", "namespace": "\(namespace)"])
+
+        let leading = Mutex(!enableLeaderElection)
+        let work: any Service
+        if enableLeaderElection {
+            let identity = "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())"
+            let leaseNamespace = leaderElectionNamespace ?? Self.inClusterNamespace() ?? configuration.namespace
+            let elector = LeaseElector(
+                client: client,
+                config: LeaderElectionConfig(leaseName: leaderElectionID, namespace: leaseNamespace, identity: identity),
+                clock: ContinuousClock(), logger: logger,
+                onLeadershipChange: { isLeader in leading.withLock { $0 = isLeader } })
+            work = LeaderElectedService(elector: elector, service: operatorService)
+        } else {
+            work = operatorService
+        }
+        // A standby replica is ready (it serves probes and waits for the Lease); the leader is
+        // ready once its caches have synced.
+        let isReady: @Sendable () -> Bool = { !leading.withLock { $0 } || operatorService.isSynced }
+        let render: @Sendable () -> String = { registry.emitToString() }
+        let metrics = ProbeServer(
+            address: ListenAddress(parsing: metricsAddress)!, isReady: isReady, renderMetrics: render, logger: logger,
+            onListening: { port in logger.info("metrics listening", metadata: ["port": "\(port)"]) })
+        let probes = ProbeServer(
+            address: ListenAddress(parsing: liveAddress)!, isReady: isReady, logger: logger,
+            onListening: { port in logger.info("probes listening", metadata: ["port": "\(port)"]) })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: metrics), .init(service: probes),
+                    .init(
+                        service: work, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await client.shutdown()
+    }
+}
