@@ -223,6 +223,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ExternalSecretsIntegrationTests",
+            dependencies: [
+                "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport",
+                "ExternalSecretsCLI",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TemplatingTests",
             dependencies: ["Templating", "SeededRandomTestSupport"],
             resources: [.copy("Oracle")],

@@ -37,13 +37,11 @@ public struct ExternalSecretFetcher: Sendable {
             do {
                 let map: SecretData
                 if let extract = entry.extract {
-                    map = try Self.process(
-                        try await client.getSecretMap(extract), rewrite: entry.rewrite ?? [],
-                        conversion: extract.conversionStrategy ?? .default, decoding: extract.decodingStrategy ?? .none)
+                    map = try SecretDataPipeline.processExtract(
+                        try await client.getSecretMap(extract), extract: extract, rewrite: entry.rewrite, index: index)
                 } else if let find = entry.find {
-                    map = try Self.process(
-                        try await client.getAllSecrets(find), rewrite: entry.rewrite ?? [],
-                        conversion: find.conversionStrategy ?? .default, decoding: find.decodingStrategy ?? .none)
+                    map = try SecretDataPipeline.processFind(
+                        try await client.getAllSecrets(find), find: find, rewrite: entry.rewrite, index: index)
                 } else {
                     throw InvalidSpec("\(field) must set extract or find")
                 }
@@ -57,8 +55,7 @@ public struct ExternalSecretFetcher: Sendable {
             let client = try await client(entry.sourceRef?.storeRef ?? defaultStore)
             do {
                 let value = try await client.getSecret(entry.remoteRef)
-                result.data[entry.secretKey] = try SecretDataPipeline.decode(
-                    value, entry.remoteRef.decodingStrategy ?? .none)
+                result.data[entry.secretKey] = try SecretDataPipeline.processData(value, data: entry, index: index)
             } catch let error as ProviderError where error.isNotFound && skipMissing {
                 result.missing.append("spec.data[\(index)] (\(entry.remoteRef.key))")
             }
@@ -66,21 +63,4 @@ public struct ExternalSecretFetcher: Sendable {
         return result
     }
 
-    /// ESO's order for a map from `extract` or `find`: rewrite; key conversion only when there is
-    /// no rewrite; key validation; decoding.
-    static func process(
-        _ map: SecretData, rewrite: [ExternalSecretRewrite], conversion: ConversionStrategy, decoding: DecodingStrategy
-    ) throws -> SecretData {
-        var map = map
-        if rewrite.isEmpty {
-            map = Dictionary(
-                map.map { (SecretDataPipeline.convertKey($0.key, conversion), $0.value) }, uniquingKeysWith: { _, last in last })
-        } else {
-            map = try SecretDataPipeline.rewrite(map, rewrite)
-        }
-        try SecretDataPipeline.validateSecretKeys(map)
-        var decoded: SecretData = [:]
-        for (key, value) in map { decoded[key] = try SecretDataPipeline.decode(value, decoding) }
-        return decoded
-    }
 }

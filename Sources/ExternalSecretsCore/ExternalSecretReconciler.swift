@@ -5,6 +5,7 @@ public import KubeClient
 public import KubeModel
 public import Logging
 import Metrics
+import Synchronization
 
 /// Reconciles one ExternalSecret: decide whether a refresh is due, fetch through the providers,
 /// plan the Secret write (pure), apply it, report status and Events.
@@ -40,6 +41,11 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
     private let dependencies: Dependencies
     private let logger: Logger
+    /// The generations of the stores each ExternalSecret last synced with. A store edit (new
+    /// generation) makes its ExternalSecrets refresh at once instead of at their next interval
+    /// (ESO applies store edits only at the next refresh). Empty after a restart, so a restart
+    /// causes no refresh storm.
+    private let syncedStoreGenerations = Mutex<[ObjectKey: [String: Int64]]>([:])
 
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
@@ -88,7 +94,10 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         try await ensureFinalizer(es)
         let now = dependencies.now()
         let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
-        if !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
+        let key = ObjectKey(es)
+        let storeGenerations = currentStoreGenerations(of: es)
+        let storeChanged = syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
+        if !storeChanged && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
             && RefreshSchedule.isTargetValid(es, target: cached)
         {
             let refreshTime = es.status?.refreshTime?.date ?? now
@@ -145,8 +154,35 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         status.syncedResourceVersion = RefreshSchedule.currentVersion(of: es)
         status.binding = SecretBinding(name: targetName)
         try await writeStatus(status, of: es)
+        syncedStoreGenerations.withLock { $0[key] = storeGenerations }
         return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
             .map { .requeue(after: $0) } ?? .awaitChange
+    }
+
+    /// The generations of the stores `es` uses, by store index key, from the store caches.
+    private func currentStoreGenerations(of es: ExternalSecret) -> [String: Int64] {
+        var generations: [String: Int64] = [:]
+        let namespace = es.metadata.namespace ?? ""
+        var refs = [es.spec.secretStoreRef].compactMap { $0 }
+        refs += (es.spec.data ?? []).compactMap { $0.sourceRef?.storeRef }
+        refs += (es.spec.dataFrom ?? []).compactMap { $0.sourceRef?.storeRef }
+        for ref in refs {
+            let name = ref.name ?? ""
+            switch ref.kind ?? .secretStore {
+            case .secretStore:
+                generations["SecretStore/\(namespace)/\(name)"] =
+                    dependencies.resolver.secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata.generation ?? 0
+            case .clusterSecretStore:
+                generations["ClusterSecretStore/\(name)"] =
+                    dependencies.resolver.clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata.generation ?? 0
+            }
+        }
+        return generations
+    }
+
+    /// Forgets what is remembered about a deleted ExternalSecret.
+    public func forget(_ key: ObjectKey) {
+        syncedStoreGenerations.withLock { $0[key] = nil }
     }
 
     /// The provider client for a store reference used from `namespace`.

@@ -126,7 +126,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     ["\(es.metadata.namespace ?? "")/\(SecretWritePlanner.targetName(of: es))"]
                 },
             ],
-            workers: options.concurrent, clock: clock, logger: logger
+            workers: options.concurrent, clock: clock, logger: logger,
+            onChange: { change in if change.new == nil { reconciler.forget(change.key) } }
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             return try await reconciler.reconcile(es)

@@ -1,0 +1,261 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import Testing
+
+/// The operator as a process against the real control plane, with the fake provider. Values are
+/// compared as `Data` (which prints as a byte count), so a failure never prints a value.
+@Suite(.controlPlane, .serialized) struct ExternalSecretSyncTests {
+    /// Creates a namespace with a fake store and runs the operator for it.
+    func withOperator(
+        _ prefix: String, storeData: [FakeProviderData], arguments: [String] = [],
+        _ body: (KubeClient, String, TestProcess) async throws -> Void
+    ) async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: prefix)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: storeData))
+            let process = try startOperator(plane, name: prefix, arguments: ["--namespace", namespace] + arguments)
+            do {
+                try await body(client, namespace, process)
+                await process.stop()
+            } catch {
+                await process.stop()
+                throw error
+            }
+        }
+    }
+
+    @Test func syncsAndFollowsTheSourceWithESOsMarks() async throws {
+        try await withOperator("sync", storeData: [FakeProviderData(key: "db", value: #"{"user":"app","password":"\#(canary)"}"#)]) {
+            client, namespace, process in
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            let secrets = client.api(Secret.self, namespace: namespace)
+            _ = try await externalSecrets.create(
+                externalSecret("db", data: [entry("password", "db", property: "password")], annotations: ["team": "a"]))
+            #expect(try await waitForReady(client, namespace, "db"), "log: \(process.log.suffix(3000))")
+
+            let secret = try await secrets.get("db")
+            let es = try await externalSecrets.get("db")
+            #expect(secret.data?["password"] == Data(canary.utf8))
+            #expect(secret.metadata.labels?[ESONames.managedLabel] == "true")
+            #expect(secret.metadata.labels?[ESONames.createdByLabel] == ESOHashes.createdBy(namespace: namespace, name: "db"))
+            #expect(secret.metadata.annotations?[ESONames.dataHashAnnotation] == ESOHashes.dataHash(secret.data ?? [:]))
+            #expect(secret.metadata.annotations?["team"] == "a")
+            #expect(secret.metadata.ownerReferences?.first?.uid == es.metadata.uid)
+            #expect(secret.metadata.managedFields?.contains { $0.manager == "externalsecrets.external-secrets.io/db" } == true)
+            #expect(es.status?.binding?.name == "db")
+            #expect(es.status?.syncedResourceVersion == RefreshSchedule.currentVersion(of: es))
+            #expect(es.status?.refreshTime != nil)
+
+            // Steady state: nothing is written again.
+            let version = secret.metadata.resourceVersion
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await secrets.get("db").metadata.resourceVersion == version)
+
+            // The source changes (a store edit): the Secret follows without waiting an hour.
+            let rotated = "rotated-\(canary)"
+            var store = try await client.api(SecretStore.self, namespace: namespace).get("fake")
+            store.spec.provider.fake?.data = [FakeProviderData(key: "db", value: #"{"password":"\#(rotated)"}"#)]
+            _ = try await client.api(SecretStore.self, namespace: namespace).replace(store)
+            #expect(try await eventually { try await secrets.get("db").data?["password"] == Data(rotated.utf8) })
+
+            let events = try await eventTexts(client, namespace)
+            #expect(events.contains { $0.hasPrefix("Created secret created") })
+            #expect(events.contains { $0.hasPrefix("Updated secret updated") })
+        }
+    }
+
+    @Test func deletedTargetIsRecreatedAndHandEditIsRepaired() async throws {
+        try await withOperator("repair", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
+            let secrets = client.api(Secret.self, namespace: namespace)
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("app", data: [entry("value", "k")]))
+            #expect(try await waitForReady(client, namespace, "app"), "log: \(process.log.suffix(3000))")
+
+            try await secrets.delete("app")
+            #expect(try await eventually { try await secrets.getIfExists("app")?.data?["value"] == Data(canary.utf8) })
+
+            _ = try await secrets.patch("app", .merge(["data": ["value": .string(Data("tampered".utf8).base64EncodedString())]]))
+            #expect(try await eventually { try await secrets.get("app").data?["value"] == Data(canary.utf8) })
+        }
+    }
+
+    @Test(arguments: [DeletionPolicy.retain, .delete, .merge])
+    func remoteKeyDeleted(policy: DeletionPolicy) async throws {
+        let data = [FakeProviderData(key: "a", value: "one"), FakeProviderData(key: "b", value: canary)]
+        try await withOperator("gone-\(policy.rawValue.lowercased())", storeData: data) { client, namespace, process in
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let creation: CreationPolicy = policy == .merge ? .orphan : .owner
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret(
+                    "es", target: ExternalSecretTarget(creationPolicy: creation, deletionPolicy: policy),
+                    data: [entry("a", "a"), entry("b", "b")]))
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let before = try await secrets.get("es")
+
+            // Both remote keys disappear.
+            var store = try await client.api(SecretStore.self, namespace: namespace).get("fake")
+            store.spec.provider.fake?.data = []
+            _ = try await client.api(SecretStore.self, namespace: namespace).replace(store)
+
+            switch policy {
+            case .retain:
+                #expect(try await waitForReady(client, namespace, "es", status: "False", reason: ESOReason.secretSyncedError))
+                let after = try await secrets.get("es")
+                #expect(after.metadata.resourceVersion == before.metadata.resourceVersion, "a provider error leaves the Secret alone")
+            case .delete:
+                #expect(try await waitForReady(client, namespace, "es", reason: ESOReason.secretDeleted))
+                #expect(try await eventually { try await secrets.getIfExists("es") == nil })
+            case .merge:
+                #expect(try await eventually { (try await secrets.getIfExists("es")?.data ?? ["x": Data()]).isEmpty })
+            }
+        }
+    }
+
+    @Test func storeInvalidThenValid() async throws {
+        try await withOperator("flood", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
+            let stores = client.api(SecretStore.self, namespace: namespace)
+            var store = try await stores.get("fake")
+            store.spec.provider.fake?.validationResult = 2
+            _ = try await stores.replace(store)
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("es", data: [entry("value", "k")]))
+            #expect(
+                try await eventually {
+                    try await stores.get("fake").status?.conditions?.condition(ofType: "Ready")?.status == "False"
+                }, "log: \(process.log.suffix(3000))")
+            #expect(try await waitForReady(client, namespace, "es", status: "False", reason: ESOReason.secretSyncedError))
+            #expect(try await readyCondition(client, namespace, "es")?.message?.contains("not ready") == true)
+            #expect(try await client.api(Secret.self, namespace: namespace).getIfExists("es") == nil)
+
+            store = try await stores.get("fake")
+            store.spec.provider.fake?.validationResult = 0
+            _ = try await stores.replace(store)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let ready = try await stores.get("fake").status?.conditions?.condition(ofType: "Ready")
+            #expect(ready?.reason == ESOReason.storeValid)
+            #expect(try await stores.get("fake").status?.capabilities == "ReadWrite")
+        }
+    }
+
+    @Test func foreignSecretIsNotTakenOverWithoutTheAnnotation() async throws {
+        try await withOperator("foreign", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
+            let secrets = client.api(Secret.self, namespace: namespace)
+            _ = try await secrets.create(
+                Secret(metadata: ObjectMeta(name: "argocd-secret"), data: ["admin": Data("keep-me".utf8)]))
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(
+                externalSecret("es", target: ExternalSecretTarget(name: "argocd-secret"), data: [entry("value", "k")]))
+            #expect(try await waitForReady(client, namespace, "es", status: "False", reason: ESOReason.secretSyncedError))
+            #expect(try await readyCondition(client, namespace, "es")?.message?.contains(ESONames.allowTakeoverAnnotation) == true)
+            #expect(try await secrets.get("argocd-secret").data == ["admin": Data("keep-me".utf8)])
+
+            _ = try await externalSecrets.patch(
+                "es", .merge(["metadata": ["annotations": [.init(stringLiteral: ESONames.allowTakeoverAnnotation): "true"]]]))
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let taken = try await secrets.get("argocd-secret")
+            #expect(taken.data?["value"] == Data(canary.utf8))
+            #expect(taken.data?["admin"] == Data("keep-me".utf8))
+        }
+    }
+
+    /// A Secret exactly as ESO leaves it, with a synced ExternalSecret status: taking over costs no
+    /// provider call and no write; after a spec change, a key ESO wrote and no longer produced is gone.
+    @Test func takesOverWhatESOWroteWithoutResync() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "takeover")
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                fakeStore("fake", data: [FakeProviderData(key: "k", value: "from-provider")]))
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            let es = try await externalSecrets.create(externalSecret("legacy", data: [entry("value", "k")]))
+            // What ESO would have written: its field manager, labels, hash and owner reference,
+            // including a key "stale" from an older version of the spec.
+            let manager = ESONames.fieldManager(externalSecretName: "legacy")
+            let data: SecretData = ["value": Data("written-by-eso".utf8), "stale": Data("old".utf8)]
+            let secrets = client.api(Secret.self, namespace: namespace)
+            _ = try await secrets.create(
+                Secret(
+                    metadata: ObjectMeta(
+                        name: "legacy", namespace: namespace,
+                        labels: [ESONames.managedLabel: "true", ESONames.createdByLabel: ESOHashes.createdBy(namespace: namespace, name: "legacy")],
+                        annotations: [ESONames.dataHashAnnotation: ESOHashes.dataHash(data)],
+                        ownerReferences: [
+                            OwnerReference(
+                                apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", name: "legacy",
+                                uid: es.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
+                        ]),
+                    data: data, type: "Opaque"),
+                fieldManager: manager)
+            let refreshed = KubeTime(Date())
+            var status = ExternalSecretStatus(
+                refreshTime: refreshed, syncedResourceVersion: RefreshSchedule.currentVersion(of: es),
+                conditions: [StatusCondition(type: "Ready", status: "True", reason: "SecretSynced", message: "secret synced", lastTransitionTime: refreshed)],
+                binding: SecretBinding(name: "legacy"))
+            let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
+            _ = try await externalSecrets.patchStatus("legacy", .merge(["status": body]))
+            let before = try await secrets.get("legacy")
+
+            let process = try startOperator(plane, name: "takeover", arguments: ["--namespace", namespace])
+            defer { Task { await process.stop() } }
+            #expect(
+                try await eventually { try await client.api(SecretStore.self, namespace: namespace).get("fake").status != nil },
+                "log: \(process.log.suffix(3000))")
+            try await Task.sleep(for: .seconds(3))
+            let after = try await secrets.get("legacy")
+            #expect(after.metadata.resourceVersion == before.metadata.resourceVersion, "no write on take-over")
+            #expect(after.data?["value"] == Data("written-by-eso".utf8), "no provider call: the value is still ESO's")
+            #expect(try await externalSecrets.get("legacy").status?.refreshTime == refreshed)
+
+            // A spec change forces a refresh: the provider's value arrives and ESO's stale key goes.
+            _ = try await externalSecrets.patch("legacy", .merge(["spec": ["refreshInterval": "30m"]]))
+            #expect(try await eventually { try await secrets.get("legacy").data?["value"] == Data("from-provider".utf8) })
+            #expect(try await secrets.get("legacy").data?["stale"] == nil, "log: \(process.log.suffix(3000))")
+            status = try await externalSecrets.get("legacy").status ?? status
+            #expect(status.conditions?.condition(ofType: "Ready")?.status == "True")
+        }
+    }
+
+    @Test func clusterStoreConditionsExcludeANamespace() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let allowed = try await makeNamespace(client, prefix: "css-ok")
+            let denied = try await makeNamespace(client, prefix: "css-no")
+            let storeName = "css-\(UUID().uuidString.prefix(6).lowercased())"
+            _ = try await client.api(ClusterSecretStore.self).create(
+                ClusterSecretStore(
+                    metadata: ObjectMeta(name: storeName),
+                    spec: SecretStoreSpec(
+                        provider: SecretStoreProvider(fake: FakeProvider(data: [FakeProviderData(key: "k", value: canary)])),
+                        conditions: [ClusterSecretStoreCondition(namespaces: [allowed])])))
+            let process = try startOperator(plane, name: "css")
+            defer { Task { await process.stop() } }
+            for namespace in [allowed, denied] {
+                _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                    externalSecret("es", store: storeName, storeKind: .clusterSecretStore, data: [entry("value", "k")]))
+            }
+            #expect(try await waitForReady(client, allowed, "es"), "log: \(process.log.suffix(3000))")
+            #expect(try await waitForReady(client, denied, "es", status: "False", reason: ESOReason.secretSyncedError))
+            let message = try await readyCondition(client, denied, "es")?.message
+            #expect(message == ClusterStoreAdmission.deniedMessage(store: storeName, namespace: denied))
+            #expect(try await client.api(Secret.self, namespace: denied).getIfExists("es") == nil)
+            try await client.api(ClusterSecretStore.self).delete(storeName)
+
+            // Canary scan: the operator's log, Events and statuses never show a secret value.
+            #expect(!process.log.contains(canary), "the operator log contains a secret value")
+            for namespace in [allowed, denied] {
+                #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let status = try await client.api(ExternalSecret.self, namespace: namespace).get("es").status
+                let text = String(decoding: try KubeJSON.encoder.encode(status), as: UTF8.self)
+                #expect(!text.contains(canary), "an ExternalSecret status contains a secret value")
+            }
+        }
+    }
+}
