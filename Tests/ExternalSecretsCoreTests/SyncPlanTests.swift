@@ -45,7 +45,11 @@ enum Fixture {
         case .foreign:
             return Secret(metadata: ObjectMeta(name: esName, namespace: namespace), data: ["other": Data("x".utf8)])
         case .ours, .handEdited, .immutable, .otherExternalSecret:
-            let plan = try! SecretWritePlanner.plan(for: es, data: data, existing: nil)
+            // The Secret as this ExternalSecret last wrote it (Merge and None never create one, so
+            // for them it is what an Orphan sync left).
+            var writer = es
+            if let policy = es.spec.target?.creationPolicy, [CreationPolicy.merge, .none, .createOrMerge].contains(policy) { writer.spec.target?.creationPolicy = .orphan }
+            let plan = try! SecretWritePlanner.plan(for: writer, data: data, existing: nil)
             guard case .create(var secret) = plan.write else { fatalError("expected a create") }
             secret.metadata.managedFields = [
                 ManagedFieldsEntry(
