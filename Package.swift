@@ -209,7 +209,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ExternalSecretsCoreTests",
-            dependencies: ["ExternalSecretsCore", "SeededRandomTestSupport"],
+            dependencies: ["ExternalSecretsCore", "ExternalSecretsAPI", "SeededRandomTestSupport"],
+            resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
         .testTarget(
