@@ -220,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "ExternalSecretsCoreTests",
             dependencies: ["ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "SeededRandomTestSupport"],
+            resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
         .testTarget(
