@@ -82,7 +82,7 @@ let package = Package(
         // MARK: - ExternalSecret API types (they are the CRD schema)
         .target(
             name: "ExternalSecretsAPI",
-            dependencies: ["KubeModel"],
+            dependencies: ["KubeModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
 
@@ -161,7 +161,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "KubeModelTests",
-            dependencies: ["KubeModel"],
+            dependencies: ["KubeModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .testTarget(
