@@ -114,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "ExternalSecretsCLI",
             dependencies: [
+                "ExternalSecretsAPI",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -161,7 +162,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "KubeModelTests",
-            dependencies: ["KubeModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeModel"],
             swiftSettings: strictSettings
         ),
         .testTarget(
