@@ -491,9 +491,10 @@ extension RewriteMerge: OpenAPISchemaDescribed {
         .object(
             "Merges the JSON objects held by several keys into one set of keys.",
             properties: [
+                // ESO defaults this to "", which Kubernetes 1.20 refuses in a CRD (it reads an
+                // empty-string default as null); unset means the same.
                 "into": .string(
-                    "The key that receives the merged object. Needed with strategy `JSON`, ignored otherwise."
-                ).defaulted(""),
+                    "The key that receives the merged object. Needed with strategy `JSON`, ignored otherwise."),
                 "priority": .array(
                     "Keys whose values win a conflict, the last one winning over the ones before it.",
                     of: .string(nil)),
@@ -542,7 +543,8 @@ extension SecretBinding: OpenAPISchemaDescribed {
     public static var openAPISchema: OpenAPISchema {
         .object(
             "The Secret this ExternalSecret writes, as a servicebinding.io provisioned service names it.",
-            properties: ["name": .string("The name of the Secret.").defaulted("")]
+            // ESO defaults name to "", which Kubernetes 1.20 refuses in a CRD; unset means the same.
+            properties: ["name": .string("The name of the Secret.")]
         ).mapType(.atomic)
     }
 }

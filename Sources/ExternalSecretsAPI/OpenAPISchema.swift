@@ -391,7 +391,8 @@ extension OpenAPISchema {
     ///
     /// Checked: every data node has a type (unless int-or-string or preserve-unknown-fields); a
     /// property or item named inside a junctor is declared outside it; `required` names declared
-    /// properties; a default and every enum value have the node's type.
+    /// properties; a default and every enum value have the node's type; no default is the empty
+    /// string (Kubernetes 1.20 refuses the CRD then).
     public func structuralErrors(path: String = "") -> [String] {
         var errors: [String] = []
         if type == nil && !isIntOrString && !preservesUnknownFields {
@@ -410,6 +411,9 @@ extension OpenAPISchema {
         for value in allowedValues + (defaultValue.map { [$0] } ?? []) where !matchesType(value) {
             let text = (try? KubeJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
             errors.append("\(path): value \(text) does not have type \(type?.rawValue ?? "-")")
+        }
+        if defaultValue == .string("") {
+            errors.append("\(path): an empty-string default, which Kubernetes 1.20 reads as null and refuses")
         }
         let junctors = allOf + anyOf + oneOf + (not.map { [$0] } ?? [])
         for validation in junctors {
