@@ -209,6 +209,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ExternalSecretsAPIIntegrationTests",
+            dependencies: ["ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ExternalSecretsCoreTests",
             dependencies: ["ExternalSecretsCore", "SeededRandomTestSupport"],
             swiftSettings: strictSettings

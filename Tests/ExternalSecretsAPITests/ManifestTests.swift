@@ -15,22 +15,30 @@ import Testing
     }
 
     @Test func committedCRDsAreCurrent() throws {
-        let committed = try Self.committed("config/crds/external-secrets.io_v1.yaml")
-        #expect(
-            committed == (try ExternalSecretsManifests.crdsYAML()),
-            """
-            config/crds/external-secrets.io_v1.yaml is stale; regenerate it with
-            swift run external-secrets manifests crds > config/crds/external-secrets.io_v1.yaml
-            """)
+        try expectCurrent(
+            "config/crds/external-secrets.io_v1.yaml", generated: ExternalSecretsManifests.crdsYAML(),
+            command: "manifests crds")
     }
 
     @Test func committedInstallManifestIsCurrent() throws {
-        let committed = try Self.committed("config/install.yaml")
-        #expect(
-            committed == (try ExternalSecretsManifests.installYAML()),
+        try expectCurrent(
+            "config/install.yaml", generated: ExternalSecretsManifests.installYAML(), command: "manifests install")
+    }
+
+    /// Compares a committed file with what the CLI prints now, naming the first differing line
+    /// and the command that regenerates it.
+    func expectCurrent(_ path: String, generated: String, command: String) throws {
+        let committed = try Self.committed(path)
+        guard committed != generated else { return }
+        let (old, new) = (committed.split(separator: "\n", omittingEmptySubsequences: false),
+                          generated.split(separator: "\n", omittingEmptySubsequences: false))
+        let line = zip(old, new).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(old.count, new.count)
+        Issue.record(
             """
-            config/install.yaml is stale; regenerate it with
-            swift run external-secrets manifests install > config/install.yaml
+            \(path) is not what `external-secrets \(command)` prints; first difference at line \(line + 1):
+              committed: \(line < old.count ? old[line] : "<end>")
+              generated: \(line < new.count ? new[line] : "<end>")
+            Regenerate it with: swift run external-secrets \(command) > \(path)
             """)
     }
 
