@@ -54,7 +54,7 @@ extension ExternalSecretSpec: OpenAPISchemaDescribed {
                     `refreshInterval`, never if it is 0. `CreatedOnce`: only when the Secret is first \
                     created. `OnChange`: only when the ExternalSecret's spec, labels or annotations \
                     change.
-                    """, values: RefreshPolicy.self),
+                    """, allowing: RefreshPolicy.self),
                 "data": .array(
                     "Single values to fetch, each written to one key of the Secret. They win over keys from `dataFrom`.",
                     of: ExternalSecretData.openAPISchema),
@@ -86,7 +86,7 @@ extension ExternalSecretSpec: OpenAPISchemaDescribed {
                     """
                     How the windows are read. `allow`: refreshes happen only while at least one \
                     window is open. `deny`: refreshes are blocked while any window is open.
-                    """, oneOf: ["allow", "deny"]),
+                    """, allowing: ["allow", "deny"]),
                 "windows": .array(
                     "The windows, each a schedule at which it opens and how long it stays open.",
                     of: .object(
@@ -98,8 +98,10 @@ extension ExternalSecretSpec: OpenAPISchemaDescribed {
                                 `0 22 * * 1-5` (weekdays at 22:00), or a shorthand such as `@daily` or \
                                 `@every 1h`.
                                 """
-                            ).pattern(#"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\s]+.*|[^\s]+( [^\s]+){4})$"#)
-                                .length(min: 1),
+                            ).pattern(
+                                #"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\s]+.*|[^\s]+( [^\s]+){4})$"#
+                            )
+                            .length(min: 1),
                             "duration": .string("How long the window stays open, as a Go duration such as `8h`."),
                         ],
                         required: ["schedule", "duration"])
@@ -116,7 +118,7 @@ extension SecretStoreRef: OpenAPISchemaDescribed {
             properties: [
                 "name": .resourceName("The name of the store."),
                 "kind": .string(
-                    "`SecretStore` (the default when unset) or `ClusterSecretStore`.", values: StoreKind.self),
+                    "`SecretStore` (the default when unset) or `ClusterSecretStore`.", allowing: StoreKind.self),
             ])
     }
 }
@@ -141,14 +143,14 @@ extension ExternalSecretTarget: OpenAPISchemaDescribed {
                     operator creates and updates it but does not own it. `Merge`: the operator only \
                     adds its keys to a Secret that already exists. `CreateOrMerge`: like Merge, but \
                     creates the Secret when it is missing. `None`: nothing is written.
-                    """, values: CreationPolicy.self
+                    """, allowing: CreationPolicy.self
                 ).defaulted(.string(CreationPolicy.owner.rawValue)),
                 "deletionPolicy": .string(
                     """
                     What happens to the Secret when the provider no longer has the values. `Retain` \
                     (default): the Secret is kept as it is. `Delete`: the Secret is deleted. `Merge`: \
                     only the keys the operator wrote are removed.
-                    """, values: DeletionPolicy.self
+                    """, allowing: DeletionPolicy.self
                 ).defaulted(.string(DeletionPolicy.retain.rawValue)),
                 "template": ExternalSecretTemplate.openAPISchema,
                 "manifest": .object(
@@ -162,7 +164,8 @@ extension ExternalSecretTarget: OpenAPISchemaDescribed {
                     ],
                     required: ["apiVersion", "kind"]),
                 "immutable": .boolean(
-                    "Whether the Secret is written as immutable. Its data can then never change; a new value is an error."),
+                    "Whether the Secret is written as immutable. Its data can then never change; a new value is an error."
+                ),
             ]
         ).allOf(
             .not(policies(deletion: .delete, creation: [.merge, .none])),
@@ -176,7 +179,7 @@ extension ExternalSecretTarget: OpenAPISchemaDescribed {
         SchemaValidation(
             required: ["deletionPolicy", "creationPolicy"],
             properties: [
-                "deletionPolicy": SchemaValidation(allowedValues: [.string(deletion.rawValue)]),
+                "deletionPolicy": .allowing(deletion.rawValue),
                 "creationPolicy": SchemaValidation(allowedValues: creation.map { .string($0.rawValue) }),
             ])
     }
@@ -203,7 +206,7 @@ extension ExternalSecretTemplate: OpenAPISchemaDescribed {
                 ).not(SchemaValidation(allowedValues: forbiddenSecretTypes.map { .string($0) })),
                 "engineVersion": .string(
                     "The template engine version. Only `v2` (Go text/template with ESO's functions) exists.",
-                    oneOf: ["v2"]
+                    allowing: ["v2"]
                 ).defaulted("v2"),
                 "metadata": ExternalSecretTemplateMetadata.openAPISchema,
                 "mergePolicy": .string(
@@ -211,7 +214,7 @@ extension ExternalSecretTemplate: OpenAPISchemaDescribed {
                     How the rendered template combines with the fetched values. `Replace` (default): \
                     the Secret holds only what the template renders. `Merge`: the rendered keys are \
                     added to the fetched keys.
-                    """, values: TemplateMergePolicy.self
+                    """, allowing: TemplateMergePolicy.self
                 ).defaulted(.string(TemplateMergePolicy.replace.rawValue)),
                 "data": .stringMap(
                     "Templates by Secret key: each value is rendered and written to its key."),
@@ -252,7 +255,7 @@ extension TemplateFrom: OpenAPISchemaDescribed {
                 "literal": .string("A template given inline."),
                 "valuesDecodingStrategy": .string(
                     "How the rendered values are decoded before they are written. Defaults to `None`.",
-                    values: DecodingStrategy.self),
+                    allowing: DecodingStrategy.self),
             ])
     }
 }
@@ -280,7 +283,7 @@ extension TemplateRefItem: OpenAPISchemaDescribed {
                     How the key is used. `Values` (default): its value is one template, written to the \
                     key of the same name. `KeysAndValues`: its value is YAML whose keys and values are \
                     both templates.
-                    """, oneOf: ["Values", "KeysAndValues"]
+                    """, allowing: ["Values", "KeysAndValues"]
                 ).defaulted("Values"),
             ],
             required: ["key"])
@@ -314,27 +317,28 @@ extension ExternalSecretDataRemoteRef: OpenAPISchemaDescribed {
                     One field of the remote secret, when it is a JSON object: a gjson path such as \
                     `db.password`. Without it the whole value is used.
                     """),
-                "version": .string("A version of the remote secret, for providers that keep versions. Defaults to the latest."),
+                "version": .string(
+                    "A version of the remote secret, for providers that keep versions. Defaults to the latest."),
                 "metadataPolicy": .string(
                     """
                     `Fetch` reads the secret's metadata (tags or labels) instead of its value, for \
                     providers that have metadata. Defaults to `None`.
-                    """, values: MetadataPolicy.self),
+                    """, allowing: MetadataPolicy.self),
                 "conversionStrategy": .string(
                     """
                     How keys are made valid Secret keys. `Default`: characters other than letters, \
                     digits, `-`, `.` and `_` become `_`. `Unicode`: they become `_U` and their code \
                     point in hex. Defaults to `Default`.
-                    """, values: ConversionStrategy.self),
+                    """, allowing: ConversionStrategy.self),
                 "decodingStrategy": .string(
                     """
                     How the value is decoded before it is written. `Base64`, `Base64URL`, `Auto` \
                     (base64 of either alphabet if the value is valid base64, else as is) or `None` \
                     (the default).
-                    """, values: DecodingStrategy.self),
+                    """, allowing: DecodingStrategy.self),
                 "nullBytePolicy": .string(
                     "What to do with a value that contains NUL bytes: `Ignore` it or `Fail` the sync.",
-                    values: NullBytePolicy.self),
+                    allowing: NullBytePolicy.self),
             ],
             required: ["key"])
     }
@@ -369,8 +373,9 @@ extension GeneratorRef: OpenAPISchemaDescribed {
             properties: [
                 "apiVersion": .string("The apiVersion of the generator.").defaulted(
                     "generators.external-secrets.io/v1alpha1"),
-                "kind": .string("The kind of the generator.", oneOf: esoGeneratorKinds),
-                "name": .resourceName("The name of the generator, in the ExternalSecret's namespace unless cluster-wide."),
+                "kind": .string("The kind of the generator.", allowing: esoGeneratorKinds),
+                "name": .resourceName(
+                    "The name of the generator, in the ExternalSecret's namespace unless cluster-wide."),
             ],
             required: ["kind", "name"])
     }
@@ -431,13 +436,13 @@ extension ExternalSecretFind: OpenAPISchemaDescribed {
                     How remote names are made valid Secret keys. `Default`: characters other than \
                     letters, digits, `-`, `.` and `_` become `_`. `Unicode`: they become `_U` and \
                     their code point in hex. Defaults to `Default`.
-                    """, values: ConversionStrategy.self),
+                    """, allowing: ConversionStrategy.self),
                 "decodingStrategy": .string(
                     "How the values are decoded before they are written: `Base64`, `Base64URL`, `Auto` or `None` (default).",
-                    values: DecodingStrategy.self),
+                    allowing: DecodingStrategy.self),
                 "nullBytePolicy": .string(
                     "What to do with values that contain NUL bytes: `Ignore` them or `Fail` the sync.",
-                    values: NullBytePolicy.self),
+                    allowing: NullBytePolicy.self),
             ])
     }
 }
@@ -502,19 +507,19 @@ extension RewriteMerge: OpenAPISchemaDescribed {
                     """
                     What to do when a key named in `priority` is missing: `Strict` (default) fails, \
                     `IgnoreNotFound` skips it.
-                    """, oneOf: ["IgnoreNotFound", "Strict"]
+                    """, allowing: ["IgnoreNotFound", "Strict"]
                 ).defaulted("Strict"),
                 "conflictPolicy": .string(
                     """
                     What to do when two objects have the same field with different values and \
                     `priority` does not decide: `Error` (default) fails, `Ignore` keeps one of them.
-                    """, oneOf: ["Ignore", "Error"]
+                    """, allowing: ["Ignore", "Error"]
                 ).defaulted("Error"),
                 "strategy": .string(
                     """
                     `Extract` (default): every field of the merged object becomes a key. `JSON`: the \
                     merged object is written as JSON to the key `into`.
-                    """, oneOf: ["Extract", "JSON"]
+                    """, allowing: ["Extract", "JSON"]
                 ).defaulted("Extract"),
             ])
     }
@@ -530,7 +535,8 @@ extension ExternalSecretStatus: OpenAPISchemaDescribed {
                 "refreshTime": .string("When the values were last fetched and the Secret written.", format: .dateTime)
                     .nullable(),
                 "syncedResourceVersion": .string(
-                    "The version of the ExternalSecret (generation and a hash of its labels and annotations) last synced."),
+                    "The version of the ExternalSecret (generation and a hash of its labels and annotations) last synced."
+                ),
                 "conditions": .array(
                     "The `Ready` condition (and `Deleted` while the Secret is being removed).",
                     of: StatusCondition.schema(types: ["Ready", "Deleted"])),

@@ -25,7 +25,8 @@ public enum ExternalSecretsManifests {
     }
 
     /// Everything needed to run the operator, as YAML documents (`config/install.yaml`).
-    public static func installYAML(namespace: String = defaultNamespace, image: String = defaultImage) throws -> String {
+    public static func installYAML(namespace: String = defaultNamespace, image: String = defaultImage) throws -> String
+    {
         try ManifestYAML.render(install(namespace: namespace, image: image))
     }
 
@@ -39,7 +40,8 @@ public enum ExternalSecretsManifests {
             namespaceObject(namespace),
             serviceAccount(namespace),
             clusterRole,
-            binding(kind: "ClusterRoleBinding", roleKind: "ClusterRole", name: "\(name)-controller", namespace: namespace),
+            binding(
+                kind: "ClusterRoleBinding", roleKind: "ClusterRole", name: "\(name)-controller", namespace: namespace),
             leaderElectionRole(namespace),
             binding(kind: "RoleBinding", roleKind: "Role", name: "\(name)-leader-election", namespace: namespace),
             deployment(namespace: namespace, image: image),

@@ -68,7 +68,9 @@ public enum ManifestYAML {
         case .mapping(let mapping):
             var members: [String: JSONValue] = [:]
             for (key, value) in mapping {
-                guard let name = key.string else { throw ManifestYAMLError(description: "a mapping key is not a string") }
+                guard let name = key.string else {
+                    throw ManifestYAMLError(description: "a mapping key is not a string")
+                }
                 members[name] = try json(value)
             }
             return .object(members)

@@ -136,7 +136,7 @@ extension OpenAPISchema {
     }
 
     /// A string limited to `values`.
-    public static func string(_ description: String?, oneOf values: [String]) -> OpenAPISchema {
+    public static func string(_ description: String?, allowing values: [String]) -> OpenAPISchema {
         var schema = OpenAPISchema(type: .string, description: description)
         schema.allowedValues = values.map { .string($0) }
         return schema
@@ -144,9 +144,9 @@ extension OpenAPISchema {
 
     /// A string limited to the raw values of a Swift enum, in declaration order.
     public static func string<Values: CaseIterable & RawRepresentable>(
-        _ description: String?, values: Values.Type
+        _ description: String?, allowing values: Values.Type
     ) -> OpenAPISchema where Values.RawValue == String {
-        string(description, oneOf: values.allCases.map(\.rawValue))
+        string(description, allowing: values.allCases.map(\.rawValue))
     }
 
     public static func integer(_ description: String?, format: Format? = nil) -> OpenAPISchema {
@@ -294,7 +294,7 @@ public struct SchemaValidation: Sendable, Hashable {
     }
 
     /// Satisfied when the value is one of `values`.
-    public static func oneOfValues(_ values: String...) -> SchemaValidation {
+    public static func allowing(_ values: String...) -> SchemaValidation {
         SchemaValidation(allowedValues: values.map { .string($0) })
     }
 
@@ -445,7 +445,9 @@ extension SchemaValidation {
     fileprivate func undeclaredPaths(in skeleton: OpenAPISchema, path: String) -> [String] {
         var errors: [String] = []
         for name in required
-        where skeleton.properties[name] == nil && skeleton.additionalProperties == nil && !skeleton.preservesUnknownFields {
+        where skeleton.properties[name] == nil && skeleton.additionalProperties == nil
+            && !skeleton.preservesUnknownFields
+        {
             errors.append("\(path).\(name): required in a junctor but not declared outside it")
         }
         for (name, validation) in properties.sorted(by: { $0.key < $1.key }) {

@@ -50,7 +50,7 @@ extension StatusCondition: OpenAPISchemaDescribed {
         .object(
             "One observation about the object's state, such as whether it is ready.",
             properties: [
-                "type": types.map { .string("What the condition is about.", oneOf: $0) }
+                "type": types.map { .string("What the condition is about.", allowing: $0) }
                     ?? .string("What the condition is about, for example `Ready`."),
                 "status": .string("Whether the condition holds: `True`, `False` or `Unknown`."),
                 "reason": .string("A one-word, CamelCase reason for the last change of the condition."),

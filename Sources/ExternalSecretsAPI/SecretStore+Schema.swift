@@ -241,7 +241,8 @@ extension CAProvider: OpenAPISchemaDescribed {
         .object(
             "A Secret or ConfigMap key holding PEM certificates to trust.",
             properties: [
-                "type": .string("Whether the certificates are in a `Secret` or a `ConfigMap`.", oneOf: ["Secret", "ConfigMap"]),
+                "type": .string(
+                    "Whether the certificates are in a `Secret` or a `ConfigMap`.", allowing: ["Secret", "ConfigMap"]),
                 "name": .resourceName("The name of the Secret or ConfigMap."),
                 "key": .secretKey("The key holding the certificates."),
                 "namespace": .namespaceName(

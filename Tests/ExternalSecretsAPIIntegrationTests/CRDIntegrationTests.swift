@@ -21,7 +21,8 @@ import Testing
             #expect(documents.count == 10)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
-                let descriptor = try #require(Self.descriptors[object.kind ?? ""], "no descriptor for \(object.kind ?? "-")")
+                let descriptor = try #require(
+                    Self.descriptors[object.kind ?? ""], "no descriptor for \(object.kind ?? "-")")
                 let applied = try await client.dynamicAPI(descriptor, namespace: object.metadata.namespace)
                     .apply(object, fieldManager: Self.fieldManager)
                 #expect(applied.metadata.uid != nil, "\(object.kind ?? "") \(object.metadata.name ?? "")")
@@ -52,17 +53,23 @@ import Testing
 
             let forbidden: [(String, () async throws -> Void)] = [
                 ("list configmaps", { _ = try await operatorClient.api(ConfigMap.self, namespace: "default").list() }),
-                ("lease elsewhere", {
-                    _ = try await operatorClient.api(Lease.self, namespace: "default").create(
-                        Lease(metadata: ObjectMeta(name: "x")))
-                }),
+                (
+                    "lease elsewhere",
+                    {
+                        _ = try await operatorClient.api(Lease.self, namespace: "default").create(
+                            Lease(metadata: ObjectMeta(name: "x")))
+                    }
+                ),
                 ("delete a store", { try await operatorClient.api(ClusterSecretStore.self).delete("any") }),
-                ("create a store", {
-                    _ = try await operatorClient.api(ClusterSecretStore.self).create(
-                        ClusterSecretStore(
-                            metadata: ObjectMeta(name: "x"),
-                            spec: SecretStoreSpec(provider: SecretStoreProvider(fake: FakeProvider(data: [])))))
-                }),
+                (
+                    "create a store",
+                    {
+                        _ = try await operatorClient.api(ClusterSecretStore.self).create(
+                            ClusterSecretStore(
+                                metadata: ObjectMeta(name: "x"),
+                                spec: SecretStoreSpec(provider: SecretStoreProvider(fake: FakeProvider(data: [])))))
+                    }
+                ),
             ]
             for (what, attempt) in forbidden {
                 let error = await apiError { try await attempt() }
@@ -118,7 +125,8 @@ import Testing
                 ])
             #expect(main.allSatisfy { $0.categories == ["external-secrets"] })
             let names = Set(list?.resources.map(\.name) ?? [])
-            #expect(names.isSuperset(of: ["externalsecrets/status", "secretstores/status", "clustersecretstores/status"]))
+            #expect(
+                names.isSuperset(of: ["externalsecrets/status", "secretstores/status", "clustersecretstores/status"]))
         }
     }
 
@@ -151,7 +159,8 @@ import Testing
             let kubernetes = try #require(try await stores.get("cluster-secrets").spec.provider.kubernetes)
             #expect(kubernetes.remoteNamespace == "default")
             #expect(kubernetes.server?.url == "kubernetes.default")
-            #expect(kubernetes.server?.caProvider == CAProvider(type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt"))
+            #expect(
+                kubernetes.server?.caProvider == CAProvider(type: "ConfigMap", name: "kube-root-ca.crt", key: "ca.crt"))
             #expect(kubernetes.auth?.serviceAccount?.name == "secret-reader")
 
             try await create(
@@ -211,7 +220,9 @@ import Testing
             // Status is a subresource: written through it, and read back through the Swift type.
             var withStatus = cluster
             withStatus.status = SecretStoreStatus(
-                conditions: [StatusCondition(type: "Ready", status: "True", reason: "Valid", message: "store validated")],
+                conditions: [
+                    StatusCondition(type: "Ready", status: "True", reason: "Valid", message: "store validated")
+                ],
                 capabilities: "ReadOnly")
             let updated = try await client.api(ClusterSecretStore.self).replaceStatus(withStatus)
             #expect(updated.status?.conditions?.first?.reason == "Valid")
@@ -280,11 +291,15 @@ import Testing
             #expect(template.templateFrom?.first?.configMap?.items.first?.templateAs == "Values")
             #expect(template.data?[".dockerconfigjson"] == "{{ .mysecret | toString }}")
             let merge = try #require(spec.dataFrom?[1].rewrite?.first?.merge)
-            #expect(merge == RewriteMerge(
-                priority: ["db-main"], priorityPolicy: "Strict", conflictPolicy: "Error", strategy: "Extract"))
+            #expect(
+                merge
+                    == RewriteMerge(
+                        priority: ["db-main"], priorityPolicy: "Strict", conflictPolicy: "Error", strategy: "Extract"))
             #expect(spec.dataFrom?[1].rewrite?[1].regexp == RewriteRegexp(source: "db-(.*)", target: "$1"))
-            #expect(spec.dataFrom?[2].sourceRef?.generatorRef == GeneratorRef(
-                apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: "my-password"))
+            #expect(
+                spec.dataFrom?[2].sourceRef?.generatorRef
+                    == GeneratorRef(
+                        apiVersion: "generators.external-secrets.io/v1alpha1", kind: "Password", name: "my-password"))
             #expect(spec.data?.first?.remoteRef.property == "provider-key-property")
 
             // Without a target, the whole default target is filled in.
@@ -314,9 +329,10 @@ import Testing
                     method: .GET, path: "/apis/external-secrets.io/v1/namespaces/\(namespace)/externalsecrets/example",
                     headers: [("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")]),
                 decoding: Table.self)
-            #expect(table.columnDefinitions.map(\.name).prefix(7) == [
-                "Name", "StoreType", "Store", "Refresh Interval", "Status", "Ready", "Last Sync",
-            ])
+            #expect(
+                table.columnDefinitions.map(\.name).prefix(7) == [
+                    "Name", "StoreType", "Store", "Refresh Interval", "Status", "Ready", "Last Sync",
+                ])
             #expect(table.rows.first?.cells.prefix(4) == ["example", "SecretStore", "cluster-secrets", "1h0m0s"])
 
             // Status through the subresource: a Ready condition and a null refreshTime.
@@ -446,7 +462,8 @@ import Testing
                 }
             }
             // Rules hold on update too, after defaulting: Delete added to a None target is refused.
-            _ = try await api.create(Self.externalSecret("update", spec: ["target": ["creationPolicy": "None"], "data": Self.data]))
+            _ = try await api.create(
+                Self.externalSecret("update", spec: ["target": ["creationPolicy": "None"], "data": Self.data]))
             let update = await apiError {
                 _ = try await api.patch("update", .merge(["spec": ["target": ["deletionPolicy": "Delete"]]]))
             }
@@ -454,7 +471,9 @@ import Testing
             // An ExternalSecret without a spec is refused (ESO's webhook refuses it for lacking data).
             let noSpec = await apiError {
                 _ = try await api.create(
-                    DynamicObject(apiVersion: ExternalSecret.resource.apiVersion, kind: "ExternalSecret", metadata: ObjectMeta(name: "no-spec")))
+                    DynamicObject(
+                        apiVersion: ExternalSecret.resource.apiVersion, kind: "ExternalSecret",
+                        metadata: ObjectMeta(name: "no-spec")))
             }
             #expect(noSpec?.statusCode == 422)
         }
@@ -474,9 +493,18 @@ import Testing
             let specs: [JSONValue] = [
                 ["provider": [:]],
                 ["provider": ["fake": ["data": []], "vault": ["server": "x"]]],
-                ["provider": ["kubernetes": ["auth": ["token": ["bearerToken": ["name": "t"]], "cert": [
-                    "clientCert": ["name": "c"], "clientKey": ["name": "k"],
-                ]]]]],
+                [
+                    "provider": [
+                        "kubernetes": [
+                            "auth": [
+                                "token": ["bearerToken": ["name": "t"]],
+                                "cert": [
+                                    "clientCert": ["name": "c"], "clientKey": ["name": "k"],
+                                ],
+                            ]
+                        ]
+                    ]
+                ],
                 [:],
             ]
             for (index, spec) in specs.enumerated() {

@@ -38,10 +38,11 @@ import Testing
 
     @Test func definitionsCarryESONamesAndVersions() throws {
         let crds = ExternalSecretsCRDs.all
-        #expect(crds.map(\.metadata.name) == [
-            "externalsecrets.external-secrets.io", "secretstores.external-secrets.io",
-            "clustersecretstores.external-secrets.io",
-        ])
+        #expect(
+            crds.map(\.metadata.name) == [
+                "externalsecrets.external-secrets.io", "secretstores.external-secrets.io",
+                "clustersecretstores.external-secrets.io",
+            ])
         #expect(crds.map(\.spec.names.shortNames) == [["es"], ["ss"], ["css"]])
         #expect(crds.map(\.spec.scope) == ["Namespaced", "Namespaced", "Cluster"])
         for crd in crds {

@@ -83,7 +83,9 @@ struct ESOBundleComparisonTests {
         if ours["x-kubernetes-preserve-unknown-fields"] == true && ours["properties"] == nil
             && theirs["x-kubernetes-preserve-unknown-fields"] != true
         {
-            if theirs["type"] != ours["type"] { problems.append("\(path): type \(show(theirs["type"])) vs \(show(ours["type"]))") }
+            if theirs["type"] != ours["type"] {
+                problems.append("\(path): type \(show(theirs["type"])) vs \(show(ours["type"]))")
+            }
             return
         }
         for keyword in comparedKeywords where allowed["\(path) \(keyword)"] == nil {
@@ -156,12 +158,13 @@ struct ESOBundleComparisonTests {
         ours.properties["spec"]?.properties["extra"] = .string("x")
         var problems: [String] = []
         Self.compare(theirs: theirs, ours: ours.json, path: "", problems: &problems)
-        #expect(problems == [
-            #".spec.extra: not in ESO's schema"#,
-            #".spec.refreshInterval: default ESO "1h0m0s", ours "1h""#,
-            #".spec.target.creationPolicy: enum ESO ["CreateOrMerge","Merge","None","Orphan","Owner"], ours ["Merge","None","Orphan","Owner"]"#,
-            ".spec.target.immutable: missing here",
-        ])
+        #expect(
+            problems == [
+                #".spec.extra: not in ESO's schema"#,
+                #".spec.refreshInterval: default ESO "1h0m0s", ours "1h""#,
+                #".spec.target.creationPolicy: enum ESO ["CreateOrMerge","Merge","None","Orphan","Owner"], ours ["Merge","None","Orphan","Owner"]"#,
+                ".spec.target.immutable: missing here",
+            ])
     }
 
     @Test(arguments: kinds)

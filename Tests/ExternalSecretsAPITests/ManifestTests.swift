@@ -30,9 +30,12 @@ import Testing
     func expectCurrent(_ path: String, generated: String, command: String) throws {
         let committed = try Self.committed(path)
         guard committed != generated else { return }
-        let (old, new) = (committed.split(separator: "\n", omittingEmptySubsequences: false),
-                          generated.split(separator: "\n", omittingEmptySubsequences: false))
-        let line = zip(old, new).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(old.count, new.count)
+        let (old, new) = (
+            committed.split(separator: "\n", omittingEmptySubsequences: false),
+            generated.split(separator: "\n", omittingEmptySubsequences: false)
+        )
+        let line =
+            zip(old, new).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(old.count, new.count)
         Issue.record(
             """
             \(path) is not what `external-secrets \(command)` prints; first difference at line \(line + 1):
@@ -62,11 +65,14 @@ import Testing
     @Test func installManifestHasTheOperatorsObjects() throws {
         let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
-        #expect(kinds == [
-            "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
-            "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
-        ])
-        let namespaced = documents.filter { ["ServiceAccount", "Role", "RoleBinding", "Deployment"].contains($0["kind"]) }
+        #expect(
+            kinds == [
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
+                "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
+            ])
+        let namespaced = documents.filter {
+            ["ServiceAccount", "Role", "RoleBinding", "Deployment"].contains($0["kind"])
+        }
         #expect(namespaced.allSatisfy { $0["metadata"]?["namespace"] == "eso" })
         let deployment = try #require(documents.last)
         let pod = try #require(deployment["spec"]?["template"]?["spec"])
@@ -95,7 +101,8 @@ import Testing
             for group in rule["apiGroups"]?.arrayValue ?? [] {
                 for resource in rule["resources"]?.arrayValue ?? [] {
                     for verb in rule["verbs"]?.arrayValue ?? [] {
-                        grants.insert("\(group.stringValue ?? "")/\(resource.stringValue ?? "") \(verb.stringValue ?? "")")
+                        grants.insert(
+                            "\(group.stringValue ?? "")/\(resource.stringValue ?? "") \(verb.stringValue ?? "")")
                     }
                 }
             }
@@ -108,7 +115,9 @@ import Testing
             }
         }
         expected.insert("external-secrets.io/externalsecrets update")
-        for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] { expected.insert("/secrets \(verb)") }
+        for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] {
+            expected.insert("/secrets \(verb)")
+        }
         expected.insert("/configmaps get")
         for verb in ["get", "list", "watch"] { expected.insert("/namespaces \(verb)") }
         expected.insert("/serviceaccounts/token create")
@@ -118,6 +127,9 @@ import Testing
         }
         #expect(grants == expected)
         let leases = try #require(documents.first { $0["kind"] == "Role" })
-        #expect(leases["rules"] == [["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]]])
+        #expect(
+            leases["rules"] == [
+                ["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]]
+            ])
     }
 }

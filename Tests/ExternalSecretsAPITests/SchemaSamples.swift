@@ -23,7 +23,8 @@ enum SchemaSamples {
             if let properties = schema["properties"]?.objectValue {
                 return .object(
                     properties.reduce(into: [:]) { result, property in
-                        result[property.key] = maximal(property.value, path: "\(path).\(property.key)", overrides: overrides)
+                        result[property.key] = maximal(
+                            property.value, path: "\(path).\(property.key)", overrides: overrides)
                     })
             }
             if let values = schema["additionalProperties"] {
@@ -42,7 +43,9 @@ enum SchemaSamples {
             switch schema["format"]?.stringValue {
             case "date-time": return "2024-05-06T07:08:09Z"
             case "byte": return .string(Data("sample bytes".utf8).base64EncodedString())
-            default: return .string("sample\(path.replacingOccurrences(of: "[]", with: "").replacingOccurrences(of: "{}", with: ""))")
+            default:
+                return .string(
+                    "sample\(path.replacingOccurrences(of: "[]", with: "").replacingOccurrences(of: "{}", with: ""))")
             }
         default:
             return .null
