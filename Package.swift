@@ -82,7 +82,7 @@ let package = Package(
         // MARK: - ExternalSecret API types (they are the CRD schema)
         .target(
             name: "ExternalSecretsAPI",
-            dependencies: ["KubeModel"],
+            dependencies: ["KubeModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
 
@@ -215,6 +215,11 @@ let package = Package(
         .testTarget(
             name: "ExternalSecretsAPITests",
             dependencies: ["ExternalSecretsAPI", "KubeModel"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ExternalSecretsAPIIntegrationTests",
+            dependencies: ["ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

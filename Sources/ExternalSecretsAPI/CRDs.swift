@@ -1,0 +1,78 @@
+public import KubeModel
+
+/// The CustomResourceDefinitions of the kinds this operator serves, generated from the Swift API
+/// types' schemas, with ESO's names, versions, printer columns and labels.
+///
+/// Caveat: ESO also lists a `v1beta1` version (neither served nor stored) in these CRDs; it is left
+/// out here. A cluster that still has objects stored as v1beta1 must migrate them before switching.
+public enum ExternalSecretsCRDs {
+    /// Every CRD, in the order they are installed.
+    public static var all: [CustomResourceDefinition] { [externalSecret, secretStore, clusterSecretStore] }
+
+    public static var externalSecret: CustomResourceDefinition {
+        definition(
+            for: ExternalSecret.resource, shortName: "es", schema: ExternalSecret.openAPISchema,
+            printerColumns: [
+                PrinterColumn(name: "StoreType", type: "string", jsonPath: ".spec.secretStoreRef.kind"),
+                PrinterColumn(name: "Store", type: "string", jsonPath: ".spec.secretStoreRef.name"),
+                PrinterColumn(name: "Refresh Interval", type: "string", jsonPath: ".spec.refreshInterval"),
+                .readyReason, .readyStatus,
+                PrinterColumn(name: "Last Sync", type: "date", jsonPath: ".status.refreshTime"),
+            ])
+    }
+
+    public static var secretStore: CustomResourceDefinition {
+        definition(
+            for: SecretStore.resource, shortName: "ss", schema: SecretStore.openAPISchema,
+            printerColumns: storeColumns)
+    }
+
+    public static var clusterSecretStore: CustomResourceDefinition {
+        definition(
+            for: ClusterSecretStore.resource, shortName: "css", schema: ClusterSecretStore.openAPISchema,
+            printerColumns: storeColumns)
+    }
+
+    private static let storeColumns: [PrinterColumn] = [
+        PrinterColumn(name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp"),
+        .readyReason,
+        PrinterColumn(name: "Capabilities", type: "string", jsonPath: ".status.capabilities"),
+        .readyStatus,
+    ]
+
+    private static func definition(
+        for resource: ResourceDescriptor, shortName: String, schema: OpenAPISchema, printerColumns: [PrinterColumn]
+    ) -> CustomResourceDefinition {
+        let (labelKey, labelValue) = ExternalSecretsAPIGroup.componentLabel
+        let version = CustomResourceDefinitionVersion(
+            name: resource.version, served: true, storage: true,
+            schema: CustomResourceValidation(openAPIV3Schema: schema.json),
+            subresources: ["status": [:]],
+            additionalPrinterColumns: printerColumns.map(\.json))
+        return CustomResourceDefinition(
+            metadata: ObjectMeta(name: "\(resource.plural).\(resource.group)", labels: [labelKey: labelValue]),
+            spec: CustomResourceDefinitionSpec(
+                group: resource.group,
+                names: CustomResourceDefinitionNames(
+                    plural: resource.plural, singular: resource.kind.lowercased(), kind: resource.kind,
+                    listKind: "\(resource.kind)List", shortNames: [shortName],
+                    categories: [ExternalSecretsAPIGroup.category]),
+                scope: resource.namespaced ? "Namespaced" : "Cluster",
+                versions: [version]))
+    }
+}
+
+/// One column of `kubectl get` output for a custom resource.
+struct PrinterColumn {
+    var name: String
+    /// `string`, `integer`, `number`, `boolean` or `date`.
+    var type: String
+    var jsonPath: String
+
+    static let readyReason = PrinterColumn(
+        name: "Status", type: "string", jsonPath: #".status.conditions[?(@.type=="Ready")].reason"#)
+    static let readyStatus = PrinterColumn(
+        name: "Ready", type: "string", jsonPath: #".status.conditions[?(@.type=="Ready")].status"#)
+
+    var json: JSONValue { ["name": .string(name), "type": .string(type), "jsonPath": .string(jsonPath)] }
+}

@@ -1,0 +1,135 @@
+import ExternalSecretsAPI
+import Foundation
+import KubeModel
+import Testing
+
+@Suite struct ManifestTests {
+    static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    static func committed(_ path: String) throws -> String {
+        try String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    @Test func committedCRDsAreCurrent() throws {
+        try expectCurrent(
+            "config/crds/external-secrets.io_v1.yaml", generated: ExternalSecretsManifests.crdsYAML(),
+            command: "manifests crds")
+    }
+
+    @Test func committedInstallManifestIsCurrent() throws {
+        try expectCurrent(
+            "config/install.yaml", generated: ExternalSecretsManifests.installYAML(), command: "manifests install")
+    }
+
+    /// Compares a committed file with what the CLI prints now, naming the first differing line
+    /// and the command that regenerates it.
+    func expectCurrent(_ path: String, generated: String, command: String) throws {
+        let committed = try Self.committed(path)
+        guard committed != generated else { return }
+        let (old, new) = (
+            committed.split(separator: "\n", omittingEmptySubsequences: false),
+            generated.split(separator: "\n", omittingEmptySubsequences: false)
+        )
+        let line =
+            zip(old, new).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(old.count, new.count)
+        Issue.record(
+            """
+            \(path) is not what `external-secrets \(command)` prints; first difference at line \(line + 1):
+              committed: \(line < old.count ? old[line] : "<end>")
+              generated: \(line < new.count ? new[line] : "<end>")
+            Regenerate it with: swift run external-secrets \(command) > \(path)
+            """)
+    }
+
+    @Test func renderedYAMLReadsBackAsTheSameDocuments() throws {
+        let documents = try ExternalSecretsManifests.install()
+        #expect(try ManifestYAML.parse(ManifestYAML.render(documents)) == documents)
+    }
+
+    @Test func stringsThatLookLikeOtherTypesStayStrings() throws {
+        let tricky: JSONValue = [
+            "bool": "true", "yes": "yes", "int": "1", "float": "1.5", "null": "null", "empty": "",
+            "date": "2024-01-02", "colon": "a: b", "hash": "# x", "multi": "line 1\nline 2\n",
+            "trailing": "a \nb", "leading": "  indented\nnext", "quote": "'\"", "unicode": "é ✓",
+            "number": 7, "negative": -3, "double": .double(0.25), "flag": false, "nothing": nil, "list": [[:], []],
+        ]
+        let text = try ManifestYAML.render([tricky])
+        #expect(try ManifestYAML.parse(text) == [tricky])
+        #expect(text.contains("multi: |"))
+    }
+
+    @Test func installManifestHasTheOperatorsObjects() throws {
+        let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
+        let kinds = documents.compactMap { $0["kind"]?.stringValue }
+        #expect(
+            kinds == [
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
+                "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
+            ])
+        let namespaced = documents.filter {
+            ["ServiceAccount", "Role", "RoleBinding", "Deployment"].contains($0["kind"])
+        }
+        #expect(namespaced.allSatisfy { $0["metadata"]?["namespace"] == "eso" })
+        let deployment = try #require(documents.last)
+        let pod = try #require(deployment["spec"]?["template"]?["spec"])
+        let container = try #require(pod["containers"]?.arrayValue?.first)
+        #expect(deployment["spec"]?["replicas"] == 1)
+        #expect(container["image"] == "registry.example/eso:1")
+        #expect(container["args"] == ["controller", "--enable-leader-election"])
+        #expect(container["livenessProbe"]?["httpGet"] == ["path": "/healthz", "port": 8082])
+        #expect(container["readinessProbe"]?["httpGet"] == ["path": "/readyz", "port": 8082])
+        #expect(container["ports"]?.arrayValue?.compactMap { $0["containerPort"]?.integerValue } == [8080, 8082])
+        let security = try #require(container["securityContext"])
+        #expect(security["runAsNonRoot"] == true && security["readOnlyRootFilesystem"] == true)
+        #expect(security["allowPrivilegeEscalation"] == false)
+        #expect(security["capabilities"] == ["drop": ["ALL"]])
+        #expect(security["seccompProfile"] == ["type": "RuntimeDefault"])
+        #expect(container["resources"]?["requests"] != nil && container["resources"]?["limits"] != nil)
+        #expect(pod["serviceAccountName"] == "external-secrets")
+    }
+
+    /// The ClusterRole grants exactly the verbs the operator needs (least privilege).
+    @Test func clusterRoleGrantsOnlyWhatTheOperatorNeeds() throws {
+        let documents = try ExternalSecretsManifests.install()
+        let role = try #require(documents.first { $0["kind"] == "ClusterRole" })
+        var grants: Set<String> = []
+        for rule in role["rules"]?.arrayValue ?? [] {
+            for group in rule["apiGroups"]?.arrayValue ?? [] {
+                for resource in rule["resources"]?.arrayValue ?? [] {
+                    for verb in rule["verbs"]?.arrayValue ?? [] {
+                        grants.insert(
+                            "\(group.stringValue ?? "")/\(resource.stringValue ?? "") \(verb.stringValue ?? "")")
+                    }
+                }
+            }
+        }
+        var expected: Set<String> = []
+        for kind in ["externalsecrets", "secretstores", "clustersecretstores"] {
+            for verb in ["get", "list", "watch"] { expected.insert("external-secrets.io/\(kind) \(verb)") }
+            for sub in ["status", "finalizers"] {
+                for verb in ["update", "patch"] { expected.insert("external-secrets.io/\(kind)/\(sub) \(verb)") }
+            }
+        }
+        expected.insert("external-secrets.io/externalsecrets update")
+        for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] {
+            expected.insert("/secrets \(verb)")
+        }
+        expected.insert("/configmaps get")
+        for verb in ["get", "list", "watch"] { expected.insert("/namespaces \(verb)") }
+        expected.insert("/serviceaccounts/token create")
+        for verb in ["create", "patch"] {
+            expected.insert("/events \(verb)")
+            expected.insert("events.k8s.io/events \(verb)")
+        }
+        #expect(grants == expected)
+        let leases = try #require(documents.first { $0["kind"] == "Role" })
+        #expect(
+            leases["rules"] == [
+                ["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]]
+            ])
+    }
+}
