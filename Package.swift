@@ -97,6 +97,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Providers
+        .target(
+            name: "ProviderKubernetes",
+            dependencies: [
+                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -210,6 +222,15 @@ let package = Package(
         .testTarget(
             name: "ExternalSecretsCoreTests",
             dependencies: ["ExternalSecretsCore", "SeededRandomTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderKubernetesTests",
+            dependencies: [
+                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "HTTPSupport", "HTTPTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
