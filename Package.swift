@@ -234,6 +234,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ProviderKubernetesIntegrationTests",
+            dependencies: [
+                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "KubeTestSupport", "HTTPSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TemplatingTests",
             dependencies: ["Templating", "SeededRandomTestSupport"],
             resources: [.copy("Oracle")],
