@@ -103,6 +103,16 @@ let package = Package(
             dependencies: ["ExternalSecretsAPI", "ExternalSecretsCore"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ProviderKubernetes",
+            dependencies: [
+                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Go text/template compatible engine (pure)
         .target(
@@ -233,6 +243,23 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport",
                 "ExternalSecretsCLI",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderKubernetesTests",
+            dependencies: [
+                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "HTTPSupport", "HTTPTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderKubernetesIntegrationTests",
+            dependencies: [
+                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "KubeTestSupport", "HTTPSupport",
             ],
             swiftSettings: strictSettings
         ),

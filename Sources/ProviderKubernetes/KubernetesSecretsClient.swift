@@ -1,0 +1,136 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import KubeModel
+import Logging
+
+/// Reads Secrets of one namespace (`remoteNamespace`) of the store's API server, with ESO's
+/// semantics for `property`, `metadataPolicy` and `find`.
+final class KubernetesSecretsClient: SecretsClient {
+    private let kube: KubeClient
+    private let namespace: String
+    private let isReferentClusterStore: Bool
+    private let propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?
+    private let tokens: RefreshingToken?
+    private let errors: RemoteErrorMapper
+    private let logger: Logger
+
+    init(
+        kube: KubeClient, namespace: String, isReferentClusterStore: Bool,
+        propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?, tokens: RefreshingToken?, logger: Logger
+    ) {
+        self.kube = kube
+        self.namespace = namespace
+        self.isReferentClusterStore = isReferentClusterStore
+        self.propertyPath = propertyPath
+        self.tokens = tokens
+        self.errors = RemoteErrorMapper(server: kube.configuration.server, namespace: namespace)
+        self.logger = logger
+    }
+
+    // MARK: - SecretsClient
+
+    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        try Self.rejectVersion(ref)
+        let secret = try await fetch(ref.key)
+        return try Data(KubernetesSecretValues.value(of: secret, ref: ref, propertyPath: propertyPath))
+    }
+
+    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        try Self.rejectVersion(ref)
+        let secret = try await fetch(ref.key)
+        return try KubernetesSecretValues.map(of: secret, ref: ref)
+    }
+
+    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        let query = try SecretQuery(find)
+        let secrets: [Secret]
+        do {
+            logger.debug(
+                "listing secrets", metadata: ["namespace": "\(namespace)", "labelSelector": "\(query.labelSelector ?? "")"])
+            secrets = try await kube.api(Secret.self, namespace: namespace)
+                .listAll(ListOptions(labelSelector: query.labelSelector)).items
+        } catch {
+            throw errors.map(error, .list)
+        }
+        var found: SecretData = [:]
+        for secret in secrets {
+            guard let name = secret.metadata.name, query.matches(name: name) else { continue }
+            found[name] = Data(GoJSON.encodeStringMap(secret.data ?? [:]))
+        }
+        return found
+    }
+
+    func validate() async throws -> StoreValidationResult {
+        // ESO: with referent credentials the namespace they come from is not known here.
+        if isReferentClusterStore { return .unknown }
+        guard try await allowed("get") else {
+            throw ProviderError.accessDenied("the store's credentials may not get secrets in namespace \"\(namespace)\"")
+        }
+        // ESO requires only get; a store used only by data and extract works without list.
+        if try await !allowed("list") {
+            logger.warning(
+                "the store's credentials may not list secrets; dataFrom.find will fail",
+                metadata: ["namespace": "\(namespace)", "server": "\(kube.configuration.server)"])
+        }
+        return .ready
+    }
+
+    func close() async {
+        await tokens?.clear()
+        try? await kube.shutdown()
+    }
+
+    // MARK: - Requests
+
+    private static func rejectVersion(_ ref: ExternalSecretDataRemoteRef) throws {
+        if let version = ref.version, !version.isEmpty {
+            throw ProviderError.unsupported(
+                "remoteRef.version is not supported by the kubernetes provider: a Secret has no versions")
+        }
+    }
+
+    private func fetch(_ name: String) async throws -> Secret {
+        guard !name.isEmpty else { throw ProviderError.invalidConfiguration("remoteRef.key must name a Secret") }
+        do {
+            return try await kube.api(Secret.self, namespace: namespace).get(name)
+        } catch {
+            throw errors.map(error, .get(secret: name))
+        }
+    }
+
+    private func allowed(_ verb: String) async throws -> Bool {
+        do {
+            let review = try await kube.send(
+                SelfSubjectAccessReview(verb: verb, secretsIn: namespace).request(),
+                decoding: SelfSubjectAccessReview.Answer.self)
+            return review.status?.allowed == true
+        } catch {
+            throw errors.map(error, .review)
+        }
+    }
+}
+
+/// The client of a ClusterSecretStore whose credentials are read from the namespace of each
+/// ExternalSecret, made without such a namespace (store validation): ESO answers "unknown".
+struct ReferentClusterStoreClient: SecretsClient {
+    private static let message =
+        "this ClusterSecretStore reads its credentials from the namespace of each ExternalSecret; none was given"
+
+    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func validate() async throws -> StoreValidationResult { .unknown }
+
+    func close() async {}
+}
