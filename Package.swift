@@ -134,6 +134,7 @@ let package = Package(
                 "ExternalSecretsAPI",
                 "ExternalSecretsCore",
                 "ProviderFake",
+                "ProviderKubernetes",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ProviderFake
+import ProviderKubernetes
 import ServiceLifecycle
 import Synchronization
 
@@ -120,7 +121,15 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableFloodGate = enableFloodGate
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
-        let providers = ProviderRegistry([FakeSecretsProvider()])
+        let providers = ProviderRegistry([
+            FakeSecretsProvider(),
+            KubernetesSecretsProvider(
+                localCluster: configuration,
+                propertyPath: { path, json in
+                    guard let result = try GJSON.get(json, path: path) else { return nil }
+                    return Data(result.stringBytes)
+                }, logger: logger),
+        ])
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)
         logger.info(
