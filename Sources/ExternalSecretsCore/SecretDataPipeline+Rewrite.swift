@@ -159,8 +159,8 @@ extension SecretDataPipeline {
 /// are literal. Refused like RE2 refuses them: backreferences, lookaround, atomic groups,
 /// possessive or nested repeats, repeat counts over 1000, `\Z` and unknown letter escapes.
 /// Duplicate group names are accepted, as Go 1.19 does; `$name` takes the first.
-/// Caveats: the `U` flag is refused (ICU lacks it); with `(?m)` / `(?s)` anywhere, `$` and `.`
-/// keep ICU's meaning (ICU also treats `\r`, U+2028... as line ends); case folding is ICU's.
+/// Caveats: the `U` flag is refused (ICU lacks it); with `(?m)` anywhere `$`, with `(?s)` anywhere `.`,
+/// keeps ICU's meaning (ICU also treats `\r`, U+2028... as line ends); case folding is ICU's.
 struct GoRegexp {
     struct CompileError: Error {
         var message: String
@@ -314,8 +314,9 @@ struct GoRegexp {
         let p = pattern.unicodeScalars.map(Character.init)
         var out = ""
         var names: [String] = []
-        // With (?s) or (?m) anywhere, `.` and `$` are left to ICU.
-        let flagged = pattern.range(of: #"\(\?[imsU-]*[sm][imsU-]*[:)]"#, options: .regularExpression) != nil
+        // With (?s) anywhere `.` is left to ICU, and with (?m) anywhere `$` is.
+        let dotAll = pattern.range(of: #"\(\?[imsU-]*s[imsU-]*[:)]"#, options: .regularExpression) != nil
+        let multiLine = pattern.range(of: #"\(\?[imsU-]*m[imsU-]*[:)]"#, options: .regularExpression) != nil
         var i = 0
         var lastWasRepeat = false
         func bad(_ what: String) -> CompileError { CompileError(message: "error parsing regexp: \(what): `\(pattern)`") }
@@ -367,9 +368,9 @@ struct GoRegexp {
                 names.append("")
                 out += "("
             case ".":
-                out += flagged ? "." : "[^\\n]"
+                out += dotAll ? "." : "[^\\n]"
             case "$":
-                out += flagged ? "$" : "\\z"
+                out += multiLine ? "$" : "\\z"
             case "*", "+", "?":
                 if lastWasRepeat { throw bad("invalid nested repetition operator") }
                 out.append(c)
