@@ -9,10 +9,12 @@ import NIOHTTP1
 /// Guarantees: the token lives only in this actor and in request headers; it is dropped when the
 /// client is closed. Caveats: a fetch that fails is not cached, so the next request retries it.
 actor RefreshingToken: BearerTokenProvider {
-    /// A freshly fetched token and the moment it should be replaced.
+    /// A freshly fetched token, when it should be replaced, and until when it may still be used
+    /// if replacing it fails.
     struct Issued: Sendable {
         var token: String
         var renewAt: Date
+        var expiresAt: Date
     }
 
     typealias Fetch = @Sendable () async throws -> Issued
@@ -22,12 +24,7 @@ actor RefreshingToken: BearerTokenProvider {
     private var cached: Issued?
     private var inFlight: Task<Issued, any Error>?
 
-    init(now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
-        self.fetch = fetch
-        self.now = now
-    }
-
-    /// Starts with a token already fetched (makeClient fetches once to fail early).
+    /// Starts with a token already fetched (makeClient fetches once, to fail early).
     init(initial: Issued, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
         self.fetch = fetch
         self.now = now
@@ -36,13 +33,28 @@ actor RefreshingToken: BearerTokenProvider {
 
     func token() async throws -> String {
         if let cached, now() < cached.renewAt { return cached.token }
-        if let inFlight { return try await inFlight.value.token }
-        let task = Task { try await fetch() }
-        inFlight = task
-        defer { inFlight = nil }
-        let issued = try await task.value
-        cached = issued
-        return issued.token
+        let task: Task<Issued, any Error>
+        if let inFlight {
+            task = inFlight
+        } else {
+            task = Task { try await fetch() }
+            inFlight = task
+        }
+        do {
+            let issued = try await task.value
+            // Only the fetch still current is kept: after clear() the client stays empty.
+            if inFlight == task {
+                cached = issued
+                inFlight = nil
+            }
+            return issued.token
+        } catch {
+            if inFlight == task { inFlight = nil }
+            // Renewal is early on purpose: while the old token is valid, a failed renewal (the
+            // operator's API server briefly away) does not fail the read. It is tried again next time.
+            if let cached, now() < cached.expiresAt { return cached.token }
+            throw error
+        }
     }
 
     func invalidate() async { cached = nil }
@@ -55,24 +67,27 @@ actor RefreshingToken: BearerTokenProvider {
     }
 }
 
-/// When to renew a ServiceAccount token: at 80% of its lifetime (as the kubelet does for
-/// projected tokens), read from the JWT's `iat` and `exp` claims. A token whose claims cannot be
-/// read is renewed after `fallbackLifetime`.
+/// When to renew a ServiceAccount token: after 80% of its lifetime (as the kubelet does for
+/// projected tokens). The lifetime is `exp - iat` from the JWT, counted from when the token was
+/// fetched, so a clock skew between the operator and the API server moves nothing. A token whose
+/// claims cannot be read is renewed after `fallbackLifetime`.
 enum TokenLifetime {
     static let renewFraction = 0.8
     /// The lifetime assumed for a token without readable claims. The reference reader asks the
-    /// TokenRequest API for 600 s; renewing after 4 minutes stays well inside that.
-    static let fallbackLifetime: TimeInterval = 240
+    /// TokenRequest API for 600 s; this stays well inside that.
+    static let fallbackLifetime: TimeInterval = 300
+    /// Never renew more often than this, whatever the claims say.
+    static let minimumRenewalInterval: TimeInterval = 30
 
-    static func renewalTime(of token: String, fetchedAt: Date) -> Date {
-        guard let claims = claims(of: token), let expiry = claims.exp else {
-            return fetchedAt.addingTimeInterval(fallbackLifetime)
+    static func issued(_ token: String, fetchedAt: Date) -> RefreshingToken.Issued {
+        var lifetime = fallbackLifetime
+        if let claims = claims(of: token), let expiry = claims.exp {
+            lifetime = expiry - (claims.iat ?? fetchedAt.timeIntervalSince1970)
         }
-        let issued = claims.iat.map { Date(timeIntervalSince1970: $0) } ?? fetchedAt
-        let expires = Date(timeIntervalSince1970: expiry)
-        let lifetime = expires.timeIntervalSince(issued)
-        guard lifetime > 0 else { return fetchedAt }
-        return issued.addingTimeInterval(lifetime * renewFraction)
+        let renewAfter = max(lifetime * renewFraction, minimumRenewalInterval)
+        return RefreshingToken.Issued(
+            token: token, renewAt: fetchedAt.addingTimeInterval(renewAfter),
+            expiresAt: fetchedAt.addingTimeInterval(max(lifetime, renewAfter)))
     }
 
     private struct Claims: Decodable {

@@ -11,7 +11,7 @@ import Yams
 /// `client-key`, ...) would read the operator's own files — its ServiceAccount token among them —
 /// and `exec` or `auth-provider` would run commands in the operator's process. Both are refused,
 /// unlike ESO, which hands the bytes to client-go.
-struct InlineKubeConfig: Equatable {
+struct InlineKubeConfig {
     var server: String
     var tls: TLSSettings
     var bearerToken: String?
@@ -85,12 +85,6 @@ struct InlineKubeConfig: Equatable {
             throw .invalidConfiguration("\(field) is not valid base64")
         }
         return Array(data)
-    }
-
-    static func == (lhs: InlineKubeConfig, rhs: InlineKubeConfig) -> Bool {
-        lhs.server == rhs.server && lhs.bearerToken == rhs.bearerToken && lhs.tls.trustedCAsPEM == rhs.tls.trustedCAsPEM
-            && lhs.tls.clientCertificatePEM == rhs.tls.clientCertificatePEM && lhs.tls.clientKeyPEM == rhs.tls.clientKeyPEM
-            && lhs.tls.insecureSkipVerify == rhs.tls.insecureSkipVerify
     }
 
     // MARK: - The file format (`clientcmd/api/v1`), only the fields read or refused here

@@ -22,7 +22,7 @@ struct RemoteErrorMapper: Sendable {
             switch self {
             case .get: "get"
             case .list: "list"
-            case .review: "create selfsubjectaccessreviews for"
+            case .review: "review access to"
             }
         }
     }
@@ -40,7 +40,8 @@ struct RemoteErrorMapper: Sendable {
         case is KubeClientError:
             // Its text may quote decoding details of a response that holds secret values.
             return ProviderError(
-                .invalidData, "the Kubernetes API server at \(server) answered \(operation.verb) with an undecodable response")
+                .invalidData,
+                "\(operation.verb) secrets in namespace \"\(namespace)\" at \(server): the answer could not be decoded")
         default:
             return ProviderError(
                 .unavailable, "cannot reach the Kubernetes API server at \(server): \(Self.sanitized(String(describing: error)))")
@@ -53,6 +54,10 @@ struct RemoteErrorMapper: Sendable {
                 "the Kubernetes API server at \(server) rejected the store's credentials (401 Unauthorized): they are invalid or expired")
         }
         if error.isForbidden {
+            if case .review = operation {
+                return .accessDenied(
+                    "the store's credentials may not create selfsubjectaccessreviews (authorization.k8s.io), needed to validate the store")
+            }
             return .accessDenied("the store's credentials may not \(operation.verb) secrets in namespace \"\(namespace)\"")
         }
         if error.isNotFound, case .get(let secret) = operation {

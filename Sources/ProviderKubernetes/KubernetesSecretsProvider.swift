@@ -72,71 +72,88 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         if settings.isReferent, store.callerNamespace.isEmpty {
             return ReferentClusterStoreClient()
         }
-        let field = KubernetesStoreSettings.field
+        let connection = try await connection(for: settings, references: references)
+        let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
+        do {
+            made = try makeTransport(connection.tls)
+        } catch let error as HTTPTransportError {
+            throw ProviderError.invalidConfiguration("\(KubernetesStoreSettings.field): \(error)")
+        }
+        var configuration = ClientConfiguration(
+            server: connection.server, tls: connection.tls, authentication: connection.authentication,
+            namespace: settings.remoteNamespace)
+        configuration.qps = localCluster.qps
+        configuration.burst = localCluster.burst
+        let transport: any HTTPTransport =
+            connection.tokens.map { BearerTokenTransport(inner: made.transport, tokens: $0) } ?? made.transport
+        let kube = KubeClient(configuration: configuration, transport: transport, logger: logger, shutdown: made.shutdown)
+        logger.debug(
+            "kubernetes store client made",
+            metadata: [
+                "store": "\(store.displayName)", "server": "\(connection.server)", "namespace": "\(settings.remoteNamespace)",
+            ])
+        return KubernetesSecretsClient(
+            kube: kube, namespace: settings.remoteNamespace, isReferentClusterStore: settings.isReferent,
+            propertyPath: propertyPath, tokens: connection.tokens, logger: logger)
+    }
+
+    // MARK: - Connection
+
+    /// Where and how a store client connects: server, TLS trust and client certificate, and a
+    /// static (kubeconfig) or refreshing bearer token.
+    private struct Connection {
         var server: String
         var tls: TLSSettings
         var authentication = ClientConfiguration.Authentication.none
         var tokens: RefreshingToken?
+    }
 
+    private func connection(for settings: KubernetesStoreSettings, references: any ReferenceReader) async throws
+        -> Connection
+    {
+        let field = KubernetesStoreSettings.field
         if case .kubeconfig(let selector) = settings.credentials {
+            // The kubeconfig names its own server and CA; `server` is ignored, as in ESO.
             let text = try await references.secretValue(selector, field: "\(field).authRef")
             let kubeconfig = try InlineKubeConfig.parse(String(decoding: text, as: UTF8.self), field: "\(field).authRef")
-            server = kubeconfig.server
-            tls = kubeconfig.tls
-            if let token = kubeconfig.bearerToken { authentication = .bearerToken(token) }
-        } else {
-            switch settings.server {
-            case .local:
-                server = localCluster.server
-                // The operator's trust, never its client certificate.
-                tls = TLSSettings(
-                    trustedCAsPEM: localCluster.tls.trustedCAsPEM, insecureSkipVerify: localCluster.tls.insecureSkipVerify)
-            case .remote(let url):
-                server = url
-                tls = TLSSettings()
-            }
-            switch settings.certificateAuthority {
-            case .unset:
-                break
-            case .bundle(let pem):
-                tls.trustedCAsPEM = pem
-                tls.insecureSkipVerify = false
-            case .provider(let provider):
-                tls.trustedCAsPEM = Array(try await references.caBundle(provider, field: "\(field).server.caProvider"))
-                tls.insecureSkipVerify = false
-            }
-            switch settings.credentials {
-            case .token(let selector):
-                tokens = try await tokenFromSecret(selector, references: references)
-            case .serviceAccount(let serviceAccount):
-                tokens = try await serviceAccountToken(serviceAccount, references: references)
-            case .certificate(let certificate, let key):
-                tls.clientCertificatePEM = Array(
-                    try await references.secretValue(certificate, field: "\(field).auth.cert.clientCert"))
-                tls.clientKeyPEM = Array(try await references.secretValue(key, field: "\(field).auth.cert.clientKey"))
-            case .kubeconfig:
-                preconditionFailure("handled above")
-            }
+            var connection = Connection(server: kubeconfig.server, tls: kubeconfig.tls)
+            if let token = kubeconfig.bearerToken { connection.authentication = .bearerToken(token) }
+            return connection
         }
-
-        let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
-        do {
-            made = try makeTransport(tls)
-        } catch let error as HTTPTransportError {
-            throw ProviderError.invalidConfiguration("\(field): \(error)")
+        var connection: Connection
+        switch settings.server {
+        case .local:
+            // The operator's trust, never its client certificate or token.
+            connection = Connection(
+                server: localCluster.server,
+                tls: TLSSettings(
+                    trustedCAsPEM: localCluster.tls.trustedCAsPEM, insecureSkipVerify: localCluster.tls.insecureSkipVerify))
+        case .remote(let url):
+            connection = Connection(server: url, tls: TLSSettings())
         }
-        var configuration = ClientConfiguration(
-            server: server, tls: tls, authentication: authentication, namespace: settings.remoteNamespace)
-        configuration.qps = localCluster.qps
-        configuration.burst = localCluster.burst
-        let transport: any HTTPTransport = tokens.map { BearerTokenTransport(inner: made.transport, tokens: $0) } ?? made.transport
-        let kube = KubeClient(configuration: configuration, transport: transport, logger: logger, shutdown: made.shutdown)
-        logger.debug(
-            "kubernetes store client made",
-            metadata: ["store": "\(store.displayName)", "server": "\(server)", "namespace": "\(settings.remoteNamespace)"])
-        return KubernetesSecretsClient(
-            kube: kube, namespace: settings.remoteNamespace, isReferentClusterStore: settings.isReferent,
-            propertyPath: propertyPath, tokens: tokens, logger: logger)
+        switch settings.certificateAuthority {
+        case .unset:
+            break
+        case .bundle(let pem):
+            connection.tls.trustedCAsPEM = pem
+            connection.tls.insecureSkipVerify = false
+        case .provider(let provider):
+            connection.tls.trustedCAsPEM = Array(try await references.caBundle(provider, field: "\(field).server.caProvider"))
+            connection.tls.insecureSkipVerify = false
+        }
+        switch settings.credentials {
+        case .token(let selector):
+            connection.tokens = try await tokenFromSecret(selector, references: references)
+        case .serviceAccount(let serviceAccount):
+            connection.tokens = try await serviceAccountToken(serviceAccount, references: references)
+        case .certificate(let certificate, let key):
+            connection.tls.clientCertificatePEM = Array(
+                try await references.secretValue(certificate, field: "\(field).auth.cert.clientCert"))
+            connection.tls.clientKeyPEM = Array(try await references.secretValue(key, field: "\(field).auth.cert.clientKey"))
+        case .kubeconfig:
+            break  // returned above
+        }
+        return connection
     }
 
     // MARK: - Tokens
@@ -152,7 +169,9 @@ public struct KubernetesSecretsProvider: SecretsProvider {
             let bytes = try await references.secretValue(selector, field: field)
             let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else { throw ProviderError.invalidConfiguration("\(field): the token is empty") }
-            return RefreshingToken.Issued(token: token, renewAt: now().addingTimeInterval(Self.tokenSecretRereadInterval))
+            // No expiry is known: once due, the Secret must be read again before the token is used.
+            let renewAt = now().addingTimeInterval(Self.tokenSecretRereadInterval)
+            return RefreshingToken.Issued(token: token, renewAt: renewAt, expiresAt: renewAt)
         }
         return RefreshingToken(initial: try await fetch(), now: now, fetch: fetch)
     }
@@ -167,11 +186,11 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         let fetch: RefreshingToken.Fetch = {
             let token = try await references.serviceAccountToken(
                 serviceAccount, audiences: serviceAccount.audiences ?? [], field: field)
-            let renewAt = TokenLifetime.renewalTime(of: token, fetchedAt: now())
+            let issued = TokenLifetime.issued(token, fetchedAt: now())
             logger.debug(
                 "service account token issued",
-                metadata: ["serviceAccount": "\(serviceAccount.name)", "renewAt": "\(renewAt)"])
-            return RefreshingToken.Issued(token: token, renewAt: renewAt)
+                metadata: ["serviceAccount": "\(serviceAccount.name)", "renewAt": "\(issued.renewAt)"])
+            return issued
         }
         return RefreshingToken(initial: try await fetch(), now: now, fetch: fetch)
     }

@@ -43,6 +43,64 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         await client.close()
     }
 
+    @Test func concurrentReadsShareOneRenewal() async throws {
+        let clock = TestClock()
+        let references = FakeReferences(tokens: [
+            jwt(subject: "a", issuedAt: clock.now, lifetime: 600), jwt(subject: "b", issuedAt: clock.now, lifetime: 600),
+            jwt(subject: "c", issuedAt: clock.now, lifetime: 600),
+        ])
+        let context = store(
+            KubernetesProvider(
+                server: KubernetesServer(url: "https://remote.example"),
+                auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "reader"))))
+        let client = try await provider(ScriptedTransport(anySecret), clock: clock).makeClient(
+            for: context, references: references)
+        clock.advance(by: 481)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { _ = try await client.getSecret(ref) } }
+            try await group.waitForAll()
+        }
+        #expect(references.issuedTokens == 2)
+    }
+
+    @Test func renewalIsCountedFromTheFetchSoClockSkewChangesNothing() async throws {
+        let clock = TestClock()
+        // The API server's clock is an hour behind the operator's.
+        let skewed = jwt(subject: "skewed", issuedAt: clock.now.addingTimeInterval(-3600), lifetime: 600)
+        let references = FakeReferences(tokens: [skewed, "next"])
+        let context = store(
+            KubernetesProvider(
+                server: KubernetesServer(url: "https://remote.example"),
+                auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "reader"))))
+        let client = try await provider(ScriptedTransport(anySecret), clock: clock).makeClient(
+            for: context, references: references)
+        clock.advance(by: 470)
+        _ = try await client.getSecret(ref)
+        #expect(references.issuedTokens == 1)
+        clock.advance(by: 20)
+        _ = try await client.getSecret(ref)
+        #expect(references.issuedTokens == 2)
+    }
+
+    @Test func failedRenewalKeepsUsingTheTokenUntilItExpires() async throws {
+        let clock = TestClock()
+        let only = jwt(subject: "only", issuedAt: clock.now, lifetime: 600)
+        let references = FakeReferences(tokens: [only])
+        let transport = ScriptedTransport(anySecret)
+        let context = store(
+            KubernetesProvider(
+                server: KubernetesServer(url: "https://remote.example"),
+                auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "reader"))))
+        let client = try await provider(transport, clock: clock).makeClient(for: context, references: references)
+        clock.advance(by: 500)
+        _ = try await client.getSecret(ref)
+        #expect(transport.requests.last?.authorization == "Bearer \(only)")
+        clock.advance(by: 101)
+        let error = await providerError { _ = try await client.getSecret(ref) }
+        #expect(error?.message == "no token left")
+        #expect(references.asked.count == 3)
+    }
+
     @Test func refusedTokenIsRenewedAndTheRequestSentOnceMore() async throws {
         let references = FakeReferences(tokens: ["opaque-1", "opaque-2"])
         let transport = ScriptedTransport { request in
@@ -162,13 +220,17 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
             """
         let references = FakeReferences(secrets: ["kc/config": Data(kubeconfig.utf8)])
         let context = store(
-            KubernetesProvider(server: KubernetesServer(url: "https://ignored.example"), authRef: SecretKeySelector(name: "kc", key: "config"), remoteNamespace: "apps"))
+            KubernetesProvider(
+                server: KubernetesServer(
+                    url: "https://ignored.example", caProvider: CAProvider(type: "Secret", name: "ignored", key: "ca.crt")),
+                authRef: SecretKeySelector(name: "kc", key: "config"), remoteNamespace: "apps"))
         let client = try await provider(transport, recorder: recorder).makeClient(for: context, references: references)
         _ = try await client.getSecret(ref)
         let request = try #require(transport.requests.first)
         #expect(request.url == "https://remote.example:6443/api/v1/namespaces/apps/secrets/db")
         #expect(request.authorization == "Bearer kubeconfig-token")
         #expect(recorder.tls.first?.trustedCAsPEM == Array(pemText.utf8))
+        #expect(references.asked == ["secret kc/config"])
     }
 
     @Test(arguments: [
