@@ -12,8 +12,8 @@ public enum ExternalSecretValidation {
     public static func validate(_ spec: ExternalSecretSpec) throws(InvalidSpec) {
         let creation = spec.target?.creationPolicy ?? .owner
         let deletion = spec.target?.deletionPolicy ?? .retain
-        if deletion == .delete && creation != .owner {
-            throw InvalidSpec("spec.target.deletionPolicy Delete requires spec.target.creationPolicy Owner")
+        if deletion == .delete && (creation == .merge || creation == .none) {
+            throw InvalidSpec("spec.target.deletionPolicy Delete cannot be used with spec.target.creationPolicy \(creation.rawValue)")
         }
         if deletion == .merge && creation == .none {
             throw InvalidSpec("spec.target.deletionPolicy Merge cannot be used with spec.target.creationPolicy None")
