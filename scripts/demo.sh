@@ -39,7 +39,9 @@ echo "== installing the CRDs (external-secrets manifests crds)"
 python3 - "$dir/crds.yaml" "$dir" <<'PY'
 import sys
 text = open(sys.argv[1]).read()
-docs = [d for d in text.split("\n---\n") if d.strip() and d.strip() != "---"]
+def has_content(doc):
+    return any(line.strip() and not line.lstrip().startswith("#") and line.strip() != "---" for line in doc.splitlines())
+docs = [d for d in text.split("\n---\n") if has_content(d)]
 for i, doc in enumerate(docs):
     open(f"{sys.argv[2]}/crd-{i}.yaml", "w").write(doc)
 print(f"{len(docs)} CRDs")
@@ -119,12 +121,14 @@ PY
   return 1
 }
 show_status() {
-  kube_get /apis/external-secrets.io/v1/namespaces/default/externalsecrets/demo | python3 -c '
+  kube_get /apis/external-secrets.io/v1/namespaces/default/externalsecrets/demo > "$dir/es.json"
+  python3 - "$dir/es.json" <<'PY'
 import json, sys
-status = json.load(sys.stdin).get("status", {})
+status = json.load(open(sys.argv[1])).get("status", {})
 for c in status.get("conditions", []):
-    print(f"ExternalSecret default/demo: {c[\"type\"]}={c[\"status\"]} reason={c.get(\"reason\")} message={c.get(\"message\")!r}")
-print(f"  refreshTime={status.get(\"refreshTime\")} syncedResourceVersion={status.get(\"syncedResourceVersion\")}")'
+    print(f"ExternalSecret default/demo: {c['type']}={c['status']} reason={c.get('reason')} message={c.get('message')!r}")
+print(f"  refreshTime={status.get('refreshTime')} syncedResourceVersion={status.get('syncedResourceVersion')}")
+PY
 }
 
 echo "== the resulting Secret"
