@@ -96,7 +96,11 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
         let key = ObjectKey(es)
         let storeGenerations = currentStoreGenerations(of: es)
-        let storeChanged = syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
+        // Only a periodically refreshed ExternalSecret follows store edits at once; CreatedOnce and
+        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes).
+        let followsStores = (es.spec.refreshPolicy ?? .periodic) == .periodic
+        let storeChanged =
+            followsStores && syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
         if !storeChanged && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
             && RefreshSchedule.isTargetValid(es, target: cached)
         {

@@ -259,3 +259,41 @@ import Testing
         }
     }
 }
+
+/// `dataFrom` through the operator: extract explodes a JSON value, find collects remote secrets by
+/// name, rewrite renames keys; `data` wins over `dataFrom`.
+@Suite(.controlPlane, .serialized) struct DataFromSyncTests {
+    @Test func extractFindAndRewrite() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "datafrom")
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                fakeStore(
+                    "fake",
+                    data: [
+                        FakeProviderData(key: "/app/db", value: #"{"user":"u","pass":"\#(canary)","port":5432}"#),
+                        FakeProviderData(key: "/app/api", value: "token"),
+                        FakeProviderData(key: "/other/x", value: "x"),
+                    ]))
+            let process = try startOperator(plane, name: "datafrom", arguments: ["--namespace", namespace])
+            defer { Task { await process.stop() } }
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret(
+                    "es", data: [entry("user", "/app/api")],
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: "/app/db")),
+                        ExternalSecretDataFromRemoteRef(
+                            find: ExternalSecretFind(name: FindName(regexp: "^/app/")),
+                            rewrite: [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^/app/(.*)", target: "app_$1"))]),
+                    ]))
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let data = try await client.api(Secret.self, namespace: namespace).get("es").data ?? [:]
+            #expect(Set(data.keys) == ["user", "pass", "port", "app_db", "app_api"])
+            #expect(data["pass"] == Data(canary.utf8))
+            #expect(data["port"] == Data("5432".utf8))
+            #expect(data["app_api"] == Data("token".utf8))
+            #expect(data["user"] == Data("token".utf8), "data wins over dataFrom")
+        }
+    }
+}
