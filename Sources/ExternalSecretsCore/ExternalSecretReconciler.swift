@@ -39,6 +39,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         }
     }
 
+    /// The managed-Secret cache index of controller owner UIDs.
+    public static var controllerIndex: String { "controller-uid" }
+
     private let dependencies: Dependencies
     private let logger: Logger
     /// The generations of the stores each ExternalSecret last synced with. A store edit (new
@@ -134,6 +137,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             try await secrets.delete(
                 name, options: DeleteOptions(preconditions: .init(uid: existing?.metadata.uid)))
         }
+        if (es.spec.target?.creationPolicy ?? .owner) == .owner, let uid = es.metadata.uid {
+            try await deleteRenamedTargets(of: es, uid: uid, current: targetName)
+        }
         for missing in fetched.missing {
             await dependencies.events.record(
                 .normal, reason: ESOEventReason.missingProviderSecret,
@@ -161,6 +167,23 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         syncedStoreGenerations.withLock { $0[key] = storeGenerations }
         return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
             .map { .requeue(after: $0) } ?? .awaitChange
+    }
+
+    /// Deletes Secrets this ExternalSecret controls under another name than its current target
+    /// (the target was renamed), as ESO does under creationPolicy Owner.
+    private func deleteRenamedTargets(of es: ExternalSecret, uid: String, current: String) async throws {
+        let stale = dependencies.managedSecrets.objects(index: Self.controllerIndex, value: uid)
+            .filter { $0.metadata.namespace == es.metadata.namespace && $0.metadata.name != current }
+        let secrets = dependencies.client.api(Secret.self, namespace: es.metadata.namespace)
+        for secret in stale {
+            do {
+                try await secrets.delete(
+                    secret.metadata.name ?? "", options: DeleteOptions(preconditions: .init(uid: secret.metadata.uid)))
+                logger.info(
+                    "deleted the Secret of a previous target name",
+                    metadata: ["externalsecret": "\(ObjectKey(es))", "secret": "\(secret.metadata.name ?? "")"])
+            } catch let error as KubeAPIError where error.isNotFound || error.isConflict {}
+        }
     }
 
     /// The generations of the stores `es` uses, by store index key, from the store caches.

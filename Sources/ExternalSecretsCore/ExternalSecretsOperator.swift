@@ -98,6 +98,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let managedSecrets = Reflector(
             api: client.api(Secret.self, namespace: namespace),
             options: WatcherOptions(labelSelector: "\(ESONames.managedLabel)=\(ESONames.managedLabelValue)"),
+            indexes: [
+                StoreIndex(name: ExternalSecretReconciler<C>.controllerIndex) { secret in
+                    secret.metadata.ownerReferences?.filter { $0.controller == true }.map(\.uid) ?? []
+                }
+            ],
             clock: clock, logger: logger
         ) { change in
             guard let controller = late.value, let secret = change.new ?? change.old else { return }

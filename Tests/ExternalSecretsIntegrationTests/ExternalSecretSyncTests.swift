@@ -70,6 +70,20 @@ import Testing
         }
     }
 
+    @Test func renamedTargetReplacesTheOldSecret() async throws {
+        try await withOperator("rename", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(
+                externalSecret("es", target: ExternalSecretTarget(name: "first"), data: [entry("value", "k")]))
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            #expect(try await secrets.getIfExists("first") != nil)
+            _ = try await externalSecrets.patch("es", .merge(["spec": ["target": ["name": "second"]]]))
+            #expect(try await eventually { try await secrets.getIfExists("second")?.data?["value"] == Data(canary.utf8) })
+            #expect(try await eventually { try await secrets.getIfExists("first") == nil }, "log: \(process.log.suffix(3000))")
+        }
+    }
+
     @Test func deletedTargetIsRecreatedAndHandEditIsRepaired() async throws {
         try await withOperator("repair", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
             let secrets = client.api(Secret.self, namespace: namespace)
