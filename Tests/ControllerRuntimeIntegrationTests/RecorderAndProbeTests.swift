@@ -44,21 +44,29 @@ import Testing
             renderMetrics: { "workqueue_depth{name=\"x\"} 0\n" }, logger: Logger(label: "test"),
             onListening: { bound in port.withLock { $0 = bound } })
         let transport = try AsyncHTTPClientTransport()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            #expect(try await eventually(timeout: .seconds(10)) { port.withLock { $0 } != 0 })
-            let base = "http://127.0.0.1:\(port.withLock { $0 })"
-            func get(_ path: String) async throws -> HTTPResponse {
-                try await transport.send(HTTPRequest(method: .GET, url: base + path), timeout: .seconds(5))
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                // Stop the server however this body ends, so the group never waits on it.
+                defer { group.cancelAll() }
+                // Generous: on a loaded 2-core machine binding can take a while.
+                try #require(try await eventually(timeout: .seconds(60)) { port.withLock { $0 } != 0 })
+                let base = "http://127.0.0.1:\(port.withLock { $0 })"
+                func get(_ path: String) async throws -> HTTPResponse {
+                    try await transport.send(HTTPRequest(method: .GET, url: base + path), timeout: .seconds(10))
+                }
+                #expect(try await get("/healthz").status == .ok)
+                #expect(try await get("/readyz").status == .serviceUnavailable)
+                ready.withLock { $0 = true }
+                #expect(try await get("/readyz").status == .ok)
+                let metrics = try await get("/metrics")
+                #expect(String(decoding: metrics.body, as: UTF8.self).contains("workqueue_depth"))
+                #expect(metrics.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
             }
-            #expect(try await get("/healthz").status == .ok)
-            #expect(try await get("/readyz").status == .serviceUnavailable)
-            ready.withLock { $0 = true }
-            #expect(try await get("/readyz").status == .ok)
-            let metrics = try await get("/metrics")
-            #expect(String(decoding: metrics.body, as: UTF8.self).contains("workqueue_depth"))
-            #expect(metrics.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
-            group.cancelAll()
+        } catch {
+            // Shut the client down on every path: AsyncHTTPClient traps when one is deinited running.
+            try? await transport.shutdown()
+            throw error
         }
         try await transport.shutdown()
     }

@@ -276,7 +276,7 @@ import Testing
 
 /// `dataFrom` through the operator: extract explodes a JSON value, find collects remote secrets by
 /// name, rewrite renames keys; `data` wins over `dataFrom`.
-@Suite(.controlPlane, .serialized) struct DataFromSyncTests {
+extension ExternalSecretSyncTests {
     @Test func extractFindAndRewrite() async throws {
         let plane = try currentPlane()
         try await withAdminClient { client in

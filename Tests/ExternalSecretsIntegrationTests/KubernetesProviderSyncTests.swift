@@ -6,9 +6,9 @@ import KubeModel
 import KubeTestSupport
 import Testing
 
-/// The operator with the Kubernetes provider: the store's own ServiceAccount (through a TokenRequest)
+/// (ExternalSecretSyncTests, sharing its control plane.) The operator with the Kubernetes provider: the store's own ServiceAccount (through a TokenRequest)
 /// reads a "remote" namespace its Role covers, and nothing else.
-@Suite(.controlPlane, .serialized) struct KubernetesProviderSyncTests {
+extension ExternalSecretSyncTests {
     struct Namespaces {
         var home: String
         var remote: String
