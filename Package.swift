@@ -91,6 +91,7 @@ let package = Package(
             name: "ExternalSecretsCore",
             dependencies: [
                 "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -70,6 +70,12 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("enable-cluster-store-reconciler"), help: "Validate ClusterSecretStores.")
     var enableClusterStoreReconciler = true
 
+    @Option(name: .customLong("template-left-delimiter"), help: "Left delimiter of templates (default {{).")
+    var templateLeftDelimiter = "{{"
+
+    @Option(name: .customLong("template-right-delimiter"), help: "Right delimiter of templates (default }}).")
+    var templateRightDelimiter = "}}"
+
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
         guard ListenAddress(parsing: metricsAddress) != nil else { throw ValidationError("--metrics-addr must be host:port") }
@@ -121,6 +127,8 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableFloodGate = enableFloodGate
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
+        options.templateLeftDelimiter = templateLeftDelimiter
+        options.templateRightDelimiter = templateRightDelimiter
         let providers = ProviderRegistry([
             FakeSecretsProvider(),
             KubernetesSecretsProvider(

@@ -24,11 +24,15 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         public var managedSecrets: Store<Secret>
         public var events: EventRecorder<C>
         public var now: @Sendable () -> Date
+        /// A template renderer for one reconcile (its time budget starts when it is made).
+        public var renderer: @Sendable () -> SecretTemplateRenderer
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
-            managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date
+            managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
+            renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() }
         ) {
+            self.renderer = renderer
             self.client = client
             self.resolver = resolver
             self.registry = registry
@@ -88,9 +92,6 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     private func sync(_ es: ExternalSecret) async throws -> ReconcileAction {
         let namespace = es.metadata.namespace ?? ""
         try ExternalSecretValidation.validate(es.spec)
-        if es.spec.target?.template != nil {
-            throw InvalidSpec("spec.target.template is not supported by this version of the operator yet")
-        }
         let interval = try RefreshSchedule.interval(of: es.spec)
         let targetName = SecretWritePlanner.targetName(of: es)
 
@@ -117,14 +118,14 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace) }
         let fetched = try await fetcher.fetch(es)
 
+        var rendered: RenderedTarget?
+        if let template = es.spec.target?.template {
+            let sources = try await templateSources(of: template, namespace: namespace)
+            rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
+        }
         let secrets = dependencies.client.api(Secret.self, namespace: namespace)
         let existing = try await secrets.getIfExists(targetName)
-        let plan: SecretWritePlan
-        do {
-            plan = try SecretWritePlanner.plan(for: es, data: fetched.data, existing: existing)
-        } catch {
-            throw error
-        }
+        let plan = try SecretWritePlanner.plan(for: es, data: fetched.data, rendered: rendered, existing: existing)
         let manager = ESONames.fieldManager(externalSecretName: es.metadata.name ?? "")
         switch plan.write {
         case .none:
@@ -167,6 +168,27 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         syncedStoreGenerations.withLock { $0[key] = storeGenerations }
         return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
             .map { .requeue(after: $0) } ?? .awaitChange
+    }
+
+    /// Reads the ConfigMaps and Secrets `templateFrom` names, in the ExternalSecret's own namespace
+    /// only (through the access policy), with direct GETs.
+    private func templateSources(of template: ExternalSecretTemplate, namespace: String) async throws -> TemplateSources {
+        let policy = ReferenceAccessPolicy(ownNamespace: namespace)
+        let allowed = try policy.namespace(for: nil, field: "spec.target.template.templateFrom")
+        var sources = TemplateSources()
+        for entry in template.templateFrom ?? [] {
+            if let name = entry.configMap?.name, sources.configMaps[name] == nil,
+                let configMap = try await dependencies.client.api(ConfigMap.self, namespace: allowed).getIfExists(name)
+            {
+                sources.configMaps[name] = configMap.data ?? [:]
+            }
+            if let name = entry.secret?.name, sources.secrets[name] == nil,
+                let secret = try await dependencies.client.api(Secret.self, namespace: allowed).getIfExists(name)
+            {
+                sources.secrets[name] = secret.data ?? [:]
+            }
+        }
+        return sources
     }
 
     /// Deletes Secrets this ExternalSecret controls under another name than its current target
@@ -323,6 +345,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         case let error as ProviderError: return error.message
         case let error as StoreProblem: return error.description
         case let error as SyncRefusal: return error.message
+        case let error as TemplateRenderError: return error.message
         case let error as KubeAPIError: return "\(error)"
         default: return "\(error)"
         }

@@ -6,6 +6,7 @@ import KubeModel
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import Templating
 
 /// Options of the operator, named after ESO's controller flags.
 public struct OperatorOptions: Sendable {
@@ -18,6 +19,12 @@ public struct OperatorOptions: Sendable {
     public var enableFloodGate = true
     public var enableSecretStoreReconciler = true
     public var enableClusterStoreReconciler = true
+    /// Custom template delimiters (`--template-left-delimiter` / `--template-right-delimiter`).
+    public var templateLeftDelimiter = ""
+    public var templateRightDelimiter = ""
+    /// Bounds on one template render: output bytes and wall time.
+    public var templateMaxOutputBytes = 1 << 20
+    public var templateTimeBudget: Duration = .seconds(2)
 
     public init(namespace: String? = nil) { self.namespace = namespace }
 }
@@ -121,7 +128,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let reconciler = ExternalSecretReconciler(
             dependencies: .init(
                 client: client, resolver: resolver, registry: registry, clients: clients,
-                managedSecrets: managedSecrets.store, events: events, now: now),
+                managedSecrets: managedSecrets.store, events: events, now: now,
+                renderer: {
+                    let deadline = ContinuousClock.now + options.templateTimeBudget
+                    return SecretTemplateRenderer(
+                        limits: RenderLimits(
+                            maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
+                        leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
+                }),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),

@@ -75,10 +75,14 @@ public enum SecretWritePlanner {
     }
 
     /// - Parameters:
-    ///   - data: the final Secret data (after decoding, conversion, rewrite and templating).
+    ///   - data: the fetched data (after decoding, conversion and rewrite). An empty result feeds
+    ///     deletionPolicy, as in ESO, before any template runs.
+    ///   - rendered: what `spec.target.template` produced from `data`, if the ExternalSecret has one;
+    ///     its data, labels, annotations and type then replace the fetched data and the
+    ///     ExternalSecret's own labels and annotations.
     ///   - existing: the current target Secret read directly (with managedFields), or nil.
     public static func plan(
-        for es: ExternalSecret, data: SecretData, existing: Secret?
+        for es: ExternalSecret, data: SecretData, rendered: RenderedTarget? = nil, existing: Secret?
     ) throws(SyncRefusal) -> SecretWritePlan {
         let creation = es.spec.target?.creationPolicy ?? .owner
         let deletion = es.spec.target?.deletionPolicy ?? .retain
@@ -109,7 +113,8 @@ public enum SecretWritePlanner {
             return SecretWritePlan(write: .none, reason: ESOReason.secretMissing, message: ESOMessage.secretMissingMerge)
         }
 
-        let desired = desiredSecret(for: es, data: data, existing: existing, name: name, creation: creation)
+        let desired = desiredSecret(
+            for: es, data: rendered?.data ?? data, rendered: rendered, existing: existing, name: name, creation: creation)
         guard let existing else {
             return SecretWritePlan(
                 write: .create(desired), reason: ESOReason.secretSynced, message: ESOMessage.secretSynced,
@@ -153,7 +158,8 @@ public enum SecretWritePlanner {
     /// The Secret to write: the existing one minus what this ExternalSecret's field manager wrote
     /// before, plus the fetched data, the ExternalSecret's labels and annotations and ESO's marks.
     static func desiredSecret(
-        for es: ExternalSecret, data: SecretData, existing: Secret?, name: String, creation: CreationPolicy
+        for es: ExternalSecret, data: SecretData, rendered: RenderedTarget?, existing: Secret?, name: String,
+        creation: CreationPolicy
     ) -> Secret {
         let manager = ESONames.fieldManager(externalSecretName: es.metadata.name ?? "")
         var secret = existing ?? Secret(metadata: ObjectMeta(name: name, namespace: es.metadata.namespace))
@@ -165,7 +171,7 @@ public enum SecretWritePlanner {
 
         var labels = secret.metadata.labels ?? [:]
         for key in owned.labels { labels[key] = nil }
-        labels.merge(es.metadata.labels ?? [:]) { _, new in new }
+        labels.merge(rendered?.labels ?? es.metadata.labels ?? [:]) { _, new in new }
         labels[ESONames.managedLabel] = ESONames.managedLabelValue
         if creation == .owner {
             labels[ESONames.createdByLabel] = ESOHashes.createdBy(
@@ -174,7 +180,7 @@ public enum SecretWritePlanner {
 
         var annotations = secret.metadata.annotations ?? [:]
         for key in owned.annotations { annotations[key] = nil }
-        annotations.merge(es.metadata.annotations ?? [:]) { _, new in new }
+        annotations.merge(rendered?.annotations ?? es.metadata.annotations ?? [:]) { _, new in new }
         annotations[ESONames.dataHashAnnotation] = ESOHashes.dataHash(newData)
 
         if creation == .owner, let uid = es.metadata.uid {
@@ -194,7 +200,7 @@ public enum SecretWritePlanner {
         secret.stringData = nil
         secret.metadata.labels = labels
         secret.metadata.annotations = annotations
-        if let type = es.spec.target?.template?.type, !type.isEmpty {
+        if let type = rendered?.type ?? es.spec.target?.template?.type, !type.isEmpty {
             secret.type = type
         } else if secret.type == nil {
             secret.type = "Opaque"

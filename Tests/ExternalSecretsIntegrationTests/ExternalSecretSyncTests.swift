@@ -311,3 +311,47 @@ extension ExternalSecretSyncTests {
         }
     }
 }
+
+/// Templates through the operator.
+extension ExternalSecretSyncTests {
+    @Test func templatedSecretWithTemplateFromMetadataAndMergePolicy() async throws {
+        try await withOperator(
+            "template", storeData: [FakeProviderData(key: "db", value: #"{"user":"app","pass":"\#(canary)"}"#)]
+        ) { client, namespace, process in
+            _ = try await client.api(ConfigMap.self, namespace: namespace).create(
+                ConfigMap(metadata: ObjectMeta(name: "tpl"), data: ["config.yaml": "dsn: postgres://{{ .user }}@db"]))
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            var es = externalSecret(
+                "es", dataFrom: [ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: "db"))],
+                annotations: ["not-copied": "x"])
+            es.spec.target = ExternalSecretTarget(
+                template: ExternalSecretTemplate(
+                    metadata: ExternalSecretTemplateMetadata(labels: ["app": "{{ .user }}"]),
+                    data: ["password": "{{ .pass }}"],
+                    templateFrom: [TemplateFrom(configMap: TemplateRef(name: "tpl", items: [TemplateRefItem(key: "config.yaml")]))]))
+            _ = try await externalSecrets.create(es)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let secrets = client.api(Secret.self, namespace: namespace)
+            var secret = try await secrets.get("es")
+            #expect(Set(secret.data?.keys.map { $0 } ?? []) == ["password", "config.yaml"])
+            #expect(secret.data?["password"] == Data(canary.utf8))
+            #expect(secret.data?["config.yaml"] == Data("dsn: postgres://app@db".utf8))
+            #expect(secret.metadata.labels?["app"] == "app")
+            #expect(secret.metadata.annotations?["not-copied"] == nil, "with a template, the template's metadata is used")
+
+            _ = try await externalSecrets.patch("es", .merge(["spec": ["target": ["template": ["mergePolicy": "Merge"]]]]))
+            #expect(try await eventually { try await secrets.get("es").data?["user"] == Data("app".utf8) })
+            secret = try await secrets.get("es")
+            #expect(Set(secret.data?.keys.map { $0 } ?? []) == ["password", "config.yaml", "user", "pass"])
+
+            // A template referencing a key the provider does not have is a clear error; the Secret stays.
+            let version = secret.metadata.resourceVersion
+            _ = try await externalSecrets.patch(
+                "es", .merge(["spec": ["target": ["template": ["data": ["password": "{{ .absent }}"]]]]]))
+            #expect(try await waitForReady(client, namespace, "es", status: "False", reason: ESOReason.secretSyncedError))
+            #expect(try await readyCondition(client, namespace, "es")?.message?.contains("absent") == true)
+            #expect(try await secrets.get("es").metadata.resourceVersion == version)
+            #expect(!process.log.contains(canary))
+        }
+    }
+}

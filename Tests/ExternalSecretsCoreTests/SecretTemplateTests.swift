@@ -1,0 +1,92 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import Templating
+import Testing
+
+@Suite struct SecretTemplateTests {
+    static let fetched: SecretData = ["user": Data("app".utf8), "pass": Data("s3cr3t".utf8), "db-host": Data("h".utf8)]
+
+    func render(_ template: ExternalSecretTemplate, sources: TemplateSources = TemplateSources()) throws -> RenderedTarget {
+        try SecretTemplateRenderer().render(template, data: Self.fetched, sources: sources)
+    }
+
+    @Test func dataTemplatesReplaceTheFetchedDataByDefault() throws {
+        let rendered = try render(
+            ExternalSecretTemplate(data: ["dsn": #"postgres://{{ .user }}:{{ .pass }}@{{ index . "db-host" }}/db"#]))
+        #expect(rendered.data == ["dsn": Data("postgres://app:s3cr3t@h/db".utf8)])
+    }
+
+    @Test func mergePolicyMergeKeepsFetchedKeysUnderRenderedOnes() throws {
+        let rendered = try render(ExternalSecretTemplate(mergePolicy: .merge, data: ["user": "{{ .user | upper }}"]))
+        #expect(Set(rendered.data.keys) == ["user", "pass", "db-host"])
+        #expect(rendered.data["user"] == Data("APP".utf8))
+    }
+
+    @Test func metadataOnlyTemplateKeepsTheFetchedData() throws {
+        let rendered = try render(
+            ExternalSecretTemplate(
+                type: "kubernetes.io/basic-auth",
+                metadata: ExternalSecretTemplateMetadata(annotations: ["who": "{{ .user }}"], labels: ["team": "a"])))
+        #expect(rendered.data == Self.fetched)
+        #expect(rendered.labels == ["team": "a"])
+        #expect(rendered.annotations == ["who": "app"])
+        #expect(rendered.type == "kubernetes.io/basic-auth")
+    }
+
+    @Test func templateFromConfigMapSecretAndLiteralWithTargets() throws {
+        let sources = TemplateSources(
+            configMaps: ["tpl": ["config.yaml": "user: {{ .user }}", "kv": "a: {{ .user }}\nb: '2'"]],
+            secrets: ["stpl": ["token": Data("t-{{ .pass }}".utf8)]])
+        let template = ExternalSecretTemplate(
+            data: ["token": "override"],
+            templateFrom: [
+                TemplateFrom(configMap: TemplateRef(name: "tpl", items: [TemplateRefItem(key: "config.yaml")])),
+                TemplateFrom(
+                    configMap: TemplateRef(name: "tpl", items: [TemplateRefItem(key: "kv", templateAs: "KeysAndValues")])),
+                TemplateFrom(secret: TemplateRef(name: "stpl", items: [TemplateRefItem(key: "token")])),
+                TemplateFrom(target: "Labels", literal: "tier: '{{ .user }}'"),
+            ])
+        let rendered = try render(template, sources: sources)
+        #expect(rendered.data["config.yaml"] == Data("user: app".utf8))
+        #expect(rendered.data["a"] == Data("app".utf8))
+        #expect(rendered.data["b"] == Data("2".utf8))
+        #expect(rendered.data["token"] == Data("override".utf8), "template.data wins over templateFrom")
+        #expect(rendered.labels["tier"] == "app")
+    }
+
+    @Test func missingKeyIsAnErrorThatShowsNoValue() {
+        #expect {
+            try render(ExternalSecretTemplate(data: ["x": "{{ .pass }}{{ .absent }}"]))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("spec.target.template.data") && !text.contains("s3cr3t")
+        }
+    }
+
+    @Test func missingTemplateSourceAndUnknownEngineAreErrors() {
+        #expect(throws: TemplateRenderError.self) {
+            try render(
+                ExternalSecretTemplate(
+                    templateFrom: [TemplateFrom(configMap: TemplateRef(name: "absent", items: [TemplateRefItem(key: "k")]))]))
+        }
+        #expect(throws: TemplateRenderError.self) { try render(ExternalSecretTemplate(engineVersion: "v1", data: ["a": "b"])) }
+    }
+
+    @Test func customDelimitersLeaveHelmStyleBracesAlone() throws {
+        let renderer = SecretTemplateRenderer(leftDelimiter: "<<", rightDelimiter: ">>")
+        let rendered = try renderer.render(
+            ExternalSecretTemplate(data: ["x": "<< .user >> {{ not a template }}"]), data: Self.fetched, sources: TemplateSources())
+        #expect(rendered.data["x"] == Data("app {{ not a template }}".utf8))
+    }
+
+    @Test func outputLimitIsAClearError() {
+        let renderer = SecretTemplateRenderer(limits: RenderLimits(maxOutputBytes: 16))
+        #expect {
+            try renderer.render(
+                ExternalSecretTemplate(data: ["big": #"{{ repeat 100 "x" }}"#]), data: Self.fetched, sources: TemplateSources())
+        } throws: { error in
+            "\(error)".contains("exceeds the render limits")
+        }
+    }
+}
