@@ -24,6 +24,7 @@ extension FunctionLibrary {
         Sprig.registerRandom(into: &lib)
         Sprig.registerDates(into: &lib)
         Sprig.registerSemver(into: &lib)
+        Sprig.registerPasswordHashes(into: &lib)
         return lib
     }()
 }
