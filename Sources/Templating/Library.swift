@@ -25,6 +25,8 @@ extension FunctionLibrary {
         Sprig.registerDates(into: &lib)
         Sprig.registerSemver(into: &lib)
         Sprig.registerPasswordHashes(into: &lib)
+        Sprig.registerCertificates(into: &lib)
+        ESO.registerPEM(into: &lib)
         return lib
     }()
 }
