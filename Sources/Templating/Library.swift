@@ -27,6 +27,7 @@ extension FunctionLibrary {
         Sprig.registerPasswordHashes(into: &lib)
         Sprig.registerCertificates(into: &lib)
         ESO.registerPEM(into: &lib)
+        ESO.registerKeys(into: &lib)
         return lib
     }()
 }

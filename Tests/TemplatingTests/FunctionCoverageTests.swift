@@ -40,7 +40,6 @@ struct FunctionCoverageTests {
     static let notYetImplemented: Set<String> = [
         "pkcs12key", "pkcs12keyPass", "pkcs12cert", "pkcs12certPass", "pemToPkcs12", "pemToPkcs12Pass",
         "fullPemToPkcs12", "fullPemToPkcs12Pass", "pemTruststoreToPKCS12", "pemTruststoreToPKCS12Pass",
-        "jwkPublicKeyPem", "jwkPrivateKeyPem", "rsaDecrypt",
     ]
 
     /// sprig names ESO also accepts that TEMPLATES.md does not list.
