@@ -28,6 +28,7 @@ extension FunctionLibrary {
         Sprig.registerCertificates(into: &lib)
         ESO.registerPEM(into: &lib)
         ESO.registerKeys(into: &lib)
+        ESO.registerPKCS12(into: &lib)
         return lib
     }()
 }

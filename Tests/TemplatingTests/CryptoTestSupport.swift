@@ -26,7 +26,7 @@ enum Fixtures {
 }
 
 /// Runs `openssl` with `arguments`, feeding `input` on stdin; nil (and a recorded issue) when
-/// openssl is missing. Returns stdout and the exit status.
+/// openssl is missing. Returns stdout followed by stderr, and the exit status.
 func openssl(_ arguments: [String], input: [UInt8] = []) throws -> (output: String, status: Int32)? {
     let candidates = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/bin/openssl"]
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -47,9 +47,9 @@ func openssl(_ arguments: [String], input: [UInt8] = []) throws -> (output: Stri
     stdin.fileHandleForWriting.write(Data(input))
     try stdin.fileHandleForWriting.close()
     let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    _ = stderr.fileHandleForReading.readDataToEndOfFile()
+    let err = stderr.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (String(decoding: out, as: UTF8.self), process.terminationStatus)
+    return (String(decoding: out + err, as: UTF8.self), process.terminationStatus)
 }
 
 /// A temporary file holding `contents`, removed by the caller.
