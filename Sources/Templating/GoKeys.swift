@@ -54,7 +54,8 @@ enum GoPrivateKey {
             children.prefix(9).allSatisfy({ $0.identifier == .integer })
         else {
             if isPKCS8Shaped(der) {
-                throw Failure("x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)")
+                throw Failure(
+                    "x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)")
             }
             if (try? parseSEC1(der, curve: nil)) != nil {
                 throw Failure("x509: failed to parse private key (use ParseECPrivateKey instead for this key format)")
@@ -146,7 +147,9 @@ enum GoPrivateKey {
             throw Failure("x509: failed to parse EC private key: \(error)")
         }
         guard parsed.version == 1 else { throw Failure("x509: unknown EC private key version \(parsed.version)") }
-        guard let oid = curve ?? parsed.curve else { throw Failure("x509: failed to parse EC private key: missing curve") }
+        guard let oid = curve ?? parsed.curve else {
+            throw Failure("x509: failed to parse EC private key: missing curve")
+        }
         // Go accepts leading zero padding and pads short keys.
         func scalar(_ size: Int) throws(Failure) -> [UInt8] {
             var k = Array(parsed.key)
@@ -240,7 +243,8 @@ enum GoPrivateKey {
                     try coder.serialize(parts.curve, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
                 }
                 try coder.serialize(
-                    ASN1BitString(bytes: parts.point[...]), explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific)
+                    ASN1BitString(bytes: parts.point[...]), explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific
+                )
             }
         }
     }

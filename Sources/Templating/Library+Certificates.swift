@@ -283,7 +283,9 @@ extension Sprig {
                     AuthorityKeyIdentifier(keyIdentifier: parentSKI.keyIdentifier), critical: false))
         }
         if !dnsNames.isEmpty || !ips.isEmpty {
-            let names = dnsNames.map { GeneralName.dnsName($0) } + ips.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
+            let names =
+                dnsNames.map { GeneralName.dnsName($0) }
+                + ips.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
             try extensions.append(Certificate.Extension(SubjectAlternativeNames(names), critical: subject.isEmpty))
         }
 
@@ -304,10 +306,14 @@ extension Sprig {
 
     /// The subjectPublicKey bits of a SubjectPublicKeyInfo, which Go hashes for key identifiers.
     static func subjectPublicKeyBytes(_ spki: [UInt8]) -> [UInt8] {
-        guard let bits = try? DER.sequence(DER.parse(spki), identifier: .sequence, { nodes -> ASN1BitString in
-            _ = nodes.next()
-            return try ASN1BitString(derEncoded: &nodes)
-        }) else { return spki }
+        guard
+            let bits = try? DER.sequence(
+                DER.parse(spki), identifier: .sequence,
+                { nodes -> ASN1BitString in
+                    _ = nodes.next()
+                    return try ASN1BitString(derEncoded: &nodes)
+                })
+        else { return spki }
         return Array(bits.bytes)
     }
 }

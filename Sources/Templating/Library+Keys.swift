@@ -22,7 +22,9 @@ extension ESO {
             }
         }
         lib.add("rsaDecrypt", [.string, .string, .string, .string]) { a, _ in
-            .string(try rsaDecrypt(scheme: a[0].stringValue, hash: a[1].stringValue, a[2].stringValue, key: a[3].stringValue))
+            .string(
+                try rsaDecrypt(
+                    scheme: a[0].stringValue, hash: a[1].stringValue, a[2].stringValue, key: a[3].stringValue))
         }
     }
 
@@ -83,7 +85,10 @@ enum OAEP {
         var out: [UInt8] = []
         var counter: UInt32 = 0
         while out.count < length {
-            let c = [UInt8(counter >> 24), UInt8((counter >> 16) & 0xFF), UInt8((counter >> 8) & 0xFF), UInt8(counter & 0xFF)]
+            let c = [
+                UInt8(counter >> 24), UInt8((counter >> 16) & 0xFF), UInt8((counter >> 8) & 0xFF),
+                UInt8(counter & 0xFF),
+            ]
             out += Array(H.hash(data: seed + c))
             counter += 1
         }
@@ -162,7 +167,8 @@ enum JWK {
                     let key = try _RSA.Signing.PrivateKey(n: n, e: e, d: d, p: try required("p"), q: try required("q"))
                     return .privateKey(.rsa(key))
                 }
-                return .publicKey(der: Array(try _RSA.Signing.PublicKey(n: n, e: e).derRepresentation), goType: "*rsa.PublicKey")
+                return .publicKey(
+                    der: Array(try _RSA.Signing.PublicKey(n: n, e: e).derRepresentation), goType: "*rsa.PublicKey")
             case "EC":
                 let x = try required("x")
                 let y = try required("y")
@@ -201,7 +207,8 @@ enum JWK {
                     }
                     guard x.count == 32 else { throw TemplateFunctionError("invalid Ed25519 public key length") }
                     return .publicKey(
-                        der: GoPrivateKey.curve25519PublicKeyDER(GoPrivateKey.OID.ed25519, x), goType: "ed25519.PublicKey")
+                        der: GoPrivateKey.curve25519PublicKeyDER(GoPrivateKey.OID.ed25519, x),
+                        goType: "ed25519.PublicKey")
                 case "X25519":
                     return .unsupported(goType: d == nil ? "x25519.PublicKey" : "x25519.PrivateKey")
                 default:

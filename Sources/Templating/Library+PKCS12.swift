@@ -120,8 +120,10 @@ extension ESO {
     /// other attributes by dotted OID after them. go-pkcs12 uses it as the friendly name.
     static func goNameString(_ name: DistinguishedName) -> String {
         let standard: [(ASN1ObjectIdentifier, String)] = [
-            ([2, 5, 4, 6], "C"), ([2, 5, 4, 10], "O"), ([2, 5, 4, 11], "OU"), ([2, 5, 4, 7], "L"), ([2, 5, 4, 8], "ST"),
-            ([2, 5, 4, 9], "STREET"), ([2, 5, 4, 17], "POSTALCODE"), ([2, 5, 4, 5], "SERIALNUMBER"), ([2, 5, 4, 3], "CN"),
+            ([2, 5, 4, 6], "C"), ([2, 5, 4, 10], "O"), ([2, 5, 4, 11], "OU"), ([2, 5, 4, 7], "L"),
+            ([2, 5, 4, 8], "ST"),
+            ([2, 5, 4, 9], "STREET"), ([2, 5, 4, 17], "POSTALCODE"), ([2, 5, 4, 5], "SERIALNUMBER"),
+            ([2, 5, 4, 3], "CN"),
         ]
         let attributes = name.flatMap { $0 }
         func value(_ a: RelativeDistinguishedName.Attribute) -> String {

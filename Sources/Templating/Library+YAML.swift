@@ -44,7 +44,8 @@ extension Sprig {
         case .missing, .null: return Yams.Node.scalar(.init("null"))
         case .time(let t): return yamlString(t.format("2006-01-02T15:04:05.999999999Z07:00"))
         case .bool(let b): return Yams.Node.scalar(.init(b ? "true" : "false"))
-        case .int(let i, let t): return Yams.Node.scalar(.init(t.isUnsigned ? String(UInt64(bitPattern: i)) : String(i)))
+        case .int(let i, let t):
+            return Yams.Node.scalar(.init(t.isUnsigned ? String(UInt64(bitPattern: i)) : String(i)))
         case .object(let o):
             switch o.jsonForm {
             case .string(let s): return yamlString(s)

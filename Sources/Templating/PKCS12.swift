@@ -288,7 +288,8 @@ enum PKCS12 {
         }
         guard (1...2).contains(contentInfos.count) else {
             throw Failure(
-                "pkcs12: expected between 1 and 2 items in the authenticated safe, but this file has \(contentInfos.count)")
+                "pkcs12: expected between 1 and 2 items in the authenticated safe, but this file has \(contentInfos.count)"
+            )
         }
 
         var bags: [(id: ASN1ObjectIdentifier, value: ASN1Node)] = []
@@ -404,9 +405,10 @@ enum PKCS12 {
                 let inner = try DER.sequence(try next(&nodes), identifier: .sequence) { eci in
                     _ = try ASN1ObjectIdentifier(derEncoded: &eci)
                     let (oid, parameters) = try algorithm(&eci)
-                    let bytes = try DER.optionalImplicitlyTagged(
-                        &eci, tag: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
-                    ) as ASN1OctetString?
+                    let bytes =
+                        try DER.optionalImplicitlyTagged(
+                            &eci, tag: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                        ) as ASN1OctetString?
                     return (oid, parameters, Array(bytes?.bytes ?? []))
                 }
                 return (version, inner.0, inner.1, inner.2)
@@ -561,7 +563,9 @@ enum PKCS12 {
     }
 
     /// An Attribute: SEQUENCE { OID, SET { value } }, DER-encoded.
-    private static func attribute(_ oid: ASN1ObjectIdentifier, _ value: (inout DER.Serializer) throws -> Void) -> [UInt8] {
+    private static func attribute(_ oid: ASN1ObjectIdentifier, _ value: (inout DER.Serializer) throws -> Void)
+        -> [UInt8]
+    {
         // Serializing into memory cannot fail for these values.
         try! serialize { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
@@ -576,7 +580,8 @@ enum PKCS12 {
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 try coder.serialize(OID.x509Certificate)
                 try coder.serialize(
-                    ASN1OctetString(contentBytes: der[...]), explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
+                    ASN1OctetString(contentBytes: der[...]), explicitlyTaggedWithTagNumber: 0,
+                    tagClass: .contextSpecific)
             }
         }
         return try safeBag(OID.certBag, value: value, attributes: attributes)
@@ -587,7 +592,9 @@ enum PKCS12 {
         try serialize { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 try coder.serialize(id)
-                try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                try coder.appendConstructedNode(
+                    identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                ) {
                     try $0.serialize(ASN1Any(derEncoded: value))
                 }
                 if !attributes.isEmpty {
@@ -676,7 +683,9 @@ enum PKCS12 {
         return try serialize { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 try coder.serialize(OID.encryptedData)
-                try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                try coder.appendConstructedNode(
+                    identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                ) {
                     coder in
                     try coder.appendConstructedNode(identifier: .sequence) { coder in
                         try coder.serialize(0)
@@ -694,7 +703,8 @@ enum PKCS12 {
     }
 
     /// PFX { 3, data(authenticated safe), MacData (HMAC-SHA-256) }.
-    private static func pfx(authenticatedSafe safes: [[UInt8]], bmpPassword: [UInt8], random: Random) throws -> [UInt8] {
+    private static func pfx(authenticatedSafe safes: [[UInt8]], bmpPassword: [UInt8], random: Random) throws -> [UInt8]
+    {
         let authSafe = try serialize { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 for safe in safes { try coder.serialize(ASN1Any(derEncoded: safe)) }
@@ -702,7 +712,8 @@ enum PKCS12 {
         }
         let salt = try random(16)
         guard salt.count == 16 else { throw Failure("random source returned too few bytes") }
-        let macKey = deriveKey(digest: .sha256, password: bmpPassword, salt: salt, iterations: iterations, id: 3, length: 32)
+        let macKey = deriveKey(
+            digest: .sha256, password: bmpPassword, salt: salt, iterations: iterations, id: 3, length: 32)
         let mac = Digest.sha256.hmac(key: macKey, authSafe)
         return try serialize { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in

@@ -30,7 +30,9 @@ struct BcryptTests {
         let (password, expected) = Self.vectors[index]
         let b = Array(expected.utf8)
         let salt = try Bcrypt.decode(b[7..<29])
-        #expect(try Bcrypt.hash(password: password, salt: salt, cost: Int(String(decoding: b[4..<6], as: UTF8.self))!) == expected)
+        #expect(
+            try Bcrypt.hash(password: password, salt: salt, cost: Int(String(decoding: b[4..<6], as: UTF8.self))!)
+                == expected)
         #expect(Bcrypt.verify(password: password, hashed: expected))
         #expect(!Bcrypt.verify(password: password + [0x21], hashed: expected))
     }
@@ -48,7 +50,9 @@ struct BcryptTests {
         #expect(out.utf8.count == 60)
         #expect(Bcrypt.verify(password: Array("s3cr3t".utf8), hashed: out))
         // Go's x/crypto made this one; same password, different salt.
-        #expect(Bcrypt.verify(password: Array("s3cr3t".utf8), hashed: "$2a$10$m3GHXDcfiTkzSllY2U5dq.8c36w/FwQZ6OCJT4E76eXAPabCV7Hga"))
+        #expect(
+            Bcrypt.verify(
+                password: Array("s3cr3t".utf8), hashed: "$2a$10$m3GHXDcfiTkzSllY2U5dq.8c36w/FwQZ6OCJT4E76eXAPabCV7Hga"))
     }
 
     @Test func tooLongPasswordsAreReportedAsTheResult() throws {
@@ -59,7 +63,9 @@ struct BcryptTests {
 
     @Test func htpasswdTakesESOsHashAlgorithmLiteral() throws {
         let env = SeededBytes(seed: 3).environment
-        func render(_ text: String) throws -> String { try Template(name: "t", text: text).render(.null, environment: env) }
+        func render(_ text: String) throws -> String {
+            try Template(name: "t", text: text).render(.null, environment: env)
+        }
         // Apache's {SHA}: base64 of SHA-1 ("password" is the classic example).
         #expect(try render(#"{{ htpasswd "alice" "password" "sha" }}"#) == "alice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=")
         let line = try render(#"{{ htpasswd "bob" "hunter2" "bcrypt" }}"#)

@@ -73,13 +73,17 @@ struct CertificateFunctionTests {
     @Test func unknownAndUnsupportedKeyTypes() throws {
         #expect(try renderWithSeed(#"{{ genPrivateKey "foo" }}"#) == "Unknown type foo")
         #expect(throws: TemplateError.self) { try renderWithSeed(#"{{ genPrivateKey "dsa" }}"#) }
-        #expect(throws: TemplateError.self) { try Template(name: "t", text: #"{{ genPrivateKey "ecdsa" }}"#).render(.null) }
+        #expect(throws: TemplateError.self) {
+            try Template(name: "t", text: #"{{ genPrivateKey "ecdsa" }}"#).render(.null)
+        }
     }
 
     // MARK: Certificates
 
     @Test func genCAIsASelfSignedRSACertificateAuthority() throws {
-        let p = try parts(#"{{ $ca := genCA "my-ca" 365 }}{{ $ca.Cert }}"# + Self.separator + "{{ $ca.Key }}" + Self.separator + "{{ typeOf $ca }}")
+        let p = try parts(
+            #"{{ $ca := genCA "my-ca" 365 }}{{ $ca.Cert }}"# + Self.separator + "{{ $ca.Key }}" + Self.separator
+                + "{{ typeOf $ca }}")
         let ca = try certificate(p[0])
         #expect(ca.subject == (try name("my-ca")))
         #expect(ca.issuer == ca.subject)
@@ -115,14 +119,17 @@ struct CertificateFunctionTests {
         let sans = try #require(try cert.extensions.subjectAlternativeNames).map { $0 }
         #expect(
             sans == [
-                .dnsName("foo.example"), .dnsName("*.bar.example"), .ipAddress(ASN1OctetString(contentBytes: [10, 0, 0, 1])),
+                .dnsName("foo.example"), .dnsName("*.bar.example"),
+                .ipAddress(ASN1OctetString(contentBytes: [10, 0, 0, 1])),
                 .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
                 .ipAddress(ASN1OctetString(contentBytes: [192, 0, 2, 7])),
             ])
         #expect(cert.publicKey.isValidSignature(cert.signature, for: cert))
         if let result = try openssl(["x509", "-noout", "-ext", "subjectAltName"], input: Array(p[0].utf8)) {
             #expect(result.status == 0)
-            #expect(result.output.contains("DNS:foo.example, DNS:*.bar.example, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1"))
+            #expect(
+                result.output.contains(
+                    "DNS:foo.example, DNS:*.bar.example, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1"))
         }
     }
 
@@ -134,7 +141,9 @@ struct CertificateFunctionTests {
         let leaf = try certificate(p[1])
         #expect(leaf.subject == (try name("leaf")))
         #expect(leaf.issuer == ca.subject)
-        #expect(try leaf.extensions.authorityKeyIdentifier?.keyIdentifier == ca.extensions.subjectKeyIdentifier?.keyIdentifier)
+        #expect(
+            try leaf.extensions.authorityKeyIdentifier?.keyIdentifier
+                == ca.extensions.subjectKeyIdentifier?.keyIdentifier)
         #expect(ca.publicKey.isValidSignature(leaf.signature, for: leaf))
         #expect(!leaf.publicKey.isValidSignature(leaf.signature, for: leaf))
         #expect(leaf.serialNumber != ca.serialNumber)
@@ -191,7 +200,8 @@ struct CertificateFunctionTests {
     @Test func badArgumentsFailLikeSprig() {
         for bad in [
             #"{{ genSelfSignedCert "x" (list "300.1.1.1") nil 1 }}"#, #"{{ genSelfSignedCert "x" (list 1) nil 1 }}"#,
-            #"{{ genSelfSignedCert "x" nil (list 1) 1 }}"#, #"{{ genSignedCert "x" nil nil 1 (dict "Cert" "" "Key" "") }}"#,
+            #"{{ genSelfSignedCert "x" nil (list 1) 1 }}"#,
+            #"{{ genSignedCert "x" nil nil 1 (dict "Cert" "" "Key" "") }}"#,
             #"{{ genSignedCert "x" nil nil 1 nil }}"#, #"{{ genSelfSignedCert "x" (list "01.2.3.4") nil 1 }}"#,
             #"{{ genCAWithKey "x" 1 "not a key" }}"#,
         ] {
@@ -199,21 +209,29 @@ struct CertificateFunctionTests {
         }
         // Without a clock there is no validity period.
         #expect(throws: TemplateError.self) {
-            try Template(name: "t", text: #"{{ genCA "x" 1 }}"#).render(.null, environment: SeededBytes(seed: 1).environment)
+            try Template(name: "t", text: #"{{ genCA "x" 1 }}"#).render(
+                .null, environment: SeededBytes(seed: 1).environment)
         }
     }
 
-    @Test(arguments: [
-        ("10.1.2.3", [10, 1, 2, 3]), ("::", [UInt8](repeating: 0, count: 16)),
-        ("2001:db8::8a2e:370:7334", [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0x8a, 0x2e, 0x03, 0x70, 0x73, 0x34]),
-        ("::ffff:10.0.0.1", [10, 0, 0, 1]), ("1:2:3:4:5:6:7:8", [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8]),
-        ("::1.2.3.4", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("10.1.2.3", [10, 1, 2, 3]), ("::", [UInt8](repeating: 0, count: 16)),
+            (
+                "2001:db8::8a2e:370:7334",
+                [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0x8a, 0x2e, 0x03, 0x70, 0x73, 0x34]
+            ),
+            ("::ffff:10.0.0.1", [10, 0, 0, 1]), ("1:2:3:4:5:6:7:8", [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8]),
+            ("::1.2.3.4", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]),
+        ] as [(String, [UInt8])])
     func goParseIPAccepts(_ text: String, _ bytes: [UInt8]) {
         #expect(Sprig.parseGoIP(text) == bytes)
     }
 
-    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.1.1.1", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "::g", "fe80::1%eth0", "1:2:3:4:5:6:7::"])
+    @Test(arguments: [
+        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.1.1.1", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "::g",
+        "fe80::1%eth0", "1:2:3:4:5:6:7::",
+    ])
     func goParseIPRejects(_ text: String) {
         // Go accepts "1:2:3:4:5:6:7::" (the ellipsis may stand for one group).
         if text == "1:2:3:4:5:6:7::" {

@@ -20,7 +20,9 @@ struct KeyFunctionTests {
         let out = try render("{{ .jwk | jwkPublicKeyPem }}", ["jwk": try Fixtures.bytes(jwk)])
         #expect(out == (try Fixtures.text(pem)))
         // A public key has no PKCS #8 form.
-        #expect(throws: TemplateError.self) { try render("{{ .jwk | jwkPrivateKeyPem }}", ["jwk": try Fixtures.bytes(jwk)]) }
+        #expect(throws: TemplateError.self) {
+            try render("{{ .jwk | jwkPrivateKeyPem }}", ["jwk": try Fixtures.bytes(jwk)])
+        }
     }
 
     @Test(arguments: [
@@ -31,7 +33,9 @@ struct KeyFunctionTests {
         let out = try render("{{ .jwk | jwkPrivateKeyPem }}", ["jwk": try Fixtures.bytes(jwk)])
         #expect(out == (try Fixtures.text(pem)))
         // As in ESO (x509.MarshalPKIXPublicKey of a private key), a private JWK has no PUBLIC KEY form.
-        #expect(throws: TemplateError.self) { try render("{{ .jwk | jwkPublicKeyPem }}", ["jwk": try Fixtures.bytes(jwk)]) }
+        #expect(throws: TemplateError.self) {
+            try render("{{ .jwk | jwkPublicKeyPem }}", ["jwk": try Fixtures.bytes(jwk)])
+        }
     }
 
     @Test func unusableJWKsFail() {
@@ -48,7 +52,10 @@ struct KeyFunctionTests {
         }
     }
 
-    @Test(arguments: [("SHA1", "oaep-sha1.bin"), ("SHA256", "oaep-sha256.bin"), ("SHA512", "oaep-sha512.bin"), ("None", "oaep-sha256.bin"), ("whatever", "oaep-sha256.bin")])
+    @Test(arguments: [
+        ("SHA1", "oaep-sha1.bin"), ("SHA256", "oaep-sha256.bin"), ("SHA512", "oaep-sha512.bin"),
+        ("None", "oaep-sha256.bin"), ("whatever", "oaep-sha256.bin"),
+    ])
     func rsaDecryptReadsOpenSSLsOAEP(_ hash: String, _ file: String) throws {
         let data = [
             "c": try Fixtures.bytes(file), "pkcs8": try Fixtures.bytes("root-ca.key"),

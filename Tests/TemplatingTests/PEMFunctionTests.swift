@@ -31,7 +31,8 @@ struct PEMFunctionTests {
         let chain = try Fixtures.text(file)
         #expect(try render(#"{{ .in | filterCertChain "leaf" }}"#, chain) == (try Fixtures.text("leaf.crt")))
         #expect(
-            try render(#"{{ .in | filterCertChain "intermediate" }}"#, chain) == (try Fixtures.text("intermediate-ca.crt")))
+            try render(#"{{ .in | filterCertChain "intermediate" }}"#, chain)
+                == (try Fixtures.text("intermediate-ca.crt")))
         #expect(try render(#"{{ .in | filterCertChain "root" }}"#, chain) == (try Fixtures.text("root-ca.crt")))
         #expect(try render(#"[{{ .in | filterCertChain "other" }}]"#, chain) == "[]")
     }
@@ -46,7 +47,8 @@ struct PEMFunctionTests {
         let partial = try Fixtures.text("leaf.crt") + Fixtures.text("intermediate-ca.crt")
         #expect(try render(#"[{{ .in | filterCertChain "root" }}]"#, partial) == "[]")
         #expect(
-            try render(#"{{ .in | filterCertChain "intermediate" }}"#, partial) == (try Fixtures.text("intermediate-ca.crt")))
+            try render(#"{{ .in | filterCertChain "intermediate" }}"#, partial)
+                == (try Fixtures.text("intermediate-ca.crt")))
         for bad in ["disjunct.pem", "mixed.pem"] {
             #expect(throws: TemplateError.self, "\(bad)") {
                 try render(#"{{ .in | filterCertChain "leaf" }}"#, try Fixtures.text(bad))
