@@ -12,11 +12,15 @@ struct PEMBlock: Sendable, Equatable {
     ///
     /// Caveat: this is Go 1.19's algorithm. Go 1.25.3 rewrote it for linear time; both agree on
     /// inputs whose blocks are well formed, which is why ESO trims text before the first block.
+    /// Here it stays linear too: the next END line is searched once, not once per candidate, and a
+    /// candidate's base64 is abandoned at its first impossible byte.
     static func decode(_ data: ArraySlice<UInt8>) -> (block: PEMBlock?, rest: ArraySlice<UInt8>) {
         let pemStart = Array("\n-----BEGIN ".utf8)
         let pemEnd = Array("\n-----END ".utf8)
         let dashes = Array("-----".utf8)
         var rest = data
+        // The first END line at or after the last searched position; candidates only move forward.
+        var knownEnd: Range<Int>? = nil
         while true {
             if rest.starts(with: pemStart.dropFirst()) {
                 rest = rest.dropFirst(pemStart.count - 1)
@@ -46,11 +50,14 @@ struct PEMBlock: Sendable, Equatable {
             if headers.isEmpty && rest.starts(with: pemEnd.dropFirst()) {
                 endIndex = rest.startIndex
                 endTrailerIndex = rest.startIndex + pemEnd.count - 1
-            } else if let r = rest.firstRange(of: pemEnd) {
+            } else {
+                if knownEnd.map({ $0.lowerBound < rest.startIndex }) ?? true {
+                    knownEnd = rest.firstRange(of: pemEnd)
+                }
+                // Without an END line no later candidate can succeed either.
+                guard let r = knownEnd else { return (nil, data) }
                 endIndex = r.lowerBound
                 endTrailerIndex = r.upperBound
-            } else {
-                continue
             }
             var endTrailer = rest[endTrailerIndex...]
             let endTrailerLength = typeLine.count + dashes.count
@@ -60,8 +67,9 @@ struct PEMBlock: Sendable, Equatable {
             guard endTrailer.starts(with: typeLine), endTrailer.hasSuffix(dashes) else { continue }
             guard getLine(restOfEndLine).line.isEmpty else { continue }
 
-            let base64 = rest[rest.startIndex..<endIndex].filter { $0 != 0x20 && $0 != 0x09 }
-            guard let bytes = decodeBase64IgnoringNewlines(base64) else { continue }
+            let region = rest[rest.startIndex..<endIndex]
+            guard region.allSatisfy(isBase64OrSpace) else { continue }
+            guard let bytes = decodeBase64IgnoringNewlines(region.filter { $0 != 0x20 && $0 != 0x09 }) else { continue }
             let after = getLine(rest[(endIndex + pemEnd.count - 1)...]).rest
             return (PEMBlock(type: String(goBytes: typeLine), headers: headers, bytes: bytes), after)
         }
@@ -104,6 +112,17 @@ struct PEMBlock: Sendable, Equatable {
         while let f = t.first, isSpace(f) { t = t.dropFirst() }
         while let l = t.last, isSpace(l) { t = t.dropLast() }
         return t
+    }
+
+    /// Bytes that may appear in a PEM body; any other byte makes Go's decoder fail.
+    private static func isBase64OrSpace(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="), 0x20, 0x09,
+            0x0A, 0x0D:
+            true
+        default: false
+        }
     }
 
     /// Go's `base64.StdEncoding.Decode`, which skips `\r` and `\n`; nil on malformed input.

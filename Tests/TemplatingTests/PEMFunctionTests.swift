@@ -57,6 +57,18 @@ struct PEMFunctionTests {
         #expect(throws: TemplateError.self) { try render(#"{{ .in | filterCertChain "leaf" }}"#, "") }
     }
 
+    /// Go 1.19's decoder is quadratic on these (CVE-2025-61723); this one must stay linear.
+    @Test func unterminatedAndUnmatchedBlocksStayCheap() throws {
+        let begins = String(repeating: "-----BEGIN A-----\n", count: 20_000)
+        #expect(throws: TemplateError.self) { try render(#"{{ .in | filterPEM "A" }}"#, begins) }
+        // Only the last BEGIN line has an END after it: an empty block.
+        #expect(
+            try render(#"{{ .in | filterPEM "A" }}"#, begins + "-----END A-----\n")
+                == "-----BEGIN A-----\n-----END A-----\n")
+        let headers = String(repeating: "-----BEGIN A-----\nk: v\n", count: 20_000) + "-----END B-----\n"
+        #expect(throws: TemplateError.self) { try render(#"{{ .in | filterPEM "A" }}"#, headers) }
+    }
+
     @Test func certSANsListsEveryKindInGoOrder() throws {
         #expect(
             try render(#"{{ certSANs .in }}"#, "text before " + (try Fixtures.text("leaf.crt")))
