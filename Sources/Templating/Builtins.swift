@@ -135,7 +135,7 @@ enum Builtins {
     private static func basicKind(_ v: Value) -> BasicKind {
         switch v {
         case .bool: .bool
-        case .int(_, .uint8): .uint
+        case .int(_, .uint8), .int(_, .uint64): .uint
         case .int: .int
         case .float: .float
         case .string: .string
@@ -143,9 +143,23 @@ enum Builtins {
         }
     }
 
-    private static func intValue(_ v: Value) -> Int64 {
-        if case .int(let i, _) = v { return i }
-        return 0
+    /// Go's comparison of an integer of either signedness with another: -1, 0 or 1.
+    private static func compareIntegers(_ a: Value, _ b: Value) -> Int {
+        guard case .int(let x, let tx) = a, case .int(let y, let ty) = b else { return 0 }
+        switch (tx.isUnsigned, ty.isUnsigned) {
+        case (false, false): return x < y ? -1 : (x == y ? 0 : 1)
+        case (true, true):
+            let (u, v) = (UInt64(bitPattern: x), UInt64(bitPattern: y))
+            return u < v ? -1 : (u == v ? 0 : 1)
+        case (false, true):
+            if x < 0 { return -1 }
+            let (u, v) = (UInt64(x), UInt64(bitPattern: y))
+            return u < v ? -1 : (u == v ? 0 : 1)
+        case (true, false):
+            if y < 0 { return 1 }
+            let (u, v) = (UInt64(bitPattern: x), UInt64(y))
+            return u < v ? -1 : (u == v ? 0 : 1)
+        }
     }
 
     private static func isNil(_ v: Value) -> Bool {
@@ -176,7 +190,7 @@ enum Builtins {
             var truth = false
             if k1 != k2 {
                 switch (k1, k2) {
-                case (.int, .uint), (.uint, .int): truth = intValue(arg1) == intValue(arg)
+                case (.int, .uint), (.uint, .int): truth = compareIntegers(arg1, arg) == 0
                 default:
                     if arg1 != .missing && arg != .missing {
                         throw TemplateFunctionError("incompatible types for comparison")
@@ -189,6 +203,8 @@ enum Builtins {
                 case (.int(let x, _), .int(let y, _)): truth = x == y
                 case (.string(let x), .string(let y)): truth = x == y
                 case (.time(let x), .time(let y)): truth = x == y  // comparable structs
+                case (.object(let x), .object(let y)) where x.isPointer == y.isPointer: truth = x.goEquals(y)
+                case (.object, .time), (.time, .object): truth = false  // structs of different types
                 default:
                     let r1 = reflectKind(arg1)
                     let r2 = reflectKind(arg)
@@ -213,14 +229,14 @@ enum Builtins {
         if k1 == .invalid || k2 == .invalid { throw TemplateFunctionError("invalid type for comparison") }
         if k1 != k2 {
             switch (k1, k2) {
-            case (.int, .uint), (.uint, .int): return intValue(a) < intValue(b)
+            case (.int, .uint), (.uint, .int): return compareIntegers(a, b) < 0
             default: throw TemplateFunctionError("incompatible types for comparison")
             }
         }
         switch (a, b) {
         case (.bool, .bool): throw TemplateFunctionError("invalid type for comparison")
         case (.float(let x), .float(let y)): return x < y
-        case (.int(let x, _), .int(let y, _)): return x < y
+        case (.int, .int): return compareIntegers(a, b) < 0
         case (.string(let x), .string(let y)): return x.goLess(y)
         default: throw TemplateFunctionError("invalid type for comparison")
         }

@@ -320,12 +320,16 @@ struct Executor {
     ) throws(ExecFailure) -> Value {
         var receiver = receiver
         for ident in idents.dropLast() {
-            receiver = try evalField(name: ident, hasArgs: false, receiver: receiver)
+            receiver = try evalField(dot: dot, name: ident, args: [], final: nil, receiver: receiver)
         }
-        return try evalField(name: idents.last!, hasArgs: args.count > 1 || final != nil, receiver: receiver)
+        return try evalField(dot: dot, name: idents.last!, args: args, final: final, receiver: receiver)
     }
 
-    private func evalField(name: String, hasArgs: Bool, receiver: Value) throws(ExecFailure) -> Value {
+    /// Go's `evalField`. `args` starts with the field's own operand, as in Go.
+    private mutating func evalField(dot: Value, name: String, args: [Operand], final: Value?, receiver: Value)
+        throws(ExecFailure) -> Value
+    {
+        let hasArgs = args.count > 1 || final != nil
         switch receiver {
         case .missing:
             if template.missingKey == .error { throw fail("nil data; no entry for key \(goQuote(name))") }
@@ -340,6 +344,19 @@ struct Executor {
             case .invalid: return .missing
             case .zero: return Value.zero(of: elem)
             case .error: throw fail("map has no entry for key \(goQuote(name))")
+            }
+        case .object(let object):
+            switch object.member(name) {
+            case .method(let fn):
+                return try evalCall(
+                    dot: dot, fn, isBuiltin: false, name: name, args: Array(args.dropFirst()), final: final)
+            case .field(let value):
+                if hasArgs { throw fail("\(name) has arguments but cannot be invoked as function") }
+                return value
+            case .unexportedField:
+                throw fail("\(name) is an unexported field of struct type \(object.typeName)")
+            case .none:
+                throw fail("can't evaluate field \(name) in type \(object.typeName)")
             }
         default:
             throw fail("can't evaluate field \(name) in type \(receiver.goTypeName)")
@@ -441,6 +458,7 @@ struct Executor {
             case .anyList: return .list([], elem: .any, isNil: true)
             case .stringList: return .list([], elem: .string, isNil: true)
             case .anyMap: return .makeMap([:], elem: .any, isNil: true)
+            case .named where type.canBeNil: return .null  // a nil pointer
             default: throw fail("invalid value; expected \(type.goName)")
             }
         case .null:
@@ -461,6 +479,7 @@ struct Executor {
         case (.stringList, .list(_, .string, _)): ok = true
         case (.anyMap, .map(let m)): ok = m.elementType == .any
         case (.time, .time): ok = true
+        case (.named(let name), .object(let o)): ok = o.typeName == name
         default: ok = false
         }
         if !ok { throw fail("wrong type for value; expected \(type.goName); got \(value.goTypeName)") }
@@ -509,7 +528,7 @@ struct Executor {
                 return .int(Int64(UInt32(truncatingIfNeeded: i)), .int64)
             }
             throw fail("expected unsigned integer; found \(n.description)")
-        case .string:
+        case .string, .namedString:
             if case .string(let s, _) = n { return .string(s) }
             throw fail("expected string; found \(n.description)")
         case .any, .reflectValue, nil:

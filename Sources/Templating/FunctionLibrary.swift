@@ -23,6 +23,12 @@ public enum ParameterType: Sendable, Hashable {
     case reflectValue
     /// `time.Time`
     case time
+    /// A named Go struct or pointer type (`sprig.certificate`, `*semver.Version`): only a value of
+    /// exactly that type converts; a pointer type also takes `nil`.
+    case named(String)
+    /// A named Go type whose kind is string (`sprig.HashAlgorithm`): Go converts only string
+    /// literals to it, never a string value.
+    case namedString(String)
 
     var goName: String {
         switch self {
@@ -38,6 +44,7 @@ public enum ParameterType: Sendable, Hashable {
         case .anyMap: "map[string]interface {}"
         case .reflectValue: "reflect.Value"
         case .time: "time.Time"
+        case .named(let name), .namedString(let name): name
         }
     }
 
@@ -45,6 +52,7 @@ public enum ParameterType: Sendable, Hashable {
     var canBeNil: Bool {
         switch self {
         case .any, .anyList, .stringList, .anyMap, .reflectValue: true
+        case .named(let name): name.hasPrefix("*")
         default: false
         }
     }

@@ -473,10 +473,10 @@ struct GoPrinter {
             default: badVerb(verb, v)
             }
         case .int(let i, let t):
-            if f.sharpV && t == .uint8 {
-                out += "0x" + String(i, radix: 16)
+            if f.sharpV && t.isUnsigned {
+                out += "0x" + String(UInt64(bitPattern: i), radix: 16)
             } else {
-                fmtInteger(i, unsigned: t == .uint8, verb: verb, f, original: v)
+                fmtInteger(i, unsigned: t.isUnsigned, verb: verb, f, original: v)
             }
         case .float(let d):
             fmtFloatVerb(d, verb: verb, f, original: v)
@@ -495,6 +495,8 @@ struct GoPrinter {
             }
         case .list(let items, _, _):
             printList(items, isMap: false, verb: verb, f, depth: depth)
+        case .object(let o):
+            printObject(o, verb: verb, f, depth: depth)
         case .map(let box):
             let m = box.entries
             if f.sharpV {
@@ -519,6 +521,27 @@ struct GoPrinter {
         }
     }
 
+    /// A struct or pointer: its `String()` for the string verbs (fmt's Stringer rule), otherwise
+    /// its fields as `{a b}`, `{A:a B:b}` (`%+v`) or `pkg.T{A:"a", B:"b"}` (`%#v`).
+    private mutating func printObject(_ o: GoObject, verb: Character, _ f: FormatFlags, depth: Int) {
+        if !f.sharpV, "vsxXq".contains(verb), let s = o.stringerValue {
+            fmtString(s, verb: verb, f, original: .object(o))
+            return
+        }
+        let plusV = verb == "v" && f.plus
+        var inner = f
+        inner.plus = false
+        if o.isPointer { out += "&" }
+        if f.sharpV { out += o.structTypeName }
+        out += "{"
+        for (k, field) in o.fields.enumerated() {
+            if k > 0 { out += f.sharpV ? ", " : " " }
+            if plusV || f.sharpV { out += field.name + ":" }
+            printArg(field.value, verb: verb, flags: inner, depth: depth + 1)
+        }
+        out += "}"
+    }
+
     private mutating func printList(_ items: [Value], isMap: Bool, verb: Character, _ f: FormatFlags, depth: Int) {
         if f.sharpV {
             out += "[]interface {}{"
@@ -539,11 +562,11 @@ struct GoPrinter {
 
     private mutating func fmtInteger(_ i: Int64, unsigned: Bool, verb: Character, _ f: FormatFlags, original: Value) {
         switch verb {
-        case "v", "d": integer(i, base: 10, verb: verb, f)
-        case "b": integer(i, base: 2, verb: verb, f)
-        case "o", "O": integer(i, base: 8, verb: verb, f)
-        case "x": integer(i, base: 16, verb: verb, f)
-        case "X": integer(i, base: 16, verb: verb, f, upper: true)
+        case "v", "d": integer(i, unsigned: unsigned, base: 10, verb: verb, f)
+        case "b": integer(i, unsigned: unsigned, base: 2, verb: verb, f)
+        case "o", "O": integer(i, unsigned: unsigned, base: 8, verb: verb, f)
+        case "x": integer(i, unsigned: unsigned, base: 16, verb: verb, f)
+        case "X": integer(i, unsigned: unsigned, base: 16, verb: verb, f, upper: true)
         case "c":
             let s = (i >= 0 && i <= 0x10FFFF) ? Unicode.Scalar(UInt32(i)).map { String($0) } ?? "\u{FFFD}" : "\u{FFFD}"
             pad(s, f)
@@ -562,9 +585,11 @@ struct GoPrinter {
         String(repeating: "0", count: max(0, n - s.count)) + s
     }
 
-    private mutating func integer(_ value: Int64, base: Int, verb: Character, _ f: FormatFlags, upper: Bool = false) {
-        let negative = value < 0
-        let u = value.magnitude
+    private mutating func integer(
+        _ value: Int64, unsigned: Bool, base: Int, verb: Character, _ f: FormatFlags, upper: Bool = false
+    ) {
+        let negative = !unsigned && value < 0
+        let u = unsigned ? UInt64(bitPattern: value) : value.magnitude
         var prec = 0
         if let p = f.precision {
             prec = p

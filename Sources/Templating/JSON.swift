@@ -231,8 +231,22 @@ struct GoJSONEncoder {
         case .missing, .null: out += "null"
         case .time(let t): out += "\"" + t.format("2006-01-02T15:04:05.999999999Z07:00") + "\""
         case .bool(let b): out += b ? "true" : "false"
-        case .int(let i, _): out += String(i)
+        case .int(let i, let t): out += t.isUnsigned ? String(UInt64(bitPattern: i)) : String(i)
         case .float(let f): out += try Self.formatFloat(f)
+        case .object(let o):
+            switch o.jsonForm {
+            case .string(let s): out += quote(s)
+            case .object(let fields):
+                out += "{"
+                for (k, (name, value)) in fields.enumerated() {
+                    if k > 0 { out += "," }
+                    newline(&out, level + 1)
+                    out += quote(name) + (indent == nil ? ":" : ": ")
+                    try write(value, into: &out, level: level + 1)
+                }
+                newline(&out, level)
+                out += "}"
+            }
         case .string(let s): out += quote(s)
         case .bytes(let b): out += "\"" + base64Encode(b) + "\""
         case .list(let l, _, let isNil):

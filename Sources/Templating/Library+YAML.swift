@@ -44,7 +44,16 @@ extension Sprig {
         case .missing, .null: return Yams.Node.scalar(.init("null"))
         case .time(let t): return yamlString(t.format("2006-01-02T15:04:05.999999999Z07:00"))
         case .bool(let b): return Yams.Node.scalar(.init(b ? "true" : "false"))
-        case .int(let i, _): return Yams.Node.scalar(.init(String(i)))
+        case .int(let i, let t):
+            return Yams.Node.scalar(.init(t.isUnsigned ? String(UInt64(bitPattern: i)) : String(i)))
+        case .object(let o):
+            switch o.jsonForm {
+            case .string(let s): return yamlString(s)
+            case .object(let fields):
+                let sorted = fields.sorted { goYAMLKeyLess($0.0, $1.0) }
+                return Yams.Node.mapping(
+                    .init(try sorted.map { (yamlString($0.0), try yamlNode($0.1, depth: depth + 1)) }))
+            }
         case .float(let f):
             guard let json = try? GoJSONEncoder.formatFloat(f) else { throw YAMLUnsupported() }
             if Int64(json) != nil || UInt64(json) != nil { return Yams.Node.scalar(.init(json)) }

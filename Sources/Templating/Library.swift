@@ -23,6 +23,12 @@ extension FunctionLibrary {
         Sprig.registerMisc(into: &lib)
         Sprig.registerRandom(into: &lib)
         Sprig.registerDates(into: &lib)
+        Sprig.registerSemver(into: &lib)
+        Sprig.registerPasswordHashes(into: &lib)
+        Sprig.registerCertificates(into: &lib)
+        ESO.registerPEM(into: &lib)
+        ESO.registerKeys(into: &lib)
+        ESO.registerPKCS12(into: &lib)
         return lib
     }()
 }
@@ -133,7 +139,7 @@ enum Sprig {
         case .bool(let b): !b
         case .int(let i, _): i == 0
         case .float(let f): f == 0
-        case .time: false  // a struct is never empty to sprig
+        case .time, .object: false  // a struct or non-nil pointer is never empty to sprig
         }
     }
 
@@ -1211,6 +1217,7 @@ enum Sprig {
                     isNil: m.isNil))
         case .list(let l, let e, let n):
             return .list(try l.map { try deepCopy($0, depth: depth + 1) }, elem: e, isNil: n)
+        case .object(let o): return .object(o.copied())
         default: return v
         }
     }

@@ -6,14 +6,19 @@ public enum GoIntType: Sendable, Hashable {
     case int
     case int64
     case uint8
+    /// Go `uint64` (semver's `Major`...); the payload holds the bit pattern.
+    case uint64
 
     var name: String {
         switch self {
         case .int: "int"
         case .int64: "int64"
         case .uint8: "uint8"
+        case .uint64: "uint64"
         }
     }
+
+    var isUnsigned: Bool { self == .uint8 || self == .uint64 }
 }
 
 /// The static element type of a Go slice or map, as far as templates can observe it.
@@ -57,6 +62,9 @@ public enum Value: Sendable, Hashable {
     /// A `map[string]T`; ranged and printed in sorted key order, as Go's fmt and template do.
     /// Maps are references, as in Go: `set`, `unset` and `merge` change them in place.
     case map(GoMap)
+    /// A value of a Go struct or pointer type that a function returned (sprig's `certificate`,
+    /// semver's `*Version`): templates read its fields and call its methods.
+    case object(GoObject)
 }
 
 extension Value {
@@ -74,6 +82,7 @@ extension Value {
         case (.string(let a), .string(let b)): return a == b
         case (.bytes(let a), .bytes(let b)): return a == b
         case (.time(let a), .time(let b)): return a == b
+        case (.object(let a), .object(let b)): return a.deepEquals(b)
         case (.list(let a, let e, let n), .list(let b, let f, let m)):
             guard e == f, n == m, a.count == b.count, depth < 1000 else { return false }
             return zip(a, b).allSatisfy { equal($0, $1, depth: depth + 1) }
@@ -98,6 +107,7 @@ extension Value {
         case .string(let s): hasher.combine(s)
         case .bytes(let b): hasher.combine(b)
         case .time(let t): hasher.combine(t)
+        case .object(let o): hasher.combine(o.typeName)
         case .list(let l, let e, _):
             hasher.combine(l.count)
             hasher.combine(e)
@@ -144,6 +154,7 @@ extension Value {
         case .list(_, let e, _): "[]" + e.name
         case .map(let m): "map[string]" + m.elementType.name
         case .time: "time.Time"
+        case .object(let o): o.typeName
         }
     }
 
@@ -158,6 +169,7 @@ extension Value {
         case .bytes, .list: "slice"
         case .map: "map"
         case .time: "struct"
+        case .object(let o): o.isPointer ? "ptr" : "struct"
         }
     }
 
@@ -172,7 +184,7 @@ extension Value {
         case .bytes(let b): !b.isEmpty
         case .list(let l, _, _): !l.isEmpty
         case .map(let m): m.count > 0
-        case .time: true  // structs are always true
+        case .time, .object: true  // structs and non-nil pointers are always true
         }
     }
 
