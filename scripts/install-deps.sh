@@ -12,7 +12,7 @@ case "${what}" in
   control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
   bench) for p in time etcd-server openssl; do need_pkg "$p"; done ;;
   templates) for p in golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) for p in time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev; do need_pkg "$p"; done ;;
+  all) for p in time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 
