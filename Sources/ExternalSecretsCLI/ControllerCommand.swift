@@ -76,10 +76,18 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("template-right-delimiter"), help: "Right delimiter of templates (default }}).")
     var templateRightDelimiter = "}}"
 
+    @Option(
+        name: .customLong("provider-cache-window"),
+        help: "How long identical provider reads are shared across ExternalSecrets (Go duration; 0 shares only reads in flight).")
+    var providerCacheWindow = "10s"
+
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
         guard ListenAddress(parsing: metricsAddress) != nil else { throw ValidationError("--metrics-addr must be host:port") }
         guard ListenAddress(parsing: liveAddress) != nil else { throw ValidationError("--live-addr must be host:port") }
+        guard GoDuration.parse(providerCacheWindow).map({ $0 >= .zero }) == true else {
+            throw ValidationError("--provider-cache-window must be a duration such as 10s")
+        }
         guard concurrent >= 1 else { throw ValidationError("--concurrent must be at least 1") }
         guard GoDuration.parse(storeRequeueInterval).map({ $0 > .zero }) == true else {
             throw ValidationError("--store-requeue-interval must be a positive duration such as 5m")
@@ -127,6 +135,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableFloodGate = enableFloodGate
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
+        options.providerCacheWindow = GoDuration.parse(providerCacheWindow) ?? .seconds(10)
         options.templateLeftDelimiter = templateLeftDelimiter
         options.templateRightDelimiter = templateRightDelimiter
         let providers = ProviderRegistry([

@@ -26,13 +26,17 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         public var now: @Sendable () -> Date
         /// A template renderer for one reconcile (its time budget starts when it is made).
         public var renderer: @Sendable () -> SecretTemplateRenderer
+        /// Shares provider reads across ExternalSecrets; nil calls the provider every time.
+        public var callCache: ProviderCallCache?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
-            renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() }
+            renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
+            callCache: ProviderCallCache? = nil
         ) {
             self.renderer = renderer
+            self.callCache = callCache
             self.client = client
             self.resolver = resolver
             self.registry = registry
@@ -115,7 +119,10 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
         Counter(label: "externalsecret_sync_calls_total", dimensions: [("name", es.metadata.name ?? ""), ("namespace", namespace)])
             .increment()
-        let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace) }
+        // A refresh the user asked for (new object, spec or metadata change, force-sync) reads
+        // fresh values; periodic refreshes may share reads with other ExternalSecrets.
+        let fresh = es.status?.syncedResourceVersion != RefreshSchedule.currentVersion(of: es)
+        let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace, fresh: fresh) }
         let fetched = try await fetcher.fetch(es)
 
         var rendered: RenderedTarget?
@@ -235,7 +242,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     }
 
     /// The provider client for a store reference used from `namespace`.
-    private func client(for ref: SecretStoreRef, namespace: String) async throws -> any SecretsClient {
+    private func client(for ref: SecretStoreRef, namespace: String, fresh: Bool) async throws -> any SecretsClient {
         let store = try await dependencies.resolver.resolve(ref, from: namespace)
         let provider: any SecretsProvider
         do {
@@ -243,7 +250,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         } catch {
             throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
         }
-        return try await dependencies.clients.client(for: store, provider: provider)
+        let client = try await dependencies.clients.client(for: store, provider: provider)
+        guard let cache = dependencies.callCache else { return client }
+        return CachingSecretsClient(client, cache: cache, store: store, fresh: fresh)
     }
 
     // MARK: - Status and Events

@@ -25,6 +25,9 @@ public struct OperatorOptions: Sendable {
     /// Bounds on one template render: output bytes and wall time.
     public var templateMaxOutputBytes = 1 << 20
     public var templateTimeBudget: Duration = .seconds(2)
+    /// How long identical provider reads of one store generation are shared across
+    /// ExternalSecrets (`--provider-cache-window`); zero shares only reads in flight.
+    public var providerCacheWindow: Duration = .seconds(10)
 
     public init(namespace: String? = nil) { self.namespace = namespace }
 }
@@ -135,7 +138,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                         limits: RenderLimits(
                             maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
                         leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
-                }),
+                },
+                callCache: ProviderCallCache(window: options.providerCacheWindow)),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),

@@ -1,0 +1,118 @@
+public import ExternalSecretsAPI
+public import Foundation
+import KubeModel
+
+/// De-duplicates provider reads across ExternalSecrets (DESIGN.md invariant 3): identical reads of
+/// one store generation, on behalf of one namespace, share one provider call while it is in flight
+/// and reuse its result for `window` afterwards. So 5,000 ExternalSecrets reading the same key
+/// after a restart cost one call, not 5,000.
+///
+/// Guarantees: errors are never cached (the next caller tries again); a new store generation never
+/// sees an older generation's results; results older than `window` are not returned. Caveats: a
+/// value changed at the provider may be seen up to `window` late; values live in memory for at most
+/// `window` (they are in the target Secrets anyway).
+public actor ProviderCallCache {
+    struct Key: Hashable {
+        var storeUID: String
+        var generation: Int64
+        var callerNamespace: String
+        var call: String
+        var argument: String
+    }
+
+    private enum Entry {
+        case inFlight(Task<any Sendable, any Error>)
+        case done(any Sendable, at: ContinuousClock.Instant)
+    }
+
+    private let window: Duration
+    private var entries: [Key: Entry] = [:]
+    private var lastPrune = ContinuousClock.now
+
+    /// - Parameter window: how long a result is reused; zero shares only calls in flight.
+    public init(window: Duration) {
+        self.window = window
+    }
+
+    /// - Parameter fresh: skip finished results (still join a call in flight), for reads the user
+    ///   asked for by changing the ExternalSecret (new object, spec edit, force-sync annotation).
+    func value<T: Sendable>(
+        for key: Key, fresh: Bool = false, _ fetch: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let now = ContinuousClock.now
+        pruneIfDue(now)
+        switch entries[key] {
+        case .done(let value, let at) where !fresh && now - at <= window:
+            if let value = value as? T { return value }
+        case .inFlight(let task):
+            if let value = try await task.value as? T { return value }
+        default:
+            break
+        }
+        let task = Task<any Sendable, any Error> { try await fetch() }
+        entries[key] = .inFlight(task)
+        do {
+            let value = try await task.value
+            entries[key] = .done(value, at: ContinuousClock.now)
+            guard let typed = value as? T else { throw ProviderError(.other, "provider call cache: unexpected result type") }
+            return typed
+        } catch {
+            entries[key] = nil
+            throw error
+        }
+    }
+
+    /// How many results are held (for tests and metrics).
+    public var count: Int { entries.count }
+
+    private func pruneIfDue(_ now: ContinuousClock.Instant) {
+        guard now - lastPrune > max(window, .seconds(1)) else { return }
+        lastPrune = now
+        entries = entries.filter { _, entry in
+            if case .done(_, let at) = entry { return now - at <= window }
+            return true
+        }
+    }
+}
+
+/// A provider client whose reads go through a `ProviderCallCache`.
+public struct CachingSecretsClient: SecretsClient {
+    public let underlying: any SecretsClient
+    private let cache: ProviderCallCache
+    private let store: StoreContext
+    private let fresh: Bool
+
+    /// - Parameter fresh: do not reuse finished results (see `ProviderCallCache.value`).
+    public init(_ underlying: any SecretsClient, cache: ProviderCallCache, store: StoreContext, fresh: Bool = false) {
+        self.underlying = underlying
+        self.cache = cache
+        self.store = store
+        self.fresh = fresh
+    }
+
+    private func key(_ call: String, _ argument: some Encodable) -> ProviderCallCache.Key {
+        let text = (try? KubeJSON.encoder.encode(argument)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return ProviderCallCache.Key(
+            storeUID: store.uid, generation: store.generation, callerNamespace: store.callerNamespace, call: call,
+            argument: text)
+    }
+
+    public func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        let client = underlying
+        return try await cache.value(for: key("getSecret", ref), fresh: fresh) { try await client.getSecret(ref) }
+    }
+
+    public func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        let client = underlying
+        return try await cache.value(for: key("getSecretMap", ref), fresh: fresh) { try await client.getSecretMap(ref) }
+    }
+
+    public func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        let client = underlying
+        return try await cache.value(for: key("getAllSecrets", find), fresh: fresh) { try await client.getAllSecrets(find) }
+    }
+
+    public func validate() async throws -> StoreValidationResult { try await underlying.validate() }
+
+    public func close() async { await underlying.close() }
+}
