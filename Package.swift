@@ -244,7 +244,7 @@ let package = Package(
             name: "ExternalSecretsIntegrationTests",
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport",
-                "ExternalSecretsCLI",
+                "ExternalSecretsCLI", "HTTPSupport",
             ],
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,7 @@
 public import ExternalSecretsAPI
 public import Foundation
 import KubeModel
+import Metrics
 
 /// De-duplicates provider reads across ExternalSecrets (DESIGN.md invariant 3): identical reads of
 /// one store generation, on behalf of one namespace, share one provider call while it is in flight
@@ -99,17 +100,48 @@ public struct CachingSecretsClient: SecretsClient {
 
     public func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         let client = underlying
-        return try await cache.value(for: key("getSecret", ref), fresh: fresh) { try await client.getSecret(ref) }
+        let provider = providerName
+        return try await cache.value(for: key("getSecret", ref), fresh: fresh) {
+            try await Self.counted(provider, "GetSecret") { try await client.getSecret(ref) }
+        }
     }
 
     public func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
         let client = underlying
-        return try await cache.value(for: key("getSecretMap", ref), fresh: fresh) { try await client.getSecretMap(ref) }
+        let provider = providerName
+        return try await cache.value(for: key("getSecretMap", ref), fresh: fresh) {
+            try await Self.counted(provider, "GetSecretMap") { try await client.getSecretMap(ref) }
+        }
     }
 
     public func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
         let client = underlying
-        return try await cache.value(for: key("getAllSecrets", find), fresh: fresh) { try await client.getAllSecrets(find) }
+        let provider = providerName
+        return try await cache.value(for: key("getAllSecrets", find), fresh: fresh) {
+            try await Self.counted(provider, "GetAllSecrets") { try await client.getAllSecrets(find) }
+        }
+    }
+
+    private var providerName: String { store.spec.provider.configuredProviderNames.first ?? "unknown" }
+
+    /// One real provider call, counted in ESO's
+    /// `externalsecret_provider_api_calls_count{provider,call,status}`.
+    private static func counted<T>(_ provider: String, _ call: String, _ body: () async throws -> T) async throws -> T {
+        let status: String
+        defer {
+            Counter(
+                label: "externalsecret_provider_api_calls_count",
+                dimensions: [("provider", provider), ("call", call), ("status", status)]
+            ).increment()
+        }
+        do {
+            let value = try await body()
+            status = "success"
+            return value
+        } catch {
+            status = "error"
+            throw error
+        }
     }
 
     public func validate() async throws -> StoreValidationResult { try await underlying.validate() }

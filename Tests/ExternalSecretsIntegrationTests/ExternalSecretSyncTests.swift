@@ -64,6 +64,15 @@ import Testing
             _ = try await client.api(SecretStore.self, namespace: namespace).replace(store)
             #expect(try await eventually { try await secrets.get("db").data?["password"] == Data(rotated.utf8) })
 
+            let metrics = try await scrapeMetrics(process)
+            for name in [
+                "externalsecret_sync_calls_total", "externalsecret_status_condition", "externalsecret_reconcile_duration",
+                "externalsecret_provider_api_calls_count", "secretstore_status_condition", "workqueue_depth",
+            ] {
+                #expect(metrics.contains(name), "metric \(name) missing")
+            }
+            #expect(!metrics.contains(canary))
+
             let events = try await eventTexts(client, namespace)
             #expect(events.contains { $0.hasPrefix("Created secret created") })
             #expect(events.contains { $0.hasPrefix("Updated secret updated") })

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import HTTPSupport
 import KubeClient
 import KubeModel
 import KubeTestSupport
@@ -97,3 +98,19 @@ func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [Stri
 }
 
 func string(_ data: Data?) -> String? { data.map { String(decoding: $0, as: UTF8.self) } }
+
+/// The operator's /metrics text, from the port its log reports.
+func scrapeMetrics(_ process: TestProcess) async throws -> String {
+    let line = try #require(process.log.split(separator: "\n").first { $0.contains("metrics listening") })
+    let port = try #require(line.firstMatch(of: /port=(\d+)/)?.1)
+    let transport = try AsyncHTTPClientTransport()
+    do {
+        let response = try await transport.send(
+            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+        try await transport.shutdown()
+        return String(decoding: response.body, as: UTF8.self)
+    } catch {
+        try? await transport.shutdown()
+        throw error
+    }
+}
