@@ -35,6 +35,8 @@ demo: deps
 bench: deps
 	$(SWIFT) build -c release --product SampleController
 	scripts/bench-memory.sh "$$($(SWIFT) build -c release --show-bin-path)" 10000
+	$(SWIFT) build -c release --product external-secrets
+	scripts/bench-operator.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets" 1000
 
 clean:
 	rm -rf .build

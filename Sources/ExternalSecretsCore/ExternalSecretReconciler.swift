@@ -81,6 +81,11 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             return try await sync(es)
         } catch StoreProblem.otherControllerClass {
             return .awaitChange  // another operator's object: touch nothing
+        } catch StoreProblem.pendingValidation {
+            // A store seen before its first validation (typical right after a start): its
+            // validation wakes this object; the requeue is only a safety net. No failure is
+            // reported for a store nobody has judged yet.
+            return .requeue(after: .seconds(5))
         } catch let error as InvalidSpec {
             try await reportFailure(es, message: error.message)
             throw TerminalReconcileError(error)
@@ -119,9 +124,11 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
         Counter(label: "externalsecret_sync_calls_total", dimensions: [("name", es.metadata.name ?? ""), ("namespace", namespace)])
             .increment()
-        // A refresh the user asked for (new object, spec or metadata change, force-sync) reads
-        // fresh values; periodic refreshes may share reads with other ExternalSecrets.
-        let fresh = es.status?.syncedResourceVersion != RefreshSchedule.currentVersion(of: es)
+        // A refresh the user asked for on a synced object (spec or metadata change, force-sync)
+        // reads fresh values; first syncs and periodic refreshes may share reads with other
+        // ExternalSecrets.
+        let synced = es.status?.syncedResourceVersion ?? ""
+        let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
         let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace, fresh: fresh) }
         let fetched = try await fetcher.fetch(es)
 

@@ -28,6 +28,9 @@ public struct OperatorOptions: Sendable {
     /// How long identical provider reads of one store generation are shared across
     /// ExternalSecrets (`--provider-cache-window`); zero shares only reads in flight.
     public var providerCacheWindow: Duration = .seconds(10)
+    /// The ExternalSecret work queue's overall rate (reconciles handed out per second, burst).
+    public var reconcileQPS: Double = 50
+    public var reconcileBurst = 500
 
     public init(namespace: String? = nil) { self.namespace = namespace }
 }
@@ -149,7 +152,9 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     ["\(es.metadata.namespace ?? "")/\(SecretWritePlanner.targetName(of: es))"]
                 },
             ],
-            workers: options.concurrent, clock: clock, logger: logger,
+            workers: options.concurrent,
+            queueConfiguration: WorkQueueConfiguration(qps: options.reconcileQPS, burst: options.reconcileBurst),
+            clock: clock, logger: logger,
             onChange: { change in if change.new == nil { reconciler.forget(change.key) } }
         ) { es in
             await managedSecrets.store.waitUntilSynced()

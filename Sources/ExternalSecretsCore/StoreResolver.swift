@@ -9,6 +9,8 @@ public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
     case otherControllerClass(store: String)
     case notFound(store: String)
     case notReady(store: String)
+    /// The store has not been validated yet (no Ready condition): wait for it, report nothing.
+    case pendingValidation(store: String)
     case denied(message: String)
     case invalid(message: String)
 
@@ -17,6 +19,7 @@ public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
         case .otherControllerClass(let store): "store \(store) belongs to another controller class"
         case .notFound(let store): "could not get \(store): not found"
         case .notReady(let store): "\(store) is not ready"
+        case .pendingValidation(let store): "\(store) has not been validated yet"
         case .denied(let message): message
         case .invalid(let message): message
         }
@@ -90,8 +93,10 @@ public struct StoreResolver: Sendable {
     private func checkGates(spec: SecretStoreSpec, status: SecretStoreStatus?, display: String) throws {
         guard handles(spec) else { throw StoreProblem.otherControllerClass(store: display) }
         if floodGate {
-            let ready = status?.conditions?.condition(ofType: ESONames.conditionReady)
-            guard ready?.status == "True" else { throw StoreProblem.notReady(store: display) }
+            guard let ready = status?.conditions?.condition(ofType: ESONames.conditionReady) else {
+                throw StoreProblem.pendingValidation(store: display)
+            }
+            guard ready.status == "True" else { throw StoreProblem.notReady(store: display) }
         }
     }
 }
