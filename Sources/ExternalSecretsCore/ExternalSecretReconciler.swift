@@ -280,20 +280,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     }
 
     /// Writes `status` when it differs from what the object has (a steady state costs no write).
+    /// Conditions are set through `[StatusCondition].set`, which keeps a condition's transition
+    /// time while its status does not flip.
     private func writeStatus(_ status: ExternalSecretStatus, of es: ExternalSecret) async throws {
-        var status = status
-        if let old = es.status, var conditions = status.conditions {
-            // A condition whose status did not flip keeps its transition time (set() did that);
-            // equal conditions with a new message still need a write.
-            conditions = conditions.map { condition in
-                var condition = condition
-                if let previous = old.conditions?.condition(ofType: condition.type), previous.status == condition.status {
-                    condition.lastTransitionTime = previous.lastTransitionTime ?? condition.lastTransitionTime
-                }
-                return condition
-            }
-            status.conditions = conditions
-        }
         guard status != es.status else { return }
         let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
         _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
