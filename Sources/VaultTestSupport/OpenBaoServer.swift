@@ -17,6 +17,8 @@ public final class OpenBaoServer: Sendable {
     /// PEM of the CA that signed the server's certificate.
     public let caCertificatePEM: Data
     public let rootToken: String
+    /// Every request the server served, one JSON object a line (OpenBao's file audit device).
+    public let auditLogPath: String
     private let admin: AsyncHTTPClientTransport
 
     public static let repositoryRoot: String = {
@@ -45,10 +47,11 @@ public final class OpenBaoServer: Sendable {
         let ca = try Data(contentsOf: URL(fileURLWithPath: environment["CA_CERT"] ?? ""))
         return try OpenBaoServer(
             directory: directory, address: environment["ADDR"] ?? "", caCertificatePEM: ca,
-            rootToken: environment["ROOT_TOKEN"] ?? "root")
+            rootToken: environment["ROOT_TOKEN"] ?? "root", auditLogPath: environment["AUDIT_LOG"] ?? "")
     }
 
-    private init(directory: String, address: String, caCertificatePEM: Data, rootToken: String) throws {
+    private init(directory: String, address: String, caCertificatePEM: Data, rootToken: String, auditLogPath: String) throws {
+        self.auditLogPath = auditLogPath
         self.directory = directory
         self.address = address
         self.caCertificatePEM = caCertificatePEM
@@ -153,22 +156,17 @@ public final class OpenBaoServer: Sendable {
         try await must(.POST, "sys/policies/acl/\(name)", ["policy": hcl], namespace: namespace)
     }
 
-    /// Enables a file audit device writing JSON lines to `path`.
-    public func enableFileAudit(at path: String, name: String = "file") async throws {
-        try await must(.POST, "sys/audit/\(name)", ["type": "file", "options": ["file_path": path]])
-    }
-
-    /// Audit log entries (JSON objects) of the file at `path`.
-    public static func auditEntries(at path: String) -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    /// The audit log's entries (JSON objects), oldest first.
+    public func auditEntries() -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: auditLogPath, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 
-    /// Request paths of the audit entries of type `request` at `path`, in order.
-    public static func auditedRequestPaths(at path: String) -> [String] {
-        auditEntries(at: path).compactMap { entry in
+    /// The paths of the requests the server received (audit entries of type `request`), in order.
+    public func auditedRequestPaths() -> [String] {
+        auditEntries().compactMap { entry in
             guard entry["type"] as? String == "request" else { return nil }
             return (entry["request"] as? [String: Any])?["path"] as? String
         }

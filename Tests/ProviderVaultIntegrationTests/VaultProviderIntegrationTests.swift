@@ -204,7 +204,7 @@ import VaultTestSupport
 
             // Userpass.
             try await bao.must(.POST, "auth/\(methods.userpass)/users/app", tokenPolicy.merging(["password": "pw-\(canary)"]) { $1 })
-            try await createSecret(client, namespace, "userpass", ["password": "pw-\(canary)"])
+            try await createSecret(client, namespace, "userpass-password", ["password": "pw-\(canary)"])
 
             // TLS certificate.
             let certificate = try makeClientCertificate(commonName: "eso-client", in: bao.directory)
@@ -223,7 +223,7 @@ import VaultTestSupport
                     path: methods.jwt, role: "reader",
                     kubernetesServiceAccountToken: VaultKubernetesServiceAccountTokenAuth(serviceAccountRef: ServiceAccountSelector(name: "reader"))))),
                 ("jwt-secret", VaultAuth(jwt: VaultJwtAuth(path: methods.jwt, role: "reader", secretRef: secretKey("jwt", "token")))),
-                ("userpass", VaultAuth(userPass: VaultUserPassAuth(path: methods.userpass, username: "app", secretRef: secretKey("userpass", "password")))),
+                ("userpass", VaultAuth(userPass: VaultUserPassAuth(path: methods.userpass, username: "app", secretRef: secretKey("userpass-password", "password")))),
                 ("cert", VaultAuth(cert: VaultCertAuth(
                     path: methods.cert, vaultRole: "web", clientCert: secretKey("client-cert", "tls.crt"), secretRef: secretKey("client-cert", "tls.key")))),
             ]
@@ -289,8 +289,6 @@ import VaultTestSupport
         let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
         let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
         // OpenBao's audit log records every request it serves: the real count of logins.
-        let audit = "\(bao.directory)/audit-\(approle).log"
-        try await bao.enableFileAudit(at: audit, name: approle)
 
         try await withOperator("vault-scale") { client, namespace, process in
             try await createSecret(client, namespace, "approle", ["secret-id": secretID])
@@ -309,9 +307,9 @@ import VaultTestSupport
             #expect(allReady, "\(process.log.suffix(3000))")
             #expect(try await client.api(Secret.self, namespace: namespace).get("es-99").data?["password"] == Data(canary.utf8))
             try await Task.sleep(for: .seconds(2))
-            let logins = OpenBaoServer.auditedRequestPaths(at: audit).filter { $0 == "auth/\(approle)/login" }
+            let logins = bao.auditedRequestPaths().filter { $0 == "auth/\(approle)/login" }
             #expect(logins.count == 1, "logins: \(logins.count)")
-            let reads = OpenBaoServer.auditedRequestPaths(at: audit).filter { $0 == "\(mount)/data/db" }
+            let reads = bao.auditedRequestPaths().filter { $0 == "\(mount)/data/db" }
             #expect(!reads.isEmpty)
             try await expectNoLeak(client, namespace, process)
         }
@@ -332,8 +330,6 @@ import VaultTestSupport
         try await bao.must(.POST, "auth/\(approle)/role/eso", ["token_policies": [policy], "token_ttl": "1h"])
         let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
         let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
-        let audit = "\(bao.directory)/audit-\(approle).log"
-        try await bao.enableFileAudit(at: audit, name: approle)
 
         try await withOperator("vault-deny") { client, namespace, process in
             try await createSecret(client, namespace, "approle", ["secret-id": secretID])
@@ -365,7 +361,7 @@ import VaultTestSupport
             #expect(try await secrets.get("app").metadata.resourceVersion == version)
 
             // Denials are not mistaken for a bad token: still one login.
-            let logins = OpenBaoServer.auditedRequestPaths(at: audit).filter { $0 == "auth/\(approle)/login" }
+            let logins = bao.auditedRequestPaths().filter { $0 == "auth/\(approle)/login" }
             #expect(logins.count == 1, "logins: \(logins.count)")
             try await expectNoLeak(client, namespace, process)
         }
