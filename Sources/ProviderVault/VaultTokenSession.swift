@@ -1,3 +1,4 @@
+import ExternalSecretsCore
 import Foundation
 
 /// A Vault token as issued by a login (or read from a Secret).
@@ -25,15 +26,17 @@ enum TokenSchedule {
 
     static let renewFraction = 2.0 / 3.0
     static let secretRereadInterval: TimeInterval = 300
-    /// A token this close to its end is not used any more.
+    /// A token this close to its end is not used any more (a tenth of the lease for short ones).
     static let expiryMargin: TimeInterval = 5
+
+    static func margin(_ lease: TimeInterval) -> TimeInterval { min(expiryMargin, lease / 10) }
 
     static func plan(_ token: VaultToken, logsIn: Bool, now: Date) -> Plan {
         let age = now.timeIntervalSince(token.obtainedAt)
         guard logsIn else { return age < secretRereadInterval ? .use : .replace }
         if token.lease <= 0 { return .use }
         if age < token.lease * renewFraction { return .use }
-        if token.renewable && age < token.lease - expiryMargin { return .renew }
+        if token.renewable && age < token.lease - margin(token.lease) { return .renew }
         return .replace
     }
 
@@ -41,7 +44,7 @@ enum TokenSchedule {
     static func isUsable(_ token: VaultToken, logsIn: Bool, now: Date) -> Bool {
         let age = now.timeIntervalSince(token.obtainedAt)
         guard logsIn else { return age < secretRereadInterval }
-        return token.lease <= 0 || age < token.lease - expiryMargin
+        return token.lease <= 0 || age < token.lease - margin(token.lease)
     }
 }
 
@@ -67,7 +70,9 @@ actor VaultTokenSession {
     private var current: VaultToken?
     private var inFlight: Task<VaultToken, any Error>?
     private var closed = false
-    /// How many logins (or Secret reads, for a token from a Secret) this session made.
+    /// How many tokens this session obtained (logins, or reads of a token Secret that gave a
+    /// new token), and how many times it kept its token (renewals, or re-reads of an unchanged
+    /// token Secret).
     private(set) var logins = 0
     private(set) var renewals = 0
 
@@ -84,7 +89,9 @@ actor VaultTokenSession {
 
     /// A token to send now.
     func token() async throws -> String {
-        guard !closed else { throw CancellationError() }
+        guard !closed else {
+            throw ProviderError(.unavailable, "the store's Vault client was closed (the store changed); the next attempt uses a new one")
+        }
         let plan = current.map { TokenSchedule.plan($0, logsIn: logsIn, now: now()) }
         if plan == .use, let current { return current.value }
         let task: Task<VaultToken, any Error>

@@ -22,13 +22,16 @@ import VaultTestSupport
         try await currentBao().policy(name, rules.joined(separator: "\n"), namespace: namespace)
     }
 
-    /// A token with `policy`, written to Secret `name`/`token` in `namespace`.
+    /// A token with `policy`, written to Secret `name`/`token` in `namespace`; returns the token.
+    @discardableResult
     func tokenSecret(_ client: KubeClient, _ namespace: String, _ name: String, policy: String, vaultNamespace: String? = nil)
-        async throws
+        async throws -> String
     {
         let answer = try await currentBao().must(
             .POST, "auth/token/create", ["policies": [policy], "ttl": "1h"], namespace: vaultNamespace)
-        try await createSecret(client, namespace, name, ["token": try #require(answer.auth("client_token"))])
+        let token = try #require(answer.auth("client_token"))
+        try await createSecret(client, namespace, name, ["token": token])
+        return token
     }
 
     /// No secret value in the operator's log, Events or status.
@@ -58,7 +61,7 @@ import VaultTestSupport
         try await readPolicy(policy, mounts: [v2, v1])
 
         try await withOperator("vault-kv") { client, namespace, process in
-            try await tokenSecret(client, namespace, "vault-token", policy: policy)
+            let token = try await tokenSecret(client, namespace, "vault-token", policy: policy)
             _ = try await client.api(ConfigMap.self, namespace: namespace).create(
                 ConfigMap(metadata: ObjectMeta(name: "bao-ca"), data: ["ca.crt": String(decoding: bao.caCertificatePEM, as: UTF8.self)]))
             let stores = client.api(SecretStore.self, namespace: namespace)
@@ -127,6 +130,7 @@ import VaultTestSupport
                 #expect(try await stores.get(store).status?.capabilities == "ReadOnly")
             }
             try await expectNoLeak(client, namespace, process)
+            #expect(!process.log.contains(token), "the operator log contains the Vault token")
         }
     }
 
@@ -311,6 +315,46 @@ import VaultTestSupport
             #expect(logins.count == 1, "logins: \(logins.count)")
             let reads = bao.auditedRequestPaths().filter { $0 == "\(mount)/data/db" }
             #expect(!reads.isEmpty)
+            try await expectNoLeak(client, namespace, process)
+        }
+    }
+
+    @Test func shortLivedTokensAreRenewedThenReplacedByOneNewLogin() async throws {
+        let bao = try currentBao()
+        let mount = unique("kv2")
+        let approle = unique("approle")
+        try await bao.mount(mount)
+        try await bao.writeKV2(mount: mount, "db", ["password": canary])
+        let policy = unique("reader")
+        try await readPolicy(policy, mounts: [mount])
+        try await bao.enableAuth(approle, type: "approle")
+        // Tokens live 15 s and at most 40 s: renewed twice or three times, then a new login.
+        try await bao.must(
+            .POST, "auth/\(approle)/role/eso", ["token_policies": [policy], "token_ttl": "15s", "token_max_ttl": "40s"])
+        let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
+        let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
+
+        try await withOperator("vault-renew") { client, namespace, process in
+            try await createSecret(client, namespace, "approle", ["secret-id": secretID])
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                try vaultStore("vault", path: mount, auth: VaultAuth(appRole: VaultAppRole(path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "2s"))
+            #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
+            let start = ContinuousClock.now
+            var failures: [String] = []
+            while ContinuousClock.now - start < .seconds(50) {
+                if let condition = try await readyCondition(client, namespace, "db"), condition.status != "True" {
+                    failures.append(condition.message ?? "")
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(failures.isEmpty, "the ExternalSecret failed while its token was renewed: \(failures.prefix(3))")
+            let paths = bao.auditedRequestPaths()
+            let logins = paths.filter { $0 == "auth/\(approle)/login" }.count
+            let renewals = paths.filter { $0 == "auth/token/renew-self" }.count
+            #expect(renewals >= 2, "renewals: \(renewals)")
+            #expect(logins == 2, "logins: \(logins)")
             try await expectNoLeak(client, namespace, process)
         }
     }

@@ -183,7 +183,10 @@ import Testing
         (3600, true, 3596, .replace),
         (3600, false, 2400, .replace),
         (0, false, 1e9, .use),
-        (30, true, 25, .replace),
+        (30, true, 25, .renew),
+        (30, true, 28, .replace),
+        (15, true, 10, .renew),
+        (15, true, 13.6, .replace),
     ])
     func loginTokens(lease: Double, renewable: Bool, later: Double, plan: TokenSchedule.Plan) {
         #expect(TokenSchedule.plan(token(lease: lease, renewable: renewable), logsIn: true, now: Self.start + later) == plan)
