@@ -357,3 +357,54 @@ import Testing
         #expect(vault.count("POST auth/approle/login") == 3)
     }
 }
+
+/// What the transport of a store client is made with, and the logins not covered above.
+@Suite struct ConnectionSetupTests {
+    @Test func trustAndClientCertificatesComeFromTheReferences() async throws {
+        let vault = ScriptedVault()
+        vault.on("POST auth/approle/login", json: ScriptedVault.login("t"))
+        let captured = Locked<[TLSSettings]>([])
+        let transport = vault.transport
+        let provider = VaultSecretsProvider(
+            transport: { tls in
+                captured.update { $0.append(tls) }
+                return (transport, {})
+            }, now: { vault.clock.now }, sleep: { _ in })
+        let references = FakeReferences(
+            secrets: ["approle/secret-id": "s", "mtls/tls.crt": "CERT", "mtls/tls.key": "KEY"],
+            caBundles: ["ca/ca.crt": Data("CA".utf8)])
+        let spec = appRoleVault {
+            $0.caProvider = CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt")
+            $0.tls = VaultClientTLS(certSecretRef: SecretKeySelector(name: "mtls"), keySecretRef: SecretKeySelector(name: "mtls"))
+        }
+        _ = try await provider.makeClient(for: store(spec), references: references)
+        let tls = try #require(captured.value.first)
+        #expect(tls.trustedCAsPEM == Array("CA".utf8))
+        #expect(tls.clientCertificatePEM == Array("CERT".utf8) && tls.clientKeyPEM == Array("KEY".utf8))
+        #expect(references.asked == ["ca ca/ca.crt", "secret mtls/tls.crt", "secret mtls/tls.key", "secret approle/secret-id"])
+    }
+
+    @Test func ldapAndTheMountedServiceAccountToken() async throws {
+        let vault = ScriptedVault()
+        vault.on("POST auth/ldap/login/jane", json: ScriptedVault.login("t"))
+        vault.on("POST auth/kubernetes/login", json: ScriptedVault.login("t"))
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID().uuidString)").path
+        try "mounted-jwt\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        let provider = vault.provider(mountedTokenPath: tokenFile)
+        let references = FakeReferences(secrets: ["ldap/password": "pw"])
+        _ = try await provider.makeClient(
+            for: store(VaultProvider(server: "https://v", auth: VaultAuth(ldap: VaultLdapAuth(username: "jane", secretRef: SecretKeySelector(name: "ldap", key: "password")))))
+            , references: references)
+        _ = try await provider.makeClient(
+            for: store(VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))), references: references)
+        let bodies = vault.transport.requests.map { "\(ScriptedVault.key($0)) \(String(decoding: $0.body ?? [], as: UTF8.self))" }
+        #expect(bodies == [#"POST auth/ldap/login/jane {"password":"pw"}"#, #"POST auth/kubernetes/login {"jwt":"mounted-jwt","role":"r"}"#])
+
+        let missing = VaultSecretsProvider(transport: { _ in (vault.transport, {}) }, mountedTokenPath: "/nonexistent/token")
+        await #expect(throws: ProviderError.self) {
+            try await missing.makeClient(
+                for: store(VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))), references: references)
+        }
+    }
+}
