@@ -88,13 +88,13 @@ func vaultStore(
 }
 
 func externalSecret(
-    _ name: String, store: String, data: [ExternalSecretData]? = nil, dataFrom: [ExternalSecretDataFromRemoteRef]? = nil,
-    refreshInterval: String? = nil, deletionPolicy: DeletionPolicy? = nil
+    _ name: String, store: String, storeKind: StoreKind = .secretStore, data: [ExternalSecretData]? = nil,
+    dataFrom: [ExternalSecretDataFromRemoteRef]? = nil, refreshInterval: String? = nil, deletionPolicy: DeletionPolicy? = nil
 ) -> ExternalSecret {
     ExternalSecret(
         metadata: ObjectMeta(name: name),
         spec: ExternalSecretSpec(
-            secretStoreRef: SecretStoreRef(name: store, kind: .secretStore),
+            secretStoreRef: SecretStoreRef(name: store, kind: storeKind),
             target: deletionPolicy.map { ExternalSecretTarget(deletionPolicy: $0) },
             refreshInterval: refreshInterval, data: data, dataFrom: dataFrom))
 }

@@ -160,6 +160,35 @@ import VaultTestSupport
 
     // MARK: - Logins
 
+    @Test func aClusterStoreReadsItsCredentialsFromEachExternalSecretsNamespace() async throws {
+        let bao = try currentBao()
+        let mount = unique("kv2")
+        try await bao.mount(mount)
+        try await bao.writeKV2(mount: mount, "db", ["password": canary])
+        let policy = unique("reader")
+        try await readPolicy(policy, mounts: [mount])
+
+        try await withOperator("vault-css") { client, namespace, process in
+            try await tokenSecret(client, namespace, "vault-token", policy: policy)
+            // No namespace on the reference: each ExternalSecret's own namespace (ESO's referent auth).
+            let storeName = "vault-\(namespace)"
+            let spec = try vaultStore(storeName, path: mount, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))).spec
+            _ = try await client.api(ClusterSecretStore.self).create(ClusterSecretStore(metadata: ObjectMeta(name: storeName), spec: spec))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("db", store: storeName, storeKind: .clusterSecretStore, data: [entry("password", "db", property: "password")]))
+            #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
+            #expect(try await client.api(Secret.self, namespace: namespace).get("db").data?["password"] == Data(canary.utf8))
+            // Without a namespace the store cannot be checked: Ready, validation unknown.
+            #expect(
+                try await eventually {
+                    try await client.api(ClusterSecretStore.self).get(storeName).status?.conditions?
+                        .condition(ofType: ESONames.conditionReady)?.reason == ESOReason.storeValidationUnknown
+                }, "\(process.log.suffix(2000))")
+            try await client.api(ClusterSecretStore.self).delete(storeName)
+            try await expectNoLeak(client, namespace, process)
+        }
+    }
+
     @Test func everyLoginMethodEndToEnd() async throws {
         let bao = try currentBao()
         let plane = try currentPlane()
