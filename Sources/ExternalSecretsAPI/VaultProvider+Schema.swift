@@ -16,7 +16,8 @@ extension VaultProvider: OpenAPISchemaDescribed {
                     Unset: every remote key starts with its mount path.
                     """),
                 "version": .string(
-                    "The version of the KV secrets engine: `v1` or `v2`.", allowing: VaultKVStoreVersion.allCases.map(\.rawValue)
+                    "The version of the KV secrets engine: `v1` or `v2`.",
+                    allowing: VaultKVStoreVersion.allCases.map(\.rawValue)
                 ).defaulted("v2"),
                 "namespace": .string(
                     """
@@ -207,7 +208,8 @@ extension VaultCertAuth: OpenAPISchemaDescribed {
             properties: [
                 "path": .string("The mount path of the certificate method.").defaulted("cert"),
                 "vaultRole": .string("The certificate role to log in as. Unset: the role the certificate matches."),
-                "clientCert": SecretKeySelector.openAPISchema.described("The Secret key holding the PEM client certificate."),
+                "clientCert": SecretKeySelector.openAPISchema.described(
+                    "The Secret key holding the PEM client certificate."),
                 "secretRef": SecretKeySelector.openAPISchema.described("The Secret key holding the PEM private key."),
             ])
     }
@@ -239,7 +241,8 @@ extension VaultAwsAuthSecretRef: OpenAPISchemaDescribed {
         .object(
             "AWS credentials held in Secrets.",
             properties: [
-                "accessKeyIDSecretRef": SecretKeySelector.openAPISchema.described("The Secret key holding the access key id."),
+                "accessKeyIDSecretRef": SecretKeySelector.openAPISchema.described(
+                    "The Secret key holding the access key id."),
                 "secretAccessKeySecretRef": SecretKeySelector.openAPISchema.described(
                     "The Secret key holding the secret access key."),
                 "sessionTokenSecretRef": SecretKeySelector.openAPISchema.described(

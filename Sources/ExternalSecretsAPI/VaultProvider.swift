@@ -113,7 +113,9 @@ public struct VaultAppRole: Codable, Sendable, Hashable {
     public var roleRef: SecretKeySelector?
     public var secretRef: SecretKeySelector
 
-    public init(path: String? = nil, roleId: String? = nil, roleRef: SecretKeySelector? = nil, secretRef: SecretKeySelector) {
+    public init(
+        path: String? = nil, roleId: String? = nil, roleRef: SecretKeySelector? = nil, secretRef: SecretKeySelector
+    ) {
         self.path = path
         self.roleId = roleId
         self.roleRef = roleRef
@@ -196,7 +198,8 @@ public struct VaultKubernetesServiceAccountTokenAuth: Codable, Sendable, Hashabl
     /// Deprecated in ESO; defaults to 600.
     public var expirationSeconds: Int64?
 
-    public init(serviceAccountRef: ServiceAccountSelector, audiences: [String]? = nil, expirationSeconds: Int64? = nil) {
+    public init(serviceAccountRef: ServiceAccountSelector, audiences: [String]? = nil, expirationSeconds: Int64? = nil)
+    {
         self.serviceAccountRef = serviceAccountRef
         self.audiences = audiences
         self.expirationSeconds = expirationSeconds

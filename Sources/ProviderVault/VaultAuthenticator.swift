@@ -44,7 +44,8 @@ struct VaultAuthenticator: Sendable {
         }
         guard response.status.code == 200 else {
             VaultMetrics.call(.login, failed: true)
-            throw errors.failure(status: response.status, body: response.body, operation: operation, secrets: login.secrets)
+            throw errors.failure(
+                status: response.status, body: response.body, operation: operation, secrets: login.secrets)
         }
         VaultMetrics.call(.login, failed: false)
         let token = try Self.issuedToken(response.body, obtainedAt: started, operation: operation, errors: errors)
@@ -75,10 +76,12 @@ struct VaultAuthenticator: Sendable {
                 secrets: [role, secretID])
         case .kubernetes(let mount, let role, let source):
             let jwt = try await jwt(source, field: "\(field).kubernetes")
-            return LoginRequest(request: .post("auth/\(mount)/login", json: ["role": role, "jwt": jwt]), secrets: [jwt])
+            return LoginRequest(
+                request: .post("auth/\(mount)/login", json: ["role": role, "jwt": jwt]), secrets: [jwt])
         case .jwt(let mount, let role, let source):
             let jwt = try await jwt(source, field: "\(field).jwt")
-            return LoginRequest(request: .post("auth/\(mount)/login", json: ["role": role, "jwt": jwt]), secrets: [jwt])
+            return LoginRequest(
+                request: .post("auth/\(mount)/login", json: ["role": role, "jwt": jwt]), secrets: [jwt])
         case .userPass(let mount, let username, let passwordRef):
             let password = try await text(passwordRef, field: "\(field).userPass.secretRef", trimming: false)
             return LoginRequest(
@@ -89,7 +92,8 @@ struct VaultAuthenticator: Sendable {
                 request: .post("auth/\(mount)/login/\(username)", json: ["password": password]), secrets: [password])
         case .cert(let mount, let role, _):
             // The certificate itself is presented in the TLS handshake.
-            return LoginRequest(request: .post("auth/\(mount)/login", json: role.map { ["name": $0] } ?? [:]), secrets: [])
+            return LoginRequest(
+                request: .post("auth/\(mount)/login", json: role.map { ["name": $0] } ?? [:]), secrets: [])
         }
     }
 
@@ -115,7 +119,8 @@ struct VaultAuthenticator: Sendable {
         case .mountedToken:
             guard let data = FileManager.default.contents(atPath: mountedTokenPath) else {
                 throw ProviderError.invalidConfiguration(
-                    "\(field): neither serviceAccountRef nor secretRef is set, and the operator has no mounted ServiceAccount token at \(mountedTokenPath)")
+                    "\(field): neither serviceAccountRef nor secretRef is set, and the operator has no mounted ServiceAccount token at \(mountedTokenPath)"
+                )
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -161,7 +166,8 @@ struct VaultAuthenticator: Sendable {
         }
         guard response.status.code == 200 else {
             VaultMetrics.call(.renewSelf, failed: true)
-            let failure = errors.failure(status: response.status, body: response.body, operation: .tokenRenewal, secrets: [token.value])
+            let failure = errors.failure(
+                status: response.status, body: response.body, operation: .tokenRenewal, secrets: [token.value])
             logger.debug("vault token renewal refused; logging in again", metadata: ["reason": "\(failure.message)"])
             throw failure
         }
@@ -181,7 +187,9 @@ struct VaultAuthenticator: Sendable {
     /// Whether Vault still accepts `token` (`auth/token/lookup-self`). Only a refusal says no;
     /// any other failure is not taken as proof that the token is bad.
     func isAccepted(_ token: String) async -> Bool {
-        guard let response = try? await connection.send(.get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace)
+        guard
+            let response = try? await connection.send(
+                .get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace)
         else { return true }
         VaultMetrics.call(.lookupSelf, failed: response.status.code != 200)
         return response.status.code != 403 && response.status.code != 401
@@ -191,7 +199,8 @@ struct VaultAuthenticator: Sendable {
     func lookup(_ token: String) async throws {
         let response: HTTPResponse
         do {
-            response = try await connection.send(.get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace)
+            response = try await connection.send(
+                .get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace)
         } catch {
             VaultMetrics.call(.lookupSelf, failed: true)
             throw errors.failure(error, operation: .tokenLookup)
@@ -199,17 +208,21 @@ struct VaultAuthenticator: Sendable {
         VaultMetrics.call(.lookupSelf, failed: response.status.code != 200)
         guard response.status.code == 200 else {
             if response.status.code == 403 || response.status.code == 401 {
-                throw ProviderError.accessDenied("the store's Vault token is invalid or expired (lookup-self was refused)")
+                throw ProviderError.accessDenied(
+                    "the store's Vault token is invalid or expired (lookup-self was refused)")
             }
-            throw errors.failure(status: response.status, body: response.body, operation: .tokenLookup, secrets: [token])
+            throw errors.failure(
+                status: response.status, body: response.body, operation: .tokenLookup, secrets: [token])
         }
     }
 
     /// `auth/token/revoke-self`, best effort (the token expires anyway).
     func revoke(_ token: VaultToken) async {
         let response = try? await connection.send(
-            VaultRequest(method: .POST, path: "auth/token/revoke-self"), token: token.value, namespace: settings.authNamespace)
+            VaultRequest(method: .POST, path: "auth/token/revoke-self"), token: token.value,
+            namespace: settings.authNamespace)
         VaultMetrics.call(.revokeSelf, failed: response?.status.code != 204 && response?.status.code != 200)
-        logger.debug("vault token revoked", metadata: ["status": "\(response.map { "\($0.status.code)" } ?? "no answer")"])
+        logger.debug(
+            "vault token revoked", metadata: ["status": "\(response.map { "\($0.status.code)" } ?? "no answer")"])
     }
 }

@@ -80,7 +80,8 @@ struct VaultConnection: Sendable {
     private static func isRetryable(_ error: any Error) -> Bool {
         switch error {
         case is CancellationError: false
-        case HTTPTransportError.invalidTLSMaterial, HTTPTransportError.invalidURL, HTTPTransportError.bodyTooLarge: false
+        case HTTPTransportError.invalidTLSMaterial, HTTPTransportError.invalidURL, HTTPTransportError.bodyTooLarge:
+            false
         default: true
         }
     }

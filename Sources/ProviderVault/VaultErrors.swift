@@ -74,12 +74,14 @@ struct VaultErrorMapper: Sendable {
         case is CancellationError, is ProviderError:
             return error
         case HTTPTransportError.timedOut(let after):
-            return ProviderError(.unavailable, "\(operation.description): Vault at \(server) did not answer within \(after)")
+            return ProviderError(
+                .unavailable, "\(operation.description): Vault at \(server) did not answer within \(after)")
         case HTTPTransportError.invalidTLSMaterial(let what):
             return ProviderError.invalidConfiguration("\(VaultStoreSettings.field): \(what)")
         default:
             return ProviderError(
-                .unavailable, "\(operation.description): cannot reach Vault at \(server): \(VaultErrorText.transport(error))")
+                .unavailable,
+                "\(operation.description): cannot reach Vault at \(server): \(VaultErrorText.transport(error))")
         }
     }
 
@@ -95,7 +97,8 @@ enum VaultErrorText {
 
     /// Vault's `errors` array from a response body, sanitized; nil when there is nothing to say.
     static func detail(body: [UInt8], secrets: [String]) -> String? {
-        guard case .object(let members)? = try? VaultJSON.parse(body), case .array(let errors)? = members["errors"] else {
+        guard case .object(let members)? = try? VaultJSON.parse(body), case .array(let errors)? = members["errors"]
+        else {
             return nil
         }
         let texts = errors.compactMap { value -> String? in
@@ -120,7 +123,8 @@ enum VaultErrorText {
             run = ""
         }
         for character in text {
-            guard character.isASCII, let scalar = character.unicodeScalars.first, scalar.value >= 0x20, scalar.value < 0x7F
+            guard character.isASCII, let scalar = character.unicodeScalars.first, scalar.value >= 0x20,
+                scalar.value < 0x7F
             else {
                 flushRun()
                 out.append(" ")

@@ -210,7 +210,9 @@ enum VaultJSON {
                     if (0xD800..<0xDC00).contains(first) {
                         // A high surrogate needs a low one right after; otherwise U+FFFD, as in Go.
                         let save = index
-                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        {
                             index += 2
                             let second = try hex4()
                             if (0xDC00..<0xE000).contains(second) {
@@ -362,7 +364,9 @@ enum GoFloat {
         } else if exponent >= digits.count {
             out += String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: exponent - digits.count)
         } else {
-            out += String(decoding: digits[..<exponent], as: UTF8.self) + "." + String(decoding: digits[exponent...], as: UTF8.self)
+            out +=
+                String(decoding: digits[..<exponent], as: UTF8.self) + "."
+                + String(decoding: digits[exponent...], as: UTF8.self)
         }
         return out
     }

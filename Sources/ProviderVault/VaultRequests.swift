@@ -37,7 +37,8 @@ struct VaultRequest: Sendable, Equatable {
     ) -> HTTPRequest {
         var url = server + "/v1/" + Self.escapePath(path)
         if !query.isEmpty {
-            url += "?" + query.map { "\(Self.escapeQuery($0.name))=\(Self.escapeQuery($0.value))" }.joined(separator: "&")
+            url +=
+                "?" + query.map { "\(Self.escapeQuery($0.name))=\(Self.escapeQuery($0.value))" }.joined(separator: "&")
         }
         var httpHeaders = HTTPHeaders()
         for header in headers { httpHeaders.add(name: header.name, value: header.value) }
@@ -98,9 +99,11 @@ struct VaultPaths: Sendable, Equatable {
             guard version == .v2 else { return key }
             guard key.contains("/data/") else {
                 throw .invalidConfiguration(
-                    "\(VaultStoreSettings.field).path is not set and the key \"\(key)\" has no /data/ segment: cannot find its metadata")
+                    "\(VaultStoreSettings.field).path is not set and the key \"\(key)\" has no /data/ segment: cannot find its metadata"
+                )
             }
-            return key.replacingOccurrences(of: "/data/", with: "/metadata/", options: [], range: key.range(of: "/data/"))
+            return key.replacingOccurrences(
+                of: "/data/", with: "/metadata/", options: [], range: key.range(of: "/data/"))
         }
         let rest = relative(key)
         return version == .v2 ? "\(mountPath)/metadata/\(rest)" : "\(mountPath)/\(rest)"

@@ -27,7 +27,9 @@ enum VaultSecretValues {
         guard version == .v2 else { return data }
         switch data["data"] {
         case .object(let secret)?: return secret
-        case nil: throw ProviderError(.invalidData, "secret \"\(key)\": failed to find data field (is the store's version right?)")
+        case nil:
+            throw ProviderError(
+                .invalidData, "secret \"\(key)\": failed to find data field (is the store's version right?)")
         case .null?: throw .notFound("secret \"\(key)\" not found (its current version is deleted)")
         default: throw ProviderError(.invalidData, "secret \"\(key)\": data field is not a JSON object")
         }
@@ -94,7 +96,8 @@ enum VaultSecretValues {
     /// ESO's `GetSecretMap`: the value `getSecret` returns, decoded as a JSON object, each member
     /// as `GetByteValue` writes it (numbers as Go `float64`s).
     static func map(of value: Data, key: String, property: String?) throws(ProviderError) -> SecretData {
-        let what = property.flatMap { $0.isEmpty ? nil : "property \"\($0)\" of secret \"\(key)\"" } ?? "secret \"\(key)\""
+        let what =
+            property.flatMap { $0.isEmpty ? nil : "property \"\($0)\" of secret \"\(key)\"" } ?? "secret \"\(key)\""
         let parsed: VaultJSON.Value
         do {
             parsed = try VaultJSON.parse(value)

@@ -61,7 +61,8 @@ final class VaultSecretsClient: SecretsClient {
             do {
                 namePattern = try Regex(pattern)
             } catch {
-                throw ProviderError.invalidConfiguration("find.name.regexp \"\(pattern)\" is not a valid regular expression")
+                throw ProviderError.invalidConfiguration(
+                    "find.name.regexp \"\(pattern)\" is not a valid regular expression")
             }
         }
         let searchPath = find.path.flatMap { $0.isEmpty ? nil : $0 + "/" } ?? ""
@@ -84,7 +85,8 @@ final class VaultSecretsClient: SecretsClient {
             }
             guard found.count < Self.maximumFindResults else {
                 throw ProviderError.unsupported(
-                    "find matched more than \(Self.maximumFindResults) secrets under \"\(searchPath)\"; narrow find.path, name or tags")
+                    "find matched more than \(Self.maximumFindResults) secrets under \"\(searchPath)\"; narrow find.path, name or tags"
+                )
             }
             do {
                 let secret = try await readSecret(name, version: nil)
@@ -148,7 +150,8 @@ final class VaultSecretsClient: SecretsClient {
                 secrets.append(full)
             }
             guard secrets.count <= Self.maximumFindResults * 4 else {
-                throw ProviderError.unsupported("find lists more than \(Self.maximumFindResults * 4) secrets under \"\(prefix)\"; narrow find.path")
+                throw ProviderError.unsupported(
+                    "find lists more than \(Self.maximumFindResults * 4) secrets under \"\(prefix)\"; narrow find.path")
             }
         }
         return secrets
@@ -163,21 +166,27 @@ final class VaultSecretsClient: SecretsClient {
         case 200:
             break
         case 400, 404:
-            throw ProviderError.invalidConfiguration("\(VaultStoreSettings.field).path: Vault has no mount \"\(mount)\"")
+            throw ProviderError.invalidConfiguration(
+                "\(VaultStoreSettings.field).path: Vault has no mount \"\(mount)\"")
         default:
             return
         }
-        guard case .object(let body)? = try? VaultJSON.parse(response.body), case .object(let data)? = body["data"] else {
+        guard case .object(let body)? = try? VaultJSON.parse(response.body), case .object(let data)? = body["data"]
+        else {
             return
         }
         guard case .string(let type)? = data["type"], type == "kv" || type == "generic" else {
-            throw ProviderError.invalidConfiguration("\(VaultStoreSettings.field).path: mount \"\(mount)\" is not a KV secrets engine")
+            throw ProviderError.invalidConfiguration(
+                "\(VaultStoreSettings.field).path: mount \"\(mount)\" is not a KV secrets engine")
         }
         var isV2 = false
-        if case .object(let options)? = data["options"], case .string(let version)? = options["version"] { isV2 = version == "2" }
+        if case .object(let options)? = data["options"], case .string(let version)? = options["version"] {
+            isV2 = version == "2"
+        }
         if isV2 != (settings.version == .v2) {
             throw ProviderError.invalidConfiguration(
-                "\(VaultStoreSettings.field).path: mount \"\(mount)\" uses KV version \(isV2 ? "v2" : "v1") but the store is configured for \(settings.version.rawValue)")
+                "\(VaultStoreSettings.field).path: mount \"\(mount)\" uses KV version \(isV2 ? "v2" : "v1") but the store is configured for \(settings.version.rawValue)"
+            )
         }
     }
 
@@ -201,7 +210,9 @@ final class VaultSecretsClient: SecretsClient {
     }
 
     /// `authorized`, with a non-success answer turned into a `ProviderError`.
-    private func send(_ request: VaultRequest, operation: VaultOperation, call: VaultMetrics.Call) async throws -> HTTPResponse {
+    private func send(_ request: VaultRequest, operation: VaultOperation, call: VaultMetrics.Call) async throws
+        -> HTTPResponse
+    {
         let response: HTTPResponse
         do {
             response = try await authorized(request)
@@ -214,7 +225,9 @@ final class VaultSecretsClient: SecretsClient {
             let failure = errors.failure(status: response.status, body: response.body, operation: operation)
             logger.debug(
                 "vault request failed",
-                metadata: ["path": "\(request.path)", "status": "\(response.status.code)", "error": "\(failure.message)"])
+                metadata: [
+                    "path": "\(request.path)", "status": "\(response.status.code)", "error": "\(failure.message)",
+                ])
             throw failure
         }
         return response

@@ -1,8 +1,8 @@
+import ExternalSecretsAPI
 public import ExternalSecretsCore
 public import Foundation
 public import HTTPSupport
 public import Logging
-import ExternalSecretsAPI
 
 /// `spec.provider.vault`: a KV engine (v1 or v2) of HashiCorp Vault or OpenBao.
 ///
@@ -18,9 +18,10 @@ import ExternalSecretsAPI
 /// store must not advertise what it cannot do.
 public struct VaultSecretsProvider: SecretsProvider {
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory = @Sendable (_ tls: TLSSettings) throws -> (
-        transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-    )
+    public typealias TransportFactory =
+        @Sendable (_ tls: TLSSettings) throws -> (
+            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
+        )
 
     public var name: String { "vault" }
     public var capabilities: StoreCapabilities { .readOnly }
@@ -101,7 +102,9 @@ public struct VaultSecretsProvider: SecretsProvider {
 
     /// Trust and client certificate: the CA bundle or provider, and the `tls` block or the
     /// `cert` login method's certificate.
-    private func tlsSettings(_ settings: VaultStoreSettings, references: any ReferenceReader) async throws -> TLSSettings {
+    private func tlsSettings(_ settings: VaultStoreSettings, references: any ReferenceReader) async throws
+        -> TLSSettings
+    {
         let field = VaultStoreSettings.field
         var tls = TLSSettings()
         switch settings.certificateAuthority {
@@ -120,7 +123,8 @@ public struct VaultSecretsProvider: SecretsProvider {
                 try await references.secretValue(
                     certificate.certificate, field: isLogin ? "\(prefix).clientCert" : "\(prefix).certSecretRef"))
             tls.clientKeyPEM = Array(
-                try await references.secretValue(certificate.key, field: isLogin ? "\(prefix).secretRef" : "\(prefix).keySecretRef"))
+                try await references.secretValue(
+                    certificate.key, field: isLogin ? "\(prefix).secretRef" : "\(prefix).keySecretRef"))
         }
         return tls
     }

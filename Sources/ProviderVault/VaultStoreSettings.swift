@@ -120,7 +120,9 @@ struct VaultStoreSettings: Sendable, Equatable {
             .flatMap { $0.isEmpty ? nil : $0 }
 
         guard let authSpec = spec.auth else {
-            throw .invalidConfiguration("\(field).auth is required: set one login method (tokenSecretRef, appRole, kubernetes, jwt, userPass, ldap or cert)")
+            throw .invalidConfiguration(
+                "\(field).auth is required: set one login method (tokenSecretRef, appRole, kubernetes, jwt, userPass, ldap or cert)"
+            )
         }
         let auth = try resolveAuth(authSpec, rules: rules)
 
@@ -137,7 +139,8 @@ struct VaultStoreSettings: Sendable, Equatable {
         }
         if case .cert(_, _, let certificate) = auth {
             guard server.hasPrefix("https://") else {
-                throw .invalidConfiguration("\(field).auth.cert needs an https server: the certificate is presented in the TLS handshake")
+                throw .invalidConfiguration(
+                    "\(field).auth.cert needs an https server: the certificate is presented in the TLS handshake")
             }
             // ESO presents the login certificate on every connection, instead of `tls`.
             clientCertificate = certificate
@@ -155,7 +158,9 @@ struct VaultStoreSettings: Sendable, Equatable {
 
         var headers: [String: String] = [:]
         for (name, value) in spec.headers ?? [:] {
-            guard isToken(name) else { throw .invalidConfiguration("\(field).headers: \"\(name)\" is not a valid header name") }
+            guard isToken(name) else {
+                throw .invalidConfiguration("\(field).headers: \"\(name)\" is not a valid header name")
+            }
             guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
                 throw .invalidConfiguration("\(field).headers[\(name)]: the value may not contain line breaks")
             }
@@ -192,9 +197,11 @@ struct VaultStoreSettings: Sendable, Equatable {
         guard set.count == 1 else {
             if set.isEmpty {
                 throw .invalidConfiguration(
-                    "\(field): one login method is required (tokenSecretRef, appRole, kubernetes, jwt, userPass, ldap or cert)")
+                    "\(field): one login method is required (tokenSecretRef, appRole, kubernetes, jwt, userPass, ldap or cert)"
+                )
             }
-            throw .invalidConfiguration("\(field): exactly one login method may be set, found \(set.joined(separator: ", "))")
+            throw .invalidConfiguration(
+                "\(field): exactly one login method may be set, found \(set.joined(separator: ", "))")
         }
 
         if let selector = auth.tokenSecretRef {
@@ -212,7 +219,9 @@ struct VaultStoreSettings: Sendable, Equatable {
                 throw .invalidConfiguration("\(field).appRole: neither roleId nor roleRef is set")
             }
             try rules.reference(appRole.secretRef, field: "\(field).appRole.secretRef")
-            return .appRole(mount: try mount(appRole.path, default: "approle", field: "\(field).appRole.path"), roleID: roleID, secretID: appRole.secretRef)
+            return .appRole(
+                mount: try mount(appRole.path, default: "approle", field: "\(field).appRole.path"), roleID: roleID,
+                secretID: appRole.secretRef)
         }
         if let kubernetes = auth.kubernetes {
             let field = "\(field).kubernetes"
@@ -220,7 +229,9 @@ struct VaultStoreSettings: Sendable, Equatable {
             guard !role.isEmpty else { throw .invalidConfiguration("\(field).role is required") }
             let jwt: JWTSource
             if let serviceAccount = kubernetes.serviceAccountRef {
-                guard !serviceAccount.name.isEmpty else { throw .invalidConfiguration("\(field).serviceAccountRef.name is required") }
+                guard !serviceAccount.name.isEmpty else {
+                    throw .invalidConfiguration("\(field).serviceAccountRef.name is required")
+                }
                 try rules.namespace(serviceAccount.namespace, field: "\(field).serviceAccountRef")
                 jwt = .serviceAccount(serviceAccount, audiences: serviceAccount.audiences ?? [], expirationSeconds: 600)
             } else if var secret = kubernetes.secretRef {
@@ -230,7 +241,9 @@ struct VaultStoreSettings: Sendable, Equatable {
             } else {
                 jwt = .mountedToken
             }
-            return .kubernetes(mount: try mount(kubernetes.mountPath, default: "kubernetes", field: "\(field).mountPath"), role: role, jwt: jwt)
+            return .kubernetes(
+                mount: try mount(kubernetes.mountPath, default: "kubernetes", field: "\(field).mountPath"), role: role,
+                jwt: jwt)
         }
         if let jwtAuth = auth.jwt {
             let field = "\(field).jwt"
@@ -241,13 +254,16 @@ struct VaultStoreSettings: Sendable, Equatable {
             } else if let token = jwtAuth.kubernetesServiceAccountToken {
                 let serviceAccount = token.serviceAccountRef
                 guard !serviceAccount.name.isEmpty else {
-                    throw .invalidConfiguration("\(field).kubernetesServiceAccountToken.serviceAccountRef.name is required")
+                    throw .invalidConfiguration(
+                        "\(field).kubernetesServiceAccountToken.serviceAccountRef.name is required")
                 }
-                try rules.namespace(serviceAccount.namespace, field: "\(field).kubernetesServiceAccountToken.serviceAccountRef")
+                try rules.namespace(
+                    serviceAccount.namespace, field: "\(field).kubernetesServiceAccountToken.serviceAccountRef")
                 let expiration = token.expirationSeconds ?? 600
                 guard expiration >= 600 else {
                     // The TokenRequest API refuses shorter tokens.
-                    throw .invalidConfiguration("\(field).kubernetesServiceAccountToken.expirationSeconds must be at least 600")
+                    throw .invalidConfiguration(
+                        "\(field).kubernetesServiceAccountToken.expirationSeconds must be at least 600")
                 }
                 // ESO: the ServiceAccount's audiences plus the deprecated field's (default `vault`).
                 let audiences = (serviceAccount.audiences ?? []) + (token.audiences ?? ["vault"])
@@ -259,17 +275,27 @@ struct VaultStoreSettings: Sendable, Equatable {
             return .jwt(mount: try mount(jwtAuth.path, default: "jwt", field: "\(field).path"), role: role, jwt: jwt)
         }
         if let userPass = auth.userPass {
-            let (username, password) = try credentials(userPass.username, userPass.secretRef, rules: rules, field: "\(field).userPass")
-            return .userPass(mount: try mount(userPass.path, default: "userpass", field: "\(field).userPass.path"), username: username, password: password)
+            let (username, password) = try credentials(
+                userPass.username, userPass.secretRef, rules: rules, field: "\(field).userPass")
+            return .userPass(
+                mount: try mount(userPass.path, default: "userpass", field: "\(field).userPass.path"),
+                username: username, password: password)
         }
         if let ldap = auth.ldap {
-            let (username, password) = try credentials(ldap.username, ldap.secretRef, rules: rules, field: "\(field).ldap")
-            return .ldap(mount: try mount(ldap.path, default: "ldap", field: "\(field).ldap.path"), username: username, password: password)
+            let (username, password) = try credentials(
+                ldap.username, ldap.secretRef, rules: rules, field: "\(field).ldap")
+            return .ldap(
+                mount: try mount(ldap.path, default: "ldap", field: "\(field).ldap.path"), username: username,
+                password: password)
         }
         if let cert = auth.cert {
             let field = "\(field).cert"
-            guard let certificate = cert.clientCert else { throw .invalidConfiguration("\(field).clientCert is required") }
-            guard let key = cert.secretRef else { throw .invalidConfiguration("\(field).secretRef (the private key) is required") }
+            guard let certificate = cert.clientCert else {
+                throw .invalidConfiguration("\(field).clientCert is required")
+            }
+            guard let key = cert.secretRef else {
+                throw .invalidConfiguration("\(field).secretRef (the private key) is required")
+            }
             try rules.reference(certificate, field: "\(field).clientCert")
             try rules.reference(key, field: "\(field).secretRef")
             let role = cert.vaultRole.flatMap { $0.isEmpty ? nil : $0 }
@@ -278,7 +304,9 @@ struct VaultStoreSettings: Sendable, Equatable {
                 certificate: ClientCertificate(certificate: certificate, key: key))
         }
         let method = auth.iam != nil ? "iam (AWS)" : "gcp"
-        throw .unsupported("\(field).\(auth.iam != nil ? "iam" : "gcp"): the \(method) login method is not supported by this operator yet")
+        throw .unsupported(
+            "\(field).\(auth.iam != nil ? "iam" : "gcp"): the \(method) login method is not supported by this operator yet"
+        )
     }
 
     private static func credentials(
@@ -292,7 +320,8 @@ struct VaultStoreSettings: Sendable, Equatable {
     }
 
     /// A login method's mount path: the default when unset, no surrounding slashes, no `..`.
-    private static func mount(_ path: String?, default fallback: String, field: String) throws(ProviderError) -> String {
+    private static func mount(_ path: String?, default fallback: String, field: String) throws(ProviderError) -> String
+    {
         let trimmed = (path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
         let mount = trimmed.isEmpty ? fallback : trimmed
         guard !mount.split(separator: "/").contains("..") else {
@@ -368,7 +397,9 @@ struct VaultStoreSettings: Sendable, Equatable {
         return Array(decoded)
     }
 
-    private static func resolveCAProvider(_ provider: CAProvider, rules: NamespaceRules) throws(ProviderError) -> CAProvider {
+    private static func resolveCAProvider(_ provider: CAProvider, rules: NamespaceRules) throws(ProviderError)
+        -> CAProvider
+    {
         let field = "\(field).caProvider"
         guard provider.type == "Secret" || provider.type == "ConfigMap" else {
             throw .invalidConfiguration("\(field).type must be Secret or ConfigMap")
@@ -394,7 +425,8 @@ struct VaultStoreSettings: Sendable, Equatable {
         policy.maxRetries = min(policy.maxRetries, 10)
         if let interval = settings.retryInterval, !interval.isEmpty {
             guard let wait = GoDuration.parse(interval), wait >= .zero else {
-                throw .invalidConfiguration("spec.retrySettings.retryInterval: \"\(interval)\" is not a duration such as 10s")
+                throw .invalidConfiguration(
+                    "spec.retrySettings.retryInterval: \"\(interval)\" is not a duration such as 10s")
             }
             policy.minimumWait = wait
             policy.maximumWait = wait
@@ -406,7 +438,9 @@ struct VaultStoreSettings: Sendable, Equatable {
     private static func isToken(_ name: String) -> Bool {
         !name.isEmpty
             && name.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0))
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                        || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0))
             }
     }
 
@@ -424,12 +458,15 @@ struct VaultStoreSettings: Sendable, Equatable {
         func namespace(_ namespace: String?, field: String) throws(ProviderError) {
             if kind == .secretStore, let namespace, !namespace.isEmpty, namespace != storeNamespace {
                 throw .invalidConfiguration(
-                    "\(field): namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore")
+                    "\(field): namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore"
+                )
             }
         }
 
         func reference(_ selector: SecretKeySelector, field: String) throws(ProviderError) {
-            guard let name = selector.name, !name.isEmpty else { throw .invalidConfiguration("\(field).name is required") }
+            guard let name = selector.name, !name.isEmpty else {
+                throw .invalidConfiguration("\(field).name is required")
+            }
             guard let key = selector.key, !key.isEmpty else { throw .invalidConfiguration("\(field).key is required") }
             try namespace(selector.namespace, field: field)
         }

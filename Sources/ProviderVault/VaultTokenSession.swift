@@ -90,7 +90,9 @@ actor VaultTokenSession {
     /// A token to send now.
     func token() async throws -> String {
         guard !closed else {
-            throw ProviderError(.unavailable, "the store's Vault client was closed (the store changed); the next attempt uses a new one")
+            throw ProviderError(
+                .unavailable, "the store's Vault client was closed (the store changed); the next attempt uses a new one"
+            )
         }
         let plan = current.map { TokenSchedule.plan($0, logsIn: logsIn, now: now()) }
         if plan == .use, let current { return current.value }

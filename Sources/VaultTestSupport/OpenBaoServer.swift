@@ -50,7 +50,9 @@ public final class OpenBaoServer: Sendable {
             rootToken: environment["ROOT_TOKEN"] ?? "root", auditLogPath: environment["AUDIT_LOG"] ?? "")
     }
 
-    private init(directory: String, address: String, caCertificatePEM: Data, rootToken: String, auditLogPath: String) throws {
+    private init(directory: String, address: String, caCertificatePEM: Data, rootToken: String, auditLogPath: String)
+        throws
+    {
         self.auditLogPath = auditLogPath
         self.directory = directory
         self.address = address
@@ -105,7 +107,8 @@ public final class OpenBaoServer: Sendable {
             headers.add(name: "Content-Type", value: "application/json")
         }
         let response = try await admin.send(
-            HTTPRequest(method: method, url: "\(address)/v1/\(path)", headers: headers, body: bytes), timeout: .seconds(30))
+            HTTPRequest(method: method, url: "\(address)/v1/\(path)", headers: headers, body: bytes),
+            timeout: .seconds(30))
         return Answer(status: response.status.code, body: response.body)
     }
 
@@ -118,7 +121,9 @@ public final class OpenBaoServer: Sendable {
         let answer = try await call(method, path, body, token: token, namespace: namespace)
         guard (200..<300).contains(answer.status) else {
             throw OpenBaoError(
-                description: "\(method) \(path) answered \(answer.status): \(String(decoding: answer.body.prefix(500), as: UTF8.self))")
+                description:
+                    "\(method) \(path) answered \(answer.status): \(String(decoding: answer.body.prefix(500), as: UTF8.self))"
+            )
         }
         return answer
     }
@@ -140,7 +145,9 @@ public final class OpenBaoServer: Sendable {
     }
 
     /// Mounts a secrets engine of `type` (`kv` with `version`).
-    public func mount(_ path: String, type: String = "kv", version: String? = "2", namespace: String? = nil) async throws {
+    public func mount(_ path: String, type: String = "kv", version: String? = "2", namespace: String? = nil)
+        async throws
+    {
         var body: [String: Any] = ["type": type]
         if let version { body["options"] = ["version": version] }
         try await must(.POST, "sys/mounts/\(path)", body, namespace: namespace)
@@ -175,7 +182,8 @@ public final class OpenBaoServer: Sendable {
     static func runScript(_ arguments: [String]) throws {
         let directory = arguments.count > 1 ? arguments[1] : FileManager.default.temporaryDirectory.path
         let script = try TestProcess(
-            executable: "\(repositoryRoot)/scripts/openbao.sh", arguments: arguments, logPath: "\(directory)/script.log")
+            executable: "\(repositoryRoot)/scripts/openbao.sh", arguments: arguments, logPath: "\(directory)/script.log"
+        )
         guard script.waitSynchronously() else {
             throw OpenBaoError(description: "openbao.sh \(arguments.first ?? "") failed:\n\(script.log.suffix(4000))")
         }
@@ -216,7 +224,8 @@ extension OpenBaoServer {
 }
 
 /// A self-signed client certificate and its key (PEM), made with `openssl` in `directory`.
-public func makeClientCertificate(commonName: String, in directory: String) throws -> (certificate: String, key: String) {
+public func makeClientCertificate(commonName: String, in directory: String) throws -> (certificate: String, key: String)
+{
     let base = "\(directory)/\(commonName)-\(UUID().uuidString.prefix(6))"
     let process = try TestProcess(
         executable: "/usr/bin/env",
@@ -229,6 +238,7 @@ public func makeClientCertificate(commonName: String, in directory: String) thro
         throw OpenBaoError(description: "openssl failed: \(process.log.suffix(2000))")
     }
     return (
-        try String(contentsOfFile: "\(base).crt", encoding: .utf8), try String(contentsOfFile: "\(base).key", encoding: .utf8)
+        try String(contentsOfFile: "\(base).crt", encoding: .utf8),
+        try String(contentsOfFile: "\(base).key", encoding: .utf8)
     )
 }

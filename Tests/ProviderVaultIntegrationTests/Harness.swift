@@ -84,12 +84,14 @@ func vaultStore(
         server: bao.address, path: path, version: version, namespace: namespace,
         caBundle: bao.caCertificatePEM.base64EncodedString(), auth: auth)
     configure(&vault)
-    return SecretStore(metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(vault: vault)))
+    return SecretStore(
+        metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(vault: vault)))
 }
 
 func externalSecret(
     _ name: String, store: String, storeKind: StoreKind = .secretStore, data: [ExternalSecretData]? = nil,
-    dataFrom: [ExternalSecretDataFromRemoteRef]? = nil, refreshInterval: String? = nil, deletionPolicy: DeletionPolicy? = nil
+    dataFrom: [ExternalSecretDataFromRemoteRef]? = nil, refreshInterval: String? = nil,
+    deletionPolicy: DeletionPolicy? = nil
 ) -> ExternalSecret {
     ExternalSecret(
         metadata: ObjectMeta(name: name),
@@ -105,7 +107,8 @@ func entry(
 ) -> ExternalSecretData {
     ExternalSecretData(
         secretKey: secretKey,
-        remoteRef: ExternalSecretDataRemoteRef(key: remoteKey, property: property, version: version, metadataPolicy: metadataPolicy))
+        remoteRef: ExternalSecretDataRemoteRef(
+            key: remoteKey, property: property, version: version, metadataPolicy: metadataPolicy))
 }
 
 func secretKey(_ name: String, _ key: String) -> SecretKeySelector { SecretKeySelector(name: name, key: key) }
@@ -150,7 +153,9 @@ func waitForStore(
 
 /// Every Event message and reason recorded in `namespace`.
 func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [String] {
-    try await client.api(CoreEvent.self, namespace: namespace).list().items.map { "\($0.reason ?? "") \($0.message ?? "")" }
+    try await client.api(CoreEvent.self, namespace: namespace).list().items.map {
+        "\($0.reason ?? "") \($0.message ?? "")"
+    }
 }
 
 /// Everything a user can see about the ExternalSecrets and stores of `namespace`: statuses and
@@ -158,7 +163,8 @@ func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [Stri
 func visibleText(_ client: KubeClient, _ namespace: String) async throws -> String {
     let externalSecrets = try await client.api(ExternalSecret.self, namespace: namespace).list().items
     let stores = try await client.api(SecretStore.self, namespace: namespace).list().items
-    let statuses = try externalSecrets.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
+    let statuses =
+        try externalSecrets.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
         + stores.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
     return (statuses + (try await eventTexts(client, namespace))).joined(separator: "\n")
 }

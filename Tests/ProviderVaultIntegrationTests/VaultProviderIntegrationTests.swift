@@ -24,7 +24,9 @@ import VaultTestSupport
 
     /// A token with `policy`, written to Secret `name`/`token` in `namespace`; returns the token.
     @discardableResult
-    func tokenSecret(_ client: KubeClient, _ namespace: String, _ name: String, policy: String, vaultNamespace: String? = nil)
+    func tokenSecret(
+        _ client: KubeClient, _ namespace: String, _ name: String, policy: String, vaultNamespace: String? = nil
+    )
         async throws -> String
     {
         let answer = try await currentBao().must(
@@ -63,7 +65,9 @@ import VaultTestSupport
         try await withOperator("vault-kv") { client, namespace, process in
             let token = try await tokenSecret(client, namespace, "vault-token", policy: policy)
             _ = try await client.api(ConfigMap.self, namespace: namespace).create(
-                ConfigMap(metadata: ObjectMeta(name: "bao-ca"), data: ["ca.crt": String(decoding: bao.caCertificatePEM, as: UTF8.self)]))
+                ConfigMap(
+                    metadata: ObjectMeta(name: "bao-ca"),
+                    data: ["ca.crt": String(decoding: bao.caCertificatePEM, as: UTF8.self)]))
             let stores = client.api(SecretStore.self, namespace: namespace)
             let auth = VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))
             _ = try await stores.create(try vaultStore("kv2", path: v2, auth: auth))
@@ -90,18 +94,29 @@ import VaultTestSupport
             _ = try await externalSecrets.create(
                 externalSecret(
                     "extracted", store: "kv2",
-                    dataFrom: [ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: "db", property: "config"))]))
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(
+                            extract: ExternalSecretDataRemoteRef(key: "db", property: "config"))
+                    ]))
             _ = try await externalSecrets.create(
                 externalSecret(
                     "by-name", store: "kv2",
-                    dataFrom: [ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(path: "app", name: FindName(regexp: "(one|two)$")))]))
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(
+                            find: ExternalSecretFind(path: "app", name: FindName(regexp: "(one|two)$")))
+                    ]))
             _ = try await externalSecrets.create(
                 externalSecret(
                     "by-tags", store: "kv2",
-                    dataFrom: [ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(path: "app", tags: ["env": "prod"]))]))
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(path: "app", tags: ["env": "prod"]))
+                    ]))
             _ = try await externalSecrets.create(
                 externalSecret(
-                    "legacy", store: "kv1", data: [entry("user", "legacy", property: "user"), entry("password", "legacy", property: "password")]))
+                    "legacy", store: "kv1",
+                    data: [
+                        entry("user", "legacy", property: "user"), entry("password", "legacy", property: "password"),
+                    ]))
 
             for name in ["values", "extracted", "by-name", "by-tags", "legacy"] {
                 #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
@@ -115,7 +130,10 @@ import VaultTestSupport
             #expect(string(values["owner"]) == "team-a")
             #expect(string(values["whole"]) == #"{"a":"1"}"#)
             #expect(string(values["prefixed"]) == "1")
-            #expect(try await secrets.get("extracted").data?.mapValues { string($0) ?? "" } == ["port": "5432", "tls": #"{"mode":"verify-full"}"#])
+            #expect(
+                try await secrets.get("extracted").data?.mapValues { string($0) ?? "" } == [
+                    "port": "5432", "tls": #"{"mode":"verify-full"}"#,
+                ])
             #expect(
                 try await secrets.get("by-name").data?.mapValues { string($0) ?? "" }
                     == ["app_one": #"{"a":"1"}"#, "app_nested_two": #"{"b":"2"}"#])
@@ -126,7 +144,8 @@ import VaultTestSupport
             #expect(string(legacy["user"]) == "old" && legacy["password"] == Data(canary.utf8))
 
             for store in ["kv2", "kv1"] {
-                #expect(try await waitForStore(client, namespace, store) != nil, "\(store): \(process.log.suffix(2000))")
+                #expect(
+                    try await waitForStore(client, namespace, store) != nil, "\(store): \(process.log.suffix(2000))")
                 #expect(try await stores.get(store).status?.capabilities == "ReadOnly")
             }
             try await expectNoLeak(client, namespace, process)
@@ -148,11 +167,15 @@ import VaultTestSupport
         try await withOperator("vault-ns") { client, namespace, process in
             try await tokenSecret(client, namespace, "vault-token", policy: "reader", vaultNamespace: vaultNamespace)
             _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore("tenant", namespace: vaultNamespace, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))))
+                try vaultStore(
+                    "tenant", namespace: vaultNamespace,
+                    auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))))
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret("db", store: "tenant", data: [entry("password", "db", property: "password")]))
             #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
-            #expect(try await client.api(Secret.self, namespace: namespace).get("db").data?["password"] == Data(canary.utf8))
+            #expect(
+                try await client.api(Secret.self, namespace: namespace).get("db").data?["password"] == Data(canary.utf8)
+            )
             #expect(try await waitForStore(client, namespace, "tenant") != nil)
             try await expectNoLeak(client, namespace, process)
         }
@@ -172,12 +195,19 @@ import VaultTestSupport
             try await tokenSecret(client, namespace, "vault-token", policy: policy)
             // No namespace on the reference: each ExternalSecret's own namespace (ESO's referent auth).
             let storeName = "vault-\(namespace)"
-            let spec = try vaultStore(storeName, path: mount, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))).spec
-            _ = try await client.api(ClusterSecretStore.self).create(ClusterSecretStore(metadata: ObjectMeta(name: storeName), spec: spec))
+            let spec = try vaultStore(
+                storeName, path: mount, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token"))
+            ).spec
+            _ = try await client.api(ClusterSecretStore.self).create(
+                ClusterSecretStore(metadata: ObjectMeta(name: storeName), spec: spec))
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
-                externalSecret("db", store: storeName, storeKind: .clusterSecretStore, data: [entry("password", "db", property: "password")]))
+                externalSecret(
+                    "db", store: storeName, storeKind: .clusterSecretStore,
+                    data: [entry("password", "db", property: "password")]))
             #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
-            #expect(try await client.api(Secret.self, namespace: namespace).get("db").data?["password"] == Data(canary.utf8))
+            #expect(
+                try await client.api(Secret.self, namespace: namespace).get("db").data?["password"] == Data(canary.utf8)
+            )
             // Without a namespace the store cannot be checked: Ready, validation unknown.
             #expect(
                 try await eventually {
@@ -211,13 +241,16 @@ import VaultTestSupport
             let tokenPolicy: [String: Any] = ["token_policies": [policy], "token_ttl": "1h"]
             // AppRole.
             try await bao.must(.POST, "auth/\(methods.approle)/role/eso", tokenPolicy)
-            let roleID = try #require(try await bao.must(.GET, "auth/\(methods.approle)/role/eso/role-id").data("role_id"))
-            let secretID = try #require(try await bao.must(.POST, "auth/\(methods.approle)/role/eso/secret-id").data("secret_id"))
+            let roleID = try #require(
+                try await bao.must(.GET, "auth/\(methods.approle)/role/eso/role-id").data("role_id"))
+            let secretID = try #require(
+                try await bao.must(.POST, "auth/\(methods.approle)/role/eso/secret-id").data("secret_id"))
             try await createSecret(client, namespace, "approle", ["role-id": roleID, "secret-id": secretID])
 
             // Kubernetes: OpenBao reviews the ServiceAccount token with the real API server.
             try await setUpKubernetesAuth(client, namespace, plane: plane, mount: methods.kubernetes, policy: policy)
-            let readerToken = try await client.requestToken(forServiceAccount: "reader", in: namespace, audiences: [], expirationSeconds: 3600)
+            let readerToken = try await client.requestToken(
+                forServiceAccount: "reader", in: namespace, audiences: [], expirationSeconds: 3600)
             try await createSecret(client, namespace, "reader-token", ["token": readerToken.token])
 
             // JWT: OpenBao checks the ServiceAccount token's signature with the API server's key.
@@ -236,38 +269,85 @@ import VaultTestSupport
             try await createSecret(client, namespace, "jwt", ["token": vaultAudienceToken.token])
 
             // Userpass.
-            try await bao.must(.POST, "auth/\(methods.userpass)/users/app", tokenPolicy.merging(["password": "pw-\(canary)"]) { $1 })
+            try await bao.must(
+                .POST, "auth/\(methods.userpass)/users/app", tokenPolicy.merging(["password": "pw-\(canary)"]) { $1 })
             try await createSecret(client, namespace, "userpass-password", ["password": "pw-\(canary)"])
 
             // TLS certificate.
             let certificate = try makeClientCertificate(commonName: "eso-client", in: bao.directory)
-            try await bao.must(.POST, "auth/\(methods.cert)/certs/web", tokenPolicy.merging(["certificate": certificate.certificate]) { $1 })
-            try await createSecret(client, namespace, "client-cert", ["tls.crt": certificate.certificate, "tls.key": certificate.key])
+            try await bao.must(
+                .POST, "auth/\(methods.cert)/certs/web",
+                tokenPolicy.merging(["certificate": certificate.certificate]) { $1 })
+            try await createSecret(
+                client, namespace, "client-cert", ["tls.crt": certificate.certificate, "tls.key": certificate.key])
 
             let stores: [(String, VaultAuth)] = [
-                ("approle-inline", VaultAuth(appRole: VaultAppRole(path: methods.approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))),
-                ("approle-ref", VaultAuth(appRole: VaultAppRole(
-                    path: methods.approle, roleRef: secretKey("approle", "role-id"), secretRef: secretKey("approle", "secret-id")))),
-                ("kubernetes-sa", VaultAuth(kubernetes: VaultKubernetesAuth(
-                    mountPath: methods.kubernetes, role: "reader", serviceAccountRef: ServiceAccountSelector(name: "reader")))),
-                ("kubernetes-secret", VaultAuth(kubernetes: VaultKubernetesAuth(
-                    mountPath: methods.kubernetes, role: "reader", secretRef: SecretKeySelector(name: "reader-token")))),
-                ("jwt-sa", VaultAuth(jwt: VaultJwtAuth(
-                    path: methods.jwt, role: "reader",
-                    kubernetesServiceAccountToken: VaultKubernetesServiceAccountTokenAuth(serviceAccountRef: ServiceAccountSelector(name: "reader"))))),
-                ("jwt-secret", VaultAuth(jwt: VaultJwtAuth(path: methods.jwt, role: "reader", secretRef: secretKey("jwt", "token")))),
-                ("userpass", VaultAuth(userPass: VaultUserPassAuth(path: methods.userpass, username: "app", secretRef: secretKey("userpass-password", "password")))),
-                ("cert", VaultAuth(cert: VaultCertAuth(
-                    path: methods.cert, vaultRole: "web", clientCert: secretKey("client-cert", "tls.crt"), secretRef: secretKey("client-cert", "tls.key")))),
+                (
+                    "approle-inline",
+                    VaultAuth(
+                        appRole: VaultAppRole(
+                            path: methods.approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))
+                ),
+                (
+                    "approle-ref",
+                    VaultAuth(
+                        appRole: VaultAppRole(
+                            path: methods.approle, roleRef: secretKey("approle", "role-id"),
+                            secretRef: secretKey("approle", "secret-id")))
+                ),
+                (
+                    "kubernetes-sa",
+                    VaultAuth(
+                        kubernetes: VaultKubernetesAuth(
+                            mountPath: methods.kubernetes, role: "reader",
+                            serviceAccountRef: ServiceAccountSelector(name: "reader")))
+                ),
+                (
+                    "kubernetes-secret",
+                    VaultAuth(
+                        kubernetes: VaultKubernetesAuth(
+                            mountPath: methods.kubernetes, role: "reader",
+                            secretRef: SecretKeySelector(name: "reader-token")))
+                ),
+                (
+                    "jwt-sa",
+                    VaultAuth(
+                        jwt: VaultJwtAuth(
+                            path: methods.jwt, role: "reader",
+                            kubernetesServiceAccountToken: VaultKubernetesServiceAccountTokenAuth(
+                                serviceAccountRef: ServiceAccountSelector(name: "reader"))))
+                ),
+                (
+                    "jwt-secret",
+                    VaultAuth(
+                        jwt: VaultJwtAuth(path: methods.jwt, role: "reader", secretRef: secretKey("jwt", "token")))
+                ),
+                (
+                    "userpass",
+                    VaultAuth(
+                        userPass: VaultUserPassAuth(
+                            path: methods.userpass, username: "app",
+                            secretRef: secretKey("userpass-password", "password")))
+                ),
+                (
+                    "cert",
+                    VaultAuth(
+                        cert: VaultCertAuth(
+                            path: methods.cert, vaultRole: "web", clientCert: secretKey("client-cert", "tls.crt"),
+                            secretRef: secretKey("client-cert", "tls.key")))
+                ),
             ]
             for (name, auth) in stores {
-                _ = try await client.api(SecretStore.self, namespace: namespace).create(try vaultStore(name, path: mount, auth: auth))
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    try vaultStore(name, path: mount, auth: auth))
                 _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                     externalSecret(name, store: name, data: [entry("password", "db", property: "password")]))
             }
             for (name, _) in stores {
                 #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
-                #expect(try await client.api(Secret.self, namespace: namespace).get(name).data?["password"] == Data(canary.utf8), "\(name)")
+                #expect(
+                    try await client.api(Secret.self, namespace: namespace).get(name).data?["password"]
+                        == Data(canary.utf8), "\(name)")
                 #expect(try await waitForStore(client, namespace, name) != nil, "\(name) store not Ready")
             }
             try await expectNoLeak(client, namespace, process)
@@ -276,21 +356,30 @@ import VaultTestSupport
 
     /// Kubernetes auth at `mount` against the suite's API server, with a reviewer ServiceAccount
     /// bound to `system:auth-delegator`, and role `reader` for ServiceAccount `reader`.
-    func setUpKubernetesAuth(_ client: KubeClient, _ namespace: String, plane: LocalControlPlane, mount: String, policy: String)
+    func setUpKubernetesAuth(
+        _ client: KubeClient, _ namespace: String, plane: LocalControlPlane, mount: String, policy: String
+    )
         async throws
     {
         for name in ["vault-reviewer", "reader"] {
-            _ = try await client.api(ServiceAccount.self, namespace: namespace).create(ServiceAccount(metadata: ObjectMeta(name: name)))
+            _ = try await client.api(ServiceAccount.self, namespace: namespace).create(
+                ServiceAccount(metadata: ObjectMeta(name: name)))
         }
         let bindings = ResourceDescriptor(
-            group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings",
+            group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding",
+            plural: "clusterrolebindings",
             namespaced: false)
         _ = try await client.dynamicAPI(bindings).create(
             DynamicObject(
-                apiVersion: bindings.apiVersion, kind: "ClusterRoleBinding", metadata: ObjectMeta(name: "\(namespace)-vault-reviewer"),
+                apiVersion: bindings.apiVersion, kind: "ClusterRoleBinding",
+                metadata: ObjectMeta(name: "\(namespace)-vault-reviewer"),
                 content: [
-                    "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"],
-                    "subjects": [["kind": "ServiceAccount", "name": "vault-reviewer", "namespace": .string(namespace)]],
+                    "roleRef": [
+                        "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator",
+                    ],
+                    "subjects": [
+                        ["kind": "ServiceAccount", "name": "vault-reviewer", "namespace": .string(namespace)]
+                    ],
                 ]))
         let reviewer = try await client.requestToken(
             forServiceAccount: "vault-reviewer", in: namespace, audiences: [], expirationSeconds: 3600)
@@ -326,19 +415,29 @@ import VaultTestSupport
         try await withOperator("vault-scale") { client, namespace, process in
             try await createSecret(client, namespace, "approle", ["secret-id": secretID])
             _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore("vault", path: mount, auth: VaultAuth(appRole: VaultAppRole(path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+                try vaultStore(
+                    "vault", path: mount,
+                    auth: VaultAuth(
+                        appRole: VaultAppRole(
+                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
             let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
             for index in 0..<100 {
                 _ = try await externalSecrets.create(
-                    externalSecret("es-\(index)", store: "vault", data: [entry("password", "db", property: "password")]))
+                    externalSecret("es-\(index)", store: "vault", data: [entry("password", "db", property: "password")])
+                )
             }
             let allReady = try await eventually(timeout: .seconds(240)) {
                 let items = try await externalSecrets.list().items
                 return items.count == 100
-                    && items.allSatisfy { $0.status?.conditions?.condition(ofType: ESONames.conditionReady)?.reason == ESOReason.secretSynced }
+                    && items.allSatisfy {
+                        $0.status?.conditions?.condition(ofType: ESONames.conditionReady)?.reason
+                            == ESOReason.secretSynced
+                    }
             }
             #expect(allReady, "\(process.log.suffix(3000))")
-            #expect(try await client.api(Secret.self, namespace: namespace).get("es-99").data?["password"] == Data(canary.utf8))
+            #expect(
+                try await client.api(Secret.self, namespace: namespace).get("es-99").data?["password"]
+                    == Data(canary.utf8))
             try await Task.sleep(for: .seconds(2))
             let logins = bao.auditedRequestPaths().filter { $0 == "auth/\(approle)/login" }
             #expect(logins.count == 1, "logins: \(logins.count)")
@@ -366,9 +465,14 @@ import VaultTestSupport
         try await withOperator("vault-renew") { client, namespace, process in
             try await createSecret(client, namespace, "approle", ["secret-id": secretID])
             _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore("vault", path: mount, auth: VaultAuth(appRole: VaultAppRole(path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+                try vaultStore(
+                    "vault", path: mount,
+                    auth: VaultAuth(
+                        appRole: VaultAppRole(
+                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
-                externalSecret("db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "2s"))
+                externalSecret(
+                    "db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "2s"))
             #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
             let start = ContinuousClock.now
             var failures: [String] = []
@@ -407,14 +511,23 @@ import VaultTestSupport
         try await withOperator("vault-deny") { client, namespace, process in
             try await createSecret(client, namespace, "approle", ["secret-id": secretID])
             _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore("vault", path: mount, auth: VaultAuth(appRole: VaultAppRole(path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+                try vaultStore(
+                    "vault", path: mount,
+                    auth: VaultAuth(
+                        appRole: VaultAppRole(
+                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
             let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
             let secrets = client.api(Secret.self, namespace: namespace)
-            _ = try await externalSecrets.create(externalSecret("app", store: "vault", data: [entry("password", "app/db", property: "password")]))
-            _ = try await externalSecrets.create(externalSecret("private", store: "vault", data: [entry("password", "private/db", property: "password")]))
+            _ = try await externalSecrets.create(
+                externalSecret("app", store: "vault", data: [entry("password", "app/db", property: "password")]))
+            _ = try await externalSecrets.create(
+                externalSecret("private", store: "vault", data: [entry("password", "private/db", property: "password")])
+            )
 
             // A path the policy never allowed: a clear condition and no Secret.
-            #expect(try await waitForReady(client, namespace, "private", status: "False", reason: ESOReason.secretSyncedError))
+            #expect(
+                try await waitForReady(
+                    client, namespace, "private", status: "False", reason: ESOReason.secretSyncedError))
             let message = try await readyCondition(client, namespace, "private")?.message ?? ""
             #expect(message.contains("permission denied") && message.contains("private/db"), "message: \(message)")
             #expect(try await secrets.getIfExists("private") == nil)
@@ -427,7 +540,8 @@ import VaultTestSupport
             try await bao.writeKV2(mount: mount, "app/db", ["password": "changed-\(canary)"])
             _ = try await externalSecrets.patch(
                 "app", .merge(["metadata": ["annotations": [.init(stringLiteral: ESONames.forceSyncAnnotation): "1"]]]))
-            #expect(try await waitForReady(client, namespace, "app", status: "False", reason: ESOReason.secretSyncedError))
+            #expect(
+                try await waitForReady(client, namespace, "app", status: "False", reason: ESOReason.secretSyncedError))
             let denied = try await readyCondition(client, namespace, "app")?.message ?? ""
             #expect(denied.contains("permission denied"), "message: \(denied)")
             #expect(try await secrets.get("app").data?["password"] == Data(canary.utf8))

@@ -17,8 +17,11 @@ import Testing
         let vault = ScriptedVault()
         let logins = Locked(0)
         vault.on("POST auth/approle/login") { _ in
-            let number = logins.update { $0 += 1; return $0 }
-            return .respond(.ok, body: Array(ScriptedVault.login("token-\(number)", lease: lease, renewable: renewable).utf8))
+            let number = logins.update {
+                $0 += 1; return $0
+            }
+            return .respond(
+                .ok, body: Array(ScriptedVault.login("token-\(number)", lease: lease, renewable: renewable).utf8))
         }
         vault.on("GET secret/data/db", json: ScriptedVault.kv2(#"{"user":"app","password":"\#(canary)"}"#))
         vault.on("POST auth/token/revoke-self") { _ in .respond(.noContent) }
@@ -29,7 +32,9 @@ import Testing
         let (vault, logins) = scriptedVault()
         let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
         for _ in 0..<100 {
-            #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")) == Data("app".utf8))
+            #expect(
+                try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")) == Data("app".utf8)
+            )
         }
         #expect(logins.value == 1)
         let read = try #require(vault.transport.requests.last)
@@ -45,7 +50,9 @@ import Testing
         let (vault, logins) = scriptedVault(lease: 600)
         let renewals = Locked(0)
         vault.on("POST auth/token/renew-self") { request in
-            let count = renewals.update { $0 += 1; return $0 }
+            let count = renewals.update {
+                $0 += 1; return $0
+            }
             if count == 1 {
                 #expect(request.headers.first(name: "X-Vault-Token") == "token-1")
                 #expect(String(decoding: request.body ?? [], as: UTF8.self) == #"{"increment":"600s"}"#)
@@ -109,7 +116,9 @@ import Testing
             }
             return .respond(.ok, body: Array(ScriptedVault.kv2(#"{"user":"app"}"#).utf8))
         }
-        vault.on("GET secret/data/denied", status: .forbidden, json: #"{"errors":["1 error occurred:\n\t* permission denied\n\n"]}"#)
+        vault.on(
+            "GET secret/data/denied", status: .forbidden,
+            json: #"{"errors":["1 error occurred:\n\t* permission denied\n\n"]}"#)
         let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
 
         // The policy refuses a path: access denied, no new login.
@@ -124,18 +133,23 @@ import Testing
 
         // The token is revoked behind the client's back: one new login, and the read succeeds.
         accepted.update { $0 = ["token-2"] }
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")) == Data("app".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")) == Data("app".utf8))
         #expect(logins.value == 2)
     }
 
     @Test func aStaticTokenIsReadFromItsSecretNeverRevokedAndReReadForRotation() async throws {
         let vault = ScriptedVault()
         vault.on("GET secret/data/db") { request in
-            .respond(.ok, body: Array(ScriptedVault.kv2(#"{"token":"\#(request.headers.first(name: "X-Vault-Token") ?? "")"}"#).utf8))
+            .respond(
+                .ok,
+                body: Array(
+                    ScriptedVault.kv2(#"{"token":"\#(request.headers.first(name: "X-Vault-Token") ?? "")"}"#).utf8))
         }
         let references = FakeReferences(secrets: ["vault-token/token": "static-1\n"])
         let vaultSpec = VaultProvider(
-            server: "https://vault.test", path: "secret", auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token")))
+            server: "https://vault.test", path: "secret",
+            auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token")))
         let client = try await vault.provider().makeClient(for: store(vaultSpec), references: references)
         let ref = ExternalSecretDataRemoteRef(key: "db", property: "token")
         #expect(text(try await client.getSecret(ref)) == "static-1")
@@ -156,23 +170,32 @@ import Testing
         }
         vault.on(
             "GET secret/metadata/db",
-            json: #"{"data":{"created_time":"2024-01-02T03:04:05Z","current_version":3,"delete_version_after":"0s","custom_metadata":{"owner":"team-a"}}}"#)
+            json:
+                #"{"data":{"created_time":"2024-01-02T03:04:05Z","current_version":3,"delete_version_after":"0s","custom_metadata":{"owner":"team-a"}}}"#
+        )
         let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
-        #expect(text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user", version: "2"))) == "old")
         #expect(
-            text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "owner", metadataPolicy: .fetch)))
+            text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user", version: "2")))
+                == "old")
+        #expect(
+            text(
+                try await client.getSecret(
+                    ExternalSecretDataRemoteRef(key: "db", property: "owner", metadataPolicy: .fetch)))
                 == "team-a")
         let metadata = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db", metadataPolicy: .fetch))
-        #expect(metadata.mapValues(text) == [
-            "created_time": "2024-01-02T03:04:05Z", "current_version": "3", "delete_version_after": "0s", "owner": "team-a",
-        ])
+        #expect(
+            metadata.mapValues(text) == [
+                "created_time": "2024-01-02T03:04:05Z", "current_version": "3", "delete_version_after": "0s",
+                "owner": "team-a",
+            ])
 
         let v1 = ScriptedVault()
         v1.on("POST auth/approle/login", json: ScriptedVault.login("t"))
         v1.on("GET kv/db", json: #"{"data":{"user":"v1-app"}}"#)
         let v1Client = try await v1.provider().makeClient(
             for: store(appRoleVault(path: "kv", version: .v1)), references: appRoleReferences())
-        #expect(text(try await v1Client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user"))) == "v1-app")
+        #expect(
+            text(try await v1Client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user"))) == "v1-app")
         await #expect(throws: ProviderError.self) {
             try await v1Client.getSecret(ExternalSecretDataRemoteRef(key: "db", metadataPolicy: .fetch))
         }
@@ -188,9 +211,14 @@ import Testing
         vault.on("GET secret/data/app/db", json: ScriptedVault.kv2(#"{"p":"1"}"#))
         vault.on("GET secret/data/app/nested/cache", json: ScriptedVault.kv2(#"{"p":"2"}"#))
         vault.on("GET secret/data/app/deleted", status: .notFound, json: #"{"data":{"data":null}}"#)
-        vault.on("GET secret/metadata/app/db", json: #"{"data":{"current_version":1,"custom_metadata":{"env":"prod"}}}"#)
-        vault.on("GET secret/metadata/app/nested/cache", json: #"{"data":{"current_version":1,"custom_metadata":{"env":"dev"}}}"#)
-        vault.on("GET secret/metadata/app/deleted", json: #"{"data":{"current_version":1,"custom_metadata":{"env":"prod"}}}"#)
+        vault.on(
+            "GET secret/metadata/app/db", json: #"{"data":{"current_version":1,"custom_metadata":{"env":"prod"}}}"#)
+        vault.on(
+            "GET secret/metadata/app/nested/cache",
+            json: #"{"data":{"current_version":1,"custom_metadata":{"env":"dev"}}}"#)
+        vault.on(
+            "GET secret/metadata/app/deleted", json: #"{"data":{"current_version":1,"custom_metadata":{"env":"prod"}}}"#
+        )
         let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
 
         let all = try await client.getAllSecrets(ExternalSecretFind(path: "app"))
@@ -230,16 +258,22 @@ import Testing
         let (vault, _) = scriptedVault()
         let calls = Locked(0)
         vault.on("GET secret/data/flaky") { _ in
-            let count = calls.update { $0 += 1; return $0 }
+            let count = calls.update {
+                $0 += 1; return $0
+            }
             return count < 3
-                ? .respond(.tooManyRequests, headers: ["Retry-After": "7"], body: Array(#"{"errors":["slow down"]}"#.utf8))
+                ? .respond(
+                    .tooManyRequests, headers: ["Retry-After": "7"], body: Array(#"{"errors":["slow down"]}"#.utf8))
                 : .respond(.ok, body: Array(ScriptedVault.kv2(#"{"a":"b"}"#).utf8))
         }
         vault.on("GET secret/data/down", status: .badGateway, json: #"{"errors":[]}"#)
         let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
         #expect(text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "flaky", property: "a"))) == "b")
         #expect(vault.sleeps.value == [.seconds(7), .seconds(7)])
-        await #expect(throws: ProviderError(.unavailable, "read secret \"down\": Vault at https://vault.test:8200 failed (HTTP 502)")) {
+        await #expect(
+            throws: ProviderError(
+                .unavailable, "read secret \"down\": Vault at https://vault.test:8200 failed (HTTP 502)")
+        ) {
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "down"))
         }
         #expect(vault.count("GET secret/data/down") == 3)
@@ -304,25 +338,37 @@ import Testing
         let references = FakeReferences(secrets: ["pw/password": " spaced \n", "jwt/token": "jwt-from-secret"])
         let provider = vault.provider()
         let auths = [
-            VaultAuth(kubernetes: VaultKubernetesAuth(role: "reader", serviceAccountRef: ServiceAccountSelector(name: "sa"))),
-            VaultAuth(jwt: VaultJwtAuth(role: "r", kubernetesServiceAccountToken: .init(serviceAccountRef: ServiceAccountSelector(name: "sa")))),
+            VaultAuth(
+                kubernetes: VaultKubernetesAuth(role: "reader", serviceAccountRef: ServiceAccountSelector(name: "sa"))),
+            VaultAuth(
+                jwt: VaultJwtAuth(
+                    role: "r",
+                    kubernetesServiceAccountToken: .init(serviceAccountRef: ServiceAccountSelector(name: "sa")))),
             VaultAuth(jwt: VaultJwtAuth(role: "r", secretRef: SecretKeySelector(name: "jwt", key: "token"))),
-            VaultAuth(userPass: VaultUserPassAuth(username: "app", secretRef: SecretKeySelector(name: "pw", key: "password"))),
-            VaultAuth(cert: VaultCertAuth(vaultRole: "web", clientCert: SecretKeySelector(name: "c", key: "tls.crt"), secretRef: SecretKeySelector(name: "c", key: "tls.key"))),
+            VaultAuth(
+                userPass: VaultUserPassAuth(username: "app", secretRef: SecretKeySelector(name: "pw", key: "password"))),
+            VaultAuth(
+                cert: VaultCertAuth(
+                    vaultRole: "web", clientCert: SecretKeySelector(name: "c", key: "tls.crt"),
+                    secretRef: SecretKeySelector(name: "c", key: "tls.key"))),
         ]
         references.setSecret("c/tls.crt", "cert")
         references.setSecret("c/tls.key", "key")
         for auth in auths {
-            _ = try await provider.makeClient(for: store(VaultProvider(server: "https://v", path: "secret", auth: auth)), references: references)
+            _ = try await provider.makeClient(
+                for: store(VaultProvider(server: "https://v", path: "secret", auth: auth)), references: references)
         }
-        let bodies = vault.transport.requests.map { "\(ScriptedVault.key($0)) \(String(decoding: $0.body ?? [], as: UTF8.self))" }
-        #expect(bodies == [
-            #"POST auth/kubernetes/login {"jwt":"jwt-sa-1","role":"reader"}"#,
-            #"POST auth/jwt/login {"jwt":"jwt-sa-2","role":"r"}"#,
-            #"POST auth/jwt/login {"jwt":"jwt-from-secret","role":"r"}"#,
-            #"POST auth/userpass/login/app {"password":" spaced \n"}"#,
-            #"POST auth/cert/login {"name":"web"}"#,
-        ])
+        let bodies = vault.transport.requests.map {
+            "\(ScriptedVault.key($0)) \(String(decoding: $0.body ?? [], as: UTF8.self))"
+        }
+        #expect(
+            bodies == [
+                #"POST auth/kubernetes/login {"jwt":"jwt-sa-1","role":"reader"}"#,
+                #"POST auth/jwt/login {"jwt":"jwt-sa-2","role":"r"}"#,
+                #"POST auth/jwt/login {"jwt":"jwt-from-secret","role":"r"}"#,
+                #"POST auth/userpass/login/app {"password":" spaced \n"}"#,
+                #"POST auth/cert/login {"name":"web"}"#,
+            ])
         #expect(references.asked.contains("token sa []") && references.asked.contains("token sa [\"vault\"]"))
     }
 
@@ -335,11 +381,14 @@ import Testing
         #expect(try await client.validate() == .ready)
         let v1 = try await provider.makeClient(for: store(appRoleVault(version: .v1)), references: appRoleReferences())
         await #expect(throws: ProviderError.self) { try await v1.validate() }
-        let missing = try await provider.makeClient(for: store(appRoleVault(path: "nope")), references: appRoleReferences())
+        let missing = try await provider.makeClient(
+            for: store(appRoleVault(path: "nope")), references: appRoleReferences())
         await #expect(throws: ProviderError.self) { try await missing.validate() }
 
-        let referent = VaultProvider(server: "https://v", auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "a", key: "b")))
-        let unknown = try await provider.makeClient(for: store(referent, kind: .clusterSecretStore), references: FakeReferences())
+        let referent = VaultProvider(
+            server: "https://v", auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "a", key: "b")))
+        let unknown = try await provider.makeClient(
+            for: store(referent, kind: .clusterSecretStore), references: FakeReferences())
         #expect(try await unknown.validate() == .unknown)
     }
 
@@ -375,36 +424,56 @@ import Testing
             caBundles: ["ca/ca.crt": Data("CA".utf8)])
         let spec = appRoleVault {
             $0.caProvider = CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt")
-            $0.tls = VaultClientTLS(certSecretRef: SecretKeySelector(name: "mtls"), keySecretRef: SecretKeySelector(name: "mtls"))
+            $0.tls = VaultClientTLS(
+                certSecretRef: SecretKeySelector(name: "mtls"), keySecretRef: SecretKeySelector(name: "mtls"))
         }
         _ = try await provider.makeClient(for: store(spec), references: references)
         let tls = try #require(captured.value.first)
         #expect(tls.trustedCAsPEM == Array("CA".utf8))
         #expect(tls.clientCertificatePEM == Array("CERT".utf8) && tls.clientKeyPEM == Array("KEY".utf8))
-        #expect(references.asked == ["ca ca/ca.crt", "secret mtls/tls.crt", "secret mtls/tls.key", "secret approle/secret-id"])
+        #expect(
+            references.asked == [
+                "ca ca/ca.crt", "secret mtls/tls.crt", "secret mtls/tls.key", "secret approle/secret-id",
+            ])
     }
 
     @Test func ldapAndTheMountedServiceAccountToken() async throws {
         let vault = ScriptedVault()
         vault.on("POST auth/ldap/login/jane", json: ScriptedVault.login("t"))
         vault.on("POST auth/kubernetes/login", json: ScriptedVault.login("t"))
-        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID().uuidString)").path
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("sa-token-\(UUID().uuidString)")
+            .path
         try "mounted-jwt\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: tokenFile) }
         let provider = vault.provider(mountedTokenPath: tokenFile)
         let references = FakeReferences(secrets: ["ldap/password": "pw"])
         _ = try await provider.makeClient(
-            for: store(VaultProvider(server: "https://v", auth: VaultAuth(ldap: VaultLdapAuth(username: "jane", secretRef: SecretKeySelector(name: "ldap", key: "password")))))
-            , references: references)
+            for: store(
+                VaultProvider(
+                    server: "https://v",
+                    auth: VaultAuth(
+                        ldap: VaultLdapAuth(
+                            username: "jane", secretRef: SecretKeySelector(name: "ldap", key: "password"))))),
+            references: references)
         _ = try await provider.makeClient(
-            for: store(VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))), references: references)
-        let bodies = vault.transport.requests.map { "\(ScriptedVault.key($0)) \(String(decoding: $0.body ?? [], as: UTF8.self))" }
-        #expect(bodies == [#"POST auth/ldap/login/jane {"password":"pw"}"#, #"POST auth/kubernetes/login {"jwt":"mounted-jwt","role":"r"}"#])
+            for: store(VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))),
+            references: references)
+        let bodies = vault.transport.requests.map {
+            "\(ScriptedVault.key($0)) \(String(decoding: $0.body ?? [], as: UTF8.self))"
+        }
+        #expect(
+            bodies == [
+                #"POST auth/ldap/login/jane {"password":"pw"}"#,
+                #"POST auth/kubernetes/login {"jwt":"mounted-jwt","role":"r"}"#,
+            ])
 
-        let missing = VaultSecretsProvider(transport: { _ in (vault.transport, {}) }, mountedTokenPath: "/nonexistent/token")
+        let missing = VaultSecretsProvider(
+            transport: { _ in (vault.transport, {}) }, mountedTokenPath: "/nonexistent/token")
         await #expect(throws: ProviderError.self) {
             try await missing.makeClient(
-                for: store(VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))), references: references)
+                for: store(
+                    VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(role: "r")))),
+                references: references)
         }
     }
 }

@@ -20,13 +20,15 @@ import Testing
         ("secret", "v2", "team/db", "secret/data/team/db"),
     ])
     func dataPaths(mount: String, version: String, key: String, expected: String) throws {
-        let paths = VaultPaths(mountPath: mount.isEmpty ? nil : mount, version: try #require(VaultKVStoreVersion(rawValue: version)))
+        let paths = VaultPaths(
+            mountPath: mount.isEmpty ? nil : mount, version: try #require(VaultKVStoreVersion(rawValue: version)))
         #expect(paths.dataPath(key) == expected)
     }
 
     @Test func metadataPaths() throws {
         #expect(try VaultPaths(mountPath: "secret", version: .v2).metadataPath("team/db") == "secret/metadata/team/db")
-        #expect(try VaultPaths(mountPath: "secret", version: .v2).metadataPath("secret/data/db") == "secret/metadata/db")
+        #expect(
+            try VaultPaths(mountPath: "secret", version: .v2).metadataPath("secret/data/db") == "secret/metadata/db")
         #expect(try VaultPaths(mountPath: "secret", version: .v2).metadataPath("") == "secret/metadata/")
         #expect(try VaultPaths(mountPath: "kv", version: .v1).metadataPath("team/") == "kv/team/")
         #expect(try VaultPaths(mountPath: nil, version: .v2).metadataPath("secret/data/db") == "secret/metadata/db")
@@ -41,9 +43,11 @@ import Testing
         #expect(request.headers.first(name: "X-Vault-Namespace") == "ns1")
         #expect(request.headers.first(name: "X-Vault-Request") == "true")
         #expect(request.headers.first(name: "X-Extra") == "1")
-        let list = VaultRequest.list("secret/metadata/").http(server: "http://v", token: nil, namespace: nil, headers: [])
+        let list = VaultRequest.list("secret/metadata/").http(
+            server: "http://v", token: nil, namespace: nil, headers: [])
         #expect(list.url == "http://v/v1/secret/metadata/?list=true")
-        #expect(list.headers.first(name: "X-Vault-Token") == nil && list.headers.first(name: "X-Vault-Namespace") == nil)
+        #expect(
+            list.headers.first(name: "X-Vault-Token") == nil && list.headers.first(name: "X-Vault-Namespace") == nil)
     }
 }
 
@@ -64,7 +68,10 @@ import Testing
         ("10", "10", "10"),
         ("1.0", "1", "1"),
         ("12345678901234567890", "12345678901234567000", "12345678901234567000"),
-        ("1.7976931348623157e308", "1797693134862315" + "7" + String(repeating: "0", count: 292), "1.7976931348623157e+308"),
+        (
+            "1.7976931348623157e308", "1797693134862315" + "7" + String(repeating: "0", count: 292),
+            "1.7976931348623157e+308"
+        ),
         ("-2.5e-10", "-0.00000000025", "-2.5e-10"),
         ("100", "100", "100"),
     ])
@@ -75,10 +82,15 @@ import Testing
     }
 
     @Test func marshalSortsKeysEscapesHTMLAndKeepsNumberLiterals() throws {
-        let value = try VaultJSON.parse(Array(#"{"b":"<a&b>\u2028","a":1.50,"c":[true,null,"\b\f\u0001\u007f"],"é":{"z":1,"y":2e3}}"#.utf8))
-        let expected = #"{"a":1.50,"b":"\u003ca\u0026b\u003e\u2028","c":[true,null,"\b\f\u0001"# + "\u{7f}" + #""],"é":{"y":2e3,"z":1}}"#
+        let value = try VaultJSON.parse(
+            Array(#"{"b":"<a&b>\u2028","a":1.50,"c":[true,null,"\b\f\u0001\u007f"],"é":{"z":1,"y":2e3}}"#.utf8))
+        let expected =
+            #"{"a":1.50,"b":"\u003ca\u0026b\u003e\u2028","c":[true,null,"\b\f\u0001"# + "\u{7f}"
+            + #""],"é":{"y":2e3,"z":1}}"#
         #expect(String(decoding: VaultJSON.marshal(value, numbers: .literal), as: UTF8.self) == expected)
-        let floats = #"{"a":1.5,"b":"\u003ca\u0026b\u003e\u2028","c":[true,null,"\b\f\u0001"# + "\u{7f}" + #""],"é":{"y":2000,"z":1}}"#
+        let floats =
+            #"{"a":1.5,"b":"\u003ca\u0026b\u003e\u2028","c":[true,null,"\b\f\u0001"# + "\u{7f}"
+            + #""],"é":{"y":2000,"z":1}}"#
         #expect(String(decoding: VaultJSON.marshal(value, numbers: .float64), as: UTF8.self) == floats)
     }
 
@@ -97,8 +109,11 @@ import Testing
 /// metadata.
 @Suite struct SecretValueTests {
     static let secret: VaultSecretValues.Object = {
-        guard case .object(let members) = try! VaultJSON.parse(Array(
-            #"{"user":"app","password":"p@ss<1>","port":5432,"ratio":1.50,"tls":true,"none":null,"nested":{"b":{"c":"deep"},"a":[1,2]},"a.b":"dotted"}"#.utf8))
+        guard
+            case .object(let members) = try! VaultJSON.parse(
+                Array(
+                    #"{"user":"app","password":"p@ss<1>","port":5432,"ratio":1.50,"tls":true,"none":null,"nested":{"b":{"c":"deep"},"a":[1,2]},"a.b":"dotted"}"#
+                        .utf8))
         else { fatalError() }
         return members
     }()
@@ -107,7 +122,10 @@ import Testing
 
     @Test func wholeSecretIsGoMarshalledJSON() throws {
         let value = try VaultSecretValues.value(of: Self.secret, property: nil, key: "db")
-        #expect(text(value) == #"{"a.b":"dotted","nested":{"a":[1,2],"b":{"c":"deep"}},"none":null,"password":"p@ss\u003c1\u003e","port":5432,"ratio":1.50,"tls":true,"user":"app"}"#)
+        #expect(
+            text(value)
+                == #"{"a.b":"dotted","nested":{"a":[1,2],"b":{"c":"deep"}},"none":null,"password":"p@ss\u003c1\u003e","port":5432,"ratio":1.50,"tls":true,"user":"app"}"#
+        )
     }
 
     @Test(arguments: [
@@ -132,10 +150,11 @@ import Testing
     @Test func extractMapsMembersAsGoDoesAfterUnmarshal() throws {
         let whole = try VaultSecretValues.value(of: Self.secret, property: nil, key: "db")
         let map = try VaultSecretValues.map(of: whole, key: "db", property: nil)
-        #expect(map.mapValues(text) == [
-            "user": "app", "password": "p@ss<1>", "port": "5432", "ratio": "1.5", "tls": "true", "none": "",
-            "nested": #"{"a":[1,2],"b":{"c":"deep"}}"#, "a.b": "dotted",
-        ])
+        #expect(
+            map.mapValues(text) == [
+                "user": "app", "password": "p@ss<1>", "port": "5432", "ratio": "1.5", "tls": "true", "none": "",
+                "nested": #"{"a":[1,2],"b":{"c":"deep"}}"#, "a.b": "dotted",
+            ])
         let nested = try VaultSecretValues.map(
             of: VaultSecretValues.value(of: Self.secret, property: "nested", key: "db"), key: "db", property: "nested")
         #expect(nested.mapValues(text) == ["a": "[1,2]", "b": #"{"c":"deep"}"#])
@@ -158,11 +177,14 @@ import Testing
 
     @Test func metadataHasSystemKeysAndCustomMetadata() throws {
         let body = Array(
-            #"{"data":{"created_time":"2024-01-02T03:04:05Z","current_version":3,"delete_version_after":"0s","max_versions":0,"custom_metadata":{"team":"a","env":"prod"}}}"#.utf8)
-        #expect(try VaultSecretValues.metadata(body, key: "db") == [
-            "created_time": "2024-01-02T03:04:05Z", "current_version": "3", "delete_version_after": "0s", "team": "a",
-            "env": "prod",
-        ])
+            #"{"data":{"created_time":"2024-01-02T03:04:05Z","current_version":3,"delete_version_after":"0s","max_versions":0,"custom_metadata":{"team":"a","env":"prod"}}}"#
+                .utf8)
+        #expect(
+            try VaultSecretValues.metadata(body, key: "db") == [
+                "created_time": "2024-01-02T03:04:05Z", "current_version": "3", "delete_version_after": "0s",
+                "team": "a",
+                "env": "prod",
+            ])
     }
 }
 
@@ -189,7 +211,9 @@ import Testing
         (15, true, 13.6, .replace),
     ])
     func loginTokens(lease: Double, renewable: Bool, later: Double, plan: TokenSchedule.Plan) {
-        #expect(TokenSchedule.plan(token(lease: lease, renewable: renewable), logsIn: true, now: Self.start + later) == plan)
+        #expect(
+            TokenSchedule.plan(token(lease: lease, renewable: renewable), logsIn: true, now: Self.start + later) == plan
+        )
     }
 
     @Test func tokensFromSecretsAreReadAgainEveryFiveMinutesAndNeverRenewed() {

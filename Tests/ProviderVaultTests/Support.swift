@@ -54,7 +54,9 @@ final class FakeReferences: ReferenceReader {
         }
     }
 
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws -> String {
+    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
+        -> String
+    {
         state.withLock { state in
             state.asked.append("token \(selector.name) \(audiences)")
             state.tokenCounter += 1
@@ -169,4 +171,6 @@ func appRoleVault(
     return vault
 }
 
-let appRoleReferences: @Sendable () -> FakeReferences = { FakeReferences(secrets: ["approle/secret-id": "secret-id-1"]) }
+let appRoleReferences: @Sendable () -> FakeReferences = {
+    FakeReferences(secrets: ["approle/secret-id": "secret-id-1"])
+}
