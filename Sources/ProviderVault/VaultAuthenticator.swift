@@ -189,7 +189,7 @@ struct VaultAuthenticator: Sendable {
     func isAccepted(_ token: String) async -> Bool {
         guard
             let response = try? await connection.send(
-                .get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace)
+                .get("auth/token/lookup-self"), token: token, namespace: settings.authNamespace, once: true)
         else { return true }
         VaultMetrics.call(.lookupSelf, failed: response.status.code != 200)
         return response.status.code != 403 && response.status.code != 401
@@ -220,7 +220,7 @@ struct VaultAuthenticator: Sendable {
     func revoke(_ token: VaultToken) async {
         let response = try? await connection.send(
             VaultRequest(method: .POST, path: "auth/token/revoke-self"), token: token.value,
-            namespace: settings.authNamespace)
+            namespace: settings.authNamespace, once: true)
         VaultMetrics.call(.revokeSelf, failed: response?.status.code != 204 && response?.status.code != 200)
         logger.debug(
             "vault token revoked", metadata: ["status": "\(response.map { "\($0.status.code)" } ?? "no answer")"])

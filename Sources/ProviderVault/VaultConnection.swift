@@ -22,6 +22,8 @@ struct VaultConnection: Sendable {
 
     /// Responses larger than this are refused (a KV secret is at most a few MiB).
     static let maximumBodyBytes = 32 << 20
+    /// The time limit of a best-effort call.
+    static let quickTimeout: Duration = .seconds(5)
     /// The longest `Retry-After` honoured.
     static let maximumRetryAfter: Duration = .seconds(30)
 
@@ -43,8 +45,13 @@ struct VaultConnection: Sendable {
         self.sleep = sleep
     }
 
-    /// Sends `request` (retrying as described) and returns the final answer.
-    func send(_ request: VaultRequest, token: String?, namespace: String?) async throws -> HTTPResponse {
+    /// Sends `request` (retrying as described) and returns the final answer. `once` sends it a
+    /// single time within `quickTimeout` (best-effort calls such as revoking a token at shutdown).
+    func send(_ request: VaultRequest, token: String?, namespace: String?, once: Bool = false) async throws
+        -> HTTPResponse
+    {
+        let maxRetries = once ? 0 : retry.maxRetries
+        let timeout = once ? min(timeout, Self.quickTimeout) : timeout
         var attempt = 0
         while true {
             var http = request.http(server: server, token: token, namespace: namespace, headers: headers)
@@ -53,7 +60,7 @@ struct VaultConnection: Sendable {
             do {
                 response = try await transport.send(http, timeout: timeout, maxBodyBytes: Self.maximumBodyBytes)
             } catch {
-                guard attempt < retry.maxRetries, Self.isRetryable(error) else { throw error }
+                guard attempt < maxRetries, Self.isRetryable(error) else { throw error }
                 attempt += 1
                 try await sleep(retry.wait(before: attempt))
                 continue
@@ -61,7 +68,7 @@ struct VaultConnection: Sendable {
             if let index = response.headers.first(name: "X-Vault-Index"), !index.isEmpty {
                 replication?.record(index)
             }
-            guard attempt < retry.maxRetries, isRetryable(response.status) else { return response }
+            guard attempt < maxRetries, isRetryable(response.status) else { return response }
             attempt += 1
             try await sleep(wait(before: attempt, response: response))
         }
