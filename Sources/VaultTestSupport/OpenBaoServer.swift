@@ -163,6 +163,23 @@ public final class OpenBaoServer: Sendable {
         try await must(.POST, "sys/policies/acl/\(name)", ["policy": hcl], namespace: namespace)
     }
 
+    /// Seals the server: every request is refused with 503 until `unseal()`.
+    public func seal() async throws {
+        try await must(.POST, "sys/seal")
+    }
+
+    /// Unseals the server with the unseal key the dev server printed at start.
+    public func unseal() async throws {
+        guard let line = log.split(separator: "\n").first(where: { $0.hasPrefix("Unseal Key: ") }) else {
+            throw OpenBaoError(description: "the dev server printed no unseal key")
+        }
+        let key = String(line.dropFirst("Unseal Key: ".count)).trimmingCharacters(in: .whitespaces)
+        let answer = try await must(.POST, "sys/unseal", ["key": key])
+        guard (answer.json as? [String: Any])?["sealed"] as? Bool == false else {
+            throw OpenBaoError(description: "the server is still sealed")
+        }
+    }
+
     /// The audit log's entries (JSON objects), oldest first.
     public func auditEntries() -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: auditLogPath, encoding: .utf8) else { return [] }

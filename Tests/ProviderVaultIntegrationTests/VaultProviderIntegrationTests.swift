@@ -559,4 +559,47 @@ import VaultTestSupport
             try await expectNoLeak(client, namespace, process)
         }
     }
+
+    @Test func aSealedServerIsAClearConditionAndTheSecretStays() async throws {
+        let bao = try currentBao()
+        let mount = unique("kv2")
+        try await bao.mount(mount)
+        try await bao.writeKV2(mount: mount, "db", ["password": canary])
+        let policy = unique("reader")
+        try await readPolicy(policy, mounts: [mount])
+
+        try await withOperator("vault-sealed") { client, namespace, process in
+            try await tokenSecret(client, namespace, "vault-token", policy: policy)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                try vaultStore("vault", path: mount, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token")))
+            )
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret(
+                    "db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "2s"))
+            #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let version = try await secrets.get("db").metadata.resourceVersion
+
+            try await bao.seal()
+            do {
+                var message = ""
+                #expect(
+                    try await eventually(timeout: .seconds(60)) {
+                        let condition = try await readyCondition(client, namespace, "db")
+                        message = condition?.message ?? ""
+                        return condition?.status == "False" && message.contains("sealed")
+                    }, "message: \(message)")
+                #expect(try await secrets.get("db").data?["password"] == Data(canary.utf8))
+                #expect(try await secrets.get("db").metadata.resourceVersion == version)
+            } catch {
+                try await bao.unseal()
+                throw error
+            }
+            try await bao.unseal()
+            // Back to normal once the server is unsealed, with the same token.
+            #expect(
+                try await waitForReady(client, namespace, "db", timeout: .seconds(120)), "\(process.log.suffix(3000))")
+            try await expectNoLeak(client, namespace, process)
+        }
+    }
 }
