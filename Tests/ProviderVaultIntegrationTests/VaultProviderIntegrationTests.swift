@@ -602,4 +602,51 @@ import VaultTestSupport
             try await expectNoLeak(client, namespace, process)
         }
     }
+
+    @Test func rateLimitedReadsAreRetriedWithBackoffAndAllSync() async throws {
+        let bao = try currentBao()
+        let mount = unique("kv2")
+        try await bao.mount(mount)
+        for index in 0..<10 { try await bao.writeKV2(mount: mount, "db-\(index)", ["password": "\(canary)-\(index)"]) }
+        let policy = unique("reader")
+        try await readPolicy(policy, mounts: [mount])
+
+        try await withOperator("vault-429") { client, namespace, process in
+            try await tokenSecret(client, namespace, "vault-token", policy: policy)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                try vaultStore("vault", path: mount, auth: VaultAuth(tokenSecretRef: secretKey("vault-token", "token")))
+            )
+            #expect(try await waitForStore(client, namespace, "vault") != nil, "\(process.log.suffix(2000))")
+            // OpenBao answers 429 past two reads a second on this mount.
+            let quota = unique("quota")
+            try await bao.must(
+                .POST, "sys/quotas/rate-limit/\(quota)", ["path": "\(mount)/", "rate": 2, "interval": "1s"])
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            let started = ContinuousClock.now
+            for index in 0..<10 {
+                _ = try await externalSecrets.create(
+                    externalSecret(
+                        "db-\(index)", store: "vault", data: [entry("password", "db-\(index)", property: "password")]))
+            }
+            let allReady = try await eventually(timeout: .seconds(120)) {
+                let items = try await externalSecrets.list().items
+                return items.count == 10
+                    && items.allSatisfy {
+                        $0.status?.conditions?.condition(ofType: ESONames.conditionReady)?.reason
+                            == ESOReason.secretSynced
+                    }
+            }
+            let elapsed = ContinuousClock.now - started
+            try await bao.must(.DELETE, "sys/quotas/rate-limit/\(quota)")
+            #expect(allReady, "\(process.log.suffix(3000))")
+            // Ten reads at two a second cannot all pass at once: the quota did refuse some.
+            #expect(elapsed >= .seconds(3), "elapsed: \(elapsed)")
+            for index in 0..<10 {
+                #expect(
+                    try await client.api(Secret.self, namespace: namespace).get("db-\(index)").data?["password"]
+                        == Data("\(canary)-\(index)".utf8))
+            }
+            try await expectNoLeak(client, namespace, process)
+        }
+    }
 }
