@@ -115,6 +115,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "ProviderVault",
+            dependencies: [
+                "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -136,6 +147,7 @@ let package = Package(
                 "ExternalSecretsCore",
                 "ProviderFake",
                 "ProviderKubernetes",
+                "ProviderVault",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -177,6 +189,11 @@ let package = Package(
         .target(
             name: "KubeTestSupport",
             dependencies: ["KubeClient", "KubeModel", "HTTPSupport"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VaultTestSupport",
+            dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
 
@@ -262,6 +279,22 @@ let package = Package(
             dependencies: [
                 "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
                 "KubeTestSupport", "HTTPSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderVaultTests",
+            dependencies: [
+                "ProviderVault", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderVaultIntegrationTests",
+            dependencies: [
+                "ProviderVault", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI",
             ],
             swiftSettings: strictSettings
         ),

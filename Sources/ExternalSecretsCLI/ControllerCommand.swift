@@ -8,6 +8,7 @@ import Metrics
 import Prometheus
 import ProviderFake
 import ProviderKubernetes
+import ProviderVault
 import ServiceLifecycle
 import Synchronization
 
@@ -146,6 +147,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     guard let result = try GJSON.get(json, path: path) else { return nil }
                     return Data(result.stringBytes)
                 }, logger: logger),
+            VaultSecretsProvider(logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)

@@ -184,7 +184,8 @@ import Testing
             let vault = try await stores.get("vault-backend")
             #expect(vault.spec.refreshInterval == .int(300))
             #expect(vault.spec.provider.configuredProviderNames == ["vault"])
-            #expect(vault.spec.provider.unsupported["vault"]?["auth"]?["tokenSecretRef"]?["key"] == "token")
+            #expect(vault.spec.provider.vault?.auth?.tokenSecretRef?.key == "token")
+            #expect(vault.spec.provider.vault?.version == .v2)
 
             let clusterName = "fake-\(namespace)"
             try await create(

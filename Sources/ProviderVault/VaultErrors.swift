@@ -1,0 +1,149 @@
+import ExternalSecretsCore
+import Foundation
+import HTTPSupport
+import NIOHTTP1
+
+/// What a request to Vault was for, in messages.
+enum VaultOperation: Sendable, Equatable {
+    case read(key: String)
+    case readMetadata(key: String)
+    case list(path: String)
+    case login(method: String, mount: String)
+    case tokenLookup
+    case tokenRenewal
+    case mountCheck(path: String)
+
+    var description: String {
+        switch self {
+        case .read(let key): "read secret \"\(key)\""
+        case .readMetadata(let key): "read the metadata of secret \"\(key)\""
+        case .list(let path): "list secrets under \"\(path)\""
+        case .login(let method, let mount): "log in with the \(method) method at auth/\(mount)"
+        case .tokenLookup: "look up the store's Vault token"
+        case .tokenRenewal: "renew the store's Vault token"
+        case .mountCheck(let path): "check the KV mount \"\(path)\""
+        }
+    }
+
+    var isLogin: Bool {
+        if case .login = self { return true }
+        return false
+    }
+}
+
+/// Turns Vault's answers and transport failures into `ProviderError`s.
+///
+/// Vault's own error text is kept only after `VaultErrorText.sanitize`: credentials sent with the
+/// request are cut out, as is anything that looks like a token, key or JWT; it is one line and
+/// short. Messages never carry a response body otherwise.
+struct VaultErrorMapper: Sendable {
+    var server: String
+
+    /// The error for a non-success `status`. `secrets` are the credentials the request carried.
+    func failure(
+        status: HTTPResponseStatus, body: [UInt8], operation: VaultOperation, secrets: [String] = []
+    ) -> ProviderError {
+        let detail = VaultErrorText.detail(body: body, secrets: secrets)
+        let said = detail.map { ": \($0)" } ?? ""
+        let what = operation.description
+        if operation.isLogin, [400, 401, 403].contains(status.code) {
+            return .accessDenied("\(what): Vault refused the login (HTTP \(status.code))\(said)")
+        }
+        switch status.code {
+        case 401, 403:
+            return .accessDenied("\(what): permission denied by Vault at \(server) (HTTP \(status.code))\(said)")
+        case 404:
+            return .notFound("\(what): not found")
+        case 412:
+            return ProviderError(
+                .unavailable, "\(what): the Vault node has not caught up with earlier writes (HTTP 412); retried")
+        case 429:
+            return ProviderError(.throttled, "\(what): Vault at \(server) kept answering 429 Too Many Requests\(said)")
+        case 503 where detail?.localizedCaseInsensitiveContains("sealed") == true:
+            return ProviderError(.unavailable, "\(what): Vault at \(server) is sealed")
+        case 500...599:
+            return ProviderError(.unavailable, "\(what): Vault at \(server) failed (HTTP \(status.code))\(said)")
+        default:
+            return ProviderError(.other, "\(what): Vault at \(server) answered HTTP \(status.code)\(said)")
+        }
+    }
+
+    /// The error for a request that got no answer.
+    func failure(_ error: any Error, operation: VaultOperation) -> any Error {
+        switch error {
+        case is CancellationError, is ProviderError:
+            return error
+        case HTTPTransportError.timedOut(let after):
+            return ProviderError(
+                .unavailable, "\(operation.description): Vault at \(server) did not answer within \(after)")
+        case HTTPTransportError.invalidTLSMaterial(let what):
+            return ProviderError.invalidConfiguration("\(VaultStoreSettings.field): \(what)")
+        default:
+            return ProviderError(
+                .unavailable,
+                "\(operation.description): cannot reach Vault at \(server): \(VaultErrorText.transport(error))")
+        }
+    }
+
+    /// A success whose body is not what Vault sends.
+    func undecodable(_ operation: VaultOperation, _ why: String) -> ProviderError {
+        ProviderError(.invalidData, "\(operation.description): Vault's answer could not be read: \(why)")
+    }
+}
+
+/// Sanitizing of text that came from Vault or from a transport failure.
+enum VaultErrorText {
+    static let maximumLength = 200
+
+    /// Vault's `errors` array from a response body, sanitized; nil when there is nothing to say.
+    static func detail(body: [UInt8], secrets: [String]) -> String? {
+        guard case .object(let members)? = try? VaultJSON.parse(body), case .array(let errors)? = members["errors"]
+        else {
+            return nil
+        }
+        let texts = errors.compactMap { value -> String? in
+            if case .string(let text) = value { return text }
+            return nil
+        }
+        let joined = sanitize(texts.joined(separator: "; "), secrets: secrets)
+        return joined.isEmpty ? nil : joined
+    }
+
+    /// One line of at most `maximumLength` characters of printable ASCII, without `secrets`, and
+    /// with every token-like run (20 or more characters of letters, digits and `+/=._-`) replaced.
+    static func sanitize(_ text: String, secrets: [String]) -> String {
+        var text = text
+        for secret in secrets where secret.count >= 4 {
+            text = text.replacingOccurrences(of: secret, with: "[redacted]")
+        }
+        var out = ""
+        var run = ""
+        func flushRun() {
+            out += run.count >= 20 ? "[redacted]" : run
+            run = ""
+        }
+        for character in text {
+            guard character.isASCII, let scalar = character.unicodeScalars.first, scalar.value >= 0x20,
+                scalar.value < 0x7F
+            else {
+                flushRun()
+                out.append(" ")
+                continue
+            }
+            if character.isLetter || character.isNumber || "+/=._-".contains(character) {
+                run.append(character)
+            } else {
+                flushRun()
+                out.append(character)
+            }
+        }
+        flushRun()
+        out = out.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        return out.count > maximumLength ? String(out.prefix(maximumLength)) + "…" : out
+    }
+
+    /// Transport failures describe connections and TLS handshakes, not requests.
+    static func transport(_ error: any Error) -> String {
+        sanitize(String(describing: error), secrets: [])
+    }
+}

@@ -1,0 +1,23 @@
+import Metrics
+
+/// ESO's `externalsecret_provider_api_calls_count{provider,call,status}` for Vault, with ESO's
+/// provider and call names.
+enum VaultMetrics {
+    enum Call: String {
+        case readSecretData = "ReadSecretData"
+        case listSecrets = "ListSecrets"
+        case login = "Login"
+        case lookupSelf = "LookupSelf"
+        case renewSelf = "RenewSelf"
+        case revokeSelf = "RevokeSelf"
+    }
+
+    static let provider = "HashiCorp/Vault"
+
+    static func call(_ call: Call, failed: Bool) {
+        Counter(
+            label: "externalsecret_provider_api_calls_count",
+            dimensions: [("provider", provider), ("call", call.rawValue), ("status", failed ? "error" : "success")]
+        ).increment()
+    }
+}

@@ -1,0 +1,175 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import Testing
+import VaultTestSupport
+
+/// The `external-secrets` binary, built beside this test bundle by `swift build --build-tests`.
+let operatorPath: String = {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var directory = bundle.deletingLastPathComponent()
+    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+    return directory.appendingPathComponent("external-secrets").path
+}()
+
+/// A value that must never appear in logs, Events or status.
+let canary = "canary-\(UUID().uuidString.prefix(12).lowercased())"
+
+func currentBao() throws -> OpenBaoServer {
+    try #require(OpenBaoServer.current, "suite must run with the .openBao trait")
+}
+
+/// Installs this project's CRDs (idempotent) and waits until they are served.
+func installCRDs(_ client: KubeClient) async throws {
+    let crds = client.api(CustomResourceDefinition.self)
+    for crd in ExternalSecretsCRDs.all {
+        do {
+            _ = try await crds.create(crd)
+        } catch let error as KubeAPIError where error.isAlreadyExists {}
+    }
+    for crd in ExternalSecretsCRDs.all {
+        let established = try await eventually(timeout: .seconds(30)) {
+            try await crds.get(crd.metadata.name ?? "").isEstablished
+        }
+        #expect(established, "CRD \(crd.metadata.name ?? "") not established")
+    }
+    _ = try await eventually(timeout: .seconds(30)) {
+        (try? await client.api(ExternalSecret.self, namespace: "default").list()) != nil
+    }
+}
+
+/// Runs the operator as a process for `namespace`.
+func startOperator(_ plane: LocalControlPlane, namespace: String, arguments: [String] = []) throws -> TestProcess {
+    try TestProcess(
+        executable: operatorPath,
+        arguments: [
+            "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
+            "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
+        ] + arguments,
+        logPath: "\(plane.directory)/operator-\(namespace).log")
+}
+
+/// A namespace with the CRDs installed, the operator running for it, and an admin client;
+/// the operator is stopped when `body` ends.
+func withOperator(
+    _ prefix: String, _ body: (KubeClient, String, TestProcess) async throws -> Void
+) async throws {
+    let plane = try currentPlane()
+    try await withAdminClient { client in
+        try await installCRDs(client)
+        let namespace = try await makeNamespace(client, prefix: prefix)
+        let process = try startOperator(plane, namespace: namespace)
+        do {
+            try await body(client, namespace, process)
+            await process.stop()
+        } catch {
+            await process.stop()
+            throw error
+        }
+    }
+}
+
+// MARK: - Objects
+
+/// A SecretStore for the suite's OpenBao with `auth`, trusting its CA through `caBundle`.
+func vaultStore(
+    _ name: String, path: String? = "secret", version: VaultKVStoreVersion? = nil, namespace: String? = nil,
+    auth: VaultAuth, configure: (inout VaultProvider) -> Void = { _ in }
+) throws -> SecretStore {
+    let bao = try currentBao()
+    var vault = VaultProvider(
+        server: bao.address, path: path, version: version, namespace: namespace,
+        caBundle: bao.caCertificatePEM.base64EncodedString(), auth: auth)
+    configure(&vault)
+    return SecretStore(
+        metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(vault: vault)))
+}
+
+func externalSecret(
+    _ name: String, store: String, storeKind: StoreKind = .secretStore, data: [ExternalSecretData]? = nil,
+    dataFrom: [ExternalSecretDataFromRemoteRef]? = nil, refreshInterval: String? = nil,
+    deletionPolicy: DeletionPolicy? = nil
+) -> ExternalSecret {
+    ExternalSecret(
+        metadata: ObjectMeta(name: name),
+        spec: ExternalSecretSpec(
+            secretStoreRef: SecretStoreRef(name: store, kind: storeKind),
+            target: deletionPolicy.map { ExternalSecretTarget(deletionPolicy: $0) },
+            refreshInterval: refreshInterval, data: data, dataFrom: dataFrom))
+}
+
+func entry(
+    _ secretKey: String, _ remoteKey: String, property: String? = nil, version: String? = nil,
+    metadataPolicy: MetadataPolicy? = nil
+) -> ExternalSecretData {
+    ExternalSecretData(
+        secretKey: secretKey,
+        remoteRef: ExternalSecretDataRemoteRef(
+            key: remoteKey, property: property, version: version, metadataPolicy: metadataPolicy))
+}
+
+func secretKey(_ name: String, _ key: String) -> SecretKeySelector { SecretKeySelector(name: name, key: key) }
+
+/// Creates a Secret with string data.
+func createSecret(_ client: KubeClient, _ namespace: String, _ name: String, _ data: [String: String]) async throws {
+    _ = try await client.api(Secret.self, namespace: namespace).create(
+        Secret(metadata: ObjectMeta(name: name), data: data.mapValues { Data($0.utf8) }))
+}
+
+// MARK: - Status
+
+func readyCondition(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> StatusCondition? {
+    try await client.api(ExternalSecret.self, namespace: namespace).get(name).status?.conditions?
+        .condition(ofType: ESONames.conditionReady)
+}
+
+/// Waits until the ExternalSecret's Ready condition has `status` and `reason`.
+func waitForReady(
+    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True",
+    reason: String = ESOReason.secretSynced, timeout: Duration = .seconds(60)
+) async throws -> Bool {
+    try await eventually(timeout: timeout) {
+        let condition = try await readyCondition(client, namespace, name)
+        return condition?.status == status && condition?.reason == reason
+    }
+}
+
+/// Waits until the store's Ready condition is `status`; returns its message.
+func waitForStore(
+    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", timeout: Duration = .seconds(60)
+) async throws -> String? {
+    var message: String?
+    let reached = try await eventually(timeout: timeout) {
+        let condition = try await client.api(SecretStore.self, namespace: namespace).get(name).status?.conditions?
+            .condition(ofType: ESONames.conditionReady)
+        message = condition?.message
+        return condition?.status == status
+    }
+    return reached ? message : nil
+}
+
+/// Every Event message and reason recorded in `namespace`.
+func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [String] {
+    try await client.api(CoreEvent.self, namespace: namespace).list().items.map {
+        "\($0.reason ?? "") \($0.message ?? "")"
+    }
+}
+
+/// Everything a user can see about the ExternalSecrets and stores of `namespace`: statuses and
+/// Events, as JSON text.
+func visibleText(_ client: KubeClient, _ namespace: String) async throws -> String {
+    let externalSecrets = try await client.api(ExternalSecret.self, namespace: namespace).list().items
+    let stores = try await client.api(SecretStore.self, namespace: namespace).list().items
+    let statuses =
+        try externalSecrets.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
+        + stores.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
+    return (statuses + (try await eventTexts(client, namespace))).joined(separator: "\n")
+}
+
+func string(_ data: Data?) -> String? { data.map { String(decoding: $0, as: UTF8.self) } }
+
+/// A short unique suffix for Vault mounts, roles and policies of one test.
+func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())" }
