@@ -52,6 +52,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - AWS Signature Version 4 (pure)
+        .target(
+            name: "AWSSigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Kubernetes client
         .target(
             name: "KubeClient",
@@ -114,6 +121,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ProviderAWS",
+            dependencies: [
+                "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Go text/template compatible engine (pure)
         .target(
@@ -136,6 +153,7 @@ let package = Package(
                 "ExternalSecretsCore",
                 "ProviderFake",
                 "ProviderKubernetes",
+                "ProviderAWS",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -177,6 +195,11 @@ let package = Package(
         .target(
             name: "KubeTestSupport",
             dependencies: ["KubeClient", "KubeModel", "HTTPSupport"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AWSTestSupport",
+            dependencies: ["AWSSigV4", "ProviderAWS", "HTTPSupport", "KubeTestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -262,6 +285,28 @@ let package = Package(
             dependencies: [
                 "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
                 "KubeTestSupport", "HTTPSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AWSSigV4Tests",
+            dependencies: ["AWSSigV4"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAWSTests",
+            dependencies: [
+                "ProviderAWS", "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAWSIntegrationTests",
+            dependencies: [
+                "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient",
+                "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI",
             ],
             swiftSettings: strictSettings
         ),

@@ -155,7 +155,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes"]
+    public static let typedProviderNames = ["fake", "kubernetes", "aws"]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -166,6 +166,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
         var properties: [String: OpenAPISchema] = [
             "fake": FakeProvider.openAPISchema,
             "kubernetes": KubernetesProvider.openAPISchema,
+            "aws": AWSProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

@@ -121,6 +121,7 @@ public enum IntOrString: Codable, Sendable, Hashable {
 public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var fake: FakeProvider?
     public var kubernetes: KubernetesProvider?
+    public var aws: AWSProvider?
     /// Provider blocks without a typed representation here, by field name (`vault`, `aws`, ...).
     public var unsupported: [String: JSONValue]
 
@@ -130,11 +131,17 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = unsupported
     }
 
+    public init(aws: AWSProvider) {
+        self.aws = aws
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
         if fake != nil { names.append("fake") }
         if kubernetes != nil { names.append("kubernetes") }
+        if aws != nil { names.append("aws") }
         return names.sorted()
     }
 
@@ -149,8 +156,9 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         let container = try decoder.container(keyedBy: AnyKey.self)
         fake = try container.decodeIfPresent(FakeProvider.self, forKey: AnyKey(stringValue: "fake"))
         kubernetes = try container.decodeIfPresent(KubernetesProvider.self, forKey: AnyKey(stringValue: "kubernetes"))
+        aws = try container.decodeIfPresent(AWSProvider.self, forKey: AnyKey(stringValue: "aws"))
         unsupported = [:]
-        for key in container.allKeys where key.stringValue != "fake" && key.stringValue != "kubernetes" {
+        for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
             if value != .null { unsupported[key.stringValue] = value }
         }
@@ -160,6 +168,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         var container = encoder.container(keyedBy: AnyKey.self)
         try container.encodeIfPresent(fake, forKey: AnyKey(stringValue: "fake"))
         try container.encodeIfPresent(kubernetes, forKey: AnyKey(stringValue: "kubernetes"))
+        try container.encodeIfPresent(aws, forKey: AnyKey(stringValue: "aws"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ProviderFake
+import ProviderAWS
 import ProviderKubernetes
 import ServiceLifecycle
 import Synchronization
@@ -137,6 +138,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     guard let result = try GJSON.get(json, path: path) else { return nil }
                     return Data(result.stringBytes)
                 }, logger: logger),
+            AWSSecretsProvider(logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)
