@@ -107,7 +107,7 @@ struct AWSOperatorTests {
                         Self.entry("password", "db/creds", property: "password"),
                         Self.entry("previous", "db/creds", property: "password", version: "AWSPREVIOUS"),
                         Self.entry("by-id", "db/creds", property: "password", version: "uuid/\(first)"),
-                        Self.entry("dotted", "db/creds", property: "nested.a.b", version: "AWSPREVIOUS"),
+                        Self.entry("dotted", "db/creds", property: #"nested.a\.b"#, version: "AWSPREVIOUS"),
                         Self.entry("binary", "bin/key"),
                         Self.entry("team", "db/creds", property: "team", metadata: .fetch),
                     ]),

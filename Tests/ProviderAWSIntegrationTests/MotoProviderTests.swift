@@ -63,7 +63,7 @@ struct MotoProviderTests {
     static let fixtures = FixtureBox()
 
     func client(_ fixture: Fixture, _ aws: AWSProvider, credentials: AWSCredentials? = nil) async throws -> any SecretsClient {
-        try await AWSSecretsProvider(environment: motoEnvironment(fixture.moto)).makeClient(
+        try await awsProvider(fixture.moto).makeClient(
             for: context(aws), references: references(credentials ?? fixture.reader))
     }
 
@@ -152,7 +152,7 @@ struct MotoProviderTests {
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "bin/key")) == Data([0, 1, 2, 250, 255]))
         let previous = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db/creds", version: "AWSPREVIOUS"))
         #expect(previous["nested"] == Data(#"{"a.b":"dot"}"#.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "nested.a.b", version: "AWSPREVIOUS")) == Data("dot".utf8))
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: #"nested.a\.b"#, version: "AWSPREVIOUS")) == Data("dot".utf8))
         let missing = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "no/such")) }
         #expect(missing?.isNotFound == true)
         let tags = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", metadataPolicy: .fetch))

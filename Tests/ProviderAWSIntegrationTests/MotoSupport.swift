@@ -48,6 +48,11 @@ func motoEnvironment(_ moto: MotoServer, extra: [String: String] = [:]) -> [Stri
     ].merging(extra) { _, new in new }
 }
 
+/// A provider pointed at `moto` that shares the suite's HTTP client (shut down with moto).
+func awsProvider(_ moto: MotoServer, extra: [String: String] = [:]) -> AWSSecretsProvider {
+    AWSSecretsProvider(environment: motoEnvironment(moto, extra: extra), transport: { (moto.transport, {}) })
+}
+
 func keysAuth() -> AWSAuth {
     AWSAuth(
         secretRef: AWSAuthSecretRef(

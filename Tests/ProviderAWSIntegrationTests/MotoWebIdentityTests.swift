@@ -17,9 +17,8 @@ struct MotoWebIdentityTests {
         _ = try await moto.createSecret("irsa/secret", string: canary)
         let tokenFile = "\(moto.directory)/token"
         try Self.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let provider = AWSSecretsProvider(
-            environment: motoEnvironment(
-                moto, extra: ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa"]))
+        let provider = awsProvider(
+            moto, extra: ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa"])
         try await moto.startRecording()
         let client = try await provider.makeClient(
             for: context(AWSProvider(service: .secretsManager, region: MotoServer.region)), references: FixedReferences())
@@ -39,11 +38,11 @@ struct MotoWebIdentityTests {
         let aws = AWSProvider(
             service: .secretsManager, region: MotoServer.region,
             auth: AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "eso"))))
-        let client = try await AWSSecretsProvider(environment: motoEnvironment(moto)).makeClient(
+        let client = try await awsProvider(moto).makeClient(
             for: context(aws), references: references)
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "jwt/secret")) == Data("via-jwt".utf8))
 
-        let unannotated = try await AWSSecretsProvider(environment: motoEnvironment(moto)).makeClient(
+        let unannotated = try await awsProvider(moto).makeClient(
             for: context(aws), references: FixedReferences())
         let error = await #expect(throws: ProviderError.self) {
             try await unannotated.getSecret(ExternalSecretDataRemoteRef(key: "jwt/secret"))
