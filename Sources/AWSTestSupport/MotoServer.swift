@@ -42,10 +42,16 @@ public final class MotoServer: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eso-swift-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let recording = "\(directory)/recording.jsonl"
+        // A watchdog loaded by Python at start-up (sitecustomize) stops moto when this test
+        // process is gone, so a crashed test run leaves no server behind.
+        try watchdog.write(toFile: "\(directory)/sitecustomize.py", atomically: true, encoding: .utf8)
         let process = try TestProcess(
             executable: python, arguments: ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)],
             logPath: "\(directory)/moto.log",
-            environment: ["MOTO_RECORDER_FILEPATH": recording, "AWS_DEFAULT_REGION": region])
+            environment: [
+                "MOTO_RECORDER_FILEPATH": recording, "AWS_DEFAULT_REGION": region, "PYTHONPATH": directory,
+                "ESO_TEST_OWNER_PID": String(ProcessInfo.processInfo.processIdentifier),
+            ])
         let server = MotoServer(port: port, process: process, directory: directory, recordingPath: recording)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -57,6 +63,20 @@ public final class MotoServer: Sendable {
         await server.stop()
         throw MotoError("moto did not start on port \(port): \(process.log.suffix(2000))")
     }
+
+    static let watchdog = """
+        import os, threading, time
+        _owner = int(os.environ.get("ESO_TEST_OWNER_PID", "0"))
+        def _watch():
+            while True:
+                time.sleep(1)
+                try:
+                    os.kill(_owner, 0)
+                except OSError:
+                    os._exit(0)
+        if _owner:
+            threading.Thread(target=_watch, daemon=True).start()
+        """
 
     private init(port: Int, process: TestProcess, directory: String, recordingPath: String) {
         self.port = port
