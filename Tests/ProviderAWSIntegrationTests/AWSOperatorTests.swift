@@ -47,6 +47,8 @@ struct AWSOperatorTests {
                 ("ssm", AWSProvider(service: .parameterStore, region: MotoServer.region, auth: Self.auth("aws"))),
                 ("sm-role", AWSProvider(service: .secretsManager, region: MotoServer.region, auth: Self.auth("aws"), role: fixture.roleARN)),
                 ("wrong", AWSProvider(service: .secretsManager, region: MotoServer.region, auth: Self.auth("aws-wrong"))),
+                // The operator's own credentials (its environment, below).
+                ("default", AWSProvider(service: .parameterStore, region: MotoServer.region)),
             ]
             for (name, aws) in stores {
                 _ = try await client.api(SecretStore.self, namespace: namespace).create(
@@ -59,7 +61,11 @@ struct AWSOperatorTests {
                     "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
                 ],
                 logPath: "\(plane.directory)/operator-\(prefix)-\(UUID().uuidString.prefix(6)).log",
-                environment: motoEnvironment(fixture.moto).merging(["AWS_EC2_METADATA_DISABLED": "true"]) { _, new in new })
+                environment: motoEnvironment(
+                    fixture.moto,
+                    extra: [
+                        "AWS_ACCESS_KEY_ID": fixture.reader.accessKeyID, "AWS_SECRET_ACCESS_KEY": fixture.reader.secretAccessKey,
+                    ]))
             do {
                 try await body(Setup(client: client, namespace: namespace, process: process, moto: fixture.moto, fixture: fixture))
                 await process.stop()
@@ -135,9 +141,23 @@ struct AWSOperatorTests {
                     ]),
                 Self.externalSecret("role", store: "sm-role", data: [Self.entry("one", "app/one")]),
                 Self.externalSecret("refused", store: "wrong", data: [Self.entry("one", "app/one")]),
+                Self.externalSecret("default", store: "default", data: [Self.entry("user", "/app/db/user")]),
+                Self.externalSecret("missing", store: "sm", data: [Self.entry("gone", "no/such/secret")]),
+                ExternalSecret(
+                    metadata: ObjectMeta(name: "cluster"),
+                    spec: ExternalSecretSpec(
+                        secretStoreRef: SecretStoreRef(name: "aws-\(namespace)", kind: .clusterSecretStore),
+                        refreshInterval: "1h", data: [Self.entry("two", "app/two")])),
             ]
+            // A ClusterSecretStore whose key Secret is read from the ExternalSecret's namespace.
+            _ = try await client.api(ClusterSecretStore.self).create(
+                ClusterSecretStore(
+                    metadata: ObjectMeta(name: "aws-\(namespace)"),
+                    spec: SecretStoreSpec(
+                        provider: SecretStoreProvider(
+                            aws: AWSProvider(service: .secretsManager, region: MotoServer.region, auth: Self.auth("aws"))))))
             for object in objects { _ = try await externalSecrets.create(object) }
-            for name in ["sm-data", "sm-extract", "sm-find", "ssm", "role"] {
+            for name in ["sm-data", "sm-extract", "sm-find", "ssm", "role", "default", "cluster"] {
                 #expect(try await waitForReady(client, namespace, name), "\(name): \(setup.process.log.suffix(3000))")
             }
             let secrets = client.api(Secret.self, namespace: namespace)
@@ -162,6 +182,13 @@ struct AWSOperatorTests {
             #expect(ssm["_app_db_password"] == Data("v2-\(canary)".utf8))
             #expect(ssm["_tagged_b"] == Data("tb".utf8))
             #expect(try await secrets.get("role").data == ["one": Data("1".utf8)])
+            #expect(try await secrets.get("default").data == ["user": Data("app".utf8)])
+            #expect(try await secrets.get("cluster").data == ["two": Data("2".utf8)])
+
+            // A key that does not exist: with deletionPolicy Retain an error naming the key.
+            #expect(try await waitForReady(client, namespace, "missing", status: "False", reason: ESOReason.secretSyncedError))
+            let missing = try await readyCondition(client, namespace, "missing")?.message ?? ""
+            #expect(missing.contains("no/such/secret") && missing.contains("not found"), "message: \(missing)")
 
             // Wrong credentials: a clear condition, and nothing written.
             #expect(try await waitForReady(client, namespace, "refused", status: "False", reason: ESOReason.secretSyncedError))
@@ -183,6 +210,72 @@ struct AWSOperatorTests {
                 #expect(!status.contains(setup.fixture.reader.secretAccessKey))
             }
             #expect(!setup.process.log.contains(setup.fixture.reader.secretAccessKey), "the operator log contains the secret key")
+        }
+    }
+
+    /// IRSA through the operator, against a second moto with signature checking off (moto's
+    /// AssumeRoleWithWebIdentity works only then): the operator's web identity token file, and a
+    /// store's `auth.jwt` with a ServiceAccount annotated with its role (token from TokenRequest).
+    @Test func webIdentityThroughTheOperator() async throws {
+        let plane = try currentPlane()
+        let moto = try await MotoServer.start(name: "moto-irsa")
+        do {
+            _ = try await moto.createSecret("irsa/value", string: canary)
+            let tokenFile = "\(moto.directory)/token"
+            try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2ln".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            try await withAdminClient { client in
+                try await installCRDs(client)
+                let namespace = try await makeNamespace(client, prefix: "irsa")
+                _ = try await client.api(ServiceAccount.self, namespace: namespace).create(
+                    ServiceAccount(
+                        metadata: ObjectMeta(
+                            name: "eso", annotations: ["eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/jwt"])))
+                let stores: [(String, AWSProvider)] = [
+                    ("operator", AWSProvider(service: .secretsManager, region: MotoServer.region)),
+                    (
+                        "jwt",
+                        AWSProvider(
+                            service: .secretsManager, region: MotoServer.region,
+                            auth: AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "eso"))))
+                    ),
+                ]
+                for (name, aws) in stores {
+                    _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                        SecretStore(metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws))))
+                }
+                let process = try TestProcess(
+                    executable: operatorPath,
+                    arguments: [
+                        "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
+                        "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
+                    ],
+                    logPath: "\(plane.directory)/operator-irsa-\(UUID().uuidString.prefix(6)).log",
+                    environment: motoEnvironment(
+                        moto,
+                        extra: ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/operator"]))
+                do {
+                    let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+                    try await moto.startRecording()
+                    for name in ["operator", "jwt"] {
+                        _ = try await externalSecrets.create(Self.externalSecret(name, store: name, data: [Self.entry("v", "irsa/value")]))
+                    }
+                    for name in ["operator", "jwt"] {
+                        #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
+                        #expect(try await client.api(Secret.self, namespace: namespace).get(name).data == ["v": Data(canary.utf8)])
+                    }
+                    try await moto.stopRecording()
+                    #expect(moto.recordedOperations().filter { $0 == "AssumeRoleWithWebIdentity" }.count >= 2)
+                    #expect(!process.log.contains(canary))
+                    await process.stop()
+                } catch {
+                    await process.stop()
+                    throw error
+                }
+            }
+            await moto.stop()
+        } catch {
+            await moto.stop()
+            throw error
         }
     }
 
