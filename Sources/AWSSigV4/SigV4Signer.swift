@@ -99,7 +99,8 @@ public struct SigV4Signer: Sendable {
             method: method, parts: parts, query: Self.canonicalQuery(query), headers: headers,
             payloadHash: payloadHash ?? Self.hexSHA256([]))
         let signature = self.signature(canonicalRequest: canonical.text, timestamp: timestamp)
-        return "\(parts.scheme)://\(parts.authority)\(parts.path.isEmpty ? "/" : parts.path)?\(query)&X-Amz-Signature=\(signature)"
+        return
+            "\(parts.scheme)://\(parts.authority)\(parts.path.isEmpty ? "/" : parts.path)?\(query)&X-Amz-Signature=\(signature)"
     }
 
     // MARK: - Pieces (internal, tested)
@@ -121,8 +122,11 @@ public struct SigV4Signer: Sendable {
         let names = byName.keys.sorted()
         let canonicalHeaders = names.map { "\($0):\(byName[$0]!.joined(separator: ","))\n" }.joined()
         let signedHeaders = names.joined(separator: ";")
-        let path = encodesPathTwice ? Self.encodePath(Self.normalizedPath(parts.path)) : (parts.path.isEmpty ? "/" : parts.path)
-        let text = [method.uppercased(), path, query, canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
+        let path =
+            encodesPathTwice
+            ? Self.encodePath(Self.normalizedPath(parts.path)) : (parts.path.isEmpty ? "/" : parts.path)
+        let text = [method.uppercased(), path, query, canonicalHeaders, signedHeaders, payloadHash].joined(
+            separator: "\n")
         return CanonicalRequest(text: text, signedHeaders: signedHeaders)
     }
 
@@ -135,7 +139,8 @@ public struct SigV4Signer: Sendable {
         let day = String(timestamp.prefix(8))
         let secret = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
         let dateKey = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(day.utf8), using: secret)))
-        let regionKey = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(region.utf8), using: dateKey)))
+        let regionKey = SymmetricKey(
+            data: Data(HMAC<SHA256>.authenticationCode(for: Array(region.utf8), using: dateKey)))
         let serviceKey = SymmetricKey(
             data: Data(HMAC<SHA256>.authenticationCode(for: Array(service.utf8), using: regionKey)))
         let signingKey = SymmetricKey(
@@ -161,7 +166,8 @@ public struct SigV4Signer: Sendable {
             let text = String(value ?? 0)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
+        return
+            "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
     }
 
     /// Lowercase hex SHA-256 of `bytes`.

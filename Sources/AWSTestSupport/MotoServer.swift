@@ -6,7 +6,7 @@ import NIOHTTP1
 public import ProviderAWS
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A moto server (PyPI `moto`, with `flask` and `flask-cors`) for one test suite: started by its
@@ -28,7 +28,8 @@ public final class MotoServer: Sendable {
     public static let accountID = "123456789012"
 
     /// Credentials moto accepts before `enableAuthentication()`.
-    public static let anyCredentials = AWSCredentials(accessKeyID: "AKIAEXAMPLEADMIN000", secretAccessKey: "admin-secret")
+    public static let anyCredentials = AWSCredentials(
+        accessKeyID: "AKIAEXAMPLEADMIN000", secretAccessKey: "admin-secret")
 
     /// Whether `python3 -m moto.server` can run here.
     public static let isAvailable: Bool = {
@@ -37,9 +38,12 @@ public final class MotoServer: Sendable {
 
     /// Starts moto and waits until it answers.
     public static func start(name: String = "moto") async throws -> MotoServer {
-        let python = try runPython(["-c", "import sys;print(sys.executable)"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let python = try runPython(["-c", "import sys;print(sys.executable)"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let port = try freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eso-swift-\(name)-\(UUID().uuidString.prefix(8))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "eso-swift-\(name)-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let recording = "\(directory)/recording.jsonl"
         // A watchdog loaded by Python at start-up (sitecustomize) stops moto when this test
@@ -120,7 +124,9 @@ public final class MotoServer: Sendable {
     public func recordedOperations() -> [String] {
         guard let text = try? String(contentsOfFile: recordingPath, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line -> String? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
             let headers = (object["headers"] as? [String: Any]) ?? [:]
             if let target = headers.first(where: { $0.key.lowercased() == "x-amz-target" })?.value as? String {
                 return target
@@ -204,7 +210,8 @@ public final class MotoServer: Sendable {
     }
 
     public func labelParameterVersion(_ name: String, version: Int, labels: [String]) async throws {
-        try await json("ssm", "AmazonSSM", "LabelParameterVersion", ["Name": name, "ParameterVersion": version, "Labels": labels])
+        try await json(
+            "ssm", "AmazonSSM", "LabelParameterVersion", ["Name": name, "ParameterVersion": version, "Labels": labels])
     }
 
     /// Creates an IAM user with an inline policy and an access key.
@@ -214,7 +221,8 @@ public final class MotoServer: Sendable {
             "iam", "PutUserPolicy", version: "2010-05-08",
             [("UserName", name), ("PolicyName", "\(name)-policy"), ("PolicyDocument", policy)])
         let xml = try await query("iam", "CreateAccessKey", version: "2010-05-08", [("UserName", name)])
-        guard let id = Self.xmlText("AccessKeyId", in: xml), let secret = Self.xmlText("SecretAccessKey", in: xml) else {
+        guard let id = Self.xmlText("AccessKeyId", in: xml), let secret = Self.xmlText("SecretAccessKey", in: xml)
+        else {
             throw MotoError("CreateAccessKey answered without a key")
         }
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret)
@@ -239,7 +247,8 @@ public final class MotoServer: Sendable {
     /// A trust policy letting `principalARN` assume the role, optionally only with an external ID.
     public static func trust(_ principalARN: String, externalID: String? = nil) -> String {
         let condition = externalID.map { #","Condition":{"StringEquals":{"sts:ExternalId":"\#($0)"}}"# } ?? ""
-        return #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(principalARN)"},"Action":["sts:AssumeRole","sts:TagSession"]\#(condition)}]}"#
+        return
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(principalARN)"},"Action":["sts:AssumeRole","sts:TagSession"]\#(condition)}]}"#
     }
 
     static func xmlText(_ name: String, in xml: String) -> String? {
@@ -275,7 +284,9 @@ public final class MotoServer: Sendable {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw MotoError("bind() failed") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -291,4 +302,3 @@ public struct MotoError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
-

@@ -170,7 +170,8 @@ extension AWSAuthSecretRef: OpenAPISchemaDescribed {
         .object(
             "Authenticates with an access key held in Secrets.",
             properties: [
-                "accessKeyIDSecretRef": SecretKeySelector.openAPISchema.described("The Secret key holding the access key ID."),
+                "accessKeyIDSecretRef": SecretKeySelector.openAPISchema.described(
+                    "The Secret key holding the access key ID."),
                 "secretAccessKeySecretRef": SecretKeySelector.openAPISchema.described(
                     "The Secret key holding the secret access key."),
                 "sessionTokenSecretRef": SecretKeySelector.openAPISchema.described(

@@ -20,21 +20,25 @@ struct AWSErrorMapper: Sendable {
             return error
         case let error as AWSServiceError:
             if notFoundCodes.contains(error.code) {
-                return ProviderError.notFound("\(serviceName): \(key.map { "\"\($0)\"" } ?? "the secret") not found in region \(region)")
+                return ProviderError.notFound(
+                    "\(serviceName): \(key.map { "\"\($0)\"" } ?? "the secret") not found in region \(region)")
             }
             if AWSServiceError.credentialCodes.contains(error.code) {
                 return ProviderError.accessDenied(
-                    "\(serviceName) \(subject): AWS refused the store's credentials (\(error.code)): the access key is unknown, the secret key is wrong, or the credentials expired")
+                    "\(serviceName) \(subject): AWS refused the store's credentials (\(error.code)): the access key is unknown, the secret key is wrong, or the credentials expired"
+                )
             }
             if error.isAccessDenied {
                 return ProviderError.accessDenied(
                     "\(serviceName) \(subject): access denied (\(error.code))\(error.message.map { ": \($0)" } ?? "")")
             }
             if error.isThrottling {
-                return ProviderError(.throttled, "\(serviceName) \(subject): throttled by AWS (\(error.code)); retries exhausted")
+                return ProviderError(
+                    .throttled, "\(serviceName) \(subject): throttled by AWS (\(error.code)); retries exhausted")
             }
             if error.isRetryable {
-                return ProviderError(.unavailable, "\(serviceName) \(subject): AWS answered \(error.code) (HTTP \(error.status))")
+                return ProviderError(
+                    .unavailable, "\(serviceName) \(subject): AWS answered \(error.code) (HTTP \(error.status))")
             }
             return ProviderError(.other, "\(serviceName) \(subject) failed: \(error.code) (HTTP \(error.status))")
         case let error as AWSTransportFailure:

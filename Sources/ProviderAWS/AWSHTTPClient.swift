@@ -77,9 +77,11 @@ public struct AWSHTTPClient: Sendable {
         self.logger = logger
     }
 
-    /// A JSON 1.1 call: `X-Amz-Target: <targetPrefix>.<operation>`. Returns the response body.
+    /// A JSON 1.1 call: `X-Amz-Target: <targetPrefix>.<operation>`; the input's lowerCamelCase
+    /// properties are sent as AWS's UpperCamelCase members. Returns the response body.
     public func callJSON<Input: Encodable>(targetPrefix: String, operation: String, input: Input) async throws -> Data {
-        try await callJSON(targetPrefix: targetPrefix, operation: operation, body: Array(try JSONEncoder().encode(input)))
+        try await callJSON(
+            targetPrefix: targetPrefix, operation: operation, body: Array(try AWSJSON.encoder.encode(input)))
     }
 
     /// A JSON 1.1 call with a body serialized by the caller.
@@ -148,7 +150,8 @@ public struct AWSHTTPClient: Sendable {
     private func sendOnce(operation: String, headers: [(String, String)], body: [UInt8]) async throws -> Data {
         var signed = headers
         if let credentials {
-            let signer = SigV4Signer(credentials: try await credentials.credentials(), region: region, service: signingName)
+            let signer = SigV4Signer(
+                credentials: try await credentials.credentials(), region: region, service: signingName)
             signed = signer.signHeaders(
                 method: "POST", url: url, headers: headers.map { (name: $0.0, value: $0.1) }, body: body, date: now()
             ).map { ($0.name, $0.value) }

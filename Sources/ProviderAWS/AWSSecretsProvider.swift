@@ -1,9 +1,9 @@
 import AWSSigV4
+import ExternalSecretsAPI
 public import ExternalSecretsCore
 public import Foundation
 public import HTTPSupport
 public import Logging
-import ExternalSecretsAPI
 
 /// `spec.provider.aws`: AWS Secrets Manager (`service: SecretsManager`) and Systems Manager
 /// Parameter Store (`service: ParameterStore`).
@@ -22,9 +22,10 @@ import ExternalSecretsAPI
 /// Capabilities: `ReadOnly`. ESO reports `ReadWrite`; PushSecret is not implemented here yet.
 public struct AWSSecretsProvider: SecretsProvider {
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory = @Sendable () throws -> (
-        transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-    )
+    public typealias TransportFactory =
+        @Sendable () throws -> (
+            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
+        )
 
     public var name: String { "aws" }
     public var capabilities: StoreCapabilities { .readOnly }
@@ -133,7 +134,8 @@ public struct AWSSecretsProvider: SecretsProvider {
         let sts: @Sendable ((any AWSCredentialProvider)?) -> STSClient = { source in
             STSClient(
                 http: AWSHTTPClient(
-                    endpoint: stsEndpoint, region: region, signingName: "sts", credentials: source, transport: transport,
+                    endpoint: stsEndpoint, region: region, signingName: "sts", credentials: source,
+                    transport: transport,
                     retry: retry, metricsProvider: "AWS/STS", now: now, logger: logger))
         }
         let field = AWSStoreSettings.field
@@ -151,9 +153,11 @@ public struct AWSSecretsProvider: SecretsProvider {
                 var token: String?
                 if let tokenSelector { token = try await text(tokenSelector, "sessionTokenSecretRef") }
                 guard !id.isEmpty, !secret.isEmpty else {
-                    throw ProviderError.invalidConfiguration("\(field).auth.secretRef: the access key ID or secret access key is empty")
+                    throw ProviderError.invalidConfiguration(
+                        "\(field).auth.secretRef: the access key ID or secret access key is empty")
                 }
-                return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token.flatMap { $0.isEmpty ? nil : $0 })
+                return AWSCredentials(
+                    accessKeyID: id, secretAccessKey: secret, sessionToken: token.flatMap { $0.isEmpty ? nil : $0 })
             }
             chain = CachingCredentialProvider(
                 ClosureCredentialProvider(read), rereadInterval: Self.secretRereadInterval, now: now)
@@ -163,19 +167,24 @@ public struct AWSSecretsProvider: SecretsProvider {
                 let annotations = try await references.serviceAccountAnnotations(serviceAccount, field: fieldName)
                 guard let role = annotations[Self.roleARNAnnotation], !role.isEmpty else {
                     throw ProviderError.invalidConfiguration(
-                        "\(fieldName): ServiceAccount \"\(serviceAccount.name)\" has no \(Self.roleARNAnnotation) annotation naming the IAM role")
+                        "\(fieldName): ServiceAccount \"\(serviceAccount.name)\" has no \(Self.roleARNAnnotation) annotation naming the IAM role"
+                    )
                 }
-                let audiences = [annotations[Self.audienceAnnotation] ?? Self.defaultAudience] + (serviceAccount.audiences ?? [])
-                let token = try await references.serviceAccountToken(serviceAccount, audiences: audiences, field: fieldName)
+                let audiences =
+                    [annotations[Self.audienceAnnotation] ?? Self.defaultAudience] + (serviceAccount.audiences ?? [])
+                let token = try await references.serviceAccountToken(
+                    serviceAccount, audiences: audiences, field: fieldName)
                 do {
-                    return try await sts(nil).assumeRoleWithWebIdentity(roleARN: role, sessionName: Self.sessionName, token: token)
+                    return try await sts(nil).assumeRoleWithWebIdentity(
+                        roleARN: role, sessionName: Self.sessionName, token: token)
                 } catch {
                     throw errors.map(error, operation: "AssumeRoleWithWebIdentity", key: role)
                 }
             }
             chain = CachingCredentialProvider(ClosureCredentialProvider(exchange), now: now)
         case .operatorDefault:
-            let defaults = DefaultCredentialChain(environment: environment, sts: sts, transport: transport, readFile: readFile)
+            let defaults = DefaultCredentialChain(
+                environment: environment, sts: sts, transport: transport, readFile: readFile)
             let resolve: @Sendable () async throws -> AWSCredentials = {
                 do {
                     return try await defaults.credentials()
@@ -185,7 +194,9 @@ public struct AWSSecretsProvider: SecretsProvider {
             }
             chain = CachingCredentialProvider(ClosureCredentialProvider(resolve), now: now)
         }
-        var roles = settings.additionalRoles.map { STSClient.AssumeRoleRequest(roleARN: $0, sessionName: Self.sessionName) }
+        var roles = settings.additionalRoles.map {
+            STSClient.AssumeRoleRequest(roleARN: $0, sessionName: Self.sessionName)
+        }
         if let role = settings.role {
             roles.append(
                 STSClient.AssumeRoleRequest(
@@ -224,7 +235,9 @@ struct ClosingClient: SecretsClient {
     var shutdown: @Sendable () async throws -> Void
 
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data { try await inner.getSecret(ref) }
-    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData { try await inner.getSecretMap(ref) }
+    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        try await inner.getSecretMap(ref)
+    }
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData { try await inner.getAllSecrets(find) }
     func validate() async throws -> StoreValidationResult { try await inner.validate() }
 

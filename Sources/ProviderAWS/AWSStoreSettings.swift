@@ -14,7 +14,8 @@ struct AWSStoreSettings: Sendable {
     enum Credentials: Sendable {
         /// The operator's own (default chain).
         case operatorDefault
-        case secretRef(accessKeyID: SecretKeySelector, secretAccessKey: SecretKeySelector, sessionToken: SecretKeySelector?)
+        case secretRef(
+            accessKeyID: SecretKeySelector, secretAccessKey: SecretKeySelector, sessionToken: SecretKeySelector?)
         case serviceAccount(ServiceAccountSelector)
     }
 
@@ -53,14 +54,16 @@ struct AWSStoreSettings: Sendable {
                 throw .invalidConfiguration(
                     "\(field).auth.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef")
             }
-            let selectors = [
-                ("accessKeyIDSecretRef", id), ("secretAccessKeySecretRef", secret),
-            ] + (secretRef.sessionTokenSecretRef.map { [("sessionTokenSecretRef", $0)] } ?? [])
+            let selectors =
+                [
+                    ("accessKeyIDSecretRef", id), ("secretAccessKeySecretRef", secret),
+                ] + (secretRef.sessionTokenSecretRef.map { [("sessionTokenSecretRef", $0)] } ?? [])
             for (name, selector) in selectors {
                 try checkSelector(selector, field: "\(field).auth.secretRef.\(name)", store: store)
                 if store.kind == .clusterSecretStore, (selector.namespace ?? "").isEmpty { isReferent = true }
             }
-            credentials = .secretRef(accessKeyID: id, secretAccessKey: secret, sessionToken: secretRef.sessionTokenSecretRef)
+            credentials = .secretRef(
+                accessKeyID: id, secretAccessKey: secret, sessionToken: secretRef.sessionTokenSecretRef)
         } else if let jwt = aws.auth?.jwt {
             guard let serviceAccount = jwt.serviceAccountRef else {
                 throw .invalidConfiguration("\(field).auth.jwt needs serviceAccountRef")
@@ -81,20 +84,25 @@ struct AWSStoreSettings: Sendable {
         let custom = aws.customSessionTags ?? [:]
         for key in AWSProvider.reservedSessionTagKeys where custom[key] != nil {
             throw .invalidConfiguration(
-                "\(field).customSessionTags cannot contain automatically injected reserved keys: esoNamespace, esoStoreName, esoStoreKind")
+                "\(field).customSessionTags cannot contain automatically injected reserved keys: esoNamespace, esoStoreName, esoStoreKind"
+            )
         }
         for (index, roleARN) in (aws.additionalRoles ?? []).enumerated() where roleARN.isEmpty {
             throw .invalidConfiguration("\(field).additionalRoles[\(index)] is empty")
         }
         return AWSStoreSettings(
             service: service, region: aws.region, credentials: credentials, additionalRoles: aws.additionalRoles ?? [],
-            role: aws.role.flatMap { $0.isEmpty ? nil : $0 }, externalID: aws.externalID.flatMap { $0.isEmpty ? nil : $0 },
-            sessionTags: (aws.sessionTags ?? []).map { ($0.key, $0.value) }, transitiveTagKeys: aws.transitiveTagKeys ?? [],
+            role: aws.role.flatMap { $0.isEmpty ? nil : $0 },
+            externalID: aws.externalID.flatMap { $0.isEmpty ? nil : $0 },
+            sessionTags: (aws.sessionTags ?? []).map { ($0.key, $0.value) },
+            transitiveTagKeys: aws.transitiveTagKeys ?? [],
             sessionTagsPolicy: aws.sessionTagsPolicy ?? .none, customSessionTags: custom, prefix: aws.prefix ?? "",
             isReferent: isReferent)
     }
 
-    private static func checkSelector(_ selector: SecretKeySelector, field: String, store: StoreContext) throws(ProviderError) {
+    private static func checkSelector(_ selector: SecretKeySelector, field: String, store: StoreContext)
+        throws(ProviderError)
+    {
         guard let name = selector.name, !name.isEmpty else { throw .invalidConfiguration("\(field).name is required") }
         guard let key = selector.key, !key.isEmpty else { throw .invalidConfiguration("\(field).key is required") }
         try checkNamespace(selector.namespace, field: field, store: store)

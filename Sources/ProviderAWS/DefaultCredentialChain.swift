@@ -106,7 +106,8 @@ public struct DefaultCredentialChain: AWSCredentialProvider {
         } else if profile["credential_source"] == "Environment", let credentials = environmentCredentials() {
             source = credentials
         } else {
-            throw DefaultChainError("AWS profile \(name) has role_arn but no usable source_profile or credential_source")
+            throw DefaultChainError(
+                "AWS profile \(name) has role_arn but no usable source_profile or credential_source")
         }
         return try await sts(StaticCredentialProvider(source)).assumeRole(
             STSClient.AssumeRoleRequest(
@@ -115,7 +116,8 @@ public struct DefaultCredentialChain: AWSCredentialProvider {
     }
 
     private func containerCredentials() async throws -> AWSCredentials {
-        let url = env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        let url =
+            env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
             ?? "http://169.254.170.2\(env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ?? "")"
         var headers = HTTPHeaders()
         if let file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
@@ -127,22 +129,25 @@ public struct DefaultCredentialChain: AWSCredentialProvider {
         }
         let response: HTTPResponse
         do {
-            response = try await transport.send(HTTPRequest(method: .GET, url: url, headers: headers), timeout: .seconds(5))
+            response = try await transport.send(
+                HTTPRequest(method: .GET, url: url, headers: headers), timeout: .seconds(5))
         } catch {
             throw DefaultChainError("container credentials endpoint \(url) cannot be reached")
         }
         struct Answer: Decodable {
-            var AccessKeyId: String
-            var SecretAccessKey: String
-            var Token: String?
-            var Expiration: String?
+            var accessKeyId: String
+            var secretAccessKey: String
+            var token: String?
+            var expiration: String?
         }
-        guard response.status == .ok, let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
-            throw DefaultChainError("container credentials endpoint \(url) answered HTTP \(response.status.code) without credentials")
+        guard response.status == .ok, let answer = try? AWSJSON.decoder.decode(Answer.self, from: Data(response.body))
+        else {
+            throw DefaultChainError(
+                "container credentials endpoint \(url) answered HTTP \(response.status.code) without credentials")
         }
         return AWSCredentials(
-            accessKeyID: answer.AccessKeyId, secretAccessKey: answer.SecretAccessKey, sessionToken: answer.Token,
-            expiration: answer.Expiration.flatMap(STSClient.parseDate))
+            accessKeyID: answer.accessKeyId, secretAccessKey: answer.secretAccessKey, sessionToken: answer.token,
+            expiration: answer.expiration.flatMap(STSClient.parseDate))
     }
 }
 
@@ -159,7 +164,8 @@ struct SharedConfigFiles: Sendable {
 
     init(credentials: String, config: String) {
         for (name, values) in Self.parse(config) {
-            let profile = name.hasPrefix("profile ") ? String(name.dropFirst(8)).trimmingCharacters(in: .whitespaces) : name
+            let profile =
+                name.hasPrefix("profile ") ? String(name.dropFirst(8)).trimmingCharacters(in: .whitespaces) : name
             sections[profile, default: [:]].merge(values) { _, new in new }
         }
         for (name, values) in Self.parse(credentials) {

@@ -37,69 +37,69 @@ final class ParameterStoreClient: SecretsClient {
     // MARK: - Wire types
 
     struct GetParameterInput: Encodable {
-        var Name: String
-        var WithDecryption = true
+        var name: String
+        var withDecryption = true
     }
 
     struct Parameter: Decodable {
-        var Name: String?
-        var Value: String?
+        var name: String?
+        var value: String?
     }
 
-    struct GetParameterOutput: Decodable { var Parameter: Parameter? }
+    struct GetParameterOutput: Decodable { var parameter: Parameter? }
 
     struct GetParametersInput: Encodable {
-        var Names: [String]
-        var WithDecryption = true
+        var names: [String]
+        var withDecryption = true
     }
 
     struct GetParametersOutput: Decodable {
-        var Parameters: [Parameter]?
-        var InvalidParameters: [String]?
+        var parameters: [Parameter]?
+        var invalidParameters: [String]?
     }
 
     struct GetParametersByPathInput: Encodable {
-        var Path: String
-        var Recursive = true
-        var WithDecryption = true
-        var NextToken: String?
+        var path: String
+        var recursive = true
+        var withDecryption = true
+        var nextToken: String?
     }
 
     struct GetParametersByPathOutput: Decodable {
-        var Parameters: [Parameter]?
-        var NextToken: String?
+        var parameters: [Parameter]?
+        var nextToken: String?
     }
 
     struct ParameterStringFilter: Encodable {
-        var Key: String
-        var Option: String?
-        var Values: [String]
+        var key: String
+        var option: String?
+        var values: [String]
     }
 
     struct DescribeParametersInput: Encodable {
-        var ParameterFilters: [ParameterStringFilter]?
-        var NextToken: String?
-        var MaxResults: Int?
+        var parameterFilters: [ParameterStringFilter]?
+        var nextToken: String?
+        var maxResults: Int?
     }
 
-    struct ParameterMetadata: Decodable { var Name: String? }
+    struct ParameterMetadata: Decodable { var name: String? }
 
     struct DescribeParametersOutput: Decodable {
-        var Parameters: [ParameterMetadata]?
-        var NextToken: String?
+        var parameters: [ParameterMetadata]?
+        var nextToken: String?
     }
 
     struct ListTagsInput: Encodable {
-        var ResourceType = "Parameter"
-        var ResourceId: String
+        var resourceType = "Parameter"
+        var resourceId: String
     }
 
     struct Tag: Decodable {
-        var Key: String
-        var Value: String?
+        var key: String
+        var value: String?
     }
 
-    struct ListTagsOutput: Decodable { var TagList: [Tag]? }
+    struct ListTagsOutput: Decodable { var tagList: [Tag]? }
 
     // MARK: - SecretsClient
 
@@ -109,15 +109,15 @@ final class ParameterStoreClient: SecretsClient {
         let payload: Data
         if ref.metadataPolicy == .fetch {
             let output: ListTagsOutput = try await call(
-                "ListTagsForResource", ListTagsInput(ResourceId: name), key: name, notFound: Self.notFoundCodes)
+                "ListTagsForResource", ListTagsInput(resourceId: name), key: name, notFound: Self.notFoundCodes)
             let tags = Dictionary(
-                (output.TagList ?? []).map { ($0.Key, $0.Value ?? "") }, uniquingKeysWith: { _, last in last })
+                (output.tagList ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
             payload = GoStringMapJSON.encode(tags)
         } else {
             let selector = Self.selector(name: name, version: ref.version)
             let output: GetParameterOutput = try await call(
-                "GetParameter", GetParameterInput(Name: selector), key: selector, notFound: Self.notFoundCodes)
-            guard let value = output.Parameter?.Value else {
+                "GetParameter", GetParameterInput(name: selector), key: selector, notFound: Self.notFoundCodes)
+            guard let value = output.parameter?.value else {
                 throw ProviderError(.invalidData, "Parameter Store: \"\(selector)\" has no value")
             }
             payload = Data(value.utf8)
@@ -148,18 +148,19 @@ final class ParameterStoreClient: SecretsClient {
             }
         }
         var filters: [ParameterStringFilter] = tags.keys.sorted().map {
-            ParameterStringFilter(Key: "tag:\($0)", Option: "Equals", Values: [tags[$0]!])
+            ParameterStringFilter(key: "tag:\($0)", option: "Equals", values: [tags[$0]!])
         }
-        if let path { filters.append(ParameterStringFilter(Key: "Path", Option: "Recursive", Values: [path])) }
+        if let path { filters.append(ParameterStringFilter(key: "Path", option: "Recursive", values: [path])) }
         var names: [String] = []
         var token: String?
         repeat {
             let page: DescribeParametersOutput = try await call(
                 "DescribeParameters",
-                DescribeParametersInput(ParameterFilters: filters.isEmpty ? nil : filters, NextToken: token, MaxResults: 50),
+                DescribeParametersInput(
+                    parameterFilters: filters.isEmpty ? nil : filters, nextToken: token, maxResults: 50),
                 key: nil)
-            names += (page.Parameters ?? []).compactMap(\.Name).filter(matcher.matches)
-            token = page.NextToken.flatMap { $0.isEmpty ? nil : $0 }
+            names += (page.parameters ?? []).compactMap(\.name).filter(matcher.matches)
+            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         return try await values(of: names)
     }
@@ -188,12 +189,12 @@ final class ParameterStoreClient: SecretsClient {
         var token: String?
         repeat {
             let page: GetParametersByPathOutput = try await call(
-                "GetParametersByPath", GetParametersByPathInput(Path: path, NextToken: token), key: path)
-            for parameter in page.Parameters ?? [] {
-                guard let name = parameter.Name, let value = parameter.Value, matcher.matches(name) else { continue }
+                "GetParametersByPath", GetParametersByPathInput(path: path, nextToken: token), key: path)
+            for parameter in page.parameters ?? [] {
+                guard let name = parameter.name, let value = parameter.value, matcher.matches(name) else { continue }
                 found[name] = Data(value.utf8)
             }
-            token = page.NextToken.flatMap { $0.isEmpty ? nil : $0 }
+            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         return found
     }
@@ -204,9 +205,10 @@ final class ParameterStoreClient: SecretsClient {
         while start < names.count {
             let chunk = Array(names[start..<min(start + Self.batchSize, names.count)])
             start += Self.batchSize
-            let output: GetParametersOutput = try await call("GetParameters", GetParametersInput(Names: chunk), key: nil)
-            for parameter in output.Parameters ?? [] {
-                guard let name = parameter.Name, let value = parameter.Value else { continue }
+            let output: GetParametersOutput = try await call(
+                "GetParameters", GetParametersInput(names: chunk), key: nil)
+            for parameter in output.parameters ?? [] {
+                guard let name = parameter.name, let value = parameter.value else { continue }
                 found[name] = Data(value.utf8)
             }
         }
@@ -218,7 +220,7 @@ final class ParameterStoreClient: SecretsClient {
     ) async throws -> Output {
         do {
             let data = try await http.callJSON(targetPrefix: Self.targetPrefix, operation: operation, input: input)
-            return try JSONDecoder().decode(Output.self, from: data)
+            return try AWSJSON.decoder.decode(Output.self, from: data)
         } catch {
             throw errors.map(error, operation: operation, key: key, notFoundCodes: notFound)
         }

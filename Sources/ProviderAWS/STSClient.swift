@@ -70,11 +70,13 @@ public struct STSClient: Sendable {
             let accessKeyID = XMLText.first("AccessKeyId", in: block),
             let secret = XMLText.first("SecretAccessKey", in: block)
         else {
-            throw AWSServiceError(code: "InvalidSTSResponse", status: 200, message: "\(action) answered without credentials")
+            throw AWSServiceError(
+                code: "InvalidSTSResponse", status: 200, message: "\(action) answered without credentials")
         }
         let token = XMLText.first("SessionToken", in: block)
         let expiration = XMLText.first("Expiration", in: block).flatMap(Self.parseDate)
-        return AWSCredentials(accessKeyID: accessKeyID, secretAccessKey: secret, sessionToken: token, expiration: expiration)
+        return AWSCredentials(
+            accessKeyID: accessKeyID, secretAccessKey: secret, sessionToken: token, expiration: expiration)
     }
 
     /// ISO 8601 with or without fractional seconds.

@@ -36,61 +36,61 @@ final class SecretsManagerClient: SecretsClient {
     // MARK: - Wire types
 
     struct GetSecretValueInput: Encodable {
-        var SecretId: String
-        var VersionId: String?
-        var VersionStage: String?
+        var secretId: String
+        var versionId: String?
+        var versionStage: String?
     }
 
     struct SecretValue: Decodable {
-        var Name: String?
-        var SecretString: String?
-        var SecretBinary: Data?
+        var name: String?
+        var secretString: String?
+        var secretBinary: Data?
     }
 
-    struct DescribeSecretInput: Encodable { var SecretId: String }
+    struct DescribeSecretInput: Encodable { var secretId: String }
 
     struct Tag: Codable {
-        var Key: String
-        var Value: String?
+        var key: String
+        var value: String?
     }
 
-    struct DescribeSecretOutput: Decodable { var Tags: [Tag]? }
+    struct DescribeSecretOutput: Decodable { var tags: [Tag]? }
 
     struct Filter: Encodable {
-        var Key: String
-        var Values: [String]
+        var key: String
+        var values: [String]
     }
 
     struct ListSecretsInput: Encodable {
-        var Filters: [Filter]?
-        var NextToken: String?
-        var MaxResults: Int?
+        var filters: [Filter]?
+        var nextToken: String?
+        var maxResults: Int?
     }
 
     struct ListedSecret: Decodable {
-        var Name: String?
-        var Tags: [Tag]?
+        var name: String?
+        var tags: [Tag]?
     }
 
     struct ListSecretsOutput: Decodable {
-        var SecretList: [ListedSecret]?
-        var NextToken: String?
+        var secretList: [ListedSecret]?
+        var nextToken: String?
     }
 
     struct BatchGetSecretValueInput: Encodable {
-        var SecretIdList: [String]
-        var NextToken: String?
+        var secretIdList: [String]
+        var nextToken: String?
     }
 
     struct BatchError: Decodable {
-        var SecretId: String?
-        var ErrorCode: String?
+        var secretId: String?
+        var errorCode: String?
     }
 
     struct BatchGetSecretValueOutput: Decodable {
-        var SecretValues: [SecretValue]?
-        var Errors: [BatchError]?
-        var NextToken: String?
+        var secretValues: [SecretValue]?
+        var errors: [BatchError]?
+        var nextToken: String?
     }
 
     // MARK: - SecretsClient
@@ -115,27 +115,28 @@ final class SecretsManagerClient: SecretsClient {
         }
         var filters: [Filter] = []
         for key in tags.keys.sorted() {
-            filters.append(Filter(Key: "tag-key", Values: [key]))
-            filters.append(Filter(Key: "tag-value", Values: [tags[key]!]))
+            filters.append(Filter(key: "tag-key", values: [key]))
+            filters.append(Filter(key: "tag-value", values: [tags[key]!]))
         }
-        if let path { filters.append(Filter(Key: "name", Values: [path])) }
+        if let path { filters.append(Filter(key: "name", values: [path])) }
 
         var names: [String] = []
         var token: String?
         repeat {
             let page: ListSecretsOutput = try await call(
-                "ListSecrets", ListSecretsInput(Filters: filters.isEmpty ? nil : filters, NextToken: token, MaxResults: 100),
+                "ListSecrets",
+                ListSecretsInput(filters: filters.isEmpty ? nil : filters, nextToken: token, maxResults: 100),
                 key: nil)
-            for secret in page.SecretList ?? [] {
-                guard let name = secret.Name, matcher.matches(name) else { continue }
+            for secret in page.secretList ?? [] {
+                guard let name = secret.name, matcher.matches(name) else { continue }
                 // AWS's name filter is a case-insensitive prefix match; enforce that here too.
                 if let path, !name.lowercased().hasPrefix(path.lowercased()) { continue }
                 let secretTags = Dictionary(
-                    (secret.Tags ?? []).map { ($0.Key, $0.Value ?? "") }, uniquingKeysWith: { _, last in last })
+                    (secret.tags ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
                 guard tags.allSatisfy({ secretTags[$0.key] == $0.value }) else { continue }
                 names.append(name)
             }
-            token = page.NextToken.flatMap { $0.isEmpty ? nil : $0 }
+            token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         logger.debug("secrets manager find matched", metadata: ["count": "\(names.count)"])
 
@@ -147,20 +148,22 @@ final class SecretsManagerClient: SecretsClient {
             var batchToken: String?
             repeat {
                 let page: BatchGetSecretValueOutput = try await call(
-                    "BatchGetSecretValue", BatchGetSecretValueInput(SecretIdList: chunk, NextToken: batchToken), key: nil)
-                for value in page.SecretValues ?? [] {
-                    guard let name = value.Name, let bytes = value.SecretString.map({ Data($0.utf8) }) ?? value.SecretBinary
+                    "BatchGetSecretValue", BatchGetSecretValueInput(secretIdList: chunk, nextToken: batchToken),
+                    key: nil)
+                for value in page.secretValues ?? [] {
+                    guard let name = value.name,
+                        let bytes = value.secretString.map({ Data($0.utf8) }) ?? value.secretBinary
                     else { continue }
                     found[name] = bytes
                 }
-                for error in page.Errors ?? [] where error.ErrorCode != "ResourceNotFoundException" {
+                for error in page.errors ?? [] where error.errorCode != "ResourceNotFoundException" {
                     // A secret deleted between the listing and the read is skipped; any other
                     // per-secret failure fails the find rather than silently dropping a key.
                     throw errors.map(
-                        AWSServiceError(code: error.ErrorCode ?? "BatchError", status: 200, message: nil),
-                        operation: "BatchGetSecretValue", key: error.SecretId)
+                        AWSServiceError(code: error.errorCode ?? "BatchError", status: 200, message: nil),
+                        operation: "BatchGetSecretValue", key: error.secretId)
                 }
-                batchToken = page.NextToken.flatMap { $0.isEmpty ? nil : $0 }
+                batchToken = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
             } while batchToken != nil
         }
         return found
@@ -185,21 +188,21 @@ final class SecretsManagerClient: SecretsClient {
         let key = prefix + ref.key
         if ref.metadataPolicy == .fetch {
             let described: DescribeSecretOutput = try await call(
-                "DescribeSecret", DescribeSecretInput(SecretId: key), key: key, notFound: Self.notFoundCodes)
+                "DescribeSecret", DescribeSecretInput(secretId: key), key: key, notFound: Self.notFoundCodes)
             let tags = Dictionary(
-                (described.Tags ?? []).map { ($0.Key, $0.Value ?? "") }, uniquingKeysWith: { _, last in last })
+                (described.tags ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
             return (key, GoStringMapJSON.encode(tags))
         }
         let input = Self.getSecretValueInput(key: key, version: ref.version)
         let value: SecretValue
         do {
             value = try await call("GetSecretValue", input, key: key, notFound: Self.notFoundCodes)
-        } catch let error as ProviderError where error.code == .notFound && input.VersionStage != "AWSCURRENT" {
-            let version = input.VersionId ?? input.VersionStage ?? ""
+        } catch let error as ProviderError where error.code == .notFound && input.versionStage != "AWSCURRENT" {
+            let version = input.versionId ?? input.versionStage ?? ""
             throw ProviderError.notFound("\(error.message) (version \"\(version)\")")
         }
-        if let string = value.SecretString { return (key, Data(string.utf8)) }
-        if let binary = value.SecretBinary { return (key, binary) }
+        if let string = value.secretString { return (key, Data(string.utf8)) }
+        if let binary = value.secretBinary { return (key, binary) }
         throw ProviderError(.invalidData, "Secrets Manager: \"\(key)\" has neither a string nor a binary value")
     }
 
@@ -207,9 +210,9 @@ final class SecretsManagerClient: SecretsClient {
     static func getSecretValueInput(key: String, version: String?) -> GetSecretValueInput {
         let version = (version ?? "").isEmpty ? "AWSCURRENT" : version!
         if version.hasPrefix("uuid/") {
-            return GetSecretValueInput(SecretId: key, VersionId: String(version.dropFirst(5)))
+            return GetSecretValueInput(secretId: key, versionId: String(version.dropFirst(5)))
         }
-        return GetSecretValueInput(SecretId: key, VersionStage: version)
+        return GetSecretValueInput(secretId: key, versionStage: version)
     }
 
     private func call<Input: Encodable, Output: Decodable>(
@@ -217,7 +220,7 @@ final class SecretsManagerClient: SecretsClient {
     ) async throws -> Output {
         do {
             let data = try await http.callJSON(targetPrefix: Self.targetPrefix, operation: operation, input: input)
-            return try JSONDecoder().decode(Output.self, from: data)
+            return try AWSJSON.decoder.decode(Output.self, from: data)
         } catch let error as AWSServiceError where error.isMarkedForDeletion && !notFound.isEmpty {
             throw ProviderError.notFound("Secrets Manager: \"\(key ?? "")\" is scheduled for deletion")
         } catch {

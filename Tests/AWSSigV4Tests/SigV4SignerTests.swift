@@ -21,7 +21,8 @@ import Testing
 
     @Test func getVanillaFromTheTestSuite() {
         let signer = SigV4Signer(credentials: Self.exampleKey, region: "us-east-1", service: "service")
-        let headers = signer.signHeaders(method: "GET", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
+        let headers = signer.signHeaders(
+            method: "GET", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
         #expect(
             Self.authorization(headers)
                 == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
@@ -32,8 +33,11 @@ import Testing
 
     @Test func postVanillaFromTheTestSuite() {
         let signer = SigV4Signer(credentials: Self.exampleKey, region: "us-east-1", service: "service")
-        let headers = signer.signHeaders(method: "POST", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
-        #expect(Self.authorization(headers)?.hasSuffix("Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b") == true)
+        let headers = signer.signHeaders(
+            method: "POST", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
+        #expect(
+            Self.authorization(headers)?.hasSuffix(
+                "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b") == true)
     }
 
     /// The IAM `ListUsers` example of the Signature Version 4 documentation.
@@ -88,15 +92,18 @@ import Testing
 
     @Test func resigningReplacesTheOldAuthorizationAndDate() {
         let signer = SigV4Signer(credentials: Self.exampleKey, region: "us-east-1", service: "service")
-        let first = signer.signHeaders(method: "GET", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
-        let again = signer.signHeaders(method: "GET", url: "https://example.amazonaws.com/", headers: first, date: Self.suiteDate)
+        let first = signer.signHeaders(
+            method: "GET", url: "https://example.amazonaws.com/", headers: [], date: Self.suiteDate)
+        let again = signer.signHeaders(
+            method: "GET", url: "https://example.amazonaws.com/", headers: first, date: Self.suiteDate)
         #expect(again.filter { $0.name == "Authorization" }.count == 1)
         #expect(again.filter { $0.name == "X-Amz-Date" }.count == 1)
         #expect(Self.authorization(again) == Self.authorization(first))
     }
 
     @Test func credentialsNeverPrintTheirSecret() {
-        let credentials = AWSCredentials(accessKeyID: "AKID", secretAccessKey: "very-secret", sessionToken: "tok-secret")
+        let credentials = AWSCredentials(
+            accessKeyID: "AKID", secretAccessKey: "very-secret", sessionToken: "tok-secret")
         #expect(!"\(credentials)".contains("very-secret") && !"\(credentials)".contains("tok-secret"))
         #expect(!String(reflecting: credentials).contains("very-secret"))
     }
@@ -141,7 +148,9 @@ import Testing
     }
 
     static let corpus: [Case] = {
-        guard let url = Bundle.module.url(forResource: "botocore-corpus", withExtension: "json", subdirectory: "Resources"),
+        guard
+            let url = Bundle.module.url(
+                forResource: "botocore-corpus", withExtension: "json", subdirectory: "Resources"),
             let data = try? Data(contentsOf: url), let corpus = try? JSONDecoder().decode(Corpus.self, from: data)
         else { return [] }
         return corpus.cases
@@ -160,7 +169,8 @@ import Testing
         let date = Date(timeIntervalSince1970: TimeInterval(sample.date))
         if sample.kind == "headers" {
             let signed = signer.signHeaders(
-                method: sample.method, url: sample.url, headers: headers, body: Self.bytes(hex: sample.bodyHex), date: date)
+                method: sample.method, url: sample.url, headers: headers, body: Self.bytes(hex: sample.bodyHex),
+                date: date)
             #expect(Self.authorization(signed) == sample.authorization)
         } else {
             let url = signer.presignURL(
@@ -212,7 +222,9 @@ import Testing
         }
         let now = try JSONDecoder().decode(Names.self, from: Data(generated.utf8))
         let then = try JSONDecoder().decode(Names.self, from: Data(committed.utf8))
-        #expect(now.cases == then.cases, "regenerate: python3 scripts/aws-sigv4-corpus.py > Tests/AWSSigV4Tests/Resources/botocore-corpus.json")
+        #expect(
+            now.cases == then.cases,
+            "regenerate: python3 scripts/aws-sigv4-corpus.py > Tests/AWSSigV4Tests/Resources/botocore-corpus.json")
     }
 
     static let botocoreInstalled: Bool = (try? run(["python3", "-c", "import botocore"])) != nil

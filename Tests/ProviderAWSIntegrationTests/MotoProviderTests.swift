@@ -25,8 +25,11 @@ struct MotoProviderTests {
     static func setUp() async throws -> Fixture {
         let moto = try #require(MotoServer.current)
         if let fixture = fixtures.get(moto.port) { return fixture }
-        let first = try await moto.createSecret("db/creds", string: #"{"user":"app","password":"\#(canary)","nested":{"a.b":"dot"}}"#, tags: ["team": "a", "env": "prod"])
-        let second = try await moto.putSecretValue("db/creds", string: #"{"user":"app","password":"rotated-\#(canary)"}"#)
+        let first = try await moto.createSecret(
+            "db/creds", string: #"{"user":"app","password":"\#(canary)","nested":{"a.b":"dot"}}"#,
+            tags: ["team": "a", "env": "prod"])
+        let second = try await moto.putSecretValue(
+            "db/creds", string: #"{"user":"app","password":"rotated-\#(canary)"}"#)
         _ = try await moto.createSecret("bin/key", binary: Data([0, 1, 2, 250, 255]))
         _ = try await moto.createSecret("app/one", string: "1", tags: ["group": "g"])
         _ = try await moto.createSecret("app/two", string: "2", tags: ["group": "g"])
@@ -46,11 +49,15 @@ struct MotoProviderTests {
         let denied = try await moto.createUser("nobody", policy: MotoServer.allow(["s3:ListBucket"]))
         let userARN = "arn:aws:iam::\(MotoServer.accountID):user/eso"
         let roleARN = try await moto.createRole(
-            "reader", trustPolicy: MotoServer.trust(userARN), policy: MotoServer.allow(["secretsmanager:*", "ssm:*", "sts:AssumeRole"]))
+            "reader", trustPolicy: MotoServer.trust(userARN),
+            policy: MotoServer.allow(["secretsmanager:*", "ssm:*", "sts:AssumeRole"]))
         let externalIDRoleARN = try await moto.createRole(
-            "partner", trustPolicy: MotoServer.trust(userARN, externalID: "ext-42"), policy: MotoServer.allow(["secretsmanager:*"]))
+            "partner", trustPolicy: MotoServer.trust(userARN, externalID: "ext-42"),
+            policy: MotoServer.allow(["secretsmanager:*"]))
         let chainedRoleARN = try await moto.createRole(
-            "chained", trustPolicy: MotoServer.trust("arn:aws:sts::\(MotoServer.accountID):assumed-role/reader/external-secrets-provider-aws"),
+            "chained",
+            trustPolicy: MotoServer.trust(
+                "arn:aws:sts::\(MotoServer.accountID):assumed-role/reader/external-secrets-provider-aws"),
             policy: MotoServer.allow(["secretsmanager:*"]))
         try await moto.enableAuthentication()
         let fixture = Fixture(
@@ -62,12 +69,16 @@ struct MotoProviderTests {
 
     static let fixtures = FixtureBox()
 
-    func client(_ fixture: Fixture, _ aws: AWSProvider, credentials: AWSCredentials? = nil) async throws -> any SecretsClient {
+    func client(_ fixture: Fixture, _ aws: AWSProvider, credentials: AWSCredentials? = nil) async throws
+        -> any SecretsClient
+    {
         try await awsProvider(fixture.moto).makeClient(
             for: context(aws), references: references(credentials ?? fixture.reader))
     }
 
-    func secretsManager(_ fixture: Fixture, credentials: AWSCredentials? = nil, role: String? = nil) async throws -> any SecretsClient {
+    func secretsManager(_ fixture: Fixture, credentials: AWSCredentials? = nil, role: String? = nil) async throws
+        -> any SecretsClient
+    {
         try await client(
             fixture, AWSProvider(service: .secretsManager, region: MotoServer.region, auth: keysAuth(), role: role),
             credentials: credentials)
@@ -78,7 +89,9 @@ struct MotoProviderTests {
     @Test func theRightKeyWorksAndAWrongOneIsRefusedClearly() async throws {
         let fixture = try await Self.setUp()
         let client = try await secretsManager(fixture)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "user")) == Data("app".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "user"))
+                == Data("app".utf8))
 
         var wrong = fixture.reader
         wrong.secretAccessKey = "wrong-\(canary)"
@@ -87,10 +100,13 @@ struct MotoProviderTests {
             try await refused.getSecret(ExternalSecretDataRemoteRef(key: "db/creds"))
         }
         #expect(error?.code == .accessDenied)
-        #expect(error?.message.contains("AWS refused the store's credentials (SignatureDoesNotMatch)") == true, "\(error?.message ?? "")")
+        #expect(
+            error?.message.contains("AWS refused the store's credentials (SignatureDoesNotMatch)") == true,
+            "\(error?.message ?? "")")
         #expect(error?.message.contains(canary) == false)
 
-        let unknown = try await secretsManager(fixture, credentials: AWSCredentials(accessKeyID: "AKIAUNKNOWN000000000", secretAccessKey: "x"))
+        let unknown = try await secretsManager(
+            fixture, credentials: AWSCredentials(accessKeyID: "AKIAUNKNOWN000000000", secretAccessKey: "x"))
         let unknownError = await #expect(throws: ProviderError.self) {
             try await unknown.getSecret(ExternalSecretDataRemoteRef(key: "db/creds"))
         }
@@ -104,7 +120,9 @@ struct MotoProviderTests {
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds"))
         }
         #expect(error?.code == .accessDenied)
-        #expect(error?.message.contains("is not authorized to perform: secretsmanager:GetSecretValue") == true, "\(error?.message ?? "")")
+        #expect(
+            error?.message.contains("is not authorized to perform: secretsmanager:GetSecretValue") == true,
+            "\(error?.message ?? "")")
         #expect(error?.isNotFound == false)
     }
 
@@ -114,23 +132,29 @@ struct MotoProviderTests {
         #expect(try await assumed.getSecret(ExternalSecretDataRemoteRef(key: "app/one")) == Data("1".utf8))
 
         // A user the trust policy does not name cannot assume the role.
-        var aws = AWSProvider(service: .secretsManager, region: MotoServer.region, auth: keysAuth(), role: fixture.roleARN)
+        var aws = AWSProvider(
+            service: .secretsManager, region: MotoServer.region, auth: keysAuth(), role: fixture.roleARN)
         aws.sessionTags = [AWSTag(key: "team", value: "a")]
         let outsider = try await client(fixture, aws, credentials: fixture.denied)
-        let error = await #expect(throws: ProviderError.self) { try await outsider.getSecret(ExternalSecretDataRemoteRef(key: "app/one")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await outsider.getSecret(ExternalSecretDataRemoteRef(key: "app/one"))
+        }
         #expect(error?.code == .accessDenied)
         #expect(error?.message.contains("AssumeRole") == true, "\(error?.message ?? "")")
     }
 
     @Test func externalIDIsChecked() async throws {
         let fixture = try await Self.setUp()
-        var aws = AWSProvider(service: .secretsManager, region: MotoServer.region, auth: keysAuth(), role: fixture.externalIDRoleARN)
+        var aws = AWSProvider(
+            service: .secretsManager, region: MotoServer.region, auth: keysAuth(), role: fixture.externalIDRoleARN)
         aws.externalID = "ext-42"
         aws.sessionTagsPolicy = .simple
         #expect(try await client(fixture, aws).getSecret(ExternalSecretDataRemoteRef(key: "app/two")) == Data("2".utf8))
         aws.externalID = "wrong"
         let wrong = try await client(fixture, aws)
-        await #expect(throws: ProviderError.self) { try await wrong.getSecret(ExternalSecretDataRemoteRef(key: "app/two")) }
+        await #expect(throws: ProviderError.self) {
+            try await wrong.getSecret(ExternalSecretDataRemoteRef(key: "app/two"))
+        }
     }
 
     @Test func roleChaining() async throws {
@@ -146,14 +170,29 @@ struct MotoProviderTests {
     @Test func secretsManagerVersionsPropertiesBinaryAndMaps() async throws {
         let fixture = try await Self.setUp()
         let client = try await secretsManager(fixture)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "password")) == Data("rotated-\(canary)".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "password", version: "AWSPREVIOUS")) == Data(canary.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "password", version: "uuid/\(fixture.secretVersions[0])")) == Data(canary.utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: "password"))
+                == Data("rotated-\(canary)".utf8))
+        #expect(
+            try await client.getSecret(
+                ExternalSecretDataRemoteRef(key: "db/creds", property: "password", version: "AWSPREVIOUS"))
+                == Data(canary.utf8))
+        #expect(
+            try await client.getSecret(
+                ExternalSecretDataRemoteRef(
+                    key: "db/creds", property: "password", version: "uuid/\(fixture.secretVersions[0])"))
+                == Data(canary.utf8))
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "bin/key")) == Data([0, 1, 2, 250, 255]))
-        let previous = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db/creds", version: "AWSPREVIOUS"))
+        let previous = try await client.getSecretMap(
+            ExternalSecretDataRemoteRef(key: "db/creds", version: "AWSPREVIOUS"))
         #expect(previous["nested"] == Data(#"{"a.b":"dot"}"#.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", property: #"nested.a\.b"#, version: "AWSPREVIOUS")) == Data("dot".utf8))
-        let missing = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "no/such")) }
+        #expect(
+            try await client.getSecret(
+                ExternalSecretDataRemoteRef(key: "db/creds", property: #"nested.a\.b"#, version: "AWSPREVIOUS"))
+                == Data("dot".utf8))
+        let missing = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "no/such"))
+        }
         #expect(missing?.isNotFound == true)
         let tags = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db/creds", metadataPolicy: .fetch))
         #expect(text(tags) == #"{"env":"prod","team":"a"}"#)
@@ -169,7 +208,8 @@ struct MotoProviderTests {
         #expect(byTags == ["app/one": Data("1".utf8), "app/two": Data("2".utf8)])
         let byPath = try await client.getAllSecrets(ExternalSecretFind(path: "app/"))
         #expect(Set(byPath.keys) == ["app/one", "app/two", "app/three"])
-        let all = try await client.getAllSecrets(ExternalSecretFind(path: "app/", name: FindName(regexp: "o"), tags: ["group": "g"]))
+        let all = try await client.getAllSecrets(
+            ExternalSecretFind(path: "app/", name: FindName(regexp: "o"), tags: ["group": "g"]))
         #expect(Set(all.keys) == ["app/one", "app/two"])
     }
 
@@ -177,13 +217,26 @@ struct MotoProviderTests {
 
     @Test func parameterStoreReads() async throws {
         let fixture = try await Self.setUp()
-        let client = try await client(fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password")) == Data("v2-\(canary)".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password", version: "1")) == Data(canary.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password", version: "old")) == Data(canary.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/json", property: "k.v")) == Data("deep".utf8))
-        #expect(try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "/json")) == ["k": Data(#"{"v":"deep"}"#.utf8)])
-        let missing = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "/nope")) }
+        let client = try await client(
+            fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password"))
+                == Data("v2-\(canary)".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password", version: "1"))
+                == Data(canary.utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/password", version: "old"))
+                == Data(canary.utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/json", property: "k.v")) == Data("deep".utf8))
+        #expect(
+            try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "/json")) == [
+                "k": Data(#"{"v":"deep"}"#.utf8)
+            ])
+        let missing = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/nope"))
+        }
         #expect(missing?.isNotFound == true)
         let missingVersion = await #expect(throws: ProviderError.self) {
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db/user", version: "9"))
@@ -195,7 +248,8 @@ struct MotoProviderTests {
 
     @Test func parameterStoreFind() async throws {
         let fixture = try await Self.setUp()
-        let client = try await client(fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()))
+        let client = try await client(
+            fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()))
         let db = try await client.getAllSecrets(ExternalSecretFind(path: "/app", name: FindName(regexp: "/db/")))
         #expect(db == ["/app/db/user": Data("app".utf8), "/app/db/password": Data("v2-\(canary)".utf8)])
         let byPath = try await client.getAllSecrets(ExternalSecretFind(path: "/app/cache"))

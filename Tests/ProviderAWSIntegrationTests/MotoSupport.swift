@@ -30,7 +30,9 @@ final class FixedReferences: ReferenceReader {
         throw ProviderError.invalidConfiguration("no CA")
     }
 
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws -> String {
+    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
+        -> String
+    {
         // moto does not verify web identity tokens; any JWT-shaped string does.
         "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDplc28ifQ.c2ln"
     }
@@ -43,7 +45,8 @@ final class FixedReferences: ReferenceReader {
 /// Endpoint variables pointing every AWS service at `moto`.
 func motoEnvironment(_ moto: MotoServer, extra: [String: String] = [:]) -> [String: String] {
     [
-        "AWS_SECRETSMANAGER_ENDPOINT": moto.endpoint, "AWS_SSM_ENDPOINT": moto.endpoint, "AWS_STS_ENDPOINT": moto.endpoint,
+        "AWS_SECRETSMANAGER_ENDPOINT": moto.endpoint, "AWS_SSM_ENDPOINT": moto.endpoint,
+        "AWS_STS_ENDPOINT": moto.endpoint,
         "HOME": "/nonexistent",
     ].merging(extra) { _, new in new }
 }

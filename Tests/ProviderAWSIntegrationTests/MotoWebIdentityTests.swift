@@ -18,10 +18,12 @@ struct MotoWebIdentityTests {
         let tokenFile = "\(moto.directory)/token"
         try Self.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let provider = awsProvider(
-            moto, extra: ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa"])
+            moto,
+            extra: ["AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa"])
         try await moto.startRecording()
         let client = try await provider.makeClient(
-            for: context(AWSProvider(service: .secretsManager, region: MotoServer.region)), references: FixedReferences())
+            for: context(AWSProvider(service: .secretsManager, region: MotoServer.region)),
+            references: FixedReferences())
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "irsa/secret")) == Data(canary.utf8))
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "irsa/secret")) == Data(canary.utf8))
         try await moto.stopRecording()
@@ -34,7 +36,9 @@ struct MotoWebIdentityTests {
     @Test func jwtAuthWithTheServiceAccountsRoleAnnotation() async throws {
         let moto = try #require(MotoServer.current)
         _ = try await moto.createSecret("jwt/secret", string: "via-jwt")
-        let references = FixedReferences(annotations: ["eso": ["eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/jwt"]])
+        let references = FixedReferences(annotations: [
+            "eso": ["eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/jwt"]
+        ])
         let aws = AWSProvider(
             service: .secretsManager, region: MotoServer.region,
             auth: AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "eso"))))

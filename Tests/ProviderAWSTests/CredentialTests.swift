@@ -5,9 +5,10 @@ import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
-@testable import ProviderAWS
 import Synchronization
 import Testing
+
+@testable import ProviderAWS
 
 @Suite struct CachingCredentialProviderTests {
     /// Counts fetches and hands out credentials that expire `lifetime` seconds after `clock.now`.
@@ -25,7 +26,9 @@ import Testing
         }
 
         func credentials() async throws -> AWSCredentials {
-            let count = fetches.withLock { $0 += 1; return $0 }
+            let count = fetches.withLock {
+                $0 += 1; return $0
+            }
             if delay > .zero { try await Task.sleep(for: delay) }
             if fails.withLock({ $0 }) { throw ProviderError(.unavailable, "sts down") }
             return AWSCredentials(
@@ -91,13 +94,15 @@ import Testing
         var auth = keysRef
         auth.secretRef?.sessionTokenSecretRef = SecretKeySelector(name: "aws", key: "token")
         let client = try await provider(transport).makeClient(
-            for: store(AWSProvider(service: .secretsManager, region: "eu-central-1", auth: auth)), references: references)
+            for: store(AWSProvider(service: .secretsManager, region: "eu-central-1", auth: auth)),
+            references: references)
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         let request = try #require(transport.requests.first)
         #expect(request.url == "https://secretsmanager.eu-central-1.amazonaws.com/")
         #expect(request.target == "secretsmanager.GetSecretValue")
         #expect(request.headers.first(name: "Authorization")?.contains("Credential=AKIATESTKEY000000001/") == true)
-        #expect(request.headers.first(name: "Authorization")?.contains("/eu-central-1/secretsmanager/aws4_request") == true)
+        #expect(
+            request.headers.first(name: "Authorization")?.contains("/eu-central-1/secretsmanager/aws4_request") == true)
         #expect(request.headers.first(name: "X-Amz-Security-Token") == "session-token")
         #expect(references.asked == ["secret aws/id", "secret aws/secret", "secret aws/token"])
     }
@@ -111,8 +116,9 @@ import Testing
             service: .parameterStore, region: "us-west-2", auth: keysRef, role: "arn:aws:iam::1:role/final",
             additionalRoles: ["arn:aws:iam::1:role/first"], externalID: "ext-123",
             sessionTags: [AWSTag(key: "team", value: "a")], transitiveTagKeys: ["team"], sessionTagsPolicy: .simple)
-        let client = try await provider(transport, environment: ["AWS_STS_ENDPOINT": "http://sts.local:4566"]).makeClient(
-            for: store(aws, name: "params", namespace: "team-a"), references: FakeReferences(secrets: keySecrets))
+        let client = try await provider(transport, environment: ["AWS_STS_ENDPOINT": "http://sts.local:4566"])
+            .makeClient(
+                for: store(aws, name: "params", namespace: "team-a"), references: FakeReferences(secrets: keySecrets))
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "p"))
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "p"))
         let sts = transport.requests.filter { $0.url.hasPrefix("http://sts.local:4566") }
@@ -122,10 +128,14 @@ import Testing
         #expect(first.contains("Action=AssumeRole") && first.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Ffirst"))
         #expect(!first.contains("ExternalId"))
         #expect(sts[0].headers.first(name: "Authorization")?.contains("Credential=AKIATESTKEY000000001/") == true)
-        #expect(second.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Ffinal") && second.contains("ExternalId=ext-123"))
+        #expect(
+            second.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Ffinal") && second.contains("ExternalId=ext-123"))
         #expect(sts[1].headers.first(name: "Authorization")?.contains("Credential=ASIAASSUMED000000001/") == true)
-        for tag in ["Tags.member.1.Key=team", "Tags.member.1.Value=a", "TransitiveTagKeys.member.1=team",
-                    "Key=esoNamespace", "Value=team-a", "Key=esoStoreName", "Value=params", "Key=esoStoreKind", "Value=SecretStore"] {
+        for tag in [
+            "Tags.member.1.Key=team", "Tags.member.1.Value=a", "TransitiveTagKeys.member.1=team",
+            "Key=esoNamespace", "Value=team-a", "Key=esoStoreName", "Value=params", "Key=esoStoreKind",
+            "Value=SecretStore",
+        ] {
             #expect(second.contains(tag), "\(tag)")
         }
         let reads = transport.requests.filter { $0.target == "AmazonSSM.GetParameter" }
@@ -135,19 +145,22 @@ import Testing
 
     @Test func customSessionTagsAddToTheBuiltInOnes() {
         let aws = AWSProvider(
-            service: .secretsManager, region: "us-east-1", role: "r", sessionTags: [AWSTag(key: "esoNamespace", value: "spoof")],
+            service: .secretsManager, region: "us-east-1", role: "r",
+            sessionTags: [AWSTag(key: "esoNamespace", value: "spoof")],
             sessionTagsPolicy: .custom, customSessionTags: ["env": "prod", "empty": ""])
         let context = store(aws, kind: .clusterSecretStore, name: "shared", namespace: "apps")
         let tags = try! AWSStoreSettings.resolve(context).roleSessionTags(store: context)
-        #expect(tags.map { "\($0.key)=\($0.value)" } == [
-            "env=prod", "esoNamespace=apps", "esoStoreName=shared", "esoStoreKind=ClusterSecretStore",
-        ])
+        #expect(
+            tags.map { "\($0.key)=\($0.value)" } == [
+                "env=prod", "esoNamespace=apps", "esoStoreName=shared", "esoStoreKind=ClusterSecretStore",
+            ])
     }
 
     @Test func webIdentityFromTheEnvironment() async throws {
         let transport = ScriptedTransport { request in
             if request.url.contains("sts") {
-                return xml(.ok, stsCredentialsXML.replacingOccurrences(of: "AssumeRole", with: "AssumeRoleWithWebIdentity"))
+                return xml(
+                    .ok, stsCredentialsXML.replacingOccurrences(of: "AssumeRole", with: "AssumeRoleWithWebIdentity"))
             }
             return json(.ok, #"{"Name":"db","SecretString":"v"}"#)
         }
@@ -155,20 +168,25 @@ import Testing
             "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_ROLE_ARN": "arn:aws:iam::1:role/irsa",
         ]
         let client = try await provider(transport, environment: environment, files: ["/var/run/token": "jwt-token\n"])
-            .makeClient(for: store(AWSProvider(service: .secretsManager, region: "eu-west-1")), references: FakeReferences())
+            .makeClient(
+                for: store(AWSProvider(service: .secretsManager, region: "eu-west-1")), references: FakeReferences())
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         let sts = try #require(transport.requests.first)
         #expect(sts.url == "https://sts.eu-west-1.amazonaws.com/")
         #expect(sts.headers.first(name: "Authorization") == nil, "AssumeRoleWithWebIdentity is unsigned")
         #expect(sts.bodyText.contains("Action=AssumeRoleWithWebIdentity"))
-        #expect(sts.bodyText.contains("WebIdentityToken=jwt-token&") || sts.bodyText.hasSuffix("WebIdentityToken=jwt-token"))
+        #expect(
+            sts.bodyText.contains("WebIdentityToken=jwt-token&") || sts.bodyText.hasSuffix("WebIdentityToken=jwt-token")
+        )
         #expect(sts.bodyText.contains("RoleSessionName=external-secrets-provider-aws"))
     }
 
     @Test func environmentKeysComeFirst() async throws {
         let chain = DefaultCredentialChain(
-            environment: ["AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
-                          "AWS_WEB_IDENTITY_TOKEN_FILE": "/x", "AWS_ROLE_ARN": "r"],
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": "/x", "AWS_ROLE_ARN": "r",
+            ],
             sts: { _ in fatalError("no STS") }, transport: ScriptedTransport(replies: []))
         let credentials = try await chain.credentials()
         #expect(credentials.accessKeyID == "AKENV" && credentials.sessionToken == "t")
@@ -193,9 +211,10 @@ import Testing
         let chain = DefaultCredentialChain(
             environment: ["AWS_PROFILE": "deploy", "AWS_CONFIG_FILE": "/c", "AWS_SHARED_CREDENTIALS_FILE": "/k"],
             sts: { source in
-                STSClient(http: AWSHTTPClient(
-                    endpoint: "https://sts.us-east-1.amazonaws.com", region: "us-east-1", signingName: "sts",
-                    credentials: source, transport: transport, metricsProvider: "AWS/STS"))
+                STSClient(
+                    http: AWSHTTPClient(
+                        endpoint: "https://sts.us-east-1.amazonaws.com", region: "us-east-1", signingName: "sts",
+                        credentials: source, transport: transport, metricsProvider: "AWS/STS"))
             }, transport: transport, readFile: { ["/c": config, "/k": credentials][$0] })
         let result = try await chain.credentials()
         #expect(result.accessKeyID == "ASIAASSUMED000000001")
@@ -206,21 +225,30 @@ import Testing
 
     @Test func sharedCredentialsFileDefaultProfile() async throws {
         let chain = DefaultCredentialChain(
-            environment: ["HOME": "/home/op"], sts: { _ in fatalError("no STS") }, transport: ScriptedTransport(replies: []),
-            readFile: { $0 == "/home/op/.aws/credentials" ? "[default]\naws_access_key_id=AKFILE\naws_secret_access_key=x\n" : nil })
+            environment: ["HOME": "/home/op"], sts: { _ in fatalError("no STS") },
+            transport: ScriptedTransport(replies: []),
+            readFile: {
+                $0 == "/home/op/.aws/credentials"
+                    ? "[default]\naws_access_key_id=AKFILE\naws_secret_access_key=x\n" : nil
+            })
         #expect(try await chain.credentials().accessKeyID == "AKFILE")
     }
 
     @Test func containerCredentials() async throws {
         let transport = ScriptedTransport { request in
-            guard request.url == "http://127.0.0.1:9/creds", request.headers.first(name: "Authorization") == "pod-token" else {
+            guard request.url == "http://127.0.0.1:9/creds", request.headers.first(name: "Authorization") == "pod-token"
+            else {
                 return .respond(.forbidden)
             }
-            return json(.ok, #"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"s","Token":"t","Expiration":"2030-01-01T00:00:00Z"}"#)
+            return json(
+                .ok, #"{"AccessKeyId":"ASIAPOD","SecretAccessKey":"s","Token":"t","Expiration":"2030-01-01T00:00:00Z"}"#
+            )
         }
         let chain = DefaultCredentialChain(
-            environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
-                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/t", "HOME": "/nowhere"],
+            environment: [
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/t", "HOME": "/nowhere",
+            ],
             sts: { _ in fatalError("no STS") }, transport: transport, readFile: { $0 == "/t" ? "pod-token\n" : nil })
         let credentials = try await chain.credentials()
         #expect(credentials.accessKeyID == "ASIAPOD" && credentials.expiration != nil)
@@ -230,7 +258,9 @@ import Testing
         let transport = ScriptedTransport(replies: [])
         let client = try await provider(transport, environment: ["HOME": "/nowhere"]).makeClient(
             for: store(AWSProvider(service: .secretsManager, region: "us-east-1")), references: FakeReferences())
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.contains("no AWS credentials found") == true)
         await #expect(throws: ProviderError.self) { try await client.validate() }
@@ -244,7 +274,8 @@ import Testing
         let references = FakeReferences(annotations: ["eso": ["eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/eso"]])
         let aws = AWSProvider(
             service: .secretsManager, region: "us-east-1",
-            auth: AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "eso", audiences: ["extra"]))))
+            auth: AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "eso", audiences: ["extra"])))
+        )
         let client = try await provider(transport).makeClient(for: store(aws), references: references)
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(references.asked == [#"token eso ["sts.amazonaws.com", "extra"]"#])
@@ -259,14 +290,28 @@ import Testing
         (AWSProvider(service: .certificateManager, region: "us-east-1"), ProviderError.Code.unsupported),
         (AWSProvider(service: .secretsManager, region: "mars-1"), .invalidConfiguration),
         (AWSProvider(service: .secretsManager, region: ""), .invalidConfiguration),
-        (AWSProvider(service: .secretsManager, region: "us-east-1", auth: AWSAuth(secretRef: AWSAuthSecretRef())), .invalidConfiguration),
-        (AWSProvider(service: .secretsManager, region: "us-east-1", customSessionTags: ["esoStoreName": "x"]), .invalidConfiguration),
-        (AWSProvider(service: .secretsManager, region: "us-east-1",
-                     secretsManager: AWSSecretsManagerSettings(forceDeleteWithoutRecovery: true, recoveryWindowInDays: 7)), .invalidConfiguration),
-        (AWSProvider(service: .secretsManager, region: "us-east-1",
-                     auth: AWSAuth(secretRef: AWSAuthSecretRef(
+        (
+            AWSProvider(service: .secretsManager, region: "us-east-1", auth: AWSAuth(secretRef: AWSAuthSecretRef())),
+            .invalidConfiguration
+        ),
+        (
+            AWSProvider(service: .secretsManager, region: "us-east-1", customSessionTags: ["esoStoreName": "x"]),
+            .invalidConfiguration
+        ),
+        (
+            AWSProvider(
+                service: .secretsManager, region: "us-east-1",
+                secretsManager: AWSSecretsManagerSettings(forceDeleteWithoutRecovery: true, recoveryWindowInDays: 7)),
+            .invalidConfiguration
+        ),
+        (
+            AWSProvider(
+                service: .secretsManager, region: "us-east-1",
+                auth: AWSAuth(
+                    secretRef: AWSAuthSecretRef(
                         accessKeyIDSecretRef: SecretKeySelector(name: "a", key: "b", namespace: "other"),
-                        secretAccessKeySecretRef: SecretKeySelector(name: "a", key: "c")))), .invalidConfiguration),
+                        secretAccessKeySecretRef: SecretKeySelector(name: "a", key: "c")))), .invalidConfiguration
+        ),
     ])
     func invalidStores(aws: AWSProvider, code: ProviderError.Code) {
         #expect(throws: ProviderError(code, "")) {
@@ -284,17 +329,24 @@ import Testing
     }
 
     @Test func endpointsAndTheirEnvironmentOverrides() {
-        #expect(AWSEndpoints.secretsManager(region: "cn-north-1", environment: [:]) == "https://secretsmanager.cn-north-1.amazonaws.com.cn")
+        #expect(
+            AWSEndpoints.secretsManager(region: "cn-north-1", environment: [:])
+                == "https://secretsmanager.cn-north-1.amazonaws.com.cn")
         #expect(AWSEndpoints.ssm(region: "us-east-1", environment: ["AWS_SSM_ENDPOINT": "http://x:1"]) == "http://x:1")
-        #expect(AWSEndpoints.sts(region: "eu-west-1", environment: ["AWS_STS_ENDPOINT": ""]) == "https://sts.eu-west-1.amazonaws.com")
-        #expect(AWSEndpoints.secretsManager(region: "us-east-1", environment: ["AWS_SECRETSMANAGER_ENDPOINT": "http://m:5"]) == "http://m:5")
+        #expect(
+            AWSEndpoints.sts(region: "eu-west-1", environment: ["AWS_STS_ENDPOINT": ""])
+                == "https://sts.eu-west-1.amazonaws.com")
+        #expect(
+            AWSEndpoints.secretsManager(region: "us-east-1", environment: ["AWS_SECRETSMANAGER_ENDPOINT": "http://m:5"])
+                == "http://m:5")
     }
 
     @Test func referentClusterStoreValidatesAsUnknown() async throws {
         let aws = AWSProvider(service: .secretsManager, region: "us-east-1", auth: keysRef)
         var context = store(aws, kind: .clusterSecretStore)
         context.callerNamespace = ""
-        let client = try await provider(ScriptedTransport(replies: [])).makeClient(for: context, references: FakeReferences())
+        let client = try await provider(ScriptedTransport(replies: [])).makeClient(
+            for: context, references: FakeReferences())
         #expect(try await client.validate() == .unknown)
     }
 

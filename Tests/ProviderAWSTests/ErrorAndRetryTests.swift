@@ -5,16 +5,23 @@ import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
-@testable import ProviderAWS
 import Synchronization
 import Testing
 
+@testable import ProviderAWS
+
 @Suite struct AWSServiceErrorTests {
     @Test(arguments: [
-        (#"{"__type":"com.amazonaws.secretsmanager#ResourceNotFoundException","message":"x"}"#, "ResourceNotFoundException"),
+        (
+            #"{"__type":"com.amazonaws.secretsmanager#ResourceNotFoundException","message":"x"}"#,
+            "ResourceNotFoundException"
+        ),
         (#"{"__type":"ParameterNotFound"}"#, "ParameterNotFound"),
         (#"{"code":"ThrottlingException"}"#, "ThrottlingException"),
-        ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>", "AccessDenied"),
+        (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>",
+            "AccessDenied"
+        ),
         ("not json", "HTTP400"),
     ])
     func codes(body: String, code: String) {
@@ -68,12 +75,17 @@ import Testing
 
     @Test func markedForDeletionIsNotFound() async throws {
         let transport = ScriptedTransport(replies: [
-            json(.badRequest, #"{"__type":"InvalidRequestException","message":"You can't perform this operation on the secret because it was marked for deletion."}"#)
+            json(
+                .badRequest,
+                #"{"__type":"InvalidRequestException","message":"You can't perform this operation on the secret because it was marked for deletion."}"#
+            )
         ])
         let client = try await provider(transport).makeClient(
             for: store(AWSProvider(service: .secretsManager, region: "us-east-1", auth: keysRef)),
             references: FakeReferences(secrets: keySecrets))
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.isNotFound == true)
     }
 }
@@ -103,7 +115,9 @@ import Testing
                 AWSProvider(service: .secretsManager, region: "us-east-1", auth: keysRef),
                 retry: SecretStoreRetrySettings(maxRetries: 5, retryInterval: "10ms")),
             references: FakeReferences(secrets: keySecrets))
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == .throttled)
         #expect(transport.requests.count == 5)
     }
@@ -122,12 +136,17 @@ import Testing
 
     @Test func accessDeniedIsNotRetried() async throws {
         let transport = ScriptedTransport { _ in
-            json(.badRequest, #"{"__type":"AccessDeniedException","Message":"User: arn:aws:iam::1:user/x is not authorized to perform: secretsmanager:GetSecretValue"}"#)
+            json(
+                .badRequest,
+                #"{"__type":"AccessDeniedException","Message":"User: arn:aws:iam::1:user/x is not authorized to perform: secretsmanager:GetSecretValue"}"#
+            )
         }
         let client = try await provider(transport).makeClient(
             for: store(AWSProvider(service: .secretsManager, region: "us-east-1", auth: keysRef)),
             references: FakeReferences(secrets: keySecrets))
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == .accessDenied)
         #expect(error?.message.contains("not authorized to perform: secretsmanager:GetSecretValue") == true)
         #expect(transport.requests.count == 1)
@@ -139,7 +158,9 @@ import Testing
         let client = try await provider(transport).makeClient(
             for: store(AWSProvider(service: .parameterStore, region: "us-east-1", auth: keysRef)),
             references: FakeReferences(secrets: keySecrets))
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "p")) }
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "p"))
+        }
         #expect(error?.code == .unavailable)
         #expect(transport.requests.count == 3)
     }

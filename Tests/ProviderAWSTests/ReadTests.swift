@@ -5,9 +5,10 @@ import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
-@testable import ProviderAWS
 import Synchronization
 import Testing
+
+@testable import ProviderAWS
 
 @Suite struct SecretsManagerReadTests {
     func client(_ transport: ScriptedTransport, prefix: String? = nil) async throws -> any SecretsClient {
@@ -16,28 +17,34 @@ import Testing
             references: FakeReferences(secrets: keySecrets))
     }
 
-    @Test(arguments: [
-        (nil, #"{"SecretId":"db","VersionStage":"AWSCURRENT"}"#),
-        ("", #"{"SecretId":"db","VersionStage":"AWSCURRENT"}"#),
-        ("AWSPREVIOUS", #"{"SecretId":"db","VersionStage":"AWSPREVIOUS"}"#),
-        ("uuid/123e4567-e89b-12d3-a456-426614174000", #"{"SecretId":"db","VersionId":"123e4567-e89b-12d3-a456-426614174000"}"#),
-    ] as [(String?, String)])
+    @Test(
+        arguments: [
+            (nil, #"{"SecretId":"db","VersionStage":"AWSCURRENT"}"#),
+            ("", #"{"SecretId":"db","VersionStage":"AWSCURRENT"}"#),
+            ("AWSPREVIOUS", #"{"SecretId":"db","VersionStage":"AWSPREVIOUS"}"#),
+            (
+                "uuid/123e4567-e89b-12d3-a456-426614174000",
+                #"{"SecretId":"db","VersionId":"123e4567-e89b-12d3-a456-426614174000"}"#
+            ),
+        ] as [(String?, String)])
     func versionSelection(version: String?, body: String) throws {
         let input = SecretsManagerClient.getSecretValueInput(key: "db", version: version)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        #expect(String(decoding: try encoder.encode(input), as: UTF8.self) == body)
+        #expect(String(decoding: try AWSJSON.encoder.encode(input), as: UTF8.self) == body)
     }
 
     @Test func propertyPrefixAndBinary() async throws {
         let transport = ScriptedTransport { request in
             let id = request.bodyJSON["SecretId"] as? String
-            if id == "app/db" { return json(.ok, #"{"Name":"app/db","SecretString":"{\"user\":\"u\",\"nested\":{\"a.b\":\"x\",\"n\":1}}"}"#) }
+            if id == "app/db" {
+                return json(
+                    .ok, #"{"Name":"app/db","SecretString":"{\"user\":\"u\",\"nested\":{\"a.b\":\"x\",\"n\":1}}"}"#)
+            }
             return json(.ok, #"{"Name":"app/bin","SecretBinary":"AAEC/w=="}"#)
         }
         let client = try await client(transport, prefix: "app/")
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")) == Data("u".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "nested.n")) == Data("1".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "nested.n")) == Data("1".utf8))
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "bin")) == Data([0, 1, 2, 255]))
         let map = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db"))
         #expect(map["user"] == Data("u".utf8))
@@ -50,7 +57,9 @@ import Testing
 
     @Test func notFoundNamesTheKeyAndVersion() async throws {
         let transport = ScriptedTransport { _ in
-            json(.badRequest, #"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#)
+            json(
+                .badRequest,
+                #"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#)
         }
         let client = try await client(transport)
         let error = await #expect(throws: ProviderError.self) {
@@ -68,7 +77,8 @@ import Testing
         let client = try await client(transport)
         let tags = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", metadataPolicy: .fetch))
         #expect(String(decoding: tags, as: UTF8.self) == #"{"env":"prod","team":"a\u003cb"}"#)
-        let one = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "env", metadataPolicy: .fetch))
+        let one = try await client.getSecret(
+            ExternalSecretDataRemoteRef(key: "db", property: "env", metadataPolicy: .fetch))
         #expect(one == Data("prod".utf8))
     }
 
@@ -81,7 +91,8 @@ import Testing
                 let token = body["NextToken"] as? String
                 let page = token == nil ? Array(names.prefix(30)) : Array(names.dropFirst(30))
                 let list = page.map { name -> String in
-                    let tags = name == "app/untagged" ? "[]" : #"[{"Key":"team","Value":"a"},{"Key":"teamx","Value":"a"}]"#
+                    let tags =
+                        name == "app/untagged" ? "[]" : #"[{"Key":"team","Value":"a"},{"Key":"teamx","Value":"a"}]"#
                     return #"{"Name":"\#(name)","Tags":\#(tags)}"#
                 }.joined(separator: ",")
                 return json(.ok, #"{"SecretList":[\#(list)]\#(token == nil ? #","NextToken":"p2""# : "")}"#)
@@ -102,13 +113,18 @@ import Testing
         #expect(batches.map { ($0.bodyJSON["SecretIdList"] as? [String] ?? []).count } == [20, 20, 5])
         let list = try #require(transport.requests.first { $0.target == "secretsmanager.ListSecrets" })
         let filters = list.bodyJSON["Filters"] as? [[String: Any]] ?? []
-        #expect(filters.map { "\($0["Key"] ?? "")=\(($0["Values"] as? [String])?.first ?? "")" } == ["tag-key=team", "tag-value=a", "name=app/"])
+        #expect(
+            filters.map { "\($0["Key"] ?? "")=\(($0["Values"] as? [String])?.first ?? "")" } == [
+                "tag-key=team", "tag-value=a", "name=app/",
+            ])
     }
 
     @Test func findNeedsACriterion() async throws {
         let client = try await client(ScriptedTransport(replies: []))
         await #expect(throws: ProviderError.self) { try await client.getAllSecrets(ExternalSecretFind()) }
-        await #expect(throws: ProviderError.self) { try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "("))) }
+        await #expect(throws: ProviderError.self) {
+            try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "(")))
+        }
     }
 }
 
@@ -127,12 +143,23 @@ import Testing
             return json(.ok, #"{"Parameter":{"Name":"\#(name)","Value":"{\"k\":\"\#(name)\"}"}}"#)
         }
         let client = try await client(transport)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k")) == Data("/app/db".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k", version: "3")) == Data("/app/db:3".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k", version: "prod")) == Data("/app/db:prod".utf8))
-        let error = await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "/missing")) }
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k"))
+                == Data("/app/db".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k", version: "3"))
+                == Data("/app/db:3".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/app/db", property: "k", version: "prod"))
+                == Data("/app/db:prod".utf8))
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "/missing"))
+        }
         #expect(error?.isNotFound == true)
-        #expect(transport.requests.allSatisfy { $0.target == "AmazonSSM.GetParameter" && $0.url == "https://ssm.us-east-1.amazonaws.com/" })
+        #expect(
+            transport.requests.allSatisfy {
+                $0.target == "AmazonSSM.GetParameter" && $0.url == "https://ssm.us-east-1.amazonaws.com/"
+            })
     }
 
     @Test func findByNameUsesGetParametersByPath() async throws {
@@ -142,11 +169,15 @@ import Testing
             #expect(request.bodyJSON["Path"] as? String == "/app")
             #expect(request.bodyJSON["Recursive"] as? Bool == true)
             if token == nil {
-                return json(.ok, #"{"Parameters":[{"Name":"/app/db/user","Value":"u"},{"Name":"/app/cache","Value":"c"}],"NextToken":"n"}"#)
+                return json(
+                    .ok,
+                    #"{"Parameters":[{"Name":"/app/db/user","Value":"u"},{"Name":"/app/cache","Value":"c"}],"NextToken":"n"}"#
+                )
             }
             return json(.ok, #"{"Parameters":[{"Name":"/app/db/pass","Value":"p"}]}"#)
         }
-        let found = try await client(transport).getAllSecrets(ExternalSecretFind(path: "/app", name: FindName(regexp: "/db/")))
+        let found = try await client(transport).getAllSecrets(
+            ExternalSecretFind(path: "/app", name: FindName(regexp: "/db/")))
         #expect(found == ["/app/db/user": Data("u".utf8), "/app/db/pass": Data("p".utf8)])
     }
 
@@ -161,15 +192,20 @@ import Testing
                 return json(.ok, #"{"Parameters":[\#(names.map { #"{"Name":"\#($0)"}"# }.joined(separator: ","))]}"#)
             case "AmazonSSM.GetParameters":
                 let asked = request.bodyJSON["Names"] as? [String] ?? []
-                return json(.ok, #"{"Parameters":[\#(asked.map { #"{"Name":"\#($0)","Value":"v"}"# }.joined(separator: ","))],"InvalidParameters":[]}"#)
+                return json(
+                    .ok,
+                    #"{"Parameters":[\#(asked.map { #"{"Name":"\#($0)","Value":"v"}"# }.joined(separator: ","))],"InvalidParameters":[]}"#
+                )
             default:
                 return json(.badRequest, #"{"__type":"Unexpected"}"#)
             }
         }
         let found = try await client(transport).getAllSecrets(ExternalSecretFind(tags: ["team": "a"]))
         #expect(found.count == 23)
-        #expect(transport.requests.filter { $0.target == "AmazonSSM.GetParameters" }.map {
-            ($0.bodyJSON["Names"] as? [String] ?? []).count } == [10, 10, 3])
+        #expect(
+            transport.requests.filter { $0.target == "AmazonSSM.GetParameters" }.map {
+                ($0.bodyJSON["Names"] as? [String] ?? []).count
+            } == [10, 10, 3])
     }
 
     @Test func deniedGetParametersByPathFallsBackToDescribeParameters() async throws {
@@ -183,7 +219,8 @@ import Testing
                 return json(.ok, #"{"Parameters":[{"Name":"/a/x","Value":"1"}]}"#)
             }
         }
-        let found = try await client(transport).getAllSecrets(ExternalSecretFind(path: "/a", name: FindName(regexp: "x$")))
+        let found = try await client(transport).getAllSecrets(
+            ExternalSecretFind(path: "/a", name: FindName(regexp: "x$")))
         #expect(found == ["/a/x": Data("1".utf8)])
     }
 

@@ -5,8 +5,9 @@ import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
-@testable import ProviderAWS
 import Synchronization
+
+@testable import ProviderAWS
 
 /// A value that must never show up in an error description or a log.
 let canary = "CANARY-91be-secret-value"
@@ -27,7 +28,9 @@ final class FakeReferences: ReferenceReader {
         let path = "\(selector.name ?? "")/\(selector.key ?? "")"
         return try state.withLock { state in
             state.asked.append("secret \(path)")
-            guard let value = state.secrets[path] else { throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found") }
+            guard let value = state.secrets[path] else {
+                throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found")
+            }
             return value
         }
     }
@@ -36,7 +39,9 @@ final class FakeReferences: ReferenceReader {
         throw ProviderError.invalidConfiguration("no CA")
     }
 
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws -> String {
+    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
+        -> String
+    {
         state.withLock { $0.asked.append("token \(selector.name) \(audiences)") }
         return "jwt-for-\(selector.name)"
     }
