@@ -139,13 +139,10 @@ extension AWSProvider: OpenAPISchemaDescribed {
                     `esoNamespace`, `esoStoreName` and `esoStoreKind`; `Custom` adds those and `customSessionTags`.
                     """, allowing: AWSSessionTagsPolicy.self
                 ).defaulted("None"),
+                // ESO's CEL rule refusing the reserved keys is checked by the controller: Kubernetes
+                // 1.20 refuses `x-kubernetes-validations` under server-side apply.
                 "customSessionTags": OpenAPISchema.stringMap(
-                    "More session tags for `sessionTagsPolicy: Custom`. The reserved keys may not be used."
-                ).validated(
-                    rule: "!('esoNamespace' in self) && !('esoStoreName' in self) && !('esoStoreKind' in self)",
-                    message:
-                        "customSessionTags cannot contain automatically injected reserved keys: esoNamespace, esoStoreName, esoStoreKind"
-                ),
+                    "More session tags for `sessionTagsPolicy: Custom`. The reserved keys may not be used."),
             ],
             required: ["service", "region"])
     }

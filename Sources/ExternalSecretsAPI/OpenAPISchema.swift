@@ -64,8 +64,6 @@ public struct OpenAPISchema: Sendable, Hashable {
     public var oneOf: [SchemaValidation] = []
     /// `not` (at most one element).
     private var notStorage: [SchemaValidation] = []
-    /// `x-kubernetes-validations`: CEL rules. Kubernetes before 1.25 ignores them.
-    public var validationRules: [ValidationRule] = []
 
     public init(type: DataType?, description: String?) {
         self.type = type
@@ -88,17 +86,6 @@ public struct OpenAPISchema: Sendable, Hashable {
     public var not: SchemaValidation? {
         get { notStorage.first }
         set { notStorage = newValue.map { [$0] } ?? [] }
-    }
-}
-
-/// A CEL validation rule of a CRD schema node.
-public struct ValidationRule: Sendable, Hashable {
-    public var rule: String
-    public var message: String
-
-    public init(rule: String, message: String) {
-        self.rule = rule
-        self.message = message
     }
 }
 
@@ -230,11 +217,6 @@ extension OpenAPISchema {
 
     public func listType(_ type: ListType) -> OpenAPISchema {
         with { $0.listType = type }
-    }
-
-    /// This node with a CEL rule (`x-kubernetes-validations`) and the message shown when it fails.
-    public func validated(rule: String, message: String) -> OpenAPISchema {
-        with { $0.validationRules.append(ValidationRule(rule: rule, message: message)) }
     }
 
     /// This node, which must also satisfy every one of `validations`.
@@ -374,10 +356,6 @@ extension OpenAPISchema {
         if !anyOf.isEmpty { members["anyOf"] = .array(anyOf) }
         if !oneOf.isEmpty { members["oneOf"] = .array(oneOf.map(\.json)) }
         if let not { members["not"] = not.json }
-        if !validationRules.isEmpty {
-            members["x-kubernetes-validations"] = .array(
-                validationRules.map { ["rule": .string($0.rule), "message": .string($0.message)] })
-        }
         return .object(members)
     }
 }

@@ -11,7 +11,8 @@ import Logging
 /// - `find.name` / `find.path`: GetParametersByPath (recursive, from `path` or `/`), names
 ///   matched here; when that call is denied, DescribeParameters and GetParameters (10 names a call).
 /// - `find.tags`: DescribeParameters with `tag:` filters (and `path`), then GetParameters in
-///   batches of 10 instead of one GetParameter per parameter. With `name` as well, both must
+///   batches of 10 instead of one GetParameter per parameter (one by one when the credentials may
+///   not call GetParameters). With `name` as well, both must
 ///   match (ESO ignores the tags then).
 final class ParameterStoreClient: SecretsClient {
     private let http: AWSHTTPClient
@@ -200,6 +201,28 @@ final class ParameterStoreClient: SecretsClient {
     }
 
     private func values(of names: [String]) async throws -> SecretData {
+        do {
+            return try await batchValues(of: names)
+        } catch let error as ProviderError where error.code == .accessDenied {
+            // ESO reads these with GetParameter one by one, so existing IAM policies may lack
+            // ssm:GetParameters: do the same then.
+            logger.info("GetParameters denied; reading parameters one by one (grant ssm:GetParameters to save calls)")
+            var found: SecretData = [:]
+            for name in names {
+                do {
+                    let output: GetParameterOutput = try await call(
+                        "GetParameter", GetParameterInput(name: name), key: name, notFound: Self.notFoundCodes)
+                    if let value = output.parameter?.value { found[name] = Data(value.utf8) }
+                } catch let error as ProviderError where error.isNotFound {
+                    continue
+                }
+            }
+            return found
+        }
+    }
+
+    /// The values of `names`, 10 per GetParameters call.
+    private func batchValues(of names: [String]) async throws -> SecretData {
         var found: SecretData = [:]
         var start = 0
         while start < names.count {

@@ -12,7 +12,8 @@ import Logging
 /// - `metadataPolicy: Fetch`: the secret's tags as a JSON object (DescribeSecret).
 /// - `find`: ListSecrets (server-side name-prefix filter for `path`, tag filters for `tags`; exact
 ///   tag pairs and `name.regexp` checked here), then the values in batches of 20 with
-///   BatchGetSecretValue instead of one GetSecretValue per secret.
+///   BatchGetSecretValue instead of one GetSecretValue per secret (one by one when the
+///   credentials may not call BatchGetSecretValue, as ESO's policies need not allow it).
 final class SecretsManagerClient: SecretsClient {
     private let http: AWSHTTPClient
     private let prefix: String
@@ -139,7 +140,27 @@ final class SecretsManagerClient: SecretsClient {
             token = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         logger.debug("secrets manager find matched", metadata: ["count": "\(names.count)"])
+        do {
+            return try await batchValues(of: names)
+        } catch let error as ProviderError where error.code == .accessDenied {
+            // ESO reads a name-only find with GetSecretValue per secret, so existing IAM policies
+            // may lack secretsmanager:BatchGetSecretValue: read one by one then.
+            logger.info(
+                "BatchGetSecretValue denied; reading secrets one by one (grant secretsmanager:BatchGetSecretValue to save calls)")
+            var found: SecretData = [:]
+            for name in names {
+                do {
+                    found[name] = try await payload(for: ExternalSecretDataRemoteRef(key: name), prefixed: false).1
+                } catch let error as ProviderError where error.isNotFound {
+                    continue
+                }
+            }
+            return found
+        }
+    }
 
+    /// The values of `names`, 20 per BatchGetSecretValue call.
+    private func batchValues(of names: [String]) async throws -> SecretData {
         var found: SecretData = [:]
         var start = 0
         while start < names.count {
@@ -183,9 +204,9 @@ final class SecretsManagerClient: SecretsClient {
     // MARK: - Requests
 
     /// The remote key (prefixed) and the value or tags JSON the reference reads.
-    private func payload(for ref: ExternalSecretDataRemoteRef) async throws -> (String, Data) {
+    private func payload(for ref: ExternalSecretDataRemoteRef, prefixed: Bool = true) async throws -> (String, Data) {
         guard !ref.key.isEmpty else { throw ProviderError.invalidConfiguration("remoteRef.key must name a secret") }
-        let key = prefix + ref.key
+        let key = prefixed ? prefix + ref.key : ref.key
         if ref.metadataPolicy == .fetch {
             let described: DescribeSecretOutput = try await call(
                 "DescribeSecret", DescribeSecretInput(secretId: key), key: key, notFound: Self.notFoundCodes)

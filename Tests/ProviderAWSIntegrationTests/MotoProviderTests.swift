@@ -14,6 +14,8 @@ struct MotoProviderTests {
     struct Fixture: Sendable {
         var reader: AWSCredentials
         var denied: AWSCredentials
+        /// Only what ESO's documentation asks for: no batch reads.
+        var legacy: AWSCredentials
         var roleARN: String
         var externalIDRoleARN: String
         var chainedRoleARN: String
@@ -47,6 +49,11 @@ struct MotoProviderTests {
         let reader = try await moto.createUser(
             "eso", policy: MotoServer.allow(["secretsmanager:*", "ssm:*", "sts:AssumeRole", "sts:TagSession"]))
         let denied = try await moto.createUser("nobody", policy: MotoServer.allow(["s3:ListBucket"]))
+        let legacy = try await moto.createUser(
+            "legacy",
+            policy: MotoServer.allow([
+                "secretsmanager:ListSecrets", "secretsmanager:GetSecretValue", "ssm:DescribeParameters", "ssm:GetParameter",
+            ]))
         let userARN = "arn:aws:iam::\(MotoServer.accountID):user/eso"
         let roleARN = try await moto.createRole(
             "reader", trustPolicy: MotoServer.trust(userARN),
@@ -61,7 +68,7 @@ struct MotoProviderTests {
             policy: MotoServer.allow(["secretsmanager:*"]))
         try await moto.enableAuthentication()
         let fixture = Fixture(
-            reader: reader, denied: denied, roleARN: roleARN, externalIDRoleARN: externalIDRoleARN,
+            reader: reader, denied: denied, legacy: legacy, roleARN: roleARN, externalIDRoleARN: externalIDRoleARN,
             chainedRoleARN: chainedRoleARN, secretVersions: [first, second], moto: moto)
         fixtures.set(moto.port, fixture)
         return fixture
@@ -211,6 +218,22 @@ struct MotoProviderTests {
         let all = try await client.getAllSecrets(
             ExternalSecretFind(path: "app/", name: FindName(regexp: "o"), tags: ["group": "g"]))
         #expect(Set(all.keys) == ["app/one", "app/two"])
+    }
+
+    @Test func findWorksWithoutBatchPermissions() async throws {
+        let fixture = try await Self.setUp()
+        let secrets = try await secretsManager(fixture, credentials: fixture.legacy)
+        #expect(
+            try await secrets.getAllSecrets(ExternalSecretFind(tags: ["group": "g"]))
+                == ["app/one": Data("1".utf8), "app/two": Data("2".utf8)])
+        let parameters = try await client(
+            fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()),
+            credentials: fixture.legacy)
+        #expect(try await parameters.getAllSecrets(ExternalSecretFind(tags: ["team": "a"])) == ["/tagged/a": Data("ta".utf8)])
+        // GetParametersByPath denied: DescribeParameters and GetParameter instead.
+        #expect(
+            try await parameters.getAllSecrets(ExternalSecretFind(path: "/app/cache"))
+                == ["/app/cache/url": Data("redis://x".utf8)])
     }
 
     // MARK: - Parameter Store
