@@ -146,7 +146,8 @@ final class SecretsManagerClient: SecretsClient {
             // ESO reads a name-only find with GetSecretValue per secret, so existing IAM policies
             // may lack secretsmanager:BatchGetSecretValue: read one by one then.
             logger.info(
-                "BatchGetSecretValue denied; reading secrets one by one (grant secretsmanager:BatchGetSecretValue to save calls)")
+                "BatchGetSecretValue denied; reading secrets one by one (grant secretsmanager:BatchGetSecretValue to save calls)"
+            )
             var found: SecretData = [:]
             for name in names {
                 do {

@@ -52,7 +52,8 @@ struct MotoProviderTests {
         let legacy = try await moto.createUser(
             "legacy",
             policy: MotoServer.allow([
-                "secretsmanager:ListSecrets", "secretsmanager:GetSecretValue", "ssm:DescribeParameters", "ssm:GetParameter",
+                "secretsmanager:ListSecrets", "secretsmanager:GetSecretValue", "ssm:DescribeParameters",
+                "ssm:GetParameter",
             ]))
         let userARN = "arn:aws:iam::\(MotoServer.accountID):user/eso"
         let roleARN = try await moto.createRole(
@@ -229,7 +230,10 @@ struct MotoProviderTests {
         let parameters = try await client(
             fixture, AWSProvider(service: .parameterStore, region: MotoServer.region, auth: keysAuth()),
             credentials: fixture.legacy)
-        #expect(try await parameters.getAllSecrets(ExternalSecretFind(tags: ["team": "a"])) == ["/tagged/a": Data("ta".utf8)])
+        #expect(
+            try await parameters.getAllSecrets(ExternalSecretFind(tags: ["team": "a"])) == [
+                "/tagged/a": Data("ta".utf8)
+            ])
         // GetParametersByPath denied: DescribeParameters and GetParameter instead.
         #expect(
             try await parameters.getAllSecrets(ExternalSecretFind(path: "/app/cache"))
