@@ -178,6 +178,8 @@ public struct AWSHTTPClient: Sendable {
     }
 
     private func count(_ call: String, _ status: String) {
+        // ESO's label for DescribeParameters (its constant drops the plural).
+        let call = call == "DescribeParameters" ? "DescribeParameter" : call
         Counter(
             label: "externalsecret_provider_api_calls_count",
             dimensions: [("provider", metricsProvider), ("call", call), ("status", status)]

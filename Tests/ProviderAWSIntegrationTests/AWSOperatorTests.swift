@@ -3,6 +3,7 @@ import AWSTestSupport
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import HTTPSupport
 import KubeClient
 import KubeModel
 import KubeTestSupport
@@ -226,6 +227,17 @@ struct AWSOperatorTests {
             #expect(store.status?.conditions?.condition(ofType: "Ready")?.reason == "Valid")
             #expect(store.status?.capabilities == "ReadOnly")
 
+            // ESO's API call metric, by provider, call and status.
+            let metrics = try await scrapeMetrics(of: setup.process)
+            for line in [
+                #"externalsecret_provider_api_calls_count{provider="AWS/SecretsManager",call="GetSecretValue",status="success"}"#,
+                #"externalsecret_provider_api_calls_count{provider="AWS/ParameterStore",call="GetParameter",status="success"}"#,
+                #"externalsecret_provider_api_calls_count{provider="AWS/STS",call="AssumeRole",status="success"}"#,
+                #"externalsecret_provider_api_calls_count{provider="AWS/SecretsManager",call="GetSecretValue",status="error"}"#,
+            ] {
+                #expect(metrics.contains(line), "\(line) missing")
+            }
+
             // A value never leaves the data path.
             #expect(!setup.process.log.contains(canary), "the operator log contains a secret value")
             #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
@@ -365,6 +377,26 @@ func installCRDs(_ client: KubeClient) async throws {
     }
     _ = try await eventually(timeout: .seconds(30)) {
         (try? await client.api(ExternalSecret.self, namespace: "default").list()) != nil
+    }
+}
+
+/// Reads the metrics port the operator logged and fetches its /metrics.
+func scrapeMetrics(of process: TestProcess) async throws -> String {
+    var port: String?
+    _ = try await eventually(timeout: .seconds(30)) {
+        port = process.log.split(separator: "\n").first { $0.contains("metrics listening") }
+            .flatMap { line in line.split(separator: "port=").last?.prefix { $0.isNumber } }.map(String.init)
+        return port != nil
+    }
+    let transport = try AsyncHTTPClientTransport()
+    do {
+        let response = try await transport.send(
+            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(try #require(port))/metrics"), timeout: .seconds(10))
+        try await transport.shutdown()
+        return String(decoding: response.body, as: UTF8.self)
+    } catch {
+        try? await transport.shutdown()
+        throw error
     }
 }
 
