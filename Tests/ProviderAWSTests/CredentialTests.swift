@@ -359,3 +359,30 @@ import Testing
         #expect(transport.requests.isEmpty)
     }
 }
+
+@Suite struct KeyRotationTests {
+    /// After AWS refuses the keys, the next call reads the Secret again (no 5-minute wait).
+    @Test func refusedKeysAreReadAgainFromTheSecret() async throws {
+        let transport = ScriptedTransport { request in
+            let authorization = request.headers.first(name: "Authorization") ?? ""
+            if authorization.contains("Credential=AKIAROTATED000000001/") {
+                return json(.ok, #"{"Name":"db","SecretString":"v"}"#)
+            }
+            return json(
+                .badRequest,
+                #"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#
+            )
+        }
+        let references = FakeReferences(secrets: keySecrets)
+        let client = try await provider(transport).makeClient(
+            for: store(AWSProvider(service: .secretsManager, region: "us-east-1", auth: keysRef)),
+            references: references)
+        let error = await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
+        #expect(error?.code == .accessDenied)
+        references.setSecret("aws/id", "AKIAROTATED000000001")
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) == Data("v".utf8))
+        #expect(references.asked.filter { $0 == "secret aws/id" }.count == 2)
+    }
+}
