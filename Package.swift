@@ -52,6 +52,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - AWS Signature Version 4 (pure)
+        .target(
+            name: "AWSSigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Kubernetes client
         .target(
             name: "KubeClient",
@@ -126,6 +133,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "ProviderAWS",
+            dependencies: [
+                "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -148,6 +166,7 @@ let package = Package(
                 "ProviderFake",
                 "ProviderKubernetes",
                 "ProviderVault",
+                "ProviderAWS",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -302,6 +321,33 @@ let package = Package(
             name: "TemplatingTests",
             dependencies: ["Templating", "SeededRandomTestSupport"],
             resources: [.copy("Oracle")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AWSTestSupport",
+            dependencies: ["AWSSigV4", "ProviderAWS", "HTTPSupport", "KubeTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AWSSigV4Tests",
+            dependencies: ["AWSSigV4"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAWSTests",
+            dependencies: [
+                "ProviderAWS", "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAWSIntegrationTests",
+            dependencies: [
+                "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient",
+                "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI",
+            ],
             swiftSettings: strictSettings
         ),
     ]

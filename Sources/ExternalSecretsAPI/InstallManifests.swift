@@ -106,6 +106,7 @@ public enum ExternalSecretsManifests {
                 rule("", ["secrets"], ["get", "list", "watch", "create", "update", "patch", "delete"]),
                 rule("", ["configmaps"], ["get"]),
                 rule("", ["namespaces"], ["get", "list", "watch"]),
+                rule("", ["serviceaccounts"], ["get"]),
                 rule("", ["serviceaccounts/token"], ["create"]),
                 rule("", ["events"], ["create", "patch"]),
                 rule("events.k8s.io", ["events"], ["create", "patch"]),

@@ -155,7 +155,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault"]
+    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws"]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -167,6 +167,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "fake": FakeProvider.openAPISchema,
             "kubernetes": KubernetesProvider.openAPISchema,
             "vault": VaultProvider.openAPISchema,
+            "aws": AWSProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

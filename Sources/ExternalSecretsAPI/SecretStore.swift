@@ -122,7 +122,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var fake: FakeProvider?
     public var kubernetes: KubernetesProvider?
     public var vault: VaultProvider?
-    /// Provider blocks without a typed representation here, by field name (`aws`, `gcpsm`, ...).
+    public var aws: AWSProvider?
+    /// Provider blocks without a typed representation here, by field name (`gcpsm`, `azurekv`, ...).
     public var unsupported: [String: JSONValue]
 
     public init(
@@ -135,12 +136,18 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = unsupported
     }
 
+    public init(aws: AWSProvider) {
+        self.aws = aws
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
         if fake != nil { names.append("fake") }
         if kubernetes != nil { names.append("kubernetes") }
         if vault != nil { names.append("vault") }
+        if aws != nil { names.append("aws") }
         return names.sorted()
     }
 
@@ -156,8 +163,9 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         fake = try container.decodeIfPresent(FakeProvider.self, forKey: AnyKey(stringValue: "fake"))
         kubernetes = try container.decodeIfPresent(KubernetesProvider.self, forKey: AnyKey(stringValue: "kubernetes"))
         vault = try container.decodeIfPresent(VaultProvider.self, forKey: AnyKey(stringValue: "vault"))
+        aws = try container.decodeIfPresent(AWSProvider.self, forKey: AnyKey(stringValue: "aws"))
         unsupported = [:]
-        for key in container.allKeys where !SecretStoreProvider.typedProviderNames.contains(key.stringValue) {
+        for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
             if value != .null { unsupported[key.stringValue] = value }
         }
@@ -168,6 +176,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         try container.encodeIfPresent(fake, forKey: AnyKey(stringValue: "fake"))
         try container.encodeIfPresent(kubernetes, forKey: AnyKey(stringValue: "kubernetes"))
         try container.encodeIfPresent(vault, forKey: AnyKey(stringValue: "vault"))
+        try container.encodeIfPresent(aws, forKey: AnyKey(stringValue: "aws"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

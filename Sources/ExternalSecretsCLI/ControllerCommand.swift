@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ProviderFake
+import ProviderAWS
 import ProviderKubernetes
 import ProviderVault
 import ServiceLifecycle
@@ -148,6 +149,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     return Data(result.stringBytes)
                 }, logger: logger),
             VaultSecretsProvider(logger: logger),
+            AWSSecretsProvider(logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)

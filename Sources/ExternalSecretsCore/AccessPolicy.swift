@@ -101,4 +101,14 @@ public protocol ReferenceReader: Sendable {
 
     /// A token for a ServiceAccount, from the TokenRequest API.
     func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws -> String
+
+    /// The annotations of a ServiceAccount (AWS IRSA reads `eks.amazonaws.com/role-arn`).
+    func serviceAccountAnnotations(_ selector: ServiceAccountSelector, field: String) async throws -> [String: String]
+}
+
+extension ReferenceReader {
+    /// Readers that cannot read ServiceAccounts refuse.
+    public func serviceAccountAnnotations(_ selector: ServiceAccountSelector, field: String) async throws -> [String: String] {
+        throw ProviderError.unsupported("\(field): reading ServiceAccounts is not supported here")
+    }
 }

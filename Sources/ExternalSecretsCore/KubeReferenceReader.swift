@@ -64,6 +64,14 @@ public struct KubeReferenceReader: ReferenceReader {
         return status.token
     }
 
+    public func serviceAccountAnnotations(_ selector: ServiceAccountSelector, field: String) async throws -> [String: String] {
+        let namespace = try policy.namespace(for: selector.namespace, field: field)
+        let account = try await read(field: field, kind: "ServiceAccount", namespace: namespace, name: selector.name) {
+            try await client.api(ServiceAccount.self, namespace: namespace).get(selector.name)
+        }
+        return account.metadata.annotations ?? [:]
+    }
+
     /// Runs a read and turns Kubernetes errors into provider errors that name the field and object.
     private func read<T>(
         field: String, kind: String, namespace: String, name: String, _ body: () async throws -> T

@@ -12,13 +12,24 @@ public final class TestProcess: Sendable {
     public let logPath: String
 
     /// Starts `executable` with `arguments`; stdout and stderr go to `logPath`, stdin is /dev/null.
-    public init(executable: String, arguments: [String], logPath: String) throws {
+    /// `environment` is added to (and overrides) this process's environment.
+    public init(executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         let command = "exec \"$0\" \"$@\" >>\"\(logPath)\" 2>&1 </dev/null"
         let argv = ["/bin/bash", "-c", command, executable] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ)
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = []
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            merged.merge(environment) { _, new in new }
+            cEnvironment = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
+        defer { for pointer in cEnvironment { free(pointer) } }
+        let spawned =
+            cEnvironment.isEmpty
+            ? posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ)
+            : posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, &cEnvironment)
         guard spawned == 0 else {
             throw ControlPlaneError(description: "\(executable) could not be started: errno \(spawned)")
         }

@@ -64,6 +64,8 @@ struct ESOBundleComparisonTests {
         " required": "spec is required: ESO's webhook refuses objects without data/dataFrom or a provider",
         ".spec.dataFrom[].rewrite[].merge.into default": "Kubernetes 1.20 refuses default \"\" (reads it as null)",
         ".status.binding.name default": "Kubernetes 1.20 refuses default \"\" (reads it as null)",
+        ".spec.provider.aws.customSessionTags x-kubernetes-validations":
+            "Kubernetes 1.20 refuses CEL rules under server-side apply; the controller refuses the reserved keys",
     ]
 
     @Test(arguments: kinds)

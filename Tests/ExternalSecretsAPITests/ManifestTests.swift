@@ -121,6 +121,8 @@ import Testing
         expected.insert("/configmaps get")
         for verb in ["get", "list", "watch"] { expected.insert("/namespaces \(verb)") }
         expected.insert("/serviceaccounts/token create")
+        // AWS IRSA (`auth.jwt`): the role ARN is an annotation of the ServiceAccount.
+        expected.insert("/serviceaccounts get")
         for verb in ["create", "patch"] {
             expected.insert("/events \(verb)")
             expected.insert("events.k8s.io/events \(verb)")

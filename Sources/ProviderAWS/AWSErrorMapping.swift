@@ -1,0 +1,115 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+
+/// Turns failures of AWS calls into `ProviderError`s whose messages say what happened in words a
+/// person understands, naming the service, the operation and the remote key, never a value, a
+/// credential or a signature.
+struct AWSErrorMapper: Sendable {
+    /// `Secrets Manager` or `Parameter Store`.
+    var serviceName: String
+    var region: String
+
+    /// - Parameters:
+    ///   - notFoundCodes: codes that mean the remote secret does not exist (only for reads of one
+    ///     named secret; everything else is never `notFound`).
+    func map(_ error: any Error, operation: String, key: String?, notFoundCodes: Set<String> = []) -> any Error {
+        let subject = key.map { "\(operation) \"\($0)\"" } ?? operation
+        switch error {
+        case is CancellationError, is ProviderError:
+            return error
+        case let error as AWSServiceError:
+            if notFoundCodes.contains(error.code) {
+                return ProviderError.notFound(
+                    "\(serviceName): \(key.map { "\"\($0)\"" } ?? "the secret") not found in region \(region)")
+            }
+            if AWSServiceError.credentialCodes.contains(error.code) {
+                return ProviderError.accessDenied(
+                    "\(serviceName) \(subject): AWS refused the store's credentials (\(error.code)): the access key is unknown, the secret key is wrong, or the credentials expired"
+                )
+            }
+            if error.isAccessDenied {
+                return ProviderError.accessDenied(
+                    "\(serviceName) \(subject): access denied (\(error.code))\(error.message.map { ": \($0)" } ?? "")")
+            }
+            if error.isThrottling {
+                return ProviderError(
+                    .throttled, "\(serviceName) \(subject): throttled by AWS (\(error.code)); retries exhausted")
+            }
+            if error.isRetryable {
+                return ProviderError(
+                    .unavailable, "\(serviceName) \(subject): AWS answered \(error.code) (HTTP \(error.status))")
+            }
+            return ProviderError(.other, "\(serviceName) \(subject) failed: \(error.code) (HTTP \(error.status))")
+        case let error as AWSTransportFailure:
+            return ProviderError(.unavailable, "\(serviceName) \(subject): \(error)")
+        case let error as DefaultChainError:
+            return ProviderError.invalidConfiguration("\(error)")
+        case is DecodingError:
+            return ProviderError(.invalidData, "\(serviceName) \(subject): the answer could not be decoded")
+        default:
+            return ProviderError(.other, "\(serviceName) \(subject) failed: \(AWSHTTPClient.transportDetail(error))")
+        }
+    }
+}
+
+/// Go's `json.Marshal` of a `map[string]string`: keys sorted by bytes, `<`, `>`, `&`, U+2028 and
+/// U+2029 escaped as `\u00XX`, as ESO prints tags for `metadataPolicy: Fetch`.
+enum GoStringMapJSON {
+    static func encode(_ map: [String: String]) -> Data {
+        var out = "{"
+        for (index, key) in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { out += "," }
+            out += quote(key) + ":" + quote(map[key]!)
+        }
+        return Data((out + "}").utf8)
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out += "\\u" + hex4(scalar.value)
+            case _ where scalar.value < 0x20:
+                out += "\\u" + hex4(scalar.value)
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func hex4(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+/// `find.name.regexp`, matched anywhere in the name as Go's `MatchString` does.
+struct NameMatcher: Sendable {
+    private let pattern: String?
+
+    init(_ find: ExternalSecretFind) throws(ProviderError) {
+        guard let regexp = find.name?.regexp, !regexp.isEmpty else {
+            pattern = nil
+            return
+        }
+        guard (try? Regex(regexp)) != nil else {
+            throw .invalidConfiguration("find.name.regexp \"\(regexp)\" is not a valid regular expression")
+        }
+        pattern = regexp
+    }
+
+    var isSet: Bool { pattern != nil }
+
+    func matches(_ name: String) -> Bool {
+        guard let pattern, let regex = try? Regex(pattern) else { return true }
+        return (try? regex.firstMatch(in: name)) != nil
+    }
+}
