@@ -17,7 +17,10 @@ import ExternalSecretsAPI
 public struct KubernetesSecretsProvider: SecretsProvider {
     /// Reads the JSON path `path` (gjson syntax) inside `json` and returns gjson's
     /// `Result.String()` bytes (strings unquoted, other values as JSON text), or nil when nothing
-    /// is at that path. Used for `property: key.path` when `key.path` is not itself a data key.
+    /// is at that path. Used for `property: key.path` when `key.path` is not itself a data key
+    /// (ESO: `gjson.Get(string(data[key]), path)`). `main` wires the shared gjson implementation,
+    /// turning its "not found" into nil, e.g.
+    /// `{ path, json in do { return try SecretDataPipeline.property(path, of: json) } catch where error.isNotFound { return nil } }`.
     public typealias PropertyPathEvaluator = @Sendable (_ path: String, _ json: Data) throws -> Data?
 
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
