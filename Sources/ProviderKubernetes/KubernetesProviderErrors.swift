@@ -44,21 +44,25 @@ struct RemoteErrorMapper: Sendable {
                 "\(operation.verb) secrets in namespace \"\(namespace)\" at \(server): the answer could not be decoded")
         default:
             return ProviderError(
-                .unavailable, "cannot reach the Kubernetes API server at \(server): \(Self.sanitized(String(describing: error)))")
+                .unavailable,
+                "cannot reach the Kubernetes API server at \(server): \(Self.sanitized(String(describing: error)))")
         }
     }
 
     private func map(_ error: KubeAPIError, _ operation: Operation) -> ProviderError {
         if error.isUnauthorized {
             return .accessDenied(
-                "the Kubernetes API server at \(server) rejected the store's credentials (401 Unauthorized): they are invalid or expired")
+                "the Kubernetes API server at \(server) rejected the store's credentials (401 Unauthorized): they are invalid or expired"
+            )
         }
         if error.isForbidden {
             if case .review = operation {
                 return .accessDenied(
-                    "the store's credentials may not create selfsubjectaccessreviews (authorization.k8s.io), needed to validate the store")
+                    "the store's credentials may not create selfsubjectaccessreviews (authorization.k8s.io), needed to validate the store"
+                )
             }
-            return .accessDenied("the store's credentials may not \(operation.verb) secrets in namespace \"\(namespace)\"")
+            return .accessDenied(
+                "the store's credentials may not \(operation.verb) secrets in namespace \"\(namespace)\"")
         }
         if error.isNotFound, case .get(let secret) = operation {
             return .notFound("Secret \"\(secret)\" not found in namespace \"\(namespace)\"")

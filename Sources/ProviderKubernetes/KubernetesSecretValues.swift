@@ -60,7 +60,8 @@ enum KubernetesSecretValues {
         guard let value = entries?[path[1]] else { throw missing }
         if path.count == 2 { return Array(value.utf8) }
         let rest = path[2...].joined()
-        guard let found = try evaluate(rest, in: Data(value.utf8), property: property, propertyPath: propertyPath) else {
+        guard let found = try evaluate(rest, in: Data(value.utf8), property: property, propertyPath: propertyPath)
+        else {
             throw missing
         }
         return Array(found)
@@ -71,7 +72,8 @@ enum KubernetesSecretValues {
     ) throws -> Data? {
         guard let propertyPath else {
             throw ProviderError.unsupported(
-                "property \(property): reading a JSON path inside a Secret value is not available in this operator build")
+                "property \(property): reading a JSON path inside a Secret value is not available in this operator build"
+            )
         }
         return try propertyPath(path, json)
     }
@@ -98,7 +100,9 @@ enum KubernetesSecretValues {
         do {
             parsed = try GoJSON.parse(Array(value))
         } catch {
-            throw ProviderError(.invalidData, "property \(property) of secret \"\(ref.key)\": failed to unmarshal secret: invalid JSON format")
+            throw ProviderError(
+                .invalidData,
+                "property \(property) of secret \"\(ref.key)\": failed to unmarshal secret: invalid JSON format")
         }
         switch parsed {
         case .object(let members):
@@ -107,7 +111,9 @@ enum KubernetesSecretValues {
             // Go unmarshals `null` into a nil map without error.
             return [:]
         default:
-            throw ProviderError(.invalidData, "property \(property) of secret \"\(ref.key)\": failed to unmarshal secret: invalid JSON format")
+            throw ProviderError(
+                .invalidData,
+                "property \(property) of secret \"\(ref.key)\": failed to unmarshal secret: invalid JSON format")
         }
     }
 }
@@ -121,7 +127,8 @@ struct SecretQuery {
     init(_ find: ExternalSecretFind) throws {
         if let path = find.path, !path.isEmpty {
             throw ProviderError.unsupported(
-                "find.path is not supported by the kubernetes provider: Secrets have no path; use find.name or find.tags")
+                "find.path is not supported by the kubernetes provider: Secrets have no path; use find.name or find.tags"
+            )
         }
         guard find.name != nil || find.tags != nil else {
             throw ProviderError.invalidConfiguration("find needs name.regexp or tags")
@@ -133,7 +140,8 @@ struct SecretQuery {
             do {
                 namePattern = try Regex(pattern)
             } catch {
-                throw ProviderError.invalidConfiguration("find.name.regexp \"\(pattern)\" is not a valid regular expression")
+                throw ProviderError.invalidConfiguration(
+                    "find.name.regexp \"\(pattern)\" is not a valid regular expression")
             }
         }
     }
@@ -175,11 +183,14 @@ struct SecretQuery {
         let bytes = Array(text.utf8)
         guard (1...63).contains(bytes.count) else { return false }
         func alphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         return alphanumeric(bytes.first!) && alphanumeric(bytes.last!)
-            && bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+            && bytes.allSatisfy {
+                alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            }
     }
 
     static func isDNSSubdomain(_ text: String) -> Bool {

@@ -48,7 +48,8 @@ final class KubernetesSecretsClient: SecretsClient {
         let secrets: [Secret]
         do {
             logger.debug(
-                "listing secrets", metadata: ["namespace": "\(namespace)", "labelSelector": "\(query.labelSelector ?? "")"])
+                "listing secrets",
+                metadata: ["namespace": "\(namespace)", "labelSelector": "\(query.labelSelector ?? "")"])
             secrets = try await kube.api(Secret.self, namespace: namespace)
                 .listAll(ListOptions(labelSelector: query.labelSelector)).items
         } catch {
@@ -66,7 +67,8 @@ final class KubernetesSecretsClient: SecretsClient {
         // ESO: with referent credentials the namespace they come from is not known here.
         if isReferentClusterStore { return .unknown }
         guard try await allowed("get") else {
-            throw ProviderError.accessDenied("the store's credentials may not get secrets in namespace \"\(namespace)\"")
+            throw ProviderError.accessDenied(
+                "the store's credentials may not get secrets in namespace \"\(namespace)\"")
         }
         // ESO requires only get; a store used only by data and extract works without list.
         if try await !allowed("list") {

@@ -1,9 +1,9 @@
+import ExternalSecretsAPI
 public import ExternalSecretsCore
 public import Foundation
 public import HTTPSupport
 public import KubeClient
 public import Logging
-import ExternalSecretsAPI
 
 /// `spec.provider.kubernetes`: Secrets of one namespace of this cluster or another one.
 ///
@@ -17,13 +17,17 @@ import ExternalSecretsAPI
 public struct KubernetesSecretsProvider: SecretsProvider {
     /// Reads the JSON path `path` (gjson syntax) inside `json` and returns gjson's
     /// `Result.String()` bytes (strings unquoted, other values as JSON text), or nil when nothing
-    /// is at that path. Used for `property: key.path` when `key.path` is not itself a data key.
+    /// is at that path. Used for `property: key.path` when `key.path` is not itself a data key
+    /// (ESO: `gjson.Get(string(data[key]), path)`). `main` wires the shared gjson implementation,
+    /// turning its "not found" into nil, e.g.
+    /// `{ path, json in do { return try SecretDataPipeline.property(path, of: json) } catch where error.isNotFound { return nil } }`.
     public typealias PropertyPathEvaluator = @Sendable (_ path: String, _ json: Data) throws -> Data?
 
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory = @Sendable (_ tls: TLSSettings) throws -> (
-        transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-    )
+    public typealias TransportFactory =
+        @Sendable (_ tls: TLSSettings) throws -> (
+            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
+        )
 
     public var name: String { "kubernetes" }
     public var capabilities: StoreCapabilities { .readOnly }
@@ -86,11 +90,13 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         configuration.burst = localCluster.burst
         let transport: any HTTPTransport =
             connection.tokens.map { BearerTokenTransport(inner: made.transport, tokens: $0) } ?? made.transport
-        let kube = KubeClient(configuration: configuration, transport: transport, logger: logger, shutdown: made.shutdown)
+        let kube = KubeClient(
+            configuration: configuration, transport: transport, logger: logger, shutdown: made.shutdown)
         logger.debug(
             "kubernetes store client made",
             metadata: [
-                "store": "\(store.displayName)", "server": "\(connection.server)", "namespace": "\(settings.remoteNamespace)",
+                "store": "\(store.displayName)", "server": "\(connection.server)",
+                "namespace": "\(settings.remoteNamespace)",
             ])
         return KubernetesSecretsClient(
             kube: kube, namespace: settings.remoteNamespace, isReferentClusterStore: settings.isReferent,
@@ -115,7 +121,8 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         if case .kubeconfig(let selector) = settings.credentials {
             // The kubeconfig names its own server and CA; `server` is ignored, as in ESO.
             let text = try await references.secretValue(selector, field: "\(field).authRef")
-            let kubeconfig = try InlineKubeConfig.parse(String(decoding: text, as: UTF8.self), field: "\(field).authRef")
+            let kubeconfig = try InlineKubeConfig.parse(
+                String(decoding: text, as: UTF8.self), field: "\(field).authRef")
             var connection = Connection(server: kubeconfig.server, tls: kubeconfig.tls)
             if let token = kubeconfig.bearerToken { connection.authentication = .bearerToken(token) }
             return connection
@@ -127,7 +134,8 @@ public struct KubernetesSecretsProvider: SecretsProvider {
             connection = Connection(
                 server: localCluster.server,
                 tls: TLSSettings(
-                    trustedCAsPEM: localCluster.tls.trustedCAsPEM, insecureSkipVerify: localCluster.tls.insecureSkipVerify))
+                    trustedCAsPEM: localCluster.tls.trustedCAsPEM,
+                    insecureSkipVerify: localCluster.tls.insecureSkipVerify))
         case .remote(let url):
             connection = Connection(server: url, tls: TLSSettings())
         }
@@ -138,7 +146,8 @@ public struct KubernetesSecretsProvider: SecretsProvider {
             connection.tls.trustedCAsPEM = pem
             connection.tls.insecureSkipVerify = false
         case .provider(let provider):
-            connection.tls.trustedCAsPEM = Array(try await references.caBundle(provider, field: "\(field).server.caProvider"))
+            connection.tls.trustedCAsPEM = Array(
+                try await references.caBundle(provider, field: "\(field).server.caProvider"))
             connection.tls.insecureSkipVerify = false
         }
         switch settings.credentials {
@@ -149,7 +158,8 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         case .certificate(let certificate, let key):
             connection.tls.clientCertificatePEM = Array(
                 try await references.secretValue(certificate, field: "\(field).auth.cert.clientCert"))
-            connection.tls.clientKeyPEM = Array(try await references.secretValue(key, field: "\(field).auth.cert.clientKey"))
+            connection.tls.clientKeyPEM = Array(
+                try await references.secretValue(key, field: "\(field).auth.cert.clientKey"))
         case .kubeconfig:
             break  // returned above
         }

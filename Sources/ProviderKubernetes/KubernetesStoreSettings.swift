@@ -89,7 +89,8 @@ struct KubernetesStoreSettings: Sendable, Equatable {
 
         let remoteNamespace = spec.remoteNamespace.flatMap { $0.isEmpty ? nil : $0 } ?? defaultRemoteNamespace
         guard isDNSLabel(remoteNamespace) else {
-            throw .invalidConfiguration("\(field).remoteNamespace: \"\(remoteNamespace)\" is not a valid namespace name")
+            throw .invalidConfiguration(
+                "\(field).remoteNamespace: \"\(remoteNamespace)\" is not a valid namespace name")
         }
 
         return KubernetesStoreSettings(
@@ -97,7 +98,8 @@ struct KubernetesStoreSettings: Sendable, Equatable {
             remoteNamespace: remoteNamespace, isReferent: store.kind == .clusterSecretStore && isReferent(spec.auth))
     }
 
-    private static func resolveAuth(_ auth: KubernetesAuth, rules: NamespaceRules) throws(ProviderError) -> Credentials {
+    private static func resolveAuth(_ auth: KubernetesAuth, rules: NamespaceRules) throws(ProviderError) -> Credentials
+    {
         let field = "\(field).auth"
         let methods = [auth.token != nil, auth.serviceAccount != nil, auth.cert != nil].filter { $0 }.count
         guard methods == 1 else {
@@ -190,7 +192,8 @@ struct KubernetesStoreSettings: Sendable, Equatable {
         let bytes = Array(text.utf8)
         guard (1...63).contains(bytes.count) else { return false }
         func alphanumeric(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         return alphanumeric(bytes.first!) && alphanumeric(bytes.last!)
             && bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }

@@ -33,7 +33,8 @@ private struct Fixture {
         let secrets = admin.api(Secret.self, namespace: remote)
         _ = try await secrets.create(
             Secret(
-                metadata: ObjectMeta(name: "db", labels: ["app": "web", "tier": "db"], annotations: ["owner": "team-a"]),
+                metadata: ObjectMeta(
+                    name: "db", labels: ["app": "web", "tier": "db"], annotations: ["owner": "team-a"]),
                 stringData: ["user": "admin", "password": canary, "config": #"{"db":{"host":"h"}}"#]))
         _ = try await secrets.create(
             Secret(metadata: ObjectMeta(name: "db-replica", labels: ["app": "web"]), stringData: ["user": "replica"]))
@@ -151,11 +152,15 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
             text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")))
                 == #"{"config":"{\"db\":{\"host\":\"h\"}}","password":"\#(canary)","user":"admin"}"#)
         #expect(
-            try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db-replica")) == ["user": Data("replica".utf8)])
+            try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db-replica")) == [
+                "user": Data("replica".utf8)
+            ])
         let exploded = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db", property: "config"))
         #expect(exploded == ["db": Data(#"{"host":"h"}"#.utf8)])
         #expect(
-            text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "labels", metadataPolicy: .fetch)))
+            text(
+                try await client.getSecret(
+                    ExternalSecretDataRemoteRef(key: "db", property: "labels", metadataPolicy: .fetch)))
                 == #"{"app":"web","tier":"db"}"#)
 
         let byName = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "^db")))
@@ -190,7 +195,8 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
         try await withAdminClient { admin in
             let fixture = try await Fixture.make(admin)
             let client = try await fixture.client(
-                KubernetesProvider(server: fixture.server, auth: fixture.serviceAccountAuth, remoteNamespace: fixture.remote))
+                KubernetesProvider(
+                    server: fixture.server, auth: fixture.serviceAccountAuth, remoteNamespace: fixture.remote))
             try await using(client) { try await readsRemoteNamespace($0, fixture: fixture) }
         }
     }
@@ -231,7 +237,8 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
             _ = try await admin.api(Secret.self, namespace: fixture.home).create(
                 Secret(metadata: ObjectMeta(name: "kubeconfig"), stringData: ["config": kubeconfig]))
             let client = try await fixture.client(
-                KubernetesProvider(authRef: SecretKeySelector(name: "kubeconfig", key: "config"), remoteNamespace: fixture.remote))
+                KubernetesProvider(
+                    authRef: SecretKeySelector(name: "kubeconfig", key: "config"), remoteNamespace: fixture.remote))
             try await using(client) { try await readsRemoteNamespace($0, fixture: fixture) }
         }
     }
@@ -269,7 +276,9 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
                     server: KubernetesServer(url: "kubernetes.default"), auth: fixture.serviceAccountAuth,
                     remoteNamespace: fixture.denied))
             try await using(refused) { client in
-                let error = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+                let error = await providerError {
+                    _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+                }
                 #expect(error?.code == .accessDenied)
             }
         }
@@ -284,13 +293,19 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
                     KubernetesProvider(server: fixture.server, auth: auth, remoteNamespace: fixture.denied))
                 try await using(client) { client in
                     let expected = #"the store's credentials may not get secrets in namespace "\#(fixture.denied)""#
-                    let read = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+                    let read = await providerError {
+                        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+                    }
                     #expect(read?.code == .accessDenied)
                     #expect(read?.message == expected)
-                    let map = await providerError { _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db")) }
+                    let map = await providerError {
+                        _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db"))
+                    }
                     #expect(map?.message == expected)
                     let find = await providerError { _ = try await client.getAllSecrets(ExternalSecretFind(tags: [:])) }
-                    #expect(find?.message == #"the store's credentials may not list secrets in namespace "\#(fixture.denied)""#)
+                    #expect(
+                        find?.message
+                            == #"the store's credentials may not list secrets in namespace "\#(fixture.denied)""#)
                     let validation = await providerError { _ = try await client.validate() }
                     #expect(validation?.code == .accessDenied)
                     #expect(validation?.message == expected)
@@ -310,7 +325,9 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
             let client = try await fixture.client(
                 KubernetesProvider(server: fixture.server, auth: fixture.tokenAuth, remoteNamespace: fixture.remote))
             try await using(client) { client in
-                let error = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+                let error = await providerError {
+                    _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+                }
                 #expect(error?.code == .accessDenied)
                 #expect(error?.message.contains("401 Unauthorized") == true)
                 #expect(error?.message.contains("not-a-valid-token") == false)
@@ -322,7 +339,9 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
                     server: KubernetesServer(url: fixture.plane.server), auth: fixture.serviceAccountAuth,
                     remoteNamespace: fixture.remote))
             try await using(untrusted) { client in
-                let error = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+                let error = await providerError {
+                    _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+                }
                 #expect(error?.code == .unavailable)
                 #expect(error?.message.contains(fixture.plane.server) == true)
             }
@@ -348,7 +367,8 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
             #expect(throws: ProviderError.self) { try provider.validateStore(context) }
             let error = await providerError {
                 _ = try await provider.makeClient(
-                    for: context, references: KubeReferenceReader(client: admin, policy: ReferenceAccessPolicy(store: context)))
+                    for: context,
+                    references: KubeReferenceReader(client: admin, policy: ReferenceAccessPolicy(store: context)))
             }
             #expect(error?.code == .invalidConfiguration)
         }

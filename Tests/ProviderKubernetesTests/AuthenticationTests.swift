@@ -46,7 +46,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
     @Test func concurrentReadsShareOneRenewal() async throws {
         let clock = TestClock()
         let references = FakeReferences(tokens: [
-            jwt(subject: "a", issuedAt: clock.now, lifetime: 600), jwt(subject: "b", issuedAt: clock.now, lifetime: 600),
+            jwt(subject: "a", issuedAt: clock.now, lifetime: 600),
+            jwt(subject: "b", issuedAt: clock.now, lifetime: 600),
             jwt(subject: "c", issuedAt: clock.now, lifetime: 600),
         ])
         let context = store(
@@ -126,7 +127,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         _ = try await client.getSecret(ref)
         clock.advance(by: 2)
         _ = try await client.getSecret(ref)
-        #expect(transport.requests.map(\.authorization) == ["Bearer store-token", "Bearer store-token", "Bearer rotated"])
+        #expect(
+            transport.requests.map(\.authorization) == ["Bearer store-token", "Bearer store-token", "Bearer rotated"])
     }
 
     @Test func defaultServerIsTheOperatorsClusterWithTheStoresOwnCredentials() async throws {
@@ -135,8 +137,10 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         let context = store(
             KubernetesProvider(
                 server: KubernetesServer(url: "kubernetes.default"),
-                auth: KubernetesAuth(token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "remote-token", key: "token")))))
-        let client = try await provider(transport, recorder: recorder).makeClient(for: context, references: tokenReferences())
+                auth: KubernetesAuth(
+                    token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "remote-token", key: "token")))))
+        let client = try await provider(transport, recorder: recorder).makeClient(
+            for: context, references: tokenReferences())
         _ = try await client.getSecret(ref)
         let request = try #require(transport.requests.first)
         #expect(request.url == "https://10.96.0.1:443/api/v1/namespaces/default/secrets/db")
@@ -160,9 +164,11 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         let withProvider = store(
             KubernetesProvider(
                 server: KubernetesServer(
-                    url: "https://remote.example", caProvider: CAProvider(type: "ConfigMap", name: "remote-ca", key: "ca.crt")),
+                    url: "https://remote.example",
+                    caProvider: CAProvider(type: "ConfigMap", name: "remote-ca", key: "ca.crt")),
                 auth: cert))
-        let client = try await provider(transport, recorder: recorder).makeClient(for: withProvider, references: references)
+        let client = try await provider(transport, recorder: recorder).makeClient(
+            for: withProvider, references: references)
         _ = try await client.getSecret(ref)
         #expect(transport.requests.first?.authorization == nil)
         #expect(references.asked == ["ca remote-ca/ca.crt", "secret client/tls.crt", "secret client/tls.key"])
@@ -173,7 +179,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
 
         let withBundle = store(
             KubernetesProvider(
-                server: KubernetesServer(url: "https://remote.example", caBundle: Data(pemText.utf8).base64EncodedString()),
+                server: KubernetesServer(
+                    url: "https://remote.example", caBundle: Data(pemText.utf8).base64EncodedString()),
                 auth: cert))
         _ = try await provider(transport, recorder: recorder).makeClient(for: withBundle, references: references)
         #expect(recorder.tls.last?.trustedCAsPEM == Array(pemText.utf8))
@@ -181,7 +188,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
 
     @Test func unusableTLSMaterialIsAConfigurationErrorWithoutTheMaterial() async throws {
         let references = FakeReferences(secrets: [
-            "client/tls.crt": Data(pemText.utf8), "client/tls.key": Data("-----BEGIN PRIVATE KEY-----\n\(canary)\n".utf8),
+            "client/tls.crt": Data(pemText.utf8),
+            "client/tls.key": Data("-----BEGIN PRIVATE KEY-----\n\(canary)\n".utf8),
         ])
         let context = store(
             KubernetesProvider(
@@ -222,7 +230,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         let context = store(
             KubernetesProvider(
                 server: KubernetesServer(
-                    url: "https://ignored.example", caProvider: CAProvider(type: "Secret", name: "ignored", key: "ca.crt")),
+                    url: "https://ignored.example",
+                    caProvider: CAProvider(type: "Secret", name: "ignored", key: "ca.crt")),
                 authRef: SecretKeySelector(name: "kc", key: "config"), remoteNamespace: "apps"))
         let client = try await provider(transport, recorder: recorder).makeClient(for: context, references: references)
         _ = try await client.getSecret(ref)
@@ -234,9 +243,15 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
     }
 
     @Test(arguments: [
-        ("exec:\n      command: /bin/sh\n      apiVersion: client.authentication.k8s.io/v1", "users[u].exec is not allowed"),
+        (
+            "exec:\n      command: /bin/sh\n      apiVersion: client.authentication.k8s.io/v1",
+            "users[u].exec is not allowed"
+        ),
         ("tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token", "users[u].tokenFile is not allowed"),
-        ("client-certificate: /etc/cert.pem\n    client-key: /etc/key.pem", "users[u].client-certificate is not allowed"),
+        (
+            "client-certificate: /etc/cert.pem\n    client-key: /etc/key.pem",
+            "users[u].client-certificate is not allowed"
+        ),
         ("auth-provider: {name: gcp}", "users[u].auth-provider is not allowed"),
     ])
     func kubeconfigMayNotReadFilesOrRunCommands(user: String, expected: String) async throws {
@@ -257,7 +272,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
         let references = FakeReferences(secrets: ["kc/config": Data(kubeconfig.utf8)])
         let context = store(KubernetesProvider(authRef: SecretKeySelector(name: "kc", key: "config")))
         let error = await providerError {
-            _ = try await provider(ScriptedTransport(replies: []), recorder: recorder).makeClient(for: context, references: references)
+            _ = try await provider(ScriptedTransport(replies: []), recorder: recorder).makeClient(
+                for: context, references: references)
         }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
@@ -311,7 +327,8 @@ private let pemText = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE--
 
     @Test func missingCredentialFailsTheClientWithTheReadersError() async throws {
         let error = await providerError {
-            _ = try await provider(ScriptedTransport(replies: [])).makeClient(for: tokenStore(), references: FakeReferences())
+            _ = try await provider(ScriptedTransport(replies: [])).makeClient(
+                for: tokenStore(), references: FakeReferences())
         }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.contains("auth.token.bearerToken") == true)

@@ -28,15 +28,22 @@ private func review(allowed: Bool) -> ScriptedTransport.Reply {
     }
 
     @Test(arguments: [
-        (403, "Forbidden", ProviderError.Code.accessDenied, #"the store's credentials may not get secrets in namespace "remote""#),
+        (
+            403, "Forbidden", ProviderError.Code.accessDenied,
+            #"the store's credentials may not get secrets in namespace "remote""#
+        ),
         (401, "Unauthorized", .accessDenied, "rejected the store's credentials (401 Unauthorized)"),
         (500, "InternalError", .unavailable, "HTTP 500 InternalError"),
         (400, "BadRequest", .other, "HTTP 400 BadRequest"),
     ])
-    func statusBecomesAProviderError(code: Int, reason: String, expected: ProviderError.Code, message: String) async throws {
+    func statusBecomesAProviderError(code: Int, reason: String, expected: ProviderError.Code, message: String)
+        async throws
+    {
         // The server's own message is never repeated: a server may echo anything back.
         let transport = ScriptedTransport { _ in statusReply(code, reason, message: "\(canary) store-token") }
-        let error = await providerError { _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await providerError {
+            _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == expected)
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains(canary) == false)
@@ -61,14 +68,21 @@ private func review(allowed: Bool) -> ScriptedTransport.Reply {
 
     @Test func unreachableServerIsUnavailableAndNamesTheServer() async throws {
         let transport = ScriptedTransport { _ in .fail(ConnectionRefused()) }
-        let error = await providerError { _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await providerError {
+            _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == .unavailable)
-        #expect(error?.message == "cannot reach the Kubernetes API server at https://remote.example:6443: connection refused (errno: 111)")
+        #expect(
+            error?.message
+                == "cannot reach the Kubernetes API server at https://remote.example:6443: connection refused (errno: 111)"
+        )
     }
 
     @Test func undecodableAnswerIsInvalidDataWithoutQuotingIt() async throws {
         let transport = ScriptedTransport { _ in .respond(.ok, body: Array(#"{"data":{"k":"\#(canary)"}}"#.utf8)) }
-        let error = await providerError { _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db")) }
+        let error = await providerError {
+            _ = try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        }
         #expect(error?.code == .invalidData)
         #expect(error?.message.contains(canary) == false)
     }

@@ -54,7 +54,8 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
             paths.withLock { $0.append(path) }
             return nil
         }
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "tls", property: "tls.crt")) == bytes("CERT"))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "tls", property: "tls.crt")) == bytes("CERT"))
         #expect(paths.withLock { $0 }.isEmpty)
     }
 
@@ -69,17 +70,23 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
         #expect(value == bytes("h"))
         #expect(seen.withLock { $0 } == [#"db.host {"db":{"host":"h"}}"#])
 
-        let missing = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.nope")) }
+        let missing = await providerError {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.nope"))
+        }
         #expect(missing?.code == .notFound)
     }
 
     @Test func dottedPropertyWithoutAnEvaluatorIsUnsupportedNotMissing() async throws {
         let transport = ScriptedTransport { _ in secretReply("app", data: ["config": bytes(#"{"db":"x"}"#)]) }
         let client = try await client(transport)
-        let error = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.db")) }
+        let error = await providerError {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.db"))
+        }
         #expect(error?.code == .unsupported)
         // A dotted property whose first part is no key is simply missing.
-        let missing = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "other.db")) }
+        let missing = await providerError {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "other.db"))
+        }
         #expect(missing?.code == .notFound)
         #expect(missing?.message == #"property other.db does not exist in data of secret "app""#)
     }
@@ -87,29 +94,38 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
     @Test func binaryPropertyIsReturnedAsBytes() async throws {
         let binary = Data([0x00, 0xFF, 0x00, 0xFF, 0xAC, 0xAB, 0x28, 0x21])
         let transport = ScriptedTransport { _ in secretReply("bin", data: ["bindata": binary]) }
-        #expect(try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "bin", property: "bindata")) == binary)
+        #expect(
+            try await client(transport).getSecret(ExternalSecretDataRemoteRef(key: "bin", property: "bindata"))
+                == binary)
     }
 
     @Test func missingSecretAndMissingKeyAreNotFound() async throws {
         let transport = ScriptedTransport { request in
-            request.path.hasSuffix("/gone") ? statusReply(404, "NotFound", message: #"secrets \"gone\" not found"#)
+            request.path.hasSuffix("/gone")
+                ? statusReply(404, "NotFound", message: #"secrets \"gone\" not found"#)
                 : secretReply("db", data: ["user": bytes(canary)])
         }
         let client = try await client(transport)
         let gone = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "gone")) }
         #expect(gone?.code == .notFound)
         #expect(gone?.message == #"Secret "gone" not found in namespace "remote""#)
-        let noKey = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "pass")) }
+        let noKey = await providerError {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "pass"))
+        }
         #expect(noKey?.code == .notFound)
         #expect(noKey?.message.contains(canary) == false)
-        let goneMap = await providerError { _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "gone")) }
+        let goneMap = await providerError {
+            _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "gone"))
+        }
         #expect(goneMap?.isNotFound == true)
     }
 
     @Test func versionIsRefusedBeforeAnyRequest() async throws {
         let transport = ScriptedTransport(replies: [])
         let client = try await client(transport)
-        let error = await providerError { _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", version: "2")) }
+        let error = await providerError {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", version: "2"))
+        }
         #expect(error?.code == .unsupported)
         #expect(error?.message.contains("remoteRef.version") == true)
         #expect(transport.requests.isEmpty)
@@ -117,7 +133,8 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
 
     @Test func metadataPolicyFetchReadsLabelsAndAnnotations() async throws {
         let transport = ScriptedTransport { request in
-            request.path.hasSuffix("/bare") ? secretReply("bare", data: [:])
+            request.path.hasSuffix("/bare")
+                ? secretReply("bare", data: [:])
                 : secretReply("db", data: ["k": bytes("v")], labels: ["dev": "<seb>"], annotations: ["date": "today"])
         }
         let client = try await client(transport)
@@ -141,9 +158,11 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
     }
 
     @Test func secretMapIsTheDataAndAPropertyIsExplodedLikeESO() async throws {
-        let config = #"{"host":"db","port":5432,"ratio":0.5,"big":1e21,"tiny":0.0000001,"on":true,"none":null,"list":[1,"a"],"nested":{"b":1,"a":"<x>"}}"#
+        let config =
+            #"{"host":"db","port":5432,"ratio":0.5,"big":1e21,"tiny":0.0000001,"on":true,"none":null,"list":[1,"a"],"nested":{"b":1,"a":"<x>"}}"#
         let transport = ScriptedTransport { _ in
-            secretReply("app", data: ["config": bytes(config), "user": bytes("admin"), "bad": bytes("{\"a\":\"\(canary)")])
+            secretReply(
+                "app", data: ["config": bytes(config), "user": bytes("admin"), "bad": bytes("{\"a\":\"\(canary)")])
         }
         let client = try await client(transport)
         let map = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app"))
@@ -157,12 +176,18 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
                 "none": "null", "list": #"[1,"a"]"#, "nested": #"{"a":"<x>","b":1}"#,
             ])
 
-        let notJSON = await providerError { _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "bad")) }
+        let notJSON = await providerError {
+            _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "bad"))
+        }
         #expect(notJSON?.code == .invalidData)
         #expect(notJSON?.message.contains(canary) == false)
-        let scalar = await providerError { _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "user")) }
+        let scalar = await providerError {
+            _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "user"))
+        }
         #expect(scalar?.code == .invalidData)
-        let missing = await providerError { _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "nope")) }
+        let missing = await providerError {
+            _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "app", property: "nope"))
+        }
         #expect(missing?.code == .notFound)
     }
 
@@ -187,7 +212,8 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
         let transport = ScriptedTransport { request in
             request.query.contains("continue=")
                 ? secretList([Secret(metadata: ObjectMeta(name: "page-2"), data: ["k": bytes("2")])])
-                : secretList([Secret(metadata: ObjectMeta(name: "page-1"), data: ["k": bytes("1")])], continueToken: "next")
+                : secretList(
+                    [Secret(metadata: ObjectMeta(name: "page-1"), data: ["k": bytes("1")])], continueToken: "next")
         }
         let found = try await client(transport).getAllSecrets(
             ExternalSecretFind(name: FindName(regexp: "page"), tags: ["tier": "front", "app": "web"]))
@@ -204,7 +230,9 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
         #expect(path?.code == .unsupported)
         let nothing = await providerError { _ = try await client.getAllSecrets(ExternalSecretFind()) }
         #expect(nothing?.code == .invalidConfiguration)
-        let pattern = await providerError { _ = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "(["))) }
+        let pattern = await providerError {
+            _ = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "([")))
+        }
         #expect(pattern?.code == .invalidConfiguration)
         let tag = await providerError { _ = try await client.getAllSecrets(ExternalSecretFind(tags: ["app": "a b"])) }
         #expect(tag?.code == .invalidConfiguration)

@@ -33,7 +33,8 @@ private let cases: [ValidationCase] = [
                 token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "t", key: "k", namespace: "other")))),
         error: "namespace should either be empty or match the namespace of the SecretStore"),
     ValidationCase(
-        name: "cluster store token without namespace", kind: .clusterSecretStore, block: KubernetesProvider(auth: token),
+        name: "cluster store token without namespace", kind: .clusterSecretStore,
+        block: KubernetesProvider(auth: token),
         error: "auth.token.bearerToken: cluster scope requires namespace"),
     ValidationCase(
         name: "cluster store token in any namespace", kind: .clusterSecretStore,
@@ -42,7 +43,8 @@ private let cases: [ValidationCase] = [
                 token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "t", key: "k", namespace: "creds"))))),
     ValidationCase(name: "no auth at all", block: KubernetesProvider(), error: "one of auth or authRef is required"),
     ValidationCase(
-        name: "auth and authRef", block: KubernetesProvider(auth: token, authRef: SecretKeySelector(name: "kc", key: "config")),
+        name: "auth and authRef",
+        block: KubernetesProvider(auth: token, authRef: SecretKeySelector(name: "kc", key: "config")),
         error: "mutually exclusive"),
     ValidationCase(
         name: "two auth methods",
@@ -54,10 +56,12 @@ private let cases: [ValidationCase] = [
     ValidationCase(name: "empty auth", block: KubernetesProvider(auth: KubernetesAuth()), error: "found 0"),
     ValidationCase(
         name: "token without key",
-        block: KubernetesProvider(auth: KubernetesAuth(token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "t")))),
+        block: KubernetesProvider(
+            auth: KubernetesAuth(token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "t")))),
         error: "auth.token.bearerToken.key is required"),
     ValidationCase(
-        name: "serviceAccount", block: KubernetesProvider(auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "sa")))),
+        name: "serviceAccount",
+        block: KubernetesProvider(auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "sa")))),
     ValidationCase(
         name: "serviceAccount elsewhere",
         block: KubernetesProvider(
@@ -78,7 +82,8 @@ private let cases: [ValidationCase] = [
         block: KubernetesProvider(
             auth: KubernetesAuth(
                 cert: KubernetesCertAuth(
-                    clientCert: SecretKeySelector(name: "c", key: "tls.crt"), clientKey: SecretKeySelector(key: "tls.key")))),
+                    clientCert: SecretKeySelector(name: "c", key: "tls.crt"),
+                    clientKey: SecretKeySelector(key: "tls.key")))),
         error: "auth.cert.clientKey.name is required"),
     ValidationCase(name: "authRef", block: KubernetesProvider(authRef: SecretKeySelector(name: "kc", key: "config"))),
     ValidationCase(
@@ -87,7 +92,8 @@ private let cases: [ValidationCase] = [
     ValidationCase(
         name: "caProvider with namespace on a SecretStore",
         block: KubernetesProvider(
-            server: KubernetesServer(caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt", namespace: "team")),
+            server: KubernetesServer(
+                caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt", namespace: "team")),
             auth: token),
         error: "caProvider.namespace must be empty with SecretStore"),
     ValidationCase(
@@ -98,21 +104,26 @@ private let cases: [ValidationCase] = [
         error: "caProvider.namespace must not be empty with ClusterSecretStore"),
     ValidationCase(
         name: "caProvider of an unknown type",
-        block: KubernetesProvider(server: KubernetesServer(caProvider: CAProvider(type: "Vault", name: "ca", key: "k")), auth: token),
+        block: KubernetesProvider(
+            server: KubernetesServer(caProvider: CAProvider(type: "Vault", name: "ca", key: "k")), auth: token),
         error: "caProvider.type must be Secret or ConfigMap"),
     ValidationCase(
-        name: "caBundle", block: KubernetesProvider(server: KubernetesServer(url: "https://x:6443", caBundle: pem), auth: token)),
+        name: "caBundle",
+        block: KubernetesProvider(server: KubernetesServer(url: "https://x:6443", caBundle: pem), auth: token)),
     ValidationCase(
         name: "caBundle not base64", block: KubernetesProvider(server: KubernetesServer(caBundle: "%%%"), auth: token),
         error: "caBundle is not valid base64"),
     ValidationCase(
         name: "caBundle without a certificate",
-        block: KubernetesProvider(server: KubernetesServer(caBundle: Data("hello".utf8).base64EncodedString()), auth: token),
+        block: KubernetesProvider(
+            server: KubernetesServer(caBundle: Data("hello".utf8).base64EncodedString()), auth: token),
         error: "caBundle holds no PEM certificate"),
     ValidationCase(
-        name: "bare host and port", block: KubernetesProvider(server: KubernetesServer(url: "api.example.com:6443"), auth: token)),
+        name: "bare host and port",
+        block: KubernetesProvider(server: KubernetesServer(url: "api.example.com:6443"), auth: token)),
     ValidationCase(
-        name: "not a URL", block: KubernetesProvider(server: KubernetesServer(url: "ftp://api.example.com"), auth: token),
+        name: "not a URL",
+        block: KubernetesProvider(server: KubernetesServer(url: "ftp://api.example.com"), auth: token),
         error: "is not an http(s) URL"),
     ValidationCase(
         name: "URL with credentials",

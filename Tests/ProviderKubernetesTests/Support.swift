@@ -137,7 +137,8 @@ func tokenStore(remoteNamespace: String? = "remote") -> StoreContext {
     store(
         KubernetesProvider(
             server: KubernetesServer(url: "https://remote.example:6443"),
-            auth: KubernetesAuth(token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "remote-token", key: "token"))),
+            auth: KubernetesAuth(
+                token: KubernetesTokenAuth(bearerToken: SecretKeySelector(name: "remote-token", key: "token"))),
             remoteNamespace: remoteNamespace))
 }
 
@@ -156,7 +157,8 @@ func secretReply(
 ) -> ScriptedTransport.Reply {
     json(
         Secret(
-            metadata: ObjectMeta(name: name, namespace: "remote", labels: labels, annotations: annotations), data: data))
+            metadata: ObjectMeta(name: name, namespace: "remote", labels: labels, annotations: annotations), data: data)
+    )
 }
 
 func statusReply(_ code: Int, _ reason: String, message: String = "") -> ScriptedTransport.Reply {
