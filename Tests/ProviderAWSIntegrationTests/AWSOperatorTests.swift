@@ -286,6 +286,9 @@ struct AWSOperatorTests {
                             metadata: ObjectMeta(name: name),
                             spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws))))
                 }
+                // Record from before the operator starts: the stores' validation already assumes the
+                // roles, and the clients (with their credentials) are reused by the reads.
+                try await moto.startRecording()
                 let process = try TestProcess(
                     executable: operatorPath,
                     arguments: [
@@ -301,7 +304,6 @@ struct AWSOperatorTests {
                         ]))
                 do {
                     let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
-                    try await moto.startRecording()
                     for name in ["operator", "jwt"] {
                         _ = try await externalSecrets.create(
                             Self.externalSecret(name, store: name, data: [Self.entry("v", "irsa/value")]))
