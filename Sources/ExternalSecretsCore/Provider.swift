@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 public import Foundation
+public import KubeModel
 
 /// Secret values by key. `Data` prints as "N bytes", so a map of values never shows a value when
 /// logged by accident; still, log only keys.
@@ -78,8 +79,80 @@ public protocol SecretsClient: Sendable {
     /// Checks that the store is usable (ESO's `Validate`): `.ready`, `.unknown` or throws.
     func validate() async throws -> StoreValidationResult
 
+    /// Writes `value` to the remote secret `target` names (PushSecret). Contract every provider
+    /// keeps:
+    /// - a remote secret it creates carries the provider's managed-by marker (ESO's
+    ///   `managed-by: external-secrets`, as a tag, label or custom metadata);
+    /// - a remote secret that exists without the marker is never changed: the call throws
+    ///   `ProviderError` with code `.notManaged`;
+    /// - with `target.property`, the remote secret is a JSON object and only that field is set,
+    ///   the others are kept;
+    /// - an unchanged value is not written again (no new remote version, no extra cost).
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws
+
+    /// Deletes what `pushSecret` wrote to `target`: only `target.property` when set (the whole
+    /// remote secret once no field is left), else the remote secret. A remote secret that does
+    /// not exist is not an error; one without the managed-by marker is left alone and the call
+    /// throws `.notManaged`.
+    func deleteSecret(_ target: PushTarget) async throws
+
+    /// Whether the remote secret (and `target.property` of it, when set) exists
+    /// (`updatePolicy: IfNotExists`).
+    func secretExists(_ target: PushTarget) async throws -> Bool
+
     /// Releases sessions and connections. The client is not used afterwards.
     func close() async
+}
+
+extension SecretsClient {
+    public func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        throw ProviderError.unsupported("this provider does not support PushSecret")
+    }
+
+    public func deleteSecret(_ target: PushTarget) async throws {
+        throw ProviderError.unsupported("this provider does not support PushSecret")
+    }
+
+    public func secretExists(_ target: PushTarget) async throws -> Bool {
+        throw ProviderError.unsupported("this provider does not support PushSecret")
+    }
+}
+
+/// The marker ESO puts on remote secrets it pushed, and this operator too (so a migration keeps
+/// ownership): a tag, label or custom-metadata entry `managed-by: external-secrets`.
+public enum PushManagedMarker {
+    public static let key = "managed-by"
+    public static let value = "external-secrets"
+}
+
+/// What a PushSecret entry sends: one key of the source Secret, or every key of it (an entry
+/// without `secretKey`). How a provider encodes all keys is its own (ESO: a JSON object of
+/// strings for AWS, the KV data map for Vault).
+public enum PushValue: Sendable, Hashable {
+    case value(Data)
+    case allKeys(SecretData)
+}
+
+/// Where a PushSecret entry writes: `spec.data[].match.remoteRef` plus the entry's
+/// provider-specific `metadata`.
+public struct PushTarget: Sendable, Hashable, CustomStringConvertible {
+    public var remoteKey: String
+    /// A field of the remote JSON secret; nil or empty means the whole remote secret.
+    public var property: String?
+    /// `spec.data[].metadata`, kept as JSON; each provider documents what it reads from it.
+    public var metadata: JSONValue?
+
+    public init(remoteKey: String, property: String? = nil, metadata: JSONValue? = nil) {
+        self.remoteKey = remoteKey
+        self.property = property
+        self.metadata = metadata
+    }
+
+    /// The property when one is set and not empty.
+    public var field: String? { property.flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// `remoteKey` or `remoteKey/property`, as ESO names entries in `status.syncedPushSecrets`.
+    public var description: String { field.map { "\(remoteKey)/\($0)" } ?? remoteKey }
 }
 
 /// The outcome of `SecretsClient.validate()`.
@@ -102,6 +175,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case throttled
         case unavailable
         case invalidData
+        /// The remote secret exists but was not created by a PushSecret (no managed-by marker):
+        /// it is neither overwritten nor deleted.
+        case notManaged
         case other
     }
 

@@ -63,6 +63,15 @@ public actor ProviderCallCache {
         }
     }
 
+    /// Drops the finished results of one store (every generation and namespace), so reads after a
+    /// write through that store see the written value.
+    public func invalidate(storeUID: String) {
+        entries = entries.filter { key, entry in
+            if case .done = entry { return key.storeUID != storeUID }
+            return true
+        }
+    }
+
     /// How many results are held (for tests and metrics).
     public var count: Int { entries.count }
 
@@ -142,6 +151,34 @@ public struct CachingSecretsClient: SecretsClient {
             status = "error"
             throw error
         }
+    }
+
+    /// Writes are never shared or cached; after one, this store's cached reads are dropped.
+    public func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        let client = underlying
+        try await writing { try await Self.counted(providerName, "PushSecret") { try await client.pushSecret(value, to: target) } }
+    }
+
+    public func deleteSecret(_ target: PushTarget) async throws {
+        let client = underlying
+        try await writing { try await Self.counted(providerName, "DeleteSecret") { try await client.deleteSecret(target) } }
+    }
+
+    /// Runs a write and then drops this store's cached reads, also when the write failed (it may
+    /// have half happened).
+    private func writing(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await cache.invalidate(storeUID: store.uid)
+            throw error
+        }
+        await cache.invalidate(storeUID: store.uid)
+    }
+
+    public func secretExists(_ target: PushTarget) async throws -> Bool {
+        let client = underlying
+        return try await Self.counted(providerName, "SecretExists") { try await client.secretExists(target) }
     }
 
     public func validate() async throws -> StoreValidationResult { try await underlying.validate() }
