@@ -18,7 +18,10 @@ extension PushSecret: OpenAPISchemaDescribed {
                 "metadata": .objectMetadata,
                 "spec": PushSecretSpec.openAPISchema,
                 "status": PushSecretStatus.openAPISchema,
-            ])
+            ],
+            // ESO's schema leaves spec optional, but a PushSecret without one pushes nothing; the
+            // Swift type needs one.
+            required: ["spec"])
     }
 }
 
@@ -109,7 +112,7 @@ extension PushSecretData: OpenAPISchemaDescribed {
             "One key of the source Secret pushed to one remote secret, or to one property of it.",
             properties: [
                 "match": PushSecretMatch.openAPISchema,
-                "metadata": .unknownFields(
+                "metadata": .anyValue(
                     """
                     Provider-specific settings of the remote secret, such as tags or custom \
                     metadata. See the provider's documentation.
@@ -187,7 +190,7 @@ extension PushSecretDataTo: OpenAPISchemaDescribed {
                             "transform": RewriteTransform.openAPISchema,
                         ]
                     ).oneOf(.required("regexp"), .required("transform"))),
-                "metadata": .unknownFields(
+                "metadata": .anyValue(
                     "Provider-specific settings of the remote secrets. See the provider's documentation."),
                 "conversionStrategy": PushSecretConversionStrategy.schema,
             ]
