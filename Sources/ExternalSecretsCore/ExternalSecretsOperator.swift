@@ -172,16 +172,34 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
         ]
         if options.enablePushSecretReconciler {
+            // Source Secrets are watched by identity only (no data, labels or annotations), so
+            // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
+            let latePush = LateBound<Controller<PushSecret, C>>()
+            let sourceSecrets = Reflector(
+                api: client.metadataAPI(Secret.resource, namespace: namespace),
+                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
+            ) { change in
+                guard let controller = latePush.value else { return }
+                let source = "\(change.key.namespace ?? "")/\(change.key.name)"
+                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: source) {
+                    await controller.queue.add(key, lane: .priority)
+                }
+            }
             let pushReconciler = PushSecretReconciler(
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
-                    renderer: renderer, callCache: callCache),
+                    renderer: renderer, callCache: callCache,
+                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion }),
                 logger: logger)
             let pushSecrets = Controller(
-                name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace), workers: options.concurrent,
-                clock: clock, logger: logger, reconcile: pushReconciler.reconcile)
-            services.append(pushSecrets)
-            caches.append { pushSecrets.store.isSynced }
+                name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
+                indexes: [StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey)],
+                workers: options.concurrent, clock: clock, logger: logger,
+                onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
+                reconcile: pushReconciler.reconcile)
+            latePush.value = pushSecrets
+            services += [sourceSecrets, pushSecrets]
+            caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
         }
         self.services = services
         let allCaches = caches

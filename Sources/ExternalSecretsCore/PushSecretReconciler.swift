@@ -5,6 +5,7 @@ public import KubeClient
 import KubeModel
 public import Logging
 import Metrics
+import Synchronization
 
 /// Names of ESO's PushSecret API that users and tools see: condition reasons, Event reasons,
 /// messages and the finalizer. Byte-identical to ESO.
@@ -41,13 +42,17 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         public var renderer: @Sendable () -> SecretTemplateRenderer
         /// The ExternalSecrets' call cache: a push drops the store's cached reads.
         public var callCache: ProviderCallCache?
+        /// The resourceVersion of a Secret as the operator's watch last saw it (nil: unknown or
+        /// absent). A source Secret whose version moved since the last push is pushed at once.
+        public var sourceVersion: @Sendable (ObjectKey) -> String?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
             renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
-            callCache: ProviderCallCache? = nil
+            callCache: ProviderCallCache? = nil, sourceVersion: @escaping @Sendable (ObjectKey) -> String? = { _ in nil }
         ) {
+            self.sourceVersion = sourceVersion
             self.client = client
             self.resolver = resolver
             self.registry = registry
@@ -61,10 +66,27 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     private let dependencies: Dependencies
     private let logger: Logger
+    /// The source Secret's resourceVersion at each PushSecret's last successful push. Empty after
+    /// a restart (so a restart pushes nothing early); the periodic refresh still applies.
+    private let pushedSourceVersions = Mutex<[ObjectKey: String]>([:])
 
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
         self.logger = logger
+    }
+
+    /// The cache index of PushSecrets by source Secret (`namespace/name`).
+    public static var sourceIndex: String { "source" }
+
+    /// The index value of the Secret a PushSecret reads.
+    public static func sourceKey(of ps: PushSecret) -> [String] {
+        guard let name = ps.spec.selector.secret?.name else { return [] }
+        return ["\(ps.metadata.namespace ?? "")/\(name)"]
+    }
+
+    /// Forgets what is remembered about a deleted PushSecret.
+    public func forget(_ key: ObjectKey) {
+        pushedSourceVersions.withLock { $0[key] = nil }
     }
 
     public func reconcile(_ ps: PushSecret) async throws -> ReconcileAction {
@@ -111,12 +133,17 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let now = dependencies.now()
         let version = Self.currentVersion(of: ps)
         let lastFailed = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
+        let namespace = ps.metadata.namespace ?? ""
+        let key = ObjectKey(ps)
         if !lastFailed, let next = Self.remainingWait(ps, interval: interval, version: version, now: now) {
-            return next
+            let pushed = pushedSourceVersions.withLock { $0[key] }
+            let current = dependencies.sourceVersion(
+                ObjectKey(namespace: namespace, name: ps.spec.selector.secret?.name ?? ""))
+            guard let pushed, pushed != current else { return next }
+            // The source Secret changed since the last push: push now.
         }
 
-        let namespace = ps.metadata.namespace ?? ""
-        let source = try await sourceData(of: ps, namespace: namespace)
+        let (source, sourceVersion) = try await sourceData(of: ps, namespace: namespace)
         let stores = try await resolveStores(ps.spec.secretStoreRefs, namespace: namespace)
         let entries = try PushSecretPlanner.entries(for: ps.spec, source: source, stores: stores.map(\.push))
         let previous = ps.status?.syncedPushSecrets ?? [:]
@@ -190,12 +217,13 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             "pushed",
             metadata: ["pushsecret": "\(namespace)/\(ps.metadata.name ?? "")", "entries": "\(written.count)"])
         try await writeStatus(status, of: ps)
+        pushedSourceVersions.withLock { $0[key] = sourceVersion }
         return interval > .zero ? .requeue(after: interval) : .awaitChange
     }
 
     /// The source Secret's data after the template, read by a direct GET in the PushSecret's own
     /// namespace.
-    private func sourceData(of ps: PushSecret, namespace: String) async throws -> SecretData {
+    private func sourceData(of ps: PushSecret, namespace: String) async throws -> (SecretData, String?) {
         let policy = ReferenceAccessPolicy(ownNamespace: namespace)
         let allowed = try policy.namespace(for: nil, field: "spec.selector.secret")
         let name = ps.spec.selector.secret?.name ?? ""
@@ -203,7 +231,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             throw SourceMissing(name: name)
         }
         let data = secret.data ?? [:]
-        guard let template = ps.spec.template else { return data }
+        guard let template = ps.spec.template else { return (data, secret.metadata.resourceVersion) }
         var sources = TemplateSources()
         for entry in template.templateFrom ?? [] {
             if let name = entry.configMap?.name, sources.configMaps[name] == nil,
@@ -217,7 +245,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 sources.secrets[name] = secret.data ?? [:]
             }
         }
-        return try dependencies.renderer().render(template, data: data, sources: sources).data
+        return (try dependencies.renderer().render(template, data: data, sources: sources).data, secret.metadata.resourceVersion)
     }
 
     struct SourceMissing: Error, CustomStringConvertible {

@@ -104,15 +104,14 @@ import Testing
             #expect(mirrored["pushed-all"] == all)
             #expect(mirrored["pushed-json"] == Data(#"{"user":"app"}"#.utf8))
 
-            // The source changes and the PushSecret is touched (force-sync): the new value is pushed.
+            // The source changes: it is pushed at once (the watch on source Secrets), not after the
+            // hour-long refresh interval.
             let rotated = "rotated-\(canary)"
             var source = try await secrets.get("source")
             source.data?["password"] = Data(rotated.utf8)
             _ = try await secrets.replace(source)
-            var ps = try await pushSecrets.get("push")
-            ps.metadata.annotations = [ESONames.forceSyncAnnotation: "1"]
-            _ = try await pushSecrets.replace(ps)
             #expect(try await eventually { try await secrets.get("mirror").data?["pushed-password"] == Data(rotated.utf8) })
+            var ps = try await pushSecrets.get("push")
 
             // An entry removed from the spec is deleted from the store (deletionPolicy Delete).
             ps = try await pushSecrets.get("push")
