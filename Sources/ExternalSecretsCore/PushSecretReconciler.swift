@@ -232,19 +232,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         }
         let data = secret.data ?? [:]
         guard let template = ps.spec.template else { return (data, secret.metadata.resourceVersion) }
-        var sources = TemplateSources()
-        for entry in template.templateFrom ?? [] {
-            if let name = entry.configMap?.name, sources.configMaps[name] == nil,
-                let configMap = try await dependencies.client.api(ConfigMap.self, namespace: allowed).getIfExists(name)
-            {
-                sources.configMaps[name] = configMap.data ?? [:]
-            }
-            if let name = entry.secret?.name, sources.secrets[name] == nil,
-                let secret = try await dependencies.client.api(Secret.self, namespace: allowed).getIfExists(name)
-            {
-                sources.secrets[name] = secret.data ?? [:]
-            }
-        }
+        let sources = try await readTemplateSources(
+            of: template, client: dependencies.client, namespace: namespace, field: "spec.template.templateFrom")
         return (try dependencies.renderer().render(template, data: data, sources: sources).data, secret.metadata.resourceVersion)
     }
 
@@ -303,16 +292,11 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         return resolved
     }
 
+    /// Pushes read fresh: a write must compare against the remote secret as it is now.
     private func client(for store: StoreContext) async throws -> any SecretsClient {
-        let provider: any SecretsProvider
-        do {
-            provider = try dependencies.registry.provider(for: store.spec)
-        } catch {
-            throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
-        }
-        let client = try await dependencies.clients.client(for: store, provider: provider)
-        guard let cache = dependencies.callCache else { return client }
-        return CachingSecretsClient(client, cache: cache, store: store, fresh: true)
+        try await ProviderClientSource(
+            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache
+        ).client(for: store, fresh: true)
     }
 
     /// Deletes one recorded remote secret. A remote secret without the managed-by marker is left
@@ -394,17 +378,9 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         }
         _ = try await dependencies.client.api(PushSecret.self, namespace: ps.metadata.namespace)
             .patchStatus(ps.metadata.name ?? "", .merge(["status": patch]))
-        for condition in status.conditions ?? [] {
-            for value in ["True", "False", "Unknown"] {
-                Gauge(
-                    label: "pushsecret_status_condition",
-                    dimensions: [
-                        ("name", ps.metadata.name ?? ""), ("namespace", ps.metadata.namespace ?? ""),
-                        ("condition", condition.type), ("status", value),
-                    ]
-                ).record(condition.status == value ? 1 : 0)
-            }
-        }
+        recordConditionGauges(
+            "pushsecret_status_condition", name: ps.metadata.name ?? "", namespace: ps.metadata.namespace ?? "",
+            conditions: status.conditions ?? [])
     }
 
     /// The merge-patch value turning `old` into `new`: removed stores and entries become null.
@@ -429,8 +405,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let finalizers = ps.metadata.finalizers ?? []
         let has = finalizers.contains(PushSecretNames.finalizer)
         switch (ps.spec.deletionPolicy == .delete, has) {
-        case (true, false): try await patchFinalizers(ps, finalizers + [PushSecretNames.finalizer])
-        case (false, true): try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer })
+        case (true, false): try await patchFinalizers(ps, finalizers + [PushSecretNames.finalizer], client: dependencies.client)
+        case (false, true): try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer }, client: dependencies.client)
         default: break
         }
     }
@@ -475,17 +451,6 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 }
             }
         }
-        try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer })
-    }
-
-    private func patchFinalizers(_ ps: PushSecret, _ finalizers: [String]) async throws {
-        let patch: JSONValue = [
-            "metadata": [
-                "finalizers": .array(finalizers.map { .string($0) }),
-                "resourceVersion": .string(ps.metadata.resourceVersion ?? ""),
-            ]
-        ]
-        _ = try await dependencies.client.api(PushSecret.self, namespace: ps.metadata.namespace)
-            .patch(ps.metadata.name ?? "", .merge(patch))
+        try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer }, client: dependencies.client)
     }
 }
