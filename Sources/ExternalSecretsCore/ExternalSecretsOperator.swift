@@ -63,10 +63,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             logger: logger)
         self.clients = clients
         let late = LateBound<Controller<ExternalSecret, C>>()
+        let latePush = LateBound<Controller<PushSecret, C>>()
         let wake: @Sendable (String) async -> Void = { storeKey in
-            guard let controller = late.value else { return }
-            for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
-                await controller.queue.add(key, lane: .priority)
+            if let controller = late.value {
+                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
+                    await controller.queue.add(key, lane: .priority)
+                }
+            }
+            if let controller = latePush.value {
+                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
+                    await controller.queue.add(key, lane: .priority)
+                }
             }
         }
 
@@ -174,7 +181,6 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         if options.enablePushSecretReconciler {
             // Source Secrets are watched by identity only (no data, labels or annotations), so
             // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
-            let latePush = LateBound<Controller<PushSecret, C>>()
             let sourceSecrets = Reflector(
                 api: client.metadataAPI(Secret.resource, namespace: namespace),
                 options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
@@ -193,7 +199,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 logger: logger)
             let pushSecrets = Controller(
                 name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
-                indexes: [StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey)],
+                indexes: [
+                    StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
+                    StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
+                ],
                 workers: options.concurrent, clock: clock, logger: logger,
                 onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
                 reconcile: pushReconciler.reconcile)
@@ -221,6 +230,22 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     switch ref.kind ?? .secretStore {
                     case .secretStore: "SecretStore/\(namespace)/\(ref.name ?? "")"
                     case .clusterSecretStore: "ClusterSecretStore/\(ref.name ?? "")"
+                    }
+                }))
+    }
+
+    /// The index values of the stores a PushSecret names (stores selected by labels are found
+    /// at each push, not indexed).
+    static func storeKeys(of ps: PushSecret) -> [String] {
+        let namespace = ps.metadata.namespace ?? ""
+        let refs = ps.spec.secretStoreRefs + (ps.spec.dataTo ?? []).compactMap(\.storeRef)
+        return Array(
+            Set(
+                refs.compactMap { ref in
+                    guard let name = ref.name else { return nil }
+                    switch ref.kind ?? .secretStore {
+                    case .secretStore: return "SecretStore/\(namespace)/\(name)"
+                    case .clusterSecretStore: return "ClusterSecretStore/\(name)"
                     }
                 }))
     }
