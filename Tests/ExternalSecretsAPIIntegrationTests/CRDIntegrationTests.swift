@@ -18,7 +18,7 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            #expect(documents.count == 10)
+            #expect(documents.count == 11)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -40,6 +40,7 @@ import Testing
 
             _ = try await operatorClient.api(ExternalSecret.self).list()
             _ = try await operatorClient.api(ClusterSecretStore.self).list()
+            _ = try await operatorClient.api(PushSecret.self).list()
             _ = try await operatorClient.api(Secret.self).list()
             _ = try await operatorClient.api(Namespace.self).list()
             let missingLease = await apiError {
@@ -480,6 +481,109 @@ import Testing
         }
     }
 
+    /// ESO's PushSecret example is accepted and read back with ESO's defaults; the rules ESO states
+    /// in CEL (dataTo) hold as structural rules, and the selector takes exactly one source.
+    @Test func pushSecretExampleAndRules() async throws {
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "push")
+            try await create(
+                """
+                apiVersion: external-secrets.io/v1alpha1
+                kind: PushSecret
+                metadata:
+                  name: example
+                spec:
+                  secretStoreRefs:
+                    - name: aws-store
+                    - kind: ClusterSecretStore
+                      labelSelector:
+                        matchLabels:
+                          team: a
+                  selector:
+                    secret:
+                      name: source
+                  data:
+                    - match:
+                        secretKey: password
+                        remoteRef:
+                          remoteKey: db/password
+                      metadata:
+                        apiVersion: kubernetes.external-secrets.io/v1alpha1
+                        kind: PushSecretMetadata
+                        spec:
+                          tags:
+                            team: a
+                  dataTo:
+                    - storeRef:
+                        name: aws-store
+                      match:
+                        regexp: "^db_"
+                      rewrite:
+                        - regexp:
+                            source: "^db_"
+                            target: "app/"
+                """, client: client, namespace: namespace)
+            let ps = try await client.api(PushSecret.self, namespace: namespace).get("example")
+            #expect(ps.spec.refreshInterval == "1h0m0s")
+            #expect(ps.spec.updatePolicy == .replace && ps.spec.deletionPolicy == PushSecretDeletionPolicy.none)
+            #expect(ps.spec.secretStoreRefs.map(\.kind) == [.secretStore, .clusterSecretStore])
+            #expect(ps.spec.data?.first?.conversionStrategy == PushSecretConversionStrategy.none)
+            #expect(ps.spec.data?.first?.metadata?["spec"]?["tags"]?["team"] == "a")
+
+            let api = client.dynamicAPI(PushSecret.resource, namespace: namespace)
+            let base: [String: JSONValue] = [
+                "secretStoreRefs": [["name": "s"]], "selector": ["secret": ["name": "source"]],
+            ]
+            let invalid: [(String, JSONValue)] = [
+                ("dataTo without storeRef", ["dataTo": [["remoteKey": "k"]]]),
+                ("dataTo storeRef without name or selector", ["dataTo": [["storeRef": ["kind": "SecretStore"]]]]),
+                (
+                    "remoteKey with rewrite",
+                    [
+                        "dataTo": [
+                            [
+                                "storeRef": ["name": "s"], "remoteKey": "k",
+                                "rewrite": [["transform": ["template": "x"]]],
+                            ]
+                        ]
+                    ]
+                ),
+                (
+                    "rewrite with regexp and transform",
+                    [
+                        "dataTo": [
+                            [
+                                "storeRef": ["name": "s"],
+                                "rewrite": [["regexp": ["source": "a", "target": "b"], "transform": ["template": "x"]]],
+                            ]
+                        ]
+                    ]
+                ),
+                ("two sources", ["selector": ["secret": ["name": "a"], "generatorRef": ["kind": "Password", "name": "p"]]]),
+                ("no secretStoreRefs", ["secretStoreRefs": .null]),
+            ]
+            for (index, (name, change)) in invalid.enumerated() {
+                var spec = base
+                for (key, value) in change.objectValue ?? [:] { spec[key] = value == .null ? nil : value }
+                let error = await apiError {
+                    _ = try await api.create(
+                        DynamicObject(
+                            apiVersion: PushSecret.resource.apiVersion, kind: "PushSecret",
+                            metadata: ObjectMeta(name: "invalid-\(index)"), content: ["spec": .object(spec)]))
+                }
+                #expect(error?.statusCode == 422, "\(name): \(error.map { "\($0)" } ?? "accepted")")
+            }
+            // remoteKey with an empty rewrite list is allowed, as ESO's rule allows it.
+            var spec = base
+            spec["dataTo"] = [["storeRef": ["name": "s"], "remoteKey": "k", "rewrite": []]]
+            _ = try await api.create(
+                DynamicObject(
+                    apiVersion: PushSecret.resource.apiVersion, kind: "PushSecret", metadata: ObjectMeta(name: "valid"),
+                    content: ["spec": .object(spec)]))
+        }
+    }
+
     static func externalSecret(_ name: String, spec: JSONValue) -> DynamicObject {
         DynamicObject(
             apiVersion: ExternalSecret.resource.apiVersion, kind: "ExternalSecret", metadata: ObjectMeta(name: name),
@@ -550,7 +654,9 @@ func create(_ manifest: String, client: KubeClient, namespace: String?) async th
         var object = try document.decode(as: DynamicObject.self)
         let kind = object.kind ?? ""
         let resource = try #require(
-            [ExternalSecret.resource, SecretStore.resource, ClusterSecretStore.resource].first { $0.kind == kind })
+            [ExternalSecret.resource, SecretStore.resource, ClusterSecretStore.resource, PushSecret.resource].first {
+                $0.kind == kind
+            })
         if resource.namespaced { object.metadata.namespace = namespace }
         _ = try await client.dynamicAPI(resource, namespace: resource.namespaced ? namespace : nil).create(object)
     }
