@@ -19,6 +19,8 @@ public struct OperatorOptions: Sendable {
     public var enableFloodGate = true
     public var enableSecretStoreReconciler = true
     public var enableClusterStoreReconciler = true
+    /// Run the PushSecret controller (`--enable-push-secret-reconciler`).
+    public var enablePushSecretReconciler = true
     /// Custom template delimiters (`--template-left-delimiter` / `--template-right-delimiter`).
     public var templateLeftDelimiter = ""
     public var templateRightDelimiter = ""
@@ -131,18 +133,20 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             secretStores: secretStoreCache, clusterStores: clusterStoreCache, controllerClass: options.controllerClass,
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
+        let callCache = ProviderCallCache(window: options.providerCacheWindow)
+        let renderer: @Sendable () -> SecretTemplateRenderer = {
+            let deadline = ContinuousClock.now + options.templateTimeBudget
+            return SecretTemplateRenderer(
+                limits: RenderLimits(
+                    maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
+                leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
+        }
         let reconciler = ExternalSecretReconciler(
             dependencies: .init(
                 client: client, resolver: resolver, registry: registry, clients: clients,
                 managedSecrets: managedSecrets.store, events: events, now: now,
-                renderer: {
-                    let deadline = ContinuousClock.now + options.templateTimeBudget
-                    return SecretTemplateRenderer(
-                        limits: RenderLimits(
-                            maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
-                        leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
-                },
-                callCache: ProviderCallCache(window: options.providerCacheWindow)),
+                renderer: renderer,
+                callCache: callCache),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
@@ -163,12 +167,43 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         late.value = externalSecrets
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
-        self.services = services
-        let caches: [@Sendable () -> Bool] = [
+        var caches: [@Sendable () -> Bool] = [
             { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
             { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
         ]
-        self.synced = { caches.allSatisfy { $0() } }
+        if options.enablePushSecretReconciler {
+            // Source Secrets are watched by identity only (no data, labels or annotations), so
+            // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
+            let latePush = LateBound<Controller<PushSecret, C>>()
+            let sourceSecrets = Reflector(
+                api: client.metadataAPI(Secret.resource, namespace: namespace),
+                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
+            ) { change in
+                guard let controller = latePush.value else { return }
+                let source = "\(change.key.namespace ?? "")/\(change.key.name)"
+                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: source) {
+                    await controller.queue.add(key, lane: .priority)
+                }
+            }
+            let pushReconciler = PushSecretReconciler(
+                dependencies: .init(
+                    client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
+                    renderer: renderer, callCache: callCache,
+                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion }),
+                logger: logger)
+            let pushSecrets = Controller(
+                name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
+                indexes: [StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey)],
+                workers: options.concurrent, clock: clock, logger: logger,
+                onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
+                reconcile: pushReconciler.reconcile)
+            latePush.value = pushSecrets
+            services += [sourceSecrets, pushSecrets]
+            caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
+        }
+        self.services = services
+        let allCaches = caches
+        self.synced = { allCaches.allSatisfy { $0() } }
     }
 
     /// Whether every cache holds a full listing.
