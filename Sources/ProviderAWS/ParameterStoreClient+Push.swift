@@ -136,8 +136,10 @@ extension ParameterStoreClient {
         logger.info("deleted a pushed parameter", metadata: ["key": "\(name)"])
     }
 
+    /// One call: ListTagsForResource (the value is not read) or, for a property, GetParameter.
     func secretExists(_ target: PushTarget) async throws -> Bool {
         let name = try remoteName(target)
+        guard target.field != nil else { return try await tags(of: name) != nil }
         guard let value = try await parameter(name)?.value else { return false }
         guard let field = target.field else { return true }
         return PushedJSON.contains(field, in: Data(value.utf8))

@@ -218,10 +218,15 @@ extension SecretsManagerClient {
         logger.info("deleted a pushed secret", metadata: ["key": "\(name)"])
     }
 
+    /// One call: DescribeSecret (the value is not read) or, for a property, GetSecretValue. A
+    /// secret scheduled for deletion or without a value does not exist.
     func secretExists(_ target: PushTarget) async throws -> Bool {
         let name = try remoteName(target)
+        guard let field = target.field else {
+            guard let described = try await describe(name) else { return false }
+            return !described.isScheduledForDeletion && described.currentVersion != nil
+        }
         guard let value = try await currentValue(name) else { return false }
-        guard let field = target.field else { return true }
         return PushedJSON.contains(field, in: value.bytes)
     }
 

@@ -241,13 +241,24 @@ func secretValueReply(binary: Data? = nil, string: String? = nil, version: Strin
     @Test func existence() async throws {
         let transport = ScriptedTransport { request in
             let id = request.bodyJSON["SecretId"] as? String
-            return id == "app/db" ? secretValueReply(string: #"{"a":"1"}"#) : notFoundSM
+            switch (request.operation, id) {
+            case ("DescribeSecret", "app/db"): return describeReply()
+            case ("DescribeSecret", "app/empty"): return describeReply(version: nil)
+            case ("DescribeSecret", "app/pending"): return describeReply(extra: #","DeletedDate":1800000000"#)
+            case ("GetSecretValue", "app/db"): return secretValueReply(string: #"{"a":"1"}"#)
+            default: return notFoundSM
+            }
         }
         let client = try await client(transport)
         #expect(try await client.secretExists(try target("db")))
+        #expect(try await !client.secretExists(try target("empty")))
+        #expect(try await !client.secretExists(try target("pending")))
+        #expect(try await !client.secretExists(try target("other")))
+        // The value is read only to look for a property.
+        #expect(!transport.requests.contains { $0.operation == "GetSecretValue" })
         #expect(try await client.secretExists(try target("db", property: "a")))
         #expect(try await !client.secretExists(try target("db", property: "b")))
-        #expect(try await !client.secretExists(try target("other")))
+        #expect(try await !client.secretExists(try target("other", property: "a")))
     }
 
     @Test func aDeniedWriteNamesTheCallAndThePermission() async throws {
@@ -384,6 +395,21 @@ func secretValueReply(binary: Data? = nil, string: String? = nil, version: Strin
         #expect(transport.requests[8].operation == "DeleteParameter")
         try await client.deleteSecret(try target("/p"))
         #expect(transport.requests.count == 10)
+    }
+
+    @Test func existenceReadsNoValueWithoutAProperty() async throws {
+        let transport = ScriptedTransport(replies: [
+            Self.managed, Self.missing, Self.parameter(#"{"a":"1"}"#), Self.parameter(#"{"a":"1"}"#),
+        ])
+        let client = try await client(transport)
+        #expect(try await client.secretExists(try target("/p")))
+        #expect(try await !client.secretExists(try target("/q")))
+        #expect(try await client.secretExists(try target("/p", property: "a")))
+        #expect(try await !client.secretExists(try target("/p", property: "b")))
+        #expect(
+            transport.requests.map(\.operation) == [
+                "ListTagsForResource", "ListTagsForResource", "GetParameter", "GetParameter",
+            ])
     }
 
     @Test func textOnly() async throws {
