@@ -15,7 +15,8 @@ import Synchronization
 ///   version before (the version id and the value's digest are remembered), else DescribeSecret
 ///   and GetSecretValue (ESO: DescribeSecret, GetSecretValue and DeleteResourcePolicy every time);
 /// - changed value: those and PutSecretValue, with a fresh `ClientRequestToken` so a retried call
-///   makes no second version;
+///   makes no second version (DescribeSecret and PutSecretValue only, when the current version is
+///   one this client knows, so the value is known to differ without reading it);
 /// - tags and replica regions are changed only when they differ from the metadata's.
 ///
 /// Guarantees: a secret without the managed-by tag is never written to or deleted
@@ -151,13 +152,17 @@ extension SecretsManagerClient {
         try await syncReplication(name, described: described, metadata: metadata)
 
         let digest = Self.digest(payload, field: target.field, format: metadata.format)
-        if let arn = described.arn, let current = described.currentVersion,
-            pushed.holds(name, target.field, arn: arn, version: current, digest: digest)
-        {
+        let known = described.arn.flatMap { arn in
+            described.currentVersion.flatMap { pushed.digest(name, target.field, arn: arn, version: $0) }
+        }
+        if known == digest {
             logger.debug("secret unchanged", metadata: ["key": "\(name)"])
             return
         }
-        let existing = described.currentVersion == nil ? nil : try await currentValue(name)
+        // A whole value known to differ is written without reading the old one; a property is
+        // merged into what is there.
+        let mustRead = described.currentVersion != nil && (target.field != nil || known == nil)
+        let existing = mustRead ? try await currentValue(name) : nil
         let content: Data
         if let field = target.field {
             switch try PushedJSON.setting(field, to: payload, in: existing?.bytes, remoteKey: name) {
@@ -389,11 +394,13 @@ final class PushedVersions: Sendable {
 
     private static func slot(_ name: String, _ field: String?) -> String { "\(name)\u{0}\(field ?? "")" }
 
-    func holds(_ name: String, _ field: String?, arn: String, version: String, digest: String) -> Bool {
-        guard let entry = entries.withLock({ $0[Self.slot(name, field)] }) else { return false }
+    /// The digest of what `version` of the secret `arn` holds (at `field`), when known.
+    func digest(_ name: String, _ field: String?, arn: String, version: String) -> String? {
+        guard let entry = entries.withLock({ $0[Self.slot(name, field)] }) else { return nil }
         // Version ids are compared ignoring case: the JSON decoder lowercases the first letter of
         // every member name, dictionary keys included.
-        return entry.arn == arn && entry.version.lowercased() == version.lowercased() && entry.digest == digest
+        guard entry.arn == arn, entry.version.lowercased() == version.lowercased() else { return nil }
+        return entry.digest
     }
 
     func record(_ name: String, _ field: String?, arn: String, version: String, digest: String) {

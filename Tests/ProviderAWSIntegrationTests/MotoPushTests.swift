@@ -149,8 +149,11 @@ struct MotoPushTests {
         #expect(reread == ["DescribeSecret", "GetSecretValue"])
         #expect(try await versionCount(fixture, "push/db") == 1)
 
-        // Changed: one new version with the new value.
-        try await client.pushSecret(.value(Data("v2-\(canary)".utf8)), to: try target("push/db"))
+        // Changed: one new version with the new value, written without reading the old one.
+        let changed = try await operations(fixture) {
+            try await client.pushSecret(.value(Data("v2-\(canary)".utf8)), to: try target("push/db"))
+        }
+        #expect(changed == ["DescribeSecret", "PutSecretValue"])
         #expect(try await value(fixture, "push/db") == Data("v2-\(canary)".utf8))
         #expect(try await versionCount(fixture, "push/db") == 2)
         #expect(try await client.secretExists(try target("push/db")))

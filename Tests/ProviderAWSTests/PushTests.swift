@@ -115,7 +115,7 @@ func secretValueReply(binary: Data? = nil, string: String? = nil, version: Strin
     @Test func aChangedValueIsOnePutSecretValue() async throws {
         let transport = ScriptedTransport(replies: [
             describeReply(), secretValueReply(binary: Data("old".utf8)), json(.ok, #"{"VersionId":"v2"}"#),
-            describeReply(version: "v2"),
+            describeReply(version: "v2"), describeReply(version: "v2"), json(.ok, #"{"VersionId":"v3"}"#),
         ])
         let client = try await client(transport)
         try await client.pushSecret(.value(Data(canary.utf8)), to: try target("db"))
@@ -124,9 +124,13 @@ func secretValueReply(binary: Data? = nil, string: String? = nil, version: Strin
         #expect(put.bodyJSON["SecretId"] as? String == "app/db")
         #expect(put.writtenSecret == Data(canary.utf8))
         #expect(put.bodyJSON["ClientRequestToken"] as? String != nil)
-        // The version just written is known: pushing it again reads nothing.
+        // The version just written is known: pushing it again reads nothing, and a new value
+        // replaces it without reading the old one.
         try await client.pushSecret(.value(Data(canary.utf8)), to: try target("db"))
         #expect(transport.requests.count == 4)
+        try await client.pushSecret(.value(Data("v3".utf8)), to: try target("db"))
+        #expect(transport.requests.map(\.operation).suffix(2) == ["DescribeSecret", "PutSecretValue"])
+        #expect(transport.requests.last?.writtenSecret == Data("v3".utf8))
     }
 
     @Test func aNewFormatIsAWrite() async throws {
