@@ -9,6 +9,16 @@ struct AWSErrorMapper: Sendable {
     /// `Secrets Manager` or `Parameter Store`.
     var serviceName: String
     var region: String
+    /// The IAM action prefix (`secretsmanager`, `ssm`), named when a PushSecret call is denied.
+    var iamPrefix: String? = nil
+
+    /// The calls PushSecret makes that read-only credentials may not: a denial names the IAM
+    /// permission to grant.
+    static let writeOperations: Set<String> = [
+        "CreateSecret", "PutSecretValue", "DeleteSecret", "RestoreSecret", "TagResource", "UntagResource",
+        "ReplicateSecretToRegions", "RemoveRegionsFromReplication", "PutParameter", "DeleteParameter",
+        "AddTagsToResource", "RemoveTagsFromResource",
+    ]
 
     /// - Parameters:
     ///   - notFoundCodes: codes that mean the remote secret does not exist (only for reads of one
@@ -29,8 +39,13 @@ struct AWSErrorMapper: Sendable {
                 )
             }
             if error.isAccessDenied {
+                var hint = ""
+                if let iamPrefix, Self.writeOperations.contains(operation) {
+                    hint = "; pushing needs the IAM permission \(iamPrefix):\(operation) on it"
+                }
                 return ProviderError.accessDenied(
-                    "\(serviceName) \(subject): access denied (\(error.code))\(error.message.map { ": \($0)" } ?? "")")
+                    "\(serviceName) \(subject): access denied (\(error.code))\(error.message.map { ": \($0)" } ?? "")\(hint)"
+                )
             }
             if error.isThrottling {
                 return ProviderError(
@@ -53,19 +68,22 @@ struct AWSErrorMapper: Sendable {
     }
 }
 
-/// Go's `json.Marshal` of a `map[string]string`: keys sorted by bytes, `<`, `>`, `&`, U+2028 and
-/// U+2029 escaped as `\u00XX`, as ESO prints tags for `metadataPolicy: Fetch`.
+/// Go's `encoding/json` output for a `map[string]string`: keys sorted by bytes, Go's string
+/// escapes (`\b`, `\f`, `\n`, `\r`, `\t`, `\u00XX` for other control characters, U+2028 and
+/// U+2029 always escaped; `<`, `>` and `&` as `\u00XX` unless `escapeHTML` is off, as ESO's
+/// `esutils.JSONMarshal` turns it off), invalid UTF-8 as U+FFFD. ESO prints tags this way for
+/// `metadataPolicy: Fetch` (`json.Marshal`) and pushes a whole Secret this way (`JSONMarshal`).
 enum GoStringMapJSON {
-    static func encode(_ map: [String: String]) -> Data {
+    static func encode(_ map: [String: String], escapeHTML: Bool = true) -> Data {
         var out = "{"
         for (index, key) in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
             if index > 0 { out += "," }
-            out += quote(key) + ":" + quote(map[key]!)
+            out += quote(key, escapeHTML: escapeHTML) + ":" + quote(map[key]!, escapeHTML: escapeHTML)
         }
         return Data((out + "}").utf8)
     }
 
-    static func quote(_ text: String) -> String {
+    static func quote(_ text: String, escapeHTML: Bool = true) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -74,7 +92,11 @@ enum GoStringMapJSON {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case "\u{2028}", "\u{2029}":
+                out += "\\u" + hex4(scalar.value)
+            case "<" where escapeHTML, ">" where escapeHTML, "&" where escapeHTML:
                 out += "\\u" + hex4(scalar.value)
             case _ where scalar.value < 0x20:
                 out += "\\u" + hex4(scalar.value)

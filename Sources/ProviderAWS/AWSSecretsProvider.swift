@@ -19,7 +19,8 @@ public import Logging
 /// Endpoints: ESO's `AWS_SECRETSMANAGER_ENDPOINT`, `AWS_SSM_ENDPOINT` and `AWS_STS_ENDPOINT`
 /// override the regional endpoints for every store.
 ///
-/// Capabilities: `ReadOnly`. ESO reports `ReadWrite`; PushSecret is not implemented here yet.
+/// Capabilities: `ReadWrite`, as ESO: PushSecret writes to both services (see
+/// `SecretsManagerClient+Push` and `ParameterStoreClient+Push`).
 public struct AWSSecretsProvider: SecretsProvider {
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
     public typealias TransportFactory =
@@ -28,7 +29,7 @@ public struct AWSSecretsProvider: SecretsProvider {
         )
 
     public var name: String { "aws" }
-    public var capabilities: StoreCapabilities { .readOnly }
+    public var capabilities: StoreCapabilities { .readWrite }
 
     private let environment: [String: String]
     private let makeTransport: TransportFactory
@@ -113,7 +114,9 @@ public struct AWSSecretsProvider: SecretsProvider {
         let inner: any SecretsClient =
             switch settings.service {
             case .secretsManager:
-                SecretsManagerClient(http: http, prefix: settings.prefix, validation: validation, logger: logger)
+                SecretsManagerClient(
+                    http: http, prefix: settings.prefix, deletion: settings.deletion, validation: validation,
+                    logger: logger)
             case .parameterStore:
                 ParameterStoreClient(http: http, prefix: settings.prefix, validation: validation, logger: logger)
             }
@@ -240,6 +243,11 @@ struct ClosingClient: SecretsClient {
     }
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData { try await inner.getAllSecrets(find) }
     func validate() async throws -> StoreValidationResult { try await inner.validate() }
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        try await inner.pushSecret(value, to: target)
+    }
+    func deleteSecret(_ target: PushTarget) async throws { try await inner.deleteSecret(target) }
+    func secretExists(_ target: PushTarget) async throws -> Bool { try await inner.secretExists(target) }
 
     func close() async {
         await inner.close()
@@ -248,7 +256,8 @@ struct ClosingClient: SecretsClient {
 }
 
 /// The client of a ClusterSecretStore whose credentials are read from the namespace of each
-/// ExternalSecret, made without such a namespace (store validation): ESO answers "unknown".
+/// ExternalSecret (or PushSecret), made without such a namespace (store validation): ESO answers
+/// "unknown".
 struct ReferentAWSStoreClient: SecretsClient {
     private static let message =
         "this ClusterSecretStore reads its AWS credentials from the namespace of each ExternalSecret; none was given"
@@ -266,6 +275,18 @@ struct ReferentAWSStoreClient: SecretsClient {
     }
 
     func validate() async throws -> StoreValidationResult { .unknown }
+
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func deleteSecret(_ target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func secretExists(_ target: PushTarget) async throws -> Bool {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
 
     func close() async {}
 }

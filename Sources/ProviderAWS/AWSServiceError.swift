@@ -48,7 +48,9 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
         let cleaned = cleanCode(code) ?? fallbackCode(status: status)
         let message = accessDeniedCodes.contains(cleaned) ? rawMessage.map(sanitize) : nil
         var error = AWSServiceError(code: cleaned, status: status, message: message)
-        error.isMarkedForDeletion = rawMessage?.contains("marked for deletion") == true
+        // AWS says "was marked for deletion"; moto also "currently marked deleted".
+        error.isMarkedForDeletion =
+            rawMessage.map { $0.contains("marked for deletion") || $0.contains("marked deleted") } ?? false
         return error
     }
 

@@ -30,6 +30,8 @@ struct AWSStoreSettings: Sendable {
     var sessionTagsPolicy: AWSSessionTagsPolicy
     var customSessionTags: [String: String]
     var prefix: String
+    /// How Secrets Manager deletes what a PushSecret pushed (`secretsManager`).
+    var deletion: SecretsManagerDeletion
     /// A ClusterSecretStore whose credentials are read from the namespace of each ExternalSecret.
     var isReferent: Bool
 
@@ -97,6 +99,9 @@ struct AWSStoreSettings: Sendable {
             sessionTags: (aws.sessionTags ?? []).map { ($0.key, $0.value) },
             transitiveTagKeys: aws.transitiveTagKeys ?? [],
             sessionTagsPolicy: aws.sessionTagsPolicy ?? .none, customSessionTags: custom, prefix: aws.prefix ?? "",
+            deletion: SecretsManagerDeletion(
+                forceWithoutRecovery: aws.secretsManager?.forceDeleteWithoutRecovery ?? false,
+                recoveryWindowInDays: aws.secretsManager?.recoveryWindowInDays.flatMap { $0 == 0 ? nil : $0 }),
             isReferent: isReferent)
     }
 
@@ -133,6 +138,13 @@ struct AWSStoreSettings: Sendable {
         tags += added.filter { !$0.1.isEmpty }.map { (key: $0.0, value: $0.1) }
         return tags
     }
+}
+
+/// `spec.provider.aws.secretsManager`: how DeleteSecret is called (checked: not both set, the window
+/// between 7 and 30 days). Neither set: AWS's default 30-day recovery window.
+struct SecretsManagerDeletion: Sendable, Hashable {
+    var forceWithoutRecovery = false
+    var recoveryWindowInDays: Int64?
 }
 
 /// Endpoints of the AWS services, and ESO's environment variables that override them.

@@ -15,11 +15,10 @@ import Logging
 ///   not call GetParameters). With `name` as well, both must
 ///   match (ESO ignores the tags then).
 final class ParameterStoreClient: SecretsClient {
-    private let http: AWSHTTPClient
-    private let prefix: String
-    private let errors: AWSErrorMapper
+    let service: AWSJSONService
+    let prefix: String
     private let validation: @Sendable () async throws -> Void
-    private let logger: Logger
+    let logger: Logger
 
     static let targetPrefix = "AmazonSSM"
     static let notFoundCodes: Set<String> = [
@@ -28,9 +27,10 @@ final class ParameterStoreClient: SecretsClient {
     static let batchSize = 10
 
     init(http: AWSHTTPClient, prefix: String, validation: @escaping @Sendable () async throws -> Void, logger: Logger) {
-        self.http = http
+        self.service = AWSJSONService(
+            http: http, targetPrefix: Self.targetPrefix,
+            errors: AWSErrorMapper(serviceName: "Parameter Store", region: http.region, iamPrefix: "ssm"))
         self.prefix = prefix
-        self.errors = AWSErrorMapper(serviceName: "Parameter Store", region: http.region)
         self.validation = validation
         self.logger = logger
     }
@@ -45,6 +45,7 @@ final class ParameterStoreClient: SecretsClient {
     struct Parameter: Decodable {
         var name: String?
         var value: String?
+        var type: String?
     }
 
     struct GetParameterOutput: Decodable { var parameter: Parameter? }
@@ -95,7 +96,7 @@ final class ParameterStoreClient: SecretsClient {
         var resourceId: String
     }
 
-    struct Tag: Decodable {
+    struct Tag: Codable {
         var key: String
         var value: String?
     }
@@ -109,14 +110,14 @@ final class ParameterStoreClient: SecretsClient {
         let name = prefix + ref.key
         let payload: Data
         if ref.metadataPolicy == .fetch {
-            let output: ListTagsOutput = try await call(
+            let output: ListTagsOutput = try await service.call(
                 "ListTagsForResource", ListTagsInput(resourceId: name), key: name, notFound: Self.notFoundCodes)
             let tags = Dictionary(
                 (output.tagList ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
             payload = GoStringMapJSON.encode(tags)
         } else {
             let selector = Self.selector(name: name, version: ref.version)
-            let output: GetParameterOutput = try await call(
+            let output: GetParameterOutput = try await service.call(
                 "GetParameter", GetParameterInput(name: selector), key: selector, notFound: Self.notFoundCodes)
             guard let value = output.parameter?.value else {
                 throw ProviderError(.invalidData, "Parameter Store: \"\(selector)\" has no value")
@@ -155,7 +156,7 @@ final class ParameterStoreClient: SecretsClient {
         var names: [String] = []
         var token: String?
         repeat {
-            let page: DescribeParametersOutput = try await call(
+            let page: DescribeParametersOutput = try await service.call(
                 "DescribeParameters",
                 DescribeParametersInput(
                     parameterFilters: filters.isEmpty ? nil : filters, nextToken: token, maxResults: 50),
@@ -170,7 +171,7 @@ final class ParameterStoreClient: SecretsClient {
         do {
             try await validation()
         } catch {
-            throw errors.map(error, operation: "credentials", key: nil)
+            throw service.errors.map(error, operation: "credentials", key: nil)
         }
         return .ready
     }
@@ -189,7 +190,7 @@ final class ParameterStoreClient: SecretsClient {
         var found: SecretData = [:]
         var token: String?
         repeat {
-            let page: GetParametersByPathOutput = try await call(
+            let page: GetParametersByPathOutput = try await service.call(
                 "GetParametersByPath", GetParametersByPathInput(path: path, nextToken: token), key: path)
             for parameter in page.parameters ?? [] {
                 guard let name = parameter.name, let value = parameter.value, matcher.matches(name) else { continue }
@@ -210,7 +211,7 @@ final class ParameterStoreClient: SecretsClient {
             var found: SecretData = [:]
             for name in names {
                 do {
-                    let output: GetParameterOutput = try await call(
+                    let output: GetParameterOutput = try await service.call(
                         "GetParameter", GetParameterInput(name: name), key: name, notFound: Self.notFoundCodes)
                     if let value = output.parameter?.value { found[name] = Data(value.utf8) }
                 } catch let error as ProviderError where error.isNotFound {
@@ -228,7 +229,7 @@ final class ParameterStoreClient: SecretsClient {
         while start < names.count {
             let chunk = Array(names[start..<min(start + Self.batchSize, names.count)])
             start += Self.batchSize
-            let output: GetParametersOutput = try await call(
+            let output: GetParametersOutput = try await service.call(
                 "GetParameters", GetParametersInput(names: chunk), key: nil)
             for parameter in output.parameters ?? [] {
                 guard let name = parameter.name, let value = parameter.value else { continue }
@@ -236,16 +237,5 @@ final class ParameterStoreClient: SecretsClient {
             }
         }
         return found
-    }
-
-    private func call<Input: Encodable, Output: Decodable>(
-        _ operation: String, _ input: Input, key: String?, notFound: Set<String> = []
-    ) async throws -> Output {
-        do {
-            let data = try await http.callJSON(targetPrefix: Self.targetPrefix, operation: operation, input: input)
-            return try AWSJSON.decoder.decode(Output.self, from: data)
-        } catch {
-            throw errors.map(error, operation: operation, key: key, notFoundCodes: notFound)
-        }
     }
 }

@@ -15,21 +15,28 @@ import Logging
 ///   BatchGetSecretValue instead of one GetSecretValue per secret (one by one when the
 ///   credentials may not call BatchGetSecretValue, as ESO's policies need not allow it).
 final class SecretsManagerClient: SecretsClient {
-    private let http: AWSHTTPClient
-    private let prefix: String
-    private let errors: AWSErrorMapper
+    let service: AWSJSONService
+    let prefix: String
+    let deletion: SecretsManagerDeletion
     private let validation: @Sendable () async throws -> Void
-    private let logger: Logger
+    let logger: Logger
+    /// What pushes wrote or found, so an unchanged value costs one call (see `+Push`).
+    let pushed = PushedVersions()
 
     static let targetPrefix = "secretsmanager"
     static let notFoundCodes: Set<String> = ["ResourceNotFoundException"]
     /// BatchGetSecretValue takes at most 20 secret ids.
     static let batchSize = 20
 
-    init(http: AWSHTTPClient, prefix: String, validation: @escaping @Sendable () async throws -> Void, logger: Logger) {
-        self.http = http
+    init(
+        http: AWSHTTPClient, prefix: String, deletion: SecretsManagerDeletion = SecretsManagerDeletion(),
+        validation: @escaping @Sendable () async throws -> Void, logger: Logger
+    ) {
+        self.service = AWSJSONService(
+            http: http, targetPrefix: Self.targetPrefix,
+            errors: AWSErrorMapper(serviceName: "Secrets Manager", region: http.region, iamPrefix: "secretsmanager"))
         self.prefix = prefix
-        self.errors = AWSErrorMapper(serviceName: "Secrets Manager", region: http.region)
+        self.deletion = deletion
         self.validation = validation
         self.logger = logger
     }
@@ -44,6 +51,7 @@ final class SecretsManagerClient: SecretsClient {
 
     struct SecretValue: Decodable {
         var name: String?
+        var versionId: String?
         var secretString: String?
         var secretBinary: Data?
     }
@@ -124,7 +132,7 @@ final class SecretsManagerClient: SecretsClient {
         var names: [String] = []
         var token: String?
         repeat {
-            let page: ListSecretsOutput = try await call(
+            let page: ListSecretsOutput = try await service.call(
                 "ListSecrets",
                 ListSecretsInput(filters: filters.isEmpty ? nil : filters, nextToken: token, maxResults: 100),
                 key: nil)
@@ -169,7 +177,7 @@ final class SecretsManagerClient: SecretsClient {
             start += Self.batchSize
             var batchToken: String?
             repeat {
-                let page: BatchGetSecretValueOutput = try await call(
+                let page: BatchGetSecretValueOutput = try await service.call(
                     "BatchGetSecretValue", BatchGetSecretValueInput(secretIdList: chunk, nextToken: batchToken),
                     key: nil)
                 for value in page.secretValues ?? [] {
@@ -181,7 +189,7 @@ final class SecretsManagerClient: SecretsClient {
                 for error in page.errors ?? [] where error.errorCode != "ResourceNotFoundException" {
                     // A secret deleted between the listing and the read is skipped; any other
                     // per-secret failure fails the find rather than silently dropping a key.
-                    throw errors.map(
+                    throw service.errors.map(
                         AWSServiceError(code: error.errorCode ?? "BatchError", status: 200, message: nil),
                         operation: "BatchGetSecretValue", key: error.secretId)
                 }
@@ -195,7 +203,7 @@ final class SecretsManagerClient: SecretsClient {
         do {
             try await validation()
         } catch {
-            throw errors.map(error, operation: "credentials", key: nil)
+            throw service.errors.map(error, operation: "credentials", key: nil)
         }
         return .ready
     }
@@ -209,7 +217,7 @@ final class SecretsManagerClient: SecretsClient {
         guard !ref.key.isEmpty else { throw ProviderError.invalidConfiguration("remoteRef.key must name a secret") }
         let key = prefixed ? prefix + ref.key : ref.key
         if ref.metadataPolicy == .fetch {
-            let described: DescribeSecretOutput = try await call(
+            let described: DescribeSecretOutput = try await service.call(
                 "DescribeSecret", DescribeSecretInput(secretId: key), key: key, notFound: Self.notFoundCodes)
             let tags = Dictionary(
                 (described.tags ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
@@ -218,7 +226,7 @@ final class SecretsManagerClient: SecretsClient {
         let input = Self.getSecretValueInput(key: key, version: ref.version)
         let value: SecretValue
         do {
-            value = try await call("GetSecretValue", input, key: key, notFound: Self.notFoundCodes)
+            value = try await service.call("GetSecretValue", input, key: key, notFound: Self.notFoundCodes)
         } catch let error as ProviderError where error.code == .notFound && input.versionStage != "AWSCURRENT" {
             let version = input.versionId ?? input.versionStage ?? ""
             throw ProviderError.notFound("\(error.message) (version \"\(version)\")")
@@ -235,18 +243,5 @@ final class SecretsManagerClient: SecretsClient {
             return GetSecretValueInput(secretId: key, versionId: String(version.dropFirst(5)))
         }
         return GetSecretValueInput(secretId: key, versionStage: version)
-    }
-
-    private func call<Input: Encodable, Output: Decodable>(
-        _ operation: String, _ input: Input, key: String?, notFound: Set<String> = []
-    ) async throws -> Output {
-        do {
-            let data = try await http.callJSON(targetPrefix: Self.targetPrefix, operation: operation, input: input)
-            return try AWSJSON.decoder.decode(Output.self, from: data)
-        } catch let error as AWSServiceError where error.isMarkedForDeletion && !notFound.isEmpty {
-            throw ProviderError.notFound("Secrets Manager: \"\(key ?? "")\" is scheduled for deletion")
-        } catch {
-            throw errors.map(error, operation: operation, key: key, notFoundCodes: notFound)
-        }
     }
 }

@@ -225,7 +225,7 @@ struct AWSOperatorTests {
             // The store with a key reports Ready with ESO's words.
             let store = try await client.api(SecretStore.self, namespace: namespace).get("sm")
             #expect(store.status?.conditions?.condition(ofType: "Ready")?.reason == "Valid")
-            #expect(store.status?.capabilities == "ReadOnly")
+            #expect(store.status?.capabilities == "ReadWrite")
 
             // ESO's API call metric, by provider, call and status.
             let metrics = try await scrapeMetrics(of: setup.process)
