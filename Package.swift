@@ -211,6 +211,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "OperatorTestSupport",
+            dependencies: [
+                "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "VaultTestSupport",
             dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -280,7 +287,7 @@ let package = Package(
             name: "ExternalSecretsIntegrationTests",
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport",
-                "ExternalSecretsCLI", "HTTPSupport",
+                "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -346,7 +353,7 @@ let package = Package(
             name: "ProviderAWSIntegrationTests",
             dependencies: [
                 "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient",
-                "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI",
+                "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),

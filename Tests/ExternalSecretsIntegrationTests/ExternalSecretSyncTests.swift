@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 
 /// The operator as a process against the real control plane, with the fake provider. Values are
@@ -59,9 +60,9 @@ import Testing
 
             // The source changes (a store edit): the Secret follows without waiting an hour.
             let rotated = "rotated-\(canary)"
-            var store = try await client.api(SecretStore.self, namespace: namespace).get("fake")
-            store.spec.provider.fake?.data = [FakeProviderData(key: "db", value: #"{"password":"\#(rotated)"}"#)]
-            _ = try await client.api(SecretStore.self, namespace: namespace).replace(store)
+            try await update(client.api(SecretStore.self, namespace: namespace), "fake") { store in
+                store.spec.provider.fake?.data = [FakeProviderData(key: "db", value: #"{"password":"\#(rotated)"}"#)]
+            }
             #expect(try await eventually { try await secrets.get("db").data?["password"] == Data(rotated.utf8) })
 
             let metrics = try await scrapeMetrics(process)
@@ -122,9 +123,9 @@ import Testing
             let before = try await secrets.get("es")
 
             // Both remote keys disappear.
-            var store = try await client.api(SecretStore.self, namespace: namespace).get("fake")
-            store.spec.provider.fake?.data = []
-            _ = try await client.api(SecretStore.self, namespace: namespace).replace(store)
+            try await update(client.api(SecretStore.self, namespace: namespace), "fake") { store in
+                store.spec.provider.fake?.data = []
+            }
 
             switch policy {
             case .retain:
@@ -143,9 +144,8 @@ import Testing
     @Test func storeInvalidThenValid() async throws {
         try await withOperator("flood", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
             let stores = client.api(SecretStore.self, namespace: namespace)
-            var store = try await stores.get("fake")
-            store.spec.provider.fake?.validationResult = 2
-            _ = try await stores.replace(store)
+            // A merge patch, not get + replace: the operator writes the store's status meanwhile.
+            _ = try await stores.patch("fake", .merge(["spec": ["provider": ["fake": ["validationResult": 2]]]]))
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret("es", data: [entry("value", "k")]))
             #expect(
@@ -156,9 +156,7 @@ import Testing
             #expect(try await readyCondition(client, namespace, "es")?.message?.contains("not ready") == true)
             #expect(try await client.api(Secret.self, namespace: namespace).getIfExists("es") == nil)
 
-            store = try await stores.get("fake")
-            store.spec.provider.fake?.validationResult = 0
-            _ = try await stores.replace(store)
+            _ = try await stores.patch("fake", .merge(["spec": ["provider": ["fake": ["validationResult": 0]]]]))
             #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
             let ready = try await stores.get("fake").status?.conditions?.condition(ofType: "Ready")
             #expect(ready?.reason == ESOReason.storeValid)

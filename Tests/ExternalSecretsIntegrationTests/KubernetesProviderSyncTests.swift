@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 
 /// (ExternalSecretSyncTests, sharing its control plane.) The operator with the Kubernetes provider: the store's own ServiceAccount (through a TokenRequest)

@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 
 /// PushSecret through the operator as a process, on the real control plane, with the fake
@@ -48,17 +49,6 @@ import Testing
             match: PushSecretMatch(secretKey: secretKey, remoteRef: PushSecretRemoteRef(remoteKey: remoteKey, property: property)))
     }
 
-    func pushReady(
-        _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", message: String? = nil
-    ) async throws -> Bool {
-        try await eventually(timeout: .seconds(30)) {
-            let ps = try await client.api(PushSecret.self, namespace: namespace).get(name)
-            let ready = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)
-            guard ready?.status == status else { return false }
-            return message.map { ready?.message?.contains($0) == true } ?? true
-        }
-    }
-
     /// An ExternalSecret that mirrors every pushed key (`pushed-*`) of `store` into a Secret of the
     /// same name, refreshed every second; deleted when nothing matches.
     func mirror(_ name: String, store: String) -> ExternalSecret {
@@ -82,7 +72,7 @@ import Testing
                         push("user", to: "pushed-json", property: "user"),
                     ],
                     deletionPolicy: .delete))
-            #expect(try await pushReady(client, namespace, "push", message: PushSecretNames.messageSynced), "log: \(process.log.suffix(3000))")
+            #expect(try await waitForPushReady(client, namespace, "push", message: PushSecretNames.messageSynced), "log: \(process.log.suffix(3000))")
 
             let pushed = try await pushSecrets.get("push")
             #expect(pushed.metadata.finalizers?.contains(PushSecretNames.finalizer) == true)
@@ -111,21 +101,20 @@ import Testing
             source.data?["password"] = Data(rotated.utf8)
             _ = try await secrets.replace(source)
             #expect(try await eventually { try await secrets.get("mirror").data?["pushed-password"] == Data(rotated.utf8) })
-            var ps = try await pushSecrets.get("push")
 
             // An entry removed from the spec is deleted from the store (deletionPolicy Delete).
-            ps = try await pushSecrets.get("push")
-            ps.spec.data = [push(nil, to: "pushed-all"), push("user", to: "pushed-json", property: "user")]
-            _ = try await pushSecrets.replace(ps)
+            try await update(pushSecrets, "push") { ps in
+                ps.spec.data = [push(nil, to: "pushed-all"), push("user", to: "pushed-json", property: "user")]
+            }
             #expect(try await eventually { try await secrets.get("mirror").data?["pushed-password"] == nil })
             mirrored = try await secrets.get("mirror").data ?? [:]
             #expect(mirrored["pushed-all"] != nil && mirrored["pushed-json"] != nil)
             #expect(try await pushSecrets.get("push").status?.syncedPushSecrets?["SecretStore/fake"]?["pushed-password"] == nil)
 
             // The store is changed: the old store's remote secrets stay (ESO#5062), the new one gets them.
-            ps = try await pushSecrets.get("push")
-            ps.spec.secretStoreRefs = [PushSecretStoreRef(name: "other", kind: .secretStore)]
-            _ = try await pushSecrets.replace(ps)
+            try await update(pushSecrets, "push") { ps in
+                ps.spec.secretStoreRefs = [PushSecretStoreRef(name: "other", kind: .secretStore)]
+            }
             #expect(try await eventually {
                 try await pushSecrets.get("push").status?.syncedPushSecrets.map { Set($0.keys) } == ["SecretStore/other"]
             })
@@ -152,7 +141,7 @@ import Testing
             _ = try await pushSecrets.create(
                 pushSecret("guarded", stores: ["fake"], data: [push("password", to: "unmanaged")], deletionPolicy: .delete))
             #expect(
-                try await pushReady(client, namespace, "guarded", status: "False", message: "not managed by external-secrets"),
+                try await waitForPushReady(client, namespace, "guarded", status: "False", message: "not managed by external-secrets"),
                 "log: \(process.log.suffix(3000))")
             let guarded = try await pushSecrets.get("guarded")
             #expect(guarded.status?.conditions?.first?.reason == PushSecretNames.reasonErrored)
@@ -166,12 +155,12 @@ import Testing
             // IfNotExists leaves the existing remote secret alone and says so.
             _ = try await pushSecrets.create(
                 pushSecret("if-absent", stores: ["fake"], data: [push("password", to: "unmanaged")], updatePolicy: .ifNotExists))
-            #expect(try await pushReady(client, namespace, "if-absent", message: "Existing secrets in providers unchanged"))
+            #expect(try await waitForPushReady(client, namespace, "if-absent", message: "Existing secrets in providers unchanged"))
 
             // A source Secret that does not exist.
             _ = try await pushSecrets.create(
                 pushSecret("no-source", stores: ["fake"], data: [push("password", to: "pushed-x")], source: "absent"))
-            #expect(try await pushReady(client, namespace, "no-source", status: "False", message: PushSecretNames.messageSourceMissing))
+            #expect(try await waitForPushReady(client, namespace, "no-source", status: "False", message: PushSecretNames.messageSourceMissing))
 
             // Deleting the refused PushSecret deletes nothing it did not write and is not blocked.
             try await pushSecrets.delete("guarded")

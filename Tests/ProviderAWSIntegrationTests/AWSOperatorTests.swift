@@ -7,15 +7,8 @@ import HTTPSupport
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
-
-/// The `external-secrets` binary, built beside this test bundle by `swift build --build-tests`.
-let operatorPath: String = {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = bundle.deletingLastPathComponent()
-    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-    return directory.appendingPathComponent("external-secrets").path
-}()
 
 /// The operator as a process on the real control plane, pointed at moto (signature checking on)
 /// with ESO's endpoint variables; every AWS feature through ExternalSecrets.
@@ -67,13 +60,8 @@ struct AWSOperatorTests {
                         metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws))
                     ))
             }
-            let process = try TestProcess(
-                executable: operatorPath,
-                arguments: [
-                    "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
-                    "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
-                ],
-                logPath: "\(plane.directory)/operator-\(prefix)-\(UUID().uuidString.prefix(6)).log",
+            let process = try startOperator(
+                plane, name: prefix, arguments: ["--namespace", namespace],
                 environment: motoEnvironment(
                     fixture.moto,
                     extra: [
@@ -228,7 +216,7 @@ struct AWSOperatorTests {
             #expect(store.status?.capabilities == "ReadWrite")
 
             // ESO's API call metric, by provider, call and status.
-            let metrics = try await scrapeMetrics(of: setup.process)
+            let metrics = try await scrapeMetrics(setup.process)
             for line in [
                 #"externalsecret_provider_api_calls_count{provider="AWS/SecretsManager",call="GetSecretValue",status="success"}"#,
                 #"externalsecret_provider_api_calls_count{provider="AWS/ParameterStore",call="GetParameter",status="success"}"#,
@@ -289,13 +277,8 @@ struct AWSOperatorTests {
                 // Record from before the operator starts: the stores' validation already assumes the
                 // roles, and the clients (with their credentials) are reused by the reads.
                 try await moto.startRecording()
-                let process = try TestProcess(
-                    executable: operatorPath,
-                    arguments: [
-                        "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
-                        "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
-                    ],
-                    logPath: "\(plane.directory)/operator-irsa-\(UUID().uuidString.prefix(6)).log",
+                let process = try startOperator(
+                    plane, name: "irsa", arguments: ["--namespace", namespace],
                     environment: motoEnvironment(
                         moto,
                         extra: [
@@ -354,66 +337,5 @@ struct AWSOperatorTests {
             let calls = setup.moto.recordedOperations().filter { $0 == "secretsmanager.GetSecretValue" }.count
             #expect(calls == 1, "the provider-call cache shares one GetSecretValue between the two")
         }
-    }
-}
-
-// MARK: - Operator helpers (as in ExternalSecretsIntegrationTests)
-
-func installCRDs(_ client: KubeClient) async throws {
-    let crds = client.api(CustomResourceDefinition.self)
-    for crd in ExternalSecretsCRDs.all {
-        do {
-            _ = try await crds.create(crd)
-        } catch let error as KubeAPIError where error.isAlreadyExists {}
-    }
-    for crd in ExternalSecretsCRDs.all {
-        let established = try await eventually(timeout: .seconds(30)) {
-            try await crds.get(crd.metadata.name ?? "").isEstablished
-        }
-        #expect(established, "CRD \(crd.metadata.name ?? "") not established")
-    }
-    _ = try await eventually(timeout: .seconds(30)) {
-        (try? await client.api(ExternalSecret.self, namespace: "default").list()) != nil
-    }
-}
-
-/// Reads the metrics port the operator logged and fetches its /metrics.
-func scrapeMetrics(of process: TestProcess) async throws -> String {
-    var port: String?
-    _ = try await eventually(timeout: .seconds(30)) {
-        port = process.log.split(separator: "\n").first { $0.contains("metrics listening") }
-            .flatMap { line in line.split(separator: "port=").last?.prefix { $0.isNumber } }.map(String.init)
-        return port != nil
-    }
-    let transport = try AsyncHTTPClientTransport()
-    do {
-        let response = try await transport.send(
-            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(try #require(port))/metrics"), timeout: .seconds(10))
-        try await transport.shutdown()
-        return String(decoding: response.body, as: UTF8.self)
-    } catch {
-        try? await transport.shutdown()
-        throw error
-    }
-}
-
-func readyCondition(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> StatusCondition? {
-    try await client.api(ExternalSecret.self, namespace: namespace).get(name).status?.conditions?
-        .condition(ofType: ESONames.conditionReady)
-}
-
-func waitForReady(
-    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True",
-    reason: String = ESOReason.secretSynced, timeout: Duration = .seconds(60)
-) async throws -> Bool {
-    try await eventually(timeout: timeout) {
-        let condition = try await readyCondition(client, namespace, name)
-        return condition?.status == status && condition?.reason == reason
-    }
-}
-
-func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [String] {
-    try await client.api(CoreEvent.self, namespace: namespace).list().items.map {
-        "\($0.reason ?? "") \($0.message ?? "")"
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 
 /// PushSecret end to end: the operator as a process on the real control plane pushes Kubernetes
@@ -33,17 +34,6 @@ extension AWSOperatorTests {
                         #"{"apiVersion":"kubernetes.external-secrets.io/v1alpha1","kind":"PushSecretMetadata","spec":\#($0)}"#
                             .utf8))
             })
-    }
-
-    static func pushReady(
-        _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", message: String? = nil
-    ) async throws -> Bool {
-        try await eventually(timeout: .seconds(30)) {
-            let ps = try await client.api(PushSecret.self, namespace: namespace).get(name)
-            let ready = ps.status?.conditions?.condition(ofType: "Ready")
-            guard ready?.status == status else { return false }
-            return message.map { ready?.message?.contains($0) == true } ?? true
-        }
     }
 
     @Test func pushSecretsToSecretsManagerAndParameterStore() async throws {
@@ -107,7 +97,7 @@ extension AWSOperatorTests {
                 Self.pushSecret("to-theirs", store: "sm", data: [try Self.push("password", to: theirs)]))
 
             for name in ["to-sm", "to-ssm"] {
-                #expect(try await Self.pushReady(client, namespace, name), "\(name): \(setup.process.log.suffix(3000))")
+                #expect(try await waitForPushReady(client, namespace, name), "\(name): \(setup.process.log.suffix(3000))")
             }
             #expect(try await secretValue(single) == Data(canary.utf8))
             #expect(try await secretValue(merged) == Data(#"{"user":"app","password":"\#(canary)"}"#.utf8))
@@ -116,21 +106,17 @@ extension AWSOperatorTests {
 
             // A remote secret without the managed-by tag: Ready False naming it, and left as it was.
             #expect(
-                try await Self.pushReady(client, namespace, "to-theirs", status: "False", message: theirs),
+                try await waitForPushReady(client, namespace, "to-theirs", status: "False", message: theirs),
                 "\(setup.process.log.suffix(3000))")
             let refused = try await pushSecrets.get("to-theirs").status?.conditions?.condition(ofType: "Ready")
             #expect(refused?.message?.contains("not created by a PushSecret") == true, "\(refused?.message ?? "")")
             #expect(try await secretValue(theirs) == Data("their-value".utf8))
 
-            // The source changes and the PushSecrets are touched: the new value is pushed.
+            // The source changes: the operator's watch on source Secrets pushes the new value.
             let rotated = "rotated-\(canary)"
             var source = try await secrets.get("source")
             source.data?["password"] = Data(rotated.utf8)
             _ = try await secrets.replace(source)
-            for name in ["to-sm", "to-ssm"] {
-                _ = try await pushSecrets.patch(
-                    name, .merge(["metadata": ["annotations": ["test/touched": .string(UUID().uuidString)]]]))
-            }
             #expect(
                 try await eventually { try await secretValue(single) == Data(rotated.utf8) },
                 "\(setup.process.log.suffix(3000))")

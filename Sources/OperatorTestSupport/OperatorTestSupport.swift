@@ -1,0 +1,135 @@
+public import ExternalSecretsAPI
+public import ExternalSecretsCore
+public import Foundation
+import HTTPSupport
+public import KubeClient
+public import KubeModel
+public import KubeTestSupport
+import Testing
+
+// What every operator-level test suite does: run the `external-secrets` binary as a process
+// against the suite's control plane, install the CRDs, and read conditions, Events and metrics.
+// Used only by tests.
+
+/// The `external-secrets` binary, built beside the test bundle by `swift build --build-tests`.
+public let operatorPath: String = {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var directory = bundle.deletingLastPathComponent()
+    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+    return directory.appendingPathComponent("external-secrets").path
+}()
+
+/// Installs this project's CRDs on the control plane (idempotent) and waits until they are served.
+public func installCRDs(_ client: KubeClient) async throws {
+    let crds = client.api(CustomResourceDefinition.self)
+    for crd in ExternalSecretsCRDs.all {
+        do {
+            _ = try await crds.create(crd)
+        } catch let error as KubeAPIError where error.isAlreadyExists {}
+    }
+    for crd in ExternalSecretsCRDs.all {
+        let established = try await eventually(timeout: .seconds(30)) {
+            try await crds.get(crd.metadata.name ?? "").isEstablished
+        }
+        #expect(established, "CRD \(crd.metadata.name ?? "") not established")
+    }
+    // The API server serves new CRDs a moment after Established.
+    _ = try await eventually(timeout: .seconds(30)) {
+        let externalSecrets = try? await client.api(ExternalSecret.self, namespace: "default").list()
+        let pushSecrets = try? await client.api(PushSecret.self, namespace: "default").list()
+        return externalSecrets != nil && pushSecrets != nil
+    }
+}
+
+/// Runs the operator as a process against `plane`, with its metrics and probes on free ports and
+/// a debug log under the plane's directory (`name` is part of the log's file name).
+public func startOperator(
+    _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:]
+) throws -> TestProcess {
+    try TestProcess(
+        executable: operatorPath,
+        arguments: [
+            "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
+            "--live-addr", "127.0.0.1:0", "--loglevel", "debug",
+        ] + arguments,
+        logPath: "\(plane.directory)/operator-\(name)-\(UUID().uuidString.prefix(6)).log",
+        environment: environment)
+}
+
+/// Reads, changes and replaces an object, again from a fresh read when the operator wrote it in
+/// between (409 Conflict): tests edit objects whose status the operator keeps writing.
+public func update<Object: KubeResource>(
+    _ api: ResourceAPI<Object>, _ name: String, _ change: (inout Object) -> Void
+) async throws {
+    for attempt in 1...10 {
+        var object = try await api.get(name)
+        change(&object)
+        do {
+            _ = try await api.replace(object)
+            return
+        } catch let error as KubeAPIError where error.isConflict && attempt < 10 {
+            continue
+        }
+    }
+}
+
+/// The Ready condition of an ExternalSecret, read from the server.
+public func readyCondition(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> StatusCondition? {
+    try await client.api(ExternalSecret.self, namespace: namespace).get(name).status?.conditions?
+        .condition(ofType: ESONames.conditionReady)
+}
+
+/// Waits until the ExternalSecret's Ready condition has `status` and `reason`.
+public func waitForReady(
+    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True",
+    reason: String = ESOReason.secretSynced, timeout: Duration = .seconds(60)
+) async throws -> Bool {
+    try await eventually(timeout: timeout) {
+        let condition = try await readyCondition(client, namespace, name)
+        return condition?.status == status && condition?.reason == reason
+    }
+}
+
+/// Waits until the PushSecret's Ready condition has `status` (and, when given, a message
+/// containing `message`).
+public func waitForPushReady(
+    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", message: String? = nil,
+    timeout: Duration = .seconds(60)
+) async throws -> Bool {
+    try await eventually(timeout: timeout) {
+        let ps = try await client.api(PushSecret.self, namespace: namespace).get(name)
+        let ready = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)
+        guard ready?.status == status else { return false }
+        return message.map { ready?.message?.contains($0) == true } ?? true
+    }
+}
+
+/// Every Event reason and message recorded in `namespace`.
+public func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [String] {
+    try await client.api(CoreEvent.self, namespace: namespace).list().items.map {
+        "\($0.reason ?? "") \($0.message ?? "")"
+    }
+}
+
+/// Bytes as text, for comparisons (never print a secret value).
+public func string(_ data: Data?) -> String? { data.map { String(decoding: $0, as: UTF8.self) } }
+
+/// The operator's /metrics text, from the port its log reports (waiting for the log line).
+public func scrapeMetrics(_ process: TestProcess) async throws -> String {
+    var port: String?
+    _ = try await eventually(timeout: .seconds(30)) {
+        port = process.log.split(separator: "\n").first { $0.contains("metrics listening") }
+            .flatMap { line in line.firstMatch(of: /port=(\d+)/).map { String($0.1) } }
+        return port != nil
+    }
+    let transport = try AsyncHTTPClientTransport()
+    do {
+        let response = try await transport.send(
+            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(try #require(port))/metrics"), timeout: .seconds(10))
+        try await transport.shutdown()
+        return String(decoding: response.body, as: UTF8.self)
+    } catch {
+        try? await transport.shutdown()
+        throw error
+    }
+}
