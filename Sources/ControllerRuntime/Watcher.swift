@@ -18,12 +18,17 @@ public struct WatcherOptions: Sendable {
     /// bookkeeping is often the largest part of an object's metadata and no cache reader needs it
     /// (read it with a direct GET when needed).
     public var stripManagedFields: Bool
+    /// Keep only an object's identity (name, namespace, uid, resourceVersion, generation,
+    /// deletionTimestamp): for caches that only notice changes. Labels and annotations go too —
+    /// on Secrets they can hold values (`kubectl.kubernetes.io/last-applied-configuration`).
+    public var identityOnly: Bool
 
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
         watchTimeoutSeconds: Int = 290, initialBackoff: Duration = .milliseconds(800),
-        maxBackoff: Duration = .seconds(30), stripManagedFields: Bool = true
+        maxBackoff: Duration = .seconds(30), stripManagedFields: Bool = true, identityOnly: Bool = false
     ) {
+        self.identityOnly = identityOnly
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.pageSize = pageSize
@@ -35,18 +40,26 @@ public struct WatcherOptions: Sendable {
 }
 
 extension Watcher {
-    static func strip(_ object: Object) -> Object {
+    static func strip(_ object: Object, identityOnly: Bool) -> Object {
         var object = object
         object.metadata.managedFields = nil
+        if identityOnly {
+            let meta = object.metadata
+            object.metadata = ObjectMeta(name: meta.name, namespace: meta.namespace)
+            object.metadata.uid = meta.uid
+            object.metadata.resourceVersion = meta.resourceVersion
+            object.metadata.generation = meta.generation
+            object.metadata.deletionTimestamp = meta.deletionTimestamp
+        }
         return object
     }
 
     /// `event` with its object stripped; bookmarks and errors carry none.
-    static func stripped(_ event: WatchEvent<Object>) -> WatchEvent<Object> {
+    static func stripped(_ event: WatchEvent<Object>, identityOnly: Bool) -> WatchEvent<Object> {
         switch event {
-        case .added(let object): .added(strip(object))
-        case .modified(let object): .modified(strip(object))
-        case .deleted(let object): .deleted(strip(object))
+        case .added(let object): .added(strip(object, identityOnly: identityOnly))
+        case .modified(let object): .modified(strip(object, identityOnly: identityOnly))
+        case .deleted(let object): .deleted(strip(object, identityOnly: identityOnly))
         case .bookmark, .error: event
         }
     }
@@ -98,7 +111,9 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                             limit: options.pageSize, continueToken: token))
                     backoff = options.initialBackoff
                     // Strip each page as it arrives, so a large first listing never holds them all.
-                    if options.stripManagedFields { page.items = page.items.map(Self.strip) }
+                    if options.stripManagedFields || options.identityOnly {
+                        page.items = page.items.map { Self.strip($0, identityOnly: options.identityOnly) }
+                    }
                     action = machine.pageListed(page)
                 } catch {
                     try Task.checkCancellation()
@@ -131,7 +146,9 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     if let event {
                         backoff = options.initialBackoff
                         // Stripped where objects arrive (here and per list page), once.
-                        action = machine.received(options.stripManagedFields ? Self.stripped(event) : event)
+                        action = machine.received(
+                            options.stripManagedFields || options.identityOnly
+                                ? Self.stripped(event, identityOnly: options.identityOnly) : event)
                     } else {
                         stream = nil
                         logger.trace("watch closed by the server; resuming", metadata: ["resource": "\(api.resource)"])

@@ -5,6 +5,9 @@ public enum ExternalSecretsAPIGroup {
     public static let group = "external-secrets.io"
     public static let version = "v1"
     public static let apiVersion = "\(group)/\(version)"
+    /// The version of PushSecret and ClusterPushSecret.
+    public static let alphaVersion = "v1alpha1"
+    public static let alphaAPIVersion = "\(group)/\(alphaVersion)"
     /// The CRD category every kind is listed under (`kubectl get external-secrets`).
     public static let category = "external-secrets"
     /// The label ESO puts on its CRDs.
@@ -27,4 +30,10 @@ extension ClusterSecretStore: KubeResource {
     public static let resource = ResourceDescriptor(
         group: ExternalSecretsAPIGroup.group, version: ExternalSecretsAPIGroup.version,
         kind: "ClusterSecretStore", plural: "clustersecretstores", namespaced: false)
+}
+
+extension PushSecret: KubeResource {
+    public static let resource = ResourceDescriptor(
+        group: ExternalSecretsAPIGroup.group, version: ExternalSecretsAPIGroup.alphaVersion,
+        kind: "PushSecret", plural: "pushsecrets", namespaced: true)
 }

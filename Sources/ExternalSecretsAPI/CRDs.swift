@@ -7,7 +7,7 @@ public import KubeModel
 /// out here. A cluster that still has objects stored as v1beta1 must migrate them before switching.
 public enum ExternalSecretsCRDs {
     /// Every CRD, in the order they are installed.
-    public static var all: [CustomResourceDefinition] { [externalSecret, secretStore, clusterSecretStore] }
+    public static var all: [CustomResourceDefinition] { [externalSecret, secretStore, clusterSecretStore, pushSecret] }
 
     public static var externalSecret: CustomResourceDefinition {
         definition(
@@ -31,6 +31,16 @@ public enum ExternalSecretsCRDs {
         definition(
             for: ClusterSecretStore.resource, shortName: "css", schema: ClusterSecretStore.openAPISchema,
             printerColumns: storeColumns)
+    }
+
+    public static var pushSecret: CustomResourceDefinition {
+        definition(
+            for: PushSecret.resource, shortName: "ps", schema: PushSecret.openAPISchema,
+            printerColumns: [
+                PrinterColumn(name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp"),
+                .readyReason,
+                PrinterColumn(name: "Last Sync", type: "date", jsonPath: ".status.refreshTime"),
+            ])
     }
 
     private static let storeColumns: [PrinterColumn] = [

@@ -95,14 +95,14 @@ public enum ExternalSecretsManifests {
     /// namespaces (ClusterSecretStore conditions), request ServiceAccount tokens, record Events.
     static var clusterRole: JSONValue {
         let group = ExternalSecretsAPIGroup.group
-        let kinds = ["externalsecrets", "secretstores", "clustersecretstores"]
+        let kinds = ["externalsecrets", "secretstores", "clustersecretstores", "pushsecrets"]
         return [
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": metadata("\(name)-controller"),
             "rules": [
                 rule(group, kinds, ["get", "list", "watch"]),
                 rule(group, kinds.flatMap { ["\($0)/status", "\($0)/finalizers"] }, ["update", "patch"]),
-                rule(group, ["externalsecrets"], ["update"]),
+                rule(group, ["externalsecrets", "pushsecrets"], ["update", "patch"]),
                 rule("", ["secrets"], ["get", "list", "watch", "create", "update", "patch", "delete"]),
                 rule("", ["configmaps"], ["get"]),
                 rule("", ["namespaces"], ["get", "list", "watch"]),

@@ -122,6 +122,13 @@ extension OpenAPISchema {
         return schema
     }
 
+    /// Any JSON value, kept as written (`x-kubernetes-preserve-unknown-fields` without a type).
+    public static func anyValue(_ description: String) -> OpenAPISchema {
+        var schema = OpenAPISchema(type: nil, description: description)
+        schema.preservesUnknownFields = true
+        return schema
+    }
+
     /// An array whose elements follow `items`.
     public static func array(_ description: String?, of items: OpenAPISchema) -> OpenAPISchema {
         var schema = OpenAPISchema(type: .array, description: description)

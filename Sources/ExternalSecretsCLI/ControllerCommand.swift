@@ -72,6 +72,9 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("enable-cluster-store-reconciler"), help: "Validate ClusterSecretStores.")
     var enableClusterStoreReconciler = true
 
+    @Option(name: .customLong("enable-push-secret-reconciler"), help: "Push Secrets to providers (PushSecret).")
+    var enablePushSecretReconciler = true
+
     @Option(name: .customLong("template-left-delimiter"), help: "Left delimiter of templates (default {{).")
     var templateLeftDelimiter = "{{"
 
@@ -137,6 +140,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableFloodGate = enableFloodGate
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
+        options.enablePushSecretReconciler = enablePushSecretReconciler
         options.providerCacheWindow = GoDuration.parse(providerCacheWindow) ?? .seconds(10)
         options.templateLeftDelimiter = templateLeftDelimiter
         options.templateRightDelimiter = templateRightDelimiter

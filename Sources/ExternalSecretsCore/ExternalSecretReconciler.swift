@@ -134,7 +134,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
         var rendered: RenderedTarget?
         if let template = es.spec.target?.template {
-            let sources = try await templateSources(of: template, namespace: namespace)
+            let sources = try await readTemplateSources(
+                of: template, client: dependencies.client, namespace: namespace, field: "spec.target.template.templateFrom")
             rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
         }
         let secrets = dependencies.client.api(Secret.self, namespace: namespace)
@@ -184,27 +185,6 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             .map { .requeue(after: $0) } ?? .awaitChange
     }
 
-    /// Reads the ConfigMaps and Secrets `templateFrom` names, in the ExternalSecret's own namespace
-    /// only (through the access policy), with direct GETs.
-    private func templateSources(of template: ExternalSecretTemplate, namespace: String) async throws -> TemplateSources {
-        let policy = ReferenceAccessPolicy(ownNamespace: namespace)
-        let allowed = try policy.namespace(for: nil, field: "spec.target.template.templateFrom")
-        var sources = TemplateSources()
-        for entry in template.templateFrom ?? [] {
-            if let name = entry.configMap?.name, sources.configMaps[name] == nil,
-                let configMap = try await dependencies.client.api(ConfigMap.self, namespace: allowed).getIfExists(name)
-            {
-                sources.configMaps[name] = configMap.data ?? [:]
-            }
-            if let name = entry.secret?.name, sources.secrets[name] == nil,
-                let secret = try await dependencies.client.api(Secret.self, namespace: allowed).getIfExists(name)
-            {
-                sources.secrets[name] = secret.data ?? [:]
-            }
-        }
-        return sources
-    }
-
     /// Deletes Secrets this ExternalSecret controls under another name than its current target
     /// (the target was renamed), as ESO does under creationPolicy Owner.
     private func deleteRenamedTargets(of es: ExternalSecret, uid: String, current: String) async throws {
@@ -251,15 +231,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// The provider client for a store reference used from `namespace`.
     private func client(for ref: SecretStoreRef, namespace: String, fresh: Bool) async throws -> any SecretsClient {
         let store = try await dependencies.resolver.resolve(ref, from: namespace)
-        let provider: any SecretsProvider
-        do {
-            provider = try dependencies.registry.provider(for: store.spec)
-        } catch {
-            throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
-        }
-        let client = try await dependencies.clients.client(for: store, provider: provider)
-        guard let cache = dependencies.callCache else { return client }
-        return CachingSecretsClient(client, cache: cache, store: store, fresh: fresh)
+        return try await ProviderClientSource(
+            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache
+        ).client(for: store, fresh: fresh)
     }
 
     // MARK: - Status and Events
@@ -287,17 +261,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
         _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
             .patchStatus(es.metadata.name ?? "", .merge(["status": body]))
-        for condition in status.conditions ?? [] {
-            for value in ["True", "False", "Unknown"] {
-                Gauge(
-                    label: "externalsecret_status_condition",
-                    dimensions: [
-                        ("name", es.metadata.name ?? ""), ("namespace", es.metadata.namespace ?? ""),
-                        ("condition", condition.type), ("status", value),
-                    ]
-                ).record(condition.status == value ? 1 : 0)
-            }
-        }
+        recordConditionGauges(
+            "externalsecret_status_condition", name: es.metadata.name ?? "", namespace: es.metadata.namespace ?? "",
+            conditions: status.conditions ?? [])
     }
 
     // MARK: - Finalizer
@@ -308,7 +274,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         guard es.spec.target?.deletionPolicy == .delete else { return }
         let finalizers = es.metadata.finalizers ?? []
         guard !finalizers.contains(ESONames.externalSecretFinalizer) else { return }
-        try await patchFinalizers(es, finalizers + [ESONames.externalSecretFinalizer])
+        try await patchFinalizers(es, finalizers + [ESONames.externalSecretFinalizer], client: dependencies.client)
     }
 
     /// On deletion: under deletionPolicy Delete, delete the target Secret if this ExternalSecret
@@ -329,18 +295,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
                 } catch let error as KubeAPIError where error.isNotFound {}
             }
         }
-        try await patchFinalizers(es, finalizers.filter { $0 != ESONames.externalSecretFinalizer })
-    }
-
-    private func patchFinalizers(_ es: ExternalSecret, _ finalizers: [String]) async throws {
-        let patch: JSONValue = [
-            "metadata": [
-                "finalizers": .array(finalizers.map { .string($0) }),
-                "resourceVersion": .string(es.metadata.resourceVersion ?? ""),
-            ]
-        ]
-        _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
-            .patch(es.metadata.name ?? "", .merge(patch))
+        try await patchFinalizers(es, finalizers.filter { $0 != ESONames.externalSecretFinalizer }, client: dependencies.client)
     }
 
     /// An error's text for a condition or Event: provider and store errors carry their own

@@ -19,6 +19,8 @@ public struct OperatorOptions: Sendable {
     public var enableFloodGate = true
     public var enableSecretStoreReconciler = true
     public var enableClusterStoreReconciler = true
+    /// Run the PushSecret controller (`--enable-push-secret-reconciler`).
+    public var enablePushSecretReconciler = true
     /// Custom template delimiters (`--template-left-delimiter` / `--template-right-delimiter`).
     public var templateLeftDelimiter = ""
     public var templateRightDelimiter = ""
@@ -61,10 +63,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             logger: logger)
         self.clients = clients
         let late = LateBound<Controller<ExternalSecret, C>>()
+        let latePush = LateBound<Controller<PushSecret, C>>()
         let wake: @Sendable (String) async -> Void = { storeKey in
-            guard let controller = late.value else { return }
-            for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
-                await controller.queue.add(key, lane: .priority)
+            if let controller = late.value {
+                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
+                    await controller.queue.add(key, lane: .priority)
+                }
+            }
+            if let controller = latePush.value {
+                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
+                    await controller.queue.add(key, lane: .priority)
+                }
             }
         }
 
@@ -131,18 +140,20 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             secretStores: secretStoreCache, clusterStores: clusterStoreCache, controllerClass: options.controllerClass,
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
+        let callCache = ProviderCallCache(window: options.providerCacheWindow)
+        let renderer: @Sendable () -> SecretTemplateRenderer = {
+            let deadline = ContinuousClock.now + options.templateTimeBudget
+            return SecretTemplateRenderer(
+                limits: RenderLimits(
+                    maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
+                leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
+        }
         let reconciler = ExternalSecretReconciler(
             dependencies: .init(
                 client: client, resolver: resolver, registry: registry, clients: clients,
                 managedSecrets: managedSecrets.store, events: events, now: now,
-                renderer: {
-                    let deadline = ContinuousClock.now + options.templateTimeBudget
-                    return SecretTemplateRenderer(
-                        limits: RenderLimits(
-                            maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
-                        leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
-                },
-                callCache: ProviderCallCache(window: options.providerCacheWindow)),
+                renderer: renderer,
+                callCache: callCache),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
@@ -163,12 +174,45 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         late.value = externalSecrets
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
-        self.services = services
-        let caches: [@Sendable () -> Bool] = [
+        var caches: [@Sendable () -> Bool] = [
             { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
             { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
         ]
-        self.synced = { caches.allSatisfy { $0() } }
+        if options.enablePushSecretReconciler {
+            // Source Secrets are watched by identity only (no data, labels or annotations), so
+            // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
+            let sourceSecrets = Reflector(
+                api: client.metadataAPI(Secret.resource, namespace: namespace),
+                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
+            ) { change in
+                guard let controller = latePush.value else { return }
+                let source = "\(change.key.namespace ?? "")/\(change.key.name)"
+                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: source) {
+                    await controller.queue.add(key, lane: .priority)
+                }
+            }
+            let pushReconciler = PushSecretReconciler(
+                dependencies: .init(
+                    client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
+                    renderer: renderer, callCache: callCache,
+                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion }),
+                logger: logger)
+            let pushSecrets = Controller(
+                name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
+                indexes: [
+                    StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
+                    StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
+                ],
+                workers: options.concurrent, clock: clock, logger: logger,
+                onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
+                reconcile: pushReconciler.reconcile)
+            latePush.value = pushSecrets
+            services += [sourceSecrets, pushSecrets]
+            caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
+        }
+        self.services = services
+        let allCaches = caches
+        self.synced = { allCaches.allSatisfy { $0() } }
     }
 
     /// Whether every cache holds a full listing.
@@ -186,6 +230,22 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     switch ref.kind ?? .secretStore {
                     case .secretStore: "SecretStore/\(namespace)/\(ref.name ?? "")"
                     case .clusterSecretStore: "ClusterSecretStore/\(ref.name ?? "")"
+                    }
+                }))
+    }
+
+    /// The index values of the stores a PushSecret names (stores selected by labels are found
+    /// at each push, not indexed).
+    static func storeKeys(of ps: PushSecret) -> [String] {
+        let namespace = ps.metadata.namespace ?? ""
+        let refs = ps.spec.secretStoreRefs + (ps.spec.dataTo ?? []).compactMap(\.storeRef)
+        return Array(
+            Set(
+                refs.compactMap { ref in
+                    guard let name = ref.name else { return nil }
+                    switch ref.kind ?? .secretStore {
+                    case .secretStore: return "SecretStore/\(namespace)/\(name)"
+                    case .clusterSecretStore: return "ClusterSecretStore/\(name)"
                     }
                 }))
     }

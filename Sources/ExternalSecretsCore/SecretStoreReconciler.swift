@@ -103,15 +103,8 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
                 ])
         }
         let metric = Store.storeKind == .secretStore ? "secretstore_status_condition" : "clustersecretstore_status_condition"
-        for value in ["True", "False"] {
-            Gauge(
-                label: metric,
-                dimensions: [
-                    ("name", store.metadata.name ?? ""), ("namespace", store.metadata.namespace ?? ""),
-                    ("condition", ESONames.conditionReady), ("status", value),
-                ]
-            ).record(condition.status == value ? 1 : 0)
-        }
+        recordConditionGauges(
+            metric, name: store.metadata.name ?? "", namespace: store.metadata.namespace ?? "", conditions: [condition])
         if condition.reason == ESOReason.storeValidationFailed {
             // Not a configuration problem (credentials, network, permissions): retry with backoff
             // rather than waiting a whole revalidation interval.

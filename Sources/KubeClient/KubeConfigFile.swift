@@ -1,22 +1,25 @@
-/// The kubeconfig file format (`clientcmd/api/v1`), as written by kubectl.
-struct KubeConfigFile: Decodable {
-    var clusters: [Named<Cluster>]?
-    var users: [Named<User>]?
-    var contexts: [Named<Context>]?
-    var currentContext: String?
+import Yams
+
+/// The kubeconfig file format (`clientcmd/api/v1`), as written by kubectl. Public so that a
+/// kubeconfig read from elsewhere (a Secret) is parsed by the same model.
+public struct KubeConfigFile: Decodable, Sendable {
+    public var clusters: [Named<Cluster>]?
+    public var users: [Named<User>]?
+    public var contexts: [Named<Context>]?
+    public var currentContext: String?
 
     enum CodingKeys: String, CodingKey {
         case clusters, users, contexts
         case currentContext = "current-context"
     }
 
-    struct Named<Item: Decodable>: Decodable {
-        var name: String
-        var item: Item?
+    public struct Named<Item: Decodable & Sendable>: Decodable, Sendable {
+        public var name: String
+        public var item: Item?
 
         enum CodingKeys: String, CodingKey { case name, cluster, user, context }
 
-        init(from decoder: any Decoder) throws {
+        public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
             for key in [CodingKeys.cluster, .user, .context] where container.contains(key) {
@@ -25,13 +28,13 @@ struct KubeConfigFile: Decodable {
         }
     }
 
-    struct Cluster: Decodable {
-        var server: String?
-        var certificateAuthority: String?
-        var certificateAuthorityData: String?
-        var insecureSkipTLSVerify: Bool?
-        var tlsServerName: String?
-        var proxyURL: String?
+    public struct Cluster: Decodable, Sendable {
+        public var server: String?
+        public var certificateAuthority: String?
+        public var certificateAuthorityData: String?
+        public var insecureSkipTLSVerify: Bool?
+        public var tlsServerName: String?
+        public var proxyURL: String?
 
         enum CodingKeys: String, CodingKey {
             case server
@@ -43,17 +46,17 @@ struct KubeConfigFile: Decodable {
         }
     }
 
-    struct User: Decodable {
-        var token: String?
-        var tokenFile: String?
-        var clientCertificate: String?
-        var clientCertificateData: String?
-        var clientKey: String?
-        var clientKeyData: String?
-        var username: String?
-        var password: String?
-        var exec: Exec?
-        var authProvider: AuthProvider?
+    public struct User: Decodable, Sendable {
+        public var token: String?
+        public var tokenFile: String?
+        public var clientCertificate: String?
+        public var clientCertificateData: String?
+        public var clientKey: String?
+        public var clientKeyData: String?
+        public var username: String?
+        public var password: String?
+        public var exec: Exec?
+        public var authProvider: AuthProvider?
 
         enum CodingKeys: String, CodingKey {
             case token, tokenFile, username, password, exec
@@ -65,27 +68,32 @@ struct KubeConfigFile: Decodable {
         }
     }
 
-    struct AuthProvider: Decodable {
-        var name: String?
+    public struct AuthProvider: Decodable, Sendable {
+        public var name: String?
     }
 
-    struct Exec: Decodable {
-        var apiVersion: String?
-        var command: String?
-        var args: [String]?
-        var env: [EnvVar]?
-        var provideClusterInfo: Bool?
-        var interactiveMode: String?
+    public struct Exec: Decodable, Sendable {
+        public var apiVersion: String?
+        public var command: String?
+        public var args: [String]?
+        public var env: [EnvVar]?
+        public var provideClusterInfo: Bool?
+        public var interactiveMode: String?
 
-        struct EnvVar: Decodable {
-            var name: String
-            var value: String
+        public struct EnvVar: Decodable, Sendable {
+            public var name: String
+            public var value: String
         }
     }
 
-    struct Context: Decodable {
-        var cluster: String?
-        var user: String?
-        var namespace: String?
+    public struct Context: Decodable, Sendable {
+        public var cluster: String?
+        public var user: String?
+        public var namespace: String?
+    }
+
+    /// Parses kubeconfig YAML (or JSON).
+    public static func decode(yaml text: String) throws -> KubeConfigFile {
+        try YAMLDecoder().decode(KubeConfigFile.self, from: text)
     }
 }

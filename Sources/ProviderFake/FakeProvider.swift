@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 public import ExternalSecretsCore
 import Foundation
+import Synchronization
 
 /// `spec.provider.fake`: serves the static `data` of the store, as ESO's fake provider does. For
 /// demos and tests; every store generation gets a client over that generation's data.
@@ -9,7 +10,14 @@ import Foundation
 /// without version matches only a reference without version); `property` is a JSON path into the
 /// value; `getSecretMap` explodes a JSON object value; `find` matches entry keys (entries without
 /// version) by `name.regexp` and `path` prefix; tags are not supported.
+///
+/// PushSecret (as ESO's fake provider): pushed values are kept in memory per store (by uid, for
+/// the life of the process) and are read back by ExternalSecrets using the store, before the
+/// store's static `data`. A key of the static `data` stands for a remote secret this operator did
+/// not create: pushing onto it or deleting it fails with `.notManaged`.
 public struct FakeSecretsProvider: SecretsProvider {
+    private let pushed = FakePushedSecrets()
+
     public init() {}
 
     public var name: String { "fake" }
@@ -29,15 +37,30 @@ public struct FakeSecretsProvider: SecretsProvider {
 
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
         try validateStore(store)
-        return FakeSecretsClient(provider: store.spec.provider.fake ?? FakeProvider(data: []))
+        return FakeSecretsClient(
+            provider: store.spec.provider.fake ?? FakeProvider(data: []), pushed: pushed, storeUID: store.uid)
     }
+}
+
+/// Values pushed to fake stores, by store uid and remote key.
+final class FakePushedSecrets: Sendable {
+    private let values = Mutex<[String: [String: Data]]>([:])
+
+    func value(store: String, key: String) -> Data? { values.withLock { $0[store]?[key] } }
+    func set(_ value: Data?, store: String, key: String) { values.withLock { $0[store, default: [:]][key] = value } }
+    func keys(store: String) -> [String] { values.withLock { Array(($0[store] ?? [:]).keys) } }
 }
 
 struct FakeSecretsClient: SecretsClient {
     let provider: FakeProvider
+    let pushed: FakePushedSecrets
+    let storeUID: String
 
     private func entry(_ ref: ExternalSecretDataRemoteRef) throws -> FakeProviderData {
         let version = ref.version ?? ""
+        if version.isEmpty, let value = pushed.value(store: storeUID, key: ref.key) {
+            return FakeProviderData(key: ref.key, value: String(decoding: value, as: UTF8.self))
+        }
         guard let entry = provider.data.last(where: { $0.key == ref.key && ($0.version ?? "") == version }) else {
             throw ProviderError.notFound("secret \"\(ref.key)\"\(version.isEmpty ? "" : " version \"\(version)\"") not found")
         }
@@ -69,10 +92,12 @@ struct FakeSecretsClient: SecretsClient {
             throw ProviderError.invalidConfiguration("find.name.regexp is not a valid regular expression")
         }
         var result: SecretData = [:]
-        for entry in provider.data where (entry.version ?? "").isEmpty {
-            if let path = find.path, !entry.key.hasPrefix(path) { continue }
-            if let regex, (try? regex.firstMatch(in: entry.key)) == nil { continue }
-            result[entry.key] = Data(entry.value.utf8)
+        var candidates: [(String, Data)] = provider.data.filter { ($0.version ?? "").isEmpty }.map { ($0.key, Data($0.value.utf8)) }
+        candidates += pushed.keys(store: storeUID).compactMap { key in pushed.value(store: storeUID, key: key).map { (key, $0) } }
+        for (key, value) in candidates {
+            if let path = find.path, !key.hasPrefix(path) { continue }
+            if let regex, (try? regex.firstMatch(in: key)) == nil { continue }
+            result[key] = value
         }
         return result
     }
@@ -86,4 +111,62 @@ struct FakeSecretsClient: SecretsClient {
     }
 
     func close() async {}
+
+    // MARK: - PushSecret
+
+    /// Whether `key` is one of the store's static entries (a remote secret nobody pushed).
+    private func isStatic(_ key: String) -> Bool {
+        pushed.value(store: storeUID, key: key) == nil && provider.data.contains { $0.key == key }
+    }
+
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        guard !isStatic(target.remoteKey) else {
+            throw ProviderError(.notManaged, "secret \"\(target.remoteKey)\" exists and is not managed by external-secrets")
+        }
+        let encoded: Data
+        switch value {
+        case .value(let data): encoded = data
+        case .allKeys(let data):
+            let strings = data.mapValues { String(decoding: $0, as: UTF8.self) }
+            encoded = try JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])
+        }
+        guard let field = target.field else {
+            pushed.set(encoded, store: storeUID, key: target.remoteKey)
+            return
+        }
+        var object: [String: Any] = [:]
+        if let current = pushed.value(store: storeUID, key: target.remoteKey) {
+            guard let existing = try? JSONSerialization.jsonObject(with: current) as? [String: Any] else {
+                throw ProviderError(.invalidData, "secret \"\(target.remoteKey)\" is not a JSON object; cannot set property \"\(field)\"")
+            }
+            object = existing
+        }
+        object[field] = String(decoding: encoded, as: UTF8.self)
+        pushed.set(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), store: storeUID, key: target.remoteKey)
+    }
+
+    func deleteSecret(_ target: PushTarget) async throws {
+        guard !isStatic(target.remoteKey) else {
+            throw ProviderError(.notManaged, "secret \"\(target.remoteKey)\" is not managed by external-secrets")
+        }
+        guard let field = target.field else {
+            pushed.set(nil, store: storeUID, key: target.remoteKey)
+            return
+        }
+        guard let current = pushed.value(store: storeUID, key: target.remoteKey),
+            var object = try? JSONSerialization.jsonObject(with: current) as? [String: Any]
+        else { return }
+        object[field] = nil
+        pushed.set(
+            object.isEmpty ? nil : try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+            store: storeUID, key: target.remoteKey)
+    }
+
+    func secretExists(_ target: PushTarget) async throws -> Bool {
+        guard let value = pushed.value(store: storeUID, key: target.remoteKey)
+            ?? provider.data.last(where: { $0.key == target.remoteKey && ($0.version ?? "").isEmpty }).map({ Data($0.value.utf8) })
+        else { return false }
+        guard let field = target.field else { return true }
+        return (try? JSONSerialization.jsonObject(with: value) as? [String: Any])?[field] != nil
+    }
 }

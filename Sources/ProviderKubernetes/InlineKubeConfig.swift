@@ -2,7 +2,6 @@ import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import KubeClient
-import Yams
 
 /// A kubeconfig read from a Secret (`authRef`), resolved to its current context.
 ///
@@ -18,20 +17,20 @@ struct InlineKubeConfig {
 
     /// Parses `text`; `field` names the Secret reference in errors. Errors never quote the file.
     static func parse(_ text: String, field: String) throws(ProviderError) -> InlineKubeConfig {
-        let file: File
+        let file: KubeConfigFile
         do {
-            file = try YAMLDecoder().decode(File.self, from: text)
+            file = try KubeConfigFile.decode(yaml: text)
         } catch {
             throw .invalidConfiguration("\(field): the Secret does not hold a kubeconfig")
         }
         guard let contextName = file.currentContext, !contextName.isEmpty else {
             throw .invalidConfiguration("\(field): the kubeconfig has no current-context")
         }
-        guard let context = file.contexts?.first(where: { $0.name == contextName })?.context else {
+        guard let context = file.contexts?.first(where: { $0.name == contextName })?.item else {
             throw .invalidConfiguration("\(field): the kubeconfig has no context named \"\(contextName)\"")
         }
         guard let clusterName = context.cluster,
-            let cluster = file.clusters?.first(where: { $0.name == clusterName })?.cluster
+            let cluster = file.clusters?.first(where: { $0.name == clusterName })?.item
         else {
             throw .invalidConfiguration("\(field): the kubeconfig's current context names no known cluster")
         }
@@ -52,7 +51,7 @@ struct InlineKubeConfig {
 
         var bearerToken: String?
         if let userName = context.user, !userName.isEmpty {
-            guard let user = file.users?.first(where: { $0.name == userName })?.user else {
+            guard let user = file.users?.first(where: { $0.name == userName })?.item else {
                 throw .invalidConfiguration("\(field): the kubeconfig has no user named \"\(userName)\"")
             }
             let refusedUserFields: [(String, Bool)] = [
@@ -85,84 +84,5 @@ struct InlineKubeConfig {
             throw .invalidConfiguration("\(field) is not valid base64")
         }
         return Array(data)
-    }
-
-    // MARK: - The file format (`clientcmd/api/v1`), only the fields read or refused here
-
-    private struct File: Decodable {
-        var clusters: [NamedCluster]?
-        var users: [NamedUser]?
-        var contexts: [NamedContext]?
-        var currentContext: String?
-
-        enum CodingKeys: String, CodingKey {
-            case clusters, users, contexts
-            case currentContext = "current-context"
-        }
-    }
-
-    private struct NamedCluster: Decodable {
-        var name: String
-        var cluster: Cluster?
-    }
-
-    private struct NamedUser: Decodable {
-        var name: String
-        var user: User?
-    }
-
-    private struct NamedContext: Decodable {
-        var name: String
-        var context: Context?
-    }
-
-    private struct Cluster: Decodable {
-        var server: String?
-        var certificateAuthority: String?
-        var certificateAuthorityData: String?
-        var insecureSkipTLSVerify: Bool?
-        var tlsServerName: String?
-        var proxyURL: String?
-
-        enum CodingKeys: String, CodingKey {
-            case server
-            case certificateAuthority = "certificate-authority"
-            case certificateAuthorityData = "certificate-authority-data"
-            case insecureSkipTLSVerify = "insecure-skip-tls-verify"
-            case tlsServerName = "tls-server-name"
-            case proxyURL = "proxy-url"
-        }
-    }
-
-    /// Presence is all that matters for the refused fields, whatever their shape.
-    private struct Present: Decodable {
-        init(from decoder: any Decoder) throws {}
-    }
-
-    private struct User: Decodable {
-        var token: String?
-        var tokenFile: Present?
-        var clientCertificate: Present?
-        var clientCertificateData: String?
-        var clientKey: Present?
-        var clientKeyData: String?
-        var username: Present?
-        var password: Present?
-        var exec: Present?
-        var authProvider: Present?
-
-        enum CodingKeys: String, CodingKey {
-            case token, tokenFile, username, password, exec
-            case clientCertificate = "client-certificate"
-            case clientCertificateData = "client-certificate-data"
-            case clientKey = "client-key"
-            case clientKeyData = "client-key-data"
-            case authProvider = "auth-provider"
-        }
-    }
-
-    private struct Context: Decodable {
-        var cluster: String?
-        var user: String?
     }
 }

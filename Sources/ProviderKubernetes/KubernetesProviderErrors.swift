@@ -17,12 +17,15 @@ struct RemoteErrorMapper: Sendable {
         case get(secret: String)
         case list
         case review
+        /// A PushSecret write: `create`, `update` or `delete` of one Secret.
+        case write(verb: String, secret: String)
 
         var verb: String {
             switch self {
             case .get: "get"
             case .list: "list"
             case .review: "review access to"
+            case .write(let verb, _): verb
             }
         }
     }

@@ -84,6 +84,108 @@ final class KubernetesSecretsClient: SecretsClient {
         try? await kube.shutdown()
     }
 
+    // MARK: - PushSecret
+
+    /// The label marking a remote Secret this operator created by a PushSecret. ESO marks none and
+    /// overwrites any Secret of the remote namespace; here a Secret without the label is never
+    /// changed or deleted (label one by hand to hand it over).
+    static let managedLabel = "app.kubernetes.io/managed-by"
+
+    /// ESO's semantics: without `property`, the keys of the source Secret are merged into the remote
+    /// Secret (a single key needs a property); with `property`, that key of the remote Secret is set
+    /// to the value, or to the JSON object of all source keys.
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        try Self.rejectMetadata(target)
+        let name = target.remoteKey
+        let existing = try await fetchIfExists(name)
+        if let existing, existing.metadata.labels?[Self.managedLabel] != PushManagedMarker.value {
+            throw ProviderError(
+                .notManaged,
+                "Secret \"\(name)\" in namespace \"\(namespace)\" exists and is not managed by external-secrets (label \(Self.managedLabel)=\(PushManagedMarker.value))"
+            )
+        }
+        var data = existing?.data ?? [:]
+        switch (value, target.field) {
+        case (.value, nil):
+            throw ProviderError.invalidConfiguration(
+                "remoteRef.property is required to push one key to the kubernetes provider (it names the key of the remote Secret)")
+        case (.value(let bytes), let field?):
+            data[field] = bytes
+        case (.allKeys(let keys), nil):
+            data.merge(keys) { _, new in new }
+        case (.allKeys(let keys), let field?):
+            data[field] = Data(GoJSON.encodeStringMap(keys))
+        }
+        let secrets = kube.api(Secret.self, namespace: namespace)
+        guard var secret = existing else {
+            var created = Secret(metadata: ObjectMeta(name: name, labels: [Self.managedLabel: PushManagedMarker.value]), data: data)
+            created.type = "Opaque"
+            do {
+                _ = try await secrets.create(created)
+            } catch {
+                throw errors.map(error, .write(verb: "create", secret: name))
+            }
+            return
+        }
+        guard secret.data ?? [:] != data else { return }
+        secret.data = data
+        do {
+            _ = try await secrets.replace(secret)
+        } catch {
+            throw errors.map(error, .write(verb: "update", secret: name))
+        }
+    }
+
+    func deleteSecret(_ target: PushTarget) async throws {
+        try Self.rejectMetadata(target)
+        let name = target.remoteKey
+        guard var secret = try await fetchIfExists(name) else { return }
+        guard secret.metadata.labels?[Self.managedLabel] == PushManagedMarker.value else {
+            throw ProviderError(
+                .notManaged, "Secret \"\(name)\" in namespace \"\(namespace)\" is not managed by external-secrets; not deleted")
+        }
+        let secrets = kube.api(Secret.self, namespace: namespace)
+        if let field = target.field {
+            guard secret.data?[field] != nil else { return }
+            if (secret.data?.count ?? 0) > 1 {
+                secret.data?[field] = nil
+                do {
+                    _ = try await secrets.replace(secret)
+                } catch {
+                    throw errors.map(error, .write(verb: "update", secret: name))
+                }
+                return
+            }
+        }
+        do {
+            try await secrets.delete(name, options: DeleteOptions(preconditions: .init(uid: secret.metadata.uid)))
+        } catch let error as KubeAPIError where error.isNotFound {
+        } catch {
+            throw errors.map(error, .write(verb: "delete", secret: name))
+        }
+    }
+
+    func secretExists(_ target: PushTarget) async throws -> Bool {
+        guard let secret = try await fetchIfExists(target.remoteKey) else { return false }
+        guard let field = target.field else { return true }
+        return secret.data?[field] != nil
+    }
+
+    private static func rejectMetadata(_ target: PushTarget) throws {
+        guard target.metadata == nil || target.metadata == .null else {
+            throw ProviderError.unsupported("PushSecret metadata is not supported by the kubernetes provider yet")
+        }
+    }
+
+    private func fetchIfExists(_ name: String) async throws -> Secret? {
+        guard !name.isEmpty else { throw ProviderError.invalidConfiguration("remoteRef.remoteKey must name a Secret") }
+        do {
+            return try await kube.api(Secret.self, namespace: namespace).getIfExists(name)
+        } catch {
+            throw errors.map(error, .get(secret: name))
+        }
+    }
+
     // MARK: - Requests
 
     private static func rejectVersion(_ ref: ExternalSecretDataRemoteRef) throws {

@@ -12,8 +12,8 @@ public import Logging
 /// never with the operator's, even when it reads the operator's own cluster (`server.url` unset or
 /// `kubernetes.default`). Every credential and CA bundle is read through the `ReferenceReader`.
 ///
-/// Capabilities: `ReadOnly`. ESO reports `ReadWrite`; PushSecret to this provider is not
-/// implemented yet, and a store must not advertise what it cannot do.
+/// Capabilities: `ReadWrite`, as ESO. PushSecret writes Secrets of the remote namespace labelled
+/// `app.kubernetes.io/managed-by: external-secrets`, and never changes or deletes one without it.
 public struct KubernetesSecretsProvider: SecretsProvider {
     /// Reads the JSON path `path` (gjson syntax) inside `json` and returns gjson's
     /// `Result.String()` bytes (strings unquoted, other values as JSON text), or nil when nothing
@@ -30,7 +30,7 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         )
 
     public var name: String { "kubernetes" }
-    public var capabilities: StoreCapabilities { .readOnly }
+    public var capabilities: StoreCapabilities { .readWrite }
 
     private let localCluster: ClientConfiguration
     private let propertyPath: PropertyPathEvaluator?

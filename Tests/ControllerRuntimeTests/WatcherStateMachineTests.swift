@@ -208,12 +208,27 @@ private func describe(_ action: WatcherStateMachine<ConfigMap>.Action) -> String
         var object = ConfigMap(metadata: ObjectMeta(name: "a", namespace: "ns"), data: ["k": "v"])
         object.metadata.managedFields = [try KubeJSON.decoder.decode(ManagedFieldsEntry.self, from: Data(#"{"manager":"m"}"#.utf8))]
         let (store, writer) = Store<ConfigMap>.make()
-        writer.apply(.restarted([Watcher<ConfigMap, ContinuousClock>.strip(object)]))
+        writer.apply(.restarted([Watcher<ConfigMap, ContinuousClock>.strip(object, identityOnly: false)]))
         let cached = try #require(store.get(ObjectKey(namespace: "ns", name: "a")))
         #expect(cached.metadata.managedFields == nil)
         #expect(cached.data == ["k": "v"])
-        let event = Watcher<ConfigMap, ContinuousClock>.stripped(.modified(object))
+        let event = Watcher<ConfigMap, ContinuousClock>.stripped(.modified(object), identityOnly: false)
         #expect(event.object?.metadata.managedFields == nil)
         #expect(event.object?.data == ["k": "v"])
+    }
+
+    @Test func identityOnlyKeepsWhatDetectsAChangeAndNothingElse() throws {
+        var object = PartialObjectMetadata(
+            metadata: ObjectMeta(
+                name: "a", namespace: "ns", labels: ["l": "v"],
+                annotations: ["kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{}}"]))
+        object.metadata.uid = "u1"
+        object.metadata.resourceVersion = "42"
+        object.metadata.generation = 3
+        object.metadata.finalizers = ["f"]
+        let stripped = Watcher<PartialObjectMetadata, ContinuousClock>.strip(object, identityOnly: true)
+        #expect(stripped.metadata.name == "a" && stripped.metadata.namespace == "ns")
+        #expect(stripped.metadata.uid == "u1" && stripped.metadata.resourceVersion == "42" && stripped.metadata.generation == 3)
+        #expect(stripped.metadata.labels == nil && stripped.metadata.annotations == nil && stripped.metadata.finalizers == nil)
     }
 }

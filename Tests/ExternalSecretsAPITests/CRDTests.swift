@@ -6,7 +6,7 @@ import Testing
 @Suite struct CRDTests {
     static let schemas: [(String, OpenAPISchema)] = [
         ("ExternalSecret", ExternalSecret.openAPISchema), ("SecretStore", SecretStore.openAPISchema),
-        ("ClusterSecretStore", ClusterSecretStore.openAPISchema),
+        ("ClusterSecretStore", ClusterSecretStore.openAPISchema), ("PushSecret", PushSecret.openAPISchema),
     ]
 
     @Test(arguments: schemas.map(\.0))
@@ -41,10 +41,10 @@ import Testing
         #expect(
             crds.map(\.metadata.name) == [
                 "externalsecrets.external-secrets.io", "secretstores.external-secrets.io",
-                "clustersecretstores.external-secrets.io",
+                "clustersecretstores.external-secrets.io", "pushsecrets.external-secrets.io",
             ])
-        #expect(crds.map(\.spec.names.shortNames) == [["es"], ["ss"], ["css"]])
-        #expect(crds.map(\.spec.scope) == ["Namespaced", "Namespaced", "Cluster"])
+        #expect(crds.map(\.spec.names.shortNames) == [["es"], ["ss"], ["css"], ["ps"]])
+        #expect(crds.map(\.spec.scope) == ["Namespaced", "Namespaced", "Cluster", "Namespaced"])
         for crd in crds {
             #expect(crd.spec.group == "external-secrets.io")
             #expect(crd.metadata.labels == ["external-secrets.io/component": "controller"])
@@ -52,7 +52,8 @@ import Testing
             #expect(crd.spec.names.listKind == "\(crd.spec.names.kind)List")
             #expect(crd.spec.versions.count == 1)
             let version = try #require(crd.spec.versions.first)
-            #expect(version.name == "v1" && version.served && version.storage)
+            let expectedVersion = crd.spec.names.kind == "PushSecret" ? "v1alpha1" : "v1"
+            #expect(version.name == expectedVersion && version.served && version.storage)
             #expect(version.subresources == ["status": [:]])
             #expect(version.schema?.openAPIV3Schema?["type"] == "object")
         }

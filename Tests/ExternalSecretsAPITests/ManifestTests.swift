@@ -67,7 +67,8 @@ import Testing
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
         #expect(
             kinds == [
-                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition",
+                "CustomResourceDefinition", "Namespace",
                 "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
             ])
         let namespaced = documents.filter {
@@ -108,13 +109,16 @@ import Testing
             }
         }
         var expected: Set<String> = []
-        for kind in ["externalsecrets", "secretstores", "clustersecretstores"] {
+        for kind in ["externalsecrets", "secretstores", "clustersecretstores", "pushsecrets"] {
             for verb in ["get", "list", "watch"] { expected.insert("external-secrets.io/\(kind) \(verb)") }
             for sub in ["status", "finalizers"] {
                 for verb in ["update", "patch"] { expected.insert("external-secrets.io/\(kind)/\(sub) \(verb)") }
             }
         }
-        expected.insert("external-secrets.io/externalsecrets update")
+        // Finalizers are set on the objects themselves (merge patch with a resourceVersion).
+        for kind in ["externalsecrets", "pushsecrets"] {
+            for verb in ["update", "patch"] { expected.insert("external-secrets.io/\(kind) \(verb)") }
+        }
         for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] {
             expected.insert("/secrets \(verb)")
         }

@@ -24,7 +24,9 @@ import Testing
         }
     }
 
-    static let kinds: [Kind] = [.of(ExternalSecret.self), .of(SecretStore.self), .of(ClusterSecretStore.self)]
+    static let kinds: [Kind] = [
+        .of(ExternalSecret.self), .of(SecretStore.self), .of(ClusterSecretStore.self), .of(PushSecret.self),
+    ]
 
     @Test(arguments: kinds)
     func maximalObjectSurvivesTheSwiftType(kind: Kind) throws {

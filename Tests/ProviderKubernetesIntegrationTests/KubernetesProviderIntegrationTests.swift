@@ -284,6 +284,76 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
         }
     }
 
+    @Test func pushSecretWritesOnlyWhatItManages() async throws {
+        try await withAdminClient { admin in
+            let fixture = try await Fixture.make(admin)
+            try await fixture.storeReaderToken()
+            let remoteSecrets = admin.api(Secret.self, namespace: fixture.remote)
+            let client = try await fixture.client(
+                KubernetesProvider(server: fixture.server, auth: fixture.tokenAuth, remoteNamespace: fixture.remote))
+            try await using(client) { client in
+                // Read-only credentials: the write is refused, naming the verb and namespace.
+                let denied = await providerError {
+                    try await client.pushSecret(.value(Data(canary.utf8)), to: PushTarget(remoteKey: "pushed", property: "password"))
+                }
+                #expect(denied?.code == .accessDenied)
+                #expect(denied?.message == #"the store's credentials may not create secrets in namespace "\#(fixture.remote)""#)
+
+                let role = ResourceDescriptor(
+                    group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true)
+                var readRole = try await admin.dynamicAPI(role, namespace: fixture.remote).get("read-secrets")
+                readRole.content["rules"] = [
+                    ["apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "create", "update", "delete"]]
+                ]
+                _ = try await admin.dynamicAPI(role, namespace: fixture.remote).replace(readRole)
+                // RBAC changes reach the authorizer a moment later.
+                _ = try await eventually(timeout: .seconds(10)) {
+                    (try? await client.pushSecret(.value(Data(canary.utf8)), to: PushTarget(remoteKey: "pushed", property: "password"))) != nil
+                }
+
+                var pushed = try await remoteSecrets.get("pushed")
+                #expect(pushed.metadata.labels?["app.kubernetes.io/managed-by"] == "external-secrets")
+                #expect(pushed.data?["password"] == Data(canary.utf8))
+                #expect(try await client.secretExists(PushTarget(remoteKey: "pushed", property: "password")))
+                #expect(try await !client.secretExists(PushTarget(remoteKey: "pushed", property: "user")))
+                #expect(try await !client.secretExists(PushTarget(remoteKey: "absent")))
+
+                // All keys as one JSON property; then merged as keys. An unchanged push writes nothing.
+                try await client.pushSecret(.allKeys(["user": Data("app".utf8)]), to: PushTarget(remoteKey: "pushed", property: "all"))
+                try await client.pushSecret(.allKeys(["user": Data("app".utf8)]), to: PushTarget(remoteKey: "pushed"))
+                pushed = try await remoteSecrets.get("pushed")
+                #expect(pushed.data?["all"] == Data(#"{"user":"app"}"#.utf8))
+                #expect(pushed.data?["user"] == Data("app".utf8) && pushed.data?["password"] == Data(canary.utf8))
+                let version = pushed.metadata.resourceVersion
+                try await client.pushSecret(.allKeys(["user": Data("app".utf8)]), to: PushTarget(remoteKey: "pushed"))
+                #expect(try await remoteSecrets.get("pushed").metadata.resourceVersion == version)
+
+                // A single key needs a property (as in ESO).
+                let noProperty = await providerError { try await client.pushSecret(.value(Data()), to: PushTarget(remoteKey: "pushed")) }
+                #expect(noProperty?.code == .invalidConfiguration)
+
+                // A Secret this operator did not create is neither overwritten nor deleted.
+                let foreign = await providerError {
+                    try await client.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: "db", property: "password"))
+                }
+                #expect(foreign?.code == .notManaged)
+                let foreignDelete = await providerError { try await client.deleteSecret(PushTarget(remoteKey: "db")) }
+                #expect(foreignDelete?.code == .notManaged)
+                #expect(try await remoteSecrets.get("db").data?["password"] == Data(canary.utf8))
+
+                // Deleting a property keeps the others; the last one deletes the Secret.
+                try await client.deleteSecret(PushTarget(remoteKey: "pushed", property: "all"))
+                #expect(try await remoteSecrets.get("pushed").data?["all"] == nil)
+                try await client.deleteSecret(PushTarget(remoteKey: "pushed"))
+                #expect(try await remoteSecrets.getIfExists("pushed") == nil)
+                try await client.deleteSecret(PushTarget(remoteKey: "pushed"))  // already gone: not an error
+                for error in [denied, noProperty, foreign, foreignDelete] {
+                    #expect(error.map { "\($0)".contains(canary) } == false)
+                }
+            }
+        }
+    }
+
     @Test func namespaceTheRoleDoesNotCoverIsDenied() async throws {
         try await withAdminClient { admin in
             let fixture = try await Fixture.make(admin)

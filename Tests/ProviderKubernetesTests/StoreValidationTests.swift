@@ -155,7 +155,7 @@ private let cases: [ValidationCase] = [
     @Test func nameAndCapabilities() throws {
         let provider = provider(ScriptedTransport(replies: []))
         #expect(provider.name == "kubernetes")
-        #expect(provider.capabilities == .readOnly)
+        #expect(provider.capabilities == .readWrite)
         let registered = try ProviderRegistry([provider]).provider(
             for: SecretStoreSpec(provider: SecretStoreProvider(kubernetes: KubernetesProvider())))
         #expect(registered.name == "kubernetes")

@@ -1,0 +1,80 @@
+import ExternalSecretsAPI
+import Foundation
+import KubeClient
+import KubeModel
+import Metrics
+
+/// How reconcilers get a provider client for a resolved store: the store's provider from the
+/// registry, the client cached per store generation, wrapped in the shared provider-call cache.
+public struct ProviderClientSource: Sendable {
+    public var registry: ProviderRegistry
+    public var clients: ClientManager
+    /// Shares reads across objects; nil calls the provider every time.
+    public var callCache: ProviderCallCache?
+
+    public init(registry: ProviderRegistry, clients: ClientManager, callCache: ProviderCallCache?) {
+        self.registry = registry
+        self.clients = clients
+        self.callCache = callCache
+    }
+
+    /// - Parameter fresh: do not reuse finished reads (see `ProviderCallCache.value`).
+    public func client(for store: StoreContext, fresh: Bool) async throws -> any SecretsClient {
+        let provider: any SecretsProvider
+        do {
+            provider = try registry.provider(for: store.spec)
+        } catch {
+            throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
+        }
+        let client = try await clients.client(for: store, provider: provider)
+        guard let callCache else { return client }
+        return CachingSecretsClient(client, cache: callCache, store: store, fresh: fresh)
+    }
+}
+
+/// Reads the ConfigMaps and Secrets a template's `templateFrom` names, in `namespace` only
+/// (through the access policy), with direct GETs. `field` names the template in errors.
+func readTemplateSources(
+    of template: ExternalSecretTemplate, client: KubeClient, namespace: String, field: String
+) async throws -> TemplateSources {
+    let allowed = try ReferenceAccessPolicy(ownNamespace: namespace).namespace(for: nil, field: field)
+    var sources = TemplateSources()
+    for entry in template.templateFrom ?? [] {
+        if let name = entry.configMap?.name, sources.configMaps[name] == nil,
+            let configMap = try await client.api(ConfigMap.self, namespace: allowed).getIfExists(name)
+        {
+            sources.configMaps[name] = configMap.data ?? [:]
+        }
+        if let name = entry.secret?.name, sources.secrets[name] == nil,
+            let secret = try await client.api(Secret.self, namespace: allowed).getIfExists(name)
+        {
+            sources.secrets[name] = secret.data ?? [:]
+        }
+    }
+    return sources
+}
+
+/// Sets an object's finalizers with a merge patch carrying its resourceVersion, so a concurrent
+/// change makes the patch fail (409) instead of being overwritten.
+func patchFinalizers<Object: KubeResource>(_ object: Object, _ finalizers: [String], client: KubeClient) async throws {
+    let patch: JSONValue = [
+        "metadata": [
+            "finalizers": .array(finalizers.map { .string($0) }),
+            "resourceVersion": .string(object.metadata.resourceVersion ?? ""),
+        ]
+    ]
+    _ = try await client.api(Object.self, namespace: object.metadata.namespace).patch(object.metadata.name ?? "", .merge(patch))
+}
+
+/// Records ESO's `<kind>_status_condition{name,namespace,condition,status}` gauges: 1 for the
+/// condition's status, 0 for the other two.
+func recordConditionGauges(_ label: String, name: String, namespace: String, conditions: [StatusCondition]) {
+    for condition in conditions {
+        for value in ["True", "False", "Unknown"] {
+            Gauge(
+                label: label,
+                dimensions: [("name", name), ("namespace", namespace), ("condition", condition.type), ("status", value)]
+            ).record(condition.status == value ? 1 : 0)
+        }
+    }
+}
