@@ -12,6 +12,13 @@ enum VaultOperation: Sendable, Equatable {
     case tokenLookup
     case tokenRenewal
     case mountCheck(path: String)
+    /// A push's read of a secret it may write (KV v1, or a KV v2 version).
+    case readBeforeWrite(key: String, path: String)
+    /// A push's read of a KV v2 secret's metadata: its version and who manages it.
+    case readOwnership(key: String, path: String)
+    case write(key: String, path: String)
+    case writeMetadata(key: String, path: String)
+    case delete(key: String, path: String)
 
     var description: String {
         switch self {
@@ -22,6 +29,27 @@ enum VaultOperation: Sendable, Equatable {
         case .tokenLookup: "look up the store's Vault token"
         case .tokenRenewal: "renew the store's Vault token"
         case .mountCheck(let path): "check the KV mount \"\(path)\""
+        case .readBeforeWrite(let key, _): "read secret \"\(key)\""
+        case .readOwnership(let key, _): "read the metadata of secret \"\(key)\""
+        case .write(let key, _): "write secret \"\(key)\""
+        case .writeMetadata(let key, _): "write the custom metadata of secret \"\(key)\""
+        case .delete(let key, _): "delete secret \"\(key)\""
+        }
+    }
+
+    /// What the store's policy must grant for this operation, said when Vault refuses it.
+    var policyHint: String? {
+        switch self {
+        case .readBeforeWrite(_, let path), .readOwnership(_, let path):
+            "the store's Vault policy must grant \"read\" on \"\(path)\""
+        case .write(_, let path):
+            "the store's Vault policy must grant \"create\" and \"update\" on \"\(path)\""
+        case .writeMetadata(_, let path):
+            "the store's Vault policy must grant \"update\" on \"\(path)\""
+        case .delete(_, let path):
+            "the store's Vault policy must grant \"delete\" on \"\(path)\""
+        default:
+            nil
         }
     }
 
@@ -51,7 +79,8 @@ struct VaultErrorMapper: Sendable {
         }
         switch status.code {
         case 401, 403:
-            return .accessDenied("\(what): permission denied by Vault at \(server) (HTTP \(status.code))\(said)")
+            let hint = operation.policyHint.map { "; \($0)" } ?? ""
+            return .accessDenied("\(what): permission denied by Vault at \(server) (HTTP \(status.code))\(said)\(hint)")
         case 404:
             return .notFound("\(what): not found")
         case 412:

@@ -10,6 +10,10 @@ enum VaultMetrics {
         case lookupSelf = "LookupSelf"
         case renewSelf = "RenewSelf"
         case revokeSelf = "RevokeSelf"
+        case writeSecretData = "WriteSecretData"
+        case deleteSecret = "DeleteSecret"
+        /// The capability check before a PushSecret creates a secret (not an ESO call).
+        case capabilitiesSelf = "CapabilitiesSelf"
     }
 
     static let provider = "HashiCorp/Vault"

@@ -31,6 +31,15 @@ struct VaultRequest: Sendable, Equatable {
         VaultRequest(method: .POST, path: path, body: VaultJSON.marshal(stringMap: json))
     }
 
+    /// A write of `body`; numbers are sent as they were read.
+    static func post(_ path: String, body: VaultJSON.Value) -> VaultRequest {
+        VaultRequest(method: .POST, path: path, body: VaultJSON.marshal(body, numbers: .literal))
+    }
+
+    static func delete(_ path: String) -> VaultRequest {
+        VaultRequest(method: .DELETE, path: path)
+    }
+
     /// The HTTP request to `server` with the token, namespace and extra headers given.
     func http(
         server: String, token: String?, namespace: String?, headers: [(name: String, value: String)]

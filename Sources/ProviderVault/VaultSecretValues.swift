@@ -51,6 +51,48 @@ enum VaultSecretValues {
         return metadata
     }
 
+    /// What a push needs from a KV v2 metadata read: the current version (0 when none was ever
+    /// written) and the custom metadata.
+    static func ownership(_ body: [UInt8], key: String) throws(ProviderError) -> VaultRemoteSecret {
+        guard case .object(let response) = try parse(body, key: key), case .object(let data)? = response["data"] else {
+            throw ProviderError(.invalidData, "metadata of secret \"\(key)\": Vault's answer has no data object")
+        }
+        var remote = VaultRemoteSecret()
+        switch data["current_version"] {
+        case .number(let text)?:
+            guard let version = Int(text), version >= 0 else {
+                throw ProviderError(
+                    .invalidData, "metadata of secret \"\(key)\": current_version is not a version number")
+            }
+            remote.currentVersion = version
+        case nil, .null?:
+            break
+        default:
+            throw ProviderError(.invalidData, "metadata of secret \"\(key)\": current_version is not a number")
+        }
+        if case .object(let custom)? = data["custom_metadata"] {
+            for (name, value) in custom { remote.customMetadata[name] = goPrint(value) }
+        }
+        return remote
+    }
+
+    /// The capabilities per path of a `sys/capabilities-self` answer; nil when it has none.
+    static func capabilities(_ body: [UInt8]) -> [String: [String]]? {
+        guard case .object(let response)? = try? VaultJSON.parse(body), case .object(let data)? = response["data"]
+        else {
+            return nil
+        }
+        var result: [String: [String]] = [:]
+        for (path, value) in data {
+            guard case .array(let items) = value else { continue }
+            result[path] = items.compactMap {
+                if case .string(let capability) = $0 { return capability }
+                return nil
+            }
+        }
+        return result
+    }
+
     /// The names in a LIST answer (`data.keys`); folders end in `/`.
     static func listedKeys(_ body: [UInt8], path: String) throws(ProviderError) -> [String] {
         guard case .object(let response) = try parse(body, key: path) else {

@@ -4,17 +4,18 @@ import Foundation
 import HTTPSupport
 import Logging
 
-/// Reads a KV engine of one Vault server with the store's token, with ESO's semantics for keys,
-/// versions, properties, `metadataPolicy: Fetch` and `find`.
+/// Reads and writes a KV engine of one Vault server with the store's token, with ESO's semantics
+/// for keys, versions, properties, `metadataPolicy: Fetch` and `find`; PushSecret writes are in
+/// `VaultSecretsClient+Push.swift`.
 final class VaultSecretsClient: SecretsClient {
-    private let settings: VaultStoreSettings
-    private let paths: VaultPaths
+    let settings: VaultStoreSettings
+    let paths: VaultPaths
     private let connection: VaultConnection
     private let authenticator: VaultAuthenticator
     let session: VaultTokenSession
-    private let errors: VaultErrorMapper
+    let errors: VaultErrorMapper
     private let shutdown: @Sendable () async throws -> Void
-    private let logger: Logger
+    let logger: Logger
 
     /// Secrets read for one `find`, at most; a larger match is refused rather than loaded.
     static let maximumFindResults = 5000
@@ -113,7 +114,11 @@ final class VaultSecretsClient: SecretsClient {
 
     // MARK: - Reads
 
-    private func readSecret(_ key: String, version: String?) async throws -> VaultSecretValues.Object {
+    /// The data of the secret at `key` (a version of it, for v2); `operation` names the read in
+    /// errors (a plain read by default).
+    func readSecret(_ key: String, version: String?, operation: VaultOperation? = nil) async throws
+        -> VaultSecretValues.Object
+    {
         guard !key.isEmpty else { throw ProviderError.invalidConfiguration("remoteRef.key must name a secret") }
         var query: [(name: String, value: String)] = []
         if let version, !version.isEmpty {
@@ -123,7 +128,8 @@ final class VaultSecretsClient: SecretsClient {
             query.append(("version", version))
         }
         let path = paths.dataPath(key)
-        let response = try await send(.get(path, query: query), operation: .read(key: key), call: .readSecretData)
+        let response = try await send(
+            .get(path, query: query), operation: operation ?? .read(key: key), call: .readSecretData)
         return try VaultSecretValues.secretData(response.body, version: settings.version, key: key)
     }
 
@@ -194,7 +200,7 @@ final class VaultSecretsClient: SecretsClient {
 
     /// Sends `request` with the store's token and namespace; a 403 for a token Vault no longer
     /// knows logs in again (once) and resends.
-    private func authorized(_ request: VaultRequest) async throws -> HTTPResponse {
+    func authorized(_ request: VaultRequest) async throws -> HTTPResponse {
         let token = try await session.token()
         let response = try await connection.send(request, token: token, namespace: settings.namespace)
         guard response.status.code == 403 else { return response }
@@ -209,10 +215,24 @@ final class VaultSecretsClient: SecretsClient {
         return try await connection.send(request, token: fresh, namespace: settings.namespace)
     }
 
-    /// `authorized`, with a non-success answer turned into a `ProviderError`.
-    private func send(_ request: VaultRequest, operation: VaultOperation, call: VaultMetrics.Call) async throws
-        -> HTTPResponse
-    {
+    /// `authorized`, with a non-success answer turned into a `ProviderError`. Reads succeed with
+    /// 200 only; writes and deletes pass `success: 200...299` (Vault answers 204 to most).
+    /// `secrets` are values the request carried, cut out of any error text.
+    func send(
+        _ request: VaultRequest, operation: VaultOperation, call: VaultMetrics.Call,
+        success: ClosedRange<UInt> = 200...200, secrets: [String] = []
+    ) async throws -> HTTPResponse {
+        let response = try await exchange(request, operation: operation, call: call, success: success)
+        guard success.contains(response.status.code) else {
+            throw failure(response, request: request, operation: operation, secrets: secrets)
+        }
+        return response
+    }
+
+    /// `authorized`, counted in the metrics; the answer whatever its status.
+    func exchange(
+        _ request: VaultRequest, operation: VaultOperation, call: VaultMetrics.Call, success: ClosedRange<UInt>
+    ) async throws -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try await authorized(request)
@@ -220,25 +240,32 @@ final class VaultSecretsClient: SecretsClient {
             VaultMetrics.call(call, failed: true)
             throw errors.failure(error, operation: operation)
         }
-        VaultMetrics.call(call, failed: response.status.code != 200)
-        guard response.status.code == 200 else {
-            let failure = errors.failure(status: response.status, body: response.body, operation: operation)
-            logger.debug(
-                "vault request failed",
-                metadata: [
-                    "path": "\(request.path)", "status": "\(response.status.code)", "error": "\(failure.message)",
-                ])
-            throw failure
-        }
+        VaultMetrics.call(call, failed: !success.contains(response.status.code))
         return response
+    }
+
+    /// The error for a non-success answer to `request`, logged at debug level (without values).
+    func failure(_ response: HTTPResponse, request: VaultRequest, operation: VaultOperation, secrets: [String] = [])
+        -> ProviderError
+    {
+        let failure = errors.failure(
+            status: response.status, body: response.body, operation: operation, secrets: secrets)
+        logger.debug(
+            "vault request failed",
+            metadata: [
+                "method": "\(request.method.rawValue)", "path": "\(request.path)", "status": "\(response.status.code)",
+                "error": "\(failure.message)",
+            ])
+        return failure
     }
 }
 
 /// The client of a ClusterSecretStore whose credentials are read from the namespace of each
-/// ExternalSecret, made without such a namespace (store validation): ESO answers "unknown".
+/// ExternalSecret (or PushSecret), made without such a namespace (store validation): ESO answers
+/// "unknown"; every read and write is refused.
 struct ReferentClusterStoreClient: SecretsClient {
     private static let message =
-        "this ClusterSecretStore reads its credentials from the namespace of each ExternalSecret; none was given"
+        "this ClusterSecretStore reads its credentials from the namespace of each ExternalSecret or PushSecret; none was given"
 
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         throw ProviderError.invalidConfiguration(Self.message)
@@ -249,6 +276,18 @@ struct ReferentClusterStoreClient: SecretsClient {
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func deleteSecret(_ target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(Self.message)
+    }
+
+    func secretExists(_ target: PushTarget) async throws -> Bool {
         throw ProviderError.invalidConfiguration(Self.message)
     }
 

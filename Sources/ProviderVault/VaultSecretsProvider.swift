@@ -14,8 +14,8 @@ public import Logging
 /// Login methods: token Secret, AppRole, Kubernetes, JWT/OIDC, userpass, LDAP, TLS certificate.
 /// AWS IAM and GCP logins are accepted in the schema and reported as unsupported.
 ///
-/// Capabilities: `ReadOnly`. ESO reports `ReadWrite`; PushSecret is not implemented yet, and a
-/// store must not advertise what it cannot do.
+/// Capabilities: `ReadWrite`, as ESO: PushSecret writes KV v1 and v2 secrets that carry ESO's
+/// managed-by marker, and never changes or deletes one without it (`VaultSecretsClient+Push`).
 public struct VaultSecretsProvider: SecretsProvider {
     /// Makes the HTTP transport of one store client, and the function that shuts it down.
     public typealias TransportFactory =
@@ -24,7 +24,7 @@ public struct VaultSecretsProvider: SecretsProvider {
         )
 
     public var name: String { "vault" }
-    public var capabilities: StoreCapabilities { .readOnly }
+    public var capabilities: StoreCapabilities { .readWrite }
 
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date

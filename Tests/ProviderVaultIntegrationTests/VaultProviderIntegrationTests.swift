@@ -146,7 +146,7 @@ import VaultTestSupport
             for store in ["kv2", "kv1"] {
                 #expect(
                     try await waitForStore(client, namespace, store) != nil, "\(store): \(process.log.suffix(2000))")
-                #expect(try await stores.get(store).status?.capabilities == "ReadOnly")
+                #expect(try await stores.get(store).status?.capabilities == "ReadWrite")
             }
             try await expectNoLeak(client, namespace, process)
             #expect(!process.log.contains(token), "the operator log contains the Vault token")
