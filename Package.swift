@@ -320,7 +320,7 @@ let package = Package(
             name: "ProviderVaultIntegrationTests",
             dependencies: [
                 "ProviderVault", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
-                "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI",
+                "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),

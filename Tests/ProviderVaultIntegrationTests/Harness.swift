@@ -4,52 +4,15 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 import VaultTestSupport
-
-/// The `external-secrets` binary, built beside this test bundle by `swift build --build-tests`.
-let operatorPath: String = {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = bundle.deletingLastPathComponent()
-    if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-    return directory.appendingPathComponent("external-secrets").path
-}()
 
 /// A value that must never appear in logs, Events or status.
 let canary = "canary-\(UUID().uuidString.prefix(12).lowercased())"
 
 func currentBao() throws -> OpenBaoServer {
     try #require(OpenBaoServer.current, "suite must run with the .openBao trait")
-}
-
-/// Installs this project's CRDs (idempotent) and waits until they are served.
-func installCRDs(_ client: KubeClient) async throws {
-    let crds = client.api(CustomResourceDefinition.self)
-    for crd in ExternalSecretsCRDs.all {
-        do {
-            _ = try await crds.create(crd)
-        } catch let error as KubeAPIError where error.isAlreadyExists {}
-    }
-    for crd in ExternalSecretsCRDs.all {
-        let established = try await eventually(timeout: .seconds(30)) {
-            try await crds.get(crd.metadata.name ?? "").isEstablished
-        }
-        #expect(established, "CRD \(crd.metadata.name ?? "") not established")
-    }
-    _ = try await eventually(timeout: .seconds(30)) {
-        (try? await client.api(ExternalSecret.self, namespace: "default").list()) != nil
-    }
-}
-
-/// Runs the operator as a process for `namespace`.
-func startOperator(_ plane: LocalControlPlane, namespace: String, arguments: [String] = []) throws -> TestProcess {
-    try TestProcess(
-        executable: operatorPath,
-        arguments: [
-            "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
-            "--live-addr", "127.0.0.1:0", "--loglevel", "debug", "--namespace", namespace,
-        ] + arguments,
-        logPath: "\(plane.directory)/operator-\(namespace).log")
 }
 
 /// A namespace with the CRDs installed, the operator running for it, and an admin client;
@@ -61,7 +24,7 @@ func withOperator(
     try await withAdminClient { client in
         try await installCRDs(client)
         let namespace = try await makeNamespace(client, prefix: prefix)
-        let process = try startOperator(plane, namespace: namespace)
+        let process = try startOperator(plane, name: namespace, arguments: ["--namespace", namespace])
         do {
             try await body(client, namespace, process)
             await process.stop()
@@ -121,22 +84,6 @@ func createSecret(_ client: KubeClient, _ namespace: String, _ name: String, _ d
 
 // MARK: - Status
 
-func readyCondition(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> StatusCondition? {
-    try await client.api(ExternalSecret.self, namespace: namespace).get(name).status?.conditions?
-        .condition(ofType: ESONames.conditionReady)
-}
-
-/// Waits until the ExternalSecret's Ready condition has `status` and `reason`.
-func waitForReady(
-    _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True",
-    reason: String = ESOReason.secretSynced, timeout: Duration = .seconds(60)
-) async throws -> Bool {
-    try await eventually(timeout: timeout) {
-        let condition = try await readyCondition(client, namespace, name)
-        return condition?.status == status && condition?.reason == reason
-    }
-}
-
 /// Waits until the store's Ready condition is `status`; returns its message.
 func waitForStore(
     _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", timeout: Duration = .seconds(60)
@@ -151,13 +98,6 @@ func waitForStore(
     return reached ? message : nil
 }
 
-/// Every Event message and reason recorded in `namespace`.
-func eventTexts(_ client: KubeClient, _ namespace: String) async throws -> [String] {
-    try await client.api(CoreEvent.self, namespace: namespace).list().items.map {
-        "\($0.reason ?? "") \($0.message ?? "")"
-    }
-}
-
 /// Everything a user can see about the ExternalSecrets and stores of `namespace`: statuses and
 /// Events, as JSON text.
 func visibleText(_ client: KubeClient, _ namespace: String) async throws -> String {
@@ -168,8 +108,6 @@ func visibleText(_ client: KubeClient, _ namespace: String) async throws -> Stri
         + stores.map { try String(decoding: JSONEncoder().encode($0.status), as: UTF8.self) }
     return (statuses + (try await eventTexts(client, namespace))).joined(separator: "\n")
 }
-
-func string(_ data: Data?) -> String? { data.map { String(decoding: $0, as: UTF8.self) } }
 
 /// A short unique suffix for Vault mounts, roles and policies of one test.
 func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())" }

@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import OperatorTestSupport
 import Testing
 import VaultTestSupport
 
@@ -34,18 +35,6 @@ extension VaultProviderIntegrationTests {
         PushSecretData(
             match: PushSecretMatch(
                 secretKey: secretKey, remoteRef: PushSecretRemoteRef(remoteKey: remoteKey, property: property)))
-    }
-
-    /// Waits until the PushSecret's Ready condition is `status` and its message contains `message`.
-    func waitForPush(
-        _ client: KubeClient, _ namespace: String, _ name: String, status: String = "True", message: String? = nil
-    ) async throws -> Bool {
-        try await eventually(timeout: .seconds(60)) {
-            let ps = try await client.api(PushSecret.self, namespace: namespace).get(name)
-            let ready = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)
-            guard ready?.status == status else { return false }
-            return message.map { ready?.message?.contains($0) == true } ?? true
-        }
     }
 
     /// The data of a KV v2 secret as bytes (nil when it has none), and its current version.
@@ -85,7 +74,7 @@ extension VaultProviderIntegrationTests {
                         push(nil, to: "app/all"),
                     ]))
             #expect(
-                try await waitForPush(client, namespace, "push", message: PushSecretNames.messageSynced),
+                try await waitForPushReady(client, namespace, "push", message: PushSecretNames.messageSynced),
                 "log: \(process.log.suffix(3000))")
 
             var db = try await stored(mount, "app/db")
@@ -98,21 +87,18 @@ extension VaultProviderIntegrationTests {
                 } == ["managed-by": "external-secrets"])
             let versionBefore = try #require(db.version)
 
-            // The source changes and the PushSecret is annotated (a forced reconcile): only the
-            // changed property is written, as one new version.
+            // The source changes (the operator watches source Secrets): only the changed property
+            // is written, as one new version.
             let rotated = "rotated-\(canary)"
             let secrets = client.api(Secret.self, namespace: namespace)
             var source = try await secrets.get("source")
             source.data?["password"] = Data(rotated.utf8)
             _ = try await secrets.replace(source)
-            var ps = try await pushSecrets.get("push")
-            ps.metadata.annotations = ["external-secrets.io/force-sync": "\(Date().timeIntervalSince1970)"]
-            _ = try await pushSecrets.replace(ps)
             #expect(
                 try await eventually(timeout: .seconds(60)) {
                     try await stored(mount, "app/db").data?["password"] == Data(rotated.utf8)
                 }, "log: \(process.log.suffix(3000))")
-            #expect(try await waitForPush(client, namespace, "push", message: PushSecretNames.messageSynced))
+            #expect(try await waitForPushReady(client, namespace, "push", message: PushSecretNames.messageSynced))
             db = try await stored(mount, "app/db")
             #expect(db.data == ["password": Data(rotated.utf8), "user": Data("app".utf8)])
             #expect(db.version == versionBefore + 1)
@@ -151,7 +137,7 @@ extension VaultProviderIntegrationTests {
             _ = try await pushSecrets.create(
                 pushSecret("guarded", store: "vault", data: [push("password", to: "theirs", property: "password")]))
             #expect(
-                try await waitForPush(
+                try await waitForPushReady(
                     client, namespace, "guarded", status: "False", message: "not managed by external-secrets"),
                 "log: \(process.log.suffix(3000))")
             let ready = try await pushSecrets.get("guarded").status?.conditions?.condition(
