@@ -155,6 +155,49 @@ public struct PushTarget: Sendable, Hashable, CustomStringConvertible {
     public var description: String { field.map { "\(remoteKey)/\($0)" } ?? remoteKey }
 }
 
+/// The client of a ClusterSecretStore whose credentials are read from the namespace of each
+/// ExternalSecret or PushSecret ("referent" authentication), made without such a namespace (store
+/// validation): validation answers `.unknown`, as ESO does, and every read and write is refused
+/// with `message`.
+public struct ReferentStoreClient: SecretsClient {
+    public let message: String
+
+    /// - Parameter credentials: what the store reads per namespace, for the message ("AWS
+    ///   credentials", "credentials").
+    public init(credentials: String = "credentials") {
+        message =
+            "this ClusterSecretStore reads its \(credentials) from the namespace of each ExternalSecret or PushSecret; none was given"
+    }
+
+    public func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func deleteSecret(_ target: PushTarget) async throws {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func secretExists(_ target: PushTarget) async throws -> Bool {
+        throw ProviderError.invalidConfiguration(message)
+    }
+
+    public func validate() async throws -> StoreValidationResult { .unknown }
+
+    public func close() async {}
+}
+
 /// The outcome of `SecretsClient.validate()`.
 public enum StoreValidationResult: Sendable, Hashable {
     case ready

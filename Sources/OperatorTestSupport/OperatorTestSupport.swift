@@ -56,6 +56,24 @@ public func startOperator(
         environment: environment)
 }
 
+/// Runs the operator (as `startOperator` does) while `body` runs, and stops it afterwards, also
+/// when `body` throws. Returns the stopped process, whose log can still be read.
+@discardableResult
+public func runOperator(
+    _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:],
+    _ body: (TestProcess) async throws -> Void
+) async throws -> TestProcess {
+    let process = try startOperator(plane, name: name, arguments: arguments, environment: environment)
+    do {
+        try await body(process)
+        await process.stop()
+    } catch {
+        await process.stop()
+        throw error
+    }
+    return process
+}
+
 /// Reads, changes and replaces an object, again from a fresh read when the operator wrote it in
 /// between (409 Conflict): tests edit objects whose status the operator keeps writing.
 public func update<Object: KubeResource>(

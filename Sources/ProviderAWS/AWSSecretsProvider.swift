@@ -82,7 +82,7 @@ public struct AWSSecretsProvider: SecretsProvider {
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
         let settings = try AWSStoreSettings.resolve(store)
         if settings.isReferent, store.callerNamespace.isEmpty {
-            return ReferentAWSStoreClient()
+            return ReferentStoreClient(credentials: "AWS credentials")
         }
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
         do {
@@ -253,40 +253,4 @@ struct ClosingClient: SecretsClient {
         await inner.close()
         try? await shutdown()
     }
-}
-
-/// The client of a ClusterSecretStore whose credentials are read from the namespace of each
-/// ExternalSecret (or PushSecret), made without such a namespace (store validation): ESO answers
-/// "unknown".
-struct ReferentAWSStoreClient: SecretsClient {
-    private static let message =
-        "this ClusterSecretStore reads its AWS credentials from the namespace of each ExternalSecret; none was given"
-
-    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func validate() async throws -> StoreValidationResult { .unknown }
-
-    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func deleteSecret(_ target: PushTarget) async throws {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func secretExists(_ target: PushTarget) async throws -> Bool {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func close() async {}
 }

@@ -215,26 +215,3 @@ final class KubernetesSecretsClient: SecretsClient {
         }
     }
 }
-
-/// The client of a ClusterSecretStore whose credentials are read from the namespace of each
-/// ExternalSecret, made without such a namespace (store validation): ESO answers "unknown".
-struct ReferentClusterStoreClient: SecretsClient {
-    private static let message =
-        "this ClusterSecretStore reads its credentials from the namespace of each ExternalSecret; none was given"
-
-    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func validate() async throws -> StoreValidationResult { .unknown }
-
-    func close() async {}
-}

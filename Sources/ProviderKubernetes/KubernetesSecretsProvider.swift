@@ -74,7 +74,7 @@ public struct KubernetesSecretsProvider: SecretsProvider {
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
         let settings = try KubernetesStoreSettings.resolve(store)
         if settings.isReferent, store.callerNamespace.isEmpty {
-            return ReferentClusterStoreClient()
+            return ReferentStoreClient()
         }
         let connection = try await connection(for: settings, references: references)
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)

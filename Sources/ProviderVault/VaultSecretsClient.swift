@@ -259,39 +259,3 @@ final class VaultSecretsClient: SecretsClient {
         return failure
     }
 }
-
-/// The client of a ClusterSecretStore whose credentials are read from the namespace of each
-/// ExternalSecret (or PushSecret), made without such a namespace (store validation): ESO answers
-/// "unknown"; every read and write is refused.
-struct ReferentClusterStoreClient: SecretsClient {
-    private static let message =
-        "this ClusterSecretStore reads its credentials from the namespace of each ExternalSecret or PushSecret; none was given"
-
-    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func deleteSecret(_ target: PushTarget) async throws {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func secretExists(_ target: PushTarget) async throws -> Bool {
-        throw ProviderError.invalidConfiguration(Self.message)
-    }
-
-    func validate() async throws -> StoreValidationResult { .unknown }
-
-    func close() async {}
-}

@@ -68,7 +68,7 @@ public struct VaultSecretsProvider: SecretsProvider {
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
         let settings = try VaultStoreSettings.resolve(store)
         if settings.isReferent, store.callerNamespace.isEmpty {
-            return ReferentClusterStoreClient()
+            return ReferentStoreClient()
         }
         let tls = try await tlsSettings(settings, references: references)
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)

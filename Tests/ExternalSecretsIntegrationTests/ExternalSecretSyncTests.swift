@@ -20,13 +20,8 @@ import Testing
             try await installCRDs(client)
             let namespace = try await makeNamespace(client, prefix: prefix)
             _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: storeData))
-            let process = try startOperator(plane, name: prefix, arguments: ["--namespace", namespace] + arguments)
-            do {
+            try await runOperator(plane, name: prefix, arguments: ["--namespace", namespace] + arguments) { process in
                 try await body(client, namespace, process)
-                await process.stop()
-            } catch {
-                await process.stop()
-                throw error
             }
         }
     }

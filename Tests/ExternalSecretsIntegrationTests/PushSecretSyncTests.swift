@@ -19,13 +19,8 @@ import Testing
             let stores = client.api(SecretStore.self, namespace: namespace)
             _ = try await stores.create(fakeStore("fake", data: [FakeProviderData(key: "unmanaged", value: "static-value")]))
             _ = try await stores.create(fakeStore("other", data: []))
-            let process = try startOperator(plane, name: prefix, arguments: ["--namespace", namespace])
-            do {
+            let process = try await runOperator(plane, name: prefix, arguments: ["--namespace", namespace]) { process in
                 try await body(client, namespace, process)
-                await process.stop()
-            } catch {
-                await process.stop()
-                throw error
             }
             #expect(!process.log.contains(canary), "the operator log shows a secret value")
             #expect(try await !eventTexts(client, namespace).joined().contains(canary), "an Event shows a secret value")

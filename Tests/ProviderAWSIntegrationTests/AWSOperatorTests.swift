@@ -60,21 +60,16 @@ struct AWSOperatorTests {
                         metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws))
                     ))
             }
-            let process = try startOperator(
+            try await runOperator(
                 plane, name: prefix, arguments: ["--namespace", namespace],
                 environment: motoEnvironment(
                     fixture.moto,
                     extra: [
                         "AWS_ACCESS_KEY_ID": fixture.reader.accessKeyID,
                         "AWS_SECRET_ACCESS_KEY": fixture.reader.secretAccessKey,
-                    ]))
-            do {
+                    ])) { process in
                 try await body(
                     Setup(client: client, namespace: namespace, process: process, moto: fixture.moto, fixture: fixture))
-                await process.stop()
-            } catch {
-                await process.stop()
-                throw error
             }
         }
     }
@@ -277,15 +272,14 @@ struct AWSOperatorTests {
                 // Record from before the operator starts: the stores' validation already assumes the
                 // roles, and the clients (with their credentials) are reused by the reads.
                 try await moto.startRecording()
-                let process = try startOperator(
+                try await runOperator(
                     plane, name: "irsa", arguments: ["--namespace", namespace],
                     environment: motoEnvironment(
                         moto,
                         extra: [
                             "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
                             "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/operator",
-                        ]))
-                do {
+                        ])) { process in
                     let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
                     for name in ["operator", "jwt"] {
                         _ = try await externalSecrets.create(
@@ -301,10 +295,6 @@ struct AWSOperatorTests {
                     try await moto.stopRecording()
                     #expect(moto.recordedOperations().filter { $0 == "AssumeRoleWithWebIdentity" }.count >= 2)
                     #expect(!process.log.contains(canary))
-                    await process.stop()
-                } catch {
-                    await process.stop()
-                    throw error
                 }
             }
             await moto.stop()

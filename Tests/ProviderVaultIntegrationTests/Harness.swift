@@ -24,13 +24,8 @@ func withOperator(
     try await withAdminClient { client in
         try await installCRDs(client)
         let namespace = try await makeNamespace(client, prefix: prefix)
-        let process = try startOperator(plane, name: namespace, arguments: ["--namespace", namespace])
-        do {
+        try await runOperator(plane, name: namespace, arguments: ["--namespace", namespace]) { process in
             try await body(client, namespace, process)
-            await process.stop()
-        } catch {
-            await process.stop()
-            throw error
         }
     }
 }
