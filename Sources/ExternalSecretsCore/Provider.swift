@@ -221,6 +221,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         /// The remote secret exists but was not created by a PushSecret (no managed-by marker):
         /// it is neither overwritten nor deleted.
         case notManaged
+        /// A write lost a race: the remote secret changed between the read and the write
+        /// (check-and-set). Nothing was overwritten; trying again is the remedy.
+        case conflict
         case other
     }
 

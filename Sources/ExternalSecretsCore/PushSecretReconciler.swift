@@ -106,6 +106,14 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         } catch StoreProblem.pendingValidation {
             return .requeue(after: .seconds(5))  // the store's first validation is still to come
         } catch let failure as PushFailure {
+            if let error = failure.underlying as? ProviderError, error.code == .conflict {
+                // A lost check-and-set race (ESO: a lock conflict): retried with backoff, without
+                // flipping Ready to False for what is normally a moment's contention.
+                logger.info(
+                    "push lost a write race; retrying",
+                    metadata: ["pushsecret": "\(ObjectKey(ps))", "error": "\(error.message)"])
+                throw error
+            }
             try await reportFailure(ps, message: failure.message, synced: failure.synced)
             throw failure.underlying
         } catch let error as InvalidSpec {

@@ -225,7 +225,7 @@ extension VaultSecretsClient {
             ? "another writer created it while this push was creating it"
             : "it changed in Vault after version \(expected) was read"
         return ProviderError(
-            .unavailable,
+            .conflict,
             "write secret \"\(key)\": Vault refused the check-and-set write because \(what); nothing was overwritten, the push is retried"
         )
     }

@@ -287,7 +287,7 @@ import VaultTestSupport
             try await racer.pushSecret(.allKeys(["a": Data("mine".utf8)]), to: PushTarget(remoteKey: "db"))
             Issue.record("expected a check-and-set failure")
         } catch let error as ProviderError {
-            #expect(error.code == .unavailable)
+            #expect(error.code == .conflict)
             #expect(error.message.contains("check-and-set"), "\(error.message)")
         }
         #expect(try await kv2Data(mount, "db") == ["a": Data("theirs".utf8)])

@@ -117,7 +117,7 @@ import Testing
             try await client.pushSecret(.value(Data(#"{"a":"2"}"#.utf8)), to: PushTarget(remoteKey: "db"))
             Issue.record("expected a check-and-set failure")
         } catch let error as ProviderError {
-            #expect(error.code == .unavailable)
+            #expect(error.code == .conflict)
             #expect(error.message.contains("changed in Vault after version 3 was read"))
             #expect(error.message.contains("retried"))
         }
