@@ -321,6 +321,11 @@ private struct Scanner {
 
     // MARK: Objects
 
+    /// Descends into the object or array that opens at `open` (gjson's parseObject / parseArray).
+    mutating func parseNested(at open: Int, _ path: [UInt8]) throws(GJSON.UnsupportedPath) -> (Int, Bool) {
+        json[open] == UInt8(ascii: "{") ? try parseObject(open + 1, path) : try parseArray(open + 1, path)
+    }
+
     mutating func parseObject(_ start: Int, _ path: [UInt8]) throws(GJSON.UnsupportedPath) -> (Int, Bool) {
         var i = start
         let rp = Self.parseObjectPath(path)
@@ -395,21 +400,9 @@ private struct Scanner {
                             str: vesc ? PipelineText.gjsonUnescape(val.dropFirst().dropLast()) : Array(val.dropFirst().dropLast()))
                         return (i, true)
                     }
-                case UInt8(ascii: "{"):
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
                     if pmatch && !hit {
-                        (i, hit) = try parseObject(i + 1, rp.path)
-                        if hit { return (i, true) }
-                    } else {
-                        let (ni, val) = parseSquash(i)
-                        i = ni
-                        if hit {
-                            value = GJSON.Result(type: .json, raw: Array(val))
-                            return (i, true)
-                        }
-                    }
-                case UInt8(ascii: "["):
-                    if pmatch && !hit {
-                        (i, hit) = try parseArray(i + 1, rp.path)
+                        (i, hit) = try parseNested(at: i, rp.path)
                         if hit { return (i, true) }
                     } else {
                         let (ni, val) = parseSquash(i)
@@ -508,25 +501,9 @@ private struct Scanner {
                             str: vesc ? PipelineText.gjsonUnescape(val.dropFirst().dropLast()) : Array(val.dropFirst().dropLast()))
                         return (i, true)
                     }
-                case UInt8(ascii: "{"):
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
                     if pmatch && !hit {
-                        (i, hit) = try parseObject(i + 1, rp.path)
-                        if hit {
-                            if rp.alogok { break elementLoop }
-                            return (i, true)
-                        }
-                    } else {
-                        let (ni, val) = parseSquash(i)
-                        i = ni
-                        if hit {
-                            if rp.alogok { break elementLoop }
-                            value = GJSON.Result(type: .json, raw: Array(val))
-                            return (i, true)
-                        }
-                    }
-                case UInt8(ascii: "["):
-                    if pmatch && !hit {
-                        (i, hit) = try parseArray(i + 1, rp.path)
+                        (i, hit) = try parseNested(at: i, rp.path)
                         if hit {
                             if rp.alogok { break elementLoop }
                             return (i, true)
