@@ -12,6 +12,17 @@ import VaultTestSupport
 /// with the Vault provider. Values are compared as text only where the expected value is no
 /// secret; the canary is checked against the operator's log, Events and status.
 @Suite(.controlPlane, .openBao, .serialized) struct VaultProviderIntegrationTests {
+    /// A new KV v2 mount holding `db` = {"password": canary} and a new policy that may read it.
+    func mountWithSecretAndReader() async throws -> (mount: String, policy: String) {
+        let bao = try currentBao()
+        let mount = unique("kv2")
+        try await bao.mount(mount)
+        try await bao.writeKV2(mount: mount, "db", ["password": canary])
+        let policy = unique("reader")
+        try await readPolicy(policy, mounts: [mount])
+        return (mount, policy)
+    }
+
     /// A read policy on `mounts` (data, metadata and mount checks).
     func readPolicy(_ name: String, mounts: [String], namespace: String? = nil) async throws {
         let rules = mounts.map {
@@ -185,12 +196,7 @@ import VaultTestSupport
     // MARK: - Logins
 
     @Test func aClusterStoreReadsItsCredentialsFromEachExternalSecretsNamespace() async throws {
-        let bao = try currentBao()
-        let mount = unique("kv2")
-        try await bao.mount(mount)
-        try await bao.writeKV2(mount: mount, "db", ["password": canary])
-        let policy = unique("reader")
-        try await readPolicy(policy, mounts: [mount])
+        let (mount, policy) = try await mountWithSecretAndReader()
 
         try await withOperator("vault-css") { client, namespace, process in
             try await tokenSecret(client, namespace, "vault-token", policy: policy)
@@ -223,11 +229,7 @@ import VaultTestSupport
     @Test func everyLoginMethodEndToEnd() async throws {
         let bao = try currentBao()
         let plane = try currentPlane()
-        let mount = unique("kv2")
-        try await bao.mount(mount)
-        try await bao.writeKV2(mount: mount, "db", ["password": canary])
-        let policy = unique("reader")
-        try await readPolicy(policy, mounts: [mount])
+        let (mount, policy) = try await mountWithSecretAndReader()
         let methods = (
             approle: unique("approle"), kubernetes: unique("k8s"), jwt: unique("jwt"), userpass: unique("userpass"),
             cert: unique("cert")
@@ -563,11 +565,7 @@ import VaultTestSupport
 
     @Test func aSealedServerIsAClearConditionAndTheSecretStays() async throws {
         let bao = try currentBao()
-        let mount = unique("kv2")
-        try await bao.mount(mount)
-        try await bao.writeKV2(mount: mount, "db", ["password": canary])
-        let policy = unique("reader")
-        try await readPolicy(policy, mounts: [mount])
+        let (mount, policy) = try await mountWithSecretAndReader()
 
         try await withOperator("vault-sealed") { client, namespace, process in
             try await tokenSecret(client, namespace, "vault-token", policy: policy)
