@@ -66,9 +66,16 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     private let dependencies: Dependencies
     private let logger: Logger
-    /// The source Secret's resourceVersion at each PushSecret's last successful push. Empty after
-    /// a restart (so a restart pushes nothing early); the periodic refresh still applies.
-    private let pushedSourceVersions = Mutex<[ObjectKey: String]>([:])
+    /// What each PushSecret's last successful push was made from: the source Secret's
+    /// resourceVersion and the generations of its stores. A change of either pushes at once. Empty
+    /// after a restart (so a restart pushes nothing early); the periodic refresh still applies.
+    private struct PushedFrom: Equatable {
+        var sourceVersion: String?
+        /// Generations of the stores, by `Kind/name`.
+        var storeGenerations: [String: Int64]
+    }
+
+    private let pushedFrom = Mutex<[ObjectKey: PushedFrom]>([:])
 
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
@@ -86,7 +93,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     /// Forgets what is remembered about a deleted PushSecret.
     public func forget(_ key: ObjectKey) {
-        pushedSourceVersions.withLock { $0[key] = nil }
+        pushedFrom.withLock { $0[key] = nil }
     }
 
     public func reconcile(_ ps: PushSecret) async throws -> ReconcileAction {
@@ -144,11 +151,15 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let namespace = ps.metadata.namespace ?? ""
         let key = ObjectKey(ps)
         if !lastFailed, let next = Self.remainingWait(ps, interval: interval, version: version, now: now) {
-            let pushed = pushedSourceVersions.withLock { $0[key] }
-            let current = dependencies.sourceVersion(
+            guard let pushed = pushedFrom.withLock({ $0[key] }) else { return next }
+            let source = dependencies.sourceVersion(
                 ObjectKey(namespace: namespace, name: ps.spec.selector.secret?.name ?? ""))
-            guard let pushed, pushed != current else { return next }
-            // The source Secret changed since the last push: push now.
+            let generations = namedStoreGenerations(of: ps)
+            let storesChanged = generations.contains { store, generation in
+                pushed.storeGenerations[store].map { $0 != generation } ?? false
+            }
+            // The source Secret or a store changed since the last push: push now.
+            guard pushed.sourceVersion != source || storesChanged else { return next }
         }
 
         let (source, sourceVersion) = try await sourceData(of: ps, namespace: namespace)
@@ -225,7 +236,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             "pushed",
             metadata: ["pushsecret": "\(namespace)/\(ps.metadata.name ?? "")", "entries": "\(written.count)"])
         try await writeStatus(status, of: ps)
-        pushedSourceVersions.withLock { $0[key] = sourceVersion }
+        let pushedStores = Dictionary(stores.map { ($0.push.statusKey, $0.context.generation) }, uniquingKeysWith: { a, _ in a })
+        pushedFrom.withLock { $0[key] = PushedFrom(sourceVersion: sourceVersion, storeGenerations: pushedStores) }
         return interval > .zero ? .requeue(after: interval) : .awaitChange
     }
 
@@ -317,6 +329,26 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 "remote secret not deleted: it is not managed by external-secrets",
                 metadata: ["remoteKey": "\(record.match.remoteRef.remoteKey)"])
         }
+    }
+
+    /// The generations of the stores `ps` names (not those it selects by labels), by `Kind/name`,
+    /// from the store caches.
+    private func namedStoreGenerations(of ps: PushSecret) -> [String: Int64] {
+        let namespace = ps.metadata.namespace ?? ""
+        var generations: [String: Int64] = [:]
+        for ref in ps.spec.secretStoreRefs {
+            guard let name = ref.name else { continue }
+            let kind = ref.kind ?? .secretStore
+            let generation =
+                switch kind {
+                case .secretStore:
+                    dependencies.resolver.secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata.generation
+                case .clusterSecretStore:
+                    dependencies.resolver.clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata.generation
+                }
+            generations[PushStore(kind: kind, name: name).statusKey] = generation ?? 0
+        }
+        return generations
     }
 
     static func merge(

@@ -120,6 +120,15 @@ import Testing
             #expect(mirrored["pushed-all"] != nil && mirrored["pushed-json"] != nil, "the old store's secrets were deleted")
             #expect(try await eventTexts(client, namespace).contains { $0.contains("SecretStore/fake is no longer listed") })
 
+            // An edit of the store pushes again at once (refreshInterval is an hour).
+            let lastPush = try await pushSecrets.get("push").status?.refreshTime
+            try await Task.sleep(for: .milliseconds(1100))  // refreshTime has a resolution of seconds
+            _ = try await client.api(SecretStore.self, namespace: namespace).patch(
+                "other", .merge(["spec": ["provider": ["fake": ["data": [["key": "static", "value": "v"]]]]]]))
+            #expect(
+                try await eventually { try await pushSecrets.get("push").status?.refreshTime != lastPush },
+                "a store edit did not push again")
+
             // Deleting the PushSecret deletes what it wrote to its current store, then releases it.
             try await pushSecrets.delete("push")
             #expect(try await eventually { try await pushSecrets.getIfExists("push") == nil }, "log: \(process.log.suffix(3000))")
