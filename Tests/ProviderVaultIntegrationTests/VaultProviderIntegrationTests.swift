@@ -23,6 +23,34 @@ import VaultTestSupport
         return (mount, policy)
     }
 
+    /// An AppRole auth mount (new path) whose role `eso` issues tokens with `policy` and the
+    /// given token lifetimes.
+    func appRoleLogin(policy: String, ttl: String = "1h", maxTTL: String? = nil) async throws
+        -> (path: String, roleID: String, secretID: String)
+    {
+        let bao = try currentBao()
+        let path = unique("approle")
+        try await bao.enableAuth(path, type: "approle")
+        var role: [String: Any] = ["token_policies": [policy], "token_ttl": ttl]
+        if let maxTTL { role["token_max_ttl"] = maxTTL }
+        try await bao.must(.POST, "auth/\(path)/role/eso", role)
+        let roleID = try #require(try await bao.must(.GET, "auth/\(path)/role/eso/role-id").data("role_id"))
+        let secretID = try #require(try await bao.must(.POST, "auth/\(path)/role/eso/secret-id").data("secret_id"))
+        return (path, roleID, secretID)
+    }
+
+    /// SecretStore `vault` on `mount` logging in with `login` (its secret ID in Secret `approle`).
+    func createAppRoleStore(
+        _ client: KubeClient, _ namespace: String, mount: String, login: (path: String, roleID: String, secretID: String)
+    ) async throws {
+        try await createSecret(client, namespace, "approle", ["secret-id": login.secretID])
+        _ = try await client.api(SecretStore.self, namespace: namespace).create(
+            try vaultStore(
+                "vault", path: mount,
+                auth: VaultAuth(
+                    appRole: VaultAppRole(path: login.path, roleId: login.roleID, secretRef: secretKey("approle", "secret-id")))))
+    }
+
     /// A read policy on `mounts` (data, metadata and mount checks).
     func readPolicy(_ name: String, mounts: [String], namespace: String? = nil) async throws {
         let rules = mounts.map {
@@ -403,26 +431,13 @@ import VaultTestSupport
 
     @Test func aHundredExternalSecretsOnOneStoreLogInOnce() async throws {
         let bao = try currentBao()
-        let mount = unique("kv2")
-        let approle = unique("approle")
-        try await bao.mount(mount)
-        try await bao.writeKV2(mount: mount, "db", ["password": canary])
-        let policy = unique("reader")
-        try await readPolicy(policy, mounts: [mount])
-        try await bao.enableAuth(approle, type: "approle")
-        try await bao.must(.POST, "auth/\(approle)/role/eso", ["token_policies": [policy], "token_ttl": "1h"])
-        let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
-        let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
+        let (mount, policy) = try await mountWithSecretAndReader()
+        let login = try await appRoleLogin(policy: policy)
+        let approle = login.path
         // OpenBao's audit log records every request it serves: the real count of logins.
 
         try await withOperator("vault-scale") { client, namespace, process in
-            try await createSecret(client, namespace, "approle", ["secret-id": secretID])
-            _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore(
-                    "vault", path: mount,
-                    auth: VaultAuth(
-                        appRole: VaultAppRole(
-                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+            try await createAppRoleStore(client, namespace, mount: mount, login: login)
             let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
             for index in 0..<100 {
                 _ = try await externalSecrets.create(
@@ -452,27 +467,13 @@ import VaultTestSupport
 
     @Test func shortLivedTokensAreRenewedThenReplacedByOneNewLogin() async throws {
         let bao = try currentBao()
-        let mount = unique("kv2")
-        let approle = unique("approle")
-        try await bao.mount(mount)
-        try await bao.writeKV2(mount: mount, "db", ["password": canary])
-        let policy = unique("reader")
-        try await readPolicy(policy, mounts: [mount])
-        try await bao.enableAuth(approle, type: "approle")
+        let (mount, policy) = try await mountWithSecretAndReader()
         // Tokens live 15 s and at most 40 s: renewed twice or three times, then a new login.
-        try await bao.must(
-            .POST, "auth/\(approle)/role/eso", ["token_policies": [policy], "token_ttl": "15s", "token_max_ttl": "40s"])
-        let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
-        let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
+        let login = try await appRoleLogin(policy: policy, ttl: "15s", maxTTL: "40s")
+        let approle = login.path
 
         try await withOperator("vault-renew") { client, namespace, process in
-            try await createSecret(client, namespace, "approle", ["secret-id": secretID])
-            _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore(
-                    "vault", path: mount,
-                    auth: VaultAuth(
-                        appRole: VaultAppRole(
-                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+            try await createAppRoleStore(client, namespace, mount: mount, login: login)
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret(
                     "db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "2s"))
@@ -500,25 +501,16 @@ import VaultTestSupport
     @Test func aDeniedPathIsAClearConditionAndLeavesTheSecretAlone() async throws {
         let bao = try currentBao()
         let mount = unique("kv2")
-        let approle = unique("approle")
         try await bao.mount(mount)
         try await bao.writeKV2(mount: mount, "app/db", ["password": canary])
         try await bao.writeKV2(mount: mount, "private/db", ["password": "private-\(canary)"])
         let policy = unique("app-only")
         try await bao.policy(policy, #"path "\#(mount)/data/app/*" { capabilities = ["read"] }"#)
-        try await bao.enableAuth(approle, type: "approle")
-        try await bao.must(.POST, "auth/\(approle)/role/eso", ["token_policies": [policy], "token_ttl": "1h"])
-        let roleID = try #require(try await bao.must(.GET, "auth/\(approle)/role/eso/role-id").data("role_id"))
-        let secretID = try #require(try await bao.must(.POST, "auth/\(approle)/role/eso/secret-id").data("secret_id"))
+        let login = try await appRoleLogin(policy: policy)
+        let approle = login.path
 
         try await withOperator("vault-deny") { client, namespace, process in
-            try await createSecret(client, namespace, "approle", ["secret-id": secretID])
-            _ = try await client.api(SecretStore.self, namespace: namespace).create(
-                try vaultStore(
-                    "vault", path: mount,
-                    auth: VaultAuth(
-                        appRole: VaultAppRole(
-                            path: approle, roleId: roleID, secretRef: secretKey("approle", "secret-id")))))
+            try await createAppRoleStore(client, namespace, mount: mount, login: login)
             // The store is usable (its token is valid) although its policy does not cover every path.
             #expect(try await waitForStore(client, namespace, "vault") != nil, "\(process.log.suffix(2000))")
             let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
