@@ -229,35 +229,12 @@ extension VaultIamAuth: OpenAPISchemaDescribed {
                 "vaultRole": .string("The Vault role to log in as."),
                 "externalID": .string("The external id to present when assuming `role`."),
                 "vaultAwsIamServerID": .string("The value of the `X-Vault-AWS-IAM-Server-ID` header to sign."),
-                "secretRef": VaultAwsAuthSecretRef.openAPISchema,
-                "jwt": VaultAwsJWTAuth.openAPISchema,
+                // The same blocks as the AWS provider's `auth`.
+                "secretRef": AWSAuthSecretRef.openAPISchema.described("AWS credentials held in Secrets."),
+                "jwt": AWSJWTAuth.openAPISchema.described(
+                    "AWS credentials obtained for a ServiceAccount's web identity (IRSA)."),
             ],
             required: ["vaultRole"])
-    }
-}
-
-extension VaultAwsAuthSecretRef: OpenAPISchemaDescribed {
-    public static var openAPISchema: OpenAPISchema {
-        .object(
-            "AWS credentials held in Secrets.",
-            properties: [
-                "accessKeyIDSecretRef": SecretKeySelector.openAPISchema.described(
-                    "The Secret key holding the access key id."),
-                "secretAccessKeySecretRef": SecretKeySelector.openAPISchema.described(
-                    "The Secret key holding the secret access key."),
-                "sessionTokenSecretRef": SecretKeySelector.openAPISchema.described(
-                    "The Secret key holding the session token of temporary credentials."),
-            ])
-    }
-}
-
-extension VaultAwsJWTAuth: OpenAPISchemaDescribed {
-    public static var openAPISchema: OpenAPISchema {
-        .object(
-            "AWS credentials obtained for a ServiceAccount's web identity (IRSA).",
-            properties: [
-                "serviceAccountRef": ServiceAccountSelector.openAPISchema.described("The ServiceAccount to use.")
-            ])
     }
 }
 

@@ -235,12 +235,12 @@ public struct VaultIamAuth: Codable, Sendable, Hashable {
     public var vaultRole: String
     public var externalID: String?
     public var vaultAwsIamServerID: String?
-    public var secretRef: VaultAwsAuthSecretRef?
-    public var jwt: VaultAwsJWTAuth?
+    public var secretRef: AWSAuthSecretRef?
+    public var jwt: AWSJWTAuth?
 
     public init(
         path: String? = nil, region: String? = nil, role: String? = nil, vaultRole: String, externalID: String? = nil,
-        vaultAwsIamServerID: String? = nil, secretRef: VaultAwsAuthSecretRef? = nil, jwt: VaultAwsJWTAuth? = nil
+        vaultAwsIamServerID: String? = nil, secretRef: AWSAuthSecretRef? = nil, jwt: AWSJWTAuth? = nil
     ) {
         self.path = path
         self.region = region
@@ -251,27 +251,6 @@ public struct VaultIamAuth: Codable, Sendable, Hashable {
         self.secretRef = secretRef
         self.jwt = jwt
     }
-}
-
-public struct VaultAwsAuthSecretRef: Codable, Sendable, Hashable {
-    public var accessKeyIDSecretRef: SecretKeySelector?
-    public var secretAccessKeySecretRef: SecretKeySelector?
-    public var sessionTokenSecretRef: SecretKeySelector?
-
-    public init(
-        accessKeyIDSecretRef: SecretKeySelector? = nil, secretAccessKeySecretRef: SecretKeySelector? = nil,
-        sessionTokenSecretRef: SecretKeySelector? = nil
-    ) {
-        self.accessKeyIDSecretRef = accessKeyIDSecretRef
-        self.secretAccessKeySecretRef = secretAccessKeySecretRef
-        self.sessionTokenSecretRef = sessionTokenSecretRef
-    }
-}
-
-public struct VaultAwsJWTAuth: Codable, Sendable, Hashable {
-    public var serviceAccountRef: ServiceAccountSelector?
-
-    public init(serviceAccountRef: ServiceAccountSelector? = nil) { self.serviceAccountRef = serviceAccountRef }
 }
 
 /// GCP login (not implemented by this operator; the block is accepted and kept).
