@@ -113,6 +113,24 @@ enum GoStringMapJSON {
     }
 }
 
+/// A `find` both services answer: the name matcher, the tags (key = value pairs, all required) and
+/// the path, refused when none is set.
+struct FindQuery: Sendable {
+    let matcher: NameMatcher
+    let tags: [String: String]
+    /// The path prefix; nil when unset or empty.
+    let path: String?
+
+    init(_ find: ExternalSecretFind) throws(ProviderError) {
+        matcher = try NameMatcher(find)
+        tags = find.tags ?? [:]
+        path = find.path.flatMap { $0.isEmpty ? nil : $0 }
+        guard matcher.isSet || !tags.isEmpty || path != nil else {
+            throw .invalidConfiguration("find needs name.regexp, tags or path")
+        }
+    }
+}
+
 /// `find.name.regexp`, matched anywhere in the name as Go's `MatchString` does.
 struct NameMatcher: Sendable {
     private let pattern: String?

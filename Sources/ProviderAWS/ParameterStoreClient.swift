@@ -134,12 +134,8 @@ final class ParameterStoreClient: SecretsClient {
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        let matcher = try NameMatcher(find)
-        let tags = find.tags ?? [:]
-        let path = find.path.flatMap { $0.isEmpty ? nil : $0 }
-        guard matcher.isSet || !tags.isEmpty || path != nil else {
-            throw ProviderError.invalidConfiguration("find needs name.regexp, tags or path")
-        }
+        let query = try FindQuery(find)
+        let (matcher, tags, path) = (query.matcher, query.tags, query.path)
         if tags.isEmpty {
             do {
                 return try await byPath(path ?? "/", matcher: matcher)

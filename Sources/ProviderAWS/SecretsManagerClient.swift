@@ -116,12 +116,8 @@ final class SecretsManagerClient: SecretsClient {
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        let matcher = try NameMatcher(find)
-        let tags = find.tags ?? [:]
-        let path = find.path.flatMap { $0.isEmpty ? nil : $0 }
-        guard matcher.isSet || !tags.isEmpty || path != nil else {
-            throw ProviderError.invalidConfiguration("find needs name.regexp, tags or path")
-        }
+        let query = try FindQuery(find)
+        let (matcher, tags, path) = (query.matcher, query.tags, query.path)
         var filters: [Filter] = []
         for key in tags.keys.sorted() {
             filters.append(Filter(key: "tag-key", values: [key]))
