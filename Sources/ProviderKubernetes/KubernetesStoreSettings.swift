@@ -81,9 +81,10 @@ struct KubernetesStoreSettings: Sendable, Equatable {
         if let serverSpec = spec.server {
             server = try resolveServer(serverSpec.url)
             if let bundle = serverSpec.caBundle, !bundle.isEmpty {
-                certificateAuthority = .bundle(try decodeBundle(bundle))
+                certificateAuthority = .bundle(try StoreSettingChecks.caBundle(bundle, field: "\(field).server.caBundle"))
             } else if let provider = serverSpec.caProvider {
-                certificateAuthority = .provider(try resolveCAProvider(provider, rules: rules))
+                certificateAuthority = .provider(
+                    try StoreSettingChecks.caProvider(provider, storeKind: rules.kind, field: "\(field).server.caProvider"))
             }
         }
 
@@ -150,36 +151,6 @@ struct KubernetesStoreSettings: Sendable, Equatable {
             throw .invalidConfiguration("\(field): the URL may not carry credentials, a query or a fragment")
         }
         return .remote(normalised.hasSuffix("/") ? String(normalised.dropLast()) : normalised)
-    }
-
-    private static func decodeBundle(_ bundle: String) throws(ProviderError) -> [UInt8] {
-        let field = "\(field).server.caBundle"
-        guard let decoded = Data(base64Encoded: bundle.filter { !$0.isWhitespace }) else {
-            throw .invalidConfiguration("\(field) is not valid base64")
-        }
-        guard String(decoding: decoded, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
-            throw .invalidConfiguration("\(field) holds no PEM certificate")
-        }
-        return Array(decoded)
-    }
-
-    private static func resolveCAProvider(_ provider: CAProvider, rules: NamespaceRules) throws(ProviderError)
-        -> CAProvider
-    {
-        let field = "\(field).server.caProvider"
-        guard provider.type == "Secret" || provider.type == "ConfigMap" else {
-            throw .invalidConfiguration("\(field).type must be Secret or ConfigMap")
-        }
-        guard !provider.name.isEmpty else { throw .invalidConfiguration("\(field).name is required") }
-        guard let key = provider.key, !key.isEmpty else { throw .invalidConfiguration("\(field).key is required") }
-        switch rules.kind {
-        case .clusterSecretStore where provider.namespace == nil:
-            throw .invalidConfiguration("\(field).namespace must not be empty with ClusterSecretStore")
-        case .secretStore where provider.namespace != nil:
-            throw .invalidConfiguration("\(field).namespace must be empty with SecretStore")
-        default:
-            return provider
-        }
     }
 
     private static func requireNameAndKey(_ selector: SecretKeySelector, field: String) throws(ProviderError) {

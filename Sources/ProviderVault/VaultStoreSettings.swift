@@ -148,9 +148,10 @@ struct VaultStoreSettings: Sendable, Equatable {
 
         var certificateAuthority = CertificateAuthority.unset
         if let bundle = spec.caBundle, !bundle.isEmpty {
-            certificateAuthority = .bundle(try decodeBundle(bundle))
+            certificateAuthority = .bundle(try StoreSettingChecks.caBundle(bundle, field: "\(field).caBundle"))
         } else if let provider = spec.caProvider {
-            certificateAuthority = .provider(try resolveCAProvider(provider, rules: rules))
+            certificateAuthority = .provider(
+                    try StoreSettingChecks.caProvider(provider, storeKind: rules.kind, field: "\(field).caProvider"))
         }
 
         let namespace = spec.namespace.flatMap { $0.isEmpty ? nil : $0 }
@@ -384,36 +385,6 @@ struct VaultStoreSettings: Sendable, Equatable {
         var normalised = url
         while normalised.hasSuffix("/") { normalised.removeLast() }
         return normalised
-    }
-
-    private static func decodeBundle(_ bundle: String) throws(ProviderError) -> [UInt8] {
-        let field = "\(field).caBundle"
-        guard let decoded = Data(base64Encoded: bundle.filter { !$0.isWhitespace }) else {
-            throw .invalidConfiguration("\(field) is not valid base64")
-        }
-        guard String(decoding: decoded, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
-            throw .invalidConfiguration("\(field) holds no PEM certificate")
-        }
-        return Array(decoded)
-    }
-
-    private static func resolveCAProvider(_ provider: CAProvider, rules: NamespaceRules) throws(ProviderError)
-        -> CAProvider
-    {
-        let field = "\(field).caProvider"
-        guard provider.type == "Secret" || provider.type == "ConfigMap" else {
-            throw .invalidConfiguration("\(field).type must be Secret or ConfigMap")
-        }
-        guard !provider.name.isEmpty else { throw .invalidConfiguration("\(field).name is required") }
-        guard let key = provider.key, !key.isEmpty else { throw .invalidConfiguration("\(field).key is required") }
-        switch rules.kind {
-        case .clusterSecretStore where (provider.namespace ?? "").isEmpty:
-            throw .invalidConfiguration("\(field).namespace must not be empty with ClusterSecretStore")
-        case .secretStore where provider.namespace != nil:
-            throw .invalidConfiguration("\(field).namespace must be empty with SecretStore")
-        default:
-            return provider
-        }
     }
 
     private static func resolveRetry(_ settings: SecretStoreRetrySettings?) throws(ProviderError) -> RetryPolicy {
