@@ -16,30 +16,13 @@ public final class LocalControlPlane: Sendable {
     public let environment: [String: String]
 
     /// The repository root, found from this file's location.
-    public static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    public static var repositoryRoot: String { ServerScript.repositoryRoot }
+
+    static let script = ServerScript("scripts/control-plane.sh")
 
     /// Starts a control plane in a new temporary directory; waits until the API server is ready.
     public static func start() throws -> LocalControlPlane {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("eso-swift-cp-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        do {
-            try runScript(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
-        } catch {
-            // Whatever started before the failure is stopped now, not left to the watchdog.
-            try? runScript(["down", directory])
-            throw error
-        }
-        let text = try String(contentsOfFile: "\(directory)/env", encoding: .utf8)
-        var environment: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            environment[String(line[..<equals])] = String(line[line.index(after: equals)...])
-        }
+        let (directory, environment) = try script.up(directoryPrefix: "cp")
         return LocalControlPlane(directory: directory, environment: environment)
     }
 
@@ -50,8 +33,7 @@ public final class LocalControlPlane: Sendable {
 
     /// Stops every process of this control plane and removes its directory.
     public func stop() {
-        try? Self.runScript(["down", directory])
-        try? FileManager.default.removeItem(atPath: directory)
+        Self.script.down(directory)
     }
 
     public var kubeconfigPath: String { "\(directory)/kubeconfig" }
@@ -69,19 +51,6 @@ public final class LocalControlPlane: Sendable {
     /// A client for `context`. The caller shuts it down.
     public func client(context: String = "local") throws -> KubeClient {
         try KubeClient(configuration: configuration(context: context))
-    }
-
-    /// Runs `scripts/control-plane.sh` with `arguments`, its output going to `script.log` beside
-    /// the other logs; throws with the log's tail on failure.
-    static func runScript(_ arguments: [String]) throws {
-        let directory = arguments.count > 1 ? arguments[1] : FileManager.default.temporaryDirectory.path
-        let script = try TestProcess(
-            executable: "\(repositoryRoot)/scripts/control-plane.sh", arguments: arguments,
-            logPath: "\(directory)/script.log")
-        guard script.waitSynchronously() else {
-            throw ControlPlaneError(
-                description: "control-plane.sh \(arguments.first ?? "") failed:\n\(script.log.suffix(4000))")
-        }
     }
 
     /// Compacts etcd's history up to `revision` (a resourceVersion) through etcd's HTTP gateway.
@@ -105,7 +74,7 @@ public final class LocalControlPlane: Sendable {
 
     /// Kills kube-apiserver and starts it again on the same port (etcd keeps its data).
     public func restartAPIServer() throws {
-        try Self.runScript(["restart-apiserver", directory])
+        try Self.script.run(["restart-apiserver", directory])
     }
 }
 

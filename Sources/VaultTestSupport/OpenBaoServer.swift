@@ -21,29 +21,11 @@ public final class OpenBaoServer: Sendable {
     public let auditLogPath: String
     private let admin: AsyncHTTPClientTransport
 
-    public static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let script = ServerScript("scripts/openbao.sh")
 
     /// Starts a server in a new temporary directory and waits until it answers.
     public static func start() throws -> OpenBaoServer {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("eso-swift-bao-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        do {
-            try runScript(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
-        } catch {
-            try? runScript(["down", directory])
-            throw error
-        }
-        let text = try String(contentsOfFile: "\(directory)/env", encoding: .utf8)
-        var environment: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            environment[String(line[..<equals])] = String(line[line.index(after: equals)...])
-        }
+        let (directory, environment) = try script.up(directoryPrefix: "bao")
         let ca = try Data(contentsOf: URL(fileURLWithPath: environment["CA_CERT"] ?? ""))
         return try OpenBaoServer(
             directory: directory, address: environment["ADDR"] ?? "", caCertificatePEM: ca,
@@ -64,8 +46,7 @@ public final class OpenBaoServer: Sendable {
     /// Stops the server and removes its directory.
     public func stop() async {
         try? await admin.shutdown()
-        try? Self.runScript(["down", directory])
-        try? FileManager.default.removeItem(atPath: directory)
+        Self.script.down(directory)
     }
 
     /// The server's log so far (for failure messages).
@@ -193,16 +174,6 @@ public final class OpenBaoServer: Sendable {
         auditEntries().compactMap { entry in
             guard entry["type"] as? String == "request" else { return nil }
             return (entry["request"] as? [String: Any])?["path"] as? String
-        }
-    }
-
-    static func runScript(_ arguments: [String]) throws {
-        let directory = arguments.count > 1 ? arguments[1] : FileManager.default.temporaryDirectory.path
-        let script = try TestProcess(
-            executable: "\(repositoryRoot)/scripts/openbao.sh", arguments: arguments, logPath: "\(directory)/script.log"
-        )
-        guard script.waitSynchronously() else {
-            throw OpenBaoError(description: "openbao.sh \(arguments.first ?? "") failed:\n\(script.log.suffix(4000))")
         }
     }
 }
