@@ -204,21 +204,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
     /// The generations of the stores `es` uses, by store index key, from the store caches.
     private func currentStoreGenerations(of es: ExternalSecret) -> [String: Int64] {
-        var generations: [String: Int64] = [:]
         let namespace = es.metadata.namespace ?? ""
-        var refs = [es.spec.secretStoreRef].compactMap { $0 }
-        refs += (es.spec.data ?? []).compactMap { $0.sourceRef?.storeRef }
-        refs += (es.spec.dataFrom ?? []).compactMap { $0.sourceRef?.storeRef }
-        for ref in refs {
-            let name = ref.name ?? ""
-            switch ref.kind ?? .secretStore {
-            case .secretStore:
-                generations["SecretStore/\(namespace)/\(name)"] =
-                    dependencies.resolver.secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata.generation ?? 0
-            case .clusterSecretStore:
-                generations["ClusterSecretStore/\(name)"] =
-                    dependencies.resolver.clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata.generation ?? 0
-            }
+        var generations: [String: Int64] = [:]
+        for ref in es.storeRefs {
+            let (kind, name) = (ref.kind ?? .secretStore, ref.name ?? "")
+            generations[StoreResolver.indexKey(kind: kind, name: name, namespace: namespace)] =
+                dependencies.resolver.generation(kind: kind, name: name, namespace: namespace)
         }
         return generations
     }

@@ -221,16 +221,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     /// The index values of the stores an ExternalSecret uses.
     static func storeKeys(of es: ExternalSecret) -> [String] {
         let namespace = es.metadata.namespace ?? ""
-        var refs = [es.spec.secretStoreRef].compactMap { $0 }
-        refs += (es.spec.data ?? []).compactMap { $0.sourceRef?.storeRef }
-        refs += (es.spec.dataFrom ?? []).compactMap { $0.sourceRef?.storeRef }
         return Array(
             Set(
-                refs.map { ref in
-                    switch ref.kind ?? .secretStore {
-                    case .secretStore: "SecretStore/\(namespace)/\(ref.name ?? "")"
-                    case .clusterSecretStore: "ClusterSecretStore/\(ref.name ?? "")"
-                    }
+                es.storeRefs.map {
+                    StoreResolver.indexKey(kind: $0.kind ?? .secretStore, name: $0.name ?? "", namespace: namespace)
                 }))
     }
 
@@ -242,11 +236,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         return Array(
             Set(
                 refs.compactMap { ref in
-                    guard let name = ref.name else { return nil }
-                    switch ref.kind ?? .secretStore {
-                    case .secretStore: return "SecretStore/\(namespace)/\(name)"
-                    case .clusterSecretStore: return "ClusterSecretStore/\(name)"
-                    }
+                    ref.name.map { StoreResolver.indexKey(kind: ref.kind ?? .secretStore, name: $0, namespace: namespace) }
                 }))
     }
 

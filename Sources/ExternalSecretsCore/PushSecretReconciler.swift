@@ -274,15 +274,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         for ref in refs {
             let kind = ref.kind ?? .secretStore
             if let name = ref.name {
-                let labels: [String: String]
-                switch kind {
-                case .secretStore:
-                    labels =
-                        dependencies.resolver.secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata.labels ?? [:]
-                case .clusterSecretStore:
-                    labels = dependencies.resolver.clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata.labels ?? [:]
-                }
-                named.append((kind, name, labels))
+                let labels = dependencies.resolver.cachedMetadata(kind: kind, name: name, namespace: namespace)?.labels
+                named.append((kind, name, labels ?? [:]))
             } else if let selector = ref.labelSelector {
                 switch kind {
                 case .secretStore:
@@ -339,14 +332,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         for ref in ps.spec.secretStoreRefs {
             guard let name = ref.name else { continue }
             let kind = ref.kind ?? .secretStore
-            let generation =
-                switch kind {
-                case .secretStore:
-                    dependencies.resolver.secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata.generation
-                case .clusterSecretStore:
-                    dependencies.resolver.clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata.generation
-                }
-            generations[PushStore(kind: kind, name: name).statusKey] = generation ?? 0
+            generations[PushStore(kind: kind, name: name).statusKey] =
+                dependencies.resolver.generation(kind: kind, name: name, namespace: namespace)
         }
         return generations
     }

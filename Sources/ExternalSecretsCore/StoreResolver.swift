@@ -1,7 +1,7 @@
 public import ControllerRuntime
 public import ExternalSecretsAPI
 import KubeClient
-import KubeModel
+public import KubeModel
 
 /// Why a store cannot be used by an ExternalSecret right now.
 public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -84,6 +84,28 @@ public struct StoreResolver: Sendable {
         }
     }
 
+    /// The key of a store in the operator's store indexes: `SecretStore/<namespace>/<name>` or
+    /// `ClusterSecretStore/<name>`, for a store named from `namespace`.
+    public static func indexKey(kind: StoreKind, name: String, namespace: String) -> String {
+        switch kind {
+        case .secretStore: "SecretStore/\(namespace)/\(name)"
+        case .clusterSecretStore: "ClusterSecretStore/\(name)"
+        }
+    }
+
+    /// The metadata of a store named from `namespace`, from the caches.
+    public func cachedMetadata(kind: StoreKind, name: String, namespace: String) -> ObjectMeta? {
+        switch kind {
+        case .secretStore: secretStores.get(ObjectKey(namespace: namespace, name: name))?.metadata
+        case .clusterSecretStore: clusterStores.get(ObjectKey(namespace: nil, name: name))?.metadata
+        }
+    }
+
+    /// The generation of a store named from `namespace`, from the caches (0 when not cached).
+    public func generation(kind: StoreKind, name: String, namespace: String) -> Int64 {
+        cachedMetadata(kind: kind, name: name, namespace: namespace)?.generation ?? 0
+    }
+
     /// Whether this operator handles stores of `spec` (ESO: an empty class means any controller).
     public func handles(_ spec: SecretStoreSpec) -> Bool {
         let storeClass = spec.controller ?? ""
@@ -98,5 +120,15 @@ public struct StoreResolver: Sendable {
             }
             guard ready.status == "True" else { throw StoreProblem.notReady(store: display) }
         }
+    }
+}
+
+extension ExternalSecret {
+    /// Every store reference of the ExternalSecret: `secretStoreRef` and the entries' `sourceRef`s.
+    public var storeRefs: [SecretStoreRef] {
+        var refs = [spec.secretStoreRef].compactMap { $0 }
+        refs += (spec.data ?? []).compactMap { $0.sourceRef?.storeRef }
+        refs += (spec.dataFrom ?? []).compactMap { $0.sourceRef?.storeRef }
+        return refs
     }
 }
