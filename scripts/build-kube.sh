@@ -31,7 +31,8 @@ SRC
   apt-get update -qq >&2
 fi
 
-WORK="$(mktemp -d "${HOME}/.cache/eso-swift/kube-src.XXXXXX")"
+mkdir -p "$(dirname "${CACHE_DIR}")"
+WORK="$(mktemp -d "$(dirname "${CACHE_DIR}")/kube-src.XXXXXX")"
 trap 'rm -rf "${WORK}"' EXIT
 cd "${WORK}"
 log "fetching the kubernetes source package into ${WORK}"
