@@ -73,7 +73,10 @@ public struct RequeueJitter: Sendable {
 /// `TerminalReconcileError` is not retried; workers start only once the cache has synced.
 /// On graceful shutdown the queue stops handing out keys, reconciles in flight finish, and `run`
 /// returns.
-public final class Controller<Object: KubeObject, C: Clock>: Service where C.Duration == Duration {
+///
+/// What a controller reacts to besides its own objects is declared with `watches` (another
+/// change source mapped to keys of this one); its own changes reach subscribers (`ChangeSource`).
+public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSource where C.Duration == Duration {
     public let name: String
     /// The cache of watched objects (read-only).
     public let store: Store<Object>
@@ -89,20 +92,16 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
     private let reconcileCounters: [String: Counter]
     private let reconcileTimer: Timer
     private let jitter: RequeueJitter
-    private let onChange: (@Sendable (StoreChange<Object>) async -> Void)?
+    private let subscribers = ChangeSubscribers<Object>()
 
-    /// - Parameter onChange: called for every cache change after the first listing (for example to
-    ///   wake the objects of another controller that depend on this one's objects).
     public init(
         name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
         indexes: [StoreIndex<Object>] = [], workers: Int = 1,
         queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), jitter: RequeueJitter = RequeueJitter(),
         clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
-        onChange: (@Sendable (StoreChange<Object>) async -> Void)? = nil,
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
-        self.onChange = onChange
         self.name = name
         (store, writer) = Store<Object>.make(indexes: indexes)
         self.queue = WorkQueue(name: name, configuration: queueConfiguration, clock: clock)
@@ -121,6 +120,32 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
         self.reconcileTimer = Timer(
             label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", name)],
             preferredDisplayUnit: .seconds)
+    }
+
+    public func subscribe(_ subscriber: @escaping @Sendable (StoreChange<Object>) async -> Void) {
+        subscribers.add(subscriber)
+    }
+
+    /// Declares that changes of `source` wake the keys `mapping` returns, in `lane` (new and
+    /// changed dependencies go first by default). Declare it before the controller runs.
+    public func watches<Source: ChangeSource>(
+        _ source: Source, lane: WorkQueueLane = .priority,
+        mapping: @escaping @Sendable (StoreChange<Source.Object>) -> [ObjectKey]
+    ) {
+        let queue = self.queue
+        source.subscribe { change in
+            for key in mapping(change) { await queue.add(key, lane: lane) }
+        }
+    }
+
+    /// Declares that a change of an object of `source` wakes the objects of this controller whose
+    /// index `index` holds the value `value(changed object's key)` (a store → the ExternalSecrets
+    /// that name it).
+    public func watches<Source: ChangeSource>(
+        _ source: Source, through index: String, value: @escaping @Sendable (ObjectKey) -> String
+    ) {
+        let store = self.store
+        watches(source) { change in store.keys(index: index, value: value(change.key)) }
     }
 
     /// A related watch: objects of another kind mapped to the keys they should wake (a managed
@@ -183,7 +208,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
                 if let lane = ChangeTriage.lane(for: change, initialSync: first) {
                     await self.queue.add(change.key, lane: lane)
                 }
-                if !first, let onChange = self.onChange { await onChange(change) }
+                if !first { await self.subscribers.notify(change) }
             }
         } onError: { error in
             self.logger.warning("watch failed; retrying", metadata: ["controller": "\(self.name)", "error": "\(error)"])

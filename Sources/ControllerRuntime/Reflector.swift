@@ -7,27 +7,31 @@ public import ServiceLifecycle
 /// arrive after the first listing, so a controller can wake the objects that depend on them.
 ///
 /// Guarantees: `store` follows the server (relists swapped in at once, like `Controller`);
-/// `onChange` is not called for the first listing, only for later changes (including those a
-/// relist reveals). Caveat: `onChange` runs on the watch task, so it must not block for long.
-public final class Reflector<Object: KubeObject, C: Clock>: Service where C.Duration == Duration {
+/// subscribers (`ChangeSource`) are not called for the first listing, only for later changes
+/// (including those a relist reveals). Caveat: subscribers run on the watch task, so they must
+/// not block for long.
+public final class Reflector<Object: KubeObject, C: Clock>: Service, ChangeSource where C.Duration == Duration {
     public let store: Store<Object>
     private let writer: StoreWriter<Object>
     private let api: ResourceAPI<Object>
     private let options: WatcherOptions
     private let clock: C
     private let logger: Logger
-    private let onChange: @Sendable (StoreChange<Object>) async -> Void
+    private let subscribers = ChangeSubscribers<Object>()
 
     public init(
         api: ResourceAPI<Object>, options: WatcherOptions = WatcherOptions(), indexes: [StoreIndex<Object>] = [],
-        clock: C, logger: Logger, onChange: @escaping @Sendable (StoreChange<Object>) async -> Void = { _ in }
+        clock: C, logger: Logger
     ) {
         (store, writer) = Store<Object>.make(indexes: indexes)
         self.api = api
         self.options = options
         self.clock = clock
         self.logger = logger
-        self.onChange = onChange
+    }
+
+    public func subscribe(_ subscriber: @escaping @Sendable (StoreChange<Object>) async -> Void) {
+        subscribers.add(subscriber)
     }
 
     public func run() async throws {
@@ -38,7 +42,7 @@ public final class Reflector<Object: KubeObject, C: Clock>: Service where C.Dura
                 let first = initialSync
                 if case .restarted = event { initialSync = false }
                 guard !first else { return }
-                for change in changes { await self.onChange(change) }
+                for change in changes { await self.subscribers.notify(change) }
             } onError: { error in
                 self.logger.warning("watch failed; retrying", metadata: ["resource": "\(self.api.resource)", "error": "\(error)"])
             }

@@ -72,11 +72,22 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             Gauge(label: "externalsecret_reconcile_duration", dimensions: dimensions)
                 .record(dependencies.now().timeIntervalSince(started) * 1e9)
         }
-        if es.metadata.deletionTimestamp != nil {
-            try await finalize(es)
-            return .awaitChange
+        // ESO puts its finalizer on every ExternalSecret; this operator needs it only for
+        // deletionPolicy Delete and adds it only then (an uninstalled operator leaves fewer objects
+        // stuck). One that is no longer needed stays until deletion, so objects ESO finalized cost
+        // no write at take-over; on deletion it is removed from them too.
+        let finalizer = Finalizer(name: ESONames.externalSecretFinalizer, client: dependencies.client)
+        return try await finalizer.run(
+            es, needed: es.spec.target?.deletionPolicy == .delete, removeWhenUnneeded: false, deleted: .awaitChange,
+            cleanUp: { try await deleteTarget(of: es) }
+        ) {
+            await dependencies.resolver.waitUntilSynced()
+            return try await syncReportingFailure(es, dimensions: dimensions)
         }
-        await dependencies.resolver.waitUntilSynced()
+    }
+
+    /// `sync`, with a failure reported in the Ready condition and an Event.
+    private func syncReportingFailure(_ es: ExternalSecret, dimensions: [(String, String)]) async throws -> ReconcileAction {
         do {
             return try await sync(es)
         } catch StoreProblem.otherControllerClass {
@@ -104,7 +115,6 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let interval = try RefreshSchedule.interval(of: es.spec)
         let targetName = SecretWritePlanner.targetName(of: es)
 
-        try await ensureFinalizer(es)
         let now = dependencies.now()
         let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
         let key = ObjectKey(es)
@@ -248,45 +258,28 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// Conditions are set through `[StatusCondition].set`, which keeps a condition's transition
     /// time while its status does not flip.
     private func writeStatus(_ status: ExternalSecretStatus, of es: ExternalSecret) async throws {
-        guard status != es.status else { return }
-        let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
-        _ = try await dependencies.client.api(ExternalSecret.self, namespace: es.metadata.namespace)
-            .patchStatus(es.metadata.name ?? "", .merge(["status": body]))
+        guard try await StatusWriter<ExternalSecret>(client: dependencies.client).write(status, old: es.status, of: es)
+        else { return }
         recordConditionGauges(
             "externalsecret_status_condition", name: es.metadata.name ?? "", namespace: es.metadata.namespace ?? "",
             conditions: status.conditions ?? [])
     }
 
-    // MARK: - Finalizer
+    // MARK: - Deletion
 
-    /// ESO puts its finalizer on ExternalSecrets; this operator needs it only for deletionPolicy
-    /// Delete, and adds it only then (an operator that is uninstalled leaves fewer objects stuck).
-    private func ensureFinalizer(_ es: ExternalSecret) async throws {
+    /// On deletion under deletionPolicy Delete: deletes the target Secret if this ExternalSecret
+    /// controls it (idempotent: a Secret already gone is fine).
+    private func deleteTarget(of es: ExternalSecret) async throws {
         guard es.spec.target?.deletionPolicy == .delete else { return }
-        let finalizers = es.metadata.finalizers ?? []
-        guard !finalizers.contains(ESONames.externalSecretFinalizer) else { return }
-        try await patchFinalizers(es, finalizers + [ESONames.externalSecretFinalizer], client: dependencies.client)
-    }
-
-    /// On deletion: under deletionPolicy Delete, delete the target Secret if this ExternalSecret
-    /// controls it; then remove the finalizer (also ESO's, on objects ESO created).
-    private func finalize(_ es: ExternalSecret) async throws {
-        let finalizers = es.metadata.finalizers ?? []
-        guard finalizers.contains(ESONames.externalSecretFinalizer) else { return }
-        if es.spec.target?.deletionPolicy == .delete {
-            let secrets = dependencies.client.api(Secret.self, namespace: es.metadata.namespace)
-            let targetName = SecretWritePlanner.targetName(of: es)
-            if let target = try await secrets.getIfExists(targetName),
-                target.metadata.ownerReferences?.contains(where: { $0.uid == es.metadata.uid && $0.controller == true }) == true
-            {
-                do {
-                    try await secrets.delete(targetName, options: DeleteOptions(preconditions: .init(uid: target.metadata.uid)))
-                    await dependencies.events.record(
-                        .normal, reason: ESOEventReason.deleted, message: ESOMessage.secretDeleted, about: es)
-                } catch let error as KubeAPIError where error.isNotFound {}
-            }
-        }
-        try await patchFinalizers(es, finalizers.filter { $0 != ESONames.externalSecretFinalizer }, client: dependencies.client)
+        let secrets = dependencies.client.api(Secret.self, namespace: es.metadata.namespace)
+        let targetName = SecretWritePlanner.targetName(of: es)
+        guard let target = try await secrets.getIfExists(targetName),
+            target.metadata.ownerReferences?.contains(where: { $0.uid == es.metadata.uid && $0.controller == true }) == true
+        else { return }
+        do {
+            try await secrets.delete(targetName, options: DeleteOptions(preconditions: .init(uid: target.metadata.uid)))
+            await dependencies.events.record(.normal, reason: ESOEventReason.deleted, message: ESOMessage.secretDeleted, about: es)
+        } catch let error as KubeAPIError where error.isNotFound {}
     }
 
     /// An error's text for a condition or Event: provider and store errors carry their own

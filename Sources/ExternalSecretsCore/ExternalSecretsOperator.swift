@@ -5,7 +5,6 @@ public import KubeClient
 import KubeModel
 public import Logging
 public import ServiceLifecycle
-import Synchronization
 import Templating
 
 /// Options of the operator, named after ESO's controller flags.
@@ -37,12 +36,15 @@ public struct OperatorOptions: Sendable {
     public init(namespace: String? = nil) { self.namespace = namespace }
 }
 
-/// Everything that runs while this replica leads: the ExternalSecret, SecretStore and
-/// ClusterSecretStore controllers and the cache of managed Secrets, wired together.
+/// Everything that runs while this replica leads: the ExternalSecret, SecretStore,
+/// ClusterSecretStore and PushSecret controllers and the caches they read, declared in three
+/// steps: the caches, the controllers, then what each controller watches.
 ///
-/// Wiring: a change of a store (spec or Ready status) wakes every ExternalSecret that uses it; a
-/// change or deletion of a managed Secret wakes the ExternalSecret that writes it. Only Secrets
-/// carrying the managed label are cached (DESIGN.md invariant 1).
+/// Relations: a change of a store (spec or Ready status) wakes every ExternalSecret and PushSecret
+/// that names it; a deleted store's provider clients are closed at once; a change or deletion of
+/// a managed Secret wakes the ExternalSecret that writes it; a change of a PushSecret's source
+/// Secret wakes that PushSecret. Only Secrets carrying the managed label are cached in full
+/// (DESIGN.md invariant 1); source Secrets are cached by identity only.
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
     public let externalSecrets: Controller<ExternalSecret, C>
     private let services: [any Service]
@@ -62,61 +64,28 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             makeReader: { store in KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store)) },
             logger: logger)
         self.clients = clients
-        let late = LateBound<Controller<ExternalSecret, C>>()
-        let latePush = LateBound<Controller<PushSecret, C>>()
-        let wake: @Sendable (String) async -> Void = { storeKey in
-            if let controller = late.value {
-                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
-                    await controller.queue.add(key, lane: .priority)
-                }
-            }
-            if let controller = latePush.value {
-                for key in controller.store.keys(index: Self.storeIndex, value: storeKey) {
-                    await controller.queue.add(key, lane: .priority)
-                }
-            }
-        }
-
         var services: [any Service] = []
+
+        // MARK: Caches (and the store controllers, whose caches the others read)
+
         let storeReconciler = SecretStoreReconciler<SecretStore, C>(
             client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
         let clusterStoreReconciler = SecretStoreReconciler<ClusterSecretStore, C>(
             client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
-        let secretStoreCache: ControllerRuntime.Store<SecretStore>
-        let secretStoresAPI = client.api(SecretStore.self, namespace: namespace)
-        let onSecretStoreChange: @Sendable (StoreChange<SecretStore>) async -> Void = { change in
-            await wake("SecretStore/\(change.key.namespace ?? "")/\(change.key.name)")
-        }
-        if options.enableSecretStoreReconciler {
-            let controller = Controller(
-                name: "secretstore", api: secretStoresAPI, workers: options.concurrent, clock: clock, logger: logger,
-                onChange: onSecretStoreChange, reconcile: storeReconciler.reconcile)
-            secretStoreCache = controller.store
-            services.append(controller)
-        } else {
-            let reflector = Reflector(api: secretStoresAPI, clock: clock, logger: logger, onChange: onSecretStoreChange)
-            secretStoreCache = reflector.store
-            services.append(reflector)
-        }
-        let clusterStoreCache: ControllerRuntime.Store<ClusterSecretStore>
-        let clusterStoresAPI = client.api(ClusterSecretStore.self)
-        let onClusterStoreChange: @Sendable (StoreChange<ClusterSecretStore>) async -> Void = { change in
-            await wake("ClusterSecretStore/\(change.key.name)")
-        }
-        if options.enableClusterStoreReconciler {
-            let controller = Controller(
-                name: "clustersecretstore", api: clusterStoresAPI, workers: options.concurrent, clock: clock,
-                logger: logger, onChange: onClusterStoreChange, reconcile: clusterStoreReconciler.reconcile)
-            clusterStoreCache = controller.store
-            services.append(controller)
-        } else {
-            let reflector = Reflector(api: clusterStoresAPI, clock: clock, logger: logger, onChange: onClusterStoreChange)
-            clusterStoreCache = reflector.store
-            services.append(reflector)
-        }
-
+        let secretStores: any ChangeSource<SecretStore> & Service =
+            options.enableSecretStoreReconciler
+            ? Controller(
+                name: "secretstore", api: client.api(SecretStore.self, namespace: namespace), workers: options.concurrent,
+                clock: clock, logger: logger, reconcile: storeReconciler.reconcile)
+            : Reflector(api: client.api(SecretStore.self, namespace: namespace), clock: clock, logger: logger)
+        let clusterStores: any ChangeSource<ClusterSecretStore> & Service =
+            options.enableClusterStoreReconciler
+            ? Controller(
+                name: "clustersecretstore", api: client.api(ClusterSecretStore.self), workers: options.concurrent,
+                clock: clock, logger: logger, reconcile: clusterStoreReconciler.reconcile)
+            : Reflector(api: client.api(ClusterSecretStore.self), clock: clock, logger: logger)
         let managedSecrets = Reflector(
             api: client.api(Secret.self, namespace: namespace),
             options: WatcherOptions(labelSelector: "\(ESONames.managedLabel)=\(ESONames.managedLabelValue)"),
@@ -125,19 +94,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     secret.metadata.ownerReferences?.filter { $0.controller == true }.map(\.uid) ?? []
                 }
             ],
-            clock: clock, logger: logger
-        ) { change in
-            guard let controller = late.value, let secret = change.new ?? change.old else { return }
-            let owner = secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
-            var keys = owner.map { [ObjectKey(namespace: secret.metadata.namespace, name: $0.name)] } ?? []
-            keys += controller.store.keys(
-                index: Self.targetIndex, value: "\(secret.metadata.namespace ?? "")/\(secret.metadata.name ?? "")")
-            for key in Set(keys) { await controller.queue.add(key, lane: .priority) }
-        }
-        services.append(managedSecrets)
+            clock: clock, logger: logger)
+        services += [secretStores, clusterStores, managedSecrets]
 
         let resolver = StoreResolver(
-            secretStores: secretStoreCache, clusterStores: clusterStoreCache, controllerClass: options.controllerClass,
+            secretStores: secretStores.store, clusterStores: clusterStores.store, controllerClass: options.controllerClass,
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
         let callCache = ProviderCallCache(window: options.providerCacheWindow)
@@ -148,6 +109,9 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
                 leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
         }
+
+        // MARK: ExternalSecrets
+
         let reconciler = ExternalSecretReconciler(
             dependencies: .init(
                 client: client, resolver: resolver, registry: registry, clients: clients,
@@ -165,32 +129,43 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             ],
             workers: options.concurrent,
             queueConfiguration: WorkQueueConfiguration(qps: options.reconcileQPS, burst: options.reconcileBurst),
-            clock: clock, logger: logger,
-            onChange: { change in if change.new == nil { reconciler.forget(change.key) } }
+            clock: clock, logger: logger
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             return try await reconciler.reconcile(es)
         }
-        late.value = externalSecrets
+        externalSecrets.watches(secretStores, through: Self.storeIndex) { key in
+            StoreResolver.indexKey(kind: .secretStore, name: key.name, namespace: key.namespace ?? "")
+        }
+        externalSecrets.watches(clusterStores, through: Self.storeIndex) { key in
+            StoreResolver.indexKey(kind: .clusterSecretStore, name: key.name, namespace: "")
+        }
+        externalSecrets.watches(managedSecrets) { [store = externalSecrets.store] change in
+            guard let secret = change.new ?? change.old else { return [] }
+            let owner = secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
+            let owned = owner.map { [ObjectKey(namespace: secret.metadata.namespace, name: $0.name)] } ?? []
+            let targeting = store.keys(
+                index: Self.targetIndex, value: "\(secret.metadata.namespace ?? "")/\(secret.metadata.name ?? "")")
+            return Array(Set(owned + targeting))
+        }
+        externalSecrets.onDeletion { key, _ in reconciler.forget(key) }
+        secretStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
+        clusterStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
         var caches: [@Sendable () -> Bool] = [
             { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
-            { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
+            { secretStores.store.isSynced }, { clusterStores.store.isSynced },
         ]
+
+        // MARK: PushSecrets
+
         if options.enablePushSecretReconciler {
             // Source Secrets are watched by identity only (no data, labels or annotations), so
             // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
             let sourceSecrets = Reflector(
                 api: client.metadataAPI(Secret.resource, namespace: namespace),
-                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
-            ) { change in
-                guard let controller = latePush.value else { return }
-                let source = "\(change.key.namespace ?? "")/\(change.key.name)"
-                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: source) {
-                    await controller.queue.add(key, lane: .priority)
-                }
-            }
+                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger)
             let pushReconciler = PushSecretReconciler(
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
@@ -204,9 +179,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
                 ],
                 workers: options.concurrent, clock: clock, logger: logger,
-                onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
                 reconcile: pushReconciler.reconcile)
-            latePush.value = pushSecrets
+            pushSecrets.watches(sourceSecrets, through: PushSecretReconciler<C>.sourceIndex) { key in
+                "\(key.namespace ?? "")/\(key.name)"
+            }
+            pushSecrets.watches(secretStores, through: Self.storeIndex) { key in
+                StoreResolver.indexKey(kind: .secretStore, name: key.name, namespace: key.namespace ?? "")
+            }
+            pushSecrets.watches(clusterStores, through: Self.storeIndex) { key in
+                StoreResolver.indexKey(kind: .clusterSecretStore, name: key.name, namespace: "")
+            }
+            pushSecrets.onDeletion { key, _ in pushReconciler.forget(key) }
             services += [sourceSecrets, pushSecrets]
             caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
         }
@@ -248,15 +231,5 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             try await group.waitForAll()
         }
         await clients.closeAll()
-    }
-}
-
-/// A reference filled in after construction (the controllers refer to each other).
-final class LateBound<Value: Sendable>: Sendable {
-    private let storage = Mutex<Value?>(nil)
-
-    var value: Value? {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
     }
 }

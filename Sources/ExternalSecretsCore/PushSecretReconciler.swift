@@ -104,10 +104,17 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 .record(dependencies.now().timeIntervalSince(started) * 1e9)
         }
         await dependencies.resolver.waitUntilSynced()
-        if ps.metadata.deletionTimestamp != nil {
-            try await finalize(ps)
-            return .awaitChange
+        // The finalizer is on a PushSecret exactly while its deletionPolicy is Delete.
+        let finalizer = Finalizer(name: PushSecretNames.finalizer, client: dependencies.client)
+        return try await finalizer.run(
+            ps, needed: ps.spec.deletionPolicy == .delete, deleted: .awaitChange, cleanUp: { try await deleteRemoteSecrets(of: ps) }
+        ) {
+            try await syncReportingFailure(ps)
         }
+    }
+
+    /// `sync`, with a failure reported in the Ready condition and an Event.
+    private func syncReportingFailure(_ ps: PushSecret) async throws -> ReconcileAction {
         do {
             return try await sync(ps)
         } catch StoreProblem.pendingValidation {
@@ -144,7 +151,6 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     private func sync(_ ps: PushSecret) async throws -> ReconcileAction {
         try PushSecretPlanner.validate(ps.spec)
         let interval = try Self.interval(of: ps.spec)
-        try await reconcileFinalizer(ps)
         let now = dependencies.now()
         let version = Self.currentVersion(of: ps)
         let lastFailed = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
@@ -395,55 +401,18 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     }
 
     private func writeStatus(_ status: PushSecretStatus, of ps: PushSecret) async throws {
-        guard status != ps.status else { return }
-        let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
-        // A merge patch merges maps: entries gone from syncedPushSecrets must be sent as null.
-        var patch = body
-        if case .object(var members) = patch {
-            members["syncedPushSecrets"] = Self.syncedPatch(old: ps.status?.syncedPushSecrets, new: status.syncedPushSecrets)
-            patch = .object(members)
-        }
-        _ = try await dependencies.client.api(PushSecret.self, namespace: ps.metadata.namespace)
-            .patchStatus(ps.metadata.name ?? "", .merge(["status": patch]))
+        guard try await StatusWriter<PushSecret>(client: dependencies.client).write(status, old: ps.status, of: ps) else { return }
         recordConditionGauges(
             "pushsecret_status_condition", name: ps.metadata.name ?? "", namespace: ps.metadata.namespace ?? "",
             conditions: status.conditions ?? [])
     }
 
-    /// The merge-patch value turning `old` into `new`: removed stores and entries become null.
-    static func syncedPatch(old: [String: [String: PushSecretData]]?, new: [String: [String: PushSecretData]]?) -> JSONValue {
-        var members: [String: JSONValue] = [:]
-        for (store, entries) in new ?? [:] {
-            var inner: [String: JSONValue] = [:]
-            for (key, record) in entries {
-                inner[key] = (try? JSONValue(encoding: record)) ?? .null
-            }
-            for key in (old?[store] ?? [:]).keys where entries[key] == nil { inner[key] = .null }
-            members[store] = .object(inner)
-        }
-        for store in (old ?? [:]).keys where new?[store] == nil { members[store] = .null }
-        return .object(members)
-    }
-
     // MARK: - Finalizer
 
-    /// The finalizer is on a PushSecret exactly while its deletionPolicy is Delete.
-    private func reconcileFinalizer(_ ps: PushSecret) async throws {
-        let finalizers = ps.metadata.finalizers ?? []
-        let has = finalizers.contains(PushSecretNames.finalizer)
-        switch (ps.spec.deletionPolicy == .delete, has) {
-        case (true, false): try await patchFinalizers(ps, finalizers + [PushSecretNames.finalizer], client: dependencies.client)
-        case (false, true): try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer }, client: dependencies.client)
-        default: break
-        }
-    }
-
-    /// On deletion under deletionPolicy Delete: delete every recorded remote secret, then release
-    /// the finalizer. A store that is gone (or no longer usable from this namespace) cannot be
-    /// cleaned: an Event says its remote secrets are left, and deletion goes on.
-    private func finalize(_ ps: PushSecret) async throws {
-        let finalizers = ps.metadata.finalizers ?? []
-        guard finalizers.contains(PushSecretNames.finalizer) else { return }
+    /// On deletion under deletionPolicy Delete: deletes every recorded remote secret (the
+    /// finalizer is released after). A store that is gone (or no longer usable from this
+    /// namespace) cannot be cleaned: an Event says its remote secrets are left, and deletion goes on.
+    private func deleteRemoteSecrets(of ps: PushSecret) async throws {
         if ps.spec.deletionPolicy == .delete {
             let namespace = ps.metadata.namespace ?? ""
             for (storeKey, records) in (ps.status?.syncedPushSecrets ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -478,6 +447,5 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 }
             }
         }
-        try await patchFinalizers(ps, finalizers.filter { $0 != PushSecretNames.finalizer }, client: dependencies.client)
     }
 }

@@ -54,18 +54,6 @@ func readTemplateSources(
     return sources
 }
 
-/// Sets an object's finalizers with a merge patch carrying its resourceVersion, so a concurrent
-/// change makes the patch fail (409) instead of being overwritten.
-func patchFinalizers<Object: KubeResource>(_ object: Object, _ finalizers: [String], client: KubeClient) async throws {
-    let patch: JSONValue = [
-        "metadata": [
-            "finalizers": .array(finalizers.map { .string($0) }),
-            "resourceVersion": .string(object.metadata.resourceVersion ?? ""),
-        ]
-    ]
-    _ = try await client.api(Object.self, namespace: object.metadata.namespace).patch(object.metadata.name ?? "", .merge(patch))
-}
-
 /// Records ESO's `<kind>_status_condition{name,namespace,condition,status}` gauges: 1 for the
 /// condition's status, 0 for the other two.
 func recordConditionGauges(_ label: String, name: String, namespace: String, conditions: [StatusCondition]) {

@@ -88,11 +88,7 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         conditions.set(condition)
         status.conditions = conditions
         status.capabilities = capabilities?.rawValue ?? status.capabilities
-        if status != store.status {
-            let body = try KubeJSON.decoder.decode(JSONValue.self, from: KubeJSON.encoder.encode(status))
-            _ = try await client.api(Store.self, namespace: store.metadata.namespace)
-                .patchStatus(store.metadata.name ?? "", .merge(["status": body]))
-        }
+        try await StatusWriter<Store>(client: client).write(status, old: store.status, of: store)
         if previous?.status != condition.status || previous?.reason != condition.reason || previous?.message != condition.message {
             await events.record(eventType, reason: condition.reason ?? "", message: condition.message ?? "", about: store)
             logger.info(

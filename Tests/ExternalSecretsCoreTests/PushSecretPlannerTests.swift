@@ -1,3 +1,4 @@
+import ControllerRuntime
 import ExternalSecretsAPI
 import Foundation
 import KubeModel
@@ -113,15 +114,19 @@ import Testing
         #expect(throws: InvalidSpec(message)) { try PushSecretPlanner.validate(spec) }
     }
 
-    @Test func statusPatchNullsWhatIsGone() {
-        let old: [String: [String: PushSecretData]] = [
+    @Test func statusPatchNullsWhatIsGone() throws {
+        var old = PushSecretStatus()
+        old.syncedPushSecrets = [
             "SecretStore/a": ["x": push("x", "x"), "y": push("y", "y")], "SecretStore/b": ["z": push("z", "z")],
         ]
-        let new: [String: [String: PushSecretData]] = ["SecretStore/a": ["x": push("x", "x")]]
-        let patch = PushSecretReconciler<ContinuousClock>.syncedPatch(old: old, new: new)
-        #expect(patch["SecretStore/b"] == .null)
-        #expect(patch["SecretStore/a"]?["y"] == .null)
-        #expect(patch["SecretStore/a"]?["x"]?["match"]?["secretKey"] == "x")
+        var new = old
+        new.syncedPushSecrets = ["SecretStore/a": ["x": push("x", "x")]]
+        let patch = try #require(try StatusWriter<PushSecret>.patch(from: old, to: new))
+        #expect(patch["syncedPushSecrets"]?["SecretStore/b"] == .null)
+        #expect(patch["syncedPushSecrets"]?["SecretStore/a"]?["y"] == .null)
+        // Unchanged entries are not sent again.
+        #expect(patch["syncedPushSecrets"]?["SecretStore/a"]?["x"] == nil)
+        #expect(try StatusWriter<PushSecret>.patch(from: new, to: new) == nil)
     }
 
     @Test func storeStatusKeysRoundTrip() {
