@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 public import Logging
+import Metrics
 
 
 /// Provider clients cached per store generation and caller namespace, so logins and sessions are
@@ -7,7 +8,9 @@ public import Logging
 ///
 /// Guarantees: one client is built at a time per key (concurrent callers wait for the same build);
 /// a client of an older store generation is closed when a newer one is built; a failed build is not
-/// cached. Caveat: clients of deleted stores are closed only by `closeAll()` or `forget(storeUID:)`.
+/// cached; `forget(storeUID:)` (called when a store is deleted) closes the store's clients at once,
+/// so a Vault token or AWS session of a deleted store is not used again. The gauge
+/// `externalsecret_provider_clients` counts the clients held.
 public actor ClientManager {
     private struct Key: Hashable {
         var storeUID: String
@@ -19,7 +22,10 @@ public actor ClientManager {
         var client: Task<any SecretsClient, any Error>
     }
 
-    private var entries: [Key: Entry] = [:]
+    private var entries: [Key: Entry] = [:] {
+        didSet { clientsGauge.record(entries.count) }
+    }
+    private let clientsGauge = Gauge(label: "externalsecret_provider_clients")
     private let makeReader: @Sendable (StoreContext) -> any ReferenceReader
     private let logger: Logger
 

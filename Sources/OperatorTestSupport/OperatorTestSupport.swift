@@ -151,3 +151,16 @@ public func scrapeMetrics(_ process: TestProcess) async throws -> String {
         throw error
     }
 }
+
+/// The sum of the samples of metric `name` in a Prometheus text scrape whose labels include every
+/// `label="value"` pair of `labels` (0 when there is none).
+public func metricValue(_ scrape: String, _ name: String, labels: [String: String] = [:]) -> Double {
+    scrape.split(separator: "\n").reduce(0) { sum, line in
+        guard !line.hasPrefix("#"), let space = line.lastIndex(of: " ") else { return sum }
+        let series = line[..<space]
+        guard series == name || series.hasPrefix("\(name){") else { return sum }
+        guard labels.allSatisfy({ series.contains("\($0.key)=\"\($0.value)\"") }) else { return sum }
+        return sum + (Double(line[line.index(after: space)...]) ?? 0)
+    }
+}
+

@@ -465,6 +465,46 @@ import VaultTestSupport
         }
     }
 
+    /// Deleting a store closes its provider client at once: the client gauge drops, the client's
+    /// token is revoked, and no read uses it afterwards although its ExternalSecret keeps trying.
+    @Test func aDeletedStoreClosesItsClientAndRevokesItsToken() async throws {
+        let bao = try currentBao()
+        let (mount, policy) = try await mountWithSecretAndReader()
+        let login = try await appRoleLogin(policy: policy)
+
+        try await withOperator("vault-delete") { client, namespace, process in
+            try await createAppRoleStore(client, namespace, mount: mount, login: login)
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret(
+                    "db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "1s"))
+            #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
+            let clients = { metricValue(try await scrapeMetrics(process), "externalsecret_provider_clients") }
+            #expect(try await clients() == 1)
+            let revocations = { bao.auditedRequestPaths().filter { $0 == "auth/token/revoke-self" }.count }
+            let revokedBefore = revocations()
+
+            try await client.api(SecretStore.self, namespace: namespace).delete("vault")
+            #expect(try await eventually(timeout: .seconds(30)) { try await clients() == 0 }, "\(process.log.suffix(2000))")
+            #expect(try await eventually(timeout: .seconds(10)) { revocations() > revokedBefore })
+            #expect(
+                try await waitForReady(client, namespace, "db", status: "False", reason: ESOReason.secretSyncedError),
+                "\(process.log.suffix(2000))")
+            // The operator keeps looking (each failed reconcile counts an error); none reads Vault.
+            let reads = { bao.auditedRequestPaths().filter { $0 == "\(mount)/data/db" }.count }
+            let readsAfterDeletion = reads()
+            let errors = {
+                metricValue(
+                    try await scrapeMetrics(process), "externalsecret_sync_calls_error",
+                    labels: ["name": "db", "namespace": namespace])
+            }
+            let errorsBefore = try await errors()
+            #expect(try await eventually(timeout: .seconds(30)) { try await errors() >= errorsBefore + 2 })
+            #expect(reads() == readsAfterDeletion)
+            #expect(try await clients() == 0)
+            try await expectNoLeak(client, namespace, process)
+        }
+    }
+
     @Test func shortLivedTokensAreRenewedThenReplacedByOneNewLogin() async throws {
         let bao = try currentBao()
         let (mount, policy) = try await mountWithSecretAndReader()
