@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 public import Logging
+public import ProviderKit
 
 
 /// Provider clients cached per store generation and caller namespace, so logins and sessions are

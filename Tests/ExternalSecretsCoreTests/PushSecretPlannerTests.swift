@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
 import KubeModel
+import ProviderKit
 import Testing
 
 @testable import ExternalSecretsCore

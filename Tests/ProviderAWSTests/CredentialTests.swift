@@ -1,10 +1,10 @@
 import AWSSigV4
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
 import Synchronization
 import Testing
 

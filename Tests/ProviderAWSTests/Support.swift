@@ -1,10 +1,10 @@
 import AWSSigV4
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
 import Synchronization
 
 @testable import ProviderAWS
@@ -104,7 +104,7 @@ func provider(
     sleeps: Sleeps? = nil, files: [String: String] = [:]
 ) -> AWSSecretsProvider {
     AWSSecretsProvider(
-        environment: environment, transport: { (transport, {}) },
+        environment: environment, transport: { _ in (transport, {}) },
         retry: AWSRetryPolicy(
             random: { 0.5 },
             sleep: { duration in sleeps?.append(duration) }),

@@ -1,11 +1,11 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import KubeClient
 import KubeModel
 import NIOHTTP1
+import ProviderKit
 import ProviderKubernetes
 import Synchronization
 
@@ -96,7 +96,7 @@ final class TransportRecorder: Sendable {
     var tls: [TLSSettings] { settings.withLock { $0 } }
     var shutdownCount: Int { shutdowns.withLock { $0 } }
 
-    func factory(_ transport: ScriptedTransport) -> KubernetesSecretsProvider.TransportFactory {
+    func factory(_ transport: ScriptedTransport) -> TransportFactory {
         { tls in
             self.settings.withLock { $0.append(tls) }
             return (transport, { self.shutdowns.withLock { $0 += 1 } })
@@ -115,12 +115,9 @@ let localCluster: ClientConfiguration = {
 }()
 
 func provider(
-    _ transport: ScriptedTransport, recorder: TransportRecorder = TransportRecorder(), clock: TestClock = TestClock(),
-    propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator? = nil
+    _ transport: ScriptedTransport, recorder: TransportRecorder = TransportRecorder(), clock: TestClock = TestClock()
 ) -> KubernetesSecretsProvider {
-    KubernetesSecretsProvider(
-        localCluster: localCluster, propertyPath: propertyPath, transport: recorder.factory(transport),
-        now: { clock.now })
+    KubernetesSecretsProvider(localCluster: localCluster, transport: recorder.factory(transport), now: { clock.now })
 }
 
 func store(

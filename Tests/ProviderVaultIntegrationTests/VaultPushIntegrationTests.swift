@@ -2,6 +2,7 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import HTTPSupport
+import ProviderKit
 import ProviderVault
 import Testing
 import VaultTestSupport

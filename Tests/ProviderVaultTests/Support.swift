@@ -1,9 +1,9 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
 import Synchronization
 
 @testable import ProviderVault
