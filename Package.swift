@@ -235,6 +235,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderTestSupport",
+            dependencies: ["ProviderKit", "ExternalSecretsAPI"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "VaultTestSupport",
             dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -319,8 +324,8 @@ let package = Package(
         .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
-                "ProviderKubernetes", "ProviderKit", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport",
-                "HTTPTestSupport",
+                "ProviderKubernetes", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "KubeClient",
+                "KubeModel", "HTTPSupport", "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -336,7 +341,8 @@ let package = Package(
         .testTarget(
             name: "ProviderVaultTests",
             dependencies: [
-                "ProviderVault", "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -344,8 +350,8 @@ let package = Package(
         .testTarget(
             name: "ProviderVaultIntegrationTests",
             dependencies: [
-                "ProviderVault", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
-                "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -369,7 +375,8 @@ let package = Package(
         .testTarget(
             name: "ProviderAWSTests",
             dependencies: [
-                "ProviderAWS", "AWSSigV4", "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                "ProviderAWS", "AWSSigV4", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

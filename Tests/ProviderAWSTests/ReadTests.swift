@@ -5,6 +5,7 @@ import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
 import ProviderKit
+import ProviderTestSupport
 import Synchronization
 import Testing
 

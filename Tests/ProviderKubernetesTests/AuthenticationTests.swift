@@ -6,6 +6,7 @@ import KubeModel
 import NIOHTTP1
 import ProviderKit
 import ProviderKubernetes
+import ProviderTestSupport
 import Synchronization
 import Testing
 

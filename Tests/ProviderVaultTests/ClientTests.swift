@@ -4,6 +4,7 @@ import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
 import ProviderKit
+import ProviderTestSupport
 import Testing
 
 @testable import ProviderVault
