@@ -33,6 +33,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
+        // MARK: - Go semantics users write into manifests (gjson, ...); Foundation only
+        .target(
+            name: "GoCompat",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Pure Kubernetes types
         .target(
             name: "KubeModel",
@@ -93,11 +99,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // MARK: - ExternalSecret core (reconcilers, provider protocols, sync plan, ESO's names and hashes)
+        // MARK: - The provider contract (protocols, errors, store context, reference reader, value helpers)
+        .target(
+            name: "ProviderKit",
+            dependencies: ["ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - ExternalSecret core (reconcilers, store resolution, access policy, sync plan, ESO's names and hashes)
         .target(
             name: "ExternalSecretsCore",
             dependencies: [
                 "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating",
+                "ProviderKit", "GoCompat",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,16 +119,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // MARK: - Providers (one target each; a provider never imports another)
+        // MARK: - Providers (one target each; each depends on ProviderKit and lower layers only, never on
+        // ExternalSecretsCore or another provider)
         .target(
             name: "ProviderFake",
-            dependencies: ["ExternalSecretsAPI", "ExternalSecretsCore"],
+            dependencies: ["ExternalSecretsAPI", "ProviderKit"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ProviderKubernetes",
             dependencies: [
-                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport",
+                "ProviderKit", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +140,7 @@ let package = Package(
         .target(
             name: "ProviderVault",
             dependencies: [
-                "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -136,7 +151,7 @@ let package = Package(
         .target(
             name: "ProviderAWS",
             dependencies: [
-                "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                "AWSSigV4", "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -163,6 +178,8 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI",
                 "ExternalSecretsCore",
+                "GoCompat",
+                "ProviderKit",
                 "ProviderFake",
                 "ProviderKubernetes",
                 "ProviderVault",
@@ -218,12 +235,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderTestSupport",
+            dependencies: ["ProviderKit", "ExternalSecretsAPI"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "VaultTestSupport",
             dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
 
         // MARK: - Tests
+        .testTarget(
+            name: "GoCompatTests",
+            dependencies: ["GoCompat", "SeededRandomTestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel"],
@@ -279,14 +306,17 @@ let package = Package(
         ),
         .testTarget(
             name: "ExternalSecretsCoreTests",
-            dependencies: ["ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "SeededRandomTestSupport"],
+            dependencies: [
+                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
+                "SeededRandomTestSupport",
+            ],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ExternalSecretsIntegrationTests",
             dependencies: [
-                "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport",
+                "ExternalSecretsAPI", "ExternalSecretsCore", "ProviderKit", "KubeClient", "KubeModel", "KubeTestSupport",
                 "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
@@ -294,8 +324,8 @@ let package = Package(
         .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
-                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
-                "HTTPSupport", "HTTPTestSupport",
+                "ProviderKubernetes", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "KubeClient",
+                "KubeModel", "HTTPSupport", "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -303,7 +333,7 @@ let package = Package(
         .testTarget(
             name: "ProviderKubernetesIntegrationTests",
             dependencies: [
-                "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "ProviderKubernetes", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
                 "KubeTestSupport", "HTTPSupport",
             ],
             swiftSettings: strictSettings
@@ -311,7 +341,8 @@ let package = Package(
         .testTarget(
             name: "ProviderVaultTests",
             dependencies: [
-                "ProviderVault", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -319,8 +350,8 @@ let package = Package(
         .testTarget(
             name: "ProviderVaultIntegrationTests",
             dependencies: [
-                "ProviderVault", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
-                "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -344,7 +375,8 @@ let package = Package(
         .testTarget(
             name: "ProviderAWSTests",
             dependencies: [
-                "ProviderAWS", "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "HTTPTestSupport",
+                "ProviderAWS", "AWSSigV4", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -352,7 +384,8 @@ let package = Package(
         .testTarget(
             name: "ProviderAWSIntegrationTests",
             dependencies: [
-                "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient",
+                "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient",
                 "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings

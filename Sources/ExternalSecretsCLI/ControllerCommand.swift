@@ -2,12 +2,14 @@ import ArgumentParser
 import ControllerRuntime
 import ExternalSecretsCore
 import Foundation
+import GoCompat
 import KubeClient
 import Logging
 import Metrics
 import Prometheus
-import ProviderFake
 import ProviderAWS
+import ProviderFake
+import ProviderKit
 import ProviderKubernetes
 import ProviderVault
 import ServiceLifecycle
@@ -146,12 +148,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.templateRightDelimiter = templateRightDelimiter
         let providers = ProviderRegistry([
             FakeSecretsProvider(),
-            KubernetesSecretsProvider(
-                localCluster: configuration,
-                propertyPath: { path, json in
-                    guard let result = try GJSON.get(json, path: path) else { return nil }
-                    return Data(result.stringBytes)
-                }, logger: logger),
+            KubernetesSecretsProvider(localCluster: configuration, logger: logger),
             VaultSecretsProvider(logger: logger),
             AWSSecretsProvider(logger: logger),
         ])

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 public import Logging
 import Metrics
+public import ProviderKit
 
 
 /// Provider clients cached per store generation and caller namespace, so logins and sessions are

@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 import Foundation
+public import ProviderKit
 
 /// What the providers returned for one ExternalSecret, after decoding, key conversion and rewrite.
 public struct FetchResult: Sendable {

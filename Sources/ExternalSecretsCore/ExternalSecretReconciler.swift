@@ -5,6 +5,7 @@ public import KubeClient
 public import KubeModel
 public import Logging
 import Metrics
+public import ProviderKit
 import Synchronization
 
 /// Reconciles one ExternalSecret: decide whether a refresh is due, fetch through the providers,

@@ -4,6 +4,7 @@ public import Foundation
 public import KubeClient
 import KubeModel
 public import Logging
+public import ProviderKit
 public import ServiceLifecycle
 import Templating
 

@@ -2,6 +2,7 @@ public import ExternalSecretsAPI
 public import Foundation
 public import KubeClient
 import KubeModel
+public import ProviderKit
 
 /// Reads referenced Secrets, ConfigMaps and ServiceAccount tokens from this cluster with direct GETs
 /// (never a cache of every Secret: DESIGN.md invariant 1), after `policy` has decided the namespace.

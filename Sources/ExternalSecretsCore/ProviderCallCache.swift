@@ -2,6 +2,7 @@ public import ExternalSecretsAPI
 public import Foundation
 import KubeModel
 import Metrics
+public import ProviderKit
 
 /// De-duplicates provider reads across ExternalSecrets (DESIGN.md invariant 3): identical reads of
 /// one store generation, on behalf of one namespace, share one provider call while it is in flight

@@ -1,6 +1,7 @@
 public import ExternalSecretsAPI
 import Foundation
 import KubeModel
+public import ProviderKit
 
 /// A store a PushSecret pushes to, as resolved from `spec.secretStoreRefs`.
 public struct PushStore: Sendable, Hashable {

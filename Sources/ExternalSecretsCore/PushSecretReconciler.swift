@@ -1,10 +1,12 @@
 public import ControllerRuntime
 public import ExternalSecretsAPI
 public import Foundation
+import GoCompat
 public import KubeClient
 import KubeModel
 public import Logging
 import Metrics
+public import ProviderKit
 import Synchronization
 
 /// Names of ESO's PushSecret API that users and tools see: condition reasons, Event reasons,

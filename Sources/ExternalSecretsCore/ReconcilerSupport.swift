@@ -3,6 +3,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import Metrics
+public import ProviderKit
 
 /// How reconcilers get a provider client for a resolved store: the store's provider from the
 /// registry, the client cached per store generation, wrapped in the shared provider-call cache.

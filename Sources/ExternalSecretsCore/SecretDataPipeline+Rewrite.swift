@@ -1,5 +1,7 @@
 public import ExternalSecretsAPI
 import Foundation
+import GoCompat
+public import ProviderKit
 import Templating
 
 // MARK: - Rewrite

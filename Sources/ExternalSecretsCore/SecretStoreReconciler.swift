@@ -5,6 +5,7 @@ public import KubeClient
 public import KubeModel
 public import Logging
 import Metrics
+public import ProviderKit
 
 /// SecretStore and ClusterSecretStore, seen the same way by the store reconciler.
 public protocol SecretStoreObject: KubeResource, Equatable {

@@ -1,6 +1,7 @@
 public import ExternalSecretsAPI
 import Foundation
 import KubeModel
+public import ProviderKit
 public import Templating
 import Yams
 

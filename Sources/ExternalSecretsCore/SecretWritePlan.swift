@@ -1,6 +1,7 @@
 public import ExternalSecretsAPI
 import Foundation
 public import KubeModel
+public import ProviderKit
 
 /// What to do with the target Secret after a successful fetch, and what to report.
 public struct SecretWritePlan: Sendable, Equatable {

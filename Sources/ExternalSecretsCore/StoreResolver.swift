@@ -2,6 +2,7 @@ public import ControllerRuntime
 public import ExternalSecretsAPI
 import KubeClient
 public import KubeModel
+public import ProviderKit
 
 /// Why a store cannot be used by an ExternalSecret right now.
 public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {

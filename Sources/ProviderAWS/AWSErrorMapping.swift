@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// Turns failures of AWS calls into `ProviderError`s whose messages say what happened in words a
 /// person understands, naming the service, the operation and the remote key, never a value, a

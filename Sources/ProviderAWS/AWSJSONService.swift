@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// One AWS JSON 1.1 service (Secrets Manager, SSM) as the store clients call it: the request is
 /// sent (signed, retried) by `AWSHTTPClient`, the answer decoded, and every failure turned into a

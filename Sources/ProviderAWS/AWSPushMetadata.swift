@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// ESO's `PushSecretMetadata` document, the `spec.data[].metadata` of a PushSecret entry:
 ///

@@ -1,9 +1,10 @@
 import AWSSigV4
 import ExternalSecretsAPI
-public import ExternalSecretsCore
 public import Foundation
-public import HTTPSupport
+import GoCompat
+import HTTPSupport
 public import Logging
+public import ProviderKit
 
 /// `spec.provider.aws`: AWS Secrets Manager (`service: SecretsManager`) and Systems Manager
 /// Parameter Store (`service: ParameterStore`).
@@ -22,12 +23,6 @@ public import Logging
 /// Capabilities: `ReadWrite`, as ESO: PushSecret writes to both services (see
 /// `SecretsManagerClient+Push` and `ParameterStoreClient+Push`).
 public struct AWSSecretsProvider: SecretsProvider {
-    /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory =
-        @Sendable () throws -> (
-            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-        )
-
     public var name: String { "aws" }
     public var capabilities: StoreCapabilities { .readWrite }
 
@@ -50,13 +45,14 @@ public struct AWSSecretsProvider: SecretsProvider {
     /// - Parameters:
     ///   - environment: the operator's environment: endpoint overrides and the default chain's
     ///     variables.
-    ///   - transport: the HTTP transport of each store client (AsyncHTTPClient by default).
+    ///   - transport: the HTTP transport of each store client (AsyncHTTPClient by default), made
+    ///     with the system roots (`TLSSettings()`).
     ///   - retry: retries of throttled and failed calls; a store's `retrySettings` override the
     ///     attempts and the delay.
     ///   - now: wall-clock time, for signing and credential expiry.
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        transport: @escaping TransportFactory = AWSSecretsProvider.asyncHTTPClientTransport,
+        transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
         retry: AWSRetryPolicy = AWSRetryPolicy(), now: @escaping @Sendable () -> Date = { Date() },
         readFile: @escaping @Sendable (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) },
         logger: Logger = Logger(label: "provider-aws")
@@ -67,12 +63,6 @@ public struct AWSSecretsProvider: SecretsProvider {
         self.now = now
         self.readFile = readFile
         self.logger = logger
-    }
-
-    /// The production transport: an AsyncHTTPClient pool trusting the system roots.
-    public static let asyncHTTPClientTransport: TransportFactory = {
-        let transport = try AsyncHTTPClientTransport()
-        return (transport, { try await transport.shutdown() })
     }
 
     public func validateStore(_ store: StoreContext) throws {
@@ -86,7 +76,7 @@ public struct AWSSecretsProvider: SecretsProvider {
         }
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
         do {
-            made = try makeTransport()
+            made = try makeTransport(TLSSettings())
         } catch {
             throw ProviderError(.unavailable, "\(AWSStoreSettings.field): cannot create an HTTP client: \(error)")
         }

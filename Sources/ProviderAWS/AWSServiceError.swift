@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// An error answer of an AWS API: the error code (`ResourceNotFoundException`, `AccessDenied`,
 /// ...), the HTTP status, and a sanitized message.

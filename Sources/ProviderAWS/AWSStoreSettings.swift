@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// A store's `spec.provider.aws`, checked: the service, region, credentials source and role chain.
 struct AWSStoreSettings: Sendable {

@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// PushSecret for Parameter Store, with ESO's behaviour and its `PushSecretMetadata` (see
 /// `ParameterStorePushMetadata`): PutParameter with the metadata's type (`String` by default,

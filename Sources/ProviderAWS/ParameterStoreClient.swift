@@ -1,7 +1,7 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import Logging
+import ProviderKit
 
 /// Reads AWS Systems Manager Parameter Store with ESO's semantics.
 ///
@@ -125,12 +125,12 @@ final class ParameterStoreClient: SecretsClient {
             payload = Data(value.utf8)
         }
         guard let property = ref.property, !property.isEmpty else { return payload }
-        return try SecretDataPipeline.property(property, of: payload, remoteKey: name)
+        return try SecretValues.property(property, of: payload, remoteKey: name)
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
         let value = try await getSecret(ref)
-        return try SecretDataPipeline.explodeJSONObject(value, remoteKey: prefix + ref.key)
+        return try SecretValues.explodeJSONObject(value, remoteKey: prefix + ref.key)
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {

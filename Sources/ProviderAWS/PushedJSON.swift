@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// The JSON a PushSecret entry writes, in ESO's shapes (pure, tested).
 enum PushedJSON {

@@ -1,6 +1,6 @@
 import AWSSigV4
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 import Synchronization
 
 /// PushSecret for Secrets Manager, with ESO's behaviour and its `PushSecretMetadata` (see

@@ -1,7 +1,7 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import Logging
+import ProviderKit
 
 /// Reads AWS Secrets Manager with ESO's semantics.
 ///
@@ -107,12 +107,12 @@ final class SecretsManagerClient: SecretsClient {
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         let (key, payload) = try await payload(for: ref)
         guard let property = ref.property, !property.isEmpty else { return payload }
-        return try SecretDataPipeline.property(property, of: payload, remoteKey: key)
+        return try SecretValues.property(property, of: payload, remoteKey: key)
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
         let value = try await getSecret(ref)
-        return try SecretDataPipeline.explodeJSONObject(value, remoteKey: prefix + ref.key)
+        return try SecretValues.explodeJSONObject(value, remoteKey: prefix + ref.key)
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {

@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-public import ExternalSecretsCore
 import Foundation
+public import ProviderKit
 import Synchronization
 
 /// `spec.provider.fake`: serves the static `data` of the store, as ESO's fake provider does. For
@@ -70,15 +70,15 @@ struct FakeSecretsClient: SecretsClient {
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         let value = Data(try entry(ref).value.utf8)
         guard let property = ref.property, !property.isEmpty else { return value }
-        return try SecretDataPipeline.property(property, of: value)
+        return try SecretValues.property(property, of: value)
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
         var value = Data(try entry(ref).value.utf8)
         if let property = ref.property, !property.isEmpty {
-            value = try SecretDataPipeline.property(property, of: value)
+            value = try SecretValues.property(property, of: value)
         }
-        return try SecretDataPipeline.explodeJSONObject(value)
+        return try SecretValues.explodeJSONObject(value)
     }
 
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {

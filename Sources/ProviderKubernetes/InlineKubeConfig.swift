@@ -1,7 +1,7 @@
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import KubeClient
+import ProviderKit
 
 /// A kubeconfig read from a Secret (`authRef`), resolved to its current context.
 ///

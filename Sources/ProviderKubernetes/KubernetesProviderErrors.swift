@@ -1,6 +1,6 @@
-import ExternalSecretsCore
 import HTTPSupport
 import KubeClient
+import ProviderKit
 
 /// Turns failures of requests to the store's API server into `ProviderError`s.
 ///

@@ -1,7 +1,8 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import GoCompat
 import KubeModel
+import ProviderKit
 
 /// What ESO's kubernetes provider returns for one Secret, as pure functions of the Secret and
 /// the remote reference.
@@ -10,14 +11,11 @@ enum KubernetesSecretValues {
     /// `metadataPolicy: Fetch`, `{"annotations":{...},"labels":{...}}`); with `property`, one value.
     ///
     /// `property` is first an exact data key (`tls.crt`); failing that, `key.path` reads the JSON
-    /// path `path` inside the value of `key`, through `propertyPath`.
-    static func value(
-        of secret: Secret, ref: ExternalSecretDataRemoteRef,
-        propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?
-    ) throws -> [UInt8] {
+    /// path `path` inside the value of `key` (gjson).
+    static func value(of secret: Secret, ref: ExternalSecretDataRemoteRef) throws -> [UInt8] {
         let property = ref.property ?? ""
         if ref.metadataPolicy == .fetch {
-            return try metadataValue(of: secret, property: property, key: ref.key, propertyPath: propertyPath)
+            return try metadataValue(of: secret, property: property, key: ref.key)
         }
         let data = secret.data ?? [:]
         if property.isEmpty { return GoJSON.encodeStringMap(data) }
@@ -30,7 +28,7 @@ enum KubernetesSecretValues {
         else { throw missing }
         guard let value = data[String(property[..<dot])] else { throw missing }
         let path = String(property[property.index(after: dot)...])
-        guard let found = try evaluate(path, in: value, property: property, propertyPath: propertyPath) else {
+        guard let found = try evaluate(path, in: value) else {
             throw missing
         }
         return Array(found)
@@ -38,10 +36,7 @@ enum KubernetesSecretValues {
 
     /// `metadataPolicy: Fetch` with `GetSecret`: `labels` / `annotations` as JSON, one of their
     /// entries, or a JSON path inside an entry (ESO joins the remaining path segments without dots).
-    private static func metadataValue(
-        of secret: Secret, property: String, key: String,
-        propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?
-    ) throws -> [UInt8] {
+    private static func metadataValue(of secret: Secret, property: String, key: String) throws -> [UInt8] {
         let labels = secret.metadata.labels
         let annotations = secret.metadata.annotations
         if property.isEmpty {
@@ -60,22 +55,16 @@ enum KubernetesSecretValues {
         guard let value = entries?[path[1]] else { throw missing }
         if path.count == 2 { return Array(value.utf8) }
         let rest = path[2...].joined()
-        guard let found = try evaluate(rest, in: Data(value.utf8), property: property, propertyPath: propertyPath)
-        else {
-            throw missing
-        }
+        guard let found = try evaluate(rest, in: Data(value.utf8)) else { throw missing }
         return Array(found)
     }
 
-    private static func evaluate(
-        _ path: String, in json: Data, property: String, propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?
-    ) throws -> Data? {
-        guard let propertyPath else {
-            throw ProviderError.unsupported(
-                "property \(property): reading a JSON path inside a Secret value is not available in this operator build"
-            )
-        }
-        return try propertyPath(path, json)
+    /// gjson's `Get(json, path).String()` bytes (strings unquoted, other values as JSON text), or
+    /// nil when nothing is at `path` (ESO: `gjson.Get(string(data[key]), path)`). A path using gjson
+    /// syntax GJSON does not implement throws `GJSON.UnsupportedPath`.
+    private static func evaluate(_ path: String, in json: Data) throws -> Data? {
+        guard let result = try GJSON.get(json, path: path) else { return nil }
+        return Data(result.stringBytes)
     }
 
     /// `GetSecretMap`: the Secret's data (or, with `metadataPolicy: Fetch`, `labels` and

@@ -1,9 +1,9 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import KubeClient
 import KubeModel
 import Logging
+import ProviderKit
 
 /// Reads Secrets of one namespace (`remoteNamespace`) of the store's API server, with ESO's
 /// semantics for `property`, `metadataPolicy` and `find`.
@@ -11,19 +11,16 @@ final class KubernetesSecretsClient: SecretsClient {
     private let kube: KubeClient
     private let namespace: String
     private let isReferentClusterStore: Bool
-    private let propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?
     private let tokens: RefreshingToken?
     private let errors: RemoteErrorMapper
     private let logger: Logger
 
     init(
-        kube: KubeClient, namespace: String, isReferentClusterStore: Bool,
-        propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator?, tokens: RefreshingToken?, logger: Logger
+        kube: KubeClient, namespace: String, isReferentClusterStore: Bool, tokens: RefreshingToken?, logger: Logger
     ) {
         self.kube = kube
         self.namespace = namespace
         self.isReferentClusterStore = isReferentClusterStore
-        self.propertyPath = propertyPath
         self.tokens = tokens
         self.errors = RemoteErrorMapper(server: kube.configuration.server, namespace: namespace)
         self.logger = logger
@@ -34,7 +31,7 @@ final class KubernetesSecretsClient: SecretsClient {
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         try Self.rejectVersion(ref)
         let secret = try await fetch(ref.key)
-        return try Data(KubernetesSecretValues.value(of: secret, ref: ref, propertyPath: propertyPath))
+        return try Data(KubernetesSecretValues.value(of: secret, ref: ref))
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {

@@ -1,9 +1,9 @@
 import ExternalSecretsAPI
-public import ExternalSecretsCore
 public import Foundation
-public import HTTPSupport
+import HTTPSupport
 public import KubeClient
 public import Logging
+public import ProviderKit
 
 /// `spec.provider.kubernetes`: Secrets of one namespace of this cluster or another one.
 ///
@@ -15,25 +15,10 @@ public import Logging
 /// Capabilities: `ReadWrite`, as ESO. PushSecret writes Secrets of the remote namespace labelled
 /// `app.kubernetes.io/managed-by: external-secrets`, and never changes or deletes one without it.
 public struct KubernetesSecretsProvider: SecretsProvider {
-    /// Reads the JSON path `path` (gjson syntax) inside `json` and returns gjson's
-    /// `Result.String()` bytes (strings unquoted, other values as JSON text), or nil when nothing
-    /// is at that path. Used for `property: key.path` when `key.path` is not itself a data key
-    /// (ESO: `gjson.Get(string(data[key]), path)`). `main` wires the shared gjson implementation,
-    /// turning its "not found" into nil, e.g.
-    /// `{ path, json in do { return try SecretDataPipeline.property(path, of: json) } catch where error.isNotFound { return nil } }`.
-    public typealias PropertyPathEvaluator = @Sendable (_ path: String, _ json: Data) throws -> Data?
-
-    /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory =
-        @Sendable (_ tls: TLSSettings) throws -> (
-            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-        )
-
     public var name: String { "kubernetes" }
     public var capabilities: StoreCapabilities { .readWrite }
 
     private let localCluster: ClientConfiguration
-    private let propertyPath: PropertyPathEvaluator?
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -45,26 +30,17 @@ public struct KubernetesSecretsProvider: SecretsProvider {
     /// - Parameters:
     ///   - localCluster: the operator's own API server. Only its URL and its CA trust are used, for
     ///     stores without `server.url`; its credentials never are.
-    ///   - propertyPath: JSON paths inside values (`property: key.path`); without one, such a
-    ///     property fails as unsupported while exact keys (`tls.crt`) keep working.
     ///   - transport: the HTTP transport of each store client (AsyncHTTPClient by default).
     ///   - now: wall-clock time, for token renewal.
     public init(
-        localCluster: ClientConfiguration, propertyPath: PropertyPathEvaluator? = nil,
-        transport: @escaping TransportFactory = KubernetesSecretsProvider.asyncHTTPClientTransport,
+        localCluster: ClientConfiguration,
+        transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "provider-kubernetes")
     ) {
         self.localCluster = localCluster
-        self.propertyPath = propertyPath
         self.makeTransport = transport
         self.now = now
         self.logger = logger
-    }
-
-    /// The production transport: an AsyncHTTPClient pool with the store's TLS settings.
-    public static let asyncHTTPClientTransport: TransportFactory = { tls in
-        let transport = try AsyncHTTPClientTransport(tls: tls)
-        return (transport, { try await transport.shutdown() })
     }
 
     public func validateStore(_ store: StoreContext) throws {
@@ -100,7 +76,7 @@ public struct KubernetesSecretsProvider: SecretsProvider {
             ])
         return KubernetesSecretsClient(
             kube: kube, namespace: settings.remoteNamespace, isReferentClusterStore: settings.isReferent,
-            propertyPath: propertyPath, tokens: connection.tokens, logger: logger)
+            tokens: connection.tokens, logger: logger)
     }
 
     // MARK: - Connection

@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// A store's `spec.provider.kubernetes` block, checked and resolved without I/O.
 ///

@@ -1,8 +1,8 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import Logging
+import ProviderKit
 
 /// Obtains, renews, checks and revokes the Vault token of one store client, with the store's
 /// login method. Credentials are read through the `ReferenceReader` at every login (never kept),

@@ -1,7 +1,7 @@
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import NIOHTTP1
+import ProviderKit
 
 /// What a request to Vault was for, in messages.
 enum VaultOperation: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// `spec.data[].metadata` of a PushSecret entry for a Vault store: ESO's `PushSecretMetadata`
 /// envelope with the Vault spec proposed for ESO (external-secrets#6589):

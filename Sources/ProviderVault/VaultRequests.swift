@@ -1,8 +1,8 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import NIOHTTP1
+import ProviderKit
 
 /// One request to Vault's HTTP API, as a pure value: a method, a path below `/v1/`, a query and
 /// a JSON body. Which token and namespace go with it is decided when it is sent.

@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// The pure part of reading: what ESO's Vault provider makes of Vault's answers. No I/O; errors
 /// name keys and properties, never values.
@@ -132,7 +132,7 @@ enum VaultSecretValues {
         let json = VaultJSON.marshal(.object(secret), numbers: .literal)
         guard let property, !property.isEmpty else { return Data(json) }
         if let member = secret[property] { return byteValue(member, numbers: .literal) }
-        return try SecretDataPipeline.property(property, of: Data(json), remoteKey: key)
+        return try SecretValues.property(property, of: Data(json), remoteKey: key)
     }
 
     /// ESO's `GetSecretMap`: the value `getSecret` returns, decoded as a JSON object, each member

@@ -1,8 +1,8 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import Logging
+import ProviderKit
 
 // MARK: - PushSecret
 

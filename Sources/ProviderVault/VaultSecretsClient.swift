@@ -1,8 +1,8 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import Logging
+import ProviderKit
 
 /// Reads and writes a KV engine of one Vault server with the store's token, with ESO's semantics
 /// for keys, versions, properties, `metadataPolicy: Fetch` and `find`; PushSecret writes are in

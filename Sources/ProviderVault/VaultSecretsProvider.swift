@@ -1,8 +1,8 @@
 import ExternalSecretsAPI
-public import ExternalSecretsCore
 public import Foundation
-public import HTTPSupport
+import HTTPSupport
 public import Logging
+public import ProviderKit
 
 /// `spec.provider.vault`: a KV engine (v1 or v2) of HashiCorp Vault or OpenBao.
 ///
@@ -17,12 +17,6 @@ public import Logging
 /// Capabilities: `ReadWrite`, as ESO: PushSecret writes KV v1 and v2 secrets that carry ESO's
 /// managed-by marker, and never changes or deletes one without it (`VaultSecretsClient+Push`).
 public struct VaultSecretsProvider: SecretsProvider {
-    /// Makes the HTTP transport of one store client, and the function that shuts it down.
-    public typealias TransportFactory =
-        @Sendable (_ tls: TLSSettings) throws -> (
-            transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
-        )
-
     public var name: String { "vault" }
     public var capabilities: StoreCapabilities { .readWrite }
 
@@ -42,7 +36,7 @@ public struct VaultSecretsProvider: SecretsProvider {
     ///   - mountedTokenPath: the operator's own ServiceAccount token, for Kubernetes login
     ///     without `serviceAccountRef` or `secretRef`.
     public init(
-        transport: @escaping TransportFactory = VaultSecretsProvider.asyncHTTPClientTransport,
+        transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
         now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         mountedTokenPath: String = VaultSecretsProvider.defaultMountedTokenPath,
@@ -53,12 +47,6 @@ public struct VaultSecretsProvider: SecretsProvider {
         self.sleep = sleep
         self.mountedTokenPath = mountedTokenPath
         self.logger = logger
-    }
-
-    /// The production transport: an AsyncHTTPClient pool with the store's TLS settings.
-    public static let asyncHTTPClientTransport: TransportFactory = { tls in
-        let transport = try AsyncHTTPClientTransport(tls: tls)
-        return (transport, { try await transport.shutdown() })
     }
 
     public func validateStore(_ store: StoreContext) throws {

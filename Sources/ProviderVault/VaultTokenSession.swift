@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 
 /// A Vault token as issued by a login (or read from a Secret).
 struct VaultToken: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import KubeModel
+import ProviderKit
 import Testing
 
 @Suite struct AccessPolicyTests {

@@ -2,6 +2,7 @@ import ControllerRuntime
 import ExternalSecretsAPI
 import Foundation
 import KubeModel
+import ProviderKit
 import Testing
 
 @testable import ExternalSecretsCore

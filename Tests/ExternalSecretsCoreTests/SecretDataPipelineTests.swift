@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import ProviderKit
 import Testing
 
 /// A value no production message may ever contain.
@@ -38,24 +39,24 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
         (#"db\.password"#, secretValue),
     ])
     func finds(path: String, expected: String) throws {
-        #expect(try SecretDataPipeline.property(path, of: Self.value) == bytes(expected))
+        #expect(try SecretValues.property(path, of: Self.value) == bytes(expected))
     }
 
     @Test func missingIsNotFoundAndNamesThePath() {
-        let error = providerError { _ = try SecretDataPipeline.property("db.user", of: Self.value, remoteKey: "app/db") }
+        let error = providerError { _ = try SecretValues.property("db.user", of: Self.value, remoteKey: "app/db") }
         #expect(error?.isNotFound == true)
         #expect(error?.message == #"key "db.user" does not exist in secret "app/db""#)
         #expect(error?.message.contains(secretValue) == false)
     }
 
     @Test func notJSONIsNotFound() {
-        let error = providerError { _ = try SecretDataPipeline.property("a", of: bytes(secretValue)) }
+        let error = providerError { _ = try SecretValues.property("a", of: bytes(secretValue)) }
         #expect(error?.isNotFound == true)
         #expect(error?.message == #"property "a" does not exist"#)
     }
 
     @Test func unsupportedSyntaxIsUnsupported() {
-        let error = providerError { _ = try SecretDataPipeline.property("list|@reverse", of: Self.value) }
+        let error = providerError { _ = try SecretValues.property("list|@reverse", of: Self.value) }
         #expect(error?.code == .unsupported)
         #expect(error?.message.contains(secretValue) == false)
     }
@@ -63,7 +64,7 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
     @Test(arguments: PipelineOracle.gjsonCases)
     func matchesESOProviders(_ c: PipelineOracle.GJSONCase) throws {
         do {
-            let value = try SecretDataPipeline.property(c.path, of: c.json)
+            let value = try SecretValues.property(c.path, of: c.json)
             #expect([UInt8](value) == c.expected.property?.bytes)
         } catch {
             #expect(c.expected.property == nil, "\(error)")
@@ -76,7 +77,7 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
 
 @Suite struct ExplodeJSONObjectTests {
     @Test func keepsNonStringsAsRawJSON() throws {
-        let data = try SecretDataPipeline.explodeJSONObject(
+        let data = try SecretValues.explodeJSONObject(
             bytes(#" {"s":"a\nb","n":1.50,"e":1E+2,"o":{ "k" : [1, 2] },"t":true,"z":null,"u":"\u00e9"} "#))
         #expect(
             text(data) == [
@@ -86,7 +87,7 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
 
     @Test(arguments: ["null", " null\n", "{}"])
     func emptyDocuments(json: String) throws {
-        #expect(try SecretDataPipeline.explodeJSONObject(bytes(json)).isEmpty)
+        #expect(try SecretValues.explodeJSONObject(bytes(json)).isEmpty)
     }
 
     @Test(arguments: [
@@ -94,7 +95,7 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
         "{\"a\":1} \(secretValue)", "",
     ])
     func rejectsWhatGoRejectsWithoutEchoingIt(json: String) {
-        let error = providerError { _ = try SecretDataPipeline.explodeJSONObject(bytes(json), remoteKey: "app") }
+        let error = providerError { _ = try SecretValues.explodeJSONObject(bytes(json), remoteKey: "app") }
         #expect(error?.code == .invalidData)
         #expect(error?.message.hasPrefix(#"unable to unmarshal secret "app": "#) == true)
         #expect(error?.message.contains(secretValue) == false)
@@ -103,13 +104,13 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
 
     @Test func deepNestingIsBoundedNotFatal() {
         let deep = "{\"a\":" + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "}"
-        #expect(throws: ProviderError.self) { try SecretDataPipeline.explodeJSONObject(bytes(deep)) }
+        #expect(throws: ProviderError.self) { try SecretValues.explodeJSONObject(bytes(deep)) }
     }
 
     @Test(arguments: PipelineOracle.extractCases)
     func matchesESO(_ c: PipelineOracle.ExtractCase) {
         do {
-            let data = try SecretDataPipeline.explodeJSONObject(c.json)
+            let data = try SecretValues.explodeJSONObject(c.json)
             #expect(c.expected.error == nil)
             #expect(data.mapValues { [UInt8]($0) } == (c.expected.data ?? [:]).mapValues(\.bytes))
         } catch {

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import ProviderKit
 import Templating
 import Testing
 

@@ -1,7 +1,9 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import GoCompat
 import KubeModel
+import ProviderKit
 import Testing
 
 /// Builders for the plan tables: one ExternalSecret and target Secrets in each state the planner

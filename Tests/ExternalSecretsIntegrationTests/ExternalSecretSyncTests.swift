@@ -5,6 +5,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProviderKit
 import Testing
 
 /// The operator as a process against the real control plane, with the fake provider. Values are

@@ -6,6 +6,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProviderKit
 import Testing
 
 /// A value that must never appear in logs, Events or status.

@@ -5,6 +5,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProviderKit
 import Testing
 
 /// PushSecret through the operator as a process, on the real control plane, with the fake

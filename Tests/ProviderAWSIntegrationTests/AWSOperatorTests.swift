@@ -8,6 +8,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProviderKit
 import Testing
 
 /// The operator as a process on the real control plane, pointed at moto (signature checking on)

@@ -7,6 +7,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProviderKit
 import Testing
 
 /// PushSecret end to end: the operator as a process on the real control plane pushes Kubernetes

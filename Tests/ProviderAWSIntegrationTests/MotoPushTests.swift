@@ -4,6 +4,7 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import ProviderAWS
+import ProviderKit
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import ProviderAWS
+import ProviderKit
 import Synchronization
 import Testing
 
@@ -53,7 +54,7 @@ func motoEnvironment(_ moto: MotoServer, extra: [String: String] = [:]) -> [Stri
 
 /// A provider pointed at `moto` that shares the suite's HTTP client (shut down with moto).
 func awsProvider(_ moto: MotoServer, extra: [String: String] = [:]) -> AWSSecretsProvider {
-    AWSSecretsProvider(environment: motoEnvironment(moto, extra: extra), transport: { (moto.transport, {}) })
+    AWSSecretsProvider(environment: motoEnvironment(moto, extra: extra), transport: { _ in (moto.transport, {}) })
 }
 
 func keysAuth() -> AWSAuth {

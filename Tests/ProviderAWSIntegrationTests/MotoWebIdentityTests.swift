@@ -4,6 +4,7 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import ProviderAWS
+import ProviderKit
 import Testing
 
 /// IRSA: STS AssumeRoleWithWebIdentity. moto implements it only with signature checking off, so

@@ -1,10 +1,11 @@
 import AWSSigV4
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
+import ProviderTestSupport
 import Synchronization
 import Testing
 
@@ -280,7 +281,7 @@ import Testing
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(references.asked == [#"token eso ["sts.amazonaws.com", "extra"]"#])
         let sts = try #require(transport.requests.first)
-        #expect(sts.bodyText.contains("WebIdentityToken=jwt-for-eso"))
+        #expect(sts.bodyText.contains("WebIdentityToken=jwt-eso-1"))
         #expect(sts.bodyText.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Feso"))
     }
 }

@@ -1,10 +1,11 @@
 import AWSSigV4
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
+import ProviderTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,5 @@
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 import Testing
 
 @testable import ProviderAWS

@@ -1,55 +1,17 @@
 import AWSSigV4
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
+import ProviderTestSupport
 import Synchronization
 
 @testable import ProviderAWS
 
 /// A value that must never show up in an error description or a log.
 let canary = "CANARY-91be-secret-value"
-
-/// A ReferenceReader over fixed Secret values; records what was read.
-final class FakeReferences: ReferenceReader {
-    private let state: Mutex<(secrets: [String: Data], asked: [String], annotations: [String: [String: String]])>
-
-    init(secrets: [String: String] = [:], annotations: [String: [String: String]] = [:]) {
-        state = Mutex((secrets.mapValues { Data($0.utf8) }, [], annotations))
-    }
-
-    var asked: [String] { state.withLock { $0.asked } }
-
-    func setSecret(_ path: String, _ value: String) { state.withLock { $0.secrets[path] = Data(value.utf8) } }
-
-    func secretValue(_ selector: SecretKeySelector, field: String) async throws -> Data {
-        let path = "\(selector.name ?? "")/\(selector.key ?? "")"
-        return try state.withLock { state in
-            state.asked.append("secret \(path)")
-            guard let value = state.secrets[path] else {
-                throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found")
-            }
-            return value
-        }
-    }
-
-    func caBundle(_ provider: CAProvider, field: String) async throws -> Data {
-        throw ProviderError.invalidConfiguration("no CA")
-    }
-
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
-        -> String
-    {
-        state.withLock { $0.asked.append("token \(selector.name) \(audiences)") }
-        return "jwt-for-\(selector.name)"
-    }
-
-    func serviceAccountAnnotations(_ selector: ServiceAccountSelector, field: String) async throws -> [String: String] {
-        state.withLock { $0.annotations[selector.name] ?? [:] }
-    }
-}
 
 /// The waits a retry policy asked for.
 final class Sleeps: Sendable {
@@ -85,10 +47,9 @@ func store(
     _ aws: AWSProvider, kind: StoreKind = .secretStore, name: String = "aws", namespace: String = "team",
     retry: SecretStoreRetrySettings? = nil
 ) -> StoreContext {
-    StoreContext(
-        kind: kind, name: name, storeNamespace: kind == .secretStore ? namespace : nil, callerNamespace: namespace,
-        uid: "uid-1", generation: 1,
-        spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws), retrySettings: retry))
+    .fixture(
+        SecretStoreProvider(aws: aws), kind: kind, name: name, namespace: namespace, caller: namespace,
+        retrySettings: retry)
 }
 
 let keysRef = AWSAuth(
@@ -104,7 +65,7 @@ func provider(
     sleeps: Sleeps? = nil, files: [String: String] = [:]
 ) -> AWSSecretsProvider {
     AWSSecretsProvider(
-        environment: environment, transport: { (transport, {}) },
+        environment: environment, transport: { _ in (transport, {}) },
         retry: AWSRetryPolicy(
             random: { 0.5 },
             sleep: { duration in sleeps?.append(duration) }),

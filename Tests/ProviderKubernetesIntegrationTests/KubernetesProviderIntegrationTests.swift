@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTestSupport
+import ProviderKit
 import ProviderKubernetes
 import Testing
 

@@ -1,11 +1,12 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import KubeModel
 import NIOHTTP1
+import ProviderKit
 import ProviderKubernetes
+import ProviderTestSupport
 import Synchronization
 import Testing
 

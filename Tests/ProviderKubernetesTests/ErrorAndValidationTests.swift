@@ -1,10 +1,10 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import KubeModel
 import NIOHTTP1
+import ProviderKit
 import ProviderKubernetes
 import Testing
 

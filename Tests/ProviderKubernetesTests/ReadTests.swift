@@ -1,23 +1,19 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import KubeModel
 import NIOHTTP1
+import ProviderKit
 import ProviderKubernetes
-import Synchronization
 import Testing
 
 private func bytes(_ text: String) -> Data { Data(text.utf8) }
 
 /// Reads against a scripted API server: request paths and selectors, and ESO's encodings.
 @Suite struct ReadTests {
-    private func client(
-        _ transport: ScriptedTransport, propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator? = nil
-    ) async throws -> any SecretsClient {
-        try await provider(transport, propertyPath: propertyPath).makeClient(
-            for: tokenStore(), references: tokenReferences())
+    private func client(_ transport: ScriptedTransport) async throws -> any SecretsClient {
+        try await provider(transport).makeClient(for: tokenStore(), references: tokenReferences())
     }
 
     @Test func wholeSecretIsAJSONObjectOfStringsLikeGo() async throws {
@@ -49,26 +45,22 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
         let transport = ScriptedTransport { _ in
             secretReply("tls", data: ["tls.crt": bytes("CERT"), "tls": bytes(#"{"crt":"wrong"}"#)])
         }
-        let paths = Mutex<[String]>([])
-        let client = try await client(transport) { path, _ in
-            paths.withLock { $0.append(path) }
-            return nil
-        }
+        let client = try await client(transport)
         #expect(
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "tls", property: "tls.crt")) == bytes("CERT"))
-        #expect(paths.withLock { $0 }.isEmpty)
     }
 
-    @Test func dottedPropertyReadsAJSONPathThroughTheEvaluator() async throws {
-        let transport = ScriptedTransport { _ in secretReply("app", data: ["config": bytes(#"{"db":{"host":"h"}}"#)]) }
-        let seen = Mutex<[String]>([])
-        let client = try await client(transport) { path, json in
-            seen.withLock { $0.append("\(path) \(String(decoding: json, as: UTF8.self))") }
-            return path == "db.host" ? Data("h".utf8) : nil
+    @Test func dottedPropertyReadsAGJSONPathInsideTheKey() async throws {
+        let transport = ScriptedTransport { _ in
+            secretReply("app", data: ["config": bytes(#"{"db":{"host":"h","port":5432},"list":["a","b"]}"#)])
         }
+        let client = try await client(transport)
         let value = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.db.host"))
         #expect(value == bytes("h"))
-        #expect(seen.withLock { $0 } == [#"db.host {"db":{"host":"h"}}"#])
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.db"))
+                == bytes(#"{"host":"h","port":5432}"#))
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.list.#")) == bytes("2"))
 
         let missing = await providerError {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.nope"))
@@ -76,14 +68,9 @@ private func bytes(_ text: String) -> Data { Data(text.utf8) }
         #expect(missing?.code == .notFound)
     }
 
-    @Test func dottedPropertyWithoutAnEvaluatorIsUnsupportedNotMissing() async throws {
+    @Test func dottedPropertyWhoseFirstPartIsNoKeyIsMissing() async throws {
         let transport = ScriptedTransport { _ in secretReply("app", data: ["config": bytes(#"{"db":"x"}"#)]) }
         let client = try await client(transport)
-        let error = await providerError {
-            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "config.db"))
-        }
-        #expect(error?.code == .unsupported)
-        // A dotted property whose first part is no key is simply missing.
         let missing = await providerError {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "app", property: "other.db"))
         }

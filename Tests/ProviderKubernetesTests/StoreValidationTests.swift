@@ -1,7 +1,7 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPTestSupport
+import ProviderKit
 import ProviderKubernetes
 import Testing
 

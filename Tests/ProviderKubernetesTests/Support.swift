@@ -1,82 +1,17 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import KubeClient
 import KubeModel
 import NIOHTTP1
+import ProviderKit
 import ProviderKubernetes
+import ProviderTestSupport
 import Synchronization
 
 /// A value that must never show up in an error description.
 let canary = "CANARY-7f3a9c-secret-value"
-
-/// A ReferenceReader over fixed values that records what was asked. ServiceAccount tokens are
-/// issued from `tokens` in order.
-final class FakeReferences: ReferenceReader {
-    private struct State {
-        var secrets: [String: Data] = [:]
-        var caBundles: [String: Data] = [:]
-        var tokens: [String] = []
-        var issued = 0
-        var asked: [String] = []
-    }
-
-    private let state = Mutex(State())
-
-    init(secrets: [String: Data] = [:], caBundles: [String: Data] = [:], tokens: [String] = []) {
-        state.withLock {
-            $0.secrets = secrets
-            $0.caBundles = caBundles
-            $0.tokens = tokens
-        }
-    }
-
-    /// What was read, as `secret name/key`, `ca name/key` or `token name [audiences]`, in order.
-    var asked: [String] { state.withLock { $0.asked } }
-    var issuedTokens: Int { state.withLock { $0.issued } }
-
-    func setSecret(_ path: String, _ value: Data) { state.withLock { $0.secrets[path] = value } }
-
-    func secretValue(_ selector: SecretKeySelector, field: String) async throws -> Data {
-        let path = "\(selector.name ?? "")/\(selector.key ?? "")"
-        return try state.withLock { state in
-            state.asked.append("secret \(path)")
-            guard let value = state.secrets[path] else {
-                throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found")
-            }
-            return value
-        }
-    }
-
-    func caBundle(_ provider: CAProvider, field: String) async throws -> Data {
-        let path = "\(provider.name)/\(provider.key ?? "")"
-        return try state.withLock { state in
-            state.asked.append("ca \(path)")
-            guard let value = state.caBundles[path] else { throw ProviderError.invalidConfiguration("\(field): no CA") }
-            return value
-        }
-    }
-
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
-        -> String
-    {
-        try state.withLock { state in
-            state.asked.append("token \(selector.name) \(audiences)")
-            guard state.issued < state.tokens.count else { throw ProviderError.invalidConfiguration("no token left") }
-            state.issued += 1
-            return state.tokens[state.issued - 1]
-        }
-    }
-}
-
-/// Wall-clock time that a test moves by hand.
-final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
 
 /// A JWT (unsigned: only its claims matter here) issued at `issuedAt`, valid for `lifetime`.
 func jwt(subject: String, issuedAt: Date, lifetime: TimeInterval) -> String {
@@ -96,7 +31,7 @@ final class TransportRecorder: Sendable {
     var tls: [TLSSettings] { settings.withLock { $0 } }
     var shutdownCount: Int { shutdowns.withLock { $0 } }
 
-    func factory(_ transport: ScriptedTransport) -> KubernetesSecretsProvider.TransportFactory {
+    func factory(_ transport: ScriptedTransport) -> TransportFactory {
         { tls in
             self.settings.withLock { $0.append(tls) }
             return (transport, { self.shutdowns.withLock { $0 += 1 } })
@@ -115,21 +50,16 @@ let localCluster: ClientConfiguration = {
 }()
 
 func provider(
-    _ transport: ScriptedTransport, recorder: TransportRecorder = TransportRecorder(), clock: TestClock = TestClock(),
-    propertyPath: KubernetesSecretsProvider.PropertyPathEvaluator? = nil
+    _ transport: ScriptedTransport, recorder: TransportRecorder = TransportRecorder(), clock: TestClock = TestClock()
 ) -> KubernetesSecretsProvider {
-    KubernetesSecretsProvider(
-        localCluster: localCluster, propertyPath: propertyPath, transport: recorder.factory(transport),
-        now: { clock.now })
+    KubernetesSecretsProvider(localCluster: localCluster, transport: recorder.factory(transport), now: { clock.now })
 }
 
 func store(
     _ kubernetes: KubernetesProvider, kind: StoreKind = .secretStore, namespace: String? = "team",
     caller: String = "team"
 ) -> StoreContext {
-    StoreContext(
-        kind: kind, name: "k8s", storeNamespace: kind == .secretStore ? namespace : nil, callerNamespace: caller,
-        uid: "uid-1", generation: 1, spec: SecretStoreSpec(provider: SecretStoreProvider(kubernetes: kubernetes)))
+    .fixture(SecretStoreProvider(kubernetes: kubernetes), kind: kind, name: "k8s", namespace: namespace, caller: caller)
 }
 
 /// A remote store reading namespace `remote` with a token from Secret `remote-token/token`.

@@ -2,6 +2,8 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import HTTPSupport
+import ProviderKit
+import ProviderTestSupport
 import ProviderVault
 import Testing
 import VaultTestSupport
@@ -10,23 +12,6 @@ import VaultTestSupport
 /// Vault, read back with the root token. Values are compared as `Data`, so a failure prints no
 /// value.
 @Suite(.openBao, .serialized) struct VaultPushIntegrationTests {
-    /// Credentials for the store: the token handed in.
-    struct TokenReferences: ReferenceReader {
-        var token: String
-
-        func secretValue(_ selector: SecretKeySelector, field: String) async throws -> Data { Data(token.utf8) }
-
-        func caBundle(_ provider: CAProvider, field: String) async throws -> Data {
-            throw ProviderError.invalidConfiguration("\(field): no CA provider in this test")
-        }
-
-        func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
-            -> String
-        {
-            throw ProviderError.invalidConfiguration("\(field): no ServiceAccounts in this test")
-        }
-    }
-
     /// A transport that runs `before` ahead of every request (to play a concurrent writer).
     struct InterceptingTransport: HTTPTransport {
         var base: AsyncHTTPClientTransport
@@ -57,7 +42,8 @@ import VaultTestSupport
                 return (InterceptingTransport(base: base, before: before), { try await base.shutdown() })
             })
         }
-        return try await provider.makeClient(for: store, references: TokenReferences(token: token ?? bao.rootToken))
+        return try await provider.makeClient(
+            for: store, references: FakeReferences(secrets: ["vault-token/token": token ?? bao.rootToken]))
     }
 
     /// A token with `policies`. Without the default policy it may still look itself up, but not

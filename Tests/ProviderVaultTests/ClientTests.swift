@@ -1,9 +1,10 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
+import ProviderTestSupport
 import Testing
 
 @testable import ProviderVault

@@ -1,6 +1,6 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
+import ProviderKit
 import Testing
 
 @testable import ProviderVault

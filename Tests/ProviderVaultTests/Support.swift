@@ -1,76 +1,16 @@
 import ExternalSecretsAPI
-import ExternalSecretsCore
 import Foundation
 import HTTPSupport
 import HTTPTestSupport
 import NIOHTTP1
+import ProviderKit
+import ProviderTestSupport
 import Synchronization
 
 @testable import ProviderVault
 
 /// A value that must never show up in an error description or a log.
 let canary = "CANARY-5e1d0b-vault-value"
-
-/// A ReferenceReader over fixed values that records what was asked.
-final class FakeReferences: ReferenceReader {
-    private struct State {
-        var secrets: [String: Data] = [:]
-        var caBundles: [String: Data] = [:]
-        var tokenCounter = 0
-        var asked: [String] = []
-    }
-
-    private let state = Mutex(State())
-
-    init(secrets: [String: String] = [:], caBundles: [String: Data] = [:]) {
-        state.withLock {
-            $0.secrets = secrets.mapValues { Data($0.utf8) }
-            $0.caBundles = caBundles
-        }
-    }
-
-    /// What was read, as `secret name/key`, `ca name/key` or `token name [audiences]`, in order.
-    var asked: [String] { state.withLock { $0.asked } }
-
-    func setSecret(_ path: String, _ value: String) { state.withLock { $0.secrets[path] = Data(value.utf8) } }
-
-    func secretValue(_ selector: SecretKeySelector, field: String) async throws -> Data {
-        let path = "\(selector.name ?? "")/\(selector.key ?? "")"
-        return try state.withLock { state in
-            state.asked.append("secret \(path)")
-            guard let value = state.secrets[path] else {
-                throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found")
-            }
-            return value
-        }
-    }
-
-    func caBundle(_ provider: CAProvider, field: String) async throws -> Data {
-        let path = "\(provider.name)/\(provider.key ?? "")"
-        return try state.withLock { state in
-            state.asked.append("ca \(path)")
-            guard let value = state.caBundles[path] else { throw ProviderError.invalidConfiguration("\(field): no CA") }
-            return value
-        }
-    }
-
-    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws
-        -> String
-    {
-        state.withLock { state in
-            state.asked.append("token \(selector.name) \(audiences)")
-            state.tokenCounter += 1
-            return "jwt-\(selector.name)-\(state.tokenCounter)"
-        }
-    }
-}
-
-/// Wall-clock time that a test moves by hand.
-final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
 
 /// A value shared between a test and the closures it hands out.
 final class Locked<Value: Sendable>: Sendable {
@@ -152,10 +92,9 @@ func store(
     _ vault: VaultProvider, kind: StoreKind = .secretStore, namespace: String = "team", callerNamespace: String? = nil,
     retrySettings: SecretStoreRetrySettings? = nil
 ) -> StoreContext {
-    StoreContext(
-        kind: kind, name: "vault", storeNamespace: kind == .secretStore ? namespace : nil,
-        callerNamespace: callerNamespace ?? (kind == .secretStore ? namespace : ""), uid: "uid-1", generation: 1,
-        spec: SecretStoreSpec(provider: SecretStoreProvider(vault: vault), retrySettings: retrySettings))
+    .fixture(
+        SecretStoreProvider(vault: vault), kind: kind, name: "vault", namespace: namespace, caller: callerNamespace,
+        retrySettings: retrySettings)
 }
 
 /// A Vault block with AppRole login (role id inline, secret id in Secret `approle/secret-id`).

@@ -744,9 +744,9 @@ private struct Scanner {
 // MARK: - Unescaping
 
 /// Byte-level text helpers shared by the gjson scanner and the pipeline.
-enum PipelineText {
+package enum PipelineText {
     /// gjson's unescape: JSON escapes decoded; a control character or a bad escape ends the string.
-    static func gjsonUnescape(_ s: some Collection<UInt8>) -> [UInt8] {
+    package static func gjsonUnescape(_ s: some Collection<UInt8>) -> [UInt8] {
         let json = Array(s)
         var out: [UInt8] = []
         out.reserveCapacity(json.count)
@@ -806,7 +806,8 @@ enum PipelineText {
         return out
     }
 
-    static func hexValue(_ c: UInt8) -> UInt8? {
+    /// The value of one hexadecimal digit, or nil.
+    package static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
@@ -816,7 +817,7 @@ enum PipelineText {
     }
 
     /// Go's utf8.EncodeRune: surrogates and out-of-range values become U+FFFD.
-    static func appendUTF8(_ value: UInt32, to out: inout [UInt8]) {
+    package static func appendUTF8(_ value: UInt32, to out: inout [UInt8]) {
         let scalar = Unicode.Scalar(value) ?? Unicode.Scalar(0xFFFD)!
         out.append(contentsOf: String(Character(scalar)).utf8)
     }
@@ -825,10 +826,10 @@ enum PipelineText {
 // MARK: - Wildcards (tidwall/match)
 
 /// tidwall/match's MatchLimit: `*` any run, `?` one character, `\` escapes; complexity bounded.
-enum WildcardMatch {
+package enum WildcardMatch {
     private enum Outcome { case noMatch, match, stop }
 
-    static func matchLimit(_ str: [UInt8], _ pattern: [UInt8]) -> Bool {
+    package static func matchLimit(_ str: [UInt8], _ pattern: [UInt8]) -> Bool {
         if pattern == [UInt8(ascii: "*")] { return true }
         var counter = 0
         return match(str[...], pattern[...], str.count, &counter, 10000) == .match
@@ -914,11 +915,12 @@ enum WildcardMatch {
 
 // MARK: - Go's utf8 decoding
 
-enum GoUTF8 {
-    static let runeError: Int32 = 0xFFFD
+/// Go's `unicode/utf8` decoding, byte for byte.
+package enum GoUTF8 {
+    package static let runeError: Int32 = 0xFFFD
 
     /// utf8.DecodeRune: (rune, width); invalid → (RuneError, 1); empty → (RuneError, 0).
-    static func decodeRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
+    package static func decodeRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
         guard let b0 = s.first else { return (runeError, 0) }
         if b0 < 0x80 { return (Int32(b0), 1) }
         let b = Array(s.prefix(4))
@@ -947,7 +949,7 @@ enum GoUTF8 {
     }
 
     /// utf8.DecodeLastRune.
-    static func decodeLastRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
+    package static func decodeLastRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
         guard let last = s.last else { return (runeError, 0) }
         if last < 0x80 { return (Int32(last), 1) }
         // Back up over at most 3 continuation bytes to a start byte.
@@ -964,8 +966,8 @@ enum GoUTF8 {
 
 /// Go's `strconv.ParseFloat(s, 64)` as gjson uses it (the error ignored: 0 for bad syntax, ±Inf
 /// past the range) and `strconv.FormatFloat(f, 'f', -1, 64)`.
-enum GoFloat {
-    static func parse(_ bytes: some Collection<UInt8>) -> Double {
+package enum GoFloat {
+    package static func parse(_ bytes: some Collection<UInt8>) -> Double {
         let s = Array(bytes)
         if let special = special(s) { return special }
         guard let text = validatedText(s) else { return 0 }
@@ -1053,7 +1055,7 @@ enum GoFloat {
     }
 
     /// `strconv.FormatFloat(f, 'f', -1, 64)`: the shortest digits that round-trip, no exponent.
-    static func formatF(_ f: Double) -> String {
+    package static func formatF(_ f: Double) -> String {
         if f.isNaN { return "NaN" }
         if f.isInfinite { return f < 0 ? "-Inf" : "+Inf" }
         let sign = f.sign == .minus ? "-" : ""

@@ -1,0 +1,21 @@
+public import HTTPSupport
+
+/// Makes the HTTP transport of one store client, with the store's TLS settings, and the function
+/// that shuts it down. Every provider takes one (tests pass a scripted transport).
+///
+/// Contract: the client that received the transport calls `shutdown` once, from its `close()`,
+/// after its own sessions are released; the transport is not used afterwards.
+public typealias TransportFactory =
+    @Sendable (_ tls: TLSSettings) throws -> (
+        transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void
+    )
+
+/// The transport factories this binary ships.
+public enum TransportFactories {
+    /// The production transport: an AsyncHTTPClient pool with the store's TLS settings
+    /// (`TLSSettings()`: the system roots).
+    public static let asyncHTTPClient: TransportFactory = { tls in
+        let transport = try AsyncHTTPClientTransport(tls: tls)
+        return (transport, { try await transport.shutdown() })
+    }
+}
