@@ -129,7 +129,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // ExternalSecrets.
         let synced = es.status?.syncedResourceVersion ?? ""
         let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
-        let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace, fresh: fresh) }
+        let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: dependencies.now)) { ref in
+            try await self.client(for: ref, namespace: namespace, fresh: fresh)
+        }
         let fetched = try await fetcher.fetch(es)
 
         var rendered: RenderedTarget?

@@ -80,6 +80,19 @@ import Testing
         #expect(rendered.data["x"] == Data("app {{ not a template }}".utf8))
     }
 
+    /// ESO's TemplateFrom example dates a value with `now`: target templates see the clock the
+    /// operator injects, in `templateFrom` literals and in `template.data`.
+    @Test func targetTemplatesSeeTheInjectedClock() throws {
+        let renderer = SecretTemplateRenderer(environment: .eso(now: { Date(timeIntervalSince1970: 1_700_000_000.5) }))
+        let template = ExternalSecretTemplate(
+            data: ["issued": #"{{ now | date "2006-01-02T15:04:05Z07:00" }}"#, "epoch": "{{ now | unixEpoch }}"],
+            templateFrom: [TemplateFrom(target: "Annotations", literal: #"issued-year: '{{ now | date "2006" }}'"#)])
+        let rendered = try renderer.render(template, data: Self.fetched, sources: TemplateSources())
+        #expect(rendered.data["issued"] == Data("2023-11-14T22:13:20Z".utf8))
+        #expect(rendered.data["epoch"] == Data("1700000000".utf8))
+        #expect(rendered.annotations["issued-year"] == "2023")
+    }
+
     @Test func outputLimitIsAClearError() {
         let renderer = SecretTemplateRenderer(limits: RenderLimits(maxOutputBytes: 16))
         #expect {

@@ -360,4 +360,35 @@ extension ExternalSecretSyncTests {
             #expect(!process.log.contains(canary))
         }
     }
+
+    /// `now` in target templates and in `rewrite.transform` reads the operator's clock, as in ESO
+    /// (it failed with "no clock").
+    @Test func templatesSeeTheClock() async throws {
+        try await withOperator("clock", storeData: [FakeProviderData(key: "db", value: #"{"user":"app"}"#)]) {
+            client, namespace, process in
+            let before = Int(Date().timeIntervalSince1970)
+            var es = externalSecret(
+                "es",
+                dataFrom: [
+                    ExternalSecretDataFromRemoteRef(
+                        extract: ExternalSecretDataRemoteRef(key: "db"),
+                        rewrite: [ExternalSecretRewrite(transform: RewriteTransform(template: "{{ .value }}-{{ now | unixEpoch }}"))])
+                ])
+            es.spec.target = ExternalSecretTarget(
+                template: ExternalSecretTemplate(
+                    mergePolicy: .merge, data: ["issued": "{{ now | unixEpoch }}"],
+                    templateFrom: [TemplateFrom(target: "Annotations", literal: "issued: '{{ now | unixEpoch }}'")]))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(es)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let after = Int(Date().timeIntervalSince1970)
+            let secret = try await client.api(Secret.self, namespace: namespace).get("es")
+            let issued = secret.data?["issued"].flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+            #expect(issued.map { (before...after).contains($0) } == true)
+            let annotated = secret.metadata.annotations?["issued"].flatMap { Int($0) }
+            #expect(annotated.map { (before...after).contains($0) } == true)
+            let renamed = secret.data?.keys.filter { $0.hasPrefix("user-") } ?? []
+            #expect(renamed.count == 1)
+            #expect(renamed.first.flatMap { Int($0.dropFirst(5)) }.map { (before...after).contains($0) } == true)
+        }
+    }
 }
