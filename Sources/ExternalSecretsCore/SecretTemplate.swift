@@ -82,7 +82,9 @@ public struct SecretTemplateRenderer: Sendable {
         if let engine = template.engineVersion, !engine.isEmpty, engine != "v2" {
             throw TemplateRenderError("spec.target.template.engineVersion \"\(engine)\" is not supported (only v2)")
         }
-        let values = Value.stringMap(data.mapValues { String(decoding: $0, as: UTF8.self) })
+        // ESO passes `string(value)`: Go strings are bytes, so binary values (keystores, DER)
+        // reach the templates and the output unchanged, never as U+FFFD.
+        let values = Value.stringMap(data.mapValues { String(goBytes: $0) })
         var rendered: [Target: [String: Data]] = [:]
 
         for (index, entry) in (template.templateFrom ?? []).enumerated() {

@@ -93,6 +93,24 @@ import Testing
         #expect(rendered.annotations["issued-year"] == "2023")
     }
 
+    /// Go strings are bytes: ESO passes `string(value)` and text/template writes the bytes back,
+    /// so a binary value (a keystore, DER) survives a template unchanged, never as U+FFFD.
+    @Test func binaryValuesPassThroughTemplatesByteForByte() throws {
+        let binary = Data([0x80, 0xFF, 0xFE, 0x00, 0x01])
+        let mixed = Data("café ".utf8) + Data([0xFF, 0xE2, 0x82])
+        let rendered = try SecretTemplateRenderer().render(
+            ExternalSecretTemplate(data: [
+                "raw": "{{ .bin }}", "mixed": "{{ .mixed }}", "b64": "{{ .bin | b64enc }}", "len": "{{ len .bin }}",
+                "framed": #"[{{ printf "%s" .bin }}]"#,
+            ]),
+            data: ["bin": binary, "mixed": mixed], sources: TemplateSources())
+        #expect(rendered.data["raw"] == binary)
+        #expect(rendered.data["mixed"] == mixed)
+        #expect(rendered.data["b64"] == Data("gP/+AAE=".utf8))
+        #expect(rendered.data["len"] == Data("5".utf8))
+        #expect(rendered.data["framed"] == Data("[".utf8) + binary + Data("]".utf8))
+    }
+
     @Test func outputLimitIsAClearError() {
         let renderer = SecretTemplateRenderer(limits: RenderLimits(maxOutputBytes: 16))
         #expect {

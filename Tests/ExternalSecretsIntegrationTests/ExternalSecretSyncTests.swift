@@ -391,4 +391,25 @@ extension ExternalSecretSyncTests {
             #expect(renamed.first.flatMap { Int($0.dropFirst(5)) }.map { (before...after).contains($0) } == true)
         }
     }
+
+    /// A binary value (base64 at the provider, decoded by `decodingStrategy: Base64`) goes through
+    /// a template into the Secret byte for byte, as Go's text/template writes it.
+    @Test func binaryValueThroughATemplate() async throws {
+        try await withOperator("binary", storeData: [FakeProviderData(key: "keystore", value: "gP/+AAE=")]) {
+            client, namespace, process in
+            var es = externalSecret(
+                "es",
+                data: [
+                    ExternalSecretData(
+                        secretKey: "bin", remoteRef: ExternalSecretDataRemoteRef(key: "keystore", decodingStrategy: .base64))
+                ])
+            es.spec.target = ExternalSecretTarget(
+                template: ExternalSecretTemplate(data: ["keystore.p12": "{{ .bin }}", "b64": "{{ .bin | b64enc }}"]))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(es)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let data = try await client.api(Secret.self, namespace: namespace).get("es").data ?? [:]
+            #expect(data["keystore.p12"] == Data([0x80, 0xFF, 0xFE, 0x00, 0x01]))
+            #expect(data["b64"] == Data("gP/+AAE=".utf8))
+        }
+    }
 }
