@@ -216,9 +216,14 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         return generations
     }
 
-    /// Forgets what is remembered about a deleted ExternalSecret.
+    /// Forgets what is remembered about a deleted ExternalSecret, its metric series included.
     public func forget(_ key: ObjectKey) {
         syncedStoreGenerations.withLock { $0[key] = nil }
+        removeObjectMetrics(
+            key, conditionLabel: "externalsecret_status_condition",
+            conditionTypes: [ESONames.conditionReady, ESONames.conditionDeleted],
+            gauges: ["externalsecret_reconcile_duration"],
+            counters: ["externalsecret_sync_calls_total", "externalsecret_sync_calls_error"])
     }
 
     /// The provider client for a store reference used from `namespace`.

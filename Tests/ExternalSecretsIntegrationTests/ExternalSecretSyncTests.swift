@@ -412,4 +412,23 @@ extension ExternalSecretSyncTests {
             #expect(data["b64"] == Data("gP/+AAE=".utf8))
         }
     }
+
+    /// A deleted ExternalSecret's metric series go with it (ESO's RemoveMetrics); the registry
+    /// does not grow with every object ever seen.
+    @Test func deletedExternalSecretLeavesNoMetricSeries() async throws {
+        try await withOperator("metrics", storeData: [FakeProviderData(key: "db", value: "v")]) { client, namespace, process in
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(externalSecret("gone", data: [entry("k", "db")]))
+            #expect(try await waitForReady(client, namespace, "gone"), "log: \(process.log.suffix(3000))")
+            let series = #"name="gone",namespace="\#(namespace)""#
+            func lines(_ metrics: String) -> [Substring] {
+                metrics.split(separator: "\n").filter { $0.hasPrefix("externalsecret_") && $0.contains(series) }
+            }
+            let before = lines(try await scrapeMetrics(process))
+            #expect(before.contains { $0.hasPrefix("externalsecret_status_condition") })
+            #expect(before.contains { $0.hasPrefix("externalsecret_sync_calls_total") })
+            try await externalSecrets.delete("gone")
+            #expect(try await eventually { lines(try await scrapeMetrics(process)).isEmpty })
+        }
+    }
 }
