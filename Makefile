@@ -37,6 +37,7 @@ bench: deps
 	scripts/bench-memory.sh "$$($(SWIFT) build -c release --show-bin-path)" 10000
 	$(SWIFT) build -c release --product external-secrets
 	scripts/bench-operator.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets" 1000
+	scripts/bench-memory-after-input.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets"
 
 clean:
 	rm -rf .build

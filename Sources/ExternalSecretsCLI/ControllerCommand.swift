@@ -120,6 +120,7 @@ struct ControllerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let tunedAllocator = AllocatorTuning.apply()
         let level = Self.logLevel(loglevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -127,6 +128,7 @@ struct ControllerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "external-secrets")
+        logger.debug("allocator thresholds", metadata: ["fixed": "\(tunedAllocator)"])
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 

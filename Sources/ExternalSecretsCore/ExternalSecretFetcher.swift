@@ -1,4 +1,5 @@
 public import ExternalSecretsAPI
+public import Templating
 import Foundation
 public import ProviderKit
 
@@ -22,8 +23,14 @@ public struct FetchResult: Sendable {
 public struct ExternalSecretFetcher: Sendable {
     /// Returns the client for a store reference, resolved from the ExternalSecret's namespace.
     public var client: @Sendable (SecretStoreRef) async throws -> any SecretsClient
+    /// What `rewrite.transform` templates may consult (the operator's clock and random source).
+    public var templateEnvironment: RenderEnvironment
 
-    public init(client: @escaping @Sendable (SecretStoreRef) async throws -> any SecretsClient) {
+    public init(
+        templateEnvironment: RenderEnvironment,
+        client: @escaping @Sendable (SecretStoreRef) async throws -> any SecretsClient
+    ) {
+        self.templateEnvironment = templateEnvironment
         self.client = client
     }
 
@@ -39,10 +46,12 @@ public struct ExternalSecretFetcher: Sendable {
                 let map: SecretData
                 if let extract = entry.extract {
                     map = try SecretDataPipeline.processExtract(
-                        try await client.getSecretMap(extract), extract: extract, rewrite: entry.rewrite, index: index)
+                        try await client.getSecretMap(extract), extract: extract, rewrite: entry.rewrite, index: index,
+                        environment: templateEnvironment)
                 } else if let find = entry.find {
                     map = try SecretDataPipeline.processFind(
-                        try await client.getAllSecrets(find), find: find, rewrite: entry.rewrite, index: index)
+                        try await client.getAllSecrets(find), find: find, rewrite: entry.rewrite, index: index,
+                        environment: templateEnvironment)
                 } else {
                     throw InvalidSpec("\(field) must set extract or find")
                 }

@@ -140,7 +140,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // ExternalSecrets.
         let synced = es.status?.syncedResourceVersion ?? ""
         let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
-        let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace, fresh: fresh) }
+        let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: dependencies.now)) { ref in
+            try await self.client(for: ref, namespace: namespace, fresh: fresh)
+        }
         let fetched = try await fetcher.fetch(es)
 
         var rendered: RenderedTarget?
@@ -225,9 +227,14 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         return generations
     }
 
-    /// Forgets what is remembered about a deleted ExternalSecret.
+    /// Forgets what is remembered about a deleted ExternalSecret, its metric series included.
     public func forget(_ key: ObjectKey) {
         syncedStoreGenerations.withLock { $0[key] = nil }
+        removeObjectMetrics(
+            key, conditionLabel: "externalsecret_status_condition",
+            conditionTypes: [ESONames.conditionReady, ESONames.conditionDeleted],
+            gauges: ["externalsecret_reconcile_duration"],
+            counters: ["externalsecret_sync_calls_total", "externalsecret_sync_calls_error"])
     }
 
     /// The provider client for a store reference used from `namespace`.

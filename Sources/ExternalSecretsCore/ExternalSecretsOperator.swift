@@ -108,7 +108,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             return SecretTemplateRenderer(
                 limits: RenderLimits(
                     maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
-                leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter)
+                leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter,
+                environment: .eso(now: now))
         }
 
         // MARK: ExternalSecrets

@@ -10,9 +10,11 @@ public import ProviderKit
 /// after a restart cost one call, not 5,000.
 ///
 /// Guarantees: errors are never cached (the next caller tries again); a new store generation never
-/// sees an older generation's results; results older than `window` are not returned. Caveats: a
-/// value changed at the provider may be seen up to `window` late; values live in memory for at most
-/// `window` (they are in the target Secrets anyway).
+/// sees an older generation's results; results older than `window` are not returned, and are
+/// dropped about `window` after they were read even when no further read comes (a deleted
+/// ExternalSecret's values do not stay in memory). Caveats: a value changed at the provider may be
+/// seen up to `window` late; values live in memory for about `window` (they are in the target
+/// Secrets anyway).
 public actor ProviderCallCache {
     struct Key: Hashable {
         var storeUID: String
@@ -30,6 +32,8 @@ public actor ProviderCallCache {
     private let window: Duration
     private var entries: [Key: Entry] = [:]
     private var lastPrune = ContinuousClock.now
+    /// Whether a task will prune finished results after `window`.
+    private var pruneScheduled = false
 
     /// - Parameter window: how long a result is reused; zero shares only calls in flight.
     public init(window: Duration) {
@@ -55,7 +59,12 @@ public actor ProviderCallCache {
         entries[key] = .inFlight(task)
         do {
             let value = try await task.value
-            entries[key] = .done(value, at: ContinuousClock.now)
+            if window > .zero {
+                entries[key] = .done(value, at: ContinuousClock.now)
+                schedulePrune()
+            } else {
+                entries[key] = nil  // a zero window shares only calls in flight
+            }
             guard let typed = value as? T else { throw ProviderError(.other, "provider call cache: unexpected result type") }
             return typed
         } catch {
@@ -78,11 +87,37 @@ public actor ProviderCallCache {
 
     private func pruneIfDue(_ now: ContinuousClock.Instant) {
         guard now - lastPrune > max(window, .seconds(1)) else { return }
+        prune(now)
+    }
+
+    private func prune(_ now: ContinuousClock.Instant) {
         lastPrune = now
         entries = entries.filter { _, entry in
             if case .done(_, let at) = entry { return now - at <= window }
             return true
         }
+    }
+
+    /// One task at a time prunes finished results once they are older than `window`, and again
+    /// while finished results remain; none runs while the cache holds no finished result.
+    private func schedulePrune() {
+        guard !pruneScheduled else { return }
+        pruneScheduled = true
+        let delay = window + .milliseconds(100)
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            await self?.scheduledPrune()
+        }
+    }
+
+    private func scheduledPrune() {
+        pruneScheduled = false
+        prune(ContinuousClock.now)
+        let finished = entries.values.contains { entry in
+            if case .done = entry { return true }
+            return false
+        }
+        if finished { schedulePrune() }
     }
 }
 

@@ -93,9 +93,12 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         return ["\(ps.metadata.namespace ?? "")/\(name)"]
     }
 
-    /// Forgets what is remembered about a deleted PushSecret.
+    /// Forgets what is remembered about a deleted PushSecret, its metric series included.
     public func forget(_ key: ObjectKey) {
         pushedFrom.withLock { $0[key] = nil }
+        removeObjectMetrics(
+            key, conditionLabel: "pushsecret_status_condition", conditionTypes: [ESONames.conditionReady],
+            gauges: ["pushsecret_reconcile_duration"])
     }
 
     public func reconcile(_ ps: PushSecret) async throws -> ReconcileAction {

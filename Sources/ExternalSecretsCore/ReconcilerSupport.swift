@@ -1,3 +1,4 @@
+import ControllerRuntime
 import ExternalSecretsAPI
 import Foundation
 import KubeClient
@@ -53,6 +54,22 @@ func readTemplateSources(
         }
     }
     return sources
+}
+
+/// Removes the series of a deleted object, as ESO's `RemoveMetrics` does: its
+/// `<kind>_status_condition` gauges for `conditionTypes` and the `gauges` and `counters` labelled
+/// with its name and namespace. Without it the metrics registry grows with every object ever seen.
+func removeObjectMetrics(
+    _ key: ObjectKey, conditionLabel: String, conditionTypes: [String], gauges: [String] = [], counters: [String] = []
+) {
+    let dimensions = [("name", key.name), ("namespace", key.namespace ?? "")]
+    for type in conditionTypes {
+        for value in ["True", "False", "Unknown"] {
+            Gauge(label: conditionLabel, dimensions: dimensions + [("condition", type), ("status", value)]).destroy()
+        }
+    }
+    for label in gauges { Gauge(label: label, dimensions: dimensions).destroy() }
+    for label in counters { Counter(label: label, dimensions: dimensions).destroy() }
 }
 
 /// Records ESO's `<kind>_status_condition{name,namespace,condition,status}` gauges: 1 for the

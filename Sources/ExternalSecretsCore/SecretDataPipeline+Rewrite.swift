@@ -2,7 +2,7 @@ public import ExternalSecretsAPI
 import Foundation
 import GoCompat
 public import ProviderKit
-import Templating
+public import Templating
 
 // MARK: - Rewrite
 
@@ -12,12 +12,15 @@ extension SecretDataPipeline {
     /// - `regexp`: Go's `ReplaceAllString(key, target)` on every key (`$1`, `${1}`, `$name`,
     ///   `${name}`, `$$`; `$1x` names the group `1x`, which is empty). See `GoRegexp` for RE2.
     /// - `transform`: every key rendered through a Go template with `.value` = the key and ESO's
-    ///   function library (without a clock or randomness).
+    ///   function library; time and random functions use `environment` (ESO's transform has the
+    ///   clock and randomness of its target templates).
     /// - `merge`: the values parsed as JSON objects and merged, as ESO's `RewriteMerge`.
     ///
     /// When two keys map to the same new key, ESO keeps whichever its random map order writes
     /// last; here the keys are processed in byte order, so the greatest original key wins.
-    public static func rewrite(_ data: SecretData, _ steps: [ExternalSecretRewrite]) throws(ProviderError) -> SecretData {
+    public static func rewrite(
+        _ data: SecretData, _ steps: [ExternalSecretRewrite], environment: RenderEnvironment = .pure
+    ) throws(ProviderError) -> SecretData {
         var out = data
         for (index, step) in steps.enumerated() {
             do throws(ProviderError) {
@@ -26,7 +29,7 @@ extension SecretDataPipeline {
                 } else if let regexp = step.regexp {
                     out = try rewriteRegexp(out, regexp)
                 } else if let transform = step.transform {
-                    out = try rewriteTransform(out, transform)
+                    out = try rewriteTransform(out, transform, environment: environment)
                 }
             } catch {
                 throw ProviderError(
@@ -50,7 +53,9 @@ extension SecretDataPipeline {
         return out
     }
 
-    static func rewriteTransform(_ data: SecretData, _ op: RewriteTransform) throws(ProviderError) -> SecretData {
+    static func rewriteTransform(
+        _ data: SecretData, _ op: RewriteTransform, environment: RenderEnvironment
+    ) throws(ProviderError) -> SecretData {
         let template: Template
         do {
             template = try Template(name: "transform", text: op.template, functions: .eso)
@@ -61,7 +66,7 @@ extension SecretDataPipeline {
         for key in PipelineText.sorted(data.keys) {
             let rendered: [UInt8]
             do {
-                rendered = try template.renderBytes(.stringMap(["value": key]))
+                rendered = try template.renderBytes(.stringMap(["value": key]), environment: environment)
             } catch {
                 throw .invalidConfiguration(
                     "transform failed with failed to execute template for key \(PipelineText.quoted(key)): \(error.description)")

@@ -2,6 +2,7 @@ public import ExternalSecretsAPI
 public import Foundation
 import GoCompat
 public import ProviderKit
+public import Templating
 
 /// ESO's fetch pipeline: the pure steps that turn values fetched from a provider into Secret keys
 /// and values, in ESO's order.
@@ -10,7 +11,8 @@ public import ProviderKit
 ///   rewrite steps, as in ESO) → key validation (empty keys dropped) → decoding → NUL-byte policy.
 /// - `data[]`: decoding of the one value → NUL-byte policy.
 ///
-/// Guarantees: no I/O, no clock; every error is a `ProviderError` whose message names keys,
+/// Guarantees: no I/O, no clock of its own (a `rewrite.transform` template reads the one passed
+/// in its `RenderEnvironment`); every error is a `ProviderError` whose message names keys,
 /// properties, strategies and entry indexes, never a value.
 public enum SecretDataPipeline {}
 
@@ -19,21 +21,23 @@ public enum SecretDataPipeline {}
 extension SecretDataPipeline {
     /// `spec.dataFrom[index].find`: what `getAllSecrets` returned, made into Secret data.
     public static func processFind(
-        _ fetched: SecretData, find: ExternalSecretFind, rewrite: [ExternalSecretRewrite]?, index: Int
+        _ fetched: SecretData, find: ExternalSecretFind, rewrite: [ExternalSecretRewrite]?, index: Int,
+        environment: RenderEnvironment = .pure
     ) throws(ProviderError) -> SecretData {
         try processDataFrom(
             fetched, rewrite: rewrite ?? [], conversion: find.conversionStrategy, decoding: find.decodingStrategy,
-            nullBytePolicy: find.nullBytePolicy, entry: "spec.dataFrom[\(index)].find")
+            nullBytePolicy: find.nullBytePolicy, entry: "spec.dataFrom[\(index)].find", environment: environment)
     }
 
     /// `spec.dataFrom[index].extract`: what `getSecretMap` returned, made into Secret data.
     public static func processExtract(
-        _ fetched: SecretData, extract: ExternalSecretDataRemoteRef, rewrite: [ExternalSecretRewrite]?, index: Int
+        _ fetched: SecretData, extract: ExternalSecretDataRemoteRef, rewrite: [ExternalSecretRewrite]?, index: Int,
+        environment: RenderEnvironment = .pure
     ) throws(ProviderError) -> SecretData {
         try processDataFrom(
             fetched, rewrite: rewrite ?? [], conversion: extract.conversionStrategy,
             decoding: extract.decodingStrategy, nullBytePolicy: extract.nullBytePolicy,
-            entry: "spec.dataFrom[\(index)].extract")
+            entry: "spec.dataFrom[\(index)].extract", environment: environment)
     }
 
     /// `spec.data[index]`: the one value `getSecret` returned, decoded and checked.
@@ -51,10 +55,10 @@ extension SecretDataPipeline {
     /// The shared steps of `find` and `extract` (ESO's handleFindAllSecrets / handleExtractSecrets).
     static func processDataFrom(
         _ fetched: SecretData, rewrite steps: [ExternalSecretRewrite], conversion: ConversionStrategy?,
-        decoding: DecodingStrategy?, nullBytePolicy: NullBytePolicy?, entry: String
+        decoding: DecodingStrategy?, nullBytePolicy: NullBytePolicy?, entry: String, environment: RenderEnvironment
     ) throws(ProviderError) -> SecretData {
         try withContext(entry) { () throws(ProviderError) -> SecretData in
-            var data = try rewrite(fetched, steps)
+            var data = try rewrite(fetched, steps, environment: environment)
             // ESO converts keys only when no rewrite is configured: a rewrite replaces conversion.
             if steps.isEmpty {
                 data = try convertKeys(data, conversion ?? .default)

@@ -1,5 +1,5 @@
 public import ExternalSecretsAPI
-import Foundation
+public import Foundation
 import KubeModel
 public import ProviderKit
 public import Templating
@@ -57,11 +57,18 @@ public struct SecretTemplateRenderer: Sendable {
     public var limits: RenderLimits
     public var leftDelimiter: String
     public var rightDelimiter: String
+    /// What the templates may consult: the operator passes `.eso(now:)`, its random source and
+    /// clock; without a clock `now`, `ago` and `genSelfSignedCert` fail.
+    public var environment: RenderEnvironment
 
-    public init(limits: RenderLimits = RenderLimits(), leftDelimiter: String = "", rightDelimiter: String = "") {
+    public init(
+        limits: RenderLimits = RenderLimits(), leftDelimiter: String = "", rightDelimiter: String = "",
+        environment: RenderEnvironment = .systemRandom
+    ) {
         self.limits = limits
         self.leftDelimiter = leftDelimiter
         self.rightDelimiter = rightDelimiter
+        self.environment = environment
     }
 
     private enum Target: String {
@@ -76,7 +83,9 @@ public struct SecretTemplateRenderer: Sendable {
         if let engine = template.engineVersion, !engine.isEmpty, engine != "v2" {
             throw TemplateRenderError("spec.target.template.engineVersion \"\(engine)\" is not supported (only v2)")
         }
-        let values = Value.stringMap(data.mapValues { String(decoding: $0, as: UTF8.self) })
+        // ESO passes `string(value)`: Go strings are bytes, so binary values (keystores, DER)
+        // reach the templates and the output unchanged, never as U+FFFD.
+        let values = Value.stringMap(data.mapValues { String(goBytes: $0) })
         var rendered: [Target: [String: Data]] = [:]
 
         for (index, entry) in (template.templateFrom ?? []).enumerated() {
@@ -161,7 +170,7 @@ public struct SecretTemplateRenderer: Sendable {
         do {
             let template = try Template(
                 name: name, text: text, leftDelimiter: leftDelimiter, rightDelimiter: rightDelimiter, missingKey: .error)
-            return Data(try template.renderBytes(values, limits: limits, environment: .systemRandom))
+            return Data(try template.renderBytes(values, limits: limits, environment: environment))
         } catch {
             // Go's messages quote template text and positions, not the data.
             let reason = error.kind == .limitExceeded ? "exceeds the render limits" : "failed"
@@ -194,5 +203,23 @@ public struct SecretTemplateRenderer: Sendable {
             }
         }
         return result
+    }
+}
+
+extension RenderEnvironment {
+    /// What ESO's templates may use (sprig's `now`, `randAlphaNum`, ...): the system's random
+    /// generator and the operator's injected clock, read at each call of a time function.
+    public static func eso(now: @escaping @Sendable () -> Date) -> RenderEnvironment {
+        RenderEnvironment(randomBytes: RenderEnvironment.systemRandom.randomBytes, now: { GoTime(instant: now()) })
+    }
+}
+
+extension GoTime {
+    /// The instant `date`, in UTC (Go's `time.Time` in a container whose local zone is UTC).
+    init(instant date: Date) {
+        let interval = date.timeIntervalSince1970
+        let whole = interval.rounded(.down)
+        let nanoseconds = min(999_999_999, max(0, ((interval - whole) * 1e9).rounded()))
+        self.init(seconds: Int64(whole), nanoseconds: Int32(nanoseconds))
     }
 }

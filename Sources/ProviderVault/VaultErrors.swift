@@ -63,7 +63,9 @@ enum VaultOperation: Sendable, Equatable {
 ///
 /// Vault's own error text is kept only after `VaultErrorText.sanitize`: credentials sent with the
 /// request are cut out, as is anything that looks like a token, key or JWT; it is one line and
-/// short. Messages never carry a response body otherwise.
+/// short. Messages never carry a response body otherwise. Transport failures are the operator's
+/// own diagnostics (error type and case names such as `HTTPClientError.remoteConnectionClosed`)
+/// and are kept whole, only cut to one printable line.
 struct VaultErrorMapper: Sendable {
     var server: String
 
@@ -121,6 +123,11 @@ struct VaultErrorMapper: Sendable {
 }
 
 /// Sanitizing of text that came from Vault or from a transport failure.
+///
+/// Values are redacted, diagnostics are not: text from a response body may echo anything (a
+/// token, a secret value), so token-like runs are cut out of it; the description of a transport
+/// error is built by the HTTP stack from connection state and names no request or response
+/// content, so it is only made one short printable line.
 enum VaultErrorText {
     static let maximumLength = 200
 
@@ -145,10 +152,22 @@ enum VaultErrorText {
         for secret in secrets where secret.count >= 4 {
             text = text.replacingOccurrences(of: secret, with: "[redacted]")
         }
+        return printableLine(text, redactingTokens: true)
+    }
+
+    /// Transport failures describe connections and TLS handshakes, not requests: the error's
+    /// type and case names stay readable.
+    static func transport(_ error: any Error) -> String {
+        printableLine(String(describing: error), redactingTokens: false)
+    }
+
+    /// One line of at most `maximumLength` characters of printable ASCII; with `redactingTokens`,
+    /// every run of 20 or more token characters (letters, digits, `+/=._-`) becomes `[redacted]`.
+    private static func printableLine(_ text: String, redactingTokens: Bool) -> String {
         var out = ""
         var run = ""
         func flushRun() {
-            out += run.count >= 20 ? "[redacted]" : run
+            out += redactingTokens && run.count >= 20 ? "[redacted]" : run
             run = ""
         }
         for character in text {
@@ -169,10 +188,5 @@ enum VaultErrorText {
         flushRun()
         out = out.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         return out.count > maximumLength ? String(out.prefix(maximumLength)) + "…" : out
-    }
-
-    /// Transport failures describe connections and TLS handshakes, not requests.
-    static func transport(_ error: any Error) -> String {
-        sanitize(String(describing: error), secrets: [])
     }
 }

@@ -266,10 +266,16 @@ enum Builtins {
         return String(goBytes: out)
     }
 
+    /// Go's `template.JSEscapeString`: runes decoded from the string's bytes; a byte that is not
+    /// UTF-8 decodes to U+FFFD, which is printable, so Go copies the byte itself.
     static func jsEscape(_ s: String) -> String {
         var out = ""
         let hex = Array("0123456789ABCDEF")
-        for scalar in s.unicodeScalars {
+        for rune in s.goRunes {
+            guard case .scalar(let scalar) = rune else {
+                if case .invalid(let byte) = rune { out.unicodeScalars.append(Unicode.Scalar(0x10FF00 + UInt32(byte))!) }
+                continue
+            }
             switch scalar {
             case "\\": out += "\\\\"
             case "'": out += "\\'"
@@ -285,7 +291,7 @@ enum Builtins {
                     let h = String(scalar.value, radix: 16, uppercase: true)
                     out += "\\u" + String(repeating: "0", count: max(0, 4 - h.count)) + h
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out.appendGoRune(scalar)
                 }
             }
         }

@@ -5,11 +5,15 @@ import Foundation
 
 // MARK: - strconv
 
-/// Go's `strconv.Quote` (`asciiOnly`: `QuoteToASCII`).
+/// Go's `strconv.Quote` (`asciiOnly`: `QuoteToASCII`): runes decoded from the string's bytes,
+/// a byte that is not UTF-8 written as `\x..`.
 func goQuote(_ s: String, asciiOnly: Bool = false) -> String {
     var out = "\""
-    for scalar in s.unicodeScalars {
-        out += goEscapeRune(scalar, quote: "\"", asciiOnly: asciiOnly)
+    for rune in s.goRunes {
+        switch rune {
+        case .scalar(let scalar): out += goEscapeRune(scalar, quote: "\"", asciiOnly: asciiOnly)
+        case .invalid(let byte): out += "\\x" + hex2(byte)
+        }
     }
     return out + "\""
 }
@@ -31,8 +35,8 @@ func goIsPrint(_ s: Unicode.Scalar) -> Bool {
     }
 }
 
+/// One rune (a real scalar, never an escaped byte) as strconv writes it inside quotes.
 private func goEscapeRune(_ s: Unicode.Scalar, quote: Character, asciiOnly: Bool) -> String {
-    if let raw = String.rawByte(s) { return "\\x" + hex2(raw) }  // a byte that is not UTF-8
     if String(s) == String(quote) || s == "\\" { return "\\" + String(s) }
     if asciiOnly {
         if s.value < 0x80 && goIsPrint(s) { return String(s) }

@@ -305,10 +305,16 @@ struct GoJSONEncoder {
         return goFormatFloat(f, "f", -1)
     }
 
+    /// Go's `encoding/json` string: runes decoded from the string's bytes, a byte that is not
+    /// UTF-8 written as `\ufffd`.
     func quote(_ s: String) -> String {
         var out = "\""
         let hex = Array("0123456789abcdef")
-        for scalar in s.unicodeScalars {
+        for rune in s.goRunes {
+            guard case .scalar(let scalar) = rune else {
+                out += "\\ufffd"  // invalid UTF-8, as Go writes it
+                continue
+            }
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
@@ -322,16 +328,15 @@ struct GoJSONEncoder {
                 if escapeHTML {
                     out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out.appendGoRune(scalar)
                 }
-            case _ where String.rawByte(scalar) != nil: out += "\\ufffd"  // invalid UTF-8, as Go writes it
             case "\u{2028}": out += "\\u2028"
             case "\u{2029}": out += "\\u2029"
             default:
                 if scalar.value < 0x20 {
                     out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out.appendGoRune(scalar)
                 }
             }
         }

@@ -289,54 +289,86 @@ extension String {
         var i = 0
         func raw(_ b: UInt8) { scalars.append(Unicode.Scalar(0x10FF00 + UInt32(b))!) }
         while i < array.count {
-            let b0 = array[i]
-            if b0 < 0x80 {
-                scalars.append(Unicode.Scalar(b0))
-                i += 1
-                continue
-            }
-            var need = 0
-            var lo: UInt8 = 0x80
-            var hi: UInt8 = 0xBF
-            var value: UInt32 = 0
-            switch b0 {
-            case 0xC2...0xDF: need = 1; value = UInt32(b0 & 0x1F)
-            case 0xE0: need = 2; lo = 0xA0; value = UInt32(b0 & 0x0F)
-            case 0xE1...0xEC, 0xEE...0xEF: need = 2; value = UInt32(b0 & 0x0F)
-            case 0xED: need = 2; hi = 0x9F; value = UInt32(b0 & 0x0F)
-            case 0xF0: need = 3; lo = 0x90; value = UInt32(b0 & 0x07)
-            case 0xF1...0xF3: need = 3; value = UInt32(b0 & 0x07)
-            case 0xF4: need = 3; hi = 0x8F; value = UInt32(b0 & 0x07)
-            default: need = 0
-            }
-            var ok = need > 0
-            if ok {
-                for k in 1...need {
-                    guard i + k < array.count else {
-                        ok = false
-                        break
-                    }
-                    let c = array[i + k]
-                    let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
-                    guard c >= l && c <= h else {
-                        ok = false
-                        break
-                    }
-                    value = value << 6 | UInt32(c & 0x3F)
+            if let (value, length) = Self.decodeUTF8(array, at: i) {
+                if value < 0x10FF00, let scalar = Unicode.Scalar(value) {
+                    scalars.append(scalar)
+                } else {
+                    for k in 0..<length { raw(array[i + k]) }
                 }
-            }
-            if ok, value < 0x10FF00, let scalar = Unicode.Scalar(value) {
-                scalars.append(scalar)
-                i += need + 1
-            } else if ok {
-                for k in 0...need { raw(array[i + k]) }
-                i += need + 1
+                i += length
             } else {
-                raw(b0)
+                raw(array[i])
                 i += 1
             }
         }
         self = String(scalars)
+    }
+
+    /// The valid UTF-8 sequence starting at `i` (Go's `utf8.DecodeRune`: no overlong forms, no
+    /// surrogates, nothing above U+10FFFF): its scalar value and length; nil when the byte at `i`
+    /// starts none (Go's RuneError of width 1).
+    static func decodeUTF8(_ array: [UInt8], at i: Int) -> (value: UInt32, length: Int)? {
+        let b0 = array[i]
+        if b0 < 0x80 { return (UInt32(b0), 1) }
+        var need = 0
+        var lo: UInt8 = 0x80
+        var hi: UInt8 = 0xBF
+        var value: UInt32 = 0
+        switch b0 {
+        case 0xC2...0xDF: need = 1; value = UInt32(b0 & 0x1F)
+        case 0xE0: need = 2; lo = 0xA0; value = UInt32(b0 & 0x0F)
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2; value = UInt32(b0 & 0x0F)
+        case 0xED: need = 2; hi = 0x9F; value = UInt32(b0 & 0x0F)
+        case 0xF0: need = 3; lo = 0x90; value = UInt32(b0 & 0x07)
+        case 0xF1...0xF3: need = 3; value = UInt32(b0 & 0x07)
+        case 0xF4: need = 3; hi = 0x8F; value = UInt32(b0 & 0x07)
+        default: return nil
+        }
+        for k in 1...need {
+            guard i + k < array.count else { return nil }
+            let c = array[i + k]
+            let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
+            guard c >= l && c <= h else { return nil }
+            value = value << 6 | UInt32(c & 0x3F)
+        }
+        return (value, need + 1)
+    }
+
+    /// One rune of a Go string as `for range` and `utf8.DecodeRune` see it.
+    enum GoRune: Equatable {
+        /// A valid UTF-8 sequence (U+10FF00...U+10FFFF included: text that really holds them).
+        case scalar(Unicode.Scalar)
+        /// A byte that starts no valid sequence: Go's RuneError of width 1.
+        case invalid(UInt8)
+    }
+
+    /// Appends a real scalar so that it stands for its own UTF-8 bytes: U+10FF00...U+10FFFF are
+    /// escaped byte by byte, as `init(goBytes:)` does.
+    mutating func appendGoRune(_ scalar: Unicode.Scalar) {
+        guard scalar.value >= 0x10FF00 else {
+            unicodeScalars.append(scalar)
+            return
+        }
+        for byte in String(scalar).utf8 { unicodeScalars.append(Unicode.Scalar(0x10FF00 + UInt32(byte))!) }
+    }
+
+    /// The runes of the Go string this string stands for, decoded from its bytes as Go does, so
+    /// escaped bytes that together form valid UTF-8 are one rune, as in Go.
+    var goRunes: [GoRune] {
+        if !self.utf8.contains(0xF4) { return self.unicodeScalars.map { .scalar($0) } }
+        let bytes = goBytes
+        var runes: [GoRune] = []
+        var i = 0
+        while i < bytes.count {
+            if let (value, length) = Self.decodeUTF8(bytes, at: i), let scalar = Unicode.Scalar(value) {
+                runes.append(.scalar(scalar))
+                i += length
+            } else {
+                runes.append(.invalid(bytes[i]))
+                i += 1
+            }
+        }
+        return runes
     }
 
     /// The Go string bytes this string stands for (see `init(goBytes:)`).

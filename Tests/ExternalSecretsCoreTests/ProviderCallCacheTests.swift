@@ -93,3 +93,22 @@ extension ProviderCallCacheTests {
         #expect(counting.calls.withLock { $0 } == 2)
     }
 }
+
+extension ProviderCallCacheTests {
+    /// Values are held for about the window even when no read follows (a deleted ExternalSecret's
+    /// last values were kept until the next read of any store); a zero window holds none.
+    @Test func finishedResultsAreDroppedWithoutAnotherRead() async throws {
+        let cache = ProviderCallCache(window: .milliseconds(100))
+        _ = try await CachingSecretsClient(CountingClient(), cache: cache, store: Self.store())
+            .getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        #expect(await cache.count == 1)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await cache.count > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await cache.count == 0)
+
+        let unshared = ProviderCallCache(window: .zero)
+        _ = try await CachingSecretsClient(CountingClient(), cache: unshared, store: Self.store())
+            .getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        #expect(await unshared.count == 0)
+    }
+}

@@ -2,6 +2,7 @@ import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
 import ProviderKit
+import Templating
 import Testing
 
 /// A value no production message may ever contain.
@@ -294,6 +295,19 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
         ])
         #expect(text(out) == ["": "x", "keep": "y"])
         #expect(try text(SecretDataPipeline.validateSecretKeys(out)) == ["keep": "y"])
+    }
+
+    /// ESO's transform has sprig's `now`: the operator's clock comes in the environment.
+    @Test func transformSeesTheInjectedClock() throws {
+        let steps = [Self.transform(#"{{ .value }}-{{ now | date "2006-01-02" }}"#)]
+        let environment = RenderEnvironment.eso(now: { Date(timeIntervalSince1970: 1_700_000_000) })
+        let out = try SecretDataPipeline.rewrite(["db": bytes("v")], steps, environment: environment)
+        #expect(out.keys.sorted() == ["db-2023-11-14"])
+        let find = try SecretDataPipeline.processFind(
+            ["db": bytes("v")], find: ExternalSecretFind(), rewrite: steps, index: 0, environment: environment)
+        #expect(find.keys.sorted() == ["db-2023-11-14"])
+        let pure = providerError { _ = try SecretDataPipeline.rewrite(["db": bytes("v")], steps) }
+        #expect(pure?.message.contains("no clock") == true)
     }
 
     @Test func transformUsesESOFunctions() throws {

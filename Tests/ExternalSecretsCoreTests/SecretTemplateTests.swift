@@ -81,6 +81,37 @@ import Testing
         #expect(rendered.data["x"] == Data("app {{ not a template }}".utf8))
     }
 
+    /// ESO's TemplateFrom example dates a value with `now`: target templates see the clock the
+    /// operator injects, in `templateFrom` literals and in `template.data`.
+    @Test func targetTemplatesSeeTheInjectedClock() throws {
+        let renderer = SecretTemplateRenderer(environment: .eso(now: { Date(timeIntervalSince1970: 1_700_000_000.5) }))
+        let template = ExternalSecretTemplate(
+            data: ["issued": #"{{ now | date "2006-01-02T15:04:05Z07:00" }}"#, "epoch": "{{ now | unixEpoch }}"],
+            templateFrom: [TemplateFrom(target: "Annotations", literal: #"issued-year: '{{ now | date "2006" }}'"#)])
+        let rendered = try renderer.render(template, data: Self.fetched, sources: TemplateSources())
+        #expect(rendered.data["issued"] == Data("2023-11-14T22:13:20Z".utf8))
+        #expect(rendered.data["epoch"] == Data("1700000000".utf8))
+        #expect(rendered.annotations["issued-year"] == "2023")
+    }
+
+    /// Go strings are bytes: ESO passes `string(value)` and text/template writes the bytes back,
+    /// so a binary value (a keystore, DER) survives a template unchanged, never as U+FFFD.
+    @Test func binaryValuesPassThroughTemplatesByteForByte() throws {
+        let binary = Data([0x80, 0xFF, 0xFE, 0x00, 0x01])
+        let mixed = Data("café ".utf8) + Data([0xFF, 0xE2, 0x82])
+        let rendered = try SecretTemplateRenderer().render(
+            ExternalSecretTemplate(data: [
+                "raw": "{{ .bin }}", "mixed": "{{ .mixed }}", "b64": "{{ .bin | b64enc }}", "len": "{{ len .bin }}",
+                "framed": #"[{{ printf "%s" .bin }}]"#,
+            ]),
+            data: ["bin": binary, "mixed": mixed], sources: TemplateSources())
+        #expect(rendered.data["raw"] == binary)
+        #expect(rendered.data["mixed"] == mixed)
+        #expect(rendered.data["b64"] == Data("gP/+AAE=".utf8))
+        #expect(rendered.data["len"] == Data("5".utf8))
+        #expect(rendered.data["framed"] == Data("[".utf8) + binary + Data("]".utf8))
+    }
+
     @Test func outputLimitIsAClearError() {
         let renderer = SecretTemplateRenderer(limits: RenderLimits(maxOutputBytes: 16))
         #expect {

@@ -361,4 +361,75 @@ extension ExternalSecretSyncTests {
             #expect(!process.log.contains(canary))
         }
     }
+
+    /// `now` in target templates and in `rewrite.transform` reads the operator's clock, as in ESO
+    /// (it failed with "no clock").
+    @Test func templatesSeeTheClock() async throws {
+        try await withOperator("clock", storeData: [FakeProviderData(key: "db", value: #"{"user":"app"}"#)]) {
+            client, namespace, process in
+            let before = Int(Date().timeIntervalSince1970)
+            var es = externalSecret(
+                "es",
+                dataFrom: [
+                    ExternalSecretDataFromRemoteRef(
+                        extract: ExternalSecretDataRemoteRef(key: "db"),
+                        rewrite: [ExternalSecretRewrite(transform: RewriteTransform(template: "{{ .value }}-{{ now | unixEpoch }}"))])
+                ])
+            es.spec.target = ExternalSecretTarget(
+                template: ExternalSecretTemplate(
+                    mergePolicy: .merge, data: ["issued": "{{ now | unixEpoch }}"],
+                    templateFrom: [TemplateFrom(target: "Annotations", literal: "issued: '{{ now | unixEpoch }}'")]))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(es)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let after = Int(Date().timeIntervalSince1970)
+            let secret = try await client.api(Secret.self, namespace: namespace).get("es")
+            let issued = secret.data?["issued"].flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+            #expect(issued.map { (before...after).contains($0) } == true)
+            let annotated = secret.metadata.annotations?["issued"].flatMap { Int($0) }
+            #expect(annotated.map { (before...after).contains($0) } == true)
+            let renamed = secret.data?.keys.filter { $0.hasPrefix("user-") } ?? []
+            #expect(renamed.count == 1)
+            #expect(renamed.first.flatMap { Int($0.dropFirst(5)) }.map { (before...after).contains($0) } == true)
+        }
+    }
+
+    /// A binary value (base64 at the provider, decoded by `decodingStrategy: Base64`) goes through
+    /// a template into the Secret byte for byte, as Go's text/template writes it.
+    @Test func binaryValueThroughATemplate() async throws {
+        try await withOperator("binary", storeData: [FakeProviderData(key: "keystore", value: "gP/+AAE=")]) {
+            client, namespace, process in
+            var es = externalSecret(
+                "es",
+                data: [
+                    ExternalSecretData(
+                        secretKey: "bin", remoteRef: ExternalSecretDataRemoteRef(key: "keystore", decodingStrategy: .base64))
+                ])
+            es.spec.target = ExternalSecretTarget(
+                template: ExternalSecretTemplate(data: ["keystore.p12": "{{ .bin }}", "b64": "{{ .bin | b64enc }}"]))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(es)
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let data = try await client.api(Secret.self, namespace: namespace).get("es").data ?? [:]
+            #expect(data["keystore.p12"] == Data([0x80, 0xFF, 0xFE, 0x00, 0x01]))
+            #expect(data["b64"] == Data("gP/+AAE=".utf8))
+        }
+    }
+
+    /// A deleted ExternalSecret's metric series go with it (ESO's RemoveMetrics); the registry
+    /// does not grow with every object ever seen.
+    @Test func deletedExternalSecretLeavesNoMetricSeries() async throws {
+        try await withOperator("metrics", storeData: [FakeProviderData(key: "db", value: "v")]) { client, namespace, process in
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(externalSecret("gone", data: [entry("k", "db")]))
+            #expect(try await waitForReady(client, namespace, "gone"), "log: \(process.log.suffix(3000))")
+            let series = #"name="gone",namespace="\#(namespace)""#
+            func lines(_ metrics: String) -> [Substring] {
+                metrics.split(separator: "\n").filter { $0.hasPrefix("externalsecret_") && $0.contains(series) }
+            }
+            let before = lines(try await scrapeMetrics(process))
+            #expect(before.contains { $0.hasPrefix("externalsecret_status_condition") })
+            #expect(before.contains { $0.hasPrefix("externalsecret_sync_calls_total") })
+            try await externalSecrets.delete("gone")
+            #expect(try await eventually { lines(try await scrapeMetrics(process)).isEmpty })
+        }
+    }
 }

@@ -388,6 +388,53 @@ private func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self
         }
     }
 
+    /// The usual least-privilege set-up: a Role that may get only named Secrets. No access review
+    /// without a name allows it, so the store is accepted through the rules review, as in ESO.
+    @Test func roleWithResourceNamesMakesAValidStore() async throws {
+        try await withAdminClient { admin in
+            let fixture = try await Fixture.make(admin)
+            try await fixture.storeReaderToken()
+            let named = try await makeNamespace(admin, prefix: "named")
+            let secrets = admin.api(Secret.self, namespace: named)
+            _ = try await secrets.create(Secret(metadata: ObjectMeta(name: "db"), stringData: ["user": "admin"]))
+            _ = try await secrets.create(Secret(metadata: ObjectMeta(name: "other"), stringData: ["password": canary]))
+            let role = ResourceDescriptor(
+                group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true)
+            _ = try await admin.dynamicAPI(role, namespace: named).create(
+                DynamicObject(
+                    apiVersion: role.apiVersion, kind: "Role", metadata: ObjectMeta(name: "get-db"),
+                    content: [
+                        "rules": [["apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["db"]]]
+                    ]))
+            let binding = ResourceDescriptor(
+                group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings",
+                namespaced: true)
+            _ = try await admin.dynamicAPI(binding, namespace: named).create(
+                DynamicObject(
+                    apiVersion: binding.apiVersion, kind: "RoleBinding", metadata: ObjectMeta(name: "reader"),
+                    content: [
+                        "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "get-db"],
+                        "subjects": [["kind": "ServiceAccount", "name": "reader", "namespace": .string(fixture.home)]],
+                    ]))
+
+            for auth in [fixture.tokenAuth, fixture.serviceAccountAuth] {
+                let client = try await fixture.client(
+                    KubernetesProvider(server: fixture.server, auth: auth, remoteNamespace: named))
+                try await using(client) { client async throws in
+                    #expect(try await client.validate() == .ready)
+                    #expect(
+                        text(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user")))
+                            == "admin")
+                    let other = await providerError {
+                        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "other"))
+                    }
+                    #expect(other?.code == .accessDenied)
+                    #expect(other.map { "\($0)".contains(canary) } == false)
+                }
+            }
+        }
+    }
+
     @Test func invalidTokenIsAccessDeniedAndUntrustedServerIsUnavailable() async throws {
         try await withAdminClient { admin in
             let fixture = try await Fixture.make(admin)

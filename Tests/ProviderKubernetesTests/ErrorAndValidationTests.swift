@@ -5,7 +5,7 @@ import HTTPTestSupport
 import KubeModel
 import NIOHTTP1
 import ProviderKit
-import ProviderKubernetes
+@testable import ProviderKubernetes
 import Testing
 
 private struct ConnectionRefused: Error, CustomStringConvertible {
@@ -19,6 +19,22 @@ private func review(allowed: Bool) -> ScriptedTransport.Reply {
             #"{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","spec":{},"status":{"allowed":\#(allowed)}}"#
                 .utf8))
 }
+
+/// A SelfSubjectRulesReview answer holding `rules` (JSON array text).
+private func rulesReview(_ rules: String, incomplete: Bool = false) -> ScriptedTransport.Reply {
+    .respond(
+        .created, headers: ["Content-Type": "application/json"],
+        body: Array(
+            #"{"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","metadata":{},"spec":{},"status":{"resourceRules":\#(rules),"nonResourceRules":[],"incomplete":\#(incomplete)}}"#
+                .utf8))
+}
+
+private let rulesReviewURL = "https://remote.example:6443/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+private let accessReviewURL = "https://remote.example:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+/// The rules system:basic-user grants everyone: no Secret among them.
+private let basicUserRules =
+    #"[{"verbs":["create"],"apiGroups":["authorization.k8s.io"],"resources":["selfsubjectaccessreviews","selfsubjectrulesreviews"]}]"#
 
 /// Remote failures become ProviderErrors that name what and where, and never carry a value or a
 /// token; `validate()` asks the API server what the store's credentials may do.
@@ -87,19 +103,85 @@ private func review(allowed: Bool) -> ScriptedTransport.Reply {
         #expect(error?.message.contains(canary) == false)
     }
 
-    @Test func validateAsksForGetAndListInTheRemoteNamespace() async throws {
-        let transport = ScriptedTransport { _ in review(allowed: true) }
+    @Test func validateAsksForRulesThenGetAndListInTheRemoteNamespace() async throws {
+        let transport = ScriptedTransport { request in
+            request.url == rulesReviewURL ? rulesReview(basicUserRules) : review(allowed: true)
+        }
         #expect(try await client(transport).validate() == .ready)
-        #expect(transport.requests.count == 2)
-        for (request, verb) in zip(transport.requests, ["get", "list"]) {
+        #expect(transport.requests.map(\.url) == [rulesReviewURL, accessReviewURL, accessReviewURL])
+        for request in transport.requests {
             #expect(request.method == .POST)
-            #expect(request.url == "https://remote.example:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
             #expect(request.authorization == "Bearer store-token")
+        }
+        let rules = try JSONSerialization.jsonObject(with: Data(transport.requests[0].body ?? [])) as? [String: Any]
+        #expect(rules?["kind"] as? String == "SelfSubjectRulesReview")
+        #expect((rules?["spec"] as? [String: String]) == ["namespace": "remote"])
+        for (request, verb) in zip(transport.requests.dropFirst(), ["get", "list"]) {
             let body = try JSONSerialization.jsonObject(with: Data(request.body ?? [])) as? [String: Any]
             let attributes = (body?["spec"] as? [String: Any])?["resourceAttributes"] as? [String: String]
             #expect(attributes == ["namespace": "remote", "verb": verb, "resource": "secrets", "group": ""])
             #expect(body?["kind"] as? String == "SelfSubjectAccessReview")
         }
+    }
+
+    /// A Role granting get on named Secrets only: the access review (no name) says no, the rules
+    /// review shows the rule, and the store is valid without asking the access review for get.
+    @Test func validateAcceptsGetOnNamedSecretsFromTheRulesReview() async throws {
+        let transport = ScriptedTransport { request in
+            request.url == rulesReviewURL
+                ? rulesReview(#"[{"verbs":["get"],"apiGroups":[""],"resources":["secrets"],"resourceNames":["db"]}]"#)
+                : review(allowed: false)
+        }
+        #expect(try await client(transport).validate() == .ready)
+        let verbs = transport.requests.dropFirst().map { String(decoding: $0.body ?? [], as: UTF8.self) }
+            .map { $0.contains(#""verb":"list""#) ? "list" : "other" }
+        #expect(verbs == ["list"])
+    }
+
+    @Test(arguments: [403, 404])
+    func validateFallsBackToTheAccessReviewWhenRulesReviewsAreRefused(code: Int) async throws {
+        let transport = ScriptedTransport { request in
+            request.url == rulesReviewURL ? statusReply(code, code == 403 ? "Forbidden" : "NotFound") : review(allowed: true)
+        }
+        #expect(try await client(transport).validate() == .ready)
+        #expect(transport.requests.map(\.url) == [rulesReviewURL, accessReviewURL, accessReviewURL])
+    }
+
+    @Test func validateWithIncompleteRulesAsksTheAccessReview() async throws {
+        let transport = ScriptedTransport { request in
+            if request.url == rulesReviewURL { return rulesReview("[]", incomplete: true) }
+            let body = String(decoding: request.body ?? [], as: UTF8.self)
+            return review(allowed: body.contains(#""verb":"get""#))
+        }
+        #expect(try await client(transport).validate() == .ready)
+    }
+
+    /// ESO's rule match: secrets or `*`, get or `*`, core group (absent, "" or `*`); resourceNames
+    /// do not matter.
+    @Test(arguments: [
+        (#"{"verbs":["get"],"apiGroups":[""],"resources":["secrets"]}"#, true),
+        (#"{"verbs":["get"],"apiGroups":[""],"resources":["secrets"],"resourceNames":["db","cache"]}"#, true),
+        (#"{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}"#, true),
+        (#"{"verbs":["list","get"],"resources":["configmaps","secrets"]}"#, true),
+        (#"{"verbs":["get"],"apiGroups":["*"],"resources":["secrets"]}"#, true),
+        (#"{"verbs":["list","watch"],"apiGroups":[""],"resources":["secrets"]}"#, false),
+        (#"{"verbs":["get"],"apiGroups":[""],"resources":["configmaps"]}"#, false),
+        (#"{"verbs":["get"],"apiGroups":["apps"],"resources":["secrets"]}"#, false),
+        (#"{"verbs":["get"],"apiGroups":[""],"resources":["secrets/status"]}"#, false),
+    ])
+    func rulesReviewDecision(rule: String, grants: Bool) throws {
+        let status = try JSONDecoder().decode(
+            SubjectRulesReviewStatus.self,
+            from: Data(#"{"resourceRules":[\#(rule)],"nonResourceRules":[],"incomplete":false}"#.utf8))
+        #expect(SecretReadAccess.rulesGrantGet(status) == grants)
+    }
+
+    @Test func rulesReviewWithoutSecretRulesGrantsNothing() throws {
+        let status = try JSONDecoder().decode(
+            SubjectRulesReviewStatus.self,
+            from: Data(#"{"resourceRules":\#(basicUserRules),"nonResourceRules":[{"verbs":["get"],"nonResourceURLs":["/healthz"]}],"incomplete":false}"#.utf8))
+        #expect(!SecretReadAccess.rulesGrantGet(status))
+        #expect(!SecretReadAccess.rulesGrantGet(SubjectRulesReviewStatus()))
     }
 
     @Test func validateFailsWhenGetIsNotAllowed() async throws {

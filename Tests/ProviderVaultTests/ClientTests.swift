@@ -406,6 +406,49 @@ import Testing
         }
         #expect(vault.count("POST auth/approle/login") == 3)
     }
+
+    /// Redact values, not diagnostics: the transport error's type and case name (longer than the
+    /// 20 characters that mark a token in Vault's text) stay in the message.
+    @Test func transportErrorNamesSurvive() async throws {
+        // What AsyncHTTPClient's error prints for a connection the server closed.
+        struct Closed: Error, CustomStringConvertible {
+            var description: String { "HTTPClientError.remoteConnectionClosed" }
+        }
+        let vault = ScriptedVault()
+        vault.on("POST auth/approle/login") { _ in .fail(Closed()) }
+        do {
+            _ = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
+            Issue.record("expected a failure")
+        } catch let error as ProviderError {
+            #expect(error.code == .unavailable)
+            #expect(
+                error.message.hasSuffix(
+                    "cannot reach Vault at https://vault.test:8200: HTTPClientError.remoteConnectionClosed"),
+                "\(error.message)")
+            #expect(!error.message.contains("[redacted]"))
+        }
+    }
+
+    /// What a server says is kept only without its token-like values: a body echoing a secret
+    /// value or a token never reaches the message, the words around it do.
+    @Test func serverBodyValuesAreRedacted() async throws {
+        let echoed = "s3cr3tV4lue0fTheUserXYZ"
+        let vault = ScriptedVault()
+        vault.on("POST auth/approle/login", json: ScriptedVault.login("t"))
+        vault.on("GET secret/data/db", status: .internalServerError,
+            json: #"{"errors":["decoding failed near \"\#(echoed)\" for token hvs.CAESIJr3XyzAbCdEfGhIjKlMnOp"]}"#)
+        let client = try await vault.provider().makeClient(for: store(appRoleVault()), references: appRoleReferences())
+        do {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+            Issue.record("expected a failure")
+        } catch let error as ProviderError {
+            #expect(!error.message.contains(echoed))
+            #expect(!error.message.contains("CAESI"))
+            #expect(error.message.contains("decoding failed near"), "\(error.message)")
+            #expect(error.message.contains("[redacted]"))
+        }
+        await client.close()
+    }
 }
 
 /// What the transport of a store client is made with, and the logins not covered above.

@@ -63,6 +63,17 @@ enum Oracle {
         return .makeMap(m.entries, elem: .string)
     }
 
+    /// `dataBase64`: a `map[string]string` of any bytes, as ESO passes `string(secret value)`.
+    static func base64Data(_ v: Value) -> Value? {
+        guard case .map(let m) = v else { return nil }
+        var entries: [String: Value] = [:]
+        for (key, value) in m.entries {
+            guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else { return nil }
+            entries[key] = .string(String(goBytes: bytes))
+        }
+        return .makeMap(entries, elem: .string)
+    }
+
     static let cases: [OracleCase] = {
         let expected = results(load(expectedURL))
         guard case .list(let items, _, _) = load(corpusURL) else { return [] }
@@ -76,6 +87,10 @@ enum Oracle {
             }
             var data = field(item, "data") ?? .missing
             if case .bool(true)? = field(item, "stringData") { data = stringData(data) }
+            if let encoded = field(item, "dataBase64") {
+                data = base64Data(encoded) ?? .missing
+                if data == .missing { Issue.record("\(name): dataBase64 must map names to base64 text") }
+            }
             let mk: MissingKeyPolicy =
                 switch string(field(item, "missingkey")) {
                 case "error": .error

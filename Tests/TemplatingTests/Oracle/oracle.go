@@ -36,6 +36,9 @@ type testCase struct {
 	MissingKey string `json:"missingkey,omitempty"`
 	// StringData decodes data as map[string]string, the shape ESO passes to templates.
 	StringData bool `json:"stringData,omitempty"`
+	// DataBase64, when present, replaces data: a map[string]string whose values are given in
+	// base64, so they can hold any bytes (ESO passes string(secret value), binary included).
+	DataBase64 map[string]string `json:"dataBase64,omitempty"`
 }
 
 type result struct {
@@ -86,6 +89,17 @@ func normalize(v interface{}) interface{} {
 }
 
 func decodeData(c testCase) (interface{}, error) {
+	if c.DataBase64 != nil {
+		m := make(map[string]string, len(c.DataBase64))
+		for k, v := range c.DataBase64 {
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = string(b)
+		}
+		return m, nil
+	}
 	if len(c.Data) == 0 {
 		return nil, nil
 	}
