@@ -33,6 +33,19 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
+        // MARK: - Go semantics users write into manifests (regexp on RE2, ...)
+        // RE2 from Debian's libre2-dev (scripts/install-deps.sh). Debian ships libre2.a beside
+        // libre2.so, so a static release link can take the archive (see GoCompat/README.md).
+        .target(
+            name: "CRE2Shim",
+            linkerSettings: [.linkedLibrary("re2"), .linkedLibrary("stdc++")]
+        ),
+        .target(
+            name: "GoCompat",
+            dependencies: ["CRE2Shim"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Pure Kubernetes types
         .target(
             name: "KubeModel",
@@ -224,6 +237,12 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        .testTarget(
+            name: "GoCompatTests",
+            dependencies: ["GoCompat"],
+            resources: [.copy("Oracle")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel"],
