@@ -10,6 +10,13 @@ let strictSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// How RE2 (Debian's libre2-dev, for GoCompat's Go regexp) is linked: `libre2.so` by default;
+/// `GOCOMPAT_STATIC_RE2=1` links Debian's `libre2.a` into the binary instead (a static image).
+let re2Linking: [LinkerSetting] =
+    Context.environment["GOCOMPAT_STATIC_RE2"] == "1"
+    ? [.unsafeFlags(["-Xlinker", "-l:libre2.a"]), .linkedLibrary("stdc++")]
+    : [.linkedLibrary("re2"), .linkedLibrary("stdc++")]
+
 let package = Package(
     name: "external-secrets-swift",
     platforms: [.macOS(.v15)],
@@ -34,15 +41,15 @@ let package = Package(
     ],
     targets: [
         // MARK: - Go semantics users write into manifests (regexp on RE2, ...)
-        // RE2 from Debian's libre2-dev (scripts/install-deps.sh). Debian ships libre2.a beside
-        // libre2.so, so a static release link can take the archive (see GoCompat/README.md).
+        // RE2 from Debian's libre2-dev (scripts/install-deps.sh); see re2Linking.
         .target(
             name: "CRE2Shim",
-            linkerSettings: [.linkedLibrary("re2"), .linkedLibrary("stdc++")]
+            linkerSettings: re2Linking
         ),
         .target(
             name: "GoCompat",
             dependencies: ["CRE2Shim"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
 
@@ -110,7 +117,7 @@ let package = Package(
         .target(
             name: "ExternalSecretsCore",
             dependencies: [
-                "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating",
+                "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating", "GoCompat",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -121,13 +128,13 @@ let package = Package(
         // MARK: - Providers (one target each; a provider never imports another)
         .target(
             name: "ProviderFake",
-            dependencies: ["ExternalSecretsAPI", "ExternalSecretsCore"],
+            dependencies: ["ExternalSecretsAPI", "ExternalSecretsCore", "GoCompat"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ProviderKubernetes",
             dependencies: [
-                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport",
+                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,7 +145,7 @@ let package = Package(
         .target(
             name: "ProviderVault",
             dependencies: [
-                "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -149,7 +156,7 @@ let package = Package(
         .target(
             name: "ProviderAWS",
             dependencies: [
-                "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport",
+                "AWSSigV4", "ExternalSecretsCore", "ExternalSecretsAPI", "HTTPSupport", "GoCompat",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -161,6 +168,7 @@ let package = Package(
         .target(
             name: "Templating",
             dependencies: [
+                "GoCompat",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -183,6 +191,7 @@ let package = Package(
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
+                "GoCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

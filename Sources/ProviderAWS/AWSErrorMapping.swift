@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import GoCompat
 
 /// Turns failures of AWS calls into `ProviderError`s whose messages say what happened in words a
 /// person understands, naming the service, the operation and the remote key, never a value, a
@@ -133,23 +134,23 @@ struct FindQuery: Sendable {
 
 /// `find.name.regexp`, matched anywhere in the name as Go's `MatchString` does.
 struct NameMatcher: Sendable {
-    private let pattern: String?
+    private let regexp: GoRegexp?
 
     init(_ find: ExternalSecretFind) throws(ProviderError) {
-        guard let regexp = find.name?.regexp, !regexp.isEmpty else {
-            pattern = nil
+        guard let pattern = find.name?.regexp, !pattern.isEmpty else {
+            regexp = nil
             return
         }
-        guard (try? Regex(regexp)) != nil else {
-            throw .invalidConfiguration("find.name.regexp \"\(regexp)\" is not a valid regular expression")
+        do {
+            regexp = try GoRegexp(pattern)
+        } catch {
+            throw .invalidConfiguration("find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
         }
-        pattern = regexp
     }
 
-    var isSet: Bool { pattern != nil }
+    var isSet: Bool { regexp != nil }
 
     func matches(_ name: String) -> Bool {
-        guard let pattern, let regex = try? Regex(pattern) else { return true }
-        return (try? regex.firstMatch(in: name)) != nil
+        regexp?.matchString(name) ?? true
     }
 }
