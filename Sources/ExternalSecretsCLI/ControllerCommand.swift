@@ -2,6 +2,7 @@ import ArgumentParser
 import ControllerRuntime
 import ExternalSecretsCore
 import Foundation
+import GoCompat
 import KubeClient
 import Logging
 import Metrics

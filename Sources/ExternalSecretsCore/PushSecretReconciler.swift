@@ -1,6 +1,7 @@
 public import ControllerRuntime
 public import ExternalSecretsAPI
 public import Foundation
+import GoCompat
 public import KubeClient
 import KubeModel
 public import Logging

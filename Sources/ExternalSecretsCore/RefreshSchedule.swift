@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 public import Foundation
+import GoCompat
 import HTTPSupport
 public import KubeModel
 

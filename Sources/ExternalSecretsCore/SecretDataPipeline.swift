@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 public import Foundation
+import GoCompat
 
 /// ESO's fetch pipeline: the pure steps that turn values fetched from a provider into Secret keys
 /// and values, in ESO's order.
@@ -286,113 +287,8 @@ extension PipelineText {
         keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    /// Go's `%q` for names in messages: quoted, with `"`, `\` and control characters escaped.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
-
-// MARK: - Go's base64
-
-/// Go's `base64.StdEncoding` / `URLEncoding` `DecodeString` (padded, non-strict).
-enum GoBase64 {
-    struct CorruptInput: Error, Hashable {
-        /// Go's `CorruptInputError`: the offset of the offending byte.
-        var offset: Int
-    }
-
-    private static func table(url: Bool) -> [UInt8] {
-        var map = [UInt8](repeating: 0xFF, count: 256)
-        let alphabet = Array(
-            (url
-                ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
-        for (i, c) in alphabet.enumerated() { map[Int(c)] = UInt8(i) }
-        return map
-    }
-
-    private static let stdMap = table(url: false)
-    private static let urlMap = table(url: true)
-
-    static func decode(_ src: [UInt8], urlAlphabet: Bool) -> Result<[UInt8], CorruptInput> {
-        let map = urlAlphabet ? urlMap : stdMap
-        var out: [UInt8] = []
-        out.reserveCapacity(src.count / 4 * 3)
-        var si = 0
-        while si < src.count {
-            switch quantum(src, &si, map) {
-            case .failure(let e): return .failure(e)
-            case .success(let (bytes, trailing)):
-                out.append(contentsOf: bytes)
-                if let trailing { return .failure(CorruptInput(offset: trailing)) }
-            }
-        }
-        return .success(out)
-    }
-
-    private static func isNewline(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
-
-    /// Go's decodeQuantum: up to four symbols (newlines skipped) into up to three bytes. The
-    /// second result is the offset of trailing garbage after padding, which fails the decode.
-    private static func quantum(
-        _ src: [UInt8], _ si: inout Int, _ map: [UInt8]
-    ) -> Result<([UInt8], Int?), CorruptInput> {
-        var dbuf = [UInt8](repeating: 0, count: 4)
-        var dlen = 4
-        var trailing: Int?
-        var j = 0
-        while j < 4 {
-            if src.count == si {
-                if j == 0 { return .success(([], nil)) }
-                return .failure(CorruptInput(offset: si - j))  // padding required
-            }
-            let c = src[si]
-            si += 1
-            let v = map[Int(c)]
-            if v != 0xFF {
-                dbuf[j] = v
-                j += 1
-                continue
-            }
-            if isNewline(c) { continue }
-            if c != UInt8(ascii: "=") { return .failure(CorruptInput(offset: si - 1)) }
-            // Padding.
-            switch j {
-            case 0, 1:
-                return .failure(CorruptInput(offset: si - 1))
-            case 2:
-                while si < src.count && isNewline(src[si]) { si += 1 }
-                if si == src.count { return .failure(CorruptInput(offset: src.count)) }
-                if src[si] != UInt8(ascii: "=") { return .failure(CorruptInput(offset: si - 1)) }
-                si += 1
-            default:
-                break
-            }
-            while si < src.count && isNewline(src[si]) { si += 1 }
-            if si < src.count { trailing = si }
-            dlen = j
-            break
-        }
-        let val = UInt32(dbuf[0]) << 18 | UInt32(dbuf[1]) << 12 | UInt32(dbuf[2]) << 6 | UInt32(dbuf[3])
-        let bytes = [UInt8(truncatingIfNeeded: val >> 16), UInt8(truncatingIfNeeded: val >> 8), UInt8(truncatingIfNeeded: val)]
-        return .success((Array(bytes.prefix(dlen - 1)), trailing))
-    }
+    /// Go's `%q` for names in messages.
+    static func quoted(_ s: String) -> String { GoQuote.quote(s) }
 }
 
 // MARK: - Go's encoding/json for map[string]json.RawMessage

@@ -2,6 +2,7 @@ import AWSSigV4
 import ExternalSecretsAPI
 public import ExternalSecretsCore
 public import Foundation
+import GoCompat
 public import HTTPSupport
 public import Logging
 

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import GoCompat
 
 /// A store's `spec.provider.vault` block, checked and resolved without I/O.
 ///

@@ -1,3 +1,4 @@
+import GoCompat
 /// How JSON numbers become template values.
 public enum JSONNumberMode: Sendable {
     /// Every number is a `float64`, as Go's `encoding/json` decodes into `interface{}` (`fromJson`).
@@ -248,7 +249,7 @@ struct GoJSONEncoder {
                 out += "}"
             }
         case .string(let s): out += quote(s)
-        case .bytes(let b): out += "\"" + base64Encode(b) + "\""
+        case .bytes(let b): out += "\"" + GoBase64.encode(b) + "\""
         case .list(let l, _, let isNil):
             if isNil {
                 out += "null"
@@ -337,26 +338,4 @@ struct GoJSONEncoder {
         }
         return out + "\""
     }
-}
-
-/// Standard base64 with padding.
-func base64Encode(_ bytes: [UInt8]) -> String {
-    let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + 2) / 3 * 4)
-    var i = 0
-    while i + 3 <= bytes.count {
-        let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8) | UInt32(bytes[i + 2])
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], table[Int(n >> 6) & 63], table[Int(n) & 63]]
-        i += 3
-    }
-    let rest = bytes.count - i
-    if rest == 1 {
-        let n = UInt32(bytes[i]) << 16
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], UInt8(ascii: "="), UInt8(ascii: "=")]
-    } else if rest == 2 {
-        let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8)
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], table[Int(n >> 6) & 63], UInt8(ascii: "=")]
-    }
-    return String(decoding: out, as: UTF8.self)
 }

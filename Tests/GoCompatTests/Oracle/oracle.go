@@ -1,5 +1,7 @@
 // Command oracle runs every case of the GoCompat corpus through Go's own standard library, so the
-// Swift GoCompat target can be compared with Go: regexp (every function GoRegexp offers).
+// Swift GoCompat target can be compared with Go: regexp (every function GoRegexp offers),
+// time.ParseDuration and Duration.String, strconv.Quote / QuoteToASCII / QuoteRune, and
+// encoding/base64's four encodings.
 //
 // Usage (Debian's golang-go, standard library only):
 //
@@ -11,11 +13,41 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
 type corpus struct {
-	Regexp []regexpCase `json:"regexp"`
+	Regexp   []regexpCase   `json:"regexp"`
+	Duration []durationCase `json:"duration"`
+	Quote    []bytesCase    `json:"quote"`
+	Base64   []bytesCase    `json:"base64"`
+}
+
+// durationCase: time.ParseDuration(Text), and Duration(Nanoseconds).String().
+type durationCase struct {
+	Name        string `json:"name"`
+	Text        string `json:"text"`
+	Nanoseconds int64  `json:"nanoseconds"`
+}
+
+// bytesCase: one byte string (Input, or InputBase64 for bytes that are not UTF-8).
+type bytesCase struct {
+	Name        string `json:"name"`
+	Input       string `json:"input"`
+	InputBase64 string `json:"inputBase64,omitempty"`
+}
+
+func (c bytesCase) bytes() []byte {
+	if c.InputBase64 == "" {
+		return []byte(c.Input)
+	}
+	b, err := base64.StdEncoding.DecodeString(c.InputBase64)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // regexpCase: every GoRegexp function applied to one pattern and one input.
@@ -77,8 +109,85 @@ type regexpResult struct {
 	QuoteMeta            string   `json:"quoteMeta"`
 }
 
+type durationResult struct {
+	Name string `json:"name"`
+	// Parsed is ParseDuration's result in nanoseconds; nil when it failed.
+	Parsed *int64 `json:"parsed"`
+	// String is Duration(Nanoseconds).String().
+	String string `json:"string"`
+}
+
+type quoteResult struct {
+	Name      string  `json:"name"`
+	Quote     string  `json:"quote"`
+	ASCII     string  `json:"ascii"`
+	FirstRune *string `json:"firstRune,omitempty"`
+}
+
+// decoded is DecodeString's output, or the CorruptInputError offset.
+type decoded struct {
+	Output      *text  `json:"output,omitempty"`
+	ErrorOffset *int64 `json:"errorOffset,omitempty"`
+}
+
+type base64Result struct {
+	Name      string  `json:"name"`
+	Std       string  `json:"std"`
+	URL       string  `json:"url"`
+	RawStd    string  `json:"rawStd"`
+	RawURL    string  `json:"rawURL"`
+	DecodeStd decoded `json:"decodeStd"`
+	DecodeURL decoded `json:"decodeURL"`
+}
+
 type results struct {
-	Regexp []regexpResult `json:"regexp"`
+	Regexp   []regexpResult   `json:"regexp"`
+	Duration []durationResult `json:"duration"`
+	Quote    []quoteResult    `json:"quote"`
+	Base64   []base64Result   `json:"base64"`
+}
+
+func runDuration(c durationCase) durationResult {
+	r := durationResult{Name: c.Name, String: time.Duration(c.Nanoseconds).String()}
+	if d, err := time.ParseDuration(c.Text); err == nil {
+		n := int64(d)
+		r.Parsed = &n
+	}
+	return r
+}
+
+func runQuote(c bytesCase) quoteResult {
+	b := string(c.bytes())
+	r := quoteResult{Name: c.Name, Quote: strconv.Quote(b), ASCII: strconv.QuoteToASCII(b)}
+	for _, ru := range b {
+		q := strconv.QuoteRune(ru)
+		r.FirstRune = &q
+		break
+	}
+	return r
+}
+
+func decode(enc *base64.Encoding, in string) decoded {
+	out, err := enc.DecodeString(in)
+	if err != nil {
+		off := int64(err.(base64.CorruptInputError))
+		return decoded{ErrorOffset: &off}
+	}
+	t := bytesText(string(out))
+	return decoded{Output: &t}
+}
+
+func runBase64(c bytesCase) base64Result {
+	b := c.bytes()
+	return base64Result{
+		Name:      c.Name,
+		Std:       base64.StdEncoding.EncodeToString(b),
+		URL:       base64.URLEncoding.EncodeToString(b),
+		RawStd:    base64.RawStdEncoding.EncodeToString(b),
+		RawURL:    base64.RawURLEncoding.EncodeToString(b),
+		DecodeStd: decode(base64.StdEncoding, string(b)),
+		DecodeURL: decode(base64.URLEncoding, string(b)),
+	}
 }
 
 func runRegexp(c regexpCase) regexpResult {
@@ -141,6 +250,15 @@ func main() {
 	var out results
 	for _, rc := range c.Regexp {
 		out.Regexp = append(out.Regexp, runRegexp(rc))
+	}
+	for _, dc := range c.Duration {
+		out.Duration = append(out.Duration, runDuration(dc))
+	}
+	for _, qc := range c.Quote {
+		out.Quote = append(out.Quote, runQuote(qc))
+	}
+	for _, bc := range c.Base64 {
+		out.Base64 = append(out.Base64, runBase64(bc))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")

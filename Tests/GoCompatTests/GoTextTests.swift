@@ -1,0 +1,111 @@
+import Foundation
+import GoCompat
+import Testing
+
+/// A corpus case that is one byte string (`input`, or `inputBase64` for bytes that are not UTF-8).
+struct BytesInput: Decodable, Sendable {
+    var name: String
+    var input: String
+    var inputBase64: String?
+    var bytes: [UInt8] { inputBase64.map { [UInt8](Data(base64Encoded: $0) ?? Data()) } ?? Array(input.utf8) }
+}
+
+struct OracleCase<Input: Decodable & Sendable, Expected: Decodable & Sendable>: Sendable, CustomTestStringConvertible {
+    var input: Input
+    var expected: Expected
+    var testDescription: String
+}
+
+enum TextOracle {
+    struct DurationInput: Decodable, Sendable {
+        var name: String
+        var text: String
+        var nanoseconds: Int64
+    }
+    struct DurationExpected: Decodable, Sendable {
+        var name: String
+        var parsed: Int64?
+        var string: String
+    }
+    struct QuoteExpected: Decodable, Sendable {
+        var name: String
+        var quote: String
+        var ascii: String
+        var firstRune: String?
+    }
+    struct Decoded: Decodable, Sendable {
+        var output: GoOracle.Bytes?
+        var errorOffset: Int?
+    }
+    struct Base64Expected: Decodable, Sendable {
+        var name: String
+        var std: String
+        var url: String
+        var rawStd: String
+        var rawURL: String
+        var decodeStd: Decoded
+        var decodeURL: Decoded
+    }
+
+    static let durations = GoOracle.load("duration", DurationInput.self, DurationExpected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+    static let quotes = GoOracle.load("quote", BytesInput.self, QuoteExpected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+    static let base64 = GoOracle.load("base64", BytesInput.self, Base64Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+}
+
+@Suite struct GoDurationTests {
+    @Test(arguments: TextOracle.durations)
+    func matchesGo(_ c: OracleCase<TextOracle.DurationInput, TextOracle.DurationExpected>) {
+        #expect(GoDuration.parseNanoseconds(c.input.text) == c.expected.parsed)
+        #expect(GoDuration.parse(c.input.text) == c.expected.parsed.map { Duration.nanoseconds($0) })
+        #expect(GoDuration.string(nanoseconds: c.input.nanoseconds) == c.expected.string)
+        #expect(GoDuration.string(.nanoseconds(c.input.nanoseconds)) == c.expected.string)
+    }
+
+    @Test func corpusIsLoaded() {
+        #expect(TextOracle.durations.count >= 40)
+        #expect(TextOracle.durations.contains { $0.expected.parsed == nil })
+    }
+
+    /// Swift durations beyond Go's int64 nanoseconds print as Go's extreme values.
+    @Test func stringClampsToGoRange() {
+        #expect(GoDuration.string(.seconds(Int64.max)) == "2562047h47m16.854775807s")
+        #expect(GoDuration.string(.seconds(Int64.min)) == "-2562047h47m16.854775808s")
+    }
+}
+
+@Suite struct GoQuoteTests {
+    @Test(arguments: TextOracle.quotes)
+    func matchesGo(_ c: OracleCase<BytesInput, TextOracle.QuoteExpected>) {
+        #expect(GoQuote.quote(bytes: c.input.bytes) == c.expected.quote)
+        #expect(GoQuote.quote(bytes: c.input.bytes, asciiOnly: true) == c.expected.ascii)
+        if c.input.inputBase64 == nil {
+            #expect(GoQuote.quote(c.input.input) == c.expected.quote)
+            let first = c.input.input.unicodeScalars.first.map { GoQuote.quoteRune(Int64($0.value)) }
+            #expect(first == c.expected.firstRune)
+        }
+    }
+
+    @Test func corpusIsLoaded() { #expect(TextOracle.quotes.count >= 10) }
+}
+
+@Suite struct GoBase64Tests {
+    @Test(arguments: TextOracle.base64)
+    func matchesGo(_ c: OracleCase<BytesInput, TextOracle.Base64Expected>) {
+        let b = c.input.bytes
+        #expect(GoBase64.encode(b) == c.expected.std)
+        #expect(GoBase64.encode(b, urlAlphabet: true) == c.expected.url)
+        #expect(GoBase64.encode(b, padded: false) == c.expected.rawStd)
+        #expect(GoBase64.encode(b, urlAlphabet: true, padded: false) == c.expected.rawURL)
+        for (url, expected) in [(false, c.expected.decodeStd), (true, c.expected.decodeURL)] {
+            switch GoBase64.decode(b, urlAlphabet: url) {
+            case .success(let out): #expect(out == expected.output?.bytes && expected.errorOffset == nil)
+            case .failure(let e): #expect(e.offset == expected.errorOffset && expected.output == nil)
+            }
+        }
+    }
+
+    @Test func corpusIsLoaded() { #expect(TextOracle.base64.count >= 10) }
+}
