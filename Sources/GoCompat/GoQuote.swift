@@ -69,9 +69,9 @@ public enum GoQuote {
 }
 
 /// Go's `utf8.DecodeRune`: the scalar at `i` and its width, or nil and width 1 for a byte that
-/// does not start a valid (shortest-form, non-surrogate) sequence.
-enum GoUTF8Decode {
-    static func rune(_ b: [UInt8], at i: Int) -> (Unicode.Scalar?, Int) {
+/// does not start a valid (shortest-form, non-surrogate) sequence (Go's `RuneError, 1`).
+public enum GoUTF8Decode {
+    public static func rune(_ b: [UInt8], at i: Int) -> (Unicode.Scalar?, Int) {
         let b0 = b[i]
         if b0 < 0x80 { return (Unicode.Scalar(b0), 1) }
         func cont(_ k: Int) -> UInt32? {

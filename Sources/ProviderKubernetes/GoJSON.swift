@@ -1,3 +1,4 @@
+import GoCompat
 /// JSON text byte-identical to what ESO produces with Go's `encoding/json` (through ESO's
 /// `JSONMarshal`: HTML escaping off, no trailing newline), and the decoding side of Go's
 /// `json.Unmarshal` into `interface{}`.
@@ -28,15 +29,7 @@ enum GoJSON {
     /// `{"key":"value",...}` for a map of byte values, as Go marshals `map[string]string` built
     /// with `string(bytes)`.
     static func encodeStringMap(_ map: [String: some Collection<UInt8>]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in sortedKeys(map.keys).enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key.utf8, to: &out)
-            out.append(UInt8(ascii: ":"))
-            appendString(map[key]!, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        GoJSONString.encodeStringMap(map, escapeHTML: false)
     }
 
     /// Go's encoding of a `map[string]string` that may be nil (`null`).
@@ -77,79 +70,11 @@ enum GoJSON {
     }
 
     /// Keys in Go's order: byte-wise, not Swift's Unicode collation.
-    static func sortedKeys(_ keys: some Sequence<String>) -> [String] {
-        keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    static func sortedKeys(_ keys: some Sequence<String>) -> [String] { GoJSONString.sortedKeys(keys) }
 
     /// Go's `appendString` with HTML escaping off, over raw bytes.
     static func appendString(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        let bytes = Array(bytes)
-        out.append(UInt8(ascii: "\""))
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte < 0x80 {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-                case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0..<0x20:
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0x0F)])
-                default: out.append(byte)
-                }
-                index += 1
-                continue
-            }
-            guard let (scalar, size) = decodeRune(bytes, at: index) else {
-                out.append(contentsOf: "\\ufffd".utf8)
-                index += 1
-                continue
-            }
-            if scalar == 0x2028 || scalar == 0x2029 {
-                out.append(contentsOf: (scalar == 0x2028 ? "\\u2028" : "\\u2029").utf8)
-            } else {
-                out.append(contentsOf: bytes[index..<(index + size)])
-            }
-            index += size
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// Go's `utf8.DecodeRune` for a non-ASCII lead byte: the scalar and its length, or nil where Go
-    /// answers `(RuneError, 1)` (invalid, overlong, surrogate, too large or truncated).
-    static func decodeRune(_ bytes: [UInt8], at index: Int) -> (UInt32, Int)? {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return nil
-        }
-        guard index + length <= bytes.count else { return nil }
-        let second = bytes[index + 1]
-        guard second >= low, second <= high else { return nil }
-        var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-        scalar = scalar << 6 | UInt32(second & 0x3F)
-        for offset in 2..<length {
-            let next = bytes[index + offset]
-            guard next & 0xC0 == 0x80 else { return nil }
-            scalar = scalar << 6 | UInt32(next & 0x3F)
-        }
-        return (scalar, length)
+        GoJSONString.append(bytes, escapeHTML: false, to: &out)
     }
 
     /// Go's `encoding/json` float64 encoding: `strconv.FormatFloat(f, 'f', -1, 64)`, or `'e'` for
@@ -373,13 +298,9 @@ enum GoJSON {
                     scalars.append(Unicode.Scalar(byte))
                     index += 1
                 default:
-                    if let (scalar, size) = GoJSON.decodeRune(bytes, at: index) {
-                        scalars.append(Unicode.Scalar(scalar)!)
-                        index += size
-                    } else {
-                        scalars.append("\u{FFFD}")
-                        index += 1
-                    }
+                    let (scalar, size) = GoUTF8Decode.rune(bytes, at: index)
+                    scalars.append(scalar ?? "\u{FFFD}")
+                    index += size
                 }
             }
         }

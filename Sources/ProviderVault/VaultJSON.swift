@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 
 /// JSON as ESO's Vault provider sees it, and the bytes it produces from it.
 ///
@@ -297,33 +298,11 @@ enum VaultJSON {
     }
 
     /// Go sorts map keys as byte strings.
-    static func sortedKeys(_ keys: some Sequence<String>) -> [String] {
-        keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
+    static func sortedKeys(_ keys: some Sequence<String>) -> [String] { GoJSONString.sortedKeys(keys) }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
+    /// `json.Marshal`'s string encoding (HTML escaping on).
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x22: out.append(contentsOf: #"\""#.utf8)
-            case 0x5C: out.append(contentsOf: #"\\"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0x00..<0x20, 0x3C, 0x3E, 0x26:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hexDigits[Int(scalar.value >> 4)])
-                out.append(hexDigits[Int(scalar.value & 0xF)])
-            case 0x2028: out.append(contentsOf: #"\u2028"#.utf8)
-            case 0x2029: out.append(contentsOf: #"\u2029"#.utf8)
-            default: out.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        GoJSONString.append(text.utf8, escapeHTML: true, to: &out)
     }
 }
 

@@ -306,36 +306,8 @@ struct GoJSONEncoder {
         return goFormatFloat(f, "f", -1)
     }
 
+    /// `json.Marshal`'s string encoding of a template string (raw bytes written as `\ufffd`).
     func quote(_ s: String) -> String {
-        var out = "\""
-        let hex = Array("0123456789abcdef")
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // Go 1.22+ (what ESO is built with) writes \b and \f short; Go 1.19 wrote \u0008, \u000c.
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "<", ">", "&":
-                if escapeHTML {
-                    out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            case _ where String.rawByte(scalar) != nil: out += "\\ufffd"  // invalid UTF-8, as Go writes it
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        GoJSONString.quote(bytes: s.goBytes, escapeHTML: escapeHTML)
     }
 }

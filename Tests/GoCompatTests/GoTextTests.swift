@@ -109,3 +109,35 @@ enum TextOracle {
 
     @Test func corpusIsLoaded() { #expect(TextOracle.base64.count >= 10) }
 }
+
+@Suite struct GoJSONStringTests {
+    struct Expected: Decodable, Sendable {
+        var name: String
+        var marshal: String
+        var noEscapeHTML: String
+        var map: String
+    }
+
+    static let cases = GoOracle.load("jsonString", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+
+    @Test(arguments: cases)
+    func matchesGo(_ c: OracleCase<BytesInput, Expected>) {
+        let b = c.input.bytes
+        #expect(GoJSONString.quote(bytes: b, escapeHTML: true) == c.expected.marshal)
+        #expect(GoJSONString.quote(bytes: b, escapeHTML: false) == c.expected.noEscapeHTML)
+        // Keys are Swift strings (valid UTF-8); Go's literal with a repeated key is skipped.
+        if c.input.inputBase64 == nil && !["", "v"].contains(c.input.input) {
+            let s = c.input.input
+            let map: [String: [UInt8]] = ["v": Array(s.utf8), s: Array("k".utf8), "": Array("empty".utf8)]
+            #expect(String(decoding: GoJSONString.encodeStringMap(map, escapeHTML: true), as: UTF8.self) == c.expected.map)
+        }
+    }
+
+    /// Go 1.22+ (ESO's Go) writes `\b` and `\f` short; the Go 1.19 oracle writes `\u0008`, `\u000c`.
+    @Test func backspaceAndFormFeedAreShort() {
+        #expect(GoJSONString.quote("\u{8}\u{C}", escapeHTML: true) == #""\b\f""#)
+    }
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count >= 10) }
+}

@@ -1,7 +1,7 @@
 // Command oracle runs every case of the GoCompat corpus through Go's own standard library, so the
 // Swift GoCompat target can be compared with Go: regexp (every function GoRegexp offers),
 // time.ParseDuration and Duration.String, strconv.Quote / QuoteToASCII / QuoteRune, and
-// encoding/base64's four encodings.
+// encoding/base64's four encodings, and encoding/json's string encoding.
 //
 // Usage (Debian's golang-go, standard library only):
 //
@@ -9,11 +9,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -23,6 +25,7 @@ type corpus struct {
 	Duration []durationCase `json:"duration"`
 	Quote    []bytesCase    `json:"quote"`
 	Base64   []bytesCase    `json:"base64"`
+	JSON     []bytesCase    `json:"jsonString"`
 }
 
 // durationCase: time.ParseDuration(Text), and Duration(Nanoseconds).String().
@@ -140,11 +143,40 @@ type base64Result struct {
 	DecodeURL decoded `json:"decodeURL"`
 }
 
+// jsonResult: encoding/json's string encoding, with and without HTML escaping, and a
+// map[string]string holding the string as a key and as a value.
+type jsonResult struct {
+	Name         string `json:"name"`
+	Marshal      string `json:"marshal"`
+	NoEscapeHTML string `json:"noEscapeHTML"`
+	Map          string `json:"map"`
+}
+
+func runJSON(c bytesCase) jsonResult {
+	s := string(c.bytes())
+	marshal, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		panic(err)
+	}
+	m, err := json.Marshal(map[string]string{"v": s, s: "k", "": "empty"})
+	if err != nil {
+		panic(err)
+	}
+	return jsonResult{Name: c.Name, Marshal: string(marshal), NoEscapeHTML: strings.TrimSuffix(buf.String(), "\n"), Map: string(m)}
+}
+
 type results struct {
 	Regexp   []regexpResult   `json:"regexp"`
 	Duration []durationResult `json:"duration"`
 	Quote    []quoteResult    `json:"quote"`
 	Base64   []base64Result   `json:"base64"`
+	JSON     []jsonResult     `json:"jsonString"`
 }
 
 func runDuration(c durationCase) durationResult {
@@ -259,6 +291,9 @@ func main() {
 	}
 	for _, bc := range c.Base64 {
 		out.Base64 = append(out.Base64, runBase64(bc))
+	}
+	for _, jc := range c.JSON {
+		out.JSON = append(out.JSON, runJSON(jc))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")
