@@ -274,7 +274,7 @@ enum VaultJSON {
         case .number(let text):
             switch numbers {
             case .literal: out.append(contentsOf: text.utf8)
-            case .float64: out.append(contentsOf: GoFloat.json(Double(text) ?? 0).utf8)
+            case .float64: out.append(contentsOf: GoJSONNumber.format(Double(text) ?? 0).utf8)
             }
         case .string(let text):
             appendString(text, to: &out)
@@ -306,9 +306,8 @@ enum VaultJSON {
     }
 }
 
-/// Go's formatting of `float64` values: `strconv.FormatFloat(f, 'f', -1, 64)` (what ESO's
-/// `GetByteValue` writes for a number) and `encoding/json`'s float encoding. Both use the
-/// shortest digits that read back as the same value; Swift's `description` finds those digits.
+/// Go's `strconv.FormatFloat(f, 'f', -1, 64)` (what ESO's `GetByteValue` writes for a number):
+/// the shortest digits that read back as the same value; Swift's `description` finds those digits.
 enum GoFloat {
     /// The shortest decimal digits of `value` and the exponent `e` such that
     /// `value == 0.d1d2d3... × 10^e`. Zero has digits "0" and exponent 1.
@@ -348,27 +347,5 @@ enum GoFloat {
                 + String(decoding: digits[exponent...], as: UTF8.self)
         }
         return out
-    }
-
-    /// `strconv.FormatFloat(value, 'e', -1, 64)` with a two-digit minimum exponent.
-    static func scientific(_ value: Double) -> String {
-        let (digits, exponent) = shortestDigits(value)
-        var out = value.sign == .minus ? "-" : ""
-        out += String(UnicodeScalar(digits[0]))
-        if digits.count > 1 { out += "." + String(decoding: digits[1...], as: UTF8.self) }
-        let power = exponent - 1
-        out += power < 0 ? "e-" : "e+"
-        out += power.magnitude < 10 ? "0\(power.magnitude)" : "\(power.magnitude)"
-        return out
-    }
-
-    /// What `encoding/json` writes for a `float64`.
-    static func json(_ value: Double) -> String {
-        let magnitude = value.magnitude
-        guard magnitude != 0, magnitude < 1e-6 || magnitude >= 1e21 else { return plain(value) }
-        var text = scientific(value)
-        // Go trims "e-07" to "e-7" (but keeps "e+21").
-        if let range = text.range(of: "e-0") { text.replaceSubrange(range, with: "e-") }
-        return text
     }
 }

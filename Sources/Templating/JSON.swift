@@ -291,19 +291,7 @@ struct GoJSONEncoder {
 
     static func formatFloat(_ f: Double) throws(Unsupported) -> String {
         guard f.isFinite else { throw Unsupported(message: "json: unsupported value: \(goFormatFloat(f, "g", -1))") }
-        let a = abs(f)
-        if a != 0 && (a < 1e-6 || a >= 1e21) {
-            var s = goFormatFloat(f, "e", -1)
-            // clean up e-09 to e-9
-            let n = s.count
-            if n >= 4, Array(s)[n - 4] == "e", Array(s)[n - 3] == "-", Array(s)[n - 2] == "0" {
-                var chars = Array(s)
-                chars.remove(at: n - 2)
-                s = String(chars)
-            }
-            return s
-        }
-        return goFormatFloat(f, "f", -1)
+        return GoJSONNumber.format(f)
     }
 
     /// `json.Marshal`'s string encoding of a template string (raw bytes written as `\ufffd`).

@@ -141,3 +141,25 @@ enum TextOracle {
 
     @Test func corpusIsLoaded() { #expect(Self.cases.count >= 10) }
 }
+
+@Suite struct GoJSONNumberTests {
+    struct Input: Decodable, Sendable {
+        var name: String
+        var text: String
+    }
+    struct Expected: Decodable, Sendable {
+        var name: String
+        var marshal: String
+    }
+
+    static let cases = GoOracle.load("jsonNumber", Input.self, Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+
+    @Test(arguments: cases)
+    func matchesGo(_ c: OracleCase<Input, Expected>) throws {
+        let value = try #require(Double(c.input.text))
+        #expect(GoJSONNumber.format(value) == c.expected.marshal)
+    }
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count >= 20) }
+}

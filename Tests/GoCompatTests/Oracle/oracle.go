@@ -1,7 +1,7 @@
 // Command oracle runs every case of the GoCompat corpus through Go's own standard library, so the
 // Swift GoCompat target can be compared with Go: regexp (every function GoRegexp offers),
 // time.ParseDuration and Duration.String, strconv.Quote / QuoteToASCII / QuoteRune, and
-// encoding/base64's four encodings, and encoding/json's string encoding.
+// encoding/base64's four encodings, and encoding/json's string and float64 encoding.
 //
 // Usage (Debian's golang-go, standard library only):
 //
@@ -26,6 +26,13 @@ type corpus struct {
 	Quote    []bytesCase    `json:"quote"`
 	Base64   []bytesCase    `json:"base64"`
 	JSON     []bytesCase    `json:"jsonString"`
+	Numbers  []numberCase   `json:"jsonNumber"`
+}
+
+// numberCase: a float64 (read by strconv.ParseFloat) as json.Marshal writes it.
+type numberCase struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
 }
 
 // durationCase: time.ParseDuration(Text), and Duration(Nanoseconds).String().
@@ -171,12 +178,30 @@ func runJSON(c bytesCase) jsonResult {
 	return jsonResult{Name: c.Name, Marshal: string(marshal), NoEscapeHTML: strings.TrimSuffix(buf.String(), "\n"), Map: string(m)}
 }
 
+type numberResult struct {
+	Name    string `json:"name"`
+	Marshal string `json:"marshal"`
+}
+
+func runNumber(c numberCase) numberResult {
+	f, err := strconv.ParseFloat(c.Text, 64)
+	if err != nil {
+		panic(err)
+	}
+	out, err := json.Marshal(f)
+	if err != nil {
+		panic(err)
+	}
+	return numberResult{Name: c.Name, Marshal: string(out)}
+}
+
 type results struct {
 	Regexp   []regexpResult   `json:"regexp"`
 	Duration []durationResult `json:"duration"`
 	Quote    []quoteResult    `json:"quote"`
 	Base64   []base64Result   `json:"base64"`
 	JSON     []jsonResult     `json:"jsonString"`
+	Numbers  []numberResult   `json:"jsonNumber"`
 }
 
 func runDuration(c durationCase) durationResult {
@@ -294,6 +319,9 @@ func main() {
 	}
 	for _, jc := range c.JSON {
 		out.JSON = append(out.JSON, runJSON(jc))
+	}
+	for _, nc := range c.Numbers {
+		out.Numbers = append(out.Numbers, runNumber(nc))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")
