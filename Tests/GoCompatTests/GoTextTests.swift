@@ -140,6 +140,26 @@ enum TextOracle {
     }
 
     @Test func corpusIsLoaded() { #expect(Self.cases.count >= 10) }
+
+    /// Outputs recorded from Go 1.22+ with `SetEscapeHTML(false)` (ESO's `JSONMarshal`).
+    @Test(arguments: [
+        ([UInt8]("plain".utf8), #""plain""#),
+        (Array(#"<a href="x">&amp;</a>"#.utf8), #""<a href=\"x\">&amp;</a>""#),
+        (Array("tab\tnl\ncr\r\u{01}\u{1f}\u{7f}".utf8), "\"tab\\tnl\\ncr\\r\\u0001\\u001f\u{7f}\""),
+        ([0x08, 0x0C], #""\b\f""#),
+        ([0xFF, 0xFE, 0x61], #""\ufffd\ufffda""#),
+        ([0xE2, 0x82, 0x41], #""\ufffd\ufffdA""#),
+        ([0xED, 0xA0, 0x80], #""\ufffd\ufffd\ufffd""#),
+        ([0xF4, 0x90, 0x80, 0x80], #""\ufffd\ufffd\ufffd\ufffd""#),
+        ([0xC0, 0xAF], #""\ufffd\ufffd""#),
+        (Array("\u{2028}\u{2029}\u{FFFD}".utf8), "\"\\u2028\\u2029\u{FFFD}\""),
+        (Array("é日本🎉".utf8), "\"é日本🎉\""),
+        ([0xF0, 0x9F, 0x8E], #""\ufffd\ufffd\ufffd""#),
+        (Array(#"/\"#.utf8), #""/\\""#),
+    ])
+    func stringsAreQuotedLikeGo(input: [UInt8], expected: String) {
+        #expect(GoJSONString.quote(bytes: input, escapeHTML: false) == expected)
+    }
 }
 
 @Suite struct GoJSONNumberTests {
@@ -162,4 +182,32 @@ enum TextOracle {
     }
 
     @Test func corpusIsLoaded() { #expect(Self.cases.count >= 20) }
+}
+
+@Suite struct GoJSONValueTests {
+    struct Expected: Decodable, Sendable {
+        var name: String
+        var literal: String?
+        var float64: String?
+    }
+
+    static let cases = GoOracle.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+
+    /// Decoded and marshalled again: with `UseNumber` (literal numbers) and without (float64).
+    @Test(arguments: cases)
+    func matchesGo(_ c: OracleCase<BytesInput, Expected>) {
+        let literal = try? GoJSONValue.parse(c.input.bytes).marshal(numbers: .literal)
+        #expect(literal.map { String(decoding: $0, as: UTF8.self) } == c.expected.literal)
+        let float = try? GoJSONValue.parse(c.input.bytes, numbers: .float64).marshal(numbers: .float64)
+        #expect(float.map { String(decoding: $0, as: UTF8.self) } == c.expected.float64)
+    }
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count >= 15) }
+
+    @Test func nestingBeyondTheLimitIsRefused() {
+        let deep = Array(String(repeating: "[", count: 600).utf8) + Array(String(repeating: "]", count: 600).utf8)
+        #expect(throws: GoJSONValue.SyntaxError.self) { try GoJSONValue.parse(deep, maxDepth: 512) }
+        #expect((try? GoJSONValue.parse(deep)) != nil)
+    }
 }

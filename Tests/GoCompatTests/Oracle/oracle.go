@@ -27,6 +27,7 @@ type corpus struct {
 	Base64   []bytesCase    `json:"base64"`
 	JSON     []bytesCase    `json:"jsonString"`
 	Numbers  []numberCase   `json:"jsonNumber"`
+	Values   []bytesCase    `json:"jsonValue"`
 }
 
 // numberCase: a float64 (read by strconv.ParseFloat) as json.Marshal writes it.
@@ -195,6 +196,41 @@ func runNumber(c numberCase) numberResult {
 	return numberResult{Name: c.Name, Marshal: string(out)}
 }
 
+// valueResult: a document decoded into interface{} and marshalled again, with UseNumber
+// (Literal) and without (Float64); nil when Go refused the document.
+type valueResult struct {
+	Name    string  `json:"name"`
+	Literal *string `json:"literal"`
+	Float64 *string `json:"float64"`
+}
+
+func runValue(c bytesCase) valueResult {
+	r := valueResult{Name: c.Name}
+	dec := json.NewDecoder(bytes.NewReader(c.bytes()))
+	dec.UseNumber()
+	var withNumbers interface{}
+	if err := dec.Decode(&withNumbers); err == nil && !dec.More() {
+		if _, err := dec.Token(); err != nil {
+			out, err := json.Marshal(withNumbers)
+			if err != nil {
+				panic(err)
+			}
+			s := string(out)
+			r.Literal = &s
+		}
+	}
+	var plain interface{}
+	if err := json.Unmarshal(c.bytes(), &plain); err == nil {
+		out, err := json.Marshal(plain)
+		if err != nil {
+			panic(err)
+		}
+		s := string(out)
+		r.Float64 = &s
+	}
+	return r
+}
+
 type results struct {
 	Regexp   []regexpResult   `json:"regexp"`
 	Duration []durationResult `json:"duration"`
@@ -202,6 +238,7 @@ type results struct {
 	Base64   []base64Result   `json:"base64"`
 	JSON     []jsonResult     `json:"jsonString"`
 	Numbers  []numberResult   `json:"jsonNumber"`
+	Values   []valueResult    `json:"jsonValue"`
 }
 
 func runDuration(c durationCase) durationResult {
@@ -322,6 +359,9 @@ func main() {
 	}
 	for _, nc := range c.Numbers {
 		out.Numbers = append(out.Numbers, runNumber(nc))
+	}
+	for _, vc := range c.Values {
+		out.Values = append(out.Values, runValue(vc))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")
