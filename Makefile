@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build deps test unit-test demo bench clean
+.PHONY: all build swift-deps deps test unit-test demo bench clean
 
 all: build
 
@@ -12,7 +12,11 @@ deps:
 	scripts/install-deps.sh all
 	scripts/build-kube.sh >/dev/null
 
-build:
+## What compiling the package needs (libre2-dev for GoCompat's RE2); `deps` includes it.
+swift-deps:
+	scripts/install-deps.sh swift
+
+build: swift-deps
 	$(SWIFT) build
 
 ## Every test: unit tests, the Go template oracle, and integration tests against a real
@@ -22,7 +26,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 ## Only the tests that need no servers.
-unit-test:
+unit-test: swift-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip IntegrationTests
 

@@ -10,6 +10,13 @@ let strictSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// How RE2 (Debian's libre2-dev, for GoCompat's Go regexp) is linked: `libre2.so` by default;
+/// `GOCOMPAT_STATIC_RE2=1` links Debian's `libre2.a` into the binary instead (a static image).
+let re2Linking: [LinkerSetting] =
+    Context.environment["GOCOMPAT_STATIC_RE2"] == "1"
+    ? [.unsafeFlags(["-Xlinker", "-l:libre2.a"]), .linkedLibrary("stdc++")]
+    : [.linkedLibrary("re2"), .linkedLibrary("stdc++")]
+
 let package = Package(
     name: "external-secrets-swift",
     platforms: [.macOS(.v15)],
@@ -33,9 +40,16 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
-        // MARK: - Go semantics users write into manifests (gjson, ...); Foundation only
+        // MARK: - Go semantics users write into manifests (regexp on RE2, ...)
+        // RE2 from Debian's libre2-dev (scripts/install-deps.sh); see re2Linking.
+        .target(
+            name: "CRE2Shim",
+            linkerSettings: re2Linking
+        ),
         .target(
             name: "GoCompat",
+            dependencies: ["CRE2Shim"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
 
@@ -163,6 +177,7 @@ let package = Package(
         .target(
             name: "Templating",
             dependencies: [
+                "GoCompat",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -187,6 +202,7 @@ let package = Package(
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
+                "GoCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -249,6 +265,7 @@ let package = Package(
         .testTarget(
             name: "GoCompatTests",
             dependencies: ["GoCompat", "SeededRandomTestSupport"],
+            resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [kube-build|control-plane|templates|bench|vault|aws|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [swift|kube-build|control-plane|templates|bench|vault|aws|all]  (idempotent; quick when all is present)
+# Every set that builds Swift includes `swift`: libre2-dev, RE2 for GoCompat's Go regexp (headers,
+# libre2.so and the libre2.a a static release link uses).
 set -euo pipefail
 what="${1:-all}"
 
@@ -10,14 +12,17 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 # PyPI packages for the AWS tests: moto's server (with flask and flask-cors) and botocore's signer.
 need_aws=false
 
+swift_packages=(libre2-dev)
+
 case "${what}" in
+  swift) for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   kube-build) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev; do need_pkg "$p"; done ;;
-  control-plane) for p in etcd-server openssl; do need_pkg "$p"; done ;;
-  bench) for p in time etcd-server openssl; do need_pkg "$p"; done ;;
-  vault) need_pip=1; for p in curl python3-pip; do need_pkg "$p"; done ;;
-  aws) need_aws=true ;;
-  templates) for p in golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) need_pip=1; need_aws=true; for p in curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
+  control-plane) for p in "${swift_packages[@]}" etcd-server openssl; do need_pkg "$p"; done ;;
+  bench) for p in "${swift_packages[@]}" time etcd-server openssl; do need_pkg "$p"; done ;;
+  vault) need_pip=1; for p in "${swift_packages[@]}" curl python3-pip; do need_pkg "$p"; done ;;
+  aws) need_aws=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
+  templates) for p in "${swift_packages[@]}" golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
+  all) need_pip=1; need_aws=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 

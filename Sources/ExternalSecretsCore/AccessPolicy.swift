@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 import Foundation
+import GoCompat
 public import ProviderKit
 
 /// The one place that decides which namespace a reference may read (DESIGN.md invariant 2).
@@ -74,7 +75,7 @@ public struct ClusterStoreAdmission: Sendable {
             if let selector = condition.namespaceSelector, selector.matches(labels) { return true }
             if let names = condition.namespaces, names.contains(namespace) { return true }
             for pattern in condition.namespaceRegexes ?? [] {
-                if let regex = try? Regex(pattern), (try? regex.firstMatch(in: namespace)) != nil { return true }
+                if let regex = try? GoRegexp(pattern), regex.matchString(namespace) { return true }
             }
             return false
         }

@@ -1,5 +1,6 @@
 public import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import KubeModel
 public import ProviderKit
 
@@ -80,8 +81,12 @@ public enum PushSecretPlanner {
             for (step, rewrite) in (entry.rewrite ?? []).enumerated() where (rewrite.regexp == nil) == (rewrite.transform == nil) {
                 throw InvalidSpec("spec.dataTo[\(index)].rewrite[\(step)]: exactly one of regexp or transform must be set")
             }
-            if let pattern = entry.match?.regexp, (try? NSRegularExpression(pattern: pattern)) == nil {
-                throw InvalidSpec("spec.dataTo[\(index)].match.regexp is not a valid regular expression")
+            if let pattern = entry.match?.regexp {
+                do {
+                    _ = try GoRegexp(pattern)
+                } catch {
+                    throw InvalidSpec("spec.dataTo[\(index)].match.regexp is not a valid regular expression: \(error.message)")
+                }
             }
         }
     }
@@ -121,10 +126,8 @@ public enum PushSecretPlanner {
         -> [PushEntry]
     {
         var matched = try convertKeys(data, entry.conversionStrategy)
-        if let pattern = entry.match?.regexp, let regex = try? NSRegularExpression(pattern: pattern) {
-            matched = matched.filter { key, _ in
-                regex.firstMatch(in: key, range: NSRange(key.startIndex..., in: key)) != nil
-            }
+        if let pattern = entry.match?.regexp, let regex = try? GoRegexp(pattern) {
+            matched = matched.filter { key, _ in regex.matchString(key) }
         }
         if let remoteKey = entry.remoteKey {
             let record = PushSecretData(

@@ -156,7 +156,7 @@ extension SecretDataPipeline {
             if let problem = secretKeyProblem(key) {
                 throw ProviderError(
                     .invalidData,
-                    "invalid secret keys (TIP: use rewrite or conversionStrategy to change keys): key \(PipelineText.quoted(String(key.prefix(maxSecretKeyLength)))) \(problem)"
+                    "invalid secret keys (TIP: use rewrite or conversionStrategy to change keys): key \(GoQuote.quote(String(key.prefix(maxSecretKeyLength)))) \(problem)"
                 )
             }
         }
@@ -200,7 +200,7 @@ extension SecretDataPipeline {
             case .failure(let error):
                 throw ProviderError(
                     .invalidData,
-                    "error applying decoding strategy \(strategy.rawValue) to data: failed to decode key \(PipelineText.quoted(key)) with strategy \(strategy.rawValue): illegal base64 data at input byte \(error.offset)"
+                    "error applying decoding strategy \(strategy.rawValue) to data: failed to decode key \(GoQuote.quote(key)) with strategy \(strategy.rawValue): illegal base64 data at input byte \(error.offset)"
                 )
             }
         case .auto:
@@ -228,7 +228,7 @@ extension SecretDataPipeline {
     /// `nullBytePolicy: Fail`: a fetched value containing a NUL byte is an error naming its key.
     public static func checkNullBytes(_ value: Data, key: String, policy: NullBytePolicy?) throws(ProviderError) {
         guard policy == .fail, value.contains(0) else { return }
-        throw ProviderError(.invalidData, "fetched secret value for key \(PipelineText.quoted(key)) contains null bytes")
+        throw ProviderError(.invalidData, "fetched secret value for key \(GoQuote.quote(key)) contains null bytes")
     }
 
     /// The map form: the first offending key in sorted order is reported, as ESO does.
@@ -240,89 +240,14 @@ extension SecretDataPipeline {
     }
 }
 
-// MARK: - Go's base64
+// MARK: - Helpers
 
-/// Go's `base64.StdEncoding` / `URLEncoding` `DecodeString` (padded, non-strict).
-enum GoBase64 {
-    struct CorruptInput: Error, Hashable {
-        /// Go's `CorruptInputError`: the offset of the offending byte.
-        var offset: Int
+extension PipelineText {
+    /// Keys in Go's `sort.Strings` order (byte order, not Swift's Unicode order).
+    static func sorted(_ keys: some Sequence<String>) -> [String] {
+        keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    private static func table(url: Bool) -> [UInt8] {
-        var map = [UInt8](repeating: 0xFF, count: 256)
-        let alphabet = Array(
-            (url
-                ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
-        for (i, c) in alphabet.enumerated() { map[Int(c)] = UInt8(i) }
-        return map
-    }
-
-    private static let stdMap = table(url: false)
-    private static let urlMap = table(url: true)
-
-    static func decode(_ src: [UInt8], urlAlphabet: Bool) -> Result<[UInt8], CorruptInput> {
-        let map = urlAlphabet ? urlMap : stdMap
-        var out: [UInt8] = []
-        out.reserveCapacity(src.count / 4 * 3)
-        var si = 0
-        while si < src.count {
-            switch quantum(src, &si, map) {
-            case .failure(let e): return .failure(e)
-            case .success(let (bytes, trailing)):
-                out.append(contentsOf: bytes)
-                if let trailing { return .failure(CorruptInput(offset: trailing)) }
-            }
-        }
-        return .success(out)
-    }
-
-    private static func isNewline(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
-
-    /// Go's decodeQuantum: up to four symbols (newlines skipped) into up to three bytes. The
-    /// second result is the offset of trailing garbage after padding, which fails the decode.
-    private static func quantum(
-        _ src: [UInt8], _ si: inout Int, _ map: [UInt8]
-    ) -> Result<([UInt8], Int?), CorruptInput> {
-        var dbuf = [UInt8](repeating: 0, count: 4)
-        var dlen = 4
-        var trailing: Int?
-        var j = 0
-        while j < 4 {
-            if src.count == si {
-                if j == 0 { return .success(([], nil)) }
-                return .failure(CorruptInput(offset: si - j))  // padding required
-            }
-            let c = src[si]
-            si += 1
-            let v = map[Int(c)]
-            if v != 0xFF {
-                dbuf[j] = v
-                j += 1
-                continue
-            }
-            if isNewline(c) { continue }
-            if c != UInt8(ascii: "=") { return .failure(CorruptInput(offset: si - 1)) }
-            // Padding.
-            switch j {
-            case 0, 1:
-                return .failure(CorruptInput(offset: si - 1))
-            case 2:
-                while si < src.count && isNewline(src[si]) { si += 1 }
-                if si == src.count { return .failure(CorruptInput(offset: src.count)) }
-                if src[si] != UInt8(ascii: "=") { return .failure(CorruptInput(offset: si - 1)) }
-                si += 1
-            default:
-                break
-            }
-            while si < src.count && isNewline(src[si]) { si += 1 }
-            if si < src.count { trailing = si }
-            dlen = j
-            break
-        }
-        let val = UInt32(dbuf[0]) << 18 | UInt32(dbuf[1]) << 12 | UInt32(dbuf[2]) << 6 | UInt32(dbuf[3])
-        let bytes = [UInt8(truncatingIfNeeded: val >> 16), UInt8(truncatingIfNeeded: val >> 8), UInt8(truncatingIfNeeded: val)]
-        return .success((Array(bytes.prefix(dlen - 1)), trailing))
-    }
+    /// Go's `%q` for names in messages.
+    static func quoted(_ s: String) -> String { GoQuote.quote(s) }
 }

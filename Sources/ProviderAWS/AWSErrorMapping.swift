@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
 import ProviderKit
+import GoCompat
 
 /// Turns failures of AWS calls into `ProviderError`s whose messages say what happened in words a
 /// person understands, naming the service, the operation and the remote key, never a value, a
@@ -68,51 +69,6 @@ struct AWSErrorMapper: Sendable {
     }
 }
 
-/// Go's `encoding/json` output for a `map[string]string`: keys sorted by bytes, Go's string
-/// escapes (`\b`, `\f`, `\n`, `\r`, `\t`, `\u00XX` for other control characters, U+2028 and
-/// U+2029 always escaped; `<`, `>` and `&` as `\u00XX` unless `escapeHTML` is off, as ESO's
-/// `esutils.JSONMarshal` turns it off), invalid UTF-8 as U+FFFD. ESO prints tags this way for
-/// `metadataPolicy: Fetch` (`json.Marshal`) and pushes a whole Secret this way (`JSONMarshal`).
-enum GoStringMapJSON {
-    static func encode(_ map: [String: String], escapeHTML: Bool = true) -> Data {
-        var out = "{"
-        for (index, key) in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if index > 0 { out += "," }
-            out += quote(key, escapeHTML: escapeHTML) + ":" + quote(map[key]!, escapeHTML: escapeHTML)
-        }
-        return Data((out + "}").utf8)
-    }
-
-    static func quote(_ text: String, escapeHTML: Bool = true) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{8}": out += "\\b"
-            case "\u{C}": out += "\\f"
-            case "\u{2028}", "\u{2029}":
-                out += "\\u" + hex4(scalar.value)
-            case "<" where escapeHTML, ">" where escapeHTML, "&" where escapeHTML:
-                out += "\\u" + hex4(scalar.value)
-            case _ where scalar.value < 0x20:
-                out += "\\u" + hex4(scalar.value)
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    private static func hex4(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-}
-
 /// A `find` both services answer: the name matcher, the tags (key = value pairs, all required) and
 /// the path, refused when none is set.
 struct FindQuery: Sendable {
@@ -133,23 +89,23 @@ struct FindQuery: Sendable {
 
 /// `find.name.regexp`, matched anywhere in the name as Go's `MatchString` does.
 struct NameMatcher: Sendable {
-    private let pattern: String?
+    private let regexp: GoRegexp?
 
     init(_ find: ExternalSecretFind) throws(ProviderError) {
-        guard let regexp = find.name?.regexp, !regexp.isEmpty else {
-            pattern = nil
+        guard let pattern = find.name?.regexp, !pattern.isEmpty else {
+            regexp = nil
             return
         }
-        guard (try? Regex(regexp)) != nil else {
-            throw .invalidConfiguration("find.name.regexp \"\(regexp)\" is not a valid regular expression")
+        do {
+            regexp = try GoRegexp(pattern)
+        } catch {
+            throw .invalidConfiguration("find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
         }
-        pattern = regexp
     }
 
-    var isSet: Bool { pattern != nil }
+    var isSet: Bool { regexp != nil }
 
     func matches(_ name: String) -> Bool {
-        guard let pattern, let regex = try? Regex(pattern) else { return true }
-        return (try? regex.firstMatch(in: name)) != nil
+        regexp?.matchString(name) ?? true
     }
 }

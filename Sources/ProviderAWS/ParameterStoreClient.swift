@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import Logging
 import ProviderKit
 
@@ -114,7 +115,7 @@ final class ParameterStoreClient: SecretsClient {
                 "ListTagsForResource", ListTagsInput(resourceId: name), key: name, notFound: Self.notFoundCodes)
             let tags = Dictionary(
                 (output.tagList ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
-            payload = GoStringMapJSON.encode(tags)
+            payload = Data(GoJSONString.encodeStringMap(tags.mapValues { Array($0.utf8) }, escapeHTML: true))
         } else {
             let selector = Self.selector(name: name, version: ref.version)
             let output: GetParameterOutput = try await service.call(

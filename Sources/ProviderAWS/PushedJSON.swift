@@ -1,18 +1,19 @@
 import Foundation
 import ProviderKit
+import GoCompat
 
 /// The JSON a PushSecret entry writes, in ESO's shapes (pure, tested).
 enum PushedJSON {
     /// A whole Secret (`PushValue.allKeys`) as ESO's `esutils.JSONMarshal` writes it: a JSON object of
-    /// the values as text (invalid UTF-8 as U+FFFD), keys sorted, no HTML escaping.
+    /// the values as text (bytes that are not UTF-8 as `\ufffd`), keys sorted, no HTML escaping.
     static func textObject(_ data: SecretData) -> Data {
-        GoStringMapJSON.encode(data.mapValues { String(decoding: $0, as: UTF8.self) }, escapeHTML: false)
+        Data(GoJSONString.encodeStringMap(data.mapValues { Array($0) }, escapeHTML: false))
     }
 
     /// A whole Secret as ESO's Parameter Store provider writes it by default: Go marshals `[]byte`
     /// values as base64 strings.
     static func base64Object(_ data: SecretData) -> Data {
-        GoStringMapJSON.encode(data.mapValues { $0.base64EncodedString() }, escapeHTML: false)
+        Data(GoJSONString.encodeStringMap(data.mapValues { Array(GoBase64.encode($0).utf8) }, escapeHTML: false))
     }
 
     // MARK: - One property of a JSON object
@@ -38,7 +39,7 @@ enum PushedJSON {
         if let current = object.value(at: path[...]), JSONObjectText.string(current) == text {
             return .unchanged
         }
-        let encoded = Array(GoStringMapJSON.quote(text, escapeHTML: false).utf8)
+        let encoded = Array(GoJSONString.quote(text, escapeHTML: false).utf8)
         do {
             try object.set(path[...], encoded)
         } catch {
@@ -173,7 +174,7 @@ struct JSONObjectText: Equatable {
                 members[index].value = value
             } else {
                 members.append(
-                    Member(rawKey: Array(GoStringMapJSON.quote(key, escapeHTML: false).utf8), key: key, value: value))
+                    Member(rawKey: Array(GoJSONString.quote(key, escapeHTML: false).utf8), key: key, value: value))
             }
             return
         }
@@ -191,7 +192,7 @@ struct JSONObjectText: Equatable {
             members[index].value = child.bytes
         } else {
             members.append(
-                Member(rawKey: Array(GoStringMapJSON.quote(key, escapeHTML: false).utf8), key: key, value: child.bytes))
+                Member(rawKey: Array(GoJSONString.quote(key, escapeHTML: false).utf8), key: key, value: child.bytes))
         }
     }
 

@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import Logging
 import ProviderKit
 
@@ -217,7 +218,7 @@ final class SecretsManagerClient: SecretsClient {
                 "DescribeSecret", DescribeSecretInput(secretId: key), key: key, notFound: Self.notFoundCodes)
             let tags = Dictionary(
                 (described.tags ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
-            return (key, GoStringMapJSON.encode(tags))
+            return (key, Data(GoJSONString.encodeStringMap(tags.mapValues { Array($0.utf8) }, escapeHTML: true)))
         }
         let input = Self.getSecretValueInput(key: key, version: ref.version)
         let value: SecretValue

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
 public import ProviderKit
+import GoCompat
 import Synchronization
 
 /// `spec.provider.fake`: serves the static `data` of the store, as ESO's fake provider does. For
@@ -85,18 +86,18 @@ struct FakeSecretsClient: SecretsClient {
         if let tags = find.tags, !tags.isEmpty {
             throw ProviderError.unsupported("the fake provider does not support find by tags")
         }
-        let regex: Regex<AnyRegexOutput>?
+        let regex: GoRegexp?
         do {
-            regex = try find.name?.regexp.map { try Regex($0) }
+            regex = try find.name?.regexp.map { pattern throws(GoRegexpError) in try GoRegexp(pattern) }
         } catch {
-            throw ProviderError.invalidConfiguration("find.name.regexp is not a valid regular expression")
+            throw ProviderError.invalidConfiguration("find.name.regexp is not a valid regular expression: \(error.message)")
         }
         var result: SecretData = [:]
         var candidates: [(String, Data)] = provider.data.filter { ($0.version ?? "").isEmpty }.map { ($0.key, Data($0.value.utf8)) }
         candidates += pushed.keys(store: storeUID).compactMap { key in pushed.value(store: storeUID, key: key).map { (key, $0) } }
         for (key, value) in candidates {
             if let path = find.path, !key.hasPrefix(path) { continue }
-            if let regex, (try? regex.firstMatch(in: key)) == nil { continue }
+            if let regex, !regex.matchString(key) { continue }
             result[key] = value
         }
         return result

@@ -25,12 +25,12 @@ extension SecretValues {
             let result = try GJSON.get(json, path: Array(path.utf8))
             if result.exists { return Data(result.stringBytes) }
         } catch {
-            throw .unsupported("property \(PipelineText.quoted(path)): \(error.description)")
+            throw .unsupported("property \(GoQuote.quote(path)): \(error.description)")
         }
         if let remoteKey {
-            throw .notFound("key \(PipelineText.quoted(path)) does not exist in secret \(PipelineText.quoted(remoteKey))")
+            throw .notFound("key \(GoQuote.quote(path)) does not exist in secret \(GoQuote.quote(remoteKey))")
         }
-        throw .notFound("property \(PipelineText.quoted(path)) does not exist")
+        throw .notFound("property \(GoQuote.quote(path)) does not exist")
     }
 }
 
@@ -43,7 +43,7 @@ extension SecretValues {
     /// The JSON must be valid as Go's `encoding/json` reads it; the document `null` gives no keys.
     /// Duplicate keys: the last one wins. Errors never echo the value.
     public static func explodeJSONObject(_ value: Data, remoteKey: String? = nil) throws(ProviderError) -> SecretData {
-        let what = remoteKey.map { "secret \(PipelineText.quoted($0))" } ?? "the value"
+        let what = remoteKey.map { "secret \(GoQuote.quote($0))" } ?? "the value"
         do throws(GoJSONObject.Failure) {
             return try GoJSONObject.explode([UInt8](value))
         } catch {

@@ -1,3 +1,5 @@
+import GoCompat
+
 /// JSON text byte-identical to what ESO produces with Go's `encoding/json` (through ESO's
 /// `JSONMarshal`: HTML escaping off, no trailing newline), and the decoding side of Go's
 /// `json.Unmarshal` into `interface{}`.
@@ -12,31 +14,18 @@
 /// `float64` printed in the shortest form that reads back, in exponent form below 1e-6 and from
 /// 1e21 up (`1e-7`, `1e+21`).
 enum GoJSON {
-    /// A JSON value as Go's `json.Unmarshal` into `interface{}` produces it: every number is a
-    /// `float64`; objects are maps (a repeated key keeps its last value).
-    indirect enum Value: Equatable {
-        case null
-        case bool(Bool)
-        case number(Double)
-        case string(String)
-        case array([Value])
-        case object([String: Value])
-    }
+    /// A JSON value as Go's `json.Unmarshal` into `interface{}` produces it: every number a
+    /// `float64` (written back as Go writes one); objects are maps (a repeated key keeps its last
+    /// value).
+    typealias Value = GoJSONValue
+    typealias SyntaxError = GoJSONValue.SyntaxError
 
     // MARK: - Encoding
 
     /// `{"key":"value",...}` for a map of byte values, as Go marshals `map[string]string` built
     /// with `string(bytes)`.
     static func encodeStringMap(_ map: [String: some Collection<UInt8>]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in sortedKeys(map.keys).enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key.utf8, to: &out)
-            out.append(UInt8(ascii: ":"))
-            appendString(map[key]!, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        GoJSONString.encodeStringMap(map, escapeHTML: false)
     }
 
     /// Go's encoding of a `map[string]string` that may be nil (`null`).
@@ -45,379 +34,19 @@ enum GoJSON {
         return encodeStringMap(map.mapValues { Array($0.utf8) })
     }
 
+    /// `json.Marshal` of a decoded value, HTML escaping off, numbers as `float64`.
     static func encode(_ value: Value) -> [UInt8] {
-        var out: [UInt8] = []
-        append(value, to: &out)
-        return out
-    }
-
-    private static func append(_ value: Value, to out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): out.append(contentsOf: formatFloat(number).utf8)
-        case .string(let text): appendString(text.utf8, to: &out)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(item, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (index, key) in sortedKeys(members.keys).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key.utf8, to: &out)
-                out.append(UInt8(ascii: ":"))
-                append(members[key]!, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
+        value.marshal(numbers: .float64, escapeHTML: false)
     }
 
     /// Keys in Go's order: byte-wise, not Swift's Unicode collation.
-    static func sortedKeys(_ keys: some Sequence<String>) -> [String] {
-        keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Go's `appendString` with HTML escaping off, over raw bytes.
-    static func appendString(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        let bytes = Array(bytes)
-        out.append(UInt8(ascii: "\""))
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte < 0x80 {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-                case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0..<0x20:
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0x0F)])
-                default: out.append(byte)
-                }
-                index += 1
-                continue
-            }
-            guard let (scalar, size) = decodeRune(bytes, at: index) else {
-                out.append(contentsOf: "\\ufffd".utf8)
-                index += 1
-                continue
-            }
-            if scalar == 0x2028 || scalar == 0x2029 {
-                out.append(contentsOf: (scalar == 0x2028 ? "\\u2028" : "\\u2029").utf8)
-            } else {
-                out.append(contentsOf: bytes[index..<(index + size)])
-            }
-            index += size
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// Go's `utf8.DecodeRune` for a non-ASCII lead byte: the scalar and its length, or nil where Go
-    /// answers `(RuneError, 1)` (invalid, overlong, surrogate, too large or truncated).
-    static func decodeRune(_ bytes: [UInt8], at index: Int) -> (UInt32, Int)? {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return nil
-        }
-        guard index + length <= bytes.count else { return nil }
-        let second = bytes[index + 1]
-        guard second >= low, second <= high else { return nil }
-        var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-        scalar = scalar << 6 | UInt32(second & 0x3F)
-        for offset in 2..<length {
-            let next = bytes[index + offset]
-            guard next & 0xC0 == 0x80 else { return nil }
-            scalar = scalar << 6 | UInt32(next & 0x3F)
-        }
-        return (scalar, length)
-    }
-
-    /// Go's `encoding/json` float64 encoding: `strconv.FormatFloat(f, 'f', -1, 64)`, or `'e'` for
-    /// magnitudes below 1e-6 or from 1e21, with a one-digit negative exponent not zero-padded.
-    static func formatFloat(_ value: Double) -> String {
-        if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        let sign = value < 0 ? "-" : ""
-        let magnitude = Swift.abs(value)
-        let (digits, pointPosition) = shortestDigits(magnitude)
-        if magnitude < 1e-6 || magnitude >= 1e21 {
-            var text = sign + String(digits.first!)
-            if digits.count > 1 { text += "." + digits.dropFirst() }
-            let exponent = pointPosition - 1
-            let exponentText = String(Swift.abs(exponent))
-            // Go prints at least two exponent digits; encoding/json then trims `e-0d` to `e-d`.
-            if exponent < 0 {
-                text += "e-" + exponentText
-            } else {
-                text += "e+" + (exponentText.count < 2 ? "0" + exponentText : exponentText)
-            }
-            return text
-        }
-        if pointPosition <= 0 {
-            return sign + "0." + String(repeating: "0", count: -pointPosition) + digits
-        }
-        if pointPosition >= digits.count {
-            return sign + digits + String(repeating: "0", count: pointPosition - digits.count)
-        }
-        let split = digits.index(digits.startIndex, offsetBy: pointPosition)
-        return sign + digits[..<split] + "." + digits[split...]
-    }
-
-    /// The shortest decimal digits that read back as `magnitude` (Swift's `description` has the
-    /// same shortest-round-trip property as Go's `-1` precision), without leading or trailing
-    /// zeros, and where the decimal point sits: value = 0.DIGITS × 10^pointPosition.
-    private static func shortestDigits(_ magnitude: Double) -> (String, Int) {
-        let text = magnitude.description
-        let parts = text.split(separator: "e", maxSplits: 1)
-        let mantissa = parts[0]
-        let exponent = parts.count > 1 ? Int(parts[1])! : 0
-        var digits = ""
-        var pointPosition = 0
-        var seenPoint = false
-        for character in mantissa {
-            if character == "." {
-                seenPoint = true
-                continue
-            }
-            digits.append(character)
-            if !seenPoint { pointPosition += 1 }
-        }
-        pointPosition += exponent
-        while digits.hasPrefix("0") {
-            digits.removeFirst()
-            pointPosition -= 1
-        }
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return (digits, pointPosition)
-    }
+    static func sortedKeys(_ keys: some Sequence<String>) -> [String] { GoJSONString.sortedKeys(keys) }
 
     // MARK: - Decoding
 
-    /// A JSON syntax error. Its text never quotes the input, which may be a secret value.
-    struct SyntaxError: Error {}
-
-    /// Parses `bytes` as Go's `json.Unmarshal` into `interface{}` does: invalid UTF-8 and lone
-    /// surrogate escapes become U+FFFD, numbers that overflow `float64` are errors.
+    /// Go's `json.Unmarshal` into `interface{}`: a number outside float64's range is an error.
+    /// Nesting is limited to 512 levels (Go allows 10000) to keep a small task's stack safe.
     static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> Value {
-        var parser = Parser(bytes: bytes)
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.index == bytes.count else { throw SyntaxError() }
-        return value
-    }
-
-    private struct Parser {
-        let bytes: [UInt8]
-        var index = 0
-
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
-        mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
-        }
-
-        mutating func expect(_ byte: UInt8) throws(SyntaxError) {
-            guard index < bytes.count, bytes[index] == byte else { throw SyntaxError() }
-            index += 1
-        }
-
-        mutating func value(depth: Int) throws(SyntaxError) -> Value {
-            // Go stops at 10000 levels; a lower bound keeps the stack of a small task safe.
-            guard depth < 512, index < bytes.count else { throw SyntaxError() }
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                index += 1
-                var members: [String: Value] = [:]
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .object(members)
-                }
-                while true {
-                    skipSpace()
-                    let key = try string()
-                    skipSpace()
-                    try expect(UInt8(ascii: ":"))
-                    skipSpace()
-                    members[key] = try value(depth: depth + 1)
-                    skipSpace()
-                    guard index < bytes.count else { throw SyntaxError() }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                    } else {
-                        try expect(UInt8(ascii: "}"))
-                        return .object(members)
-                    }
-                }
-            case UInt8(ascii: "["):
-                index += 1
-                var items: [Value] = []
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(items)
-                }
-                while true {
-                    skipSpace()
-                    items.append(try value(depth: depth + 1))
-                    skipSpace()
-                    guard index < bytes.count else { throw SyntaxError() }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                    } else {
-                        try expect(UInt8(ascii: "]"))
-                        return .array(items)
-                    }
-                }
-            case UInt8(ascii: "\""):
-                return .string(try string())
-            case UInt8(ascii: "t"):
-                try literal("true")
-                return .bool(true)
-            case UInt8(ascii: "f"):
-                try literal("false")
-                return .bool(false)
-            case UInt8(ascii: "n"):
-                try literal("null")
-                return .null
-            default:
-                return .number(try number())
-            }
-        }
-
-        mutating func literal(_ word: String) throws(SyntaxError) {
-            for byte in word.utf8 { try expect(byte) }
-        }
-
-        mutating func number() throws(SyntaxError) -> Double {
-            let start = index
-            func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-            func digits() throws(SyntaxError) {
-                guard index < bytes.count, isDigit(bytes[index]) else { throw SyntaxError() }
-                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "0") {
-                index += 1
-            } else {
-                try digits()
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                try digits()
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                    index += 1
-                }
-                try digits()
-            }
-            guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)), number.isFinite else {
-                throw SyntaxError()
-            }
-            return number
-        }
-
-        mutating func string() throws(SyntaxError) -> String {
-            try expect(UInt8(ascii: "\""))
-            var scalars = String.UnicodeScalarView()
-            while true {
-                guard index < bytes.count else { throw SyntaxError() }
-                let byte = bytes[index]
-                switch byte {
-                case UInt8(ascii: "\""):
-                    index += 1
-                    return String(scalars)
-                case UInt8(ascii: "\\"):
-                    index += 1
-                    guard index < bytes.count else { throw SyntaxError() }
-                    let escape = bytes[index]
-                    index += 1
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
-                        scalars.append(Unicode.Scalar(escape))
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "t"): scalars.append("\t")
-                    case UInt8(ascii: "u"):
-                        scalars.append(try unicodeEscape())
-                    default:
-                        throw SyntaxError()
-                    }
-                case 0..<0x20:
-                    throw SyntaxError()
-                case 0..<0x80:
-                    scalars.append(Unicode.Scalar(byte))
-                    index += 1
-                default:
-                    if let (scalar, size) = GoJSON.decodeRune(bytes, at: index) {
-                        scalars.append(Unicode.Scalar(scalar)!)
-                        index += size
-                    } else {
-                        scalars.append("\u{FFFD}")
-                        index += 1
-                    }
-                }
-            }
-        }
-
-        /// The scalar of a `\uXXXX` escape (the `\u` already read), joining a surrogate pair; a
-        /// lone surrogate is U+FFFD, as in Go.
-        mutating func unicodeEscape() throws(SyntaxError) -> Unicode.Scalar {
-            let first = try hex4()
-            if (0xD800..<0xDC00).contains(first) {
-                if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                    let saved = index
-                    index += 2
-                    let second = try hex4()
-                    if (0xDC00..<0xE000).contains(second) {
-                        return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
-                    }
-                    index = saved
-                }
-                return "\u{FFFD}"
-            }
-            return Unicode.Scalar(first) ?? "\u{FFFD}"
-        }
-
-        mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw SyntaxError() }
-            var value: UInt32 = 0
-            for byte in bytes[index..<(index + 4)] {
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw SyntaxError()
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            index += 4
-            return value
-        }
+        try GoJSONValue.parse(bytes, numbers: .float64, maxDepth: 512)
     }
 }

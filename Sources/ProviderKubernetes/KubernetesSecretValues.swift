@@ -111,7 +111,7 @@ enum KubernetesSecretValues {
 /// unanchored match on Secret names (Go's `MatchString`). When both are set both apply.
 struct SecretQuery {
     var labelSelector: String?
-    var namePattern: Regex<AnyRegexOutput>?
+    var namePattern: GoRegexp?
 
     init(_ find: ExternalSecretFind) throws {
         if let path = find.path, !path.isEmpty {
@@ -127,17 +127,17 @@ struct SecretQuery {
         }
         if let pattern = find.name?.regexp, !pattern.isEmpty {
             do {
-                namePattern = try Regex(pattern)
+                namePattern = try GoRegexp(pattern)
             } catch {
                 throw ProviderError.invalidConfiguration(
-                    "find.name.regexp \"\(pattern)\" is not a valid regular expression")
+                    "find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
             }
         }
     }
 
     func matches(name: String) -> Bool {
         guard let namePattern else { return true }
-        return (try? namePattern.firstMatch(in: name)) != nil
+        return namePattern.matchString(name)
     }
 
     /// `k1=v1,k2=v2` sorted by key, as `labels.SelectorFromSet` prints it; keys and values are

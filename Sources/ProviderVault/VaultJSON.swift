@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 
 /// JSON as ESO's Vault provider sees it, and the bytes it produces from it.
 ///
@@ -10,326 +11,31 @@ import Foundation
 /// is computed over them: a Secret synced by ESO must come out identical.
 enum VaultJSON {
     /// A decoded JSON value. Numbers keep their literal text.
-    indirect enum Value: Sendable, Equatable {
-        case null
-        case bool(Bool)
-        case number(String)
-        case string(String)
-        case array([Value])
-        case object([String: Value])
-    }
-
+    typealias Value = GoJSONValue
     /// How numbers are written back.
-    enum Numbers {
-        /// As received (`json.Number`).
-        case literal
-        /// As Go writes a `float64` (`json.Unmarshal` into `interface{}` and marshalled again).
-        case float64
-    }
-
-    struct SyntaxError: Error, Equatable {
-        /// Where and what, without quoting the input (it may be a secret).
-        var reason: String
-    }
-
-    // MARK: - Decoding
+    typealias Numbers = GoJSONValue.Numbers
+    typealias SyntaxError = GoJSONValue.SyntaxError
 
     static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> Value {
-        var parser = Parser(bytes: Array(bytes))
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.atEnd else { throw parser.failure("unexpected data after the top-level value") }
-        return value
+        try GoJSONValue.parse(bytes)
     }
 
-    private struct Parser {
-        let bytes: [UInt8]
-        var index = 0
-
-        static let maxDepth = 10_000
-
-        var atEnd: Bool { index >= bytes.count }
-
-        func failure(_ what: String) -> SyntaxError { SyntaxError(reason: "\(what) at offset \(index)") }
-
-        mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-        }
-
-        mutating func value(depth: Int) throws(SyntaxError) -> Value {
-            guard depth < Self.maxDepth else { throw failure("nesting too deep") }
-            guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-            switch bytes[index] {
-            case UInt8(ascii: "{"): return try object(depth: depth)
-            case UInt8(ascii: "["): return try array(depth: depth)
-            case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
-            default: throw failure("invalid character looking for beginning of value")
-            }
-        }
-
-        mutating func literal(_ word: String) throws(SyntaxError) {
-            let expected = Array(word.utf8)
-            guard index + expected.count <= bytes.count, Array(bytes[index..<index + expected.count]) == expected else {
-                throw failure("invalid literal")
-            }
-            index += expected.count
-        }
-
-        mutating func object(depth: Int) throws(SyntaxError) -> Value {
-            index += 1
-            var members: [String: Value] = [:]
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            }
-            while true {
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                    throw failure("expected a string object key")
-                }
-                let key = try string()
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-                index += 1
-                skipSpace()
-                members[key] = try value(depth: depth + 1)
-                skipSpace()
-                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
-                index += 1
-                return .object(members)
-            }
-        }
-
-        mutating func array(depth: Int) throws(SyntaxError) -> Value {
-            index += 1
-            var elements: [Value] = []
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(elements)
-            }
-            while true {
-                skipSpace()
-                elements.append(try value(depth: depth + 1))
-                skipSpace()
-                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "]") else { throw failure("expected ',' or ']'") }
-                index += 1
-                return .array(elements)
-            }
-        }
-
-        mutating func number() throws(SyntaxError) -> String {
-            let start = index
-            func digits(_ parser: inout Parser) -> Int {
-                let from = parser.index
-                while parser.index < parser.bytes.count,
-                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index])
-                {
-                    parser.index += 1
-                }
-                return parser.index - from
-            }
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count else { throw failure("invalid number") }
-            if bytes[index] == UInt8(ascii: "0") {
-                index += 1
-            } else if digits(&self) == 0 {
-                throw failure("invalid number")
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                guard digits(&self) > 0 else { throw failure("invalid number") }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                    index += 1
-                }
-                guard digits(&self) > 0 else { throw failure("invalid number") }
-            }
-            return String(decoding: bytes[start..<index], as: UTF8.self)
-        }
-
-        mutating func string() throws(SyntaxError) -> String {
-            index += 1
-            var scalars = String.UnicodeScalarView()
-            var run: [UInt8] = []
-            func flush(_ run: inout [UInt8], into scalars: inout String.UnicodeScalarView) {
-                if !run.isEmpty {
-                    // Invalid UTF-8 becomes U+FFFD, as Go decodes it.
-                    scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
-                    run.removeAll(keepingCapacity: true)
-                }
-            }
-            while true {
-                guard index < bytes.count else { throw failure("unexpected end of JSON input in string") }
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    flush(&run, into: &scalars)
-                    return String(scalars)
-                }
-                if byte < 0x20 { throw failure("invalid control character in string") }
-                if byte != UInt8(ascii: "\\") {
-                    run.append(byte)
-                    index += 1
-                    continue
-                }
-                flush(&run, into: &scalars)
-                index += 1
-                guard index < bytes.count else { throw failure("unexpected end of JSON input in string") }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{8}")
-                case UInt8(ascii: "f"): scalars.append("\u{c}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    let first = try hex4()
-                    if (0xD800..<0xDC00).contains(first) {
-                        // A high surrogate needs a low one right after; otherwise U+FFFD, as in Go.
-                        let save = index
-                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                            bytes[index + 1] == UInt8(ascii: "u")
-                        {
-                            index += 2
-                            let second = try hex4()
-                            if (0xDC00..<0xE000).contains(second) {
-                                let combined = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                                scalars.append(Unicode.Scalar(combined) ?? "\u{FFFD}")
-                                continue
-                            }
-                            index = save
-                        }
-                        scalars.append("\u{FFFD}")
-                    } else {
-                        scalars.append(Unicode.Scalar(first) ?? "\u{FFFD}")
-                    }
-                default:
-                    throw failure("invalid escape in string")
-                }
-            }
-        }
-
-        mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw failure("invalid \\u escape") }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[index]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw failure("invalid \\u escape")
-                }
-                value = value << 4 | UInt32(digit)
-                index += 1
-            }
-            return value
-        }
-    }
-
-    // MARK: - Encoding (Go's json.Marshal)
-
+    /// Go's `json.Marshal` (HTML escaping on).
     static func marshal(_ value: Value, numbers: Numbers) -> [UInt8] {
-        var out: [UInt8] = []
-        append(value, numbers: numbers, to: &out)
-        return out
+        value.marshal(numbers: numbers)
     }
 
     /// `map[string]string` marshalled, as ESO does with fetched metadata.
     static func marshal(stringMap: [String: String]) -> [UInt8] {
-        marshal(.object(stringMap.mapValues { .string($0) }), numbers: .literal)
-    }
-
-    private static func append(_ value: Value, numbers: Numbers, to out: inout [UInt8]) {
-        switch value {
-        case .null:
-            out.append(contentsOf: "null".utf8)
-        case .bool(let flag):
-            out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let text):
-            switch numbers {
-            case .literal: out.append(contentsOf: text.utf8)
-            case .float64: out.append(contentsOf: GoFloat.json(Double(text) ?? 0).utf8)
-            }
-        case .string(let text):
-            appendString(text, to: &out)
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(element, numbers: numbers, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (index, key) in sortedKeys(members.keys).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                append(members[key]!, numbers: numbers, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
+        GoJSONString.encodeStringMap(stringMap.mapValues { Array($0.utf8) }, escapeHTML: true)
     }
 
     /// Go sorts map keys as byte strings.
-    static func sortedKeys(_ keys: some Sequence<String>) -> [String] {
-        keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x22: out.append(contentsOf: #"\""#.utf8)
-            case 0x5C: out.append(contentsOf: #"\\"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0x00..<0x20, 0x3C, 0x3E, 0x26:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hexDigits[Int(scalar.value >> 4)])
-                out.append(hexDigits[Int(scalar.value & 0xF)])
-            case 0x2028: out.append(contentsOf: #"\u2028"#.utf8)
-            case 0x2029: out.append(contentsOf: #"\u2029"#.utf8)
-            default: out.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    static func sortedKeys(_ keys: some Sequence<String>) -> [String] { GoJSONString.sortedKeys(keys) }
 }
 
-/// Go's formatting of `float64` values: `strconv.FormatFloat(f, 'f', -1, 64)` (what ESO's
-/// `GetByteValue` writes for a number) and `encoding/json`'s float encoding. Both use the
-/// shortest digits that read back as the same value; Swift's `description` finds those digits.
+/// Go's `strconv.FormatFloat(f, 'f', -1, 64)` (what ESO's `GetByteValue` writes for a number):
+/// the shortest digits that read back as the same value; Swift's `description` finds those digits.
 enum GoFloat {
     /// The shortest decimal digits of `value` and the exponent `e` such that
     /// `value == 0.d1d2d3... × 10^e`. Zero has digits "0" and exponent 1.
@@ -369,27 +75,5 @@ enum GoFloat {
                 + String(decoding: digits[exponent...], as: UTF8.self)
         }
         return out
-    }
-
-    /// `strconv.FormatFloat(value, 'e', -1, 64)` with a two-digit minimum exponent.
-    static func scientific(_ value: Double) -> String {
-        let (digits, exponent) = shortestDigits(value)
-        var out = value.sign == .minus ? "-" : ""
-        out += String(UnicodeScalar(digits[0]))
-        if digits.count > 1 { out += "." + String(decoding: digits[1...], as: UTF8.self) }
-        let power = exponent - 1
-        out += power < 0 ? "e-" : "e+"
-        out += power.magnitude < 10 ? "0\(power.magnitude)" : "\(power.magnitude)"
-        return out
-    }
-
-    /// What `encoding/json` writes for a `float64`.
-    static func json(_ value: Double) -> String {
-        let magnitude = value.magnitude
-        guard magnitude != 0, magnitude < 1e-6 || magnitude >= 1e21 else { return plain(value) }
-        var text = scientific(value)
-        // Go trims "e-07" to "e-7" (but keeps "e+21").
-        if let range = text.range(of: "e-0") { text.replaceSubrange(range, with: "e-") }
-        return text
     }
 }

@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import HTTPSupport
 import Logging
 import ProviderKit
@@ -57,13 +58,13 @@ final class VaultSecretsClient: SecretsClient {
         if settings.version == .v1, find.tags != nil {
             throw ProviderError.unsupported("find.tags needs KV version v2: a KV v1 secret has no custom metadata")
         }
-        var namePattern: Regex<AnyRegexOutput>?
+        var namePattern: GoRegexp?
         if let pattern = find.name?.regexp {
             do {
-                namePattern = try Regex(pattern)
+                namePattern = try GoRegexp(pattern)
             } catch {
                 throw ProviderError.invalidConfiguration(
-                    "find.name.regexp \"\(pattern)\" is not a valid regular expression")
+                    "find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
             }
         }
         let searchPath = find.path.flatMap { $0.isEmpty ? nil : $0 + "/" } ?? ""
@@ -74,7 +75,7 @@ final class VaultSecretsClient: SecretsClient {
         for name in candidates {
             if let namePattern {
                 // ESO: with a name pattern, tags are not looked at.
-                guard (try? namePattern.firstMatch(in: name)) != nil else { continue }
+                guard namePattern.matchString(name) else { continue }
             } else if let tags = find.tags, !tags.isEmpty {
                 let metadata: [String: String]
                 do {

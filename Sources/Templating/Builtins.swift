@@ -1,3 +1,4 @@
+import GoCompat
 /// Go's predefined template functions (`text/template/funcs.go`). A function library may shadow
 /// any of them, as sprig shadows `slice`.
 enum Builtins {
@@ -287,7 +288,7 @@ enum Builtins {
             default:
                 if scalar.value < 0x20 {
                     out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-                } else if scalar.value >= 0x80 && !goIsPrint(scalar) {
+                } else if scalar.value >= 0x80 && !GoQuote.isPrint(scalar) {
                     let h = String(scalar.value, radix: 16, uppercase: true)
                     out += "\\u" + String(repeating: "0", count: max(0, 4 - h.count)) + h
                 } else {

@@ -1,70 +1,14 @@
 import Foundation
+import GoCompat
 
 // Go's `fmt` and `strconv` formatting for template values: `print`, `printf`, `println` and the
 // `{{.}}` action all go through here, so output matches Go byte for byte.
 
 // MARK: - strconv
 
-/// Go's `strconv.Quote` (`asciiOnly`: `QuoteToASCII`): runes decoded from the string's bytes,
-/// a byte that is not UTF-8 written as `\x..`.
+/// Go's `strconv.Quote` (`asciiOnly`: `QuoteToASCII`) of a template string (raw bytes included).
 func goQuote(_ s: String, asciiOnly: Bool = false) -> String {
-    var out = "\""
-    for rune in s.goRunes {
-        switch rune {
-        case .scalar(let scalar): out += goEscapeRune(scalar, quote: "\"", asciiOnly: asciiOnly)
-        case .invalid(let byte): out += "\\x" + hex2(byte)
-        }
-    }
-    return out + "\""
-}
-
-/// Go's `strconv.QuoteRune`.
-func goQuoteRune(_ r: Int64, asciiOnly: Bool = false) -> String {
-    let scalar = (r >= 0 && r <= 0x10FFFF) ? Unicode.Scalar(UInt32(r)) ?? "\u{FFFD}" : "\u{FFFD}"
-    return "'" + goEscapeRune(scalar, quote: "'", asciiOnly: asciiOnly) + "'"
-}
-
-/// Go's `unicode.IsPrint`.
-func goIsPrint(_ s: Unicode.Scalar) -> Bool {
-    if s == " " { return true }
-    switch s.properties.generalCategory {
-    case .control, .format, .privateUse, .surrogate, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
-        return false
-    default:
-        return true
-    }
-}
-
-/// One rune (a real scalar, never an escaped byte) as strconv writes it inside quotes.
-private func goEscapeRune(_ s: Unicode.Scalar, quote: Character, asciiOnly: Bool) -> String {
-    if String(s) == String(quote) || s == "\\" { return "\\" + String(s) }
-    if asciiOnly {
-        if s.value < 0x80 && goIsPrint(s) { return String(s) }
-    } else if goIsPrint(s) {
-        return String(s)
-    }
-    switch s {
-    case "\u{07}": return "\\a"
-    case "\u{08}": return "\\b"
-    case "\u{0C}": return "\\f"
-    case "\n": return "\\n"
-    case "\r": return "\\r"
-    case "\t": return "\\t"
-    case "\u{0B}": return "\\v"
-    default:
-        if s.value < 0x20 || s.value == 0x7F { return "\\x" + hex2(UInt8(s.value)) }
-        if s.value < 0x10000 { return "\\u" + pad(String(s.value, radix: 16), 4) }
-        return "\\U" + pad(String(s.value, radix: 16), 8)
-    }
-}
-
-private func hex2(_ b: UInt8) -> String {
-    let d = Array("0123456789abcdef".utf8)
-    return String(decoding: [d[Int(b >> 4)], d[Int(b & 0xF)]], as: UTF8.self)
-}
-
-private func pad(_ s: String, _ n: Int) -> String {
-    String(repeating: "0", count: max(0, n - s.count)) + s
+    GoQuote.quote(bytes: s.goBytes, asciiOnly: asciiOnly)
 }
 
 /// Decimal digits and decimal-point position of a finite, non-negative double (`0.d1d2... × 10^dp`).
@@ -574,10 +518,10 @@ struct GoPrinter {
         case "c":
             let s = (i >= 0 && i <= 0x10FFFF) ? Unicode.Scalar(UInt32(i)).map { String($0) } ?? "\u{FFFD}" : "\u{FFFD}"
             pad(s, f)
-        case "q": pad(goQuoteRune(i, asciiOnly: f.plus), f)
+        case "q": pad(GoQuote.quoteRune(i, asciiOnly: f.plus), f)
         case "U":
             var s = "U+" + pad(String(UInt64(bitPattern: i), radix: 16, uppercase: true), 4)
-            if f.sharp, i >= 0, i <= 0x10FFFF, let sc = Unicode.Scalar(UInt32(i)), goIsPrint(sc) {
+            if f.sharp, i >= 0, i <= 0x10FFFF, let sc = Unicode.Scalar(UInt32(i)), GoQuote.isPrint(sc) {
                 s += " '" + String(sc) + "'"
             }
             pad(s, f)
@@ -707,7 +651,7 @@ struct GoPrinter {
         case "q":
             var str = s
             if let p = f.precision { str = String(String.UnicodeScalarView(s.unicodeScalars.prefix(p))) }
-            if f.sharp && !str.contains("`") && str.unicodeScalars.allSatisfy({ $0 == "\t" || goIsPrint($0) }) {
+            if f.sharp && !str.contains("`") && str.unicodeScalars.allSatisfy({ $0 == "\t" || GoQuote.isPrint($0) }) {
                 pad("`" + str + "`", f)
             } else {
                 pad(goQuote(str, asciiOnly: f.plus), f)

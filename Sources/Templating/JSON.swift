@@ -1,3 +1,4 @@
+import GoCompat
 /// How JSON numbers become template values.
 public enum JSONNumberMode: Sendable {
     /// Every number is a `float64`, as Go's `encoding/json` decodes into `interface{}` (`fromJson`).
@@ -12,195 +13,32 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Value {
-    /// Parses JSON text into a value (objects → `map[string]interface{}`, arrays → `[]interface{}`).
+    /// Parses JSON text into a value (objects → `map[string]interface{}`, arrays → `[]interface{}`),
+    /// with Go's `json.Unmarshal` syntax (`GoJSONValue`). Nesting is limited to 1000 levels (Go
+    /// allows 10000) to keep a small stack safe.
     public static func parseJSON(_ text: String, numbers: JSONNumberMode = .float64) throws(JSONError) -> Value {
-        var p = JSONParser(bytes: Array(text.utf8), mode: numbers)
-        p.skipSpace()
-        let v = try p.value(depth: 0)
-        p.skipSpace()
-        if p.i != p.bytes.count { throw JSONError(description: "invalid character after top-level value") }
-        return v
-    }
-}
-
-private struct JSONParser {
-    let bytes: [UInt8]
-    let mode: JSONNumberMode
-    var i = 0
-
-    init(bytes: [UInt8], mode: JSONNumberMode) {
-        self.bytes = bytes
-        self.mode = mode
-    }
-
-    mutating func skipSpace() {
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
-    }
-
-    func err(_ m: String) -> JSONError { JSONError(description: m) }
-
-    mutating func value(depth: Int) throws(JSONError) -> Value {
-        guard depth < 1000 else { throw err("exceeded max depth") }  // Go allows 10000; bounded lower for small stacks
-        guard i < bytes.count else { throw err("unexpected end of JSON input") }
-        switch bytes[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var m: [String: Value] = [:]
-            skipSpace()
-            if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
-                i += 1
-                return .dictionary(m)
-            }
-            while true {
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw err("expected object key") }
-                let k = try string()
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw err("expected colon") }
-                i += 1
-                skipSpace()
-                m[k] = try value(depth: depth + 1)
-                skipSpace()
-                guard i < bytes.count else { throw err("unexpected end of JSON input") }
-                if bytes[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if bytes[i] == UInt8(ascii: "}") {
-                    i += 1
-                    return .dictionary(m)
-                }
-                throw err("invalid character in object")
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            var l: [Value] = []
-            skipSpace()
-            if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
-                i += 1
-                return .list(l)
-            }
-            while true {
-                skipSpace()
-                l.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < bytes.count else { throw err("unexpected end of JSON input") }
-                if bytes[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if bytes[i] == UInt8(ascii: "]") {
-                    i += 1
-                    return .list(l)
-                }
-                throw err("invalid character in array")
-            }
-        case UInt8(ascii: "\""):
-            return .string(try string())
-        case UInt8(ascii: "t"): return try literal("true", .bool(true))
-        case UInt8(ascii: "f"): return try literal("false", .bool(false))
-        case UInt8(ascii: "n"): return try literal("null", .null)
-        default:
-            return try number()
+        do {
+            return Value(json: try GoJSONValue.parse(Array(text.utf8), numbers: .float64, maxDepth: 1000), numbers: numbers)
+        } catch {
+            throw JSONError(description: error.reason)
         }
     }
 
-    mutating func literal(_ word: String, _ v: Value) throws(JSONError) -> Value {
-        let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else { throw err("invalid literal") }
-        i += w.count
-        return v
-    }
-
-    mutating func number() throws(JSONError) -> Value {
-        let start = i
-        func digit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-        if i < bytes.count && bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count, digit(bytes[i]) else { throw err("invalid character looking for beginning of value") }
-        if bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            while i < bytes.count && digit(bytes[i]) { i += 1 }
-        }
-        var isInt = true
-        if i < bytes.count && bytes[i] == UInt8(ascii: ".") {
-            isInt = false
-            i += 1
-            guard i < bytes.count, digit(bytes[i]) else { throw err("invalid number") }
-            while i < bytes.count && digit(bytes[i]) { i += 1 }
-        }
-        if i < bytes.count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
-            isInt = false
-            i += 1
-            if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
-            guard i < bytes.count, digit(bytes[i]) else { throw err("invalid number") }
-            while i < bytes.count && digit(bytes[i]) { i += 1 }
-        }
-        let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        if isInt, mode == .integersAsInt, let v = Int64(text) { return .int(v, .int) }
-        guard let d = Double(text), d.isFinite else { throw err("number out of range") }
-        return .float(d)
-    }
-
-    mutating func string() throws(JSONError) -> String {
-        i += 1  // opening quote
-        var out: [UInt8] = []
-        while true {
-            guard i < bytes.count else { throw err("unexpected end of JSON input") }
-            let c = bytes[i]
-            if c == UInt8(ascii: "\"") {
-                i += 1
-                return String(decoding: out, as: UTF8.self)
+    private init(json: GoJSONValue, numbers: JSONNumberMode) {
+        switch json {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .number(let text):
+            let isInteger = !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+            if isInteger, numbers == .integersAsInt, let int = Int64(text) {
+                self = .int(int, .int)
+            } else {
+                self = .float(Double(text) ?? 0)  // finite: checked by the .float64 parse
             }
-            if c < 0x20 { throw err("invalid character in string literal") }
-            if c != UInt8(ascii: "\\") {
-                out.append(c)
-                i += 1
-                continue
-            }
-            i += 1
-            guard i < bytes.count else { throw err("unexpected end of JSON input") }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(8)
-            case UInt8(ascii: "f"): out.append(12)
-            case UInt8(ascii: "n"): out.append(10)
-            case UInt8(ascii: "r"): out.append(13)
-            case UInt8(ascii: "t"): out.append(9)
-            case UInt8(ascii: "u"):
-                var code = try hex4()
-                if code >= 0xD800 && code < 0xDC00 {
-                    // Surrogate pair, or U+FFFD when unpaired (Go's behaviour).
-                    if i + 1 < bytes.count && bytes[i] == UInt8(ascii: "\\") && bytes[i + 1] == UInt8(ascii: "u") {
-                        let save = i
-                        i += 2
-                        let low = try hex4()
-                        if low >= 0xDC00 && low < 0xE000 {
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            i = save
-                            code = 0xFFFD
-                        }
-                    } else {
-                        code = 0xFFFD
-                    }
-                } else if code >= 0xDC00 && code < 0xE000 {
-                    code = 0xFFFD
-                }
-                out.append(contentsOf: Array(String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8))
-            default:
-                throw err("invalid escape in string literal")
-            }
+        case .string(let text): self = .string(text)
+        case .array(let items): self = .list(items.map { Value(json: $0, numbers: numbers) })
+        case .object(let members): self = .dictionary(members.mapValues { Value(json: $0, numbers: numbers) })
         }
-    }
-
-    mutating func hex4() throws(JSONError) -> UInt32 {
-        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16)
-        else { throw err("invalid unicode escape") }
-        i += 4
-        return v
     }
 }
 
@@ -248,7 +86,7 @@ struct GoJSONEncoder {
                 out += "}"
             }
         case .string(let s): out += quote(s)
-        case .bytes(let b): out += "\"" + base64Encode(b) + "\""
+        case .bytes(let b): out += "\"" + GoBase64.encode(b) + "\""
         case .list(let l, _, let isNil):
             if isNil {
                 out += "null"
@@ -290,78 +128,15 @@ struct GoJSONEncoder {
 
     static func formatFloat(_ f: Double) throws(Unsupported) -> String {
         guard f.isFinite else { throw Unsupported(message: "json: unsupported value: \(goFormatFloat(f, "g", -1))") }
-        let a = abs(f)
-        if a != 0 && (a < 1e-6 || a >= 1e21) {
-            var s = goFormatFloat(f, "e", -1)
-            // clean up e-09 to e-9
-            let n = s.count
-            if n >= 4, Array(s)[n - 4] == "e", Array(s)[n - 3] == "-", Array(s)[n - 2] == "0" {
-                var chars = Array(s)
-                chars.remove(at: n - 2)
-                s = String(chars)
-            }
-            return s
-        }
-        return goFormatFloat(f, "f", -1)
+        return GoJSONNumber.format(f)
     }
 
-    /// Go's `encoding/json` string: runes decoded from the string's bytes, a byte that is not
-    /// UTF-8 written as `\ufffd`.
+    /// `json.Marshal`'s string encoding of a template string (raw bytes written as `\ufffd`).
     func quote(_ s: String) -> String {
-        var out = "\""
-        let hex = Array("0123456789abcdef")
-        for rune in s.goRunes {
-            guard case .scalar(let scalar) = rune else {
-                out += "\\ufffd"  // invalid UTF-8, as Go writes it
-                continue
-            }
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // Go 1.22+ (what ESO is built with) writes \b and \f short; Go 1.19 wrote \u0008, \u000c.
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "<", ">", "&":
-                if escapeHTML {
-                    out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-                } else {
-                    out.appendGoRune(scalar)
-                }
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-                } else {
-                    out.appendGoRune(scalar)
-                }
-            }
-        }
-        return out + "\""
+        // Back through init(goBytes:): a real rune at or above U+10FF00 (which JSON writes as
+        // itself) must stay that rune, not turn into the escaped byte its scalar stands for.
+        var out: [UInt8] = []
+        GoJSONString.append(s.goBytes, escapeHTML: escapeHTML, to: &out)
+        return String(goBytes: out)
     }
-}
-
-/// Standard base64 with padding.
-func base64Encode(_ bytes: [UInt8]) -> String {
-    let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + 2) / 3 * 4)
-    var i = 0
-    while i + 3 <= bytes.count {
-        let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8) | UInt32(bytes[i + 2])
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], table[Int(n >> 6) & 63], table[Int(n) & 63]]
-        i += 3
-    }
-    let rest = bytes.count - i
-    if rest == 1 {
-        let n = UInt32(bytes[i]) << 16
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], UInt8(ascii: "="), UInt8(ascii: "=")]
-    } else if rest == 2 {
-        let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8)
-        out += [table[Int(n >> 18) & 63], table[Int(n >> 12) & 63], table[Int(n >> 6) & 63], UInt8(ascii: "=")]
-    }
-    return String(decoding: out, as: UTF8.self)
 }

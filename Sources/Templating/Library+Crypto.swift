@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoCompat
 
 extension Sprig {
     /// sprig's password hashes: `bcrypt` and `htpasswd`. Salts come from the render's random
@@ -13,7 +14,7 @@ extension Sprig {
             if user.contains(":") { return .string("invalid username: " + user) }
             if a[2].stringValue == "sha" {
                 let digest = Insecure.SHA1.hash(data: a[1].stringValue.goBytes)
-                return .string(user + ":{SHA}" + base64Encode(Array(digest)))
+                return .string(user + ":{SHA}" + GoBase64.encode(Array(digest)))
             }
             return .string(user + ":" + (try bcrypt(a[1].stringValue, ctx)))
         }

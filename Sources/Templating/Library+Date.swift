@@ -1,3 +1,4 @@
+import GoCompat
 extension Sprig {
     /// sprig's date functions over `GoTime`. "Local" is UTC (ESO's containers run in UTC); named
     /// zones other than UTC need a time-zone database and are rejected. `now`, `ago` and dates of
@@ -16,14 +17,14 @@ extension Sprig {
         }
         let dateModify: @Sendable ([Value], FunctionContext) throws -> Value = { a, _ in
             guard case .time(let t) = a[1] else { return a[1] }
-            guard let d = parseGoDuration(a[0].stringValue) else { return a[1] }
+            guard let d = GoDuration.parseNanoseconds(a[0].stringValue) else { return a[1] }
             return .time(t.adding(nanoseconds: d))
         }
         lib.add("dateModify", [.string, .time], dateModify)
         lib.add("date_modify", [.string, .time], dateModify)
         let mustDateModify: @Sendable ([Value], FunctionContext) throws -> Value = { a, _ in
             guard case .time(let t) = a[1] else { return a[1] }
-            guard let d = parseGoDuration(a[0].stringValue) else {
+            guard let d = GoDuration.parseNanoseconds(a[0].stringValue) else {
                 throw TemplateFunctionError("time: invalid duration \(goQuote(a[0].stringValue))")
             }
             return .time(t.adding(nanoseconds: d))
@@ -56,7 +57,7 @@ extension Sprig {
             let (ns, o2) = secs.multipliedReportingOverflow(by: 1_000_000_000)
             let (d, o3) = ns.addingReportingOverflow(Int64(now.nanoseconds) - Int64(t.nanoseconds))
             let duration = o1 || o2 || o3 ? (secs < 0 ? Int64.min : Int64.max) : d
-            return .string(goDurationString(roundToSecond(duration)))
+            return .string(GoDuration.string(nanoseconds: roundToSecond(duration)))
         }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoCompat
 import _CryptoExtras
 
 extension Sprig {
@@ -11,12 +12,12 @@ extension Sprig {
             case .int(let i, .int64): n = i
             default: n = 0  // sprig only accepts string and int64
             }
-            return .string(goDurationString(n &* 1_000_000_000))
+            return .string(GoDuration.string(nanoseconds: n &* 1_000_000_000))
         }
         lib.add("durationRound", [.any]) { a, _ in
             var d: Int64 = 0
             switch a[0] {
-            case .string(let s): d = parseGoDuration(s) ?? 0
+            case .string(let s): d = GoDuration.parseNanoseconds(s) ?? 0
             case .int(let i, .int64): d = i
             default: d = 0  // sprig: other types (and time values, not supported here) count as 0
             }
@@ -95,7 +96,7 @@ extension Sprig {
         }
         func invalid(_ c: UInt8) -> DecodeError {
             let r = Int64(c)
-            let scalar = Unicode.Scalar(UInt32(c)).map { goIsPrint($0) ? " " + goQuoteRune(r) : "" } ?? ""
+            let scalar = Unicode.Scalar(UInt32(c)).map { GoQuote.isPrint($0) ? " " + GoQuote.quoteRune(r) : "" } ?? ""
             return DecodeError(message: "encoding/hex: invalid byte: U+" + String(format: "%04X", Int(c)) + scalar)
         }
         var out: [UInt8] = []
@@ -118,122 +119,6 @@ extension Sprig {
         let body = s.hasPrefix("+") || s.hasPrefix("-") ? s.dropFirst() : Substring(s)
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int64(s)
-    }
-
-    /// Go's `time.ParseDuration` (nil where Go returns an error).
-    static func parseGoDuration(_ input: String) -> Int64? {
-        var s = Array(input.unicodeScalars)[...]
-        var neg = false
-        if let c = s.first, c == "-" || c == "+" {
-            neg = c == "-"
-            s = s.dropFirst()
-        }
-        if s.count == 1 && s.first == "0" { return 0 }
-        if s.isEmpty { return nil }
-        let limit = UInt64(1) << 63
-        func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
-        let units: [String: UInt64] = [
-            "ns": 1, "us": 1_000, "\u{00B5}s": 1_000, "\u{03BC}s": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
-            "m": 60_000_000_000, "h": 3_600_000_000_000,
-        ]
-        var d: UInt64 = 0
-        while let first = s.first {
-            guard first == "." || isDigit(first) else { return nil }
-            var v: UInt64 = 0
-            var pre = false
-            while let c = s.first, isDigit(c) {
-                guard v <= (limit - 1) / 10 else { return nil }
-                v = v * 10 + UInt64(c.value - 48)
-                guard v <= limit else { return nil }
-                s = s.dropFirst()
-                pre = true
-            }
-            var f: UInt64 = 0
-            var scale = 1.0
-            var post = false
-            if s.first == "." {
-                s = s.dropFirst()
-                var overflow = false
-                while let c = s.first, isDigit(c) {
-                    s = s.dropFirst()
-                    post = true
-                    if overflow { continue }
-                    if f > (limit - 1) / 10 {
-                        overflow = true
-                        continue
-                    }
-                    let y = f * 10 + UInt64(c.value - 48)
-                    if y > limit {
-                        overflow = true
-                        continue
-                    }
-                    f = y
-                    scale *= 10
-                }
-            }
-            guard pre || post else { return nil }
-            var unitText = ""
-            while let c = s.first, c != ".", !isDigit(c) {
-                unitText.unicodeScalars.append(c)
-                s = s.dropFirst()
-            }
-            guard !unitText.isEmpty, let unit = units[unitText] else { return nil }
-            guard v <= limit / unit else { return nil }
-            v *= unit
-            if f > 0 {
-                v += UInt64(Double(f) * (Double(unit) / scale))
-                guard v <= limit else { return nil }
-            }
-            d += v
-            guard d <= limit else { return nil }
-        }
-        if neg { return d == limit ? Int64.min : -Int64(d) }
-        guard d <= limit - 1 else { return nil }
-        return Int64(d)
-    }
-
-    /// Go's `time.Duration.String`.
-    static func goDurationString(_ d: Int64) -> String {
-        var u = d.magnitude
-        let neg = d < 0
-        var out = ""  // built right to left
-        func fmtFrac(_ prec: Int) {
-            var printed = false
-            var frac = ""
-            for _ in 0..<prec {
-                let digit = u % 10
-                printed = printed || digit != 0
-                if printed { frac = String(digit) + frac }
-                u /= 10
-            }
-            if printed { out = "." + frac + out }
-        }
-        if u < 1_000_000_000 {
-            if u == 0 { return "0s" }
-            var prec = 0
-            if u < 1_000 {
-                out = "ns"
-            } else if u < 1_000_000 {
-                prec = 3
-                out = "µs"
-            } else {
-                prec = 6
-                out = "ms"
-            }
-            fmtFrac(prec)
-            out = String(u) + out
-        } else {
-            out = "s"
-            fmtFrac(9)
-            out = String(u % 60) + out
-            u /= 60
-            if u > 0 {
-                out = String(u % 60) + "m" + out
-                u /= 60
-                if u > 0 { out = String(u) + "h" + out }
-            }
-        }
-        return (neg ? "-" : "") + out
     }
 
     /// sprig's `decryptAES`: AES-256-CBC, key = password zero-padded to 32 bytes, IV prefix,

@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 import SwiftASN1
 import X509
 
@@ -106,13 +107,13 @@ extension ESO {
         let pfx = try PKCS12.encode(
             key: privateKey, certificate: block.bytes, caCertificates: caCertificates, password: password,
             random: { try ctx.random($0) })
-        return base64Encode(pfx)
+        return GoBase64.encode(pfx)
     }
 
     /// `pemTruststoreToPKCS12Pass`: base64 of a Java trust store holding every certificate.
     static func truststoreToPKCS12(_ certs: String, password: String, _ ctx: FunctionContext) throws -> String {
         let entries = try parseCertificates(certs.goBytes[...]).map { ($0.der, goNameString($0.certificate.subject)) }
-        return base64Encode(try PKCS12.encodeTrustStore(entries, password: password, random: { try ctx.random($0) }))
+        return GoBase64.encode(try PKCS12.encodeTrustStore(entries, password: password, random: { try ctx.random($0) }))
     }
 
     /// Go's `pkix.Name.String()` for the common attributes: RFC 2253 order (the reverse of Go's

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoCompat
 import _CryptoExtras
 
 extension Sprig {
@@ -30,7 +31,7 @@ extension Sprig {
             let count = a[0].intValue
             if count < 0 { throw TemplateFunctionError("runtime error: makeslice: len out of range") }
             try checkSize(count, ctx)
-            return .string(base64Encode(try ctx.random(count)))
+            return .string(GoBase64.encode(try ctx.random(count)))
         }
         lib.add("uuidv4", []) { _, ctx in
             var b = try ctx.random(16)
@@ -63,7 +64,7 @@ extension Sprig {
             guard iv.count == 16 else { throw TemplateFunctionError("random source returned too few bytes") }
             let sealed = try AES._CBC.encrypt(
                 padded, using: SymmetricKey(data: key), iv: AES._CBC.IV(ivBytes: iv), noPadding: true)
-            return .string(base64Encode(iv + [UInt8](sealed)))
+            return .string(GoBase64.encode(iv + [UInt8](sealed)))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 import Yams
 
 extension Sprig {
@@ -59,7 +60,7 @@ extension Sprig {
             if Int64(json) != nil || UInt64(json) != nil { return Yams.Node.scalar(.init(json)) }
             return Yams.Node.scalar(.init(goFormatFloat(Double(json) ?? f, "g", -1)))
         case .string(let s): return yamlString(s)
-        case .bytes(let b): return yamlString(base64Encode(b))
+        case .bytes(let b): return yamlString(GoBase64.encode(b))
         case .list(let l, _, let isNil):
             if isNil { return Yams.Node.scalar(.init("null")) }
             return Yams.Node.sequence(.init(try l.map { try yamlNode($0, depth: depth + 1) }))

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GoCompat
 
 extension FunctionLibrary {
     /// No functions beyond Go's builtins (what `template.New` offers without `Funcs`).
@@ -1249,7 +1250,7 @@ enum Sprig {
     // MARK: - Encodings
 
     static func registerEncodings(into lib: inout FunctionLibrary) {
-        lib.add("b64enc", [.string]) { a, _ in .string(base64Encode(a[0].stringValue.goBytes)) }
+        lib.add("b64enc", [.string]) { a, _ in .string(GoBase64.encode(a[0].stringValue.goBytes)) }
         lib.add("b64dec", [.string]) { a, _ in
             switch base64Decode(a[0].stringValue) {
             case .success(let b): .string(bytesToString(b))
@@ -1269,10 +1270,11 @@ enum Sprig {
         var message: String
     }
 
-    /// Go's `base64.StdEncoding.DecodeString` (strict padding; CR and LF ignored).
+    /// Go's `base64.StdEncoding.DecodeString`, its error worded as Go's `CorruptInputError`.
     static func base64Decode(_ s: String) -> Result<[UInt8], DecodeError> {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        return decodeBlocks(s, table: table, bits: 6, blockChars: 4)
+        GoBase64.decode(s.goBytes, urlAlphabet: false).mapError {
+            DecodeError(message: "illegal base64 data at input byte \($0.offset)")
+        }
     }
 
     static func base32Decode(_ s: String) -> Result<[UInt8], DecodeError> {

@@ -1,3 +1,4 @@
+import GoCompat
 /// One PEM block, as Go's `encoding/pem` reads and writes it.
 struct PEMBlock: Sendable, Equatable {
     var type: String
@@ -146,7 +147,7 @@ struct PEMBlock: Sendable, Equatable {
             }
             out += "\n"
         }
-        let text = Array(base64Encode(bytes).utf8)
+        let text = Array(GoBase64.encode(bytes).utf8)
         var i = 0
         while i < text.count {
             out += String(decoding: text[i..<min(i + 64, text.count)], as: UTF8.self) + "\n"

@@ -284,17 +284,4 @@ enum Fixture {
         #expect(next == .seconds(3000))
         #expect(RefreshSchedule.nextRefresh(Fixture.externalSecret(refreshPolicy: .createdOnce), interval: .seconds(3600), refreshTime: Self.now, now: Self.now) == nil)
     }
-
-    @Test(arguments: [
-        ("1h0m0s", Duration.seconds(3600)), ("15m", .seconds(900)), ("1.5h", .seconds(5400)), ("300ms", .milliseconds(300)),
-        ("0", .zero), ("1h30m", .seconds(5400)), ("-5s", .seconds(-5)),
-    ])
-    func goDurations(text: String, expected: Duration) {
-        #expect(GoDuration.parse(text) == expected)
-    }
-
-    @Test(arguments: ["", "1", "h", "1x", "1.2.3s", "--1s"])
-    func invalidGoDurations(text: String) {
-        #expect(GoDuration.parse(text) == nil)
-    }
 }

@@ -90,7 +90,8 @@ func metadataJSON(_ spec: String) -> Data {
 @Suite struct PushedJSONTests {
     @Test func wholeSecretsAreGoJSON() {
         let data: SecretData = ["b": Data("<&>\u{2028}\n\u{8}".utf8), "a": Data([0xff, 0x41])]
-        #expect(PushedJSON.textObject(data) == Data(#"{"a":"\#u{FFFD}A","b":"<&>\u2028\n\b"}"#.utf8))
+        // Go's encoder writes a byte that is not UTF-8 as the escape `\ufffd`.
+        #expect(PushedJSON.textObject(data) == Data(#"{"a":"\ufffdA","b":"<&>\u2028\n\b"}"#.utf8))
         #expect(PushedJSON.base64Object(["k": Data([0, 1, 2])]) == Data(#"{"k":"AAEC"}"#.utf8))
     }
 

@@ -78,7 +78,7 @@ import Testing
     func floatsAsGoPrintsThem(literal: String, plain: String, json: String) throws {
         let value = try #require(Double(literal))
         #expect(GoFloat.plain(value) == plain)
-        #expect(GoFloat.json(value) == json)
+        #expect(String(decoding: VaultJSON.marshal(.number(literal), numbers: .float64), as: UTF8.self) == json)
     }
 
     @Test func marshalSortsKeysEscapesHTMLAndKeepsNumberLiterals() throws {
