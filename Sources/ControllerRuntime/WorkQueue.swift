@@ -31,15 +31,21 @@ public struct WorkQueueConfiguration: Sendable, Hashable {
     public var qps: Double
     /// Keys that may be handed out at once after a quiet period.
     public var burst: Int
+    /// The bulkhead: at most this many keys of one partition are processing at once (nil: no
+    /// limit). See ``WorkQueue`` for what a partition is.
+    public var partitionLimit: Int?
 
     /// Defaults are controller-runtime's: backoff 5 ms doubling up to 1000 s, bucket 10 qps with a
     /// burst of 100. Unlike controller-runtime, the bucket here paces every hand-out, not only
     /// retries: at 10 qps a queue hands out at most 36,000 keys an hour; raise it for large
     /// installations with short refresh intervals.
-    public init(backoff: ExponentialBackoff = ExponentialBackoff(), qps: Double = 10, burst: Int = 100) {
+    public init(
+        backoff: ExponentialBackoff = ExponentialBackoff(), qps: Double = 10, burst: Int = 100, partitionLimit: Int? = nil
+    ) {
         self.backoff = backoff
         self.qps = qps
         self.burst = burst
+        self.partitionLimit = partitionLimit.map { max(1, $0) }
     }
 }
 
@@ -88,6 +94,12 @@ public struct WorkQueueCounts: Sendable, Hashable {
 /// - Waiters sleep on the clock until the earliest deadline or token, or until an add wakes them:
 ///   no polling. ``shutDown()`` wakes every waiter, and ``next()`` returns nil from then on.
 /// - Cancelling a task inside ``next()`` makes it return nil without taking a key; no key is lost.
+/// - Bulkheads: a key may belong to partitions (for ExternalSecrets, the stores they read), named
+///   by the `partitions` function when the key is added. With a `partitionLimit`, a ready key is
+///   handed out only while every partition it belongs to has fewer than that many keys processing;
+///   other keys are handed out past it (lane order first, then readiness order, among the keys
+///   that may go). A saturated partition therefore never delays keys of other partitions, and a
+///   slot freed by ``done(_:)`` wakes the waiters.
 ///
 /// Caveats:
 /// - Every key handed out must be passed to ``done(_:)``, or it stays processing forever.
@@ -98,12 +110,18 @@ public struct WorkQueueCounts: Sendable, Hashable {
 ///   Priority adds come from people changing objects, which is rare next to periodic refreshes.
 /// - A change that makes a key ready wakes every waiter, and all but one go back to sleep: cheap for
 ///   tens of workers, not meant for thousands.
+/// - A key's partitions are those named at its latest add; a key handed out counts against the
+///   partitions it had then until ``done(_:)``. Skipping blocked keys costs a scan past them on each
+///   hand-out: proportional to the ready keys of saturated partitions.
+/// - The bulkhead bounds how many workers a partition holds, not for how long: a reconcile
+///   deadline (the controller's) bounds that.
 public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
     /// The queue's name: the `name` dimension of its metrics.
     public nonisolated let name: String
     private let clock: C
     private var state: WorkQueueStateMachine<Key, C.Instant>
     private let limiter: ClientRateLimiter<C>?
+    private let partitions: @Sendable (Key) -> [String]
     private let waiters = WorkQueueWaiters()
     private let metrics: WorkQueueMetrics
     private var reportedDepth = 0
@@ -115,16 +133,21 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     ///   - configuration: backoff and token bucket.
     ///   - clock: every deadline, token and duration is measured on this clock.
     ///   - metricsFactory: where metrics go; the process-wide `MetricsSystem.factory` by default.
+    ///   - partitions: the partitions a key belongs to (used with `configuration.partitionLimit`);
+    ///     called on every add, so it must be cheap and must not call back into the queue.
     public init(
         name: String,
         configuration: WorkQueueConfiguration = WorkQueueConfiguration(),
         clock: C,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        partitions: @escaping @Sendable (Key) -> [String] = { _ in [] }
     ) {
         self.name = name
         self.clock = clock
+        self.partitions = partitions
         let rateLimited = configuration.qps > 0
-        self.state = WorkQueueStateMachine(backoff: configuration.backoff, rateLimited: rateLimited)
+        self.state = WorkQueueStateMachine(
+            backoff: configuration.backoff, rateLimited: rateLimited, partitionLimit: configuration.partitionLimit)
         self.limiter =
             rateLimited ? ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: clock) : nil
         self.metrics = WorkQueueMetrics(name: name, factory: metricsFactory)
@@ -135,7 +158,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
 
     /// Makes `key` ready now in `lane` (see the type's guarantees for keys already queued).
     public func add(_ key: Key, lane: WorkQueueLane = .priority) {
-        let outcome = state.add(key, lane: lane, now: clock.now)
+        let outcome = state.add(key, lane: lane, partitions: partitions(key), now: clock.now)
         settle(outcome)
     }
 
@@ -144,7 +167,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     /// refreshes, hence the `routine` default.
     public func add(_ key: Key, after delay: Duration, lane: WorkQueueLane = .routine) {
         let now = clock.now
-        let outcome = state.add(key, lane: lane, at: now.advanced(by: delay), now: now)
+        let outcome = state.add(key, lane: lane, at: now.advanced(by: delay), partitions: partitions(key), now: now)
         settle(outcome)
     }
 
@@ -153,7 +176,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     /// not processing). Returns the backoff delay.
     @discardableResult
     public func requeueAfterFailure(_ key: Key, lane: WorkQueueLane? = nil) -> Duration {
-        let (delay, outcome) = state.requeueAfterFailure(key, lane: lane, now: clock.now)
+        let (delay, outcome) = state.requeueAfterFailure(key, lane: lane, partitions: partitions(key), now: clock.now)
         if outcome != .shutDown { metrics.retries.increment() }
         settle(outcome)
         return delay
@@ -207,7 +230,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         switch state.done(key, now: clock.now) {
         case .finished(let worked):
             metrics.workDuration.recordNanoseconds(worked.nanoseconds)
-        case .requeued(let worked):
+        case .requeued(let worked), .freedSlot(let worked):
             metrics.workDuration.recordNanoseconds(worked.nanoseconds)
             publish()
             waiters.wakeAll()
@@ -385,6 +408,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         case finished(worked: Duration)
         /// The key was added while processing and is ready again.
         case requeued(worked: Duration)
+        /// The key is free and it freed a slot of a saturated partition while other keys were
+        /// ready: waiters must look again.
+        case freedSlot(worked: Duration)
         /// The key was not processing.
         case notProcessing
     }
@@ -406,6 +432,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         var lane: WorkQueueLane
         var since: Instant
         var dirty: Dirty?
+        /// The partitions counted for it in `inFlight`.
+        var partitions: [String]
     }
 
     private struct Scheduled {
@@ -416,6 +444,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     let backoff: ExponentialBackoff
     let rateLimited: Bool
+    let partitionLimit: Int?
     private(set) var isShutDown = false
 
     private var ready: [Key: Ready] = [:]
@@ -425,30 +454,41 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private var scheduled: [Key: Scheduled] = [:]
     private var deadlines = DeadlineHeap()
     private var failureCounts: [Key: Int] = [:]
+    /// The partitions named at each key's latest add, for keys that are ready, scheduled or
+    /// processing.
+    private var partitionsOf: [Key: [String]] = [:]
+    /// Processing keys per partition.
+    private var inFlight: [String: Int] = [:]
     /// Due instants of tokens taken from the bucket and not yet spent, in order.
     private var tokens: [Instant] = []
     private var reservationsInFlight = 0
     private var sequence: UInt64 = 0
     private var addedCount = 0
 
-    init(backoff: ExponentialBackoff = ExponentialBackoff(), rateLimited: Bool = false) {
+    init(backoff: ExponentialBackoff = ExponentialBackoff(), rateLimited: Bool = false, partitionLimit: Int? = nil) {
         self.backoff = backoff
         self.rateLimited = rateLimited
+        self.partitionLimit = partitionLimit
     }
 
     // MARK: Inputs
 
-    /// Makes `key` ready now; cancels its pending deadline.
-    mutating func add(_ key: Key, lane: WorkQueueLane, now: Instant) -> AddOutcome {
+    /// Makes `key` ready now; cancels its pending deadline. `partitions`, when given, replaces the
+    /// key's partitions.
+    mutating func add(_ key: Key, lane: WorkQueueLane, partitions: [String]? = nil, now: Instant) -> AddOutcome {
         guard !isShutDown else { return .shutDown }
+        if let partitions { setPartitions(partitions, of: key) }
         promoteDue(now: now)
         scheduled[key] = nil
         return enqueue(key, lane: lane, since: now)
     }
 
     /// Makes `key` ready at `deadline`, unless it is ready or dirty already or has an earlier deadline.
-    mutating func add(_ key: Key, lane: WorkQueueLane, at deadline: Instant, now: Instant) -> AddOutcome {
+    mutating func add(
+        _ key: Key, lane: WorkQueueLane, at deadline: Instant, partitions: [String]? = nil, now: Instant
+    ) -> AddOutcome {
         guard !isShutDown else { return .shutDown }
+        if let partitions { setPartitions(partitions, of: key) }
         guard now < deadline else { return add(key, lane: lane, now: now) }
         promoteDue(now: now)
         if ready[key] != nil || processing[key]?.dirty != nil { return .alreadyWaiting }
@@ -465,9 +505,10 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     /// Counts a failure of `key` and schedules it after the backoff for its failure count, in `lane`
     /// or else the lane it was handed out from (routine if it is not processing).
     mutating func requeueAfterFailure(
-        _ key: Key, lane: WorkQueueLane?, now: Instant
+        _ key: Key, lane: WorkQueueLane?, partitions: [String]? = nil, now: Instant
     ) -> (delay: Duration, outcome: AddOutcome) {
         guard !isShutDown else { return (.zero, .shutDown) }
+        if let partitions { setPartitions(partitions, of: key) }
         let failures = failureCounts[key, default: 0] + 1
         failureCounts[key] = failures
         let delay = backoff.delay(afterFailures: failures)
@@ -488,7 +529,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     mutating func next(now: Instant, waiters: Int = 1) -> NextAction {
         guard !isShutDown else { return .shutDown }
         promoteDue(now: now)
-        guard !ready.isEmpty else { return .wait(until: earliestDeadline()) }
+        guard !ready.isEmpty, firstEligible() != nil else { return .wait(until: earliestDeadline()) }
         if rateLimited {
             if let token = tokens.first, token <= now {
                 tokens.removeFirst()
@@ -502,9 +543,11 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             }
         }
         guard let (key, entry) = popReady() else {
-            preconditionFailure("a ready key has no live entry in its lane")
+            preconditionFailure("an eligible ready key has no live entry in its lane")
         }
-        processing[key] = Processing(lane: entry.lane, since: now, dirty: nil)
+        let partitions = partitionsOf[key] ?? []
+        for partition in partitions { inFlight[partition, default: 0] += 1 }
+        processing[key] = Processing(lane: entry.lane, since: now, dirty: nil, partitions: partitions)
         return .handOut(key, lane: entry.lane, queued: entry.since.duration(to: now))
     }
 
@@ -520,7 +563,17 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     mutating func done(_ key: Key, now: Instant) -> DoneOutcome {
         guard let entry = processing.removeValue(forKey: key) else { return .notProcessing }
         let worked = entry.since.duration(to: now)
-        guard let dirty = entry.dirty, !isShutDown else { return .finished(worked: worked) }
+        var freedSaturated = false
+        for partition in entry.partitions {
+            let count = inFlight[partition, default: 0]
+            if let partitionLimit, count >= partitionLimit { freedSaturated = true }
+            inFlight[partition] = count > 1 ? count - 1 : nil
+        }
+        guard let dirty = entry.dirty, !isShutDown else {
+            if ready[key] == nil, scheduled[key] == nil { partitionsOf[key] = nil }
+            let wakes = freedSaturated && !isShutDown && !ready.isEmpty
+            return wakes ? .freedSlot(worked: worked) : .finished(worked: worked)
+        }
         // Counted as an add when it was marked dirty.
         insertReady(key, lane: dirty.lane, since: dirty.since, counted: false)
         return .requeued(worked: worked)
@@ -535,6 +588,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         scheduled.removeAll()
         deadlines = DeadlineHeap()
         tokens.removeAll()
+        partitionsOf = partitionsOf.filter { processing[$0.key] != nil }
         for key in processing.keys { processing[key]?.dirty = nil }
     }
 
@@ -545,6 +599,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     }
 
     // MARK: Inspection
+
+    /// Keys of `partition` being processed.
+    func processingCount(of partition: String) -> Int { inFlight[partition, default: 0] }
 
     /// Ready keys in both lanes (the `depth` metric).
     var readyCount: Int { ready.count }
@@ -593,25 +650,43 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         if counted { addedCount += 1 }
     }
 
-    /// The first live entry of the priority lane, else of the routine lane. Entries left behind by
-    /// promotions are stale and skipped.
+    /// The first live entry of the priority lane, else of the routine lane, whose partitions all
+    /// have a free slot. Entries left behind by promotions are stale and skipped; a key taken past
+    /// blocked ones leaves a stale entry behind.
     private mutating func popReady() -> (Key, Ready)? {
-        for lane in [WorkQueueLane.priority, .routine] {
-            while let (key, sequence) = popFirst(of: lane) {
-                if let entry = ready[key], entry.sequence == sequence {
-                    ready[key] = nil
-                    return (key, entry)
-                }
+        guard let (key, _) = firstEligible() else { return nil }
+        guard let entry = ready.removeValue(forKey: key) else { return nil }
+        return (key, entry)
+    }
+
+    /// The first ready key that may be handed out now, with its lane; drops stale entries at the
+    /// heads of the lanes on the way.
+    private mutating func firstEligible() -> (Key, WorkQueueLane)? {
+        // Local copies (no copy of the storage is made): the lanes are mutated while these are read.
+        let readyEntries = ready
+        let isLive: (Key, UInt64) -> Bool = { key, sequence in readyEntries[key]?.sequence == sequence }
+        let hasFreeSlot: (Key) -> Bool
+        if let partitionLimit {
+            let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
+            hasFreeSlot = { key in
+                (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < partitionLimit }
             }
+        } else {
+            hasFreeSlot = { _ in true }
+        }
+        for lane in [WorkQueueLane.priority, .routine] {
+            let found: Key?
+            switch lane {
+            case .priority: found = priorityLane.first(isLive: isLive, where: hasFreeSlot)
+            case .routine: found = routineLane.first(isLive: isLive, where: hasFreeSlot)
+            }
+            if let found { return (found, lane) }
         }
         return nil
     }
 
-    private mutating func popFirst(of lane: WorkQueueLane) -> (Key, UInt64)? {
-        switch lane {
-        case .priority: priorityLane.popFirst()
-        case .routine: routineLane.popFirst()
-        }
+    private mutating func setPartitions(_ partitions: [String], of key: Key) {
+        partitionsOf[key] = partitions.isEmpty ? nil : partitions
     }
 
     /// Moves keys whose deadline has come to their lane, as if added at their deadline.
@@ -647,9 +722,32 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             items.append((key, sequence))
         }
 
-        mutating func popFirst() -> (Key, UInt64)? {
-            guard head < items.count else { return nil }
-            let item = items[head]
+        /// The first live key that `accept` accepts. Dead entries at the head are dropped; the
+        /// entries before the one found stay, in order. When dead entries behind the head
+        /// outnumber the live ones (keys taken past blocked keys), the queue is compacted.
+        mutating func first(isLive: (Key, UInt64) -> Bool, where accept: (Key) -> Bool) -> Key? {
+            while head < items.count, !isLive(items[head].key, items[head].sequence) { dropFirst() }
+            var index = head
+            var dead = 0
+            var found: Key?
+            while index < items.count {
+                let item = items[index]
+                if !isLive(item.key, item.sequence) {
+                    dead += 1
+                } else if accept(item.key) {
+                    found = item.key
+                    break
+                }
+                index += 1
+            }
+            if dead > 64, dead * 2 > items.count - head {
+                items = items[head...].filter { isLive($0.key, $0.sequence) }
+                head = 0
+            }
+            return found
+        }
+
+        private mutating func dropFirst() {
             head += 1
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
@@ -658,7 +756,6 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
                 items.removeFirst(head)
                 head = 0
             }
-            return (item.key, item.sequence)
         }
     }
 
