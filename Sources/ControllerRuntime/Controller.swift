@@ -71,11 +71,19 @@ public struct RequeueJitter: Sendable {
 /// Guarantees: reconcile receives the cached object (level-triggered: not the event that woke
 /// it); never two reconciles of one key at once; errors back off per key; a
 /// `TerminalReconcileError` is not retried; workers start only once the cache has synced.
-/// On graceful shutdown the queue stops handing out keys, reconciles in flight finish, and `run`
-/// returns.
+/// On graceful shutdown the queue stops handing out keys, reconciles in flight get
+/// `shutdownGracePeriod` to finish and are then cancelled, and `run` returns.
 ///
 /// What a controller reacts to besides its own objects is declared with `watches` (another
 /// change source mapped to keys of this one); its own changes reach subscribers (`ChangeSource`).
+///
+/// Isolation (DESIGN.md invariant 8): with `partitions` and a `partitionLimit` in the queue
+/// configuration, one partition (for ExternalSecrets: one store) holds at most that many workers
+/// (see ``WorkQueue``); with a `reconcileTimeout`, a reconcile that runs longer is cancelled and
+/// counts as a failure (retried with backoff).
+///
+/// Caveat: cancellation is cooperative. A reconcile past its deadline or grace period holds its
+/// worker until it notices; everything it awaits (HTTP, provider calls, template renders) does.
 public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSource where C.Duration == Duration {
     public let name: String
     /// The cache of watched objects (read-only).
@@ -93,18 +101,38 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     private let reconcileTimer: Timer
     private let jitter: RequeueJitter
     private let subscribers = ChangeSubscribers<Object>()
+    private let reconcileTimeout: Duration?
+    private let shutdownGracePeriod: Duration
 
+    /// - Parameters:
+    ///   - partitions: the bulkhead partitions of a cached object (see ``WorkQueue``); a key whose
+    ///     object is not cached has none.
+    ///   - reconcileTimeout: the longest one reconcile may run before it is cancelled; nil: no limit.
+    ///   - shutdownGracePeriod: how long reconciles in flight may go on after graceful shutdown
+    ///     began before they are cancelled.
     public init(
         name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
         indexes: [StoreIndex<Object>] = [], workers: Int = 1,
         queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), jitter: RequeueJitter = RequeueJitter(),
         clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
+        partitions: (@Sendable (Object) -> [String])? = nil,
+        reconcileTimeout: Duration? = nil, shutdownGracePeriod: Duration = .seconds(5),
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
         self.name = name
-        (store, writer) = Store<Object>.make(indexes: indexes)
-        self.queue = WorkQueue(name: name, configuration: queueConfiguration, clock: clock)
+        self.reconcileTimeout = reconcileTimeout
+        self.shutdownGracePeriod = shutdownGracePeriod
+        let (store, writer) = Store<Object>.make(indexes: indexes)
+        (self.store, self.writer) = (store, writer)
+        let keyPartitions: @Sendable (ObjectKey) -> [String]
+        if let partitions {
+            keyPartitions = { key in store.get(key).map(partitions) ?? [] }
+        } else {
+            keyPartitions = { _ in [] }
+        }
+        self.queue = WorkQueue(
+            name: name, configuration: queueConfiguration, clock: clock, partitions: keyPartitions)
         self.api = api
         self.watcherOptions = watcherOptions
         self.workers = max(1, workers)
@@ -175,8 +203,11 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     }
 
     public func run() async throws {
+        let (graceOver, endGrace) = AsyncStream<Void>.makeStream()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // Ends first only when the grace period after shutdown is over: cancels the rest.
+                group.addTask { for await _ in graceOver { return } }
                 group.addTask { try await self.runWatcher() }
                 for related in relatedWatches {
                     let queue = self.queue
@@ -194,8 +225,14 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            Task { await self.queue.shutDown() }
+            Task {
+                await self.queue.shutDown()
+                try? await self.clock.sleep(for: self.shutdownGracePeriod)
+                endGrace.yield()
+                endGrace.finish()
+            }
         }
+        endGrace.finish()
     }
 
     private func runWatcher() async throws {
@@ -231,7 +268,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         let start = clock.now
         defer { reconcileTimer.recordNanoseconds(start.duration(to: clock.now).nanoseconds) }
         do {
-            switch try await reconcile(object) {
+            switch try await reconcileWithDeadline(object) {
             case .awaitChange:
                 reconcileCounters["success"]?.increment()
                 await queue.forget(key)
@@ -240,6 +277,10 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                 await queue.forget(key)
                 await queue.add(key, after: jitter.apply(to: delay), lane: .routine)
             }
+        } catch is CancellationError where Task.isCancelled {
+            // Shutting down: the key is not retried by this process.
+            reconcileCounters["error"]?.increment()
+            logger.info("reconcile cancelled by shutdown", metadata: ["controller": "\(name)", "key": "\(key)"])
         } catch let error as TerminalReconcileError {
             reconcileCounters["terminal_error"]?.increment()
             await queue.forget(key)
@@ -251,4 +292,29 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                 "reconcile failed; retrying", metadata: ["controller": "\(name)", "key": "\(key)", "retryIn": "\(delay)", "error": "\(error)"])
         }
     }
+
+    /// Runs the reconcile, cancelled once `reconcileTimeout` has passed.
+    private func reconcileWithDeadline(_ object: Object) async throws -> ReconcileAction {
+        guard let timeout = reconcileTimeout else { return try await reconcile(object) }
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: ReconcileAction?.self) { group in
+            group.addTask { try await self.reconcile(object) }
+            group.addTask {
+                try await clock.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let action = first else {
+                throw ReconcileTimeout(timeout: timeout)
+            }
+            return action
+        }
+    }
+}
+
+/// A reconcile ran longer than the controller's reconcile timeout and was cancelled.
+public struct ReconcileTimeout: Error, CustomStringConvertible {
+    public var timeout: Duration
+
+    public var description: String { "reconcile did not finish within \(timeout) and was cancelled" }
 }
