@@ -325,7 +325,7 @@ let package = Package(
             name: "ExternalSecretsCoreTests",
             dependencies: [
                 "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
-                "SeededRandomTestSupport",
+                "SeededRandomTestSupport", "ClockTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings

@@ -29,15 +29,18 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         public var renderer: @Sendable () -> SecretTemplateRenderer
         /// Shares provider reads across ExternalSecrets; nil calls the provider every time.
         public var callCache: ProviderCallCache?
+        /// Deadlines and circuit breakers of provider calls; nil: neither.
+        public var callGuard: StoreCallGuard?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
             renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
-            callCache: ProviderCallCache? = nil
+            callCache: ProviderCallCache? = nil, callGuard: StoreCallGuard? = nil
         ) {
             self.renderer = renderer
             self.callCache = callCache
+            self.callGuard = callGuard
             self.client = client
             self.resolver = resolver
             self.registry = registry
@@ -89,6 +92,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
     /// `sync`, with a failure reported in the Ready condition and an Event.
     private func syncReportingFailure(_ es: ExternalSecret, dimensions: [(String, String)]) async throws -> ReconcileAction {
+        if let unavailable = await openBreaker(of: es) {
+            // One of its stores is short-circuited: say so now, without a provider call, and come
+            // back when a probe may be made (a closing breaker wakes this object sooner).
+            try await reportFailure(es, message: unavailable.message)
+            return .requeue(after: unavailable.retryAfter)
+        }
         do {
             return try await sync(es)
         } catch StoreProblem.otherControllerClass {
@@ -101,6 +110,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         } catch let error as InvalidSpec {
             try await reportFailure(es, message: error.message)
             throw TerminalReconcileError(error)
+        } catch let error as StoreUnavailable {
+            // The store's circuit breaker is open: report it without a provider call and come
+            // back when a probe may be made (a closing breaker wakes this object sooner).
+            Counter(label: "externalsecret_sync_calls_error", dimensions: dimensions).increment()
+            try await reportFailure(es, message: error.message)
+            return .requeue(after: error.retryAfter)
         } catch {
             Counter(label: "externalsecret_sync_calls_error", dimensions: dimensions).increment()
             try await reportFailure(es, message: Self.describe(error))
@@ -125,7 +140,10 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let followsStores = (es.spec.refreshPolicy ?? .periodic) == .periodic
         let storeChanged =
             followsStores && syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
-        if !storeChanged && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
+        // Ready=False after a sync (or an open circuit breaker) means the last attempt failed:
+        // try again whatever the schedule says.
+        let failing = es.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
+        if !storeChanged && !failing && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
             && RefreshSchedule.isTargetValid(es, target: cached)
         {
             let refreshTime = es.status?.refreshTime?.date ?? now
@@ -215,6 +233,19 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         }
     }
 
+    /// Why `es` cannot sync now, when a store it reads has an open circuit breaker and it would
+    /// read it again (periodic refresh); nil otherwise.
+    private func openBreaker(of es: ExternalSecret) async -> StoreUnavailable? {
+        guard let breakers = dependencies.callGuard?.breakers, (es.spec.refreshPolicy ?? .periodic) == .periodic,
+            let interval = try? RefreshSchedule.interval(of: es.spec), interval > .zero
+        else { return nil }
+        let namespace = es.metadata.namespace ?? ""
+        let stores = es.storeRefs.map {
+            StoreResolver.indexKey(kind: $0.kind ?? .secretStore, name: $0.name ?? "", namespace: namespace)
+        }
+        return await breakers.refusal(forStores: stores)
+    }
+
     /// The generations of the stores `es` uses, by store index key, from the store caches.
     private func currentStoreGenerations(of es: ExternalSecret) -> [String: Int64] {
         let namespace = es.metadata.namespace ?? ""
@@ -241,7 +272,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     private func client(for ref: SecretStoreRef, namespace: String, fresh: Bool) async throws -> any SecretsClient {
         let store = try await dependencies.resolver.resolve(ref, from: namespace)
         return try await ProviderClientSource(
-            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache
+            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache,
+            callGuard: dependencies.callGuard
         ).client(for: store, fresh: fresh)
     }
 
@@ -298,6 +330,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         case let error as StoreProblem: return error.description
         case let error as SyncRefusal: return error.message
         case let error as TemplateRenderError: return error.message
+        case let error as StoreUnavailable: return error.message
         case let error as KubeAPIError: return "\(error)"
         default: return "\(error)"
         }

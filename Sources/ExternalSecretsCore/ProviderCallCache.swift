@@ -9,7 +9,8 @@ public import ProviderKit
 /// and reuse its result for `window` afterwards. So 5,000 ExternalSecrets reading the same key
 /// after a restart cost one call, not 5,000.
 ///
-/// Guarantees: errors are never cached (the next caller tries again); a new store generation never
+/// Guarantees: errors are never cached (the next caller tries again); a cancelled caller stops
+/// waiting at once, while the shared call goes on for the others; a new store generation never
 /// sees an older generation's results; results older than `window` are not returned, and are
 /// dropped about `window` after they were read even when no further read comes (a deleted
 /// ExternalSecret's values do not stay in memory). Caveats: a value changed at the provider may be
@@ -51,14 +52,14 @@ public actor ProviderCallCache {
         case .done(let value, let at) where !fresh && now - at <= window:
             if let value = value as? T { return value }
         case .inFlight(let task):
-            if let value = try await task.value as? T { return value }
+            if let value = try await valueUnlessCancelled(of: task) as? T { return value }
         default:
             break
         }
         let task = Task<any Sendable, any Error> { try await fetch() }
         entries[key] = .inFlight(task)
         do {
-            let value = try await task.value
+            let value = try await valueUnlessCancelled(of: task)
             if window > .zero {
                 entries[key] = .done(value, at: ContinuousClock.now)
                 schedulePrune()

@@ -44,6 +44,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         public var renderer: @Sendable () -> SecretTemplateRenderer
         /// The ExternalSecrets' call cache: a push drops the store's cached reads.
         public var callCache: ProviderCallCache?
+        /// Deadlines and circuit breakers of provider calls; nil: neither.
+        public var callGuard: StoreCallGuard?
         /// The resourceVersion of a Secret as the operator's watch last saw it (nil: unknown or
         /// absent). A source Secret whose version moved since the last push is pushed at once.
         public var sourceVersion: @Sendable (ObjectKey) -> String?
@@ -52,8 +54,10 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
             renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
-            callCache: ProviderCallCache? = nil, sourceVersion: @escaping @Sendable (ObjectKey) -> String? = { _ in nil }
+            callCache: ProviderCallCache? = nil, sourceVersion: @escaping @Sendable (ObjectKey) -> String? = { _ in nil },
+            callGuard: StoreCallGuard? = nil
         ) {
+            self.callGuard = callGuard
             self.sourceVersion = sourceVersion
             self.client = client
             self.resolver = resolver
@@ -319,7 +323,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     /// Pushes read fresh: a write must compare against the remote secret as it is now.
     private func client(for store: StoreContext) async throws -> any SecretsClient {
         try await ProviderClientSource(
-            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache
+            registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache,
+            callGuard: dependencies.callGuard
         ).client(for: store, fresh: true)
     }
 

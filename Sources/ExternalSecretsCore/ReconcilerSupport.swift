@@ -7,17 +7,25 @@ import Metrics
 public import ProviderKit
 
 /// How reconcilers get a provider client for a resolved store: the store's provider from the
-/// registry, the client cached per store generation, wrapped in the shared provider-call cache.
+/// registry, the client cached per store generation, every call under the call guard (deadline
+/// and circuit breaker), wrapped in the shared provider-call cache (so a shared read is one
+/// guarded call).
 public struct ProviderClientSource: Sendable {
     public var registry: ProviderRegistry
     public var clients: ClientManager
     /// Shares reads across objects; nil calls the provider every time.
     public var callCache: ProviderCallCache?
+    /// Deadlines and circuit breakers of provider calls; nil: neither.
+    public var callGuard: StoreCallGuard?
 
-    public init(registry: ProviderRegistry, clients: ClientManager, callCache: ProviderCallCache?) {
+    public init(
+        registry: ProviderRegistry, clients: ClientManager, callCache: ProviderCallCache?,
+        callGuard: StoreCallGuard? = nil
+    ) {
         self.registry = registry
         self.clients = clients
         self.callCache = callCache
+        self.callGuard = callGuard
     }
 
     /// - Parameter fresh: do not reuse finished reads (see `ProviderCallCache.value`).
@@ -28,7 +36,14 @@ public struct ProviderClientSource: Sendable {
         } catch {
             throw StoreProblem.invalid(message: "\(store.displayName): \(error.message)")
         }
-        let client = try await clients.client(for: store, provider: provider)
+        var client: any SecretsClient
+        if let callGuard {
+            let clients = self.clients
+            client = try await callGuard.build(store) { try await clients.client(for: store, provider: provider) }
+            client = GuardedSecretsClient(underlying: client, callGuard: callGuard, store: store)
+        } else {
+            client = try await clients.client(for: store, provider: provider)
+        }
         guard let callCache else { return client }
         return CachingSecretsClient(client, cache: callCache, store: store, fresh: fresh)
     }
