@@ -88,6 +88,31 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "How long identical provider reads are shared across ExternalSecrets (Go duration; 0 shares only reads in flight).")
     var providerCacheWindow = "10s"
 
+    @Option(
+        name: .customLong("provider-timeout"),
+        help: "Overall deadline of one provider call, its retries and login included (Go duration).")
+    var providerTimeout = "20s"
+
+    @Option(
+        name: .customLong("reconcile-timeout"),
+        help: "Longest one reconcile may run before it is cancelled and retried (Go duration).")
+    var reconcileTimeout = "1m"
+
+    @Option(
+        name: .customLong("max-concurrent-per-store"),
+        help: "Reconciles of one store's objects in flight at once (0 = half of --concurrent, at least 1).")
+    var maxConcurrentPerStore = 0
+
+    @Option(
+        name: .customLong("store-failure-threshold"),
+        help: "Consecutive failed provider calls (unreachable, timeout, 5xx) that open a store's circuit breaker (0 = never).")
+    var storeFailureThreshold = 3
+
+    @Option(
+        name: .customLong("store-retry-interval"),
+        help: "First pause before a probe call tests an open store; doubles after each failed probe, up to 1m (Go duration).")
+    var storeRetryInterval = "5s"
+
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
         guard ListenAddress(parsing: metricsAddress) != nil else { throw ValidationError("--metrics-addr must be host:port") }
@@ -96,6 +121,15 @@ struct ControllerCommand: AsyncParsableCommand {
             throw ValidationError("--provider-cache-window must be a duration such as 10s")
         }
         guard concurrent >= 1 else { throw ValidationError("--concurrent must be at least 1") }
+        for (flag, value) in [
+            ("--provider-timeout", providerTimeout), ("--reconcile-timeout", reconcileTimeout),
+            ("--store-retry-interval", storeRetryInterval),
+        ] {
+            guard GoDuration.parse(value).map({ $0 > .zero }) == true else {
+                throw ValidationError("\(flag) must be a positive duration such as 20s")
+            }
+        }
+        guard maxConcurrentPerStore >= 0 else { throw ValidationError("--max-concurrent-per-store must be 0 or more") }
         guard GoDuration.parse(storeRequeueInterval).map({ $0 > .zero }) == true else {
             throw ValidationError("--store-requeue-interval must be a positive duration such as 5m")
         }
@@ -148,6 +182,11 @@ struct ControllerCommand: AsyncParsableCommand {
         options.providerCacheWindow = GoDuration.parse(providerCacheWindow) ?? .seconds(10)
         options.templateLeftDelimiter = templateLeftDelimiter
         options.templateRightDelimiter = templateRightDelimiter
+        options.providerTimeout = GoDuration.parse(providerTimeout) ?? .seconds(20)
+        options.reconcileTimeout = GoDuration.parse(reconcileTimeout) ?? .seconds(60)
+        options.maxConcurrentPerStore = maxConcurrentPerStore > 0 ? maxConcurrentPerStore : nil
+        options.circuitBreaker = CircuitBreakerSettings(
+            failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
         let providers = ProviderRegistry([
             FakeSecretsProvider(),
             KubernetesSecretsProvider(localCluster: configuration, logger: logger),

@@ -183,8 +183,9 @@ public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
 /// (`StoreResolver.indexKey`); an edit of the store (new generation) or a new store under the same
 /// name (new UID) starts a fresh, closed breaker.
 ///
-/// Guarantees: `onTransition` is called once per opening (from closed) and once per closing,
-/// with the store's index key (`StoreResolver.indexKey`), so the store's objects can be woken.
+/// Guarantees: every transition observer (``onTransition(_:)``) is called once per opening (from
+/// closed) and once per closing, with the store's index key (`StoreResolver.indexKey`), so the
+/// store's objects can be woken.
 public actor StoreCircuitBreakers {
     private struct Entry {
         var uid: String
@@ -195,7 +196,7 @@ public actor StoreCircuitBreakers {
 
     public let settings: CircuitBreakerSettings
     private let clock: ProviderClock
-    private let onTransition: @Sendable (_ storeIndexKey: String, _ opened: Bool) async -> Void
+    private let observers = TransitionObservers()
     private var entries: [String: Entry] = [:]
 
     public init(
@@ -204,7 +205,15 @@ public actor StoreCircuitBreakers {
     ) {
         self.settings = settings
         self.clock = clock
-        self.onTransition = onTransition
+        observers.add(onTransition)
+    }
+
+    /// Adds an observer of openings (`opened` true) and closings, for example a controller that
+    /// wakes the store's objects.
+    public nonisolated func onTransition(
+        _ observer: @escaping @Sendable (_ storeIndexKey: String, _ opened: Bool) async -> Void
+    ) {
+        observers.add(observer)
     }
 
     /// Admits a call for `store` or throws `StoreUnavailable`.
@@ -248,8 +257,8 @@ public actor StoreCircuitBreakers {
         entries[key] = entry
         switch transition {
         case .none: break
-        case .opened: await onTransition(key, true)
-        case .closed: await onTransition(key, false)
+        case .opened: for observer in observers.all { await observer(key, true) }
+        case .closed: for observer in observers.all { await observer(key, false) }
         }
     }
 
@@ -282,4 +291,14 @@ public actor StoreCircuitBreakers {
     static func indexKey(of store: StoreContext) -> String {
         StoreResolver.indexKey(kind: store.kind, name: store.name, namespace: store.storeNamespace ?? "")
     }
+}
+
+/// The observers of breaker transitions; added at wiring time, read at each transition.
+private final class TransitionObservers: Sendable {
+    typealias Observer = @Sendable (_ storeIndexKey: String, _ opened: Bool) async -> Void
+    private let observers = Mutex<[Observer]>([])
+
+    func add(_ observer: @escaping Observer) { observers.withLock { $0.append(observer) } }
+
+    var all: [Observer] { observers.withLock { $0 } }
 }

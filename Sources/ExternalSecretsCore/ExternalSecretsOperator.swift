@@ -33,6 +33,22 @@ public struct OperatorOptions: Sendable {
     /// The ExternalSecret work queue's overall rate (reconciles handed out per second, burst).
     public var reconcileQPS: Double = 50
     public var reconcileBurst = 500
+    /// The overall deadline of one provider call, its retries and login included
+    /// (`--provider-timeout`).
+    public var providerTimeout: Duration = .seconds(20)
+    /// The longest one reconcile may run before it is cancelled (`--reconcile-timeout`).
+    public var reconcileTimeout: Duration = .seconds(60)
+    /// The bulkhead: reconciles of objects of one store in flight at once, per controller
+    /// (`--max-concurrent-per-store`); nil: half the workers, at least one.
+    public var maxConcurrentPerStore: Int?
+    /// When a store's circuit breaker opens and how it probes (`--store-failure-threshold`,
+    /// `--store-retry-interval`).
+    public var circuitBreaker = CircuitBreakerSettings()
+    /// How long reconciles in flight may finish after SIGTERM before they are cancelled.
+    public var shutdownGracePeriod: Duration = .seconds(5)
+
+    /// The bulkhead limit in effect: `maxConcurrentPerStore`, or half of `concurrent`, at least 1.
+    public var storePartitionLimit: Int { max(1, maxConcurrentPerStore ?? concurrent / 2) }
 
     public init(namespace: String? = nil) { self.namespace = namespace }
 }
@@ -44,7 +60,8 @@ public struct OperatorOptions: Sendable {
 /// Relations: a change of a store (spec or Ready status) wakes every ExternalSecret and PushSecret
 /// that names it; a deleted store's provider clients are closed at once; a change or deletion of
 /// a managed Secret wakes the ExternalSecret that writes it; a change of a PushSecret's source
-/// Secret wakes that PushSecret. Only Secrets carrying the managed label are cached in full
+/// Secret wakes that PushSecret; a store's circuit breaker opening or closing wakes its
+/// ExternalSecrets and PushSecrets. Only Secrets carrying the managed label are cached in full
 /// (DESIGN.md invariant 1); source Secrets are cached by identity only.
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
     public let externalSecrets: Controller<ExternalSecret, C>
@@ -103,11 +120,21 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
         let callCache = ProviderCallCache(window: options.providerCacheWindow)
+        // Isolation (DESIGN.md invariant 8): every provider call has a deadline and every store a
+        // circuit breaker; opening wakes the store's objects so they report it at once, closing
+        // wakes them so they sync again at once (declared with each controller below).
+        let callGuard = StoreCallGuard(
+            timeout: options.providerTimeout,
+            breakers: StoreCircuitBreakers(settings: options.circuitBreaker, clock: ProviderClock(clock)),
+            clock: ProviderClock(clock))
         let renderer: @Sendable () -> SecretTemplateRenderer = {
             let deadline = ContinuousClock.now + options.templateTimeBudget
+            // A render stops at its time budget, and when its reconcile is cancelled (reconcile
+            // deadline, shutdown).
             return SecretTemplateRenderer(
                 limits: RenderLimits(
-                    maxOutputBytes: options.templateMaxOutputBytes, shouldAbort: { ContinuousClock.now > deadline }),
+                    maxOutputBytes: options.templateMaxOutputBytes,
+                    shouldAbort: { Task.isCancelled || ContinuousClock.now > deadline }),
                 leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter,
                 environment: .eso(now: now))
         }
@@ -119,7 +146,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 client: client, resolver: resolver, registry: registry, clients: clients,
                 managedSecrets: managedSecrets.store, events: events, now: now,
                 renderer: renderer,
-                callCache: callCache),
+                callCache: callCache, callGuard: callGuard),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
@@ -130,8 +157,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 },
             ],
             workers: options.concurrent,
-            queueConfiguration: WorkQueueConfiguration(qps: options.reconcileQPS, burst: options.reconcileBurst),
-            clock: clock, logger: logger
+            queueConfiguration: WorkQueueConfiguration(
+                qps: options.reconcileQPS, burst: options.reconcileBurst, partitionLimit: options.storePartitionLimit),
+            clock: clock, logger: logger,
+            partitions: { es in Self.storeKeys(of: es) },
+            reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             return try await reconciler.reconcile(es)
@@ -151,6 +181,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             return Array(Set(owned + targeting))
         }
         externalSecrets.onDeletion { key, _ in reconciler.forget(key) }
+        callGuard.breakers.onTransition { storeKey, opened in
+            logger.warning(
+                opened ? "store circuit breaker opened" : "store circuit breaker closed", metadata: ["store": "\(storeKey)"])
+            for key in externalSecrets.store.keys(index: Self.storeIndex, value: storeKey) {
+                await externalSecrets.queue.add(key, lane: .priority)
+            }
+        }
         secretStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
         clusterStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
         services.append(externalSecrets)
@@ -172,7 +209,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
                     renderer: renderer, callCache: callCache,
-                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion }),
+                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion },
+                    callGuard: callGuard),
                 logger: logger)
             let pushSecrets = Controller(
                 name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
@@ -180,7 +218,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
                     StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
                 ],
-                workers: options.concurrent, clock: clock, logger: logger,
+                workers: options.concurrent,
+                queueConfiguration: WorkQueueConfiguration(partitionLimit: options.storePartitionLimit),
+                clock: clock, logger: logger,
+                partitions: { ps in Self.storeKeys(of: ps) },
+                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
                 reconcile: pushReconciler.reconcile)
             pushSecrets.watches(sourceSecrets, through: PushSecretReconciler<C>.sourceIndex) { key in
                 "\(key.namespace ?? "")/\(key.name)"
@@ -192,6 +234,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 StoreResolver.indexKey(kind: .clusterSecretStore, name: key.name, namespace: "")
             }
             pushSecrets.onDeletion { key, _ in pushReconciler.forget(key) }
+            callGuard.breakers.onTransition { storeKey, _ in
+                for key in pushSecrets.store.keys(index: Self.storeIndex, value: storeKey) {
+                    await pushSecrets.queue.add(key, lane: .priority)
+                }
+            }
             services += [sourceSecrets, pushSecrets]
             caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
         }
