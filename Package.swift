@@ -256,6 +256,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FaultProxyTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "VaultTestSupport",
             dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -369,6 +379,7 @@ let package = Package(
             dependencies: [
                 "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                "FaultProxyTestSupport",
             ],
             swiftSettings: strictSettings
         ),
