@@ -232,14 +232,23 @@ public actor StoreCircuitBreakers {
         _ = try ticket(current(store).machine.check(now: clock.now()), displayName: store.displayName)
     }
 
-    /// Why calls to one of these stores (index keys) would be refused now, if one would be: for
-    /// objects that should report an open breaker at once, without a call.
-    public func refusal(forStores storeIndexKeys: [String]) -> StoreUnavailable? {
+    /// Why one of these stores (index keys) is short-circuited, for objects that should report it
+    /// without a call: while a breaker cools down or probes, and with `untilClosed` also once a
+    /// probe is due (an object that still looks healthy should say so before any probe; it comes
+    /// back after `retryAfter`, at once when due).
+    public func refusal(forStores storeIndexKeys: [String], untilClosed: Bool) -> StoreUnavailable? {
         guard settings.failureThreshold > 0 else { return nil }
         for key in storeIndexKeys {
-            guard let entry = entries[key] else { continue }
+            guard let entry = entries[key], entry.machine.isOpen else { continue }
             do {
                 _ = try ticket(entry.machine.check(now: clock.now()), displayName: entry.displayName)
+                if untilClosed {
+                    let machine = entry.machine
+                    return StoreUnavailable(
+                        message: Self.message(
+                            displayName: entry.displayName, failures: machine.failures, lastError: machine.lastError),
+                        retryAfter: .milliseconds(1))
+                }
             } catch {
                 return error
             }
@@ -282,10 +291,13 @@ public actor StoreCircuitBreakers {
             return ticket
         case .reject(let retryAfter, let failures, let lastError):
             throw StoreUnavailable(
-                message:
-                    "\(displayName) is unavailable: \(failures) provider calls in a row failed, the last with: \(lastError); its calls are suspended while single probe calls, at growing intervals, test recovery",
+                message: Self.message(displayName: displayName, failures: failures, lastError: lastError),
                 retryAfter: retryAfter)
         }
+    }
+
+    private static func message(displayName: String, failures: Int, lastError: String) -> String {
+        "\(displayName) is unavailable: \(failures) provider calls in a row failed, the last with: \(lastError); its calls are suspended while single probe calls, at growing intervals, test recovery"
     }
 
     static func indexKey(of store: StoreContext) -> String {

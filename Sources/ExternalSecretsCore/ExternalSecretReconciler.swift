@@ -234,7 +234,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     }
 
     /// Why `es` cannot sync now, when a store it reads has an open circuit breaker and it would
-    /// read it again (periodic refresh); nil otherwise.
+    /// read it again (periodic refresh); nil otherwise. An object not yet reporting a failure
+    /// reports the open breaker first; one that does may make the probe call once it is due.
     private func openBreaker(of es: ExternalSecret) async -> StoreUnavailable? {
         guard let breakers = dependencies.callGuard?.breakers, (es.spec.refreshPolicy ?? .periodic) == .periodic,
             let interval = try? RefreshSchedule.interval(of: es.spec), interval > .zero
@@ -243,7 +244,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let stores = es.storeRefs.map {
             StoreResolver.indexKey(kind: $0.kind ?? .secretStore, name: $0.name ?? "", namespace: namespace)
         }
-        return await breakers.refusal(forStores: stores)
+        let failing = es.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
+        return await breakers.refusal(forStores: stores, untilClosed: !failing)
     }
 
     /// The generations of the stores `es` uses, by store index key, from the store caches.

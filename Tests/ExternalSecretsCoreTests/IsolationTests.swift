@@ -220,6 +220,27 @@ private func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
         #expect(try await callGuard.call(edited) { 1 } == 1)
     }
 
+    @Test func objectsLearnOfAnOpenBreakerWithoutACallAndFailingOnesMayProbeWhenDue() async throws {
+        let clock = ManualClock()
+        let callGuard = Self.makeGuard(clock, Transitions(), threshold: 1)
+        let breakers = callGuard.breakers
+        let key = "SecretStore/team/vault"
+        #expect(await breakers.refusal(forStores: [key], untilClosed: true) == nil)
+        await #expect(throws: ProviderError.self) {
+            try await callGuard.call(Self.store) { () async throws -> Data in throw ProviderError(.unavailable, "refused") }
+        }
+        // Cooling down: everyone is told, with the time left.
+        #expect(await breakers.refusal(forStores: ["SecretStore/team/other", key], untilClosed: false)?.retryAfter == .seconds(5))
+        #expect(await breakers.refusal(forStores: [key], untilClosed: true)?.message.contains("refused") == true)
+        clock.advance(by: .seconds(5))
+        // Due: an object already failing goes on to make the probe; a healthy-looking one first
+        // says the store is unavailable, and comes back at once.
+        #expect(await breakers.refusal(forStores: [key], untilClosed: false) == nil)
+        #expect(await breakers.refusal(forStores: [key], untilClosed: true)?.retryAfter == .milliseconds(1))
+        _ = try await callGuard.call(Self.store) { 1 }
+        #expect(await breakers.refusal(forStores: [key], untilClosed: true) == nil)
+    }
+
     @Test func everyCallThroughTheClientSourceHasTheDeadline() async throws {
         let clock = ManualClock()
         let hanging = HangingCall()
