@@ -71,8 +71,10 @@ public struct RequeueJitter: Sendable {
 /// Guarantees: reconcile receives the cached object (level-triggered: not the event that woke
 /// it); never two reconciles of one key at once; errors back off per key; a
 /// `TerminalReconcileError` is not retried; workers start only once the cache has synced.
-/// On graceful shutdown the queue stops handing out keys, reconciles in flight finish, and `run`
-/// returns.
+/// On graceful shutdown the queue stops handing out keys, reconciles in flight may finish for up
+/// to `drainTimeout` (then they are cancelled), and `run` returns normally: a controller that
+/// stops because it was asked to is not a failed service.
+/// Caveat: a reconcile that ignores cancellation still holds `run` until it ends.
 public final class Controller<Object: KubeObject, C: Clock>: Service where C.Duration == Duration {
     public let name: String
     /// The cache of watched objects (read-only).
@@ -90,19 +92,23 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
     private let reconcileTimer: Timer
     private let jitter: RequeueJitter
     private let onChange: (@Sendable (StoreChange<Object>) async -> Void)?
+    private let drainTimeout: Duration
 
+    /// - Parameter drainTimeout: on graceful shutdown, how long reconciles in flight may run
+    ///   before they are cancelled.
     /// - Parameter onChange: called for every cache change after the first listing (for example to
     ///   wake the objects of another controller that depend on this one's objects).
     public init(
         name: String, api: ResourceAPI<Object>, watcherOptions: WatcherOptions = WatcherOptions(),
         indexes: [StoreIndex<Object>] = [], workers: Int = 1,
         queueConfiguration: WorkQueueConfiguration = WorkQueueConfiguration(), jitter: RequeueJitter = RequeueJitter(),
-        clock: C, logger: Logger,
+        drainTimeout: Duration = .seconds(10), clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
         onChange: (@Sendable (StoreChange<Object>) async -> Void)? = nil,
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
         self.onChange = onChange
+        self.drainTimeout = drainTimeout
         self.name = name
         (store, writer) = Store<Object>.make(indexes: indexes)
         self.queue = WorkQueue(name: name, configuration: queueConfiguration, clock: clock)
@@ -159,12 +165,23 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
                 }
                 group.addTask {
                     await self.store.waitUntilSynced()
+                    guard !Task.isCancelled else { return }
                     self.logger.info("cache synced; starting workers", metadata: ["controller": "\(self.name)", "workers": "\(self.workers)"])
                     await withTaskGroup(of: Void.self) { workers in
                         for _ in 0..<self.workers { workers.addTask { await self.runWorker() } }
                     }
                 }
-                // Workers return once the queue is shut down; then stop the watchers.
+                group.addTask {
+                    // The drain deadline: started by graceful shutdown, it ends the group (and so
+                    // cancels reconciles still running) if the workers have not returned by then.
+                    try await gracefulShutdown()
+                    try await self.clock.sleep(for: self.drainTimeout)
+                    self.logger.warning(
+                        "reconciles still running at the drain timeout; cancelling them",
+                        metadata: ["controller": "\(self.name)", "drainTimeout": "\(self.drainTimeout)"])
+                }
+                // Workers return once the queue is shut down (or the drain deadline passes);
+                // then stop the watchers. Their CancellationErrors are discarded with the group.
                 try await group.next()
                 group.cancelAll()
             }
@@ -219,6 +236,9 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
             reconcileCounters["terminal_error"]?.increment()
             await queue.forget(key)
             logger.error("reconcile failed; not retrying", metadata: ["controller": "\(name)", "key": "\(key)", "error": "\(error)"])
+        } catch _ where Task.isCancelled {
+            // Cut short by shutdown: neither a failure nor worth a retry in this process.
+            logger.debug("reconcile cancelled", metadata: ["controller": "\(name)", "key": "\(key)"])
         } catch {
             reconcileCounters["error"]?.increment()
             let delay = await queue.requeueAfterFailure(key)

@@ -77,6 +77,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             return .awaitChange
         }
         await dependencies.resolver.waitUntilSynced()
+        try Task.checkCancellation()
         do {
             return try await sync(es)
         } catch StoreProblem.otherControllerClass {
@@ -89,6 +90,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         } catch let error as InvalidSpec {
             try await reportFailure(es, message: error.message)
             throw TerminalReconcileError(error)
+        } catch let error where Task.isCancelled {
+            throw error  // cut short by shutdown: not a sync failure, nothing to report
         } catch {
             Counter(label: "externalsecret_sync_calls_error", dimensions: dimensions).increment()
             try await reportFailure(es, message: Self.describe(error))

@@ -169,6 +169,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             onChange: { change in if change.new == nil { reconciler.forget(change.key) } }
         ) { es in
             await managedSecrets.store.waitUntilSynced()
+            try Task.checkCancellation()
             return try await reconciler.reconcile(es)
         }
         late.value = externalSecrets

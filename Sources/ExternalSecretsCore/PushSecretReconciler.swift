@@ -104,12 +104,15 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 .record(dependencies.now().timeIntervalSince(started) * 1e9)
         }
         await dependencies.resolver.waitUntilSynced()
+        try Task.checkCancellation()
         if ps.metadata.deletionTimestamp != nil {
             try await finalize(ps)
             return .awaitChange
         }
         do {
             return try await sync(ps)
+        } catch let error where Task.isCancelled {
+            throw error  // cut short by shutdown: not a push failure, nothing to report
         } catch StoreProblem.pendingValidation {
             return .requeue(after: .seconds(5))  // the store's first validation is still to come
         } catch let failure as PushFailure {

@@ -81,6 +81,8 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
             condition = ready("False", ESOReason.storeValidationFailed, ExternalSecretReconciler<C>.describe(error))
             eventType = .warning
         }
+        // A validation cut short by shutdown says nothing about the store.
+        try Task.checkCancellation()
 
         var status = store.status ?? SecretStoreStatus()
         let previous = status.conditions?.condition(ofType: ESONames.conditionReady)

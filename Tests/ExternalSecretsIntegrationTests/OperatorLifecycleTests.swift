@@ -1,0 +1,144 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import OperatorTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// (ExternalSecretSyncTests, sharing its control plane.) The operator's lifecycle as a process:
+/// graceful shutdown, a store applied before its Secret, and restarts.
+extension ExternalSecretSyncTests {
+    // MARK: - Graceful shutdown
+
+    /// A rollout sends SIGTERM (and a developer Ctrl-C, SIGINT): the process drains, releases the
+    /// Lease when it holds one, and exits 0, with and without leader election.
+    @Test(arguments: [(SIGTERM, false), (SIGTERM, true), (SIGINT, false), (SIGINT, true)])
+    func gracefulShutdownExitsZeroAndReleasesTheLease(signal: Int32, leaderElection: Bool) async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "shutdown")
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                fakeStore("fake", data: [FakeProviderData(key: "k", value: canary)]))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("es", data: [entry("k", "k")]))
+            var arguments = ["--namespace", namespace]
+            if leaderElection { arguments += ["--enable-leader-election", "--leader-election-namespace", namespace] }
+            let process = try startOperator(plane, name: "shutdown", arguments: arguments)
+            defer { Task { await process.stop() } }
+
+            // Working: it synced, and (with leader election) holds the Lease.
+            #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            let leases = client.api(Lease.self, namespace: namespace)
+            if leaderElection {
+                let holder = try await leases.get("external-secrets-controller").spec?.holderIdentity ?? ""
+                #expect(!holder.isEmpty)
+            }
+
+            process.send(signal)
+            let status = await process.waitForExit(timeout: .seconds(30))
+            #expect(exitedCleanly(status), "wait status \(String(describing: status)); log: \(process.log.suffix(3000))")
+            #expect(!process.log.contains("Error:"), "log: \(process.log.suffix(3000))")
+            if leaderElection {
+                #expect(try await leases.get("external-secrets-controller").spec?.holderIdentity == "")
+            }
+        }
+    }
+
+    /// SIGTERM while a provider call hangs (a server that accepts and never answers): the call is
+    /// cancelled after the drain timeout (10 s), nothing is reported about it, and the process
+    /// still exits 0, in bounded time.
+    @Test func sigtermDuringAHungProviderCallExitsZeroInBoundedTime() async throws {
+        let plane = try currentPlane()
+        let silent = try SilentServer()
+        defer { silent.close() }
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "hung")
+            _ = try await client.api(Secret.self, namespace: namespace).create(
+                Secret(metadata: ObjectMeta(name: "vault-token"), stringData: ["token": "not-a-real-token"]))
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                SecretStore(
+                    metadata: ObjectMeta(name: "hung"),
+                    spec: SecretStoreSpec(
+                        provider: SecretStoreProvider(
+                            vault: VaultProvider(
+                                server: "http://127.0.0.1:\(silent.port)", path: "secret", version: .v2,
+                                auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token")))))))
+            let process = try startOperator(plane, name: "hung", arguments: ["--namespace", namespace])
+            defer { Task { await process.stop() } }
+
+            // Positive signal: the store's validation has called the server and waits for it.
+            #expect(
+                try await eventually { silent.acceptPending() > 0 }, "no provider call arrived; log: \(process.log.suffix(3000))")
+            let stopping = ContinuousClock.now
+            process.send(SIGTERM)
+            let status = await process.waitForExit(timeout: .seconds(60))
+            let took = ContinuousClock.now - stopping
+            #expect(exitedCleanly(status), "wait status \(String(describing: status)); log: \(process.log.suffix(3000))")
+            #expect(took < .seconds(20), "shutdown took \(took)")
+            // The cut-short validation reported nothing about the store.
+            let message =
+                try await client.api(SecretStore.self, namespace: namespace).get("hung").status?.conditions?
+                .condition(ofType: ESONames.conditionReady)?.message ?? ""
+            #expect(!message.lowercased().contains("cancel"), "store condition: \(message)")
+        }
+    }
+
+}
+
+struct SilentServerError: Error {
+    var errno: Int32
+}
+
+/// A TCP server on 127.0.0.1 that accepts connections and never answers: a call to it stays in
+/// flight until the caller gives up or is cancelled.
+final class SilentServer {
+    let port: Int
+    private let listener: Int32
+    private var connections: [Int32] = []
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
+            throw SilentServerError(errno: errno)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var actual = sockaddr_in()
+        var actualLength = length
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: actual.sin_port))
+    }
+
+    /// Accepts the connections waiting (and keeps them open, unanswered); returns how many
+    /// have been accepted so far.
+    func acceptPending() -> Int {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { break }
+            connections.append(connection)
+        }
+        return connections.count
+    }
+
+    func close() {
+        for descriptor in connections + [listener] { _ = Glibc.close(descriptor) }
+    }
+}
