@@ -41,8 +41,11 @@ public struct OperatorOptions: Sendable {
 /// ClusterSecretStore controllers and the cache of managed Secrets, wired together.
 ///
 /// Wiring: a change of a store (spec or Ready status) wakes every ExternalSecret that uses it; a
-/// change or deletion of a managed Secret wakes the ExternalSecret that writes it. Only Secrets
-/// carrying the managed label are cached (DESIGN.md invariant 1).
+/// change or deletion of a managed Secret wakes the ExternalSecret that writes it; the
+/// appearance or change of a Secret a store refers to (credentials, CA) revalidates the store,
+/// and of a PushSecret's source pushes it. Only Secrets carrying the managed label are cached
+/// in full; all others are watched by identity only, one watch for both uses (DESIGN.md
+/// invariant 1).
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
     public let externalSecrets: Controller<ExternalSecret, C>
     private let services: [any Service]
@@ -51,6 +54,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
     static var storeIndex: String { "store" }
     static var targetIndex: String { "target" }
+    /// Stores by the Secrets their provider block refers to (`namespace/name`).
+    static var referencedSecretIndex: String { "referenced-secret" }
 
     public init(
         client: KubeClient, registry: ProviderRegistry, options: OperatorOptions, clock: C,
@@ -78,6 +83,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         }
 
         var services: [any Service] = []
+        /// The store controllers, told when a Secret one of their stores refers to changes.
+        var storeWakers: [@Sendable (String) async -> Void] = []
         let storeReconciler = SecretStoreReconciler<SecretStore, C>(
             client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
@@ -91,8 +98,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         }
         if options.enableSecretStoreReconciler {
             let controller = Controller(
-                name: "secretstore", api: secretStoresAPI, workers: options.concurrent, clock: clock, logger: logger,
+                name: "secretstore", api: secretStoresAPI,
+                indexes: [
+                    StoreIndex(name: Self.referencedSecretIndex) { store in
+                        StoreReferences.secrets(of: store.spec, storeNamespace: store.metadata.namespace ?? "")
+                    }
+                ], workers: options.concurrent, clock: clock, logger: logger,
                 onChange: onSecretStoreChange, reconcile: storeReconciler.reconcile)
+            storeWakers.append(Self.waker(controller))
             secretStoreCache = controller.store
             services.append(controller)
         } else {
@@ -107,8 +120,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         }
         if options.enableClusterStoreReconciler {
             let controller = Controller(
-                name: "clustersecretstore", api: clusterStoresAPI, workers: options.concurrent, clock: clock,
+                name: "clustersecretstore", api: clusterStoresAPI,
+                indexes: [
+                    StoreIndex(name: Self.referencedSecretIndex) { store in
+                        StoreReferences.secrets(of: store.spec, storeNamespace: nil)
+                    }
+                ], workers: options.concurrent, clock: clock,
                 logger: logger, onChange: onClusterStoreChange, reconcile: clusterStoreReconciler.reconcile)
+            storeWakers.append(Self.waker(controller))
             clusterStoreCache = controller.store
             services.append(controller)
         } else {
@@ -179,19 +198,28 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
             { secretStoreCache.isSynced }, { clusterStoreCache.isSynced },
         ]
-        if options.enablePushSecretReconciler {
-            // Source Secrets are watched by identity only (no data, labels or annotations), so
-            // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
-            let sourceSecrets = Reflector(
+        // Other Secrets are watched by identity only (no data, labels or annotations: a few hundred
+        // bytes each), one watch for two uses: a Secret a store refers to revalidates the store as
+        // soon as it appears or changes, and a PushSecret pushes as soon as its source changes.
+        let wakeStores = storeWakers
+        let secretIdentities: Reflector<PartialObjectMetadata, C>? =
+            options.enablePushSecretReconciler || !wakeStores.isEmpty
+            ? Reflector(
                 api: client.metadataAPI(Secret.resource, namespace: namespace),
                 options: WatcherOptions(identityOnly: true), clock: clock, logger: logger
             ) { change in
+                let secret = "\(change.key.namespace ?? "")/\(change.key.name)"
+                for wake in wakeStores { await wake(secret) }
                 guard let controller = latePush.value else { return }
-                let source = "\(change.key.namespace ?? "")/\(change.key.name)"
-                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: source) {
+                for key in controller.store.keys(index: PushSecretReconciler<C>.sourceIndex, value: secret) {
                     await controller.queue.add(key, lane: .priority)
                 }
-            }
+            } : nil
+        if let secretIdentities {
+            services.append(secretIdentities)
+            caches.append { secretIdentities.store.isSynced }
+        }
+        if options.enablePushSecretReconciler, let sourceSecrets = secretIdentities {
             let pushReconciler = PushSecretReconciler(
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
@@ -208,12 +236,21 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
                 reconcile: pushReconciler.reconcile)
             latePush.value = pushSecrets
-            services += [sourceSecrets, pushSecrets]
-            caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
+            services.append(pushSecrets)
+            caches.append { pushSecrets.store.isSynced }
         }
         self.services = services
         let allCaches = caches
         self.synced = { allCaches.allSatisfy { $0() } }
+    }
+
+    /// Queues (first) the stores of `controller` that refer to a Secret (`namespace/name`).
+    private static func waker<Object: KubeObject>(_ controller: Controller<Object, C>) -> @Sendable (String) async -> Void {
+        { secret in
+            for key in controller.store.keys(index: Self.referencedSecretIndex, value: secret) {
+                await controller.queue.add(key, lane: .priority)
+            }
+        }
     }
 
     /// Whether every cache holds a full listing.

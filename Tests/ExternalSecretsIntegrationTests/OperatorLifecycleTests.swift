@@ -91,6 +91,55 @@ extension ExternalSecretSyncTests {
         }
     }
 
+    // MARK: - Store applied before its Secret
+
+    /// `kubectl apply -f dir/` order: the store first, the Secret it refers to (here the CA of
+    /// the remote API server, through `caProvider`) second. The store is not Ready, keeps
+    /// retrying with backoff, and becomes Ready as soon as the Secret appears (well before its
+    /// next retry); its ExternalSecret then syncs.
+    @Test func storeAppliedBeforeItsSecretBecomesReadyWhenTheSecretAppears() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespaces = try await setUp(client)
+            let home = namespaces.home
+            var store = try store("remote", remoteNamespace: namespaces.remote, plane: plane)
+            store.spec.provider.kubernetes?.server?.caBundle = nil
+            store.spec.provider.kubernetes?.server?.caProvider = CAProvider(type: "Secret", name: "cluster-ca", key: "ca.crt")
+            let stores = client.api(SecretStore.self, namespace: home)
+            _ = try await stores.create(store)
+            _ = try await client.api(ExternalSecret.self, namespace: home).create(
+                externalSecret("db", store: "remote", data: [entry("password", "db", property: "password")]))
+            try await runOperator(plane, name: "store-first", arguments: ["--namespace", home]) { process in
+                let ready = { try await stores.get("remote").status?.conditions?.condition(ofType: ESONames.conditionReady) }
+                #expect(
+                    try await eventually { try await ready()?.status == "False" }, "log: \(process.log.suffix(3000))")
+                #expect(try await ready()?.reason == ESOReason.storeInvalidProviderConfig)
+
+                // Retried with backoff: wait for 11 failures (5 ms doubling: the next retry is
+                // then 5 s away), so that only the reaction to the Secret can explain a quick
+                // recovery.
+                #expect(
+                    try await eventually(timeout: .seconds(60)) {
+                        metricSum(
+                            try await scrapeMetrics(process), "controller_runtime_reconcile_total",
+                            labels: ["controller": "secretstore", "result": "error"]) >= 11
+                    }, "log: \(process.log.suffix(3000))")
+                let pem = try Data(contentsOf: URL(fileURLWithPath: plane.servingCAPath))
+                _ = try await client.api(Secret.self, namespace: home).create(
+                    Secret(metadata: ObjectMeta(name: "cluster-ca"), data: ["ca.crt": pem]))
+                let created = ContinuousClock.now
+                #expect(
+                    try await eventually(timeout: .seconds(10)) { try await ready()?.status == "True" },
+                    "log: \(process.log.suffix(3000))")
+                let took = ContinuousClock.now - created
+                #expect(took < .seconds(3), "store Ready \(took) after its Secret appeared")
+                #expect(try await waitForReady(client, home, "db", timeout: .seconds(15)), "log: \(process.log.suffix(3000))")
+                #expect(try await client.api(Secret.self, namespace: home).get("db").data?["password"] == Data(canary.utf8))
+            }
+        }
+    }
+
 }
 
 struct SilentServerError: Error {

@@ -1,0 +1,46 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeModel
+import Testing
+
+/// What lets the operator follow stores: the Secrets a store refers to (revalidate it when one
+/// appears).
+struct StoreFollowingTests {
+    static let vault = SecretStoreProvider(
+        vault: VaultProvider(
+            server: "https://vault:8200", caProvider: CAProvider(type: "Secret", name: "vault-ca", key: "ca.crt"),
+            auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token", namespace: "elsewhere"))))
+    static let aws = SecretStoreProvider(
+        aws: AWSProvider(
+            service: .secretsManager, region: "eu-west-1",
+            auth: AWSAuth(
+                secretRef: AWSAuthSecretRef(
+                    accessKeyIDSecretRef: SecretKeySelector(name: "aws", key: "id", namespace: "creds"),
+                    secretAccessKeySecretRef: SecretKeySelector(name: "aws", key: "secret", namespace: "creds")))))
+    static let kubernetes = SecretStoreProvider(
+        kubernetes: KubernetesProvider(
+            server: KubernetesServer(url: "https://remote", caProvider: CAProvider(type: "ConfigMap", name: "ca")),
+            auth: KubernetesAuth(serviceAccount: ServiceAccountSelector(name: "reader"))))
+    static let untyped = SecretStoreProvider(
+        unsupported: ["gcpsm": ["auth": ["secretRef": ["secretAccessKeySecretRef": ["name": "gcp", "key": "sa.json"]]]]])
+    static let fake = SecretStoreProvider(fake: FakeProvider(data: [FakeProviderData(key: "name", value: "key")]))
+
+    @Test(arguments: [
+        // A SecretStore's references are in its own namespace, whatever they say (ESO's rule).
+        (vault, "team", ["team/vault-ca", "team/vault-token"]),
+        // A ClusterSecretStore's references name their namespace; without one they are not indexed.
+        (vault, nil, ["elsewhere/vault-token"]),
+        (aws, nil, ["creds/aws"]),
+        (aws, "team", ["team/aws"]),
+        // ConfigMaps and ServiceAccounts are not Secrets.
+        (kubernetes, "team", []),
+        // Provider blocks without a typed model are walked too.
+        (untyped, "team", ["team/gcp"]),
+        (fake, "team", []),
+    ] as [(SecretStoreProvider, String?, [String])])
+    func secretsAStoreRefersTo(provider: SecretStoreProvider, storeNamespace: String?, expected: [String]) {
+        #expect(StoreReferences.secrets(of: SecretStoreSpec(provider: provider), storeNamespace: storeNamespace) == expected)
+    }
+
+}
