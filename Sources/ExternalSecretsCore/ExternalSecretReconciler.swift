@@ -52,12 +52,6 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
     private let dependencies: Dependencies
     private let logger: Logger
-    /// The generations of the stores each ExternalSecret last synced with. A store edit (new
-    /// generation) makes its ExternalSecrets refresh at once instead of at their next interval
-    /// (ESO applies store edits only at the next refresh). Empty after a restart, so a restart
-    /// causes no refresh storm.
-    private let syncedStoreGenerations = Mutex<[ObjectKey: [String: Int64]]>([:])
-
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
         self.logger = logger
@@ -110,13 +104,15 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         try await ensureFinalizer(es)
         let now = dependencies.now()
         let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
-        let key = ObjectKey(es)
         let storeGenerations = currentStoreGenerations(of: es)
-        // Only a periodically refreshed ExternalSecret follows store edits at once; CreatedOnce and
-        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes).
+        // Only a periodically refreshed ExternalSecret follows store edits at once (a new store
+        // generation refreshes it instead of waiting for its interval; ESO waits); CreatedOnce and
+        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes). The
+        // generations synced with are kept in status (`SyncedVersion`), so this holds after a
+        // restart or a leader change.
         let followsStores = (es.spec.refreshPolicy ?? .periodic) == .periodic
-        let storeChanged =
-            followsStores && syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
+        let syncedVersion = SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "")
+        let storeChanged = followsStores && syncedVersion.inputsChanged(current: storeGenerations)
         if !storeChanged && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
             && RefreshSchedule.isTargetValid(es, target: cached)
         {
@@ -130,7 +126,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // A refresh the user asked for on a synced object (spec or metadata change, force-sync)
         // reads fresh values; first syncs and periodic refreshes may share reads with other
         // ExternalSecrets.
-        let synced = es.status?.syncedResourceVersion ?? ""
+        let synced = syncedVersion.metadata
         let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
         let fetcher = ExternalSecretFetcher { ref in try await self.client(for: ref, namespace: namespace, fresh: fresh) }
         let fetched = try await fetcher.fetch(es)
@@ -180,10 +176,13 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
                 lastTransitionTime: KubeTime(refreshTime)))
         status.conditions = conditions
         status.refreshTime = KubeTime(refreshTime)
-        status.syncedResourceVersion = RefreshSchedule.currentVersion(of: es)
+        status.syncedResourceVersion =
+            SyncedVersion(
+                metadata: RefreshSchedule.currentVersion(of: es),
+                inputs: followsStores ? SyncedVersion.inputsHash(storeGenerations) : nil
+            ).text
         status.binding = SecretBinding(name: targetName)
         try await writeStatus(status, of: es)
-        syncedStoreGenerations.withLock { $0[key] = storeGenerations }
         return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
             .map { .requeue(after: $0) } ?? .awaitChange
     }
@@ -206,20 +205,15 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     }
 
     /// The generations of the stores `es` uses, by store index key, from the store caches.
-    private func currentStoreGenerations(of es: ExternalSecret) -> [String: Int64] {
+    private func currentStoreGenerations(of es: ExternalSecret) -> [String: String] {
         let namespace = es.metadata.namespace ?? ""
-        var generations: [String: Int64] = [:]
+        var generations: [String: String] = [:]
         for ref in es.storeRefs {
             let (kind, name) = (ref.kind ?? .secretStore, ref.name ?? "")
             generations[StoreResolver.indexKey(kind: kind, name: name, namespace: namespace)] =
-                dependencies.resolver.generation(kind: kind, name: name, namespace: namespace)
+                String(dependencies.resolver.generation(kind: kind, name: name, namespace: namespace))
         }
         return generations
-    }
-
-    /// Forgets what is remembered about a deleted ExternalSecret.
-    public func forget(_ key: ObjectKey) {
-        syncedStoreGenerations.withLock { $0[key] = nil }
     }
 
     /// The provider client for a store reference used from `namespace`.

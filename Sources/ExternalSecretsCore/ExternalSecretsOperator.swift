@@ -184,8 +184,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             ],
             workers: options.concurrent,
             queueConfiguration: WorkQueueConfiguration(qps: options.reconcileQPS, burst: options.reconcileBurst),
-            clock: clock, logger: logger,
-            onChange: { change in if change.new == nil { reconciler.forget(change.key) } }
+            clock: clock, logger: logger
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             try Task.checkCancellation()
@@ -232,9 +231,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
                     StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
                 ],
-                workers: options.concurrent, clock: clock, logger: logger,
-                onChange: { change in if change.new == nil { pushReconciler.forget(change.key) } },
-                reconcile: pushReconciler.reconcile)
+                workers: options.concurrent, clock: clock, logger: logger, reconcile: pushReconciler.reconcile)
             latePush.value = pushSecrets
             services.append(pushSecrets)
             caches.append { pushSecrets.store.isSynced }

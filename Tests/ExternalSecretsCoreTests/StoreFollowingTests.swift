@@ -5,7 +5,8 @@ import KubeModel
 import Testing
 
 /// What lets the operator follow stores: the Secrets a store refers to (revalidate it when one
-/// appears).
+/// appears) and the store generations kept in `status.syncedResourceVersion` (refresh after a
+/// store edit, also after a restart).
 struct StoreFollowingTests {
     static let vault = SecretStoreProvider(
         vault: VaultProvider(
@@ -43,4 +44,22 @@ struct StoreFollowingTests {
         #expect(StoreReferences.secrets(of: SecretStoreSpec(provider: provider), storeNamespace: storeNamespace) == expected)
     }
 
+    @Test func syncedVersionKeepsESOsPartAndTheInputsHash() {
+        let eso = ESOHashes.syncedResourceVersion(generation: 3, annotations: ["a": "b"], labels: nil)
+        // ESO's own text (and an empty one) has no inputs part: unknown, so nothing is refreshed.
+        let written = SyncedVersion(parsing: eso)
+        #expect(written == SyncedVersion(metadata: eso, inputs: nil))
+        #expect(written.text == eso)
+        #expect(!written.inputsChanged(current: ["SecretStore/ns/a": "7"]))
+        #expect(SyncedVersion(parsing: "") == SyncedVersion(metadata: ""))
+
+        let generations = ["SecretStore/ns/a": "7", "ClusterSecretStore/b": "2"]
+        let ours = SyncedVersion(metadata: eso, inputs: SyncedVersion.inputsHash(generations))
+        #expect(ours.text.hasPrefix(eso + ";from="))
+        #expect(SyncedVersion(parsing: ours.text) == ours)
+        #expect(!ours.inputsChanged(current: ["ClusterSecretStore/b": "2", "SecretStore/ns/a": "7"]))
+        #expect(ours.inputsChanged(current: ["SecretStore/ns/a": "8", "ClusterSecretStore/b": "2"]))
+        #expect(ours.inputsChanged(current: ["SecretStore/ns/a": "7"]))
+        #expect(SyncedVersion.inputsHash(generations).count == 16)
+    }
 }

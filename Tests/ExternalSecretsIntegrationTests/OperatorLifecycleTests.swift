@@ -140,6 +140,122 @@ extension ExternalSecretSyncTests {
         }
     }
 
+    // MARK: - Restarts
+
+    /// What "store edits apply at once" needs is kept on the ExternalSecret: a store edited while
+    /// the operator is stopped refreshes its ExternalSecret as soon as the operator starts
+    /// (refreshInterval 1h), and a restart with nothing changed costs no provider call and no
+    /// write.
+    @Test func storeEditsAreFollowedAcrossRestartsAndAQuietRestartCostsNothing() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "restart")
+            let stores = client.api(SecretStore.self, namespace: namespace)
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            let secrets = client.api(Secret.self, namespace: namespace)
+            _ = try await stores.create(fakeStore("fake", data: [FakeProviderData(key: "k", value: "v1-\(canary)")]))
+            _ = try await externalSecrets.create(externalSecret("es", data: [entry("k", "k")], refreshInterval: "1h"))
+            let arguments = ["--namespace", namespace]
+
+            try await runUntilSIGTERM(plane, name: "restart-1", arguments: arguments) { process async throws in
+                #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
+            }
+            let synced = try await externalSecrets.get("es")
+            let version = SyncedVersion(parsing: synced.status?.syncedResourceVersion ?? "")
+            #expect(version.metadata == RefreshSchedule.currentVersion(of: synced))
+            #expect(version.inputs != nil, "the store generations synced with are kept in status")
+            let secretVersion = try await secrets.get("es").metadata.resourceVersion
+
+            // A quiet restart: once the operator has reconciled the ExternalSecret (and validated
+            // the store), there was no provider call, no sync and no write.
+            try await runUntilSIGTERM(plane, name: "restart-2", arguments: arguments) { process async throws in
+                var metrics = ""
+                #expect(
+                    try await eventually {
+                        metrics = try await scrapeMetrics(process)
+                        return metricSum(metrics, "controller_runtime_reconcile_total", labels: ["controller": "externalsecret"]) >= 1
+                            && metricSum(metrics, "controller_runtime_reconcile_total", labels: ["controller": "secretstore"]) >= 1
+                    }, "log: \(process.log.suffix(3000))")
+                #expect(metricSum(metrics, "externalsecret_provider_api_calls_count") == 0)
+                #expect(metricSum(metrics, "externalsecret_sync_calls_total") == 0)
+                #expect(try await externalSecrets.get("es").metadata.resourceVersion == synced.metadata.resourceVersion)
+                #expect(try await secrets.get("es").metadata.resourceVersion == secretVersion)
+            }
+
+            // The store is edited while no operator runs; the next operator refreshes at once.
+            try await update(stores, "fake") { store in
+                store.spec.provider.fake?.data = [FakeProviderData(key: "k", value: "v2-\(canary)")]
+            }
+            try await runUntilSIGTERM(plane, name: "restart-3", arguments: arguments) { process async throws in
+                #expect(
+                    try await eventually { try await secrets.get("es").data?["k"] == Data("v2-\(canary)".utf8) },
+                    "log: \(process.log.suffix(3000))")
+            }
+        }
+    }
+}
+
+/// (PushSecretSyncTests, sharing its control plane.)
+extension PushSecretSyncTests {
+    /// What a push was made from is kept on the PushSecret: a source Secret changed while the
+    /// operator is stopped is pushed as soon as it starts (refreshInterval 1h), and a restart with
+    /// nothing changed pushes nothing and writes nothing.
+    @Test func sourceChangesAreFollowedAcrossRestartsAndAQuietRestartPushesNothing() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "push-restart")
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let pushSecrets = client.api(PushSecret.self, namespace: namespace)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: []))
+            _ = try await secrets.create(Secret(metadata: ObjectMeta(name: "source"), data: ["password": Data(canary.utf8)]))
+            _ = try await pushSecrets.create(pushSecret("push", stores: ["fake"], data: [push("password", to: "pushed-password")]))
+            let arguments = ["--namespace", namespace]
+            let pushes = { (metrics: String) in
+                metricSum(metrics, "externalsecret_provider_api_calls_count", labels: ["call": "PushSecret"])
+            }
+
+            try await runUntilSIGTERM(plane, name: "push-restart-1", arguments: arguments) { process async throws in
+                #expect(try await waitForPushReady(client, namespace, "push"), "log: \(process.log.suffix(3000))")
+            }
+            let pushed = try await pushSecrets.get("push")
+            #expect(SyncedVersion(parsing: pushed.status?.syncedResourceVersion ?? "").inputs != nil)
+
+            // A quiet restart: once the PushSecret has been reconciled, nothing was pushed or written.
+            try await runUntilSIGTERM(plane, name: "push-restart-2", arguments: arguments) { process async throws in
+                var metrics = ""
+                #expect(
+                    try await eventually {
+                        metrics = try await scrapeMetrics(process)
+                        return metricSum(metrics, "controller_runtime_reconcile_total", labels: ["controller": "pushsecret"]) >= 1
+                    }, "log: \(process.log.suffix(3000))")
+                #expect(pushes(metrics) == 0)
+                #expect(try await pushSecrets.get("push").metadata.resourceVersion == pushed.metadata.resourceVersion)
+            }
+
+            // The source changes while no operator runs; the next operator pushes at once.
+            _ = try await secrets.patch(
+                "source", .merge(["data": ["password": .string(Data("rotated-\(canary)".utf8).base64EncodedString())]]))
+            try await runUntilSIGTERM(plane, name: "push-restart-3", arguments: arguments) { process async throws in
+                #expect(
+                    try await eventually { pushes(try await scrapeMetrics(process)) >= 1 }, "log: \(process.log.suffix(3000))")
+            }
+        }
+    }
+}
+
+/// Runs the operator while `body` runs, then stops it as a rollout does (SIGTERM) and expects a
+/// clean exit (status 0).
+func runUntilSIGTERM(
+    _ plane: LocalControlPlane, name: String, arguments: [String], _ body: (TestProcess) async throws -> Void
+) async throws {
+    try await runOperator(plane, name: name, arguments: arguments) { process async throws in
+        try await body(process)
+        process.send(SIGTERM)
+        let status = await process.waitForExit(timeout: .seconds(30))
+        #expect(exitedCleanly(status), "wait status \(String(describing: status)); log: \(process.log.suffix(3000))")
+    }
 }
 
 struct SilentServerError: Error {
