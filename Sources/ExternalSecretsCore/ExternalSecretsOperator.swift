@@ -231,7 +231,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
                     StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
                 ],
-                workers: options.concurrent, clock: clock, logger: logger, reconcile: pushReconciler.reconcile)
+                workers: options.concurrent, clock: clock, logger: logger
+            ) { ps in
+                // The source's version is compared with the one the last push recorded: read it
+                // only from a complete cache (an unsynced one would push again after a restart).
+                await sourceSecrets.store.waitUntilSynced()
+                try Task.checkCancellation()
+                return try await pushReconciler.reconcile(ps)
+            }
             latePush.value = pushSecrets
             services.append(pushSecrets)
             caches.append { pushSecrets.store.isSynced }
