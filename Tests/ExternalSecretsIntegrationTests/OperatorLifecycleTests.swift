@@ -51,6 +51,33 @@ extension ExternalSecretSyncTests {
         }
     }
 
+    /// A standby replica (another one holds the Lease) stops at once on SIGTERM, exits 0 and
+    /// leaves the Lease to its holder.
+    @Test func aStandbyReplicaStopsAtOnceAndLeavesTheLease() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "standby")
+            let arguments = ["--namespace", namespace, "--enable-leader-election", "--leader-election-namespace", namespace]
+            let leases = client.api(Lease.self, namespace: namespace)
+            let holder = { try await leases.getIfExists("external-secrets-controller")?.spec?.holderIdentity ?? "" }
+            try await runUntilSIGTERM(plane, name: "leader", arguments: arguments) { leader async throws in
+                #expect(try await eventually { try await !holder().isEmpty }, "log: \(leader.log.suffix(3000))")
+                let leading = try await holder()
+                let standby = try startOperator(plane, name: "standby", arguments: arguments)
+                defer { Task { await standby.stop() } }
+                _ = try await scrapeMetrics(standby)  // up, serving, waiting for the Lease
+                let stopping = ContinuousClock.now
+                standby.send(SIGTERM)
+                let status = await standby.waitForExit(timeout: .seconds(30))
+                #expect(exitedCleanly(status), "wait status \(String(describing: status)); log: \(standby.log.suffix(3000))")
+                #expect(ContinuousClock.now - stopping < .seconds(5))
+                #expect(try await holder() == leading)
+            }
+            #expect(try await holder() == "", "the leader released the Lease on SIGTERM")
+        }
+    }
+
     /// SIGTERM while a provider call hangs (a server that accepts and never answers): the call is
     /// cancelled after the drain timeout (10 s), nothing is reported about it, and the process
     /// still exits 0, in bounded time.
