@@ -62,4 +62,20 @@ struct StoreFollowingTests {
         #expect(ours.inputsChanged(current: ["SecretStore/ns/a": "7"]))
         #expect(SyncedVersion.inputsHash(generations).count == 16)
     }
+
+    /// The suffix changes nothing in ESO's refresh decision (the table of RefreshScheduleTests,
+    /// with and without it).
+    @Test(arguments: RefreshScheduleTests.History.allCases, [RefreshPolicy?.none, .createdOnce, .onChange])
+    func theInputsSuffixLeavesESOsRefreshDecisionAlone(history: RefreshScheduleTests.History, policy: RefreshPolicy?) throws {
+        let es = RefreshScheduleTests.externalSecret(policy: policy, interval: "1h", history: history)
+        var suffixed = es
+        if let version = es.status?.syncedResourceVersion {
+            suffixed.status?.syncedResourceVersion =
+                SyncedVersion(metadata: version, inputs: SyncedVersion.inputsHash(["SecretStore/ns/a": "1"])).text
+        }
+        let interval = try RefreshSchedule.interval(of: es.spec)
+        #expect(
+            RefreshSchedule.isRefreshDue(suffixed, interval: interval, now: RefreshScheduleTests.now)
+                == RefreshSchedule.isRefreshDue(es, interval: interval, now: RefreshScheduleTests.now))
+    }
 }
