@@ -164,8 +164,9 @@ public final class Controller<Object: KubeObject, C: Clock>: Service where C.Dur
                     group.addTask { try await related(queue) }
                 }
                 group.addTask {
-                    await self.store.waitUntilSynced()
-                    guard !Task.isCancelled else { return }
+                    // Shutdown before the first listing (say the CRD is missing): nothing to drain.
+                    await cancelWhenGracefulShutdown { await self.store.waitUntilSynced() }
+                    guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
                     self.logger.info("cache synced; starting workers", metadata: ["controller": "\(self.name)", "workers": "\(self.workers)"])
                     await withTaskGroup(of: Void.self) { workers in
                         for _ in 0..<self.workers { workers.addTask { await self.runWorker() } }
