@@ -125,7 +125,8 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
         do {
             try await cancelWhenGracefulShutdown { try await self.acquire() }
         } catch is CancellationError where Task.isShuttingDownGracefully {
-            logger.info("shutting down before acquiring the lease", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
+            logger.info(
+                "shutting down before acquiring the lease", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
             return
         }
         try await lead(whileLeading)

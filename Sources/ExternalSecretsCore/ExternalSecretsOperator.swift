@@ -249,7 +249,9 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     }
 
     /// Queues (first) the stores of `controller` that refer to a Secret (`namespace/name`).
-    private static func waker<Object: KubeObject>(_ controller: Controller<Object, C>) -> @Sendable (String) async -> Void {
+    private static func waker<Object: KubeObject>(
+        _ controller: Controller<Object, C>
+    ) -> @Sendable (String) async -> Void {
         { secret in
             for key in controller.store.keys(index: Self.referencedSecretIndex, value: secret) {
                 await controller.queue.add(key, lane: .priority)

@@ -215,10 +215,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 lastTransitionTime: KubeTime(refreshTime)))
         status.conditions = conditions
         status.refreshTime = KubeTime(refreshTime)
-        status.syncedResourceVersion =
-            SyncedVersion(
-                metadata: version, inputs: SyncedVersion.inputsHash(Self.pushInputs(generationsBefore, sourceVersion: sourceVersion))
-            ).text
+        let inputs = Self.pushInputs(generationsBefore, sourceVersion: sourceVersion)
+        status.syncedResourceVersion = SyncedVersion(metadata: version, inputs: SyncedVersion.inputsHash(inputs)).text
         status.syncedPushSecrets = synced
         await dependencies.events.record(.normal, reason: PushSecretNames.reasonSynced, message: message, about: ps)
         logger.info(

@@ -157,7 +157,9 @@ public func scrapeMetrics(_ process: TestProcess) async throws -> String {
 public func metricSum(_ text: String, _ name: String, labels: [String: String] = [:]) -> Double {
     var sum = 0.0
     for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+            continue
+        }
         let series = line[..<space]
         let metric = series.prefix { $0 != "{" }
         guard metric == name else { continue }
