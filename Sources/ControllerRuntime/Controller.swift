@@ -72,7 +72,9 @@ public struct RequeueJitter: Sendable {
 /// it); never two reconciles of one key at once; errors back off per key; a
 /// `TerminalReconcileError` is not retried; workers start only once the cache has synced.
 /// On graceful shutdown the queue stops handing out keys, reconciles in flight get
-/// `shutdownGracePeriod` to finish and are then cancelled, and `run` returns.
+/// `shutdownGracePeriod` to finish and are then cancelled, and `run` returns normally: a
+/// controller that stops because it was asked to is not a failed service. Shutdown before the
+/// cache synced stops it at once.
 ///
 /// What a controller reacts to besides its own objects is declared with `watches` (another
 /// change source mapped to keys of this one); its own changes reach subscribers (`ChangeSource`).
@@ -117,7 +119,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         clock: C, logger: Logger,
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
         partitions: (@Sendable (Object) -> [String])? = nil,
-        reconcileTimeout: Duration? = nil, shutdownGracePeriod: Duration = .seconds(5),
+        reconcileTimeout: Duration? = nil, shutdownGracePeriod: Duration = .seconds(10),
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
         self.name = name
@@ -214,13 +216,16 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                     group.addTask { try await related(queue) }
                 }
                 group.addTask {
-                    await self.store.waitUntilSynced()
+                    // Shutdown before the first listing (say the CRD is missing): nothing to drain.
+                    await cancelWhenGracefulShutdown { await self.store.waitUntilSynced() }
+                    guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
                     self.logger.info("cache synced; starting workers", metadata: ["controller": "\(self.name)", "workers": "\(self.workers)"])
                     await withTaskGroup(of: Void.self) { workers in
                         for _ in 0..<self.workers { workers.addTask { await self.runWorker() } }
                     }
                 }
-                // Workers return once the queue is shut down; then stop the watchers.
+                // Workers return once the queue is shut down (or the grace period is over); then
+                // stop the watchers. Their CancellationErrors are discarded with the group.
                 try await group.next()
                 group.cancelAll()
             }
@@ -277,9 +282,8 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                 await queue.forget(key)
                 await queue.add(key, after: jitter.apply(to: delay), lane: .routine)
             }
-        } catch is CancellationError where Task.isCancelled {
-            // Shutting down: the key is not retried by this process.
-            reconcileCounters["error"]?.increment()
+        } catch _ where Task.isCancelled {
+            // Cut short by shutdown: neither a failure nor worth a retry in this process.
             logger.info("reconcile cancelled by shutdown", metadata: ["controller": "\(name)", "key": "\(key)"])
         } catch let error as TerminalReconcileError {
             reconcileCounters["terminal_error"]?.increment()

@@ -3,6 +3,7 @@ public import KubeClient
 public import KubeModel
 public import Logging
 import Metrics
+import ServiceLifecycle
 
 /// Settings of leader election on a coordination.k8s.io/v1 Lease (client-go's defaults).
 public struct LeaderElectionConfig: Sendable {
@@ -82,7 +83,9 @@ public enum LeaseDecision: Equatable, Sendable {
 /// Guarantees: `whileLeading` starts after the Lease was written with us as holder; it is
 /// cancelled as soon as a renewal has failed for `renewDeadline` (before any other replica can
 /// consider the lease expired, since `renewDeadline < leaseDuration`); on graceful shutdown the
-/// lease is released (holder cleared) so another replica takes over at once.
+/// lease is released (holder cleared) so another replica takes over at once. Graceful shutdown
+/// reaches `whileLeading` (it runs in this task's tree) and is expected to make it return; a
+/// standby replica stops waiting for the lease at once and `run` returns normally.
 /// Caveat: after losing the lease, `run` throws `LeaderElectionLost`; the process should exit.
 public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
     let client: KubeClient
@@ -117,9 +120,21 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Waits to acquire the lease, runs `whileLeading` while renewing it, and returns when
     /// `whileLeading` returns (after releasing the lease) or throws when leadership is lost.
+    /// Returns without leading when graceful shutdown comes while it waits for the lease.
     public func run(whileLeading: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.acquire() }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            logger.info(
+                "shutting down before acquiring the lease", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
+            return
+        }
+        try await lead(whileLeading)
+    }
+
+    /// Returns once this replica holds the lease.
+    private func acquire() async throws {
         var observation: Observation?
-        // Acquire.
         while true {
             try Task.checkCancellation()
             do {
@@ -132,6 +147,10 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
             }
             try await clock.sleep(for: config.retryPeriod)
         }
+    }
+
+    /// Runs `whileLeading` while renewing the lease; releases it when `whileLeading` ends.
+    private func lead(_ whileLeading: @escaping @Sendable () async throws -> Void) async throws {
         logger.info("became leader", metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
         let leaderGauge = Gauge(label: "leader_election_master_status", dimensions: [("name", config.leaseName)])
         leaderGauge.record(1)

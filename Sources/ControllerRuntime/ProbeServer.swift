@@ -73,6 +73,10 @@ public struct ProbeServer: Service {
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        try await application.runService()
+        // `run()`, not `runService()`: the latter starts a ServiceGroup of its own that catches
+        // SIGTERM itself, so the server stopped before the operator's group told it to and the
+        // group reported it as failed (exit status 1 on every rollout). `run()` follows the
+        // graceful shutdown of the group this service runs in.
+        try await application.run()
     }
 }

@@ -8,8 +8,9 @@ public import ServiceLifecycle
 ///
 /// Guarantees: `store` follows the server (relists swapped in at once, like `Controller`);
 /// subscribers (`ChangeSource`) are not called for the first listing, only for later changes
-/// (including those a relist reveals). Caveat: subscribers run on the watch task, so they must
-/// not block for long.
+/// (including those a relist reveals); on graceful shutdown `run` returns normally (it is
+/// cancelled, and that cancellation is not a failure). Caveat: subscribers run on the watch
+/// task, so they must not block for long.
 public final class Reflector<Object: KubeObject, C: Clock>: Service, ChangeSource where C.Duration == Duration {
     public let store: Store<Object>
     private let writer: StoreWriter<Object>
@@ -35,7 +36,7 @@ public final class Reflector<Object: KubeObject, C: Clock>: Service, ChangeSourc
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        try await returnOnGracefulShutdown {
             var initialSync = true
             try await Watcher(api: self.api, options: self.options, clock: self.clock, logger: self.logger).run { event in
                 let changes = self.writer.apply(event)
@@ -47,5 +48,16 @@ public final class Reflector<Object: KubeObject, C: Clock>: Service, ChangeSourc
                 self.logger.warning("watch failed; retrying", metadata: ["resource": "\(self.api.resource)", "error": "\(error)"])
             }
         }
+    }
+}
+
+/// Runs `operation` until it returns or a graceful shutdown cancels it; a cancellation caused
+/// by graceful shutdown ends normally instead of throwing `CancellationError`, so a service
+/// that stops because it was asked to is not reported as failed.
+func returnOnGracefulShutdown(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown(operation)
+    } catch is CancellationError where Task.isShuttingDownGracefully {
+        return
     }
 }

@@ -56,10 +56,11 @@ public final class Store<Object: KubeObject>: Sendable {
         /// index name → value → keys
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var synced = false
-        var syncWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let state = Mutex(State())
+    /// Tasks waiting for the first listing (an event count, so a wake-up is never lost).
+    let syncWaiters = WorkQueueWaiters()
     let indexers: [StoreIndex<Object>]
 
     /// A store and its only writer.
@@ -90,15 +91,13 @@ public final class Store<Object: KubeObject>: Sendable {
     /// Whether the first complete listing has been applied.
     public var isSynced: Bool { state.withLock { $0.synced } }
 
-    /// Returns once the first complete listing has been applied.
+    /// Returns once the first complete listing has been applied, or at once when the calling task
+    /// is cancelled (callers that must not go on unsynced check cancellation afterwards).
     public func waitUntilSynced() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.synced { return true }
-                state.syncWaiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
+        while !Task.isCancelled {
+            let epoch = syncWaiters.epoch
+            if isSynced { return }
+            await syncWaiters.park(unlessWokenSince: epoch)
         }
     }
 
@@ -142,16 +141,14 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
                 fresh.objects[key] = object
                 Self.index(key, values: store.indexValues(of: object), in: &fresh)
             }
-            let (previous, waiters) = store.state.withLock { state -> ([ObjectKey: Object], [CheckedContinuation<Void, Never>]) in
+            let previous = store.state.withLock { state -> [ObjectKey: Object] in
                 let previous = state.objects
-                let waiters = state.syncWaiters
                 state.objects = fresh.objects
                 state.indexes = fresh.indexes
                 state.synced = true
-                state.syncWaiters = []
-                return (previous, waiters)
+                return previous
             }
-            for waiter in waiters { waiter.resume() }
+            store.syncWaiters.wakeAll()
             var changes: [StoreChange<Object>] = []
             for (key, object) in fresh.objects {
                 changes.append(StoreChange(key: key, old: previous[key], new: object))

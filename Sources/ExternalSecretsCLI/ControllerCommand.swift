@@ -231,7 +231,15 @@ struct ControllerCommand: AsyncParsableCommand {
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // Graceful shutdown (SIGTERM, SIGINT) ends `run` normally: exit status 0. A failure (a lost
+        // lease, a service that stopped unexpectedly) is rethrown (exit status 1), after the
+        // client is shut down, which AsyncHTTPClient requires before its deinit.
+        do {
+            try await group.run()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         try await client.shutdown()
     }
 }

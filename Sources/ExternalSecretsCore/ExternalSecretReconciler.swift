@@ -56,12 +56,6 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
     private let dependencies: Dependencies
     private let logger: Logger
-    /// The generations of the stores each ExternalSecret last synced with. A store edit (new
-    /// generation) makes its ExternalSecrets refresh at once instead of at their next interval
-    /// (ESO applies store edits only at the next refresh). Empty after a restart, so a restart
-    /// causes no refresh storm.
-    private let syncedStoreGenerations = Mutex<[ObjectKey: [String: Int64]]>([:])
-
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
         self.logger = logger
@@ -86,6 +80,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             cleanUp: { try await deleteTarget(of: es) }
         ) {
             await dependencies.resolver.waitUntilSynced()
+            try Task.checkCancellation()
             return try await syncReportingFailure(es, dimensions: dimensions)
         }
     }
@@ -110,6 +105,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         } catch let error as InvalidSpec {
             try await reportFailure(es, message: error.message)
             throw TerminalReconcileError(error)
+        } catch let error where Task.isCancelled {
+            throw error  // cut short by shutdown or its deadline: not a sync failure, nothing to report
         } catch let error as StoreUnavailable {
             // The store's circuit breaker is open: report it without a provider call and come
             // back when a probe may be made (a closing breaker wakes this object sooner).
@@ -133,13 +130,15 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
 
         let now = dependencies.now()
         let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
-        let key = ObjectKey(es)
         let storeGenerations = currentStoreGenerations(of: es)
-        // Only a periodically refreshed ExternalSecret follows store edits at once; CreatedOnce and
-        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes).
+        // Only a periodically refreshed ExternalSecret follows store edits at once (a new store
+        // generation refreshes it instead of waiting for its interval; ESO waits); CreatedOnce and
+        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes). The
+        // generations synced with are kept in status (`SyncedVersion`), so this holds after a
+        // restart or a leader change.
         let followsStores = (es.spec.refreshPolicy ?? .periodic) == .periodic
-        let storeChanged =
-            followsStores && syncedStoreGenerations.withLock { $0[key].map { $0 != storeGenerations } ?? false }
+        let syncedVersion = SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "")
+        let storeChanged = followsStores && syncedVersion.inputsChanged(current: storeGenerations)
         // Ready=False after a sync (or an open circuit breaker) means the last attempt failed:
         // try again whatever the schedule says.
         let failing = es.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
@@ -156,7 +155,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // A refresh the user asked for on a synced object (spec or metadata change, force-sync)
         // reads fresh values; first syncs and periodic refreshes may share reads with other
         // ExternalSecrets.
-        let synced = es.status?.syncedResourceVersion ?? ""
+        let synced = syncedVersion.metadata
         let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
         let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: dependencies.now)) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
@@ -208,10 +207,13 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
                 lastTransitionTime: KubeTime(refreshTime)))
         status.conditions = conditions
         status.refreshTime = KubeTime(refreshTime)
-        status.syncedResourceVersion = RefreshSchedule.currentVersion(of: es)
+        status.syncedResourceVersion =
+            SyncedVersion(
+                metadata: RefreshSchedule.currentVersion(of: es),
+                inputs: followsStores ? SyncedVersion.inputsHash(storeGenerations) : nil
+            ).text
         status.binding = SecretBinding(name: targetName)
         try await writeStatus(status, of: es)
-        syncedStoreGenerations.withLock { $0[key] = storeGenerations }
         return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
             .map { .requeue(after: $0) } ?? .awaitChange
     }
@@ -249,20 +251,19 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     }
 
     /// The generations of the stores `es` uses, by store index key, from the store caches.
-    private func currentStoreGenerations(of es: ExternalSecret) -> [String: Int64] {
+    private func currentStoreGenerations(of es: ExternalSecret) -> [String: String] {
         let namespace = es.metadata.namespace ?? ""
-        var generations: [String: Int64] = [:]
+        var generations: [String: String] = [:]
         for ref in es.storeRefs {
             let (kind, name) = (ref.kind ?? .secretStore, ref.name ?? "")
             generations[StoreResolver.indexKey(kind: kind, name: name, namespace: namespace)] =
-                dependencies.resolver.generation(kind: kind, name: name, namespace: namespace)
+                String(dependencies.resolver.generation(kind: kind, name: name, namespace: namespace))
         }
         return generations
     }
 
-    /// Forgets what is remembered about a deleted ExternalSecret, its metric series included.
+    /// Forgets a deleted ExternalSecret: its metric series.
     public func forget(_ key: ObjectKey) {
-        syncedStoreGenerations.withLock { $0[key] = nil }
         removeObjectMetrics(
             key, conditionLabel: "externalsecret_status_condition",
             conditionTypes: [ESONames.conditionReady, ESONames.conditionDeleted],

@@ -45,7 +45,7 @@ public struct OperatorOptions: Sendable {
     /// `--store-retry-interval`).
     public var circuitBreaker = CircuitBreakerSettings()
     /// How long reconciles in flight may finish after SIGTERM before they are cancelled.
-    public var shutdownGracePeriod: Duration = .seconds(5)
+    public var shutdownGracePeriod: Duration = .seconds(10)
 
     /// The bulkhead limit in effect: `maxConcurrentPerStore`, or half of `concurrent`, at least 1.
     public var storePartitionLimit: Int { max(1, maxConcurrentPerStore ?? concurrent / 2) }
@@ -59,10 +59,11 @@ public struct OperatorOptions: Sendable {
 ///
 /// Relations: a change of a store (spec or Ready status) wakes every ExternalSecret and PushSecret
 /// that names it; a deleted store's provider clients are closed at once; a change or deletion of
-/// a managed Secret wakes the ExternalSecret that writes it; a change of a PushSecret's source
-/// Secret wakes that PushSecret; a store's circuit breaker opening or closing wakes its
-/// ExternalSecrets and PushSecrets. Only Secrets carrying the managed label are cached in full
-/// (DESIGN.md invariant 1); source Secrets are cached by identity only.
+/// a managed Secret wakes the ExternalSecret that writes it; the appearance or change of a Secret
+/// a store refers to (credentials, CA) revalidates the store, and of a PushSecret's source pushes
+/// it; a store's circuit breaker opening or closing wakes its ExternalSecrets and PushSecrets.
+/// Only Secrets carrying the managed label are cached in full; all others are watched by
+/// identity only, one watch for both uses (DESIGN.md invariant 1).
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
     public let externalSecrets: Controller<ExternalSecret, C>
     private let services: [any Service]
@@ -71,6 +72,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
     static var storeIndex: String { "store" }
     static var targetIndex: String { "target" }
+    /// Stores by the Secrets their provider block refers to (`namespace/name`).
+    static var referencedSecretIndex: String { "referenced-secret" }
 
     public init(
         client: KubeClient, registry: ProviderRegistry, options: OperatorOptions, clock: C,
@@ -92,18 +95,31 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let clusterStoreReconciler = SecretStoreReconciler<ClusterSecretStore, C>(
             client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
-        let secretStores: any ChangeSource<SecretStore> & Service =
+        let secretStoreController: Controller<SecretStore, C>? =
             options.enableSecretStoreReconciler
             ? Controller(
-                name: "secretstore", api: client.api(SecretStore.self, namespace: namespace), workers: options.concurrent,
-                clock: clock, logger: logger, reconcile: storeReconciler.reconcile)
-            : Reflector(api: client.api(SecretStore.self, namespace: namespace), clock: clock, logger: logger)
-        let clusterStores: any ChangeSource<ClusterSecretStore> & Service =
+                name: "secretstore", api: client.api(SecretStore.self, namespace: namespace),
+                indexes: [
+                    StoreIndex(name: Self.referencedSecretIndex) { store in
+                        StoreReferences.secrets(of: store.spec, storeNamespace: store.metadata.namespace ?? "")
+                    }
+                ], workers: options.concurrent, clock: clock, logger: logger,
+                shutdownGracePeriod: options.shutdownGracePeriod, reconcile: storeReconciler.reconcile) : nil
+        let clusterStoreController: Controller<ClusterSecretStore, C>? =
             options.enableClusterStoreReconciler
             ? Controller(
-                name: "clustersecretstore", api: client.api(ClusterSecretStore.self), workers: options.concurrent,
-                clock: clock, logger: logger, reconcile: clusterStoreReconciler.reconcile)
-            : Reflector(api: client.api(ClusterSecretStore.self), clock: clock, logger: logger)
+                name: "clustersecretstore", api: client.api(ClusterSecretStore.self),
+                indexes: [
+                    StoreIndex(name: Self.referencedSecretIndex) { store in
+                        StoreReferences.secrets(of: store.spec, storeNamespace: nil)
+                    }
+                ], workers: options.concurrent, clock: clock, logger: logger,
+                shutdownGracePeriod: options.shutdownGracePeriod, reconcile: clusterStoreReconciler.reconcile) : nil
+        let secretStores: any ChangeSource<SecretStore> & Service =
+            secretStoreController
+            ?? Reflector(api: client.api(SecretStore.self, namespace: namespace), clock: clock, logger: logger)
+        let clusterStores: any ChangeSource<ClusterSecretStore> & Service =
+            clusterStoreController ?? Reflector(api: client.api(ClusterSecretStore.self), clock: clock, logger: logger)
         let managedSecrets = Reflector(
             api: client.api(Secret.self, namespace: namespace),
             options: WatcherOptions(labelSelector: "\(ESONames.managedLabel)=\(ESONames.managedLabelValue)"),
@@ -113,7 +129,27 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 }
             ],
             clock: clock, logger: logger)
+        // Other Secrets are watched by identity only (no data, labels or annotations: a few hundred
+        // bytes each), one watch for two uses: a Secret a store refers to revalidates the store as
+        // soon as it appears or changes, and a PushSecret pushes as soon as its source changes.
+        let secretIdentities: Reflector<PartialObjectMetadata, C>? =
+            options.enablePushSecretReconciler || secretStoreController != nil || clusterStoreController != nil
+            ? Reflector(
+                api: client.metadataAPI(Secret.resource, namespace: namespace),
+                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger) : nil
         services += [secretStores, clusterStores, managedSecrets]
+        var caches: [@Sendable () -> Bool] = [
+            { managedSecrets.store.isSynced }, { secretStores.store.isSynced }, { clusterStores.store.isSynced },
+        ]
+        if let secretIdentities {
+            services.append(secretIdentities)
+            caches.append { secretIdentities.store.isSynced }
+            let secretKey: @Sendable (ObjectKey) -> String = { key in "\(key.namespace ?? "")/\(key.name)" }
+            secretStoreController?.watches(secretIdentities, through: Self.referencedSecretIndex, value: secretKey)
+            clusterStoreController?.watches(secretIdentities, through: Self.referencedSecretIndex, value: secretKey)
+        }
+        secretStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
+        clusterStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
 
         let resolver = StoreResolver(
             secretStores: secretStores.store, clusterStores: clusterStores.store, controllerClass: options.controllerClass,
@@ -164,6 +200,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod
         ) { es in
             await managedSecrets.store.waitUntilSynced()
+            try Task.checkCancellation()
             return try await reconciler.reconcile(es)
         }
         externalSecrets.watches(secretStores, through: Self.storeIndex) { key in
@@ -188,23 +225,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 await externalSecrets.queue.add(key, lane: .priority)
             }
         }
-        secretStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
-        clusterStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
-        var caches: [@Sendable () -> Bool] = [
-            { externalSecrets.store.isSynced }, { managedSecrets.store.isSynced },
-            { secretStores.store.isSynced }, { clusterStores.store.isSynced },
-        ]
+        caches.append { externalSecrets.store.isSynced }
 
         // MARK: PushSecrets
 
-        if options.enablePushSecretReconciler {
-            // Source Secrets are watched by identity only (no data, labels or annotations), so
-            // a PushSecret pushes as soon as its source changes, at a few hundred bytes per Secret.
-            let sourceSecrets = Reflector(
-                api: client.metadataAPI(Secret.resource, namespace: namespace),
-                options: WatcherOptions(identityOnly: true), clock: clock, logger: logger)
+        if options.enablePushSecretReconciler, let sourceSecrets = secretIdentities {
             let pushReconciler = PushSecretReconciler(
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
@@ -222,8 +249,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 queueConfiguration: WorkQueueConfiguration(partitionLimit: options.storePartitionLimit),
                 clock: clock, logger: logger,
                 partitions: { ps in Self.storeKeys(of: ps) },
-                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
-                reconcile: pushReconciler.reconcile)
+                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod
+            ) { ps in
+                // The source's version is compared with the one the last push recorded: read it
+                // only from a complete cache (an unsynced one would push again after a restart).
+                await sourceSecrets.store.waitUntilSynced()
+                try Task.checkCancellation()
+                return try await pushReconciler.reconcile(ps)
+            }
             pushSecrets.watches(sourceSecrets, through: PushSecretReconciler<C>.sourceIndex) { key in
                 "\(key.namespace ?? "")/\(key.name)"
             }
@@ -239,8 +272,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                     await pushSecrets.queue.add(key, lane: .priority)
                 }
             }
-            services += [sourceSecrets, pushSecrets]
-            caches += [{ pushSecrets.store.isSynced }, { sourceSecrets.store.isSynced }]
+            services.append(pushSecrets)
+            caches.append { pushSecrets.store.isSynced }
         }
         self.services = services
         let allCaches = caches

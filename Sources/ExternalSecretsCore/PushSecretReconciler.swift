@@ -72,16 +72,6 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     private let dependencies: Dependencies
     private let logger: Logger
-    /// What each PushSecret's last successful push was made from: the source Secret's
-    /// resourceVersion and the generations of its stores. A change of either pushes at once. Empty
-    /// after a restart (so a restart pushes nothing early); the periodic refresh still applies.
-    private struct PushedFrom: Equatable {
-        var sourceVersion: String?
-        /// Generations of the stores, by `Kind/name`.
-        var storeGenerations: [String: Int64]
-    }
-
-    private let pushedFrom = Mutex<[ObjectKey: PushedFrom]>([:])
 
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
@@ -97,9 +87,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         return ["\(ps.metadata.namespace ?? "")/\(name)"]
     }
 
-    /// Forgets what is remembered about a deleted PushSecret, its metric series included.
+    /// Forgets a deleted PushSecret: its metric series.
     public func forget(_ key: ObjectKey) {
-        pushedFrom.withLock { $0[key] = nil }
         removeObjectMetrics(
             key, conditionLabel: "pushsecret_status_condition", conditionTypes: [ESONames.conditionReady],
             gauges: ["pushsecret_reconcile_duration"])
@@ -113,6 +102,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 .record(dependencies.now().timeIntervalSince(started) * 1e9)
         }
         await dependencies.resolver.waitUntilSynced()
+        try Task.checkCancellation()
         // The finalizer is on a PushSecret exactly while its deletionPolicy is Delete.
         let finalizer = Finalizer(name: PushSecretNames.finalizer, client: dependencies.client)
         return try await finalizer.run(
@@ -126,6 +116,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     private func syncReportingFailure(_ ps: PushSecret) async throws -> ReconcileAction {
         do {
             return try await sync(ps)
+        } catch let error where Task.isCancelled {
+            throw error  // cut short by shutdown: not a push failure, nothing to report
         } catch StoreProblem.pendingValidation {
             return .requeue(after: .seconds(5))  // the store's first validation is still to come
         } catch let failure as PushFailure {
@@ -164,18 +156,16 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let version = Self.currentVersion(of: ps)
         let lastFailed = ps.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
         let namespace = ps.metadata.namespace ?? ""
-        let key = ObjectKey(ps)
+        // What the last push was made from (source Secret version, named store generations) is
+        // kept in status (`SyncedVersion`), so a change of either pushes at once, also after a
+        // restart or a leader change.
+        let lastSync = SyncedVersion(parsing: ps.status?.syncedResourceVersion ?? "")
         if !lastFailed, let next = Self.remainingWait(ps, interval: interval, version: version, now: now) {
-            guard let pushed = pushedFrom.withLock({ $0[key] }) else { return next }
             let source = dependencies.sourceVersion(
                 ObjectKey(namespace: namespace, name: ps.spec.selector.secret?.name ?? ""))
-            let generations = namedStoreGenerations(of: ps)
-            let storesChanged = generations.contains { store, generation in
-                pushed.storeGenerations[store].map { $0 != generation } ?? false
-            }
-            // The source Secret or a store changed since the last push: push now.
-            guard pushed.sourceVersion != source || storesChanged else { return next }
+            guard lastSync.inputsChanged(current: pushInputs(of: ps, sourceVersion: source)) else { return next }
         }
+        let generationsBefore = namedStoreGenerations(of: ps)
 
         let (source, sourceVersion) = try await sourceData(of: ps, namespace: namespace)
         let stores = try await resolveStores(ps.spec.secretStoreRefs, namespace: namespace)
@@ -244,15 +234,14 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
                 lastTransitionTime: KubeTime(refreshTime)))
         status.conditions = conditions
         status.refreshTime = KubeTime(refreshTime)
-        status.syncedResourceVersion = version
+        let inputs = Self.pushInputs(generationsBefore, sourceVersion: sourceVersion)
+        status.syncedResourceVersion = SyncedVersion(metadata: version, inputs: SyncedVersion.inputsHash(inputs)).text
         status.syncedPushSecrets = synced
         await dependencies.events.record(.normal, reason: PushSecretNames.reasonSynced, message: message, about: ps)
         logger.info(
             "pushed",
             metadata: ["pushsecret": "\(namespace)/\(ps.metadata.name ?? "")", "entries": "\(written.count)"])
         try await writeStatus(status, of: ps)
-        let pushedStores = Dictionary(stores.map { ($0.push.statusKey, $0.context.generation) }, uniquingKeysWith: { a, _ in a })
-        pushedFrom.withLock { $0[key] = PushedFrom(sourceVersion: sourceVersion, storeGenerations: pushedStores) }
         return interval > .zero ? .requeue(after: interval) : .awaitChange
     }
 
@@ -342,14 +331,24 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     /// The generations of the stores `ps` names (not those it selects by labels), by `Kind/name`,
     /// from the store caches.
-    private func namedStoreGenerations(of ps: PushSecret) -> [String: Int64] {
+    /// The inputs a push is made from, for `SyncedVersion`: the named stores' generations (by
+    /// `Kind/name`) and the source Secret's resourceVersion.
+    private func pushInputs(of ps: PushSecret, sourceVersion: String?) -> [String: String] {
+        Self.pushInputs(namedStoreGenerations(of: ps), sourceVersion: sourceVersion)
+    }
+
+    private static func pushInputs(_ generations: [String: String], sourceVersion: String?) -> [String: String] {
+        generations.merging(["Secret": sourceVersion ?? ""]) { store, _ in store }
+    }
+
+    private func namedStoreGenerations(of ps: PushSecret) -> [String: String] {
         let namespace = ps.metadata.namespace ?? ""
-        var generations: [String: Int64] = [:]
+        var generations: [String: String] = [:]
         for ref in ps.spec.secretStoreRefs {
             guard let name = ref.name else { continue }
             let kind = ref.kind ?? .secretStore
             generations[PushStore(kind: kind, name: name).statusKey] =
-                dependencies.resolver.generation(kind: kind, name: name, namespace: namespace)
+                String(dependencies.resolver.generation(kind: kind, name: name, namespace: namespace))
         }
         return generations
     }
@@ -383,7 +382,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
 
     /// When the last push is still current: how long to wait (nil when a push is due now).
     static func remainingWait(_ ps: PushSecret, interval: Duration, version: String, now: Date) -> ReconcileAction? {
-        guard let synced = ps.status?.syncedResourceVersion, synced == version,
+        guard let synced = ps.status?.syncedResourceVersion, SyncedVersion(parsing: synced).metadata == version,
             let refreshTime = ps.status?.refreshTime?.date
         else { return nil }
         guard interval > .zero else { return .awaitChange }

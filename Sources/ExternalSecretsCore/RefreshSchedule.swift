@@ -27,9 +27,10 @@ public enum RefreshSchedule {
             generation: es.metadata.generation ?? 0, annotations: es.metadata.annotations, labels: es.metadata.labels)
     }
 
-    /// Whether the provider should be called now (ESO's `shouldRefresh`).
+    /// Whether the provider should be called now (ESO's `shouldRefresh`; the stores part of
+    /// `SyncedVersion` is judged by the caller).
     public static func isRefreshDue(_ es: ExternalSecret, interval: Duration, now: Date) -> Bool {
-        let synced = es.status?.syncedResourceVersion ?? ""
+        let synced = SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "").metadata
         let refreshTime = es.status?.refreshTime?.date
         let neverSynced = synced.isEmpty || refreshTime == nil
         switch es.spec.refreshPolicy ?? .periodic {
@@ -76,4 +77,60 @@ public struct InvalidSpec: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
 
     public var description: String { message }
+}
+
+/// `status.syncedResourceVersion` as this operator writes it (ExternalSecret and PushSecret):
+/// ESO's version, then a short hash of what the last sync was made from (the generations of the
+/// stores; for a PushSecret also its source Secret's resourceVersion), so that a change of those
+/// syncs at once, also after a restart or a leader change (DESIGN.md invariant 9).
+///
+/// Why this field: a status field of our own would be pruned by ESO's CRDs, which users may keep
+/// installed; an annotation would be a second write (on the main resource, waking every
+/// watcher), would change ESO's own metadata hash and would be copied to the target Secret. A
+/// suffix of an existing status field is written with the status a sync writes anyway, so it
+/// costs no extra write, and nothing at all while nothing changes.
+///
+/// Format: `<ESO's version>` or `<ESO's version>;from=<16 hex>`; ESO's version
+/// (`<generation>-<hash>`) never contains `;`.
+///
+/// Caveats: a version without the suffix (written by ESO or by an older build) means "inputs
+/// unknown": nothing is synced for it (so a migration from ESO causes no provider calls) and the
+/// next sync adds it. Should ESO take over again, it sees a different version on objects that
+/// carry the suffix and refreshes each of them once.
+public struct SyncedVersion: Sendable, Hashable {
+    /// ESO's `<generation>-<hash of labels and annotations>`.
+    public var metadata: String
+    /// The hash of the inputs of the last sync (`inputsHash`), when known.
+    public var inputs: String?
+
+    static let inputsMarker = ";from="
+
+    public init(metadata: String, inputs: String? = nil) {
+        self.metadata = metadata
+        self.inputs = inputs
+    }
+
+    /// Splits a written version; a text without the marker is all ESO's part.
+    public init(parsing text: String) {
+        if let marker = text.range(of: Self.inputsMarker) {
+            self.init(metadata: String(text[..<marker.lowerBound]), inputs: String(text[marker.upperBound...]))
+        } else {
+            self.init(metadata: text)
+        }
+    }
+
+    /// The text to write.
+    public var text: String { inputs.map { metadata + Self.inputsMarker + $0 } ?? metadata }
+
+    /// A short, order-independent hash of named inputs (store index key → generation, ...): 16
+    /// hex digits of SHA3-224, enough to notice that one of them changed.
+    public static func inputsHash(_ inputs: [String: String]) -> String {
+        let text = inputs.keys.sorted().map { "\($0)=\(inputs[$0] ?? "")" }.joined(separator: "\n")
+        return String(SHA3_224.hex(Array(text.utf8)).prefix(16))
+    }
+
+    /// Whether the inputs changed since the version was written; false when unknown.
+    public func inputsChanged(current inputs: [String: String]) -> Bool {
+        self.inputs.map { $0 != Self.inputsHash(inputs) } ?? false
+    }
 }

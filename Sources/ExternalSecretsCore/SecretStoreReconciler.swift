@@ -25,6 +25,13 @@ extension ClusterSecretStore: SecretStoreObject {
 /// Validates a store and reports it in `status.conditions` (Ready, with ESO's reasons) and
 /// `status.capabilities`; revalidates every `requeueInterval` (ESO's `--store-requeue-interval`).
 /// Stores of another controller class are not touched.
+///
+/// Retry rule: only a spec the provider refuses on its own (`validateStore`: no I/O) waits for
+/// the next spec change or revalidation interval. Every later failure (a referenced Secret
+/// missing or lacking its key, credentials refused, the provider unreachable) is reported and
+/// retried with backoff, as ESO does, because it can heal without a spec change; the operator
+/// also revalidates at once when a Secret the store refers to appears or changes
+/// (`StoreReferences`, wired in `ExternalSecretsOperator`).
 public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Sendable where C.Duration == Duration {
     private let client: KubeClient
     private let registry: ProviderRegistry
@@ -64,10 +71,13 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         let condition: StatusCondition
         var capabilities: StoreCapabilities?
         var eventType = EventType.normal
+        // Set once the spec alone passed: failures after this point can heal without a spec change.
+        var specAccepted = false
         do {
             let provider = try registry.provider(for: store.spec)
             capabilities = provider.capabilities
             try provider.validateStore(context)
+            specAccepted = true
             let providerClient = try await clients.client(for: context, provider: provider)
             switch try await providerClient.validate() {
             case .ready:
@@ -82,6 +92,8 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
             condition = ready("False", ESOReason.storeValidationFailed, ExternalSecretReconciler<C>.describe(error))
             eventType = .warning
         }
+        // A validation cut short by shutdown says nothing about the store.
+        try Task.checkCancellation()
 
         var status = store.status ?? SecretStoreStatus()
         let previous = status.conditions?.condition(ofType: ESONames.conditionReady)
@@ -102,9 +114,10 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         let metric = Store.storeKind == .secretStore ? "secretstore_status_condition" : "clustersecretstore_status_condition"
         recordConditionGauges(
             metric, name: store.metadata.name ?? "", namespace: store.metadata.namespace ?? "", conditions: [condition])
-        if condition.reason == ESOReason.storeValidationFailed {
-            // Not a configuration problem (credentials, network, permissions): retry with backoff
-            // rather than waiting a whole revalidation interval.
+        if condition.status != "True" && specAccepted {
+            // Not a problem of the spec itself (a referenced Secret not there yet, credentials,
+            // network, permissions): retry with backoff rather than waiting a whole revalidation
+            // interval.
             throw StoreProblem.invalid(message: condition.message ?? "")
         }
         return .requeue(after: requeueInterval)

@@ -152,15 +152,26 @@ public func scrapeMetrics(_ process: TestProcess) async throws -> String {
     }
 }
 
-/// The sum of the samples of metric `name` in a Prometheus text scrape whose labels include every
-/// `label="value"` pair of `labels` (0 when there is none).
-public func metricValue(_ scrape: String, _ name: String, labels: [String: String] = [:]) -> Double {
-    scrape.split(separator: "\n").reduce(0) { sum, line in
-        guard !line.hasPrefix("#"), let space = line.lastIndex(of: " ") else { return sum }
+/// The sum of the samples of metric `name` whose labels include `labels`, read from Prometheus
+/// text (0 when there is none).
+public func metricSum(_ text: String, _ name: String, labels: [String: String] = [:]) -> Double {
+    var sum = 0.0
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+            continue
+        }
         let series = line[..<space]
-        guard series == name || series.hasPrefix("\(name){") else { return sum }
-        guard labels.allSatisfy({ series.contains("\($0.key)=\"\($0.value)\"") }) else { return sum }
-        return sum + (Double(line[line.index(after: space)...]) ?? 0)
+        let metric = series.prefix { $0 != "{" }
+        guard metric == name else { continue }
+        var found: [String: String] = [:]
+        for match in series.matches(of: /(\w+)="((?:[^"\\]|\\.)*)"/) { found[String(match.1)] = String(match.2) }
+        if labels.allSatisfy({ found[$0.key] == $0.value }) { sum += value }
     }
+    return sum
 }
 
+/// Whether a wait status (from `TestProcess.waitForExit`) is a normal exit with status 0.
+public func exitedCleanly(_ status: Int32?) -> Bool {
+    guard let status else { return false }
+    return (status & 0x7F) == 0 && ((status >> 8) & 0xFF) == 0
+}

@@ -46,7 +46,8 @@ import Testing
             #expect(secret.metadata.ownerReferences?.first?.uid == es.metadata.uid)
             #expect(secret.metadata.managedFields?.contains { $0.manager == "externalsecrets.external-secrets.io/db" } == true)
             #expect(es.status?.binding?.name == "db")
-            #expect(es.status?.syncedResourceVersion == RefreshSchedule.currentVersion(of: es))
+            // ESO's version, followed by the hash of the store generations synced with.
+            #expect(SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "").metadata == RefreshSchedule.currentVersion(of: es))
             #expect(es.status?.refreshTime != nil)
 
             // Steady state: nothing is written again.

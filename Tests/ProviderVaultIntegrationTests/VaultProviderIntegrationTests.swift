@@ -478,7 +478,7 @@ import VaultTestSupport
                 externalSecret(
                     "db", store: "vault", data: [entry("password", "db", property: "password")], refreshInterval: "1s"))
             #expect(try await waitForReady(client, namespace, "db"), "\(process.log.suffix(3000))")
-            let clients = { metricValue(try await scrapeMetrics(process), "externalsecret_provider_clients") }
+            let clients = { metricSum(try await scrapeMetrics(process), "externalsecret_provider_clients") }
             #expect(try await clients() == 1)
             let revocations = { bao.auditedRequestPaths().filter { $0 == "auth/token/revoke-self" }.count }
             let revokedBefore = revocations()
@@ -493,7 +493,7 @@ import VaultTestSupport
             let reads = { bao.auditedRequestPaths().filter { $0 == "\(mount)/data/db" }.count }
             let readsAfterDeletion = reads()
             let errors = {
-                metricValue(
+                metricSum(
                     try await scrapeMetrics(process), "externalsecret_sync_calls_error",
                     labels: ["name": "db", "namespace": namespace])
             }
