@@ -112,9 +112,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             clusterStoreCache = controller.store
             services.append(controller)
         } else {
-            let reflector = Reflector(api: clusterStoresAPI, clock: clock, logger: logger, onChange: onClusterStoreChange)
-            clusterStoreCache = reflector.store
-            services.append(reflector)
+            // As in ESO, ClusterSecretStores are then not used at all; not watching them is what
+            // lets the operator run with a namespaced Role only (the chart's scoped mode).
+            let (store, writer) = ControllerRuntime.Store<ClusterSecretStore>.make()
+            _ = writer.apply(.restarted([]))
+            clusterStoreCache = store
         }
 
         let managedSecrets = Reflector(
@@ -136,10 +138,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         }
         services.append(managedSecrets)
 
-        let resolver = StoreResolver(
+        var resolver = StoreResolver(
             secretStores: secretStoreCache, clusterStores: clusterStoreCache, controllerClass: options.controllerClass,
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
+        resolver.clusterStoresEnabled = options.enableClusterStoreReconciler
         let callCache = ProviderCallCache(window: options.providerCacheWindow)
         let renderer: @Sendable () -> SecretTemplateRenderer = {
             let deadline = ContinuousClock.now + options.templateTimeBudget
