@@ -292,6 +292,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ChartIntegrationTests",
+            dependencies: [
+                "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "ExternalSecretsCLI",
+                "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
                 "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
