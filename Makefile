@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build swift-deps deps test unit-test demo bench clean
+.PHONY: all build swift-deps deps test unit-test demo bench chart chart-files clean
 
 all: build
 
@@ -44,6 +44,15 @@ bench: deps
 	$(SWIFT) build -c release --product external-secrets
 	scripts/bench-operator.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets" 1000
 	scripts/bench-memory-after-input.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets"
+
+## Regenerate the chart's CRDs and RBAC rules (deploy/charts/external-secrets/files) from the Swift types.
+chart-files:
+	$(SWIFT) run external-secrets manifests chart-files
+
+## The chart's tests only: helm lint --strict and rendering (helm-python-sdk), install on a real API server.
+chart: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter 'ChartRenderingTests|ChartInstallTests|ChartScopedModeTests|ManifestTests'
 
 clean:
 	rm -rf .build

@@ -349,6 +349,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ChartIntegrationTests",
+            dependencies: [
+                "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "ExternalSecretsCLI",
+                "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
                 "ProviderKubernetes", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "KubeClient",

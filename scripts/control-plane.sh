@@ -40,6 +40,7 @@ start_apiserver() {
     --cert-dir="$DIR/serving" \
     --token-auth-file="$DIR/tokens.csv" --client-ca-file="$DIR/client-ca.crt" \
     --authorization-mode=RBAC \
+    --enable-admission-plugins=OwnerReferencesPermissionEnforcement \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
     --api-audiences=https://kubernetes.default.svc.cluster.local \

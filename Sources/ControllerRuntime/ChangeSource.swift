@@ -1,4 +1,5 @@
 public import KubeModel
+public import ServiceLifecycle
 import Synchronization
 
 /// A cache of one kind that reports its changes: a `Reflector` (a cache only) or a `Controller`
@@ -40,3 +41,20 @@ final class ChangeSubscribers<Object: KubeObject>: Sendable {
         for subscriber in subscribers.withLock({ $0 }) { await subscriber(change) }
     }
 }
+
+/// A change source that holds nothing and never changes, for a kind this operator does not watch
+/// (its cache reads as synced and empty; `run` returns at once).
+public final class EmptySource<Object: KubeObject>: ChangeSource, Service {
+    public let store: Store<Object>
+
+    public init() {
+        let (store, writer) = Store<Object>.make()
+        _ = writer.apply(.restarted([]))
+        self.store = store
+    }
+
+    public func subscribe(_ subscriber: @escaping @Sendable (StoreChange<Object>) async -> Void) {}
+
+    public func run() async throws {}
+}
+

@@ -1,11 +1,12 @@
 import ArgumentParser
 import ExternalSecretsAPI
+import Foundation
 
 /// `external-secrets manifests`: prints the manifests that install the operator.
 struct Manifests: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the operator's CRDs or its complete install manifests as YAML.",
-        subcommands: [CRDs.self, Install.self]
+        subcommands: [CRDs.self, Install.self, ChartFiles.self]
     )
 
     /// `external-secrets manifests crds`.
@@ -34,6 +35,27 @@ struct Manifests: ParsableCommand {
 
         func run() throws {
             print(try ExternalSecretsManifests.installYAML(namespace: namespace, image: image), terminator: "")
+        }
+    }
+
+    /// `external-secrets manifests chart-files`.
+    struct ChartFiles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "chart-files",
+            abstract: "Write the Helm chart's generated files (its CRDs and RBAC rules) into the chart directory."
+        )
+
+        @Option(help: "The chart directory.")
+        var chart = ExternalSecretsManifests.chartDirectory
+
+        func run() throws {
+            for file in try ExternalSecretsManifests.chartFiles() {
+                let url = URL(fileURLWithPath: chart).appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.content.utf8).write(to: url)
+                print(url.path)
+            }
         }
     }
 }

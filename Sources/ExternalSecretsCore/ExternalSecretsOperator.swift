@@ -118,8 +118,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let secretStores: any ChangeSource<SecretStore> & Service =
             secretStoreController
             ?? Reflector(api: client.api(SecretStore.self, namespace: namespace), clock: clock, logger: logger)
+        // Without the ClusterSecretStore controller, ClusterSecretStores are not used at all (as in
+        // ESO); not watching them is what lets the operator run with a namespaced Role only (the
+        // chart's scoped mode).
         let clusterStores: any ChangeSource<ClusterSecretStore> & Service =
-            clusterStoreController ?? Reflector(api: client.api(ClusterSecretStore.self), clock: clock, logger: logger)
+            clusterStoreController ?? EmptySource<ClusterSecretStore>()
         let managedSecrets = Reflector(
             api: client.api(Secret.self, namespace: namespace),
             options: WatcherOptions(labelSelector: "\(ESONames.managedLabel)=\(ESONames.managedLabelValue)"),
@@ -151,10 +154,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         secretStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
         clusterStores.onDeletion { _, store in await clients.forget(storeUID: store.metadata.uid ?? "") }
 
-        let resolver = StoreResolver(
+        var resolver = StoreResolver(
             secretStores: secretStores.store, clusterStores: clusterStores.store, controllerClass: options.controllerClass,
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
+        resolver.clusterStoresEnabled = options.enableClusterStoreReconciler
         let callCache = ProviderCallCache(window: options.providerCacheWindow)
         // Isolation (DESIGN.md invariant 8): every provider call has a deadline and every store a
         // circuit breaker; opening wakes the store's objects so they report it at once, closing

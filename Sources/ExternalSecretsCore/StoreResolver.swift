@@ -37,6 +37,10 @@ public struct StoreResolver: Sendable {
     public var floodGate: Bool
     /// Labels of a namespace (for ClusterSecretStore `namespaceSelector` conditions).
     public var namespaceLabels: @Sendable (String) async throws -> [String: String]
+    /// False when this operator does not process ClusterSecretStores
+    /// (`--enable-cluster-store-reconciler=false`, the chart's scoped mode): they are not watched,
+    /// and a reference to one is refused with a message saying so.
+    public var clusterStoresEnabled = true
 
     public init(
         secretStores: Store<SecretStore>, clusterStores: Store<ClusterSecretStore>, controllerClass: String,
@@ -70,6 +74,7 @@ public struct StoreResolver: Sendable {
                 uid: store.metadata.uid ?? "", generation: store.metadata.generation ?? 0, spec: store.spec)
         case .clusterSecretStore:
             let display = "ClusterSecretStore \"\(name)\""
+            guard clusterStoresEnabled else { throw StoreProblem.denied(message: Self.clusterStoresDisabled(display)) }
             guard let store = clusterStores.get(ObjectKey(namespace: nil, name: name)) else {
                 throw StoreProblem.notFound(store: display)
             }
@@ -83,6 +88,11 @@ public struct StoreResolver: Sendable {
                 kind: .clusterSecretStore, name: name, storeNamespace: nil, callerNamespace: namespace,
                 uid: store.metadata.uid ?? "", generation: store.metadata.generation ?? 0, spec: store.spec)
         }
+    }
+
+    /// Why a ClusterSecretStore reference cannot be used when cluster stores are off.
+    public static func clusterStoresDisabled(_ display: String) -> String {
+        "\(display) cannot be used: this operator does not process ClusterSecretStores (--enable-cluster-store-reconciler=false)"
     }
 
     /// The key of a store in the operator's store indexes: `SecretStore/<namespace>/<name>` or

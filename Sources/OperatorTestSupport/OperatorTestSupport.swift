@@ -41,16 +41,74 @@ public func installCRDs(_ client: KubeClient) async throws {
     }
 }
 
+/// Who the operator runs as in a test.
+public enum OperatorIdentity: Sendable, Equatable {
+    /// The ServiceAccount the chart installs, with the chart's ClusterRole (every feature on) and
+    /// leader-election Role, authenticated by a TokenRequest token: the default, so every
+    /// operator test proves the chart grants enough.
+    case chartServiceAccount
+    /// The control plane's administrator.
+    case admin
+}
+
+/// The namespace of the operator's ServiceAccount in the tests (the chart's release namespace).
+public let operatorNamespace = ExternalSecretsManifests.defaultNamespace
+
+/// Creates `identity`'s ServiceAccount and RBAC from the install generator (the chart's rules; the
+/// chart tests prove the chart renders the same) on `plane` and writes a kubeconfig holding a
+/// TokenRequest token for it; returns its path (the plane's admin kubeconfig for `.admin`).
+/// Synchronous, through `scripts/service-account-kubeconfig.py`, because `startOperator` is.
+public func operatorKubeconfig(_ plane: LocalControlPlane, identity: OperatorIdentity) throws -> String {
+    guard identity == .chartServiceAccount else { return plane.kubeconfigPath }
+    return try serviceAccountKubeconfig(
+        plane, creating: ExternalSecretsManifests.identity(namespace: operatorNamespace), namespace: operatorNamespace,
+        name: ExternalSecretsManifests.serviceAccountName)
+}
+
+/// Creates `objects` on `plane` as its admin (replacing RBAC objects that exist), then writes a
+/// kubeconfig holding a TokenRequest token of ServiceAccount `namespace/name`; returns its path.
+public func serviceAccountKubeconfig(
+    _ plane: LocalControlPlane, creating objects: [JSONValue] = [], namespace: String, name: String
+) throws -> String {
+    let id = UUID().uuidString.prefix(8)
+    let objectsPath = "\(plane.directory)/identity-\(id).json"
+    let kubeconfigPath = "\(plane.directory)/identity-\(id).kubeconfig"
+    try JSONEncoder().encode(JSONValue.array(objects)).write(to: URL(fileURLWithPath: objectsPath))
+    let script = Process()
+    script.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    script.arguments = [
+        "python3", "\(LocalControlPlane.repositoryRoot)/scripts/service-account-kubeconfig.py", plane.directory,
+        objectsPath, namespace, name, kubeconfigPath,
+    ]
+    let errors = Pipe()
+    script.standardError = errors
+    try script.run()
+    let message = errors.fileHandleForReading.readDataToEndOfFile()
+    script.waitUntilExit()
+    guard script.terminationStatus == 0 else {
+        throw OperatorIdentityError(
+            description: "service-account-kubeconfig.py failed: \(String(decoding: message, as: UTF8.self))")
+    }
+    return kubeconfigPath
+}
+
+/// The operator's identity could not be set up on the control plane.
+public struct OperatorIdentityError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// Runs the operator as a process against `plane`, with its metrics and probes on free ports and
-/// a debug log under the plane's directory (`name` is part of the log's file name).
+/// a debug log under the plane's directory (`name` is part of the log's file name). It runs as
+/// `identity`: by default the chart's ServiceAccount, never as an administrator unless asked.
 public func startOperator(
-    _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:]
+    _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:],
+    identity: OperatorIdentity = .chartServiceAccount
 ) throws -> TestProcess {
     try TestProcess(
         executable: operatorPath,
         arguments: [
-            "controller", "--kubeconfig", plane.kubeconfigPath, "--metrics-addr", "127.0.0.1:0",
-            "--live-addr", "127.0.0.1:0", "--loglevel", "debug",
+            "controller", "--kubeconfig", try operatorKubeconfig(plane, identity: identity), "--metrics-addr",
+            "127.0.0.1:0", "--live-addr", "127.0.0.1:0", "--loglevel", "debug",
         ] + arguments,
         logPath: "\(plane.directory)/operator-\(name)-\(UUID().uuidString.prefix(6)).log",
         environment: environment)
@@ -61,9 +119,10 @@ public func startOperator(
 @discardableResult
 public func runOperator(
     _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:],
-    _ body: (TestProcess) async throws -> Void
+    identity: OperatorIdentity = .chartServiceAccount, _ body: (TestProcess) async throws -> Void
 ) async throws -> TestProcess {
-    let process = try startOperator(plane, name: name, arguments: arguments, environment: environment)
+    let process = try startOperator(
+        plane, name: name, arguments: arguments, environment: environment, identity: identity)
     do {
         try await body(process)
         await process.stop()

@@ -42,7 +42,7 @@ import Testing
             _ = try await operatorClient.api(ClusterSecretStore.self).list()
             _ = try await operatorClient.api(PushSecret.self).list()
             _ = try await operatorClient.api(Secret.self).list()
-            _ = try await operatorClient.api(Namespace.self).list()
+            _ = try await operatorClient.api(Namespace.self).get(namespace)
             let missingLease = await apiError {
                 _ = try await operatorClient.api(Lease.self, namespace: namespace).get(
                     ExternalSecretsManifests.leaderElectionLease)
@@ -54,6 +54,7 @@ import Testing
 
             let forbidden: [(String, () async throws -> Void)] = [
                 ("list configmaps", { _ = try await operatorClient.api(ConfigMap.self, namespace: "default").list() }),
+                ("list namespaces", { _ = try await operatorClient.api(Namespace.self).list() }),
                 (
                     "lease elsewhere",
                     {
