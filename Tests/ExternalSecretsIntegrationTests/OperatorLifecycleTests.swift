@@ -29,13 +29,16 @@ extension ExternalSecretSyncTests {
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret("es", data: [entry("k", "k")]))
             var arguments = ["--namespace", namespace]
-            if leaderElection { arguments += ["--enable-leader-election", "--leader-election-namespace", namespace] }
+            // The Lease lives where the chart's leader-election Role allows it: the release namespace.
+            if leaderElection {
+                arguments += ["--enable-leader-election", "--leader-election-namespace", operatorNamespace]
+            }
             let process = try startOperator(plane, name: "shutdown", arguments: arguments)
             defer { Task { await process.stop() } }
 
             // Working: it synced, and (with leader election) holds the Lease.
             #expect(try await waitForReady(client, namespace, "es"), "log: \(process.log.suffix(3000))")
-            let leases = client.api(Lease.self, namespace: namespace)
+            let leases = client.api(Lease.self, namespace: operatorNamespace)
             if leaderElection {
                 let holder = try await leases.get("external-secrets-controller").spec?.holderIdentity ?? ""
                 #expect(!holder.isEmpty)
@@ -58,8 +61,10 @@ extension ExternalSecretSyncTests {
         try await withAdminClient { client in
             try await installCRDs(client)
             let namespace = try await makeNamespace(client, prefix: "standby")
-            let arguments = ["--namespace", namespace, "--enable-leader-election", "--leader-election-namespace", namespace]
-            let leases = client.api(Lease.self, namespace: namespace)
+            let arguments = [
+                "--namespace", namespace, "--enable-leader-election", "--leader-election-namespace", operatorNamespace,
+            ]
+            let leases = client.api(Lease.self, namespace: operatorNamespace)
             let holder = { try await leases.getIfExists("external-secrets-controller")?.spec?.holderIdentity ?? "" }
             try await runUntilSIGTERM(plane, name: "leader", arguments: arguments) { leader async throws in
                 #expect(try await eventually { try await !holder().isEmpty }, "log: \(leader.log.suffix(3000))")
