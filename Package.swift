@@ -300,6 +300,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ImageIntegrationTests",
+            dependencies: [
+                "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
                 "ProviderKubernetes", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
