@@ -51,10 +51,11 @@ chart: deps
 ## .build/image/oci (OCI layout) and .build/image/external-secrets.tar (docker-archive); then its tests.
 IMAGE_DIR ?= $(CURDIR)/.build/image
 STATIC_FLAGS = -c release -Xswiftc -static-executable
+# GOCOMPAT_STATIC_RE2=1: GoCompat links Debian's libre2.a instead of libre2.so (a static image).
 image: deps
 	scripts/install-deps.sh image
-	$(SWIFT) build $(STATIC_FLAGS) --product external-secrets
-	scripts/build-image.sh "$$($(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/external-secrets" "$(IMAGE_DIR)"
+	GOCOMPAT_STATIC_RE2=1 $(SWIFT) build $(STATIC_FLAGS) --product external-secrets
+	scripts/build-image.sh "$$(GOCOMPAT_STATIC_RE2=1 $(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/external-secrets" "$(IMAGE_DIR)"
 	$(SWIFT) build --build-tests
 	IMAGE_DIR="$(IMAGE_DIR)" $(SWIFT) test --skip-build --filter ImageTests
 
