@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all build swift-deps deps test unit-test demo bench chart chart-files clean
+.PHONY: all build swift-deps deps test unit-test demo bench chart chart-files image clean
 
 all: build
 
@@ -53,6 +53,18 @@ chart-files:
 chart: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter 'ChartRenderingTests|ChartInstallTests|ChartScopedModeTests|ManifestTests'
+
+## Container image FROM scratch without a daemon (umoci + skopeo): a static release binary,
+## .build/image/oci (OCI layout) and .build/image/external-secrets.tar (docker-archive); then its tests.
+IMAGE_DIR ?= $(CURDIR)/.build/image
+STATIC_FLAGS = -c release -Xswiftc -static-executable
+# GOCOMPAT_STATIC_RE2=1: GoCompat links Debian's libre2.a instead of libre2.so (a static image).
+image: deps
+	scripts/install-deps.sh image
+	GOCOMPAT_STATIC_RE2=1 $(SWIFT) build $(STATIC_FLAGS) --product external-secrets
+	scripts/build-image.sh "$$(GOCOMPAT_STATIC_RE2=1 $(SWIFT) build $(STATIC_FLAGS) --show-bin-path)/external-secrets" "$(IMAGE_DIR)"
+	$(SWIFT) build --build-tests
+	IMAGE_DIR="$(IMAGE_DIR)" $(SWIFT) test --skip-build --filter ImageTests
 
 clean:
 	rm -rf .build

@@ -357,6 +357,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ImageIntegrationTests",
+            dependencies: [
+                "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ProviderKubernetesTests",
             dependencies: [
                 "ProviderKubernetes", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "KubeClient",

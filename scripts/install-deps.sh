@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [swift|kube-build|control-plane|templates|bench|vault|aws|chart|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [swift|kube-build|control-plane|templates|bench|vault|aws|chart|image|all]  (idempotent; quick when all is present)
 # Every set that builds Swift includes `swift`: libre2-dev, RE2 for GoCompat's Go regexp (headers,
 # libre2.so and the libre2.a a static release link uses).
 set -euo pipefail
@@ -24,6 +24,8 @@ case "${what}" in
   vault) need_pip=1; for p in "${swift_packages[@]}" curl python3-pip; do need_pkg "$p"; done ;;
   aws) need_aws=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   chart) need_chart=true ;;
+  # make image: Debian's umoci and skopeo build the OCI image without a daemon; the CA bundle goes in.
+  image) for p in "${swift_packages[@]}" umoci skopeo ca-certificates; do need_pkg "$p"; done ;;
   templates) for p in "${swift_packages[@]}" golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
   all) need_pip=1; need_aws=true; need_chart=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
