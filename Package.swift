@@ -14,7 +14,8 @@ let strictSettings: [SwiftSetting] = [
 /// `GOCOMPAT_STATIC_RE2=1` links Debian's `libre2.a` into the binary instead (a static image).
 let re2Linking: [LinkerSetting] =
     Context.environment["GOCOMPAT_STATIC_RE2"] == "1"
-    ? [.unsafeFlags(["-Xlinker", "-l:libre2.a"]), .linkedLibrary("stdc++")]
+    // libstdc++.a right after libre2.a: a static link resolves archives in command-line order.
+    ? [.unsafeFlags(["-Xlinker", "-l:libre2.a", "-Xlinker", "-l:libstdc++.a"])]
     : [.linkedLibrary("re2"), .linkedLibrary("stdc++")]
 
 let package = Package(
