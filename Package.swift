@@ -203,7 +203,6 @@ let package = Package(
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
-                "GoCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
