@@ -913,55 +913,6 @@ package enum WildcardMatch {
     }
 }
 
-// MARK: - Go's utf8 decoding
-
-/// Go's `unicode/utf8` decoding, byte for byte.
-package enum GoUTF8 {
-    package static let runeError: Int32 = 0xFFFD
-
-    /// utf8.DecodeRune: (rune, width); invalid → (RuneError, 1); empty → (RuneError, 0).
-    package static func decodeRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
-        guard let b0 = s.first else { return (runeError, 0) }
-        if b0 < 0x80 { return (Int32(b0), 1) }
-        let b = Array(s.prefix(4))
-        var need = 0
-        var lo: UInt8 = 0x80
-        var hi: UInt8 = 0xBF
-        var value: UInt32
-        switch b0 {
-        case 0xC2...0xDF: need = 1; value = UInt32(b0 & 0x1F)
-        case 0xE0: need = 2; lo = 0xA0; value = UInt32(b0 & 0x0F)
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2; value = UInt32(b0 & 0x0F)
-        case 0xED: need = 2; hi = 0x9F; value = UInt32(b0 & 0x0F)
-        case 0xF0: need = 3; lo = 0x90; value = UInt32(b0 & 0x07)
-        case 0xF1...0xF3: need = 3; value = UInt32(b0 & 0x07)
-        case 0xF4: need = 3; hi = 0x8F; value = UInt32(b0 & 0x07)
-        default: return (runeError, 1)
-        }
-        guard b.count > need else { return (runeError, 1) }
-        for k in 1...need {
-            let c = b[k]
-            let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
-            guard c >= l && c <= h else { return (runeError, 1) }
-            value = value << 6 | UInt32(c & 0x3F)
-        }
-        return (Int32(value), need + 1)
-    }
-
-    /// utf8.DecodeLastRune.
-    package static func decodeLastRune(_ s: ArraySlice<UInt8>) -> (Int32, Int) {
-        guard let last = s.last else { return (runeError, 0) }
-        if last < 0x80 { return (Int32(last), 1) }
-        // Back up over at most 3 continuation bytes to a start byte.
-        var start = s.endIndex - 1
-        let limit = max(s.startIndex, s.endIndex - 4)
-        while start > limit && (s[start] & 0xC0) == 0x80 { start -= 1 }
-        let (r, size) = decodeRune(s[start...])
-        if start + size != s.endIndex { return (runeError, 1) }
-        return (r, size)
-    }
-}
-
 // MARK: - Go's float parsing and formatting
 
 /// Go's `strconv.ParseFloat(s, 64)` as gjson uses it (the error ignored: 0 for bad syntax, ±Inf

@@ -30,7 +30,7 @@ public enum GoJSONString {
                 index += 1
                 continue
             }
-            let (scalar, width) = GoUTF8Decode.rune(bytes, at: index)
+            let (scalar, width) = GoUTF8.scalar(bytes, at: index)
             switch scalar {
             case nil: out += Array("\\ufffd".utf8)
             case "\u{2028}": out += Array("\\u2028".utf8)

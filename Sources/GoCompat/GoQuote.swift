@@ -11,7 +11,7 @@ public enum GoQuote {
         var out = "\""
         var i = 0
         while i < bytes.count {
-            let (scalar, width) = GoUTF8Decode.rune(bytes, at: i)
+            let (scalar, width) = GoUTF8.scalar(bytes, at: i)
             if let scalar {
                 out += escape(scalar, quote: "\"", asciiOnly: asciiOnly)
             } else {
@@ -65,35 +65,5 @@ public enum GoQuote {
     private static func hex(_ v: UInt32, _ width: Int) -> String {
         let digits = String(v, radix: 16)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-}
-
-/// Go's `utf8.DecodeRune`: the scalar at `i` and its width, or nil and width 1 for a byte that
-/// does not start a valid (shortest-form, non-surrogate) sequence (Go's `RuneError, 1`).
-public enum GoUTF8Decode {
-    public static func rune(_ b: [UInt8], at i: Int) -> (Unicode.Scalar?, Int) {
-        let b0 = b[i]
-        if b0 < 0x80 { return (Unicode.Scalar(b0), 1) }
-        func cont(_ k: Int) -> UInt32? {
-            guard i + k < b.count, b[i + k] & 0xC0 == 0x80 else { return nil }
-            return UInt32(b[i + k] & 0x3F)
-        }
-        switch b0 {
-        case 0xC2...0xDF:
-            guard let c1 = cont(1) else { return (nil, 1) }
-            return (Unicode.Scalar(UInt32(b0 & 0x1F) << 6 | c1), 2)
-        case 0xE0...0xEF:
-            guard let c1 = cont(1), let c2 = cont(2) else { return (nil, 1) }
-            let v = UInt32(b0 & 0x0F) << 12 | c1 << 6 | c2
-            guard v >= 0x800, let s = Unicode.Scalar(v) else { return (nil, 1) }
-            return (s, 3)
-        case 0xF0...0xF4:
-            guard let c1 = cont(1), let c2 = cont(2), let c3 = cont(3) else { return (nil, 1) }
-            let v = UInt32(b0 & 0x07) << 18 | c1 << 12 | c2 << 6 | c3
-            guard v >= 0x10000, v <= 0x10FFFF, let s = Unicode.Scalar(v) else { return (nil, 1) }
-            return (s, 4)
-        default:
-            return (nil, 1)
-        }
     }
 }

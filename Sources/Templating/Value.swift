@@ -1,3 +1,4 @@
+import GoCompat
 import Synchronization
 
 /// The Go integer types a template value can carry. Go's `int`, `int64` and `uint8` print the
@@ -289,50 +290,18 @@ extension String {
         var i = 0
         func raw(_ b: UInt8) { scalars.append(Unicode.Scalar(0x10FF00 + UInt32(b))!) }
         while i < array.count {
-            if let (value, length) = Self.decodeUTF8(array, at: i) {
-                if value < 0x10FF00, let scalar = Unicode.Scalar(value) {
-                    scalars.append(scalar)
-                } else {
-                    for k in 0..<length { raw(array[i + k]) }
-                }
-                i += length
+            // Invalid bytes (width 1) and real scalars from U+10FF00 up are kept as escaped bytes.
+            let (scalar, length) = GoUTF8.scalar(array, at: i)
+            if let scalar, scalar.value < 0x10FF00 {
+                scalars.append(scalar)
             } else {
-                raw(array[i])
-                i += 1
+                for k in 0..<length { raw(array[i + k]) }
             }
+            i += length
         }
         self = String(scalars)
     }
 
-    /// The valid UTF-8 sequence starting at `i` (Go's `utf8.DecodeRune`: no overlong forms, no
-    /// surrogates, nothing above U+10FFFF): its scalar value and length; nil when the byte at `i`
-    /// starts none (Go's RuneError of width 1).
-    static func decodeUTF8(_ array: [UInt8], at i: Int) -> (value: UInt32, length: Int)? {
-        let b0 = array[i]
-        if b0 < 0x80 { return (UInt32(b0), 1) }
-        var need = 0
-        var lo: UInt8 = 0x80
-        var hi: UInt8 = 0xBF
-        var value: UInt32 = 0
-        switch b0 {
-        case 0xC2...0xDF: need = 1; value = UInt32(b0 & 0x1F)
-        case 0xE0: need = 2; lo = 0xA0; value = UInt32(b0 & 0x0F)
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2; value = UInt32(b0 & 0x0F)
-        case 0xED: need = 2; hi = 0x9F; value = UInt32(b0 & 0x0F)
-        case 0xF0: need = 3; lo = 0x90; value = UInt32(b0 & 0x07)
-        case 0xF1...0xF3: need = 3; value = UInt32(b0 & 0x07)
-        case 0xF4: need = 3; hi = 0x8F; value = UInt32(b0 & 0x07)
-        default: return nil
-        }
-        for k in 1...need {
-            guard i + k < array.count else { return nil }
-            let c = array[i + k]
-            let (l, h) = k == 1 ? (lo, hi) : (UInt8(0x80), UInt8(0xBF))
-            guard c >= l && c <= h else { return nil }
-            value = value << 6 | UInt32(c & 0x3F)
-        }
-        return (value, need + 1)
-    }
 
     /// One rune of a Go string as `for range` and `utf8.DecodeRune` see it.
     enum GoRune: Equatable {
@@ -360,7 +329,7 @@ extension String {
         var runes: [GoRune] = []
         var i = 0
         while i < bytes.count {
-            if let (value, length) = Self.decodeUTF8(bytes, at: i), let scalar = Unicode.Scalar(value) {
+            if case (let scalar?, let length) = GoUTF8.scalar(bytes, at: i) {
                 runes.append(.scalar(scalar))
                 i += length
             } else {
