@@ -29,16 +29,19 @@ extension ChangeSource {
     }
 }
 
-/// The subscribers of one change source.
-final class ChangeSubscribers<Object: KubeObject>: Sendable {
-    private let subscribers = Mutex<[@Sendable (StoreChange<Object>) async -> Void]>([])
+/// Observers of one kind of event (a change source's changes, a circuit breaker's transitions),
+/// added at wiring time and called in the order they were added.
+public final class Subscribers<Event: Sendable>: Sendable {
+    private let subscribers = Mutex<[@Sendable (Event) async -> Void]>([])
 
-    func add(_ subscriber: @escaping @Sendable (StoreChange<Object>) async -> Void) {
+    public init() {}
+
+    public func add(_ subscriber: @escaping @Sendable (Event) async -> Void) {
         subscribers.withLock { $0.append(subscriber) }
     }
 
-    func notify(_ change: StoreChange<Object>) async {
-        for subscriber in subscribers.withLock({ $0 }) { await subscriber(change) }
+    public func notify(_ event: Event) async {
+        for subscriber in subscribers.withLock({ $0 }) { await subscriber(event) }
     }
 }
 

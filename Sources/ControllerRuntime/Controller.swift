@@ -102,7 +102,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     private let reconcileCounters: [String: Counter]
     private let reconcileTimer: Timer
     private let jitter: RequeueJitter
-    private let subscribers = ChangeSubscribers<Object>()
+    private let subscribers = Subscribers<StoreChange<Object>>()
     private let reconcileTimeout: Duration?
     private let shutdownGracePeriod: Duration
 
@@ -176,6 +176,12 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     ) {
         let store = self.store
         watches(source) { change in store.keys(index: index, value: value(change.key)) }
+    }
+
+    /// Queues, new-object lane first, the objects whose index `index` holds `value` (a store's
+    /// circuit breaker opened → the objects of that store).
+    public func wake(index: String, value: String) async {
+        for key in store.keys(index: index, value: value) { await queue.add(key, lane: .priority) }
     }
 
     /// A related watch: objects of another kind mapped to the keys they should wake (a managed

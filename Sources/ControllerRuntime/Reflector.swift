@@ -18,7 +18,7 @@ public final class Reflector<Object: KubeObject, C: Clock>: Service, ChangeSourc
     private let options: WatcherOptions
     private let clock: C
     private let logger: Logger
-    private let subscribers = ChangeSubscribers<Object>()
+    private let subscribers = Subscribers<StoreChange<Object>>()
 
     public init(
         api: ResourceAPI<Object>, options: WatcherOptions = WatcherOptions(), indexes: [StoreIndex<Object>] = [],

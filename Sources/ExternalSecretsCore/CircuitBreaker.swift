@@ -1,5 +1,5 @@
+import ControllerRuntime
 import ProviderKit
-import Synchronization
 
 // MARK: - Settings and outcomes
 
@@ -196,7 +196,7 @@ public actor StoreCircuitBreakers {
 
     public let settings: CircuitBreakerSettings
     private let clock: ProviderClock
-    private let observers = TransitionObservers()
+    private let observers = Subscribers<BreakerTransition>()
     private var entries: [String: Entry] = [:]
 
     public init(
@@ -205,7 +205,7 @@ public actor StoreCircuitBreakers {
     ) {
         self.settings = settings
         self.clock = clock
-        observers.add(onTransition)
+        observers.add { await onTransition($0.storeIndexKey, $0.opened) }
     }
 
     /// Adds an observer of openings (`opened` true) and closings, for example a controller that
@@ -213,7 +213,7 @@ public actor StoreCircuitBreakers {
     public nonisolated func onTransition(
         _ observer: @escaping @Sendable (_ storeIndexKey: String, _ opened: Bool) async -> Void
     ) {
-        observers.add(observer)
+        observers.add { await observer($0.storeIndexKey, $0.opened) }
     }
 
     /// Admits a call for `store` or throws `StoreUnavailable`.
@@ -266,8 +266,8 @@ public actor StoreCircuitBreakers {
         entries[key] = entry
         switch transition {
         case .none: break
-        case .opened: for observer in observers.all { await observer(key, true) }
-        case .closed: for observer in observers.all { await observer(key, false) }
+        case .opened: await observers.notify(BreakerTransition(storeIndexKey: key, opened: true))
+        case .closed: await observers.notify(BreakerTransition(storeIndexKey: key, opened: false))
         }
     }
 
@@ -305,12 +305,8 @@ public actor StoreCircuitBreakers {
     }
 }
 
-/// The observers of breaker transitions; added at wiring time, read at each transition.
-private final class TransitionObservers: Sendable {
-    typealias Observer = @Sendable (_ storeIndexKey: String, _ opened: Bool) async -> Void
-    private let observers = Mutex<[Observer]>([])
-
-    func add(_ observer: @escaping Observer) { observers.withLock { $0.append(observer) } }
-
-    var all: [Observer] { observers.withLock { $0 } }
+/// A breaker opening or closing, for `Subscribers`.
+private struct BreakerTransition: Sendable {
+    var storeIndexKey: String
+    var opened: Bool
 }

@@ -225,9 +225,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         callGuard.breakers.onTransition { storeKey, opened in
             logger.warning(
                 opened ? "store circuit breaker opened" : "store circuit breaker closed", metadata: ["store": "\(storeKey)"])
-            for key in externalSecrets.store.keys(index: Self.storeIndex, value: storeKey) {
-                await externalSecrets.queue.add(key, lane: .priority)
-            }
+            await externalSecrets.wake(index: Self.storeIndex, value: storeKey)
         }
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
@@ -272,9 +270,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             }
             pushSecrets.onDeletion { key, _ in pushReconciler.forget(key) }
             callGuard.breakers.onTransition { storeKey, _ in
-                for key in pushSecrets.store.keys(index: Self.storeIndex, value: storeKey) {
-                    await pushSecrets.queue.add(key, lane: .priority)
-                }
+                await pushSecrets.wake(index: Self.storeIndex, value: storeKey)
             }
             services.append(pushSecrets)
             caches.append { pushSecrets.store.isSynced }
