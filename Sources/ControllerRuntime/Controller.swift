@@ -81,8 +81,11 @@ public struct RequeueJitter: Sendable {
 ///
 /// Isolation (DESIGN.md invariant 8): with `partitions` and a `partitionLimit` in the queue
 /// configuration, one partition (for ExternalSecrets: one store) holds at most that many workers
-/// (see ``WorkQueue``); with a `reconcileTimeout`, a reconcile that runs longer is cancelled and
-/// counts as a failure (retried with backoff).
+/// (see ``WorkQueue``), and one reserve worker beside the `workers` takes only keys whose
+/// partitions have nothing in flight: even with one worker, and however many partitions hang, a
+/// key of an idle partition starts at once (at most `workers + 1` reconciles run). With a
+/// `reconcileTimeout`, a reconcile that runs longer is cancelled and counts as a failure (retried
+/// with backoff).
 ///
 /// Caveat: cancellation is cooperative. A reconcile past its deadline or grace period holds its
 /// worker until it notices; everything it awaits (HTTP, provider calls, template renders) does.
@@ -95,6 +98,8 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     private let api: ResourceAPI<Object>
     private let watcherOptions: WatcherOptions
     private let workers: Int
+    /// Whether a reserve worker serves idle partitions (only when the queue has bulkheads).
+    private let hasReserveWorker: Bool
     private let clock: C
     private let logger: Logger
     private let reconcile: @Sendable (Object) async throws -> ReconcileAction
@@ -138,6 +143,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         self.api = api
         self.watcherOptions = watcherOptions
         self.workers = max(1, workers)
+        self.hasReserveWorker = partitions != nil && queueConfiguration.partitionLimit != nil
         self.clock = clock
         self.logger = logger
         self.reconcile = reconcile
@@ -225,9 +231,13 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                     // Shutdown before the first listing (say the CRD is missing): nothing to drain.
                     await cancelWhenGracefulShutdown { await self.store.waitUntilSynced() }
                     guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-                    self.logger.info("cache synced; starting workers", metadata: ["controller": "\(self.name)", "workers": "\(self.workers)"])
+                    let reserve = self.hasReserveWorker
+                    self.logger.info(
+                        "cache synced; starting workers",
+                        metadata: ["controller": "\(self.name)", "workers": "\(self.workers)", "reserveWorker": "\(reserve)"])
                     await withTaskGroup(of: Void.self) { workers in
                         for _ in 0..<self.workers { workers.addTask { await self.runWorker() } }
+                        if reserve { workers.addTask { await self.runWorker(onlyIdlePartitions: true) } }
                     }
                 }
                 // Workers return once the queue is shut down (or the grace period is over); then
@@ -263,8 +273,8 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         }
     }
 
-    private func runWorker() async {
-        while let key = await queue.next() {
+    private func runWorker(onlyIdlePartitions: Bool = false) async {
+        while let key = await queue.next(onlyIdlePartitions: onlyIdlePartitions) {
             await process(key)
             await queue.done(key)
         }

@@ -196,7 +196,11 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
 
     /// The next key to work on; suspends until one is ready and the token bucket allows it. Nil after
     /// ``shutDown()`` or when the calling task is cancelled.
-    public func next() async -> Key? {
+    ///
+    /// With `onlyIdlePartitions`, only a key none of whose partitions has a key processing is handed
+    /// out. A reserve worker asks this way: however many workers the slow partitions hold, a
+    /// partition with nothing in flight (a store nobody is waiting on) still gets one at once.
+    public func next(onlyIdlePartitions: Bool = false) async -> Key? {
         activeCalls += 1
         defer { activeCalls -= 1 }
         while true {
@@ -207,7 +211,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
             }
             let now = clock.now
             let epoch = waiters.epoch
-            let action = state.next(now: now, waiters: activeCalls)
+            let action = state.next(now: now, waiters: activeCalls, onlyIdlePartitions: onlyIdlePartitions)
             publish()
             switch action {
             case .handOut(let key, _, let queued):
@@ -526,10 +530,15 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     /// Hands out the best ready key, or says what to wait for. `waiters` is how many callers are
     /// asking (including this one): tokens are reserved for at most that many keys at a time.
-    mutating func next(now: Instant, waiters: Int = 1) -> NextAction {
+    ///
+    /// With `onlyIdlePartitions`, only a key none of whose partitions has a key processing is handed
+    /// out (the reserve worker's rule: see ``WorkQueue/next(onlyIdlePartitions:)``).
+    mutating func next(now: Instant, waiters: Int = 1, onlyIdlePartitions: Bool = false) -> NextAction {
         guard !isShutDown else { return .shutDown }
         promoteDue(now: now)
-        guard !ready.isEmpty, firstEligible() != nil else { return .wait(until: earliestDeadline()) }
+        guard !ready.isEmpty, firstEligible(onlyIdlePartitions: onlyIdlePartitions) != nil else {
+            return .wait(until: earliestDeadline())
+        }
         if rateLimited {
             if let token = tokens.first, token <= now {
                 tokens.removeFirst()
@@ -542,7 +551,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
                 return .wait(until: wake)
             }
         }
-        guard let (key, entry) = popReady() else {
+        guard let (key, entry) = popReady(onlyIdlePartitions: onlyIdlePartitions) else {
             preconditionFailure("an eligible ready key has no live entry in its lane")
         }
         let partitions = partitionsOf[key] ?? []
@@ -653,20 +662,24 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     /// The first live entry of the priority lane, else of the routine lane, whose partitions all
     /// have a free slot. Entries left behind by promotions are stale and skipped; a key taken past
     /// blocked ones leaves a stale entry behind.
-    private mutating func popReady() -> (Key, Ready)? {
-        guard let (key, _) = firstEligible() else { return nil }
+    private mutating func popReady(onlyIdlePartitions: Bool) -> (Key, Ready)? {
+        guard let (key, _) = firstEligible(onlyIdlePartitions: onlyIdlePartitions) else { return nil }
         guard let entry = ready.removeValue(forKey: key) else { return nil }
         return (key, entry)
     }
 
     /// The first ready key that may be handed out now, with its lane; drops stale entries at the
-    /// heads of the lanes on the way.
-    private mutating func firstEligible() -> (Key, WorkQueueLane)? {
+    /// heads of the lanes on the way. With `onlyIdlePartitions`, a key may go only if none of its
+    /// partitions has a key processing.
+    private mutating func firstEligible(onlyIdlePartitions: Bool = false) -> (Key, WorkQueueLane)? {
         // Local copies (no copy of the storage is made): the lanes are mutated while these are read.
         let readyEntries = ready
         let isLive: (Key, UInt64) -> Bool = { key, sequence in readyEntries[key]?.sequence == sequence }
         let hasFreeSlot: (Key) -> Bool
-        if let partitionLimit {
+        if onlyIdlePartitions {
+            let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
+            hasFreeSlot = { key in (partitionsOf[key] ?? []).allSatisfy { inFlight[$0] == nil } }
+        } else if let partitionLimit {
             let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
             hasFreeSlot = { key in
                 (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < partitionLimit }

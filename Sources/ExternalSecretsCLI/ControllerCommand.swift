@@ -100,7 +100,7 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-concurrent-per-store"),
-        help: "Reconciles of one store's objects in flight at once (0 = half of --concurrent, at least 1).")
+        help: "Reconciles of one store's objects in flight at once (0 = half of --concurrent, at least 1); one reserve worker beside --concurrent serves stores with nothing in flight.")
     var maxConcurrentPerStore = 0
 
     @Option(

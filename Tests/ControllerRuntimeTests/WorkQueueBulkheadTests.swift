@@ -125,6 +125,33 @@ private func partitions(_ key: String) -> [String] {
         #expect(handedOut(machine.next(now: at(21))) == "a2")
     }
 
+    @Test func theReserveWorkerTakesOnlyKeysOfIdlePartitions() {
+        // One worker (limit 1) is held by a1 of a hung partition A.
+        var machine = Machine(partitionLimit: 1)
+        _ = machine.add("a1", lane: .priority, partitions: ["A"], now: at(0))
+        #expect(handedOut(machine.next(now: at(0))) == "a1")
+        _ = machine.add("a2", lane: .priority, partitions: ["A"], now: at(1))
+        _ = machine.add("b1", lane: .routine, partitions: ["B"], now: at(1))
+        _ = machine.add("ab1", lane: .priority, partitions: partitions("ab1"), now: at(1))
+        _ = machine.add("b2", lane: .priority, partitions: ["B"], now: at(1))
+        // The reserve skips a2 (A busy) and ab1 (A busy), takes b2 (priority first) of idle B ...
+        #expect(handedOut(machine.next(now: at(2), onlyIdlePartitions: true)) == "b2")
+        // ... and then nothing: B has b2 in flight, A has a1.
+        #expect(machine.next(now: at(2), onlyIdlePartitions: true) == .wait(until: nil))
+        _ = machine.add("x", lane: .routine, partitions: [], now: at(3))
+        #expect(handedOut(machine.next(now: at(3), onlyIdlePartitions: true)) == "x")
+        // A regular worker follows the limit only: nothing may go while A and B are both full.
+        #expect(machine.next(now: at(3)) == .wait(until: nil))
+        _ = machine.done("b2", now: at(4))
+        #expect(handedOut(machine.next(now: at(4), onlyIdlePartitions: true)) == "b1")
+        _ = machine.done("a1", now: at(5))
+        _ = machine.done("b1", now: at(5))
+        #expect(handedOut(machine.next(now: at(5), onlyIdlePartitions: true)) == "a2")
+        #expect(handedOut(machine.next(now: at(5))) == nil)
+        _ = machine.done("a2", now: at(6))
+        #expect(handedOut(machine.next(now: at(6), onlyIdlePartitions: true)) == "ab1")
+    }
+
     @Test func manyKeysTakenPastABlockedOneAreAllHandedOutOnceEach() {
         var machine = Machine(partitionLimit: 1)
         _ = machine.add("a0", lane: .priority, partitions: ["A"], now: at(0))
