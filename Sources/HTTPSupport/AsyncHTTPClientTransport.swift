@@ -71,13 +71,21 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// - Parameters:
     ///   - tls: trust and client-certificate settings.
     ///   - connectTimeout: bound on establishing a connection.
-    public init(tls: TLSSettings = TLSSettings(), connectTimeout: Duration = .seconds(10)) throws {
+    ///   - retriesFailedConnections: whether requests wait while the pool retries a failed
+    ///     connection attempt (refused, reset, TLS handshake closed). AsyncHTTPClient's default
+    ///     (true) keeps them waiting, with backoff, until each request's own timeout. With false a
+    ///     failed attempt fails the requests waiting for it at once, with its error, so that the
+    ///     caller's retry policy and deadline decide (providers: see ``TransportFactories``).
+    public init(
+        tls: TLSSettings = TLSSettings(), connectTimeout: Duration = .seconds(10), retriesFailedConnections: Bool = true
+    ) throws {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try tls.makeTLSConfiguration(),
             timeout: .init(connect: .nanoseconds(connectTimeout.nanoseconds)),
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
+        configuration.connectionPool.retryConnectionEstablishment = retriesFailedConnections
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
