@@ -61,7 +61,8 @@ public struct OperatorOptions: Sendable {
 /// that names it; a deleted store's provider clients are closed at once; a change or deletion of
 /// a managed Secret wakes the ExternalSecret that writes it; the appearance or change of a Secret
 /// a store refers to (credentials, CA) revalidates the store, and of a PushSecret's source pushes
-/// it; a store's circuit breaker opening or closing wakes its ExternalSecrets and PushSecrets.
+/// it; a store's circuit breaker opening or closing wakes the store, its ExternalSecrets and
+/// PushSecrets.
 /// Only Secrets carrying the managed label are cached in full; all others are watched by
 /// identity only, one watch for both uses (DESIGN.md invariant 1).
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
@@ -87,13 +88,24 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         self.clients = clients
         var services: [any Service] = []
 
+        // Isolation (DESIGN.md invariant 8): every provider call, store validations included, has a
+        // deadline and every store a circuit breaker; opening wakes the store and its objects so
+        // they report it at once, closing wakes them so they sync again at once (declared with each
+        // controller below).
+        let callGuard = StoreCallGuard(
+            timeout: options.providerTimeout,
+            breakers: StoreCircuitBreakers(settings: options.circuitBreaker, clock: ProviderClock(clock)),
+            clock: ProviderClock(clock))
+
         // MARK: Caches (and the store controllers, whose caches the others read)
 
+        let validationClients = ProviderClientSource(
+            registry: registry, clients: clients, callCache: nil, callGuard: callGuard)
         let storeReconciler = SecretStoreReconciler<SecretStore, C>(
-            client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
+            client: client, providers: validationClients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
         let clusterStoreReconciler = SecretStoreReconciler<ClusterSecretStore, C>(
-            client: client, registry: registry, clients: clients, events: events, controllerClass: options.controllerClass,
+            client: client, providers: validationClients, events: events, controllerClass: options.controllerClass,
             requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
         let secretStoreController: Controller<SecretStore, C>? =
             options.enableSecretStoreReconciler
@@ -102,7 +114,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 indexes: [
                     StoreIndex(name: Self.referencedSecretIndex) { store in
                         StoreReferences.secrets(of: store.spec, storeNamespace: store.metadata.namespace ?? "")
-                    }
+                    },
+                    StoreIndex(name: Self.storeIndex) { store in
+                        [
+                            StoreResolver.indexKey(
+                                kind: .secretStore, name: store.metadata.name ?? "", namespace: store.metadata.namespace ?? "")
+                        ]
+                    },
                 ], workers: options.concurrent, clock: clock, logger: logger,
                 shutdownGracePeriod: options.shutdownGracePeriod, reconcile: storeReconciler.reconcile) : nil
         let clusterStoreController: Controller<ClusterSecretStore, C>? =
@@ -112,7 +130,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 indexes: [
                     StoreIndex(name: Self.referencedSecretIndex) { store in
                         StoreReferences.secrets(of: store.spec, storeNamespace: nil)
-                    }
+                    },
+                    StoreIndex(name: Self.storeIndex) { store in
+                        [StoreResolver.indexKey(kind: .clusterSecretStore, name: store.metadata.name ?? "", namespace: "")]
+                    },
                 ], workers: options.concurrent, clock: clock, logger: logger,
                 shutdownGracePeriod: options.shutdownGracePeriod, reconcile: clusterStoreReconciler.reconcile) : nil
         let secretStores: any ChangeSource<SecretStore> & Service =
@@ -160,13 +181,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
         resolver.clusterStoresEnabled = options.enableClusterStoreReconciler
         let callCache = ProviderCallCache(window: options.providerCacheWindow)
-        // Isolation (DESIGN.md invariant 8): every provider call has a deadline and every store a
-        // circuit breaker; opening wakes the store's objects so they report it at once, closing
-        // wakes them so they sync again at once (declared with each controller below).
-        let callGuard = StoreCallGuard(
-            timeout: options.providerTimeout,
-            breakers: StoreCircuitBreakers(settings: options.circuitBreaker, clock: ProviderClock(clock)),
-            clock: ProviderClock(clock))
+        callGuard.breakers.onTransition { storeKey, _ in
+            await secretStoreController?.wake(index: Self.storeIndex, value: storeKey)
+            await clusterStoreController?.wake(index: Self.storeIndex, value: storeKey)
+        }
         let renderer: @Sendable () -> SecretTemplateRenderer = {
             let deadline = ContinuousClock.now + options.templateTimeBudget
             // A render stops at its time budget, and when its reconcile is cancelled (reconcile

@@ -5,7 +5,7 @@ public import KubeClient
 public import KubeModel
 public import Logging
 import Metrics
-public import ProviderKit
+import ProviderKit
 
 /// SecretStore and ClusterSecretStore, seen the same way by the store reconciler.
 public protocol SecretStoreObject: KubeResource, Equatable {
@@ -32,23 +32,29 @@ extension ClusterSecretStore: SecretStoreObject {
 /// retried with backoff, as ESO does, because it can heal without a spec change; the operator
 /// also revalidates at once when a Secret the store refers to appears or changes
 /// (`StoreReferences`, wired in `ExternalSecretsOperator`).
+///
+/// Isolation: the validation's client and call come from `providers` like every other provider
+/// call, so they run under the provider deadline and the store's circuit breaker. While the
+/// breaker is open the store reports Ready=False with the breaker's message, without a call, and
+/// comes back when a probe may be made (it is then the probe: ExternalSecrets of a store that is
+/// not Ready do not call it, by the flood gate); the breaker closing or opening wakes the store.
 public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Sendable where C.Duration == Duration {
     private let client: KubeClient
-    private let registry: ProviderRegistry
-    private let clients: ClientManager
+    private let providers: ProviderClientSource
     private let events: EventRecorder<C>
     private let controllerClass: String
     private let requeueInterval: Duration
     private let now: @Sendable () -> Date
     private let logger: Logger
 
+    /// - Parameter providers: where validation clients come from (give it the operator's call
+    ///   guard and no call cache: a validation must reach the server).
     public init(
-        client: KubeClient, registry: ProviderRegistry, clients: ClientManager, events: EventRecorder<C>,
+        client: KubeClient, providers: ProviderClientSource, events: EventRecorder<C>,
         controllerClass: String, requeueInterval: Duration, now: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.client = client
-        self.registry = registry
-        self.clients = clients
+        self.providers = providers
         self.events = events
         self.controllerClass = controllerClass
         self.requeueInterval = requeueInterval
@@ -60,7 +66,7 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         let storeClass = store.spec.controller ?? ""
         guard storeClass.isEmpty || storeClass == controllerClass else { return .awaitChange }
         if store.metadata.deletionTimestamp != nil {
-            await clients.forget(storeUID: store.metadata.uid ?? "")
+            await providers.clients.forget(storeUID: store.metadata.uid ?? "")
             return .awaitChange
         }
         let context = StoreContext(
@@ -73,12 +79,14 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         var eventType = EventType.normal
         // Set once the spec alone passed: failures after this point can heal without a spec change.
         var specAccepted = false
+        // Set when the store's circuit breaker refused the call: come back when a probe may go.
+        var breakerRetry: Duration?
         do {
-            let provider = try registry.provider(for: store.spec)
+            let provider = try providers.registry.provider(for: store.spec)
             capabilities = provider.capabilities
             try provider.validateStore(context)
             specAccepted = true
-            let providerClient = try await clients.client(for: context, provider: provider)
+            let providerClient = try await providers.client(for: context, fresh: true)
             switch try await providerClient.validate() {
             case .ready:
                 condition = ready("True", ESOReason.storeValid, ESOMessage.storeValidated)
@@ -88,6 +96,10 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         } catch let error as ProviderError where error.code == .invalidConfiguration || error.code == .unsupported {
             condition = ready("False", ESOReason.storeInvalidProviderConfig, error.message)
             eventType = .warning
+        } catch let error as StoreUnavailable {
+            condition = ready("False", ESOReason.storeValidationFailed, error.message)
+            eventType = .warning
+            breakerRetry = error.retryAfter
         } catch {
             condition = ready("False", ESOReason.storeValidationFailed, ExternalSecretReconciler<C>.describe(error))
             eventType = .warning
@@ -114,6 +126,11 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         let metric = Store.storeKind == .secretStore ? "secretstore_status_condition" : "clustersecretstore_status_condition"
         recordConditionGauges(
             metric, name: store.metadata.name ?? "", namespace: store.metadata.namespace ?? "", conditions: [condition])
+        if let breakerRetry {
+            // Retrying sooner would only be refused again without a call; a closing breaker
+            // wakes the store before this.
+            return .requeue(after: breakerRetry)
+        }
         if condition.status != "True" && specAccepted {
             // Not a problem of the spec itself (a referenced Secret not there yet, credentials,
             // network, permissions): retry with backoff rather than waiting a whole revalidation

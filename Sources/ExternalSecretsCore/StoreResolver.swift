@@ -9,7 +9,8 @@ public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
     /// The store belongs to another controller class: this operator must not touch the object.
     case otherControllerClass(store: String)
     case notFound(store: String)
-    case notReady(store: String)
+    /// The store's Ready condition is not True; `message` is its message (why), if any.
+    case notReady(store: String, message: String)
     /// The store has not been validated yet (no Ready condition): wait for it, report nothing.
     case pendingValidation(store: String)
     case denied(message: String)
@@ -19,7 +20,7 @@ public enum StoreProblem: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .otherControllerClass(let store): "store \(store) belongs to another controller class"
         case .notFound(let store): "could not get \(store): not found"
-        case .notReady(let store): "\(store) is not ready"
+        case .notReady(let store, let message): message.isEmpty ? "\(store) is not ready" : "\(store) is not ready: \(message)"
         case .pendingValidation(let store): "\(store) has not been validated yet"
         case .denied(let message): message
         case .invalid(let message): message
@@ -129,7 +130,7 @@ public struct StoreResolver: Sendable {
             guard let ready = status?.conditions?.condition(ofType: ESONames.conditionReady) else {
                 throw StoreProblem.pendingValidation(store: display)
             }
-            guard ready.status == "True" else { throw StoreProblem.notReady(store: display) }
+            guard ready.status == "True" else { throw StoreProblem.notReady(store: display, message: ready.message ?? "") }
         }
     }
 }
