@@ -198,6 +198,9 @@ public actor StoreCircuitBreakers {
     private let clock: ProviderClock
     private let observers = Subscribers<BreakerTransition>()
     private var entries: [String: Entry] = [:]
+    /// Calls in flight waiting in ``refusalOnceOpened(_:)``, by store index key.
+    private var openingWaiters: [String: [UInt64: AsyncStream<Void>.Continuation]] = [:]
+    private var nextWaiterID: UInt64 = 0
 
     public init(
         settings: CircuitBreakerSettings, clock: ProviderClock,
@@ -266,9 +269,31 @@ public actor StoreCircuitBreakers {
         entries[key] = entry
         switch transition {
         case .none: break
-        case .opened: await observers.notify(BreakerTransition(storeIndexKey: key, opened: true))
+        case .opened:
+            for waiter in (openingWaiters.removeValue(forKey: key) ?? [:]).values { waiter.finish() }
+            await observers.notify(BreakerTransition(storeIndexKey: key, opened: true))
         case .closed: await observers.notify(BreakerTransition(storeIndexKey: key, opened: false))
         }
+    }
+
+    /// Waits until the breaker of `store` opens (from closed) and returns why the store is
+    /// unavailable; nil when the calling task is cancelled first. A call in flight races this, so
+    /// that the opening cuts it short: once a store counts as down, nobody waits out a deadline
+    /// on it any more.
+    func refusalOnceOpened(_ store: StoreContext) async -> StoreUnavailable? {
+        let key = Self.indexKey(of: store)
+        let (opened, continuation) = AsyncStream<Void>.makeStream()
+        nextWaiterID += 1
+        let id = nextWaiterID
+        openingWaiters[key, default: [:]][id] = continuation
+        for await _ in opened {}  // ends when finished by an opening, or when the task is cancelled
+        openingWaiters[key]?[id] = nil
+        if openingWaiters[key]?.isEmpty == true { openingWaiters[key] = nil }
+        guard !Task.isCancelled, let entry = entries[key] else { return nil }
+        let machine = entry.machine
+        return StoreUnavailable(
+            message: Self.message(displayName: entry.displayName, failures: machine.failures, lastError: machine.lastError),
+            retryAfter: settings.coolDown)
     }
 
     /// Whether the breaker of the store with this index key is open or half-open.

@@ -186,11 +186,30 @@ public struct StoreCallGuard: Sendable {
         }
     }
 
+    /// Runs `operation` until it ends, its deadline passes, or the store's breaker opens (calls
+    /// already in flight then end at once with `StoreUnavailable`, which does not count again).
     private func deadline<T: Sendable>(
         _ store: StoreContext, _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let (timeout, name) = (self.timeout, store.displayName)
-        return try await withDeadline(timeout, clock: clock, onTimeout: { Self.timedOut(store: name, after: timeout) }, operation)
+        let (timeout, name, clock, breakers) = (self.timeout, store.displayName, self.clock, self.breakers)
+        return try await race(
+            timer: {
+                try await withThrowingTaskGroup(of: (any Error)?.self) { group in
+                    group.addTask {
+                        try await clock.sleep(timeout)
+                        return Self.timedOut(store: name, after: timeout)
+                    }
+                    group.addTask { await breakers.refusalOnceOpened(store) }
+                    // The first non-nil stop wins; nil only comes from a cancelled waiter.
+                    while let stop = try await group.next() {
+                        if let stop {
+                            group.cancelAll()
+                            return stop
+                        }
+                    }
+                    throw CancellationError()
+                }
+            }, operation)
     }
 
     /// The error of a call that ran out of time.
