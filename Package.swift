@@ -360,6 +360,7 @@ let package = Package(
             name: "ImageIntegrationTests",
             dependencies: [
                 "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "OperatorTestSupport",
+                "VaultTestSupport",
             ],
             swiftSettings: strictSettings
         ),

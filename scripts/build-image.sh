@@ -6,9 +6,23 @@
 #   build-image.sh BINARY OUT_DIR [VERSION] [REVISION]
 #
 # The image holds the (statically linked) BINARY as /bin/external-secrets, /etc/passwd and
-# /etc/group with the user nonroot (65532:65532) it runs as, and Debian's CA certificates bundle.
+# /etc/group with the user nonroot (65532:65532) it runs as, /etc/nsswitch.conf, and Debian's CA
+# certificates bundle.
 # Writes OUT_DIR/oci (OCI layout, tag VERSION) and OUT_DIR/external-secrets.tar (docker-archive,
 # named $IMAGE_NAME:VERSION); prints their sizes.
+#
+# Host names (kubernetes.default.svc, vault.vault.svc, AWS endpoints): AsyncHTTPClient resolves
+# them with swift-nio's GetaddrinfoResolver, that is glibc's getaddrinfo, linked into BINARY.
+# Since glibc 2.34 the NSS services `files` and `dns` are part of libc itself, libc.a included,
+# so the static binary needs no libnss_*.so: it reads /etc/hosts and /etc/resolv.conf, which the
+# kubelet mounts into every container, and asks the cluster's DNS server itself. (An older glibc
+# would dlopen libnss_files.so.2 and libnss_dns.so.2 at run time, which a FROM scratch image does
+# not have, and every name would fail to resolve: such a build is refused below.) The image's
+# /etc/nsswitch.conf fixes the order to `files dns`, as distroless images do: without the file the
+# order is the libc's compiled-in default, and upstream glibc's is `dns [!UNAVAIL=return] files`,
+# under which a cluster DNS answering NXDOMAIN hides /etc/hosts (localhost, the pod's hostAliases).
+# The image tests resolve the API server through /etc/hosts and through a DNS server (dnsmasq)
+# with the kubelet's search list, and OpenBao as localhost.
 set -euo pipefail
 
 binary="${1:?usage: build-image.sh BINARY OUT_DIR [VERSION] [REVISION]}"
@@ -27,6 +41,11 @@ for tool in umoci skopeo; do
 done
 [[ -x "$binary" ]] || { echo "build-image: no executable at $binary" >&2; exit 1; }
 [[ -f "$ca_bundle" ]] || { echo "build-image: no CA bundle at $ca_bundle (ca-certificates)" >&2; exit 1; }
+glibc="$(getconf GNU_LIBC_VERSION | awk '{print $2}')"
+if [[ "$(printf '%s\n' 2.34 "$glibc" | sort -V | head -n 1)" != 2.34 ]]; then
+  echo "build-image: glibc $glibc links NSS modules dynamically; a static image needs glibc >= 2.34 (see above)" >&2
+  exit 1
+fi
 if ldd "$binary" >/dev/null 2>&1; then
   echo "build-image: $binary is dynamically linked; a FROM scratch image needs a static executable" >&2
   exit 1
@@ -49,7 +68,9 @@ install -m 0644 "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' \
   > "$rootfs/etc/passwd"
 printf 'root:x:0:\nnonroot:x:65532:\n' > "$rootfs/etc/group"
-chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group"
+# Only the services built into the static libc (see the top of this script).
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$rootfs/etc/nsswitch.conf"
+chmod 0644 "$rootfs/etc/passwd" "$rootfs/etc/group" "$rootfs/etc/nsswitch.conf"
 
 umoci repack --image "$out/oci:$version" "$out/bundle" >/dev/null
 rm -rf "$out/bundle"

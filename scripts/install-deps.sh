@@ -25,7 +25,9 @@ case "${what}" in
   aws) need_aws=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   chart) need_chart=true ;;
   # make image: Debian's umoci and skopeo build the OCI image without a daemon; the CA bundle goes in.
-  image) for p in "${swift_packages[@]}" umoci skopeo ca-certificates; do need_pkg "$p"; done ;;
+  # Its tests (after `deps`: control plane, OpenBao) add dnsmasq-base, the binary without the
+  # service, standing in for the cluster's DNS server.
+  image) for p in "${swift_packages[@]}" umoci skopeo ca-certificates dnsmasq-base; do need_pkg "$p"; done ;;
   templates) for p in "${swift_packages[@]}" golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
   all) need_pip=1; need_aws=true; need_chart=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
