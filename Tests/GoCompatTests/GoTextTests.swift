@@ -1,5 +1,6 @@
 import Foundation
 import GoCompat
+import GoOracleTestSupport
 import Testing
 
 /// A corpus case that is one byte string (`input`, or `inputBase64` for bytes that are not UTF-8).
@@ -47,11 +48,11 @@ enum TextOracle {
         var decodeURL: Decoded
     }
 
-    static let durations = GoOracle.load("duration", DurationInput.self, DurationExpected.self, name: \.name, expectedName: \.name)
+    static let durations = GoOracle.goCompat.load("duration", DurationInput.self, DurationExpected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
-    static let quotes = GoOracle.load("quote", BytesInput.self, QuoteExpected.self, name: \.name, expectedName: \.name)
+    static let quotes = GoOracle.goCompat.load("quote", BytesInput.self, QuoteExpected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
-    static let base64 = GoOracle.load("base64", BytesInput.self, Base64Expected.self, name: \.name, expectedName: \.name)
+    static let base64 = GoOracle.goCompat.load("base64", BytesInput.self, Base64Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 }
 
@@ -118,7 +119,7 @@ enum TextOracle {
         var map: String
     }
 
-    static let cases = GoOracle.load("jsonString", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonString", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     @Test(arguments: cases)
@@ -172,7 +173,7 @@ enum TextOracle {
         var marshal: String
     }
 
-    static let cases = GoOracle.load("jsonNumber", Input.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonNumber", Input.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     @Test(arguments: cases)
@@ -191,7 +192,7 @@ enum TextOracle {
         var float64: String?
     }
 
-    static let cases = GoOracle.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     /// Decoded and marshalled again: with `UseNumber` (literal numbers) and without (float64).
@@ -211,3 +212,4 @@ enum TextOracle {
         #expect((try? GoJSONValue.parse(deep)) != nil)
     }
 }
+
