@@ -213,3 +213,58 @@ enum TextOracle {
     }
 }
 
+@Suite struct GoJSONObjectTextTests {
+    struct Expected: Decodable, Sendable {
+        var name: String
+        var members: [String: GoOracle.Bytes]?
+        var error: Bool
+    }
+
+    static let cases = GoOracle.goCompat.load("jsonObject", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+
+    /// `json.Unmarshal` into `map[string]json.RawMessage`: the members' texts as written, nothing
+    /// for `null`, a refusal for invalid JSON and for documents that are not objects.
+    @Test(arguments: cases)
+    func matchesGo(_ c: OracleCase<BytesInput, Expected>) {
+        let members: [GoJSONValue.RawMember]?
+        do {
+            members = try GoJSONValue.rawMembers(c.input.bytes)
+        } catch {
+            #expect(c.expected.error)
+            return
+        }
+        #expect(!c.expected.error)
+        // A repeated key: the last one wins in Go's map.
+        let last = members.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
+        #expect(last == c.expected.members?.mapValues(\.bytes))
+        #expect((try? GoJSONObjectText.parse(c.input.bytes))?.members == members)
+    }
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count >= 20) }
+
+    /// Members are checked without recursion: Go's limit of 10000 levels holds, and reaching it
+    /// costs no stack.
+    @Test func deepNestingIsBoundedWithoutRecursion() throws {
+        func nested(_ levels: Int) -> [UInt8] {
+            Array(("{\"a\":" + String(repeating: "[", count: levels) + String(repeating: "]", count: levels) + "}").utf8)
+        }
+        #expect(try GoJSONValue.rawMembers(nested(9_000))?.first?.value.count == 18_000)
+        #expect(throws: GoJSONValue.SyntaxError.self) { try GoJSONValue.rawMembers(nested(20_000)) }
+    }
+
+    @Test func editsKeepOtherMembersAsWritten() throws {
+        var object = try #require(try GoJSONObjectText.parse(Array(#"{"n":1.50, "o":{ "k" : "\u00e9" }}"#.utf8)))
+        try object.set(["o", "new"], Array(#""v""#.utf8))
+        try object.set(["x", "y"], Array("2".utf8))
+        #expect(String(decoding: object.bytes, as: UTF8.self) == #"{"n":1.50,"o":{"k":"\u00e9","new":"v"},"x":{"y":2}}"#)
+        #expect(object.value(at: ["o", "k"]) == Array(#""\u00e9""#.utf8))
+        #expect(GoJSONObjectText.string(object.value(at: ["o", "k"]) ?? []) == "é")
+        #expect(throws: GoJSONObjectText.EditError.self) { try object.set(["n", "deeper"], Array("1".utf8)) }
+        let removed = object.remove(["x", "y"])
+        #expect(removed)
+        let removedAgain = object.remove(["x"])
+        #expect(!removedAgain)
+        #expect(String(decoding: object.bytes, as: UTF8.self) == #"{"n":1.50,"o":{"k":"\u00e9","new":"v"}}"#)
+    }
+}

@@ -28,6 +28,7 @@ type corpus struct {
 	JSON     []bytesCase    `json:"jsonString"`
 	Numbers  []numberCase   `json:"jsonNumber"`
 	Values   []bytesCase    `json:"jsonValue"`
+	Objects  []bytesCase    `json:"jsonObject"`
 }
 
 // numberCase: a float64 (read by strconv.ParseFloat) as json.Marshal writes it.
@@ -201,6 +202,31 @@ type results struct {
 	JSON     []jsonResult     `json:"jsonString"`
 	Numbers  []numberResult   `json:"jsonNumber"`
 	Values   []valueResult    `json:"jsonValue"`
+	Objects  []objectResult   `json:"jsonObject"`
+}
+
+// objectResult: the document unmarshalled into map[string]json.RawMessage (ESO's
+// JSONToSecretDataMap and sjson read members this way): Members holds each value's text as
+// written, nil for the document null; Error tells whether Go refused the document.
+type objectResult struct {
+	Name    string                    `json:"name"`
+	Members map[string]oracleio.Bytes `json:"members"`
+	Error   bool                      `json:"error"`
+}
+
+func runObject(c bytesCase) objectResult {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c.bytes(), &m); err != nil {
+		return objectResult{Name: c.Name, Error: true}
+	}
+	r := objectResult{Name: c.Name}
+	if m != nil {
+		r.Members = map[string]oracleio.Bytes{}
+		for k, v := range m {
+			r.Members[k] = oracleio.Of(v)
+		}
+	}
+	return r
 }
 
 func runDuration(c durationCase) durationResult {
@@ -308,6 +334,9 @@ func main() {
 	}
 	for _, vc := range c.Values {
 		out.Values = append(out.Values, runValue(vc))
+	}
+	for _, oc := range c.Objects {
+		out.Objects = append(out.Objects, runObject(oc))
 	}
 	oracleio.WriteResults(out, true)
 }
