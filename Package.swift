@@ -266,6 +266,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "GoOracleTestSupport",
+            exclude: ["oracleio"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "VaultTestSupport",
             dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -274,7 +279,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "GoCompatTests",
-            dependencies: ["GoCompat", "SeededRandomTestSupport"],
+            dependencies: ["GoCompat", "GoOracleTestSupport", "SeededRandomTestSupport"],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
@@ -335,7 +340,8 @@ let package = Package(
             name: "ExternalSecretsCoreTests",
             dependencies: [
                 "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
-                "SeededRandomTestSupport", "ClockTestSupport", .product(name: "Logging", package: "swift-log"),
+                "SeededRandomTestSupport", "ClockTestSupport", "GoOracleTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
@@ -401,7 +407,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TemplatingTests",
-            dependencies: ["Templating", "SeededRandomTestSupport"],
+            dependencies: ["Templating", "SeededRandomTestSupport", "GoOracleTestSupport"],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),

@@ -1009,36 +1009,6 @@ package enum GoFloat {
     package static func formatF(_ f: Double) -> String {
         if f.isNaN { return "NaN" }
         if f.isInfinite { return f < 0 ? "-Inf" : "+Inf" }
-        let sign = f.sign == .minus ? "-" : ""
-        // Swift's description prints the shortest round-tripping digits, as Go does.
-        let text = "\(abs(f))"
-        var mantissa = Substring(text)
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            mantissa = text[..<e]
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-        }
-        var digits = ""
-        var point = 0
-        var seenDot = false
-        for ch in mantissa {
-            if ch == "." {
-                seenDot = true
-            } else {
-                digits.append(ch)
-                if !seenDot { point += 1 }
-            }
-        }
-        point += exponent
-        while digits.hasPrefix("0") && digits.count > 1 {
-            digits.removeFirst()
-            point -= 1
-        }
-        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
-        if digits == "0" { return sign + "0" }
-        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
-        if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) }
-        let idx = digits.index(digits.startIndex, offsetBy: point)
-        return sign + digits[..<idx] + "." + digits[idx...]
+        return GoJSONNumber.plain(f)
     }
 }

@@ -21,6 +21,15 @@ public enum GoJSONNumber {
             }
             return text
         }
+        return plain(value)
+    }
+
+    /// Go's `strconv.FormatFloat(value, 'f', -1, 64)` of a finite float64: the shortest digits
+    /// that read back as `value`, never in exponent form (`1e21` is `1000000000000000000000`).
+    public static func plain(_ value: Double) -> String {
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        let sign = value < 0 ? "-" : ""
+        let (digits, pointPosition) = shortestDigits(Swift.abs(value))
         if pointPosition <= 0 {
             return sign + "0." + String(repeating: "0", count: -pointPosition) + digits
         }

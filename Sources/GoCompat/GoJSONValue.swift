@@ -41,6 +41,50 @@ public indirect enum GoJSONValue: Sendable, Equatable {
         return value
     }
 
+    /// One member of a JSON object as written: the key's text (quotes included) and the value's
+    /// text (nested values with their own spacing), and the key decoded.
+    public struct RawMember: Sendable, Equatable {
+        /// The key as written, quotes included.
+        public var rawKey: [UInt8]
+        /// The key decoded as `parse` decodes strings.
+        public var key: String
+        /// The value as written.
+        public var value: [UInt8]
+
+        public init(rawKey: [UInt8], key: String, value: [UInt8]) {
+            self.rawKey = rawKey
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// What `json.Unmarshal(bytes, &map[string]json.RawMessage{})` sees: the members of a JSON
+    /// object in document order (a repeated key appears twice), each value's text exactly as
+    /// written; nil for the document `null` (Go leaves the map nil). Any other valid document is
+    /// refused, as Go refuses it. Syntax and `maxDepth` as `parse`; member values are checked
+    /// without being built and without recursion, so deep nesting costs no stack.
+    public static func rawMembers(
+        _ bytes: some Collection<UInt8>, maxDepth: Int = 10_000
+    ) throws(SyntaxError) -> [RawMember]? {
+        var parser = Parser(bytes: Array(bytes), maxDepth: maxDepth, numbers: .literal)
+        parser.skipSpace()
+        let start = parser.index
+        let members: [RawMember]?
+        if !parser.atEnd, parser.bytes[start] == UInt8(ascii: "{") {
+            members = try parser.rawMembers()
+        } else {
+            try parser.skipValue(depth: 0)
+            members = nil
+        }
+        let end = parser.index
+        parser.skipSpace()
+        guard parser.atEnd else { throw parser.failure("unexpected data after the top-level value") }
+        if members == nil, !parser.bytes[start..<end].elementsEqual("null".utf8) {
+            throw SyntaxError(reason: "the value is not a JSON object")
+        }
+        return members
+    }
+
     private struct Parser {
         let bytes: [UInt8]
         var index = 0
@@ -88,15 +132,7 @@ public indirect enum GoJSONValue: Sendable, Equatable {
                 return .object(members)
             }
             while true {
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                    throw failure("expected a string object key")
-                }
-                let key = try string()
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-                index += 1
-                skipSpace()
+                let (key, _) = try memberKey()
                 members[key] = try value(depth: depth + 1)
                 skipSpace()
                 guard index < bytes.count else { throw failure("unexpected end of JSON input") }
@@ -107,6 +143,105 @@ public indirect enum GoJSONValue: Sendable, Equatable {
                 guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
                 index += 1
                 return .object(members)
+            }
+        }
+
+        /// A member's key and its colon, white space around them skipped: the key decoded, and
+        /// where its text (quotes included) lies.
+        mutating func memberKey() throws(SyntaxError) -> (String, Range<Int>) {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw failure("expected a string object key")
+            }
+            let start = index
+            let key = try string()
+            let text = start..<index
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+            index += 1
+            skipSpace()
+            return (key, text)
+        }
+
+        /// The members of the object at `index` (a `{`), each value checked by `skipValue`.
+        mutating func rawMembers() throws(SyntaxError) -> [RawMember] {
+            index += 1
+            var members: [RawMember] = []
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return members
+            }
+            while true {
+                let (key, keyText) = try memberKey()
+                let valueStart = index
+                try skipValue(depth: 1)
+                members.append(
+                    RawMember(rawKey: Array(bytes[keyText]), key: key, value: Array(bytes[valueStart..<index])))
+                skipSpace()
+                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
+                index += 1
+                return members
+            }
+        }
+
+        /// Checks one value at `depth` as `value(depth:)` does without building it, with a list
+        /// of open containers instead of recursion.
+        mutating func skipValue(depth: Int) throws(SyntaxError) {
+            var closers: [UInt8] = []  // the closing bracket of each container still open
+            while true {
+                // One value: a scalar, or the start of a container.
+                skipSpace()
+                guard depth + closers.count < maxDepth else { throw failure("nesting too deep") }
+                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
+                switch bytes[index] {
+                case UInt8(ascii: "{"):
+                    index += 1
+                    skipSpace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                        index += 1
+                    } else {
+                        closers.append(UInt8(ascii: "}"))
+                        _ = try memberKey()
+                        continue
+                    }
+                case UInt8(ascii: "["):
+                    index += 1
+                    skipSpace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                        index += 1
+                    } else {
+                        closers.append(UInt8(ascii: "]"))
+                        continue
+                    }
+                case UInt8(ascii: "\""): _ = try string()
+                case UInt8(ascii: "t"): try literal("true")
+                case UInt8(ascii: "f"): try literal("false")
+                case UInt8(ascii: "n"): try literal("null")
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+                default: throw failure("invalid character looking for beginning of value")
+                }
+                // After a value: close what it ends, or move on to the next element.
+                while let closer = closers.last {
+                    skipSpace()
+                    guard index < bytes.count else { throw failure("unexpected end of JSON input") }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        if closer == UInt8(ascii: "}") { _ = try memberKey() }
+                        break
+                    }
+                    guard bytes[index] == closer else {
+                        throw failure(closer == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+                    }
+                    index += 1
+                    closers.removeLast()
+                }
+                if closers.isEmpty { return }
             }
         }
 
@@ -172,11 +307,15 @@ public indirect enum GoJSONValue: Sendable, Equatable {
             var scalars = String.UnicodeScalarView()
             var run: [UInt8] = []
             func flush(_ run: inout [UInt8], into scalars: inout String.UnicodeScalarView) {
-                if !run.isEmpty {
-                    // Invalid UTF-8 becomes U+FFFD, as Go decodes it.
-                    scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
-                    run.removeAll(keepingCapacity: true)
+                // Each byte that starts no valid sequence becomes U+FFFD, as Go decodes it (Swift's
+                // own repair would give one U+FFFD for a truncated sequence of several bytes).
+                var at = 0
+                while at < run.count {
+                    let (scalar, width) = GoUTF8.scalar(run, at: at)
+                    scalars.append(scalar ?? "\u{FFFD}")
+                    at += width
                 }
+                run.removeAll(keepingCapacity: true)
             }
             while true {
                 guard index < bytes.count else { throw failure("unexpected end of JSON input in string") }

@@ -196,7 +196,9 @@ public func scrapeMetrics(_ process: TestProcess) async throws -> String {
     var port: String?
     _ = try await eventually(timeout: .seconds(30)) {
         port = process.log.split(separator: "\n").first { $0.contains("metrics listening") }
-            .flatMap { line in line.firstMatch(of: /port=(\d+)/).map { String($0.1) } }
+            .flatMap { line in
+                line.range(of: "port=").map { String(line[$0.upperBound...].prefix { $0.isASCII && $0.isNumber }) }
+            }.flatMap { $0.isEmpty ? nil : $0 }
         return port != nil
     }
     let transport = try AsyncHTTPClientTransport()
@@ -222,11 +224,30 @@ public func metricSum(_ text: String, _ name: String, labels: [String: String] =
         let series = line[..<space]
         let metric = series.prefix { $0 != "{" }
         guard metric == name else { continue }
-        var found: [String: String] = [:]
-        for match in series.matches(of: /(\w+)="((?:[^"\\]|\\.)*)"/) { found[String(match.1)] = String(match.2) }
+        let found = prometheusLabels(series.dropFirst(metric.count))
         if labels.allSatisfy({ found[$0.key] == $0.value }) { sum += value }
     }
     return sum
+}
+
+/// The labels of a Prometheus series (`{a="1",b="x\"y"}`), values as written (escapes kept).
+func prometheusLabels(_ text: Substring) -> [String: String] {
+    var found: [String: String] = [:]
+    var rest = text.drop(while: { $0 == "{" })
+    while let equals = rest.firstIndex(of: "=") {
+        let name = rest[..<equals].trimmingPrefix(",")
+        rest = rest[rest.index(after: equals)...]
+        guard rest.first == "\"" else { break }
+        rest = rest.dropFirst()
+        var value = ""
+        var escaped = false
+        while let character = rest.popFirst(), escaped || character != "\"" {
+            value.append(character)
+            escaped = !escaped && character == "\\"
+        }
+        found[String(name)] = value
+    }
+    return found
 }
 
 /// Whether a wait status (from `TestProcess.waitForExit`) is a normal exit with status 0.

@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 import ProviderKit
 
 /// ESO's `PushSecretMetadata` document, the `spec.data[].metadata` of a PushSecret entry:
@@ -16,15 +17,15 @@ struct PushMetadataFields {
 
     /// `Secrets Manager` or `Parameter Store`, for messages.
     let service: String
-    private let members: [String: Any]
+    private let members: [String: GoJSONValue]
     private let path: String
 
     /// The `spec` of `metadata` (nil when the entry has no metadata), checked against `known`.
     static func spec(_ metadata: Data?, service: String, known: [String]) throws(ProviderError) -> PushMetadataFields? {
         guard let metadata else { return nil }
-        let parsed = try? JSONSerialization.jsonObject(with: metadata, options: [.fragmentsAllowed])
-        if parsed is NSNull { return nil }
-        guard let document = parsed as? [String: Any] else {
+        let parsed = try? GoJSONValue.parse(metadata)
+        if parsed == .null { return nil }
+        guard case .object(let document)? = parsed else {
             throw invalid(service, "metadata must be a \(kind) object")
         }
         let top = PushMetadataFields(service: service, members: document, path: "metadata")
@@ -40,7 +41,7 @@ struct PushMetadataFields {
         return spec
     }
 
-    private init(service: String, members: [String: Any], path: String) {
+    private init(service: String, members: [String: GoJSONValue], path: String) {
         self.service = service
         self.members = members
         self.path = path
@@ -67,39 +68,42 @@ struct PushMetadataFields {
     }
 
     /// The member `name`: an exact match first, else one that differs only in case.
-    private func value(_ name: String) -> Any? {
-        if let exact = members[name] { return exact is NSNull ? nil : exact }
+    private func value(_ name: String) -> GoJSONValue? {
+        if let exact = members[name] { return exact == .null ? nil : exact }
         let lowered = name.lowercased()
         guard let key = members.keys.sorted().first(where: { $0.lowercased() == lowered }) else { return nil }
-        return members[key] is NSNull ? nil : members[key]
+        return members[key] == .null ? nil : members[key]
     }
 
     func string(_ name: String) throws(ProviderError) -> String? {
         guard let value = value(name) else { return nil }
-        guard let text = value as? String else { throw invalid(name, "must be a string") }
+        guard case .string(let text) = value else { throw invalid(name, "must be a string") }
         return text
     }
 
     func bool(_ name: String) throws(ProviderError) -> Bool? {
         guard let value = value(name) else { return nil }
-        guard let flag = value as? Bool else { throw invalid(name, "must be true or false") }
+        guard case .bool(let flag) = value else { throw invalid(name, "must be true or false") }
         return flag
     }
 
     func strings(_ name: String) throws(ProviderError) -> [String]? {
         guard let value = value(name) else { return nil }
-        guard let list = value as? [Any], list.allSatisfy({ $0 is String }) else {
-            throw invalid(name, "must be a list of strings")
+        guard case .array(let list) = value else { throw invalid(name, "must be a list of strings") }
+        var strings: [String] = []
+        for element in list {
+            guard case .string(let text) = element else { throw invalid(name, "must be a list of strings") }
+            strings.append(text)
         }
-        return list.map { $0 as! String }
+        return strings
     }
 
     func stringMap(_ name: String) throws(ProviderError) -> [String: String]? {
         guard let value = value(name) else { return nil }
-        guard let map = value as? [String: Any] else { throw invalid(name, "must be a map of strings") }
+        guard case .object(let map) = value else { throw invalid(name, "must be a map of strings") }
         var strings: [String: String] = [:]
         for (key, member) in map {
-            guard let text = member as? String else { throw invalid("\(name).\(key)", "must be a string") }
+            guard case .string(let text) = member else { throw invalid("\(name).\(key)", "must be a string") }
             strings[key] = text
         }
         return strings
@@ -107,18 +111,15 @@ struct PushMetadataFields {
 
     func object(_ name: String) throws(ProviderError) -> PushMetadataFields? {
         guard let value = value(name) else { return nil }
-        guard let map = value as? [String: Any] else { throw invalid(name, "must be an object") }
+        guard case .object(let map) = value else { throw invalid(name, "must be an object") }
         return PushMetadataFields(service: service, members: map, path: "\(path).\(name)")
     }
 
-    /// The member as compact JSON text with sorted keys (for values AWS takes as a JSON string).
-    func jsonText(_ name: String) throws(ProviderError) -> String? {
+    /// The member as compact JSON text with sorted keys, numbers as written, no HTML escaping
+    /// (for values AWS takes as a JSON string).
+    func jsonText(_ name: String) -> String? {
         guard let value = value(name) else { return nil }
-        guard
-            let data = try? JSONSerialization.data(
-                withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { throw invalid(name, "is not valid JSON") }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: value.marshal(numbers: .literal, escapeHTML: false), as: UTF8.self)
     }
 
     /// User tags: `managed-by` is the operator's own and cannot be set (ESO's rule).
@@ -242,7 +243,7 @@ struct ParameterStorePushMetadata: Sendable, Equatable {
                 }
                 self.tier = parsed
             }
-            policies = try tier.jsonText("policies")
+            policies = tier.jsonText("policies")
             if policies != nil, self.tier != .advanced {
                 throw tier.invalid("policies", "need the Advanced tier")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 import ProviderKit
 
 /// An error answer of an AWS API: the error code (`ResourceNotFoundException`, `AccessDenied`,
@@ -41,9 +42,12 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
         if text.trimmingCharacters(in: .whitespaces).hasPrefix("<") {
             code = code ?? XMLText.first("Code", in: text)
             rawMessage = XMLText.first("Message", in: text)
-        } else if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-            code = code ?? (object["__type"] as? String) ?? (object["code"] as? String) ?? (object["Code"] as? String)
-            rawMessage = (object["message"] as? String) ?? (object["Message"] as? String)
+        } else if case .object(let object)? = try? GoJSONValue.parse(body) {
+            func string(_ key: String) -> String? {
+                if case .string(let text)? = object[key] { text } else { nil }
+            }
+            code = code ?? string("__type") ?? string("code") ?? string("Code")
+            rawMessage = string("message") ?? string("Message")
         }
         let cleaned = cleanCode(code) ?? fallbackCode(status: status)
         let message = accessDeniedCodes.contains(cleaned) ? rawMessage.map(sanitize) : nil
@@ -80,10 +84,13 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
         for marker in ["Credential=", "Signature=", "SignedHeaders=", "X-Amz-Security-Token"] {
             if let range = line.range(of: marker) { line = String(line[..<range.lowerBound]) + "[redacted]" }
         }
-        line = line.replacing(/(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}/, with: { match in "\(match.output.1)****" })
+        line = accessKeyID.replaceAllString(line, "${1}****")
         if line.count > 300 { line = String(line.prefix(300)) + "…" }
         return line
     }
+
+    /// An access key ID (`AKIA...` for a user's, `ASIA...` for temporary ones), its prefix kept.
+    private static let accessKeyID = try! GoRegexp("(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}")
 
     // MARK: - Classes of codes
 

@@ -153,8 +153,16 @@ enum AWSEndpoints {
     static let ssmVariable = "AWS_SSM_ENDPOINT"
     static let stsVariable = "AWS_STS_ENDPOINT"
 
+    /// The shape of an AWS region name (`us-east-1`, `us-gov-west-1`): two lowercase letters, one
+    /// or more `-` and lowercase words, then `-` and a number.
     static func isValidRegion(_ region: String) -> Bool {
-        region.wholeMatch(of: /[a-z]{2}(-[a-z]+)+-[0-9]+/) != nil
+        let parts = region.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        func all(_ part: Substring.UTF8View.SubSequence, in range: ClosedRange<UInt8>) -> Bool {
+            !part.isEmpty && part.allSatisfy(range.contains)
+        }
+        let letters = UInt8(ascii: "a")...UInt8(ascii: "z")
+        guard parts.count >= 3, parts[0].count == 2, let number = parts.last else { return false }
+        return all(number, in: UInt8(ascii: "0")...UInt8(ascii: "9")) && parts.dropLast().allSatisfy { all($0, in: letters) }
     }
 
     static func domain(_ region: String) -> String {

@@ -36,7 +36,7 @@ enum PushedJSON {
         var object = try parseObject(existing, remoteKey: remoteKey)
         let path = try path(property, in: object)
         let text = String(decoding: value, as: UTF8.self)
-        if let current = object.value(at: path[...]), JSONObjectText.string(current) == text {
+        if let current = object.value(at: path[...]), GoJSONObjectText.string(current) == text {
             return .unchanged
         }
         let encoded = Array(GoJSONString.quote(text, escapeHTML: false).utf8)
@@ -68,16 +68,14 @@ enum PushedJSON {
 
     /// Whether `data` is `{}` (with any whitespace).
     static func isEmptyObject(_ data: Data) -> Bool {
-        (try? JSONObjectText(Array(data)))?.members.isEmpty == true
+        (try? GoJSONObjectText.parse(data))?.members.isEmpty == true
     }
 
-    static func parseObject(_ existing: Data?, remoteKey: String) throws(ProviderError) -> JSONObjectText {
-        guard let existing, !existing.allSatisfy({ JSONObjectText.isSpace($0) }) else {
-            return JSONObjectText(members: [])
+    static func parseObject(_ existing: Data?, remoteKey: String) throws(ProviderError) -> GoJSONObjectText {
+        guard let existing, !existing.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
+            return GoJSONObjectText()
         }
-        guard (try? JSONSerialization.jsonObject(with: existing)) is [String: Any],
-            let object = try? JSONObjectText(Array(existing))
-        else {
+        guard let object = try? GoJSONObjectText.parse(existing) else {
             throw ProviderError(
                 .invalidData,
                 "\"\(remoteKey)\" is not a JSON object, so a property cannot be pushed into it (push without remoteRef.property to replace it)"
@@ -87,7 +85,7 @@ enum PushedJSON {
     }
 
     /// The keys `property` names in `object` (see `setting`).
-    static func path(_ property: String, in object: JSONObjectText) throws(ProviderError) -> [String] {
+    static func path(_ property: String, in object: GoJSONObjectText) throws(ProviderError) -> [String] {
         if object.members.contains(where: { $0.key == property }) { return [property] }
         var keys: [String] = []
         var current = ""
@@ -111,207 +109,5 @@ enum PushedJSON {
         if escaped { current.append("\\") }
         keys.append(current)
         return keys
-    }
-}
-
-/// A JSON object as its members' texts: editing one member keeps the others byte for byte (their
-/// order, numbers and escapes), as ESO's sjson does.
-struct JSONObjectText: Equatable {
-    struct Member: Equatable {
-        /// The key as written, quotes included.
-        var rawKey: [UInt8]
-        var key: String
-        /// The value as written.
-        var value: [UInt8]
-    }
-
-    struct EditError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    var members: [Member]
-
-    init(members: [Member]) { self.members = members }
-
-    /// Parses the members of a JSON object text (already known to be valid JSON).
-    init(_ bytes: [UInt8]) throws(EditError) {
-        var scanner = Scanner(bytes: bytes)
-        members = try scanner.object()
-        scanner.skipSpace()
-        guard scanner.index == bytes.count else { throw EditError(description: "text after the object") }
-    }
-
-    var bytes: [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, member) in members.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += member.rawKey
-            out.append(UInt8(ascii: ":"))
-            out += member.value
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
-    }
-
-    /// The decoded text of a JSON string value; nil for any other value.
-    static func string(_ value: [UInt8]) -> String? {
-        guard value.first == UInt8(ascii: "\"") else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(value), options: .fragmentsAllowed)) as? String
-    }
-
-    func value(at path: ArraySlice<String>) -> [UInt8]? {
-        guard let key = path.first, let member = members.first(where: { $0.key == key }) else { return nil }
-        if path.count == 1 { return member.value }
-        guard let child = try? JSONObjectText(member.value) else { return nil }
-        return child.value(at: path.dropFirst())
-    }
-
-    mutating func set(_ path: ArraySlice<String>, _ value: [UInt8]) throws(EditError) {
-        guard let key = path.first else { return }
-        let index = members.firstIndex { $0.key == key }
-        if path.count == 1 {
-            if let index {
-                members[index].value = value
-            } else {
-                members.append(
-                    Member(rawKey: Array(GoJSONString.quote(key, escapeHTML: false).utf8), key: key, value: value))
-            }
-            return
-        }
-        var child = JSONObjectText(members: [])
-        if let index {
-            guard members[index].value.first == UInt8(ascii: "{"),
-                let parsed = try? JSONObjectText(members[index].value)
-            else {
-                throw EditError(description: "\"\(key)\" holds a value that is not an object")
-            }
-            child = parsed
-        }
-        try child.set(path.dropFirst(), value)
-        if let index {
-            members[index].value = child.bytes
-        } else {
-            members.append(
-                Member(rawKey: Array(GoJSONString.quote(key, escapeHTML: false).utf8), key: key, value: child.bytes))
-        }
-    }
-
-    /// Removes the member at `path`, and objects on the way that it leaves empty. False when there
-    /// was no such member.
-    mutating func remove(_ path: ArraySlice<String>) -> Bool {
-        guard let key = path.first, let index = members.firstIndex(where: { $0.key == key }) else { return false }
-        if path.count == 1 {
-            members.remove(at: index)
-            return true
-        }
-        guard var child = try? JSONObjectText(members[index].value), child.remove(path.dropFirst()) else {
-            return false
-        }
-        if child.members.isEmpty {
-            members.remove(at: index)
-        } else {
-            members[index].value = child.bytes
-        }
-        return true
-    }
-
-    static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-    }
-
-    /// Finds where members and values start and end; the text was validated before.
-    private struct Scanner {
-        let bytes: [UInt8]
-        var index = 0
-
-        mutating func skipSpace() {
-            while index < bytes.count, JSONObjectText.isSpace(bytes[index]) { index += 1 }
-        }
-
-        mutating func expect(_ character: Character) throws(EditError) {
-            skipSpace()
-            guard index < bytes.count, bytes[index] == character.asciiValue! else {
-                throw EditError(description: "expected \"\(character)\"")
-            }
-            index += 1
-        }
-
-        mutating func object() throws(EditError) -> [Member] {
-            try expect("{")
-            var members: [Member] = []
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return members
-            }
-            while true {
-                skipSpace()
-                let keyStart = index
-                try skipString()
-                let rawKey = Array(bytes[keyStart..<index])
-                guard let key = JSONObjectText.string(rawKey) else { throw EditError(description: "bad key") }
-                try expect(":")
-                skipSpace()
-                let valueStart = index
-                try skipValue()
-                members.append(Member(rawKey: rawKey, key: key, value: Array(bytes[valueStart..<index])))
-                skipSpace()
-                guard index < bytes.count else { throw EditError(description: "unterminated object") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                try expect("}")
-                return members
-            }
-        }
-
-        mutating func skipString() throws(EditError) {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw EditError(description: "expected a string")
-            }
-            index += 1
-            while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "\\"): index += 2
-                case UInt8(ascii: "\""):
-                    index += 1
-                    return
-                default: index += 1
-                }
-            }
-            throw EditError(description: "unterminated string")
-        }
-
-        mutating func skipValue() throws(EditError) {
-            guard index < bytes.count else { throw EditError(description: "missing value") }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                try skipString()
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while index < bytes.count {
-                    switch bytes[index] {
-                    case UInt8(ascii: "\""):
-                        try skipString()
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-                    default: break
-                    }
-                    index += 1
-                    if depth == 0 { return }
-                }
-                throw EditError(description: "unterminated value")
-            default:
-                let start = index
-                while index < bytes.count, !JSONObjectText.isSpace(bytes[index]),
-                    ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[index])
-                {
-                    index += 1
-                }
-                if index == start { throw EditError(description: "missing value") }
-            }
-        }
     }
 }

@@ -128,22 +128,32 @@ struct FakeSecretsClient: SecretsClient {
         switch value {
         case .value(let data): encoded = data
         case .allKeys(let data):
-            let strings = data.mapValues { String(decoding: $0, as: UTF8.self) }
-            encoded = try JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])
+            encoded = Data(GoJSONString.encodeStringMap(data.mapValues { Array($0) }, escapeHTML: false))
         }
         guard let field = target.field else {
             pushed.set(encoded, store: storeUID, key: target.remoteKey)
             return
         }
-        var object: [String: Any] = [:]
+        var object: [String: GoJSONValue] = [:]
         if let current = pushed.value(store: storeUID, key: target.remoteKey) {
-            guard let existing = try? JSONSerialization.jsonObject(with: current) as? [String: Any] else {
+            guard let existing = Self.object(current) else {
                 throw ProviderError(.invalidData, "secret \"\(target.remoteKey)\" is not a JSON object; cannot set property \"\(field)\"")
             }
             object = existing
         }
-        object[field] = String(decoding: encoded, as: UTF8.self)
-        pushed.set(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), store: storeUID, key: target.remoteKey)
+        object[field] = .string(String(decoding: encoded, as: UTF8.self))
+        pushed.set(Self.text(object), store: storeUID, key: target.remoteKey)
+    }
+
+    /// A pushed value read as a JSON object; nil when it is not one.
+    private static func object(_ value: Data) -> [String: GoJSONValue]? {
+        guard case .object(let members)? = try? GoJSONValue.parse(value) else { return nil }
+        return members
+    }
+
+    /// A JSON object as the fake stores it: Go's `json.Marshal` with sorted keys, no HTML escaping.
+    private static func text(_ object: [String: GoJSONValue]) -> Data {
+        Data(GoJSONValue.object(object).marshal(numbers: .literal, escapeHTML: false))
     }
 
     func deleteSecret(_ target: PushTarget) async throws {
@@ -154,13 +164,10 @@ struct FakeSecretsClient: SecretsClient {
             pushed.set(nil, store: storeUID, key: target.remoteKey)
             return
         }
-        guard let current = pushed.value(store: storeUID, key: target.remoteKey),
-            var object = try? JSONSerialization.jsonObject(with: current) as? [String: Any]
+        guard let current = pushed.value(store: storeUID, key: target.remoteKey), var object = Self.object(current)
         else { return }
         object[field] = nil
-        pushed.set(
-            object.isEmpty ? nil : try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-            store: storeUID, key: target.remoteKey)
+        pushed.set(object.isEmpty ? nil : Self.text(object), store: storeUID, key: target.remoteKey)
     }
 
     func secretExists(_ target: PushTarget) async throws -> Bool {
@@ -168,6 +175,6 @@ struct FakeSecretsClient: SecretsClient {
             ?? provider.data.last(where: { $0.key == target.remoteKey && ($0.version ?? "").isEmpty }).map({ Data($0.value.utf8) })
         else { return false }
         guard let field = target.field else { return true }
-        return (try? JSONSerialization.jsonObject(with: value) as? [String: Any])?[field] != nil
+        return Self.object(value)?[field] != nil
     }
 }

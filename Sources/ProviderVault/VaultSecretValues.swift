@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import ProviderKit
 
 /// The pure part of reading: what ESO's Vault provider makes of Vault's answers. No I/O; errors
@@ -164,7 +165,7 @@ enum VaultSecretValues {
         case .number(let text):
             switch numbers {
             case .literal: Data(text.utf8)
-            case .float64: Data(GoFloat.plain(Double(text) ?? 0).utf8)
+            case .float64: Data(GoJSONNumber.plain(Double(text) ?? 0).utf8)  // strconv.FormatFloat(f, 'f', -1, 64)
             }
         case .bool(let flag): Data((flag ? "true" : "false").utf8)
         case .null: Data()

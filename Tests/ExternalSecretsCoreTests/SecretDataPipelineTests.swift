@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import GoOracleTestSupport
 import ProviderKit
 import Templating
 import Testing
@@ -487,17 +488,22 @@ private func providerError(_ body: () throws -> Void) -> ProviderError? {
 
 /// The committed corpus and what Go (ESO's code, gjson 1.14.4) produced for it; see Oracle/README.md.
 enum PipelineOracle {
-    struct Bytes: Decodable, Sendable, Hashable {
-        var text: String?
-        var base64: String?
-        var bytes: [UInt8] {
-            if let text { return Array(text.utf8) }
-            return [UInt8](Data(base64Encoded: base64 ?? "") ?? Data())
-        }
+    typealias Bytes = GoOracle.Bytes
+
+    /// A case or a result, paired by name.
+    protocol Named: Decodable, Sendable {
+        var name: String { get }
     }
 
-    struct GJSONCase: Decodable, Sendable, CustomTestStringConvertible {
-        struct Expected: Decodable, Sendable {
+    /// A corpus case that carries Go's result once loaded.
+    protocol Case: Named {
+        associatedtype Expected: Named
+        var expected: Expected! { get set }
+    }
+
+    struct GJSONCase: Case, CustomTestStringConvertible {
+        struct Expected: Named {
+            var name: String
             var exists: Bool
             var string: Bytes
             var raw: Bytes
@@ -513,12 +519,13 @@ enum PipelineOracle {
         enum CodingKeys: String, CodingKey { case name, jsonText = "json", jsonBase64, path }
     }
 
-    struct Base64Case: Decodable, Sendable, CustomTestStringConvertible {
+    struct Base64Case: Case, CustomTestStringConvertible {
         struct Decoded: Decodable, Sendable {
             var output: Bytes?
             var errorOffset: Int?
         }
-        struct Expected: Decodable, Sendable {
+        struct Expected: Named {
+            var name: String
             var base64: Decoded
             var base64url: Decoded
             var auto: Bytes
@@ -530,8 +537,9 @@ enum PipelineOracle {
         enum CodingKeys: String, CodingKey { case name, input }
     }
 
-    struct RegexpCase: Decodable, Sendable, CustomTestStringConvertible {
-        struct Expected: Decodable, Sendable {
+    struct RegexpCase: Case, CustomTestStringConvertible {
+        struct Expected: Named {
+            var name: String
             var output: String?
             var error: String?
         }
@@ -544,8 +552,9 @@ enum PipelineOracle {
         enum CodingKeys: String, CodingKey { case name, source, target, input }
     }
 
-    struct ExtractCase: Decodable, Sendable, CustomTestStringConvertible {
-        struct Expected: Decodable, Sendable {
+    struct ExtractCase: Case, CustomTestStringConvertible {
+        struct Expected: Named {
+            var name: String
             var data: [String: Bytes]?
             var error: String?
         }
@@ -558,8 +567,9 @@ enum PipelineOracle {
         enum CodingKeys: String, CodingKey { case name, jsonText = "json", jsonBase64 }
     }
 
-    struct ConvertCase: Decodable, Sendable, CustomTestStringConvertible {
-        struct Expected: Decodable, Sendable {
+    struct ConvertCase: Case, CustomTestStringConvertible {
+        struct Expected: Named {
+            var name: String
             var `default`: String
             var unicode: String
         }
@@ -570,52 +580,24 @@ enum PipelineOracle {
         enum CodingKeys: String, CodingKey { case name, key }
     }
 
-    struct Corpus: Decodable {
-        var gjson: [GJSONCase]
-        var base64: [Base64Case]
-        var regexp: [RegexpCase]
-        var extract: [ExtractCase]
-        var convert: [ConvertCase]
-    }
+    static let oracle = GoOracle(testTarget: "ExternalSecretsCoreTests")
 
-    struct Results: Decodable {
-        var gjson: [GJSONCase.Expected]
-        var base64: [Base64Case.Expected]
-        var regexp: [RegexpCase.Expected]
-        var extract: [ExtractCase.Expected]
-        var convert: [ConvertCase.Expected]
-    }
-
-    static let directory = Bundle.module.resourceURL!.appendingPathComponent("Oracle")
-
-    /// The corpus with every case's expectation attached (by position: the oracle keeps order).
-    static let corpus: Corpus = {
-        do {
-            var corpus = try JSONDecoder().decode(
-                Corpus.self, from: Data(contentsOf: directory.appendingPathComponent("corpus.json")))
-            let results = try JSONDecoder().decode(
-                Results.self, from: Data(contentsOf: directory.appendingPathComponent("expected.json")))
-            precondition(results.gjson.count == corpus.gjson.count && results.regexp.count == corpus.regexp.count)
-            for i in corpus.gjson.indices { corpus.gjson[i].expected = results.gjson[i] }
-            for i in corpus.base64.indices { corpus.base64[i].expected = results.base64[i] }
-            for i in corpus.regexp.indices { corpus.regexp[i].expected = results.regexp[i] }
-            for i in corpus.extract.indices { corpus.extract[i].expected = results.extract[i] }
-            for i in corpus.convert.indices { corpus.convert[i].expected = results.convert[i] }
-            return corpus
-        } catch {
-            fatalError("cannot load the pipeline oracle: \(error)")
+    /// Section `section` of the corpus, each case with Go's result attached.
+    static func cases<C: Case>(_ section: String, _: C.Type) -> [C] {
+        oracle.load(section, C.self, C.Expected.self, name: \.name, expectedName: \.name).map { pair in
+            var c = pair.0
+            c.expected = pair.1
+            return c
         }
-    }()
+    }
 
-    static var gjsonCases: [GJSONCase] { corpus.gjson }
-    static var base64Cases: [Base64Case] { corpus.base64 }
-    static var regexpCases: [RegexpCase] { corpus.regexp }
-    static var extractCases: [ExtractCase] { corpus.extract }
-    static var convertCases: [ConvertCase] { corpus.convert }
+    static let gjsonCases = cases("gjson", GJSONCase.self)
+    static let base64Cases = cases("base64", Base64Case.self)
+    static let regexpCases = cases("regexp", RegexpCase.self)
+    static let extractCases = cases("extract", ExtractCase.self)
+    static let convertCases = cases("convert", ConvertCase.self)
 
-    static let goAvailable =
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/go")
-        && FileManager.default.fileExists(atPath: "/usr/share/gocode/src/github.com/tidwall/gjson/gjson.go")
+    static let goAvailable = GoOracle.canRun(needing: ["src/github.com/tidwall/gjson/gjson.go"])
 }
 
 @Suite struct PipelineOracleTests {
@@ -626,22 +608,8 @@ enum PipelineOracle {
 
     /// Re-runs the Go oracle when Go and gjson are installed and checks the committed file is current.
     @Test(.enabled(if: PipelineOracle.goAvailable)) func committedExpectationsAreCurrent() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/go")
-        process.arguments = ["run", "oracle.go", "corpus.json"]
-        process.currentDirectoryURL = PipelineOracle.directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["GO111MODULE"] = "off"
-        environment["GOPATH"] = "/usr/share/gocode"
-        environment["GOCACHE"] = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-oracle-gocache").path
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let produced = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let committed = try Data(contentsOf: PipelineOracle.directory.appendingPathComponent("expected.json"))
-        #expect(produced == committed, "expected.json is stale: regenerate it (Oracle/README.md)")
+        #expect(
+            try PipelineOracle.oracle.run() == PipelineOracle.oracle.committedExpectations(),
+            "expected.json is stale: regenerate it (Oracle/README.md)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GoCompat
+import GoOracleTestSupport
 import Testing
 
 struct RegexpOracleCase: Sendable, CustomTestStringConvertible {
@@ -44,7 +45,7 @@ struct RegexpOracleCase: Sendable, CustomTestStringConvertible {
     /// Byte offsets are comparable only when Swift's string has Go's bytes.
     var offsetsComparable: Bool { input.inputBase64 == nil }
 
-    static let all: [RegexpOracleCase] = GoOracle.load(
+    static let all: [RegexpOracleCase] = GoOracle.goCompat.load(
         "regexp", Input.self, Expected.self, name: \.name, expectedName: \.name
     ).map { RegexpOracleCase(input: $0.0, expected: $0.1) }
 }

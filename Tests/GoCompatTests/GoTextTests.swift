@@ -1,5 +1,6 @@
 import Foundation
 import GoCompat
+import GoOracleTestSupport
 import Testing
 
 /// A corpus case that is one byte string (`input`, or `inputBase64` for bytes that are not UTF-8).
@@ -47,11 +48,11 @@ enum TextOracle {
         var decodeURL: Decoded
     }
 
-    static let durations = GoOracle.load("duration", DurationInput.self, DurationExpected.self, name: \.name, expectedName: \.name)
+    static let durations = GoOracle.goCompat.load("duration", DurationInput.self, DurationExpected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
-    static let quotes = GoOracle.load("quote", BytesInput.self, QuoteExpected.self, name: \.name, expectedName: \.name)
+    static let quotes = GoOracle.goCompat.load("quote", BytesInput.self, QuoteExpected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
-    static let base64 = GoOracle.load("base64", BytesInput.self, Base64Expected.self, name: \.name, expectedName: \.name)
+    static let base64 = GoOracle.goCompat.load("base64", BytesInput.self, Base64Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 }
 
@@ -118,7 +119,7 @@ enum TextOracle {
         var map: String
     }
 
-    static let cases = GoOracle.load("jsonString", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonString", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     @Test(arguments: cases)
@@ -172,7 +173,7 @@ enum TextOracle {
         var marshal: String
     }
 
-    static let cases = GoOracle.load("jsonNumber", Input.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonNumber", Input.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     @Test(arguments: cases)
@@ -191,7 +192,7 @@ enum TextOracle {
         var float64: String?
     }
 
-    static let cases = GoOracle.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+    static let cases = GoOracle.goCompat.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
     /// Decoded and marshalled again: with `UseNumber` (literal numbers) and without (float64).
@@ -209,5 +210,61 @@ enum TextOracle {
         let deep = Array(String(repeating: "[", count: 600).utf8) + Array(String(repeating: "]", count: 600).utf8)
         #expect(throws: GoJSONValue.SyntaxError.self) { try GoJSONValue.parse(deep, maxDepth: 512) }
         #expect((try? GoJSONValue.parse(deep)) != nil)
+    }
+}
+
+@Suite struct GoJSONObjectTextTests {
+    struct Expected: Decodable, Sendable {
+        var name: String
+        var members: [String: GoOracle.Bytes]?
+        var error: Bool
+    }
+
+    static let cases = GoOracle.goCompat.load("jsonObject", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
+        .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
+
+    /// `json.Unmarshal` into `map[string]json.RawMessage`: the members' texts as written, nothing
+    /// for `null`, a refusal for invalid JSON and for documents that are not objects.
+    @Test(arguments: cases)
+    func matchesGo(_ c: OracleCase<BytesInput, Expected>) {
+        let members: [GoJSONValue.RawMember]?
+        do {
+            members = try GoJSONValue.rawMembers(c.input.bytes)
+        } catch {
+            #expect(c.expected.error)
+            return
+        }
+        #expect(!c.expected.error)
+        // A repeated key: the last one wins in Go's map.
+        let last = members.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
+        #expect(last == c.expected.members?.mapValues(\.bytes))
+        #expect((try? GoJSONObjectText.parse(c.input.bytes))?.members == members)
+    }
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count >= 20) }
+
+    /// Members are checked without recursion: Go's limit of 10000 levels holds, and reaching it
+    /// costs no stack.
+    @Test func deepNestingIsBoundedWithoutRecursion() throws {
+        func nested(_ levels: Int) -> [UInt8] {
+            Array(("{\"a\":" + String(repeating: "[", count: levels) + String(repeating: "]", count: levels) + "}").utf8)
+        }
+        #expect(try GoJSONValue.rawMembers(nested(9_000))?.first?.value.count == 18_000)
+        #expect(throws: GoJSONValue.SyntaxError.self) { try GoJSONValue.rawMembers(nested(20_000)) }
+    }
+
+    @Test func editsKeepOtherMembersAsWritten() throws {
+        var object = try #require(try GoJSONObjectText.parse(Array(#"{"n":1.50, "o":{ "k" : "\u00e9" }}"#.utf8)))
+        try object.set(["o", "new"], Array(#""v""#.utf8))
+        try object.set(["x", "y"], Array("2".utf8))
+        #expect(String(decoding: object.bytes, as: UTF8.self) == #"{"n":1.50,"o":{"k":"\u00e9","new":"v"},"x":{"y":2}}"#)
+        #expect(object.value(at: ["o", "k"]) == Array(#""\u00e9""#.utf8))
+        #expect(GoJSONObjectText.string(object.value(at: ["o", "k"]) ?? []) == "é")
+        #expect(throws: GoJSONObjectText.EditError.self) { try object.set(["n", "deeper"], Array("1".utf8)) }
+        let removed = object.remove(["x", "y"])
+        #expect(removed)
+        let removedAgain = object.remove(["x"])
+        #expect(!removedAgain)
+        #expect(String(decoding: object.bytes, as: UTF8.self) == #"{"n":1.50,"o":{"k":"\u00e9","new":"v"}}"#)
     }
 }

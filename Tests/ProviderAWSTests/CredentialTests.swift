@@ -329,6 +329,11 @@ import Testing
         #expect(AWSEndpoints.isValidRegion(region))
     }
 
+    @Test(arguments: ["", "us-east", "useast-1", "US-east-1", "u-east-1", "us--1", "us-east-1a", "us-east-", "-us-east-1"])
+    func notRegions(text: String) {
+        #expect(!AWSEndpoints.isValidRegion(text))
+    }
+
     @Test func endpointsAndTheirEnvironmentOverrides() {
         #expect(
             AWSEndpoints.secretsManager(region: "cn-north-1", environment: [:])

@@ -1,4 +1,5 @@
 import Foundation
+import GoOracleTestSupport
 import Templating
 import Testing
 
@@ -17,9 +18,9 @@ struct OracleCase: Sendable, CustomTestStringConvertible {
 }
 
 enum Oracle {
-    static let directory: URL = Bundle.module.resourceURL!.appendingPathComponent("Oracle")
-    static let corpusURL = directory.appendingPathComponent("corpus.json")
-    static let expectedURL = directory.appendingPathComponent("expected.json")
+    static let oracle = GoOracle(testTarget: "TemplatingTests")
+    static let corpusURL = oracle.corpusURL
+    static let expectedURL = oracle.expectedURL
 
     static func load(_ url: URL) -> Value {
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? "[]"
@@ -154,48 +155,13 @@ struct OracleTests {
     /// Re-runs the Go oracle so the committed expectations cannot drift from Go. Fails when Go or
     /// sprig is missing unless TEMPLATING_SKIP_GO_ORACLE=1.
     @Test func liveGoOracleMatchesCommittedExpectations() throws {
-        let env = ProcessInfo.processInfo.environment
-        if env["TEMPLATING_SKIP_GO_ORACLE"] == "1" { return }
-        let gopath = "/usr/share/gocode"
-        let sprig = gopath + "/src/github.com/Masterminds/sprig/functions.go"
-        guard let goBinary = findGo(env) else {
-            Issue.record("`go` not found: run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1")
-            return
-        }
-        guard FileManager.default.fileExists(atPath: sprig) else {
+        if ProcessInfo.processInfo.environment["TEMPLATING_SKIP_GO_ORACLE"] == "1" { return }
+        guard GoOracle.canRun(needing: ["src/github.com/Masterminds/sprig/functions.go"]) else {
             Issue.record(
-                "sprig not found at \(sprig): run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1"
-            )
+                "Go or sprig not found: run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1")
             return
         }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "templating-oracle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let program = work.appendingPathComponent("oracle.go")
-        try FileManager.default.copyItem(at: Oracle.directory.appendingPathComponent("oracle.go"), to: program)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: goBinary)
-        process.arguments = ["run", program.path, Oracle.corpusURL.path]
-        var childEnv = env
-        childEnv["GO111MODULE"] = "off"
-        childEnv["GOPATH"] = gopath
-        if childEnv["GOCACHE"] == nil { childEnv["GOCACHE"] = work.appendingPathComponent("gocache").path }
-        process.environment = childEnv
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let outData = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errData = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(
-            process.terminationStatus == 0,
-            "go run oracle.go failed: \(String(decoding: errData, as: UTF8.self))")
-
-        let live = Oracle.results(try Value.parseJSON(String(decoding: outData, as: UTF8.self)))
+        let live = Oracle.results(try Value.parseJSON(String(decoding: try Oracle.oracle.run(), as: UTF8.self)))
         let committed = Oracle.results(Oracle.load(Oracle.expectedURL))
         #expect(live.count == Oracle.cases.count)
         for c in Oracle.cases {
@@ -208,17 +174,5 @@ struct OracleTests {
                 l.output == k?.output && (l.error == nil) == (k?.error == nil),
                 "\(c.name): expected.json is stale; regenerate it (see Oracle/README.md)")
         }
-    }
-
-    private func findGo(_ env: [String: String]) -> String? {
-        let paths =
-            (env["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + [
-                "/usr/lib/go/bin", "/usr/local/go/bin",
-            ]
-        for dir in paths {
-            let candidate = dir + "/go"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }

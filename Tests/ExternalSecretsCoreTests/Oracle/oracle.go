@@ -12,14 +12,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	oracleio "../../../Sources/GoOracleTestSupport/oracleio"
 )
 
 type corpus struct {
@@ -61,20 +61,7 @@ type convertCase struct {
 	Key  string `json:"key"`
 }
 
-// value is a byte string in the output: text when valid UTF-8, else base64.
-type value struct {
-	Text   *string `json:"text,omitempty"`
-	Base64 *string `json:"base64,omitempty"`
-}
-
-func bytesValue(b []byte) value {
-	if utf8.Valid(b) {
-		s := string(b)
-		return value{Text: &s}
-	}
-	s := base64.StdEncoding.EncodeToString(b)
-	return value{Base64: &s}
-}
+type value = oracleio.Bytes
 
 type gjsonResult struct {
 	Name     string `json:"name"`
@@ -84,17 +71,11 @@ type gjsonResult struct {
 	Property *value `json:"property"`
 }
 
-type decodeResult struct {
-	Output *value `json:"output,omitempty"`
-	// ErrorOffset is the CorruptInputError offset when decoding failed.
-	ErrorOffset *int64 `json:"errorOffset,omitempty"`
-}
-
 type base64Result struct {
-	Name      string       `json:"name"`
-	Base64    decodeResult `json:"base64"`
-	Base64URL decodeResult `json:"base64url"`
-	Auto      value        `json:"auto"`
+	Name      string           `json:"name"`
+	Base64    oracleio.Decoded `json:"base64"`
+	Base64URL oracleio.Decoded `json:"base64url"`
+	Auto      value            `json:"auto"`
 }
 
 type regexpResult struct {
@@ -123,23 +104,12 @@ type results struct {
 	Convert []convertResult `json:"convert"`
 }
 
-func decodeOrB64(text, b64 string) string {
-	if b64 == "" {
-		return text
-	}
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 // property is what ESO's providers do with remoteRef.property.
 func property(payload, prop string) *value {
 	if strings.Contains(prop, ".") {
 		val := gjson.Get(payload, strings.ReplaceAll(prop, ".", "\\."))
 		if val.Exists() {
-			v := bytesValue([]byte(val.String()))
+			v := oracleio.Of([]byte(val.String()))
 			return &v
 		}
 	}
@@ -147,29 +117,19 @@ func property(payload, prop string) *value {
 	if !val.Exists() {
 		return nil
 	}
-	v := bytesValue([]byte(val.String()))
+	v := oracleio.Of([]byte(val.String()))
 	return &v
-}
-
-func decode(enc *base64.Encoding, in string) decodeResult {
-	out, err := enc.DecodeString(in)
-	if err != nil {
-		off := int64(err.(base64.CorruptInputError))
-		return decodeResult{ErrorOffset: &off}
-	}
-	v := bytesValue(out)
-	return decodeResult{Output: &v}
 }
 
 // auto is ESO's DecodingStrategy Auto.
 func auto(in string) value {
 	if out, err := base64.StdEncoding.DecodeString(in); err == nil {
-		return bytesValue(out)
+		return oracleio.Of(out)
 	}
 	if out, err := base64.URLEncoding.DecodeString(in); err == nil {
-		return bytesValue(out)
+		return oracleio.Of(out)
 	}
-	return bytesValue([]byte(in))
+	return oracleio.Of([]byte(in))
 }
 
 // jsonToSecretDataMap is ESO's esutils.JSONToSecretDataMap.
@@ -209,27 +169,21 @@ func convert(unicodeStrategy bool, str string) string {
 }
 
 func main() {
-	raw, err := os.ReadFile(os.Args[1])
-	if err != nil {
-		panic(err)
-	}
 	var c corpus
-	if err := json.Unmarshal(raw, &c); err != nil {
-		panic(err)
-	}
+	oracleio.ReadCorpus(&c)
 	var r results
 	for _, tc := range c.GJSON {
-		payload := decodeOrB64(tc.JSON, tc.JSONBase64)
+		payload := string(oracleio.Input(tc.JSON, tc.JSONBase64))
 		res := gjson.Get(payload, tc.Path)
 		r.GJSON = append(r.GJSON, gjsonResult{
-			Name: tc.Name, Exists: res.Exists(), String: bytesValue([]byte(res.String())),
-			Raw: bytesValue([]byte(res.Raw)), Property: property(payload, tc.Path),
+			Name: tc.Name, Exists: res.Exists(), String: oracleio.Of([]byte(res.String())),
+			Raw: oracleio.Of([]byte(res.Raw)), Property: property(payload, tc.Path),
 		})
 	}
 	for _, tc := range c.Base64 {
 		r.Base64 = append(r.Base64, base64Result{
-			Name: tc.Name, Base64: decode(base64.StdEncoding, tc.Input),
-			Base64URL: decode(base64.URLEncoding, tc.Input), Auto: auto(tc.Input),
+			Name: tc.Name, Base64: oracleio.Decode(base64.StdEncoding, tc.Input),
+			Base64URL: oracleio.Decode(base64.URLEncoding, tc.Input), Auto: auto(tc.Input),
 		})
 	}
 	for _, tc := range c.Regexp {
@@ -246,7 +200,7 @@ func main() {
 	}
 	for _, tc := range c.Extract {
 		res := extractResult{Name: tc.Name}
-		data, err := jsonToSecretDataMap([]byte(decodeOrB64(tc.JSON, tc.JSONBase64)))
+		data, err := jsonToSecretDataMap([]byte(string(oracleio.Input(tc.JSON, tc.JSONBase64))))
 		if err != nil {
 			msg := err.Error()
 			res.Error = &msg
@@ -258,7 +212,7 @@ func main() {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				res.Data[k] = bytesValue(data[k])
+				res.Data[k] = oracleio.Of(data[k])
 			}
 		}
 		r.Extract = append(r.Extract, res)
@@ -268,10 +222,5 @@ func main() {
 			Name: tc.Name, Default: convert(false, tc.Key), Unicode: convert(true, tc.Key),
 		})
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(r); err != nil {
-		panic(err)
-	}
+	oracleio.WriteResults(r, false)
 }

@@ -12,12 +12,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	oracleio "../../../Sources/GoOracleTestSupport/oracleio"
 )
 
 type corpus struct {
@@ -28,6 +28,7 @@ type corpus struct {
 	JSON     []bytesCase    `json:"jsonString"`
 	Numbers  []numberCase   `json:"jsonNumber"`
 	Values   []bytesCase    `json:"jsonValue"`
+	Objects  []bytesCase    `json:"jsonObject"`
 }
 
 // numberCase: a float64 (read by strconv.ParseFloat) as json.Marshal writes it.
@@ -50,16 +51,7 @@ type bytesCase struct {
 	InputBase64 string `json:"inputBase64,omitempty"`
 }
 
-func (c bytesCase) bytes() []byte {
-	if c.InputBase64 == "" {
-		return []byte(c.Input)
-	}
-	b, err := base64.StdEncoding.DecodeString(c.InputBase64)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+func (c bytesCase) bytes() []byte { return oracleio.Input(c.Input, c.InputBase64) }
 
 // regexpCase: every GoRegexp function applied to one pattern and one input.
 type regexpCase struct {
@@ -74,30 +66,7 @@ type regexpCase struct {
 	Repl *string `json:"repl,omitempty"`
 }
 
-// text is a byte string in the output: text when valid UTF-8, else base64.
-type text struct {
-	Text   *string `json:"text,omitempty"`
-	Base64 *string `json:"base64,omitempty"`
-}
-
-func bytesText(s string) text {
-	if utf8.ValidString(s) {
-		return text{Text: &s}
-	}
-	b := base64.StdEncoding.EncodeToString([]byte(s))
-	return text{Base64: &b}
-}
-
-func texts(ss []string) []text {
-	if ss == nil {
-		return nil
-	}
-	out := make([]text, len(ss))
-	for i, s := range ss {
-		out[i] = bytesText(s)
-	}
-	return out
-}
+type text = oracleio.Bytes
 
 type regexpResult struct {
 	Name  string  `json:"name"`
@@ -135,20 +104,14 @@ type quoteResult struct {
 	FirstRune *string `json:"firstRune,omitempty"`
 }
 
-// decoded is DecodeString's output, or the CorruptInputError offset.
-type decoded struct {
-	Output      *text  `json:"output,omitempty"`
-	ErrorOffset *int64 `json:"errorOffset,omitempty"`
-}
-
 type base64Result struct {
-	Name      string  `json:"name"`
-	Std       string  `json:"std"`
-	URL       string  `json:"url"`
-	RawStd    string  `json:"rawStd"`
-	RawURL    string  `json:"rawURL"`
-	DecodeStd decoded `json:"decodeStd"`
-	DecodeURL decoded `json:"decodeURL"`
+	Name      string           `json:"name"`
+	Std       string           `json:"std"`
+	URL       string           `json:"url"`
+	RawStd    string           `json:"rawStd"`
+	RawURL    string           `json:"rawURL"`
+	DecodeStd oracleio.Decoded `json:"decodeStd"`
+	DecodeURL oracleio.Decoded `json:"decodeURL"`
 }
 
 // jsonResult: encoding/json's string encoding, with and without HTML escaping, and a
@@ -239,6 +202,31 @@ type results struct {
 	JSON     []jsonResult     `json:"jsonString"`
 	Numbers  []numberResult   `json:"jsonNumber"`
 	Values   []valueResult    `json:"jsonValue"`
+	Objects  []objectResult   `json:"jsonObject"`
+}
+
+// objectResult: the document unmarshalled into map[string]json.RawMessage (ESO's
+// JSONToSecretDataMap and sjson read members this way): Members holds each value's text as
+// written, nil for the document null; Error tells whether Go refused the document.
+type objectResult struct {
+	Name    string                    `json:"name"`
+	Members map[string]oracleio.Bytes `json:"members"`
+	Error   bool                      `json:"error"`
+}
+
+func runObject(c bytesCase) objectResult {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c.bytes(), &m); err != nil {
+		return objectResult{Name: c.Name, Error: true}
+	}
+	r := objectResult{Name: c.Name}
+	if m != nil {
+		r.Members = map[string]oracleio.Bytes{}
+		for k, v := range m {
+			r.Members[k] = oracleio.Of(v)
+		}
+	}
+	return r
 }
 
 func runDuration(c durationCase) durationResult {
@@ -261,16 +249,6 @@ func runQuote(c bytesCase) quoteResult {
 	return r
 }
 
-func decode(enc *base64.Encoding, in string) decoded {
-	out, err := enc.DecodeString(in)
-	if err != nil {
-		off := int64(err.(base64.CorruptInputError))
-		return decoded{ErrorOffset: &off}
-	}
-	t := bytesText(string(out))
-	return decoded{Output: &t}
-}
-
 func runBase64(c bytesCase) base64Result {
 	b := c.bytes()
 	return base64Result{
@@ -279,8 +257,8 @@ func runBase64(c bytesCase) base64Result {
 		URL:       base64.URLEncoding.EncodeToString(b),
 		RawStd:    base64.RawStdEncoding.EncodeToString(b),
 		RawURL:    base64.RawURLEncoding.EncodeToString(b),
-		DecodeStd: decode(base64.StdEncoding, string(b)),
-		DecodeURL: decode(base64.URLEncoding, string(b)),
+		DecodeStd: oracleio.Decode(base64.StdEncoding, string(b)),
+		DecodeURL: oracleio.Decode(base64.URLEncoding, string(b)),
 	}
 }
 
@@ -311,36 +289,30 @@ func runRegexp(c regexpCase) regexpResult {
 	}
 	r.SubexpNames = re.SubexpNames()
 	r.Match = re.MatchString(input)
-	find := bytesText(re.FindString(input))
+	find := oracleio.OfString(re.FindString(input))
 	r.Find = &find
 	r.FindIndex = re.FindStringIndex(input)
-	r.FindSubmatch = texts(re.FindStringSubmatch(input))
+	r.FindSubmatch = oracleio.OfStrings(re.FindStringSubmatch(input))
 	r.FindSubmatchIndex = re.FindStringSubmatchIndex(input)
-	r.FindAll = texts(re.FindAllString(input, n))
+	r.FindAll = oracleio.OfStrings(re.FindAllString(input, n))
 	r.FindAllIndex = re.FindAllStringIndex(input, n)
 	for _, m := range re.FindAllStringSubmatch(input, n) {
-		r.FindAllSubmatch = append(r.FindAllSubmatch, texts(m))
+		r.FindAllSubmatch = append(r.FindAllSubmatch, oracleio.OfStrings(m))
 	}
 	r.FindAllSubmatchIndex = re.FindAllStringSubmatchIndex(input, n)
-	all := bytesText(re.ReplaceAllString(input, repl))
+	all := oracleio.OfString(re.ReplaceAllString(input, repl))
 	r.ReplaceAll = &all
-	literal := bytesText(re.ReplaceAllLiteralString(input, repl))
+	literal := oracleio.OfString(re.ReplaceAllLiteralString(input, repl))
 	r.ReplaceAllLiteral = &literal
-	fn := bytesText(re.ReplaceAllStringFunc(input, func(m string) string { return "[" + m + "]" }))
+	fn := oracleio.OfString(re.ReplaceAllStringFunc(input, func(m string) string { return "[" + m + "]" }))
 	r.ReplaceAllFunc = &fn
-	r.Split = texts(re.Split(input, n))
+	r.Split = oracleio.OfStrings(re.Split(input, n))
 	return r
 }
 
 func main() {
-	raw, err := os.ReadFile(os.Args[1])
-	if err != nil {
-		panic(err)
-	}
 	var c corpus
-	if err := json.Unmarshal(raw, &c); err != nil {
-		panic(err)
-	}
+	oracleio.ReadCorpus(&c)
 	var out results
 	for _, rc := range c.Regexp {
 		out.Regexp = append(out.Regexp, runRegexp(rc))
@@ -363,9 +335,8 @@ func main() {
 	for _, vc := range c.Values {
 		out.Values = append(out.Values, runValue(vc))
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(out); err != nil {
-		panic(err)
+	for _, oc := range c.Objects {
+		out.Objects = append(out.Objects, runObject(oc))
 	}
+	oracleio.WriteResults(out, true)
 }
