@@ -166,10 +166,17 @@ struct ControllerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // The process's one clock, made here and passed to every component: `clock` (monotonic)
+        // for deadlines, delays, rate limits and caches, `now` (wall clock) for timestamps and
+        // expiries. No component of the operator reads a clock of its own.
+        let clock = ContinuousClock()
+        let now: @Sendable () -> Date = { Date() }
+        let sleep: @Sendable (Duration) async throws -> Void = { try await clock.sleep(for: $0) }
+
         var configuration = try ClientConfigurationSource(kubeconfig: kubeconfig, context: context).load()
         configuration.qps = clientQPS
         configuration.burst = clientBurst
-        let client = try KubeClient(configuration: configuration, logger: logger)
+        let client = try KubeClient(configuration: configuration, logger: logger, clock: clock, now: now)
 
         var options = OperatorOptions(namespace: namespace.isEmpty ? nil : namespace)
         options.controllerClass = controllerClass
@@ -189,12 +196,12 @@ struct ControllerCommand: AsyncParsableCommand {
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
         let providers = ProviderRegistry([
             FakeSecretsProvider(),
-            KubernetesSecretsProvider(localCluster: configuration, logger: logger),
-            VaultSecretsProvider(logger: logger),
-            AWSSecretsProvider(logger: logger),
+            KubernetesSecretsProvider(localCluster: configuration, now: now, clock: clock, logger: logger),
+            VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
+            AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(
-            client: client, registry: providers, options: options, clock: ContinuousClock(), logger: logger)
+            client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)
         logger.info(
             "starting", metadata: ["version": "\(Version.current)", "providers": "\(providers.names)", "namespace": "\(namespace)"])
 
@@ -206,7 +213,7 @@ struct ControllerCommand: AsyncParsableCommand {
             let elector = LeaseElector(
                 client: client,
                 config: LeaderElectionConfig(leaseName: leaderElectionID, namespace: leaseNamespace, identity: identity),
-                clock: ContinuousClock(), logger: logger,
+                clock: clock, now: now, logger: logger,
                 onLeadershipChange: { isLeader in leading.withLock { $0 = isLeader } })
             work = LeaderElectedService(elector: elector, service: operatorService)
         } else {

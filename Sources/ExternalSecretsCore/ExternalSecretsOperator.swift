@@ -76,9 +76,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     /// Stores by the Secrets their provider block refers to (`namespace/name`).
     static var referencedSecretIndex: String { "referenced-secret" }
 
+    /// - Parameters:
+    ///   - clock: the process's one monotonic clock: work queues, reconcile deadlines, provider
+    ///     deadlines, circuit breakers, the provider-call cache and template time budgets.
+    ///   - now: the process's one wall clock: status times, Events, refresh schedules, templates.
     public init(
         client: KubeClient, registry: ProviderRegistry, options: OperatorOptions, clock: C,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        now: @escaping @Sendable () -> Date, logger: Logger
     ) {
         let namespace = options.namespace
         let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
@@ -92,10 +96,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         // deadline and every store a circuit breaker; opening wakes the store and its objects so
         // they report it at once, closing wakes them so they sync again at once (declared with each
         // controller below).
+        let providerClock = ProviderClock(clock)
         let callGuard = StoreCallGuard(
             timeout: options.providerTimeout,
-            breakers: StoreCircuitBreakers(settings: options.circuitBreaker, clock: ProviderClock(clock)),
-            clock: ProviderClock(clock))
+            breakers: StoreCircuitBreakers(settings: options.circuitBreaker, clock: providerClock),
+            clock: providerClock)
 
         // MARK: Caches (and the store controllers, whose caches the others read)
 
@@ -180,19 +185,15 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
         resolver.clusterStoresEnabled = options.enableClusterStoreReconciler
-        let callCache = ProviderCallCache(window: options.providerCacheWindow)
+        let callCache = ProviderCallCache(window: options.providerCacheWindow, clock: providerClock)
         callGuard.breakers.onTransition { storeKey, _ in
             await secretStoreController?.wake(index: Self.storeIndex, value: storeKey)
             await clusterStoreController?.wake(index: Self.storeIndex, value: storeKey)
         }
         let renderer: @Sendable () -> SecretTemplateRenderer = {
-            let deadline = ContinuousClock.now + options.templateTimeBudget
-            // A render stops at its time budget, and when its reconcile is cancelled (reconcile
-            // deadline, shutdown).
-            return SecretTemplateRenderer(
-                limits: RenderLimits(
-                    maxOutputBytes: options.templateMaxOutputBytes,
-                    shouldAbort: { Task.isCancelled || ContinuousClock.now > deadline }),
+            SecretTemplateRenderer(
+                limits: .budgeted(
+                    maxOutputBytes: options.templateMaxOutputBytes, timeBudget: options.templateTimeBudget, clock: clock),
                 leftDelimiter: options.templateLeftDelimiter, rightDelimiter: options.templateRightDelimiter,
                 environment: .eso(now: now))
         }

@@ -27,18 +27,24 @@ public actor ProviderCallCache {
 
     private enum Entry {
         case inFlight(Task<any Sendable, any Error>)
-        case done(any Sendable, at: ContinuousClock.Instant)
+        /// A finished result and when it was read (`clock.now()`).
+        case done(any Sendable, at: Duration)
     }
 
     private let window: Duration
+    private let clock: ProviderClock
     private var entries: [Key: Entry] = [:]
-    private var lastPrune = ContinuousClock.now
+    private var lastPrune: Duration
     /// Whether a task will prune finished results after `window`.
     private var pruneScheduled = false
 
-    /// - Parameter window: how long a result is reused; zero shares only calls in flight.
-    public init(window: Duration) {
+    /// - Parameters:
+    ///   - window: how long a result is reused; zero shares only calls in flight.
+    ///   - clock: measures the window and times the pruning (the operator's one clock).
+    public init(window: Duration, clock: ProviderClock) {
         self.window = window
+        self.clock = clock
+        self.lastPrune = clock.now()
     }
 
     /// - Parameter fresh: skip finished results (still join a call in flight), for reads the user
@@ -46,7 +52,7 @@ public actor ProviderCallCache {
     func value<T: Sendable>(
         for key: Key, fresh: Bool = false, _ fetch: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let now = ContinuousClock.now
+        let now = clock.now()
         pruneIfDue(now)
         switch entries[key] {
         case .done(let value, let at) where !fresh && now - at <= window:
@@ -61,7 +67,7 @@ public actor ProviderCallCache {
         do {
             let value = try await valueUnlessCancelled(of: task)
             if window > .zero {
-                entries[key] = .done(value, at: ContinuousClock.now)
+                entries[key] = .done(value, at: clock.now())
                 schedulePrune()
             } else {
                 entries[key] = nil  // a zero window shares only calls in flight
@@ -86,12 +92,12 @@ public actor ProviderCallCache {
     /// How many results are held (for tests and metrics).
     public var count: Int { entries.count }
 
-    private func pruneIfDue(_ now: ContinuousClock.Instant) {
+    private func pruneIfDue(_ now: Duration) {
         guard now - lastPrune > max(window, .seconds(1)) else { return }
         prune(now)
     }
 
-    private func prune(_ now: ContinuousClock.Instant) {
+    private func prune(_ now: Duration) {
         lastPrune = now
         entries = entries.filter { _, entry in
             if case .done(_, let at) = entry { return now - at <= window }
@@ -105,15 +111,16 @@ public actor ProviderCallCache {
         guard !pruneScheduled else { return }
         pruneScheduled = true
         let delay = window + .milliseconds(100)
+        let clock = clock
         Task { [weak self] in
-            try? await Task.sleep(for: delay)
+            try? await clock.sleep(delay)
             await self?.scheduledPrune()
         }
     }
 
     private func scheduledPrune() {
         pruneScheduled = false
-        prune(ContinuousClock.now)
+        prune(clock.now())
         let finished = entries.values.contains { entry in
             if case .done = entry { return true }
             return false

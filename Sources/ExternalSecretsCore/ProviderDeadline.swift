@@ -116,8 +116,9 @@ private final class DeadlineRace<T: Sendable>: Sendable {
 
 // MARK: - Clock
 
-/// Time for provider deadlines and circuit breakers, from any `Clock` (tests pass a manual one):
-/// instants are durations since the clock was wrapped.
+/// Time for provider deadlines, circuit breakers and the provider-call cache, from any `Clock`
+/// (the operator wraps its one clock; tests pass a manual one): instants are durations since the
+/// clock was wrapped.
 public struct ProviderClock: Sendable {
     /// Time elapsed since the clock was wrapped.
     public let now: @Sendable () -> Duration

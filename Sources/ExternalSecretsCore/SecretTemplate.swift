@@ -206,6 +206,16 @@ public struct SecretTemplateRenderer: Sendable {
     }
 }
 
+extension RenderLimits {
+    /// Limits of one render that stops once `timeBudget` has passed on `clock`, counted from this
+    /// call, or when its task is cancelled (reconcile deadline, shutdown).
+    public static func budgeted<C: Clock>(maxOutputBytes: Int, timeBudget: Duration, clock: C) -> RenderLimits
+    where C.Duration == Duration {
+        let deadline = clock.now.advanced(by: timeBudget)
+        return RenderLimits(maxOutputBytes: maxOutputBytes, shouldAbort: { Task.isCancelled || clock.now > deadline })
+    }
+}
+
 extension RenderEnvironment {
     /// What ESO's templates may use (sprig's `now`, `randAlphaNum`, ...): the system's random
     /// generator and the operator's injected clock, read at each call of a time function.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import HTTPSupport
 public import KubeModel
 public import Logging
@@ -15,7 +15,10 @@ public final class KubeClient: Sendable {
     public let configuration: ClientConfiguration
     private let transport: any HTTPTransport
     private let tokenProvider: (any BearerTokenProvider)?
-    private let rateLimiter: ClientRateLimiter<ContinuousClock>
+    /// Waits for a token of the client-side rate limit (a `ClientRateLimiter` on the client's clock).
+    private let acquireRateLimitToken: @Sendable () async throws -> Void
+    /// Time since this client was made, on its clock (for request durations in logs).
+    private let elapsed: @Sendable () -> Duration
     private let shutdownTransport: @Sendable () async throws -> Void
     private let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
@@ -25,35 +28,49 @@ public final class KubeClient: Sendable {
 
     /// A client over `transport` (tests pass a scripted one).
     /// - Parameters:
-    ///   - sleep: waits out a server-requested delay (tests inject one that records it).
+    ///   - clock: times the rate limit, token-file re-reads and server-requested delays; the
+    ///     operator passes its one clock (the default is for tests and tools).
+    ///   - now: wall-clock time, for the expiry of exec-plugin tokens.
+    ///   - sleep: waits out a server-requested delay (default: `clock`; tests inject one that
+    ///     records it).
     ///   - shutdown: releases the transport.
-    public init(
+    public init<C: Clock>(
         configuration: ClientConfiguration, transport: any HTTPTransport, logger: Logger = Logger(label: "kube-client"),
         requestTimeout: Duration = .seconds(30), maxThrottleRetries: Int = 3,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        clock: C = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
+        sleep: (@Sendable (Duration) async throws -> Void)? = nil,
         shutdown: @escaping @Sendable () async throws -> Void = {}
-    ) {
-        self.sleep = sleep
+    ) where C.Duration == Duration {
+        self.sleep = sleep ?? { try await clock.sleep(for: $0) }
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
         self.requestTimeout = requestTimeout
         self.maxThrottleRetries = maxThrottleRetries
         self.shutdownTransport = shutdown
-        self.rateLimiter = ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: ContinuousClock())
+        let rateLimiter = ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: clock)
+        self.acquireRateLimitToken = { try await rateLimiter.acquire() }
+        let start = clock.now
+        self.elapsed = { start.duration(to: clock.now) }
         switch configuration.authentication {
         case .none: tokenProvider = nil
         case .bearerToken(let token): tokenProvider = StaticTokenProvider(token)
-        case .tokenFile(let path): tokenProvider = FileTokenProvider(path: path, clock: ContinuousClock())
-        case .exec(let exec): tokenProvider = ExecTokenProvider(config: exec)
+        case .tokenFile(let path): tokenProvider = FileTokenProvider(path: path, clock: clock)
+        case .exec(let exec): tokenProvider = ExecTokenProvider(config: exec, now: now)
         }
     }
 
     /// A client with its own AsyncHTTPClient connection pool. Call `shutdown()` when done.
-    public convenience init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kube-client")) throws {
+    /// - Parameters:
+    ///   - clock: the operator's one clock (the default is for tests and tools).
+    ///   - now: the operator's wall clock.
+    public convenience init<C: Clock>(
+        configuration: ClientConfiguration, logger: Logger = Logger(label: "kube-client"), clock: C = ContinuousClock(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws where C.Duration == Duration {
         let transport = try AsyncHTTPClientTransport(tls: configuration.tls)
         self.init(
-            configuration: configuration, transport: transport, logger: logger,
+            configuration: configuration, transport: transport, logger: logger, clock: clock, now: now,
             shutdown: { try await transport.shutdown() })
     }
 
@@ -133,16 +150,16 @@ public final class KubeClient: Sendable {
         var throttled = 0
         var reauthenticated = false
         while true {
-            try await rateLimiter.acquire()
+            try await acquireRateLimitToken()
             let httpRequest = try await httpRequest(for: request)
-            let start = ContinuousClock.now
+            let start = elapsed()
             let response = try await exchange(httpRequest)
             let code = Int(response.status.code)
             logger.debug(
                 "kube request",
                 metadata: [
                     "verb": "\(request.method.rawValue)", "path": "\(request.path)", "status": "\(code)",
-                    "duration": "\(ContinuousClock.now - start)",
+                    "duration": "\(elapsed() - start)",
                 ])
             if (200..<300).contains(code) { return response }
             let error = try await apiError(request: request, response: response)

@@ -21,6 +21,10 @@ public struct KubernetesSecretsProvider: SecretsProvider {
     private let localCluster: ClientConfiguration
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
+    /// Makes a store's KubeClient on the operator's clock and wall clock.
+    private let makeKubeClient:
+        @Sendable (ClientConfiguration, any HTTPTransport, _ shutdown: @escaping @Sendable () async throws -> Void) ->
+        KubeClient
     private let logger: Logger
 
     /// How long a token read from a Secret (`auth.token`) is used before the Secret is read again,
@@ -32,15 +36,22 @@ public struct KubernetesSecretsProvider: SecretsProvider {
     ///     stores without `server.url`; its credentials never are.
     ///   - transport: the HTTP transport of each store client (AsyncHTTPClient by default).
     ///   - now: wall-clock time, for token renewal.
-    public init(
+    ///   - clock: the store clients' clock (rate limit, retries); the operator passes its one clock.
+    public init<C: Clock>(
         localCluster: ClientConfiguration,
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "provider-kubernetes")
-    ) {
+        now: @escaping @Sendable () -> Date = { Date() }, clock: C = ContinuousClock(),
+        logger: Logger = Logger(label: "provider-kubernetes")
+    ) where C.Duration == Duration {
         self.localCluster = localCluster
         self.makeTransport = transport
         self.now = now
         self.logger = logger
+        self.makeKubeClient = { configuration, transport, shutdown in
+            KubeClient(
+                configuration: configuration, transport: transport, logger: logger, clock: clock, now: now,
+                shutdown: shutdown)
+        }
     }
 
     public func validateStore(_ store: StoreContext) throws {
@@ -66,8 +77,7 @@ public struct KubernetesSecretsProvider: SecretsProvider {
         configuration.burst = localCluster.burst
         let transport: any HTTPTransport =
             connection.tokens.map { BearerTokenTransport(inner: made.transport, tokens: $0) } ?? made.transport
-        let kube = KubeClient(
-            configuration: configuration, transport: transport, logger: logger, shutdown: made.shutdown)
+        let kube = makeKubeClient(configuration, transport, made.shutdown)
         logger.debug(
             "kubernetes store client made",
             metadata: [

@@ -121,7 +121,9 @@ final class Transitions: Sendable {
     var list: [String] { all.withLock { $0 } }
 }
 
-private func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
+/// Yields until `condition` holds (a positive signal, never a timed wait); records an issue if
+/// it never does.
+func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
     for _ in 0..<200_000 {
         if await condition() { return }
         await Task.yield()
@@ -247,7 +249,8 @@ private func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
         let source = ProviderClientSource(
             registry: ProviderRegistry([HangingProvider(call: hanging)]),
             clients: ClientManager(makeReader: { _ in NoReferences() }, logger: Logger(label: "test")),
-            callCache: ProviderCallCache(window: .seconds(10)), callGuard: Self.makeGuard(clock, Transitions()))
+            callCache: ProviderCallCache(window: .seconds(10), clock: ProviderClock(clock)),
+            callGuard: Self.makeGuard(clock, Transitions()))
         var spec = SecretStoreSpec(provider: SecretStoreProvider())
         spec.provider.fake = FakeProvider(data: [])
         var store = Self.store

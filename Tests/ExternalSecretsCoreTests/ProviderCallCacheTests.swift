@@ -1,3 +1,4 @@
+import ClockTestSupport
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
@@ -5,14 +6,16 @@ import ProviderKit
 import Synchronization
 import Testing
 
-/// A client that counts calls and can be told to fail.
+/// A client that counts calls and can be told to fail, or to take one second of a manual clock
+/// per `getSecret` (so a test holds the call in flight until it advances that clock).
 final class CountingClient: SecretsClient {
     let calls = Mutex(0)
     let failing = Mutex(false)
+    let slowOn = Mutex<ManualClock?>(nil)
 
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         calls.withLock { $0 += 1 }
-        try await Task.sleep(for: .milliseconds(20))
+        if let clock = slowOn.withLock({ $0 }) { try await clock.sleep(for: .seconds(1)) }
         if failing.withLock({ $0 }) { throw ProviderError(.unavailable, "down") }
         return Data(ref.key.utf8)
     }
@@ -38,13 +41,23 @@ final class CountingClient: SecretsClient {
             spec: SecretStoreSpec(provider: SecretStoreProvider()))
     }
 
+    /// A cache on a manual clock that only the test moves.
+    static func cache(window: Duration, _ clock: ManualClock = ManualClock()) -> ProviderCallCache {
+        ProviderCallCache(window: window, clock: ProviderClock(clock))
+    }
+
     @Test func concurrentIdenticalReadsCostOneCall() async throws {
+        let clock = ManualClock()
         let counting = CountingClient()
-        let client = CachingSecretsClient(counting, cache: ProviderCallCache(window: .seconds(10)), store: Self.store())
+        counting.slowOn.withLock { $0 = clock }
+        let client = CachingSecretsClient(counting, cache: Self.cache(window: .seconds(10), clock), store: Self.store())
         try await withThrowingTaskGroup(of: Data.self) { group in
             for _ in 0..<50 { group.addTask { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) } }
+            await yieldUntil("the shared call is in flight") { counting.calls.withLock { $0 } == 1 && clock.sleeperCount == 1 }
+            clock.advance(by: .seconds(1))
             for try await value in group { #expect(value == Data("db".utf8)) }
         }
+        counting.slowOn.withLock { $0 = nil }
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(counting.calls.withLock { $0 } == 1)
         _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "p"))
@@ -55,7 +68,7 @@ final class CountingClient: SecretsClient {
     @Test func errorsAreNotCached() async throws {
         let counting = CountingClient()
         counting.failing.withLock { $0 = true }
-        let client = CachingSecretsClient(counting, cache: ProviderCallCache(window: .seconds(10)), store: Self.store())
+        let client = CachingSecretsClient(counting, cache: Self.cache(window: .seconds(10)), store: Self.store())
         await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) }
         counting.failing.withLock { $0 = false }
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) == Data("db".utf8))
@@ -64,14 +77,14 @@ final class CountingClient: SecretsClient {
 
     @Test func aNewStoreGenerationOrAZeroWindowCallsAgain() async throws {
         let counting = CountingClient()
-        let cache = ProviderCallCache(window: .seconds(10))
+        let cache = Self.cache(window: .seconds(10))
         _ = try await CachingSecretsClient(counting, cache: cache, store: Self.store(generation: 1))
             .getSecret(ExternalSecretDataRemoteRef(key: "db"))
         _ = try await CachingSecretsClient(counting, cache: cache, store: Self.store(generation: 2))
             .getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(counting.calls.withLock { $0 } == 2)
 
-        let uncached = CachingSecretsClient(counting, cache: ProviderCallCache(window: .zero), store: Self.store())
+        let uncached = CachingSecretsClient(counting, cache: Self.cache(window: .zero), store: Self.store())
         _ = try await uncached.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         _ = try await uncached.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(counting.calls.withLock { $0 } == 4)
@@ -81,7 +94,7 @@ final class CountingClient: SecretsClient {
 extension ProviderCallCacheTests {
     @Test func freshReadsSkipFinishedResults() async throws {
         let counting = CountingClient()
-        let cache = ProviderCallCache(window: .seconds(10))
+        let cache = Self.cache(window: .seconds(10))
         _ = try await CachingSecretsClient(counting, cache: cache, store: Self.store())
             .getSecret(ExternalSecretDataRemoteRef(key: "db"))
         _ = try await CachingSecretsClient(counting, cache: cache, store: Self.store(), fresh: true)
@@ -95,18 +108,35 @@ extension ProviderCallCacheTests {
 }
 
 extension ProviderCallCacheTests {
+    /// A result is reused while it is at most `window` old (measured on the cache's clock), and
+    /// read again after that.
+    @Test(arguments: [
+        (age: Duration.seconds(0), calls: 1), (age: .seconds(10), calls: 1),
+        (age: .seconds(10) + .milliseconds(1), calls: 2), (age: .seconds(60), calls: 2),
+    ])
+    func aResultIsReusedForTheWindowOnly(age: Duration, calls: Int) async throws {
+        let clock = ManualClock()
+        let counting = CountingClient()
+        let client = CachingSecretsClient(counting, cache: Self.cache(window: .seconds(10), clock), store: Self.store())
+        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        clock.advance(by: age)
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) == Data("db".utf8))
+        #expect(counting.calls.withLock { $0 } == calls)
+    }
+
     /// Values are held for about the window even when no read follows (a deleted ExternalSecret's
     /// last values were kept until the next read of any store); a zero window holds none.
     @Test func finishedResultsAreDroppedWithoutAnotherRead() async throws {
-        let cache = ProviderCallCache(window: .milliseconds(100))
+        let clock = ManualClock()
+        let cache = Self.cache(window: .seconds(10), clock)
         _ = try await CachingSecretsClient(CountingClient(), cache: cache, store: Self.store())
             .getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(await cache.count == 1)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await cache.count > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(await cache.count == 0)
+        await yieldUntil("the pruning waits on the clock") { clock.sleeperCount == 1 }
+        clock.advance(by: .seconds(11))
+        await yieldUntil("the result is dropped") { await cache.count == 0 }
 
-        let unshared = ProviderCallCache(window: .zero)
+        let unshared = Self.cache(window: .zero)
         _ = try await CachingSecretsClient(CountingClient(), cache: unshared, store: Self.store())
             .getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(await unshared.count == 0)

@@ -1,3 +1,4 @@
+import ClockTestSupport
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
@@ -119,6 +120,26 @@ import Testing
                 ExternalSecretTemplate(data: ["big": #"{{ repeat 100 "x" }}"#]), data: Self.fetched, sources: TemplateSources())
         } throws: { error in
             "\(error)".contains("exceeds the render limits")
+        }
+    }
+
+    /// The operator's time budget: counted on its clock from when the limits are made; a render
+    /// may run until the budget is spent and stops as soon as it is exceeded.
+    @Test func aRenderStopsOnceItsTimeBudgetIsSpent() {
+        let clock = ManualClock()
+        let limits = RenderLimits.budgeted(maxOutputBytes: 64, timeBudget: .seconds(2), clock: clock)
+        #expect(limits.maxOutputBytes == 64)
+        #expect(limits.shouldAbort?() == false)
+        clock.advance(by: .seconds(2))
+        #expect(limits.shouldAbort?() == false, "the budget is spent, not exceeded")
+        clock.advance(by: .milliseconds(1))
+        #expect(limits.shouldAbort?() == true)
+        #expect {
+            try SecretTemplateRenderer(limits: limits).render(
+                ExternalSecretTemplate(data: ["slow": "{{ range until 100000 }}{{ end }}"]), data: Self.fetched,
+                sources: TemplateSources())
+        } throws: { error in
+            "\(error)".contains("time budget exceeded")
         }
     }
 }

@@ -23,13 +23,13 @@ private final class SleepRecorder: Sendable {
 
 private func client(
     _ transport: ScriptedTransport, authentication: ClientConfiguration.Authentication = .bearerToken("t"),
-    sleeps: SleepRecorder = SleepRecorder()
+    sleeps: SleepRecorder = SleepRecorder(), clock: ManualClock = ManualClock()
 ) -> KubeClient {
     var configuration = ClientConfiguration(
         server: "https://api.test:6443", tls: TLSSettings(), authentication: authentication)
     configuration.qps = 0
     return KubeClient(
-        configuration: configuration, transport: transport,
+        configuration: configuration, transport: transport, clock: clock,
         sleep: { duration in sleeps.record(duration) })
 }
 
@@ -131,6 +131,23 @@ private func client(
         try directory.write("token", "new-token\n")
         _ = try await kube.api(Secret.self, namespace: "ns").get("db")
         #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer new-token")
+    }
+
+    /// A rotated token file is picked up within a minute of the client's clock, without a 401.
+    @Test func theTokenFileIsRereadEveryMinuteOfTheClientsClock() async throws {
+        let directory = try TemporaryDirectory()
+        let tokenPath = try directory.write("token", "old-token")
+        let transport = ScriptedTransport { _ in .respond(.ok, body: Array(#"{"metadata":{"name":"db"}}"#.utf8)) }
+        let clock = ManualClock()
+        let kube = client(transport, authentication: .tokenFile(path: tokenPath), clock: clock)
+        var sent: [String?] = []
+        for advance in [Duration.zero, .seconds(59), .seconds(1)] {
+            clock.advance(by: advance)
+            _ = try await kube.api(Secret.self, namespace: "ns").get("db")
+            sent.append(transport.requests.last?.headers.first(name: "Authorization"))
+            try directory.write("token", "new-token")
+        }
+        #expect(sent == ["Bearer old-token", "Bearer old-token", "Bearer new-token"])
     }
 }
 
