@@ -63,4 +63,8 @@ public enum ESOMessage {
     public static let creationPolicyNone = "secret will not be created or updated, creation policy is set to None"
     public static let storeValidated = "store validated"
     public static let storeValidationUnknown = "store validation unknown"
+
+    /// The `MissingProviderSecret` Event of an entry skipped because its remote secret does not
+    /// exist; `entry` names the field and remote key (`FetchResult.missing`).
+    public static func remoteSecretMissing(_ entry: String) -> String { "remote secret of \(entry) does not exist; skipped" }
 }
