@@ -335,7 +335,8 @@ let package = Package(
             name: "ExternalSecretsCoreTests",
             dependencies: [
                 "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
-                "SeededRandomTestSupport", "ClockTestSupport", .product(name: "Logging", package: "swift-log"),
+                "SeededRandomTestSupport", "ClockTestSupport", "ProviderTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings

@@ -121,7 +121,8 @@ final class Transitions: Sendable {
     var list: [String] { all.withLock { $0 } }
 }
 
-private func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
+/// Yields until `condition` holds (work started in an unstructured task), recording an issue if it never does.
+func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
     for _ in 0..<200_000 {
         if await condition() { return }
         await Task.yield()
