@@ -127,11 +127,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         for entry in plan.entries {
             guard let client = clients[entry.store.statusKey] else { continue }
             do {
-                if plan.skipsExisting, try await client.secretExists(entry.target) {
-                    // left as it is
-                } else {
-                    try await client.pushSecret(entry.value, to: entry.target)
-                }
+                let leftAsItIs = plan.skipsExisting ? try await client.secretExists(entry.target) : false
+                if !leftAsItIs { try await client.pushSecret(entry.value, to: entry.target) }
                 written.append(entry)
             } catch {
                 let message = PushSecretNames.writeFailed(
