@@ -340,7 +340,7 @@ let package = Package(
             name: "ExternalSecretsCoreTests",
             dependencies: [
                 "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
-                "SeededRandomTestSupport", "ClockTestSupport", "GoOracleTestSupport",
+                "SeededRandomTestSupport", "ClockTestSupport", "GoOracleTestSupport", "ProviderTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Oracle")],

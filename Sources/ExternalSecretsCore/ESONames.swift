@@ -63,4 +63,37 @@ public enum ESOMessage {
     public static let creationPolicyNone = "secret will not be created or updated, creation policy is set to None"
     public static let storeValidated = "store validated"
     public static let storeValidationUnknown = "store validation unknown"
+
+    /// The `MissingProviderSecret` Event of an entry skipped because its remote secret does not
+    /// exist; `entry` names the field and remote key (`FetchResult.missing`).
+    public static func remoteSecretMissing(_ entry: String) -> String { "remote secret of \(entry) does not exist; skipped" }
+}
+
+/// Names of ESO's PushSecret API that users and tools see: condition reasons, Event reasons,
+/// messages and the finalizer. Byte-identical to ESO where ESO has them; never a secret value.
+public enum PushSecretNames {
+    public static let finalizer = "pushsecret.externalsecrets.io/finalizer"
+    public static let reasonSynced = "Synced"
+    public static let reasonErrored = "Errored"
+    public static let messageSynced = "PushSecret synced successfully"
+    public static let messageSyncedIfNotExists = "PushSecret synced successfully. Existing secrets in providers unchanged."
+    public static let messageSourceMissing = "could not get source secret"
+
+    /// A write to a store failed; `remoteRef` is the source key or the remote key, `error` sanitized text.
+    public static func writeFailed(remoteRef: String, store: String, error: String) -> String {
+        "set secret failed: could not write remote ref \(remoteRef) to target secretstore \(store): \(error)"
+    }
+
+    /// A deletion of a remote secret failed; `error` is sanitized text.
+    public static func deleteFailed(_ error: String) -> String { "Failed to Delete Secrets from Provider: \(error)" }
+
+    /// A store was removed from `spec.secretStoreRefs`: its remote secrets are kept.
+    public static func storeAbandoned(_ store: String) -> String {
+        "\(store) is no longer listed in spec.secretStoreRefs; the remote secrets written there are left in place"
+    }
+
+    /// On deletion, a store that cannot be used any more keeps its remote secrets.
+    public static func remoteSecretsLeft(store: String, problem: String) -> String {
+        "remote secrets in \(store) left in place: \(problem)"
+    }
 }

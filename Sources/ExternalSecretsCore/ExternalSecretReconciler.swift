@@ -70,6 +70,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             Gauge(label: "externalsecret_reconcile_duration", dimensions: dimensions)
                 .record(dependencies.now().timeIntervalSince(started) * 1e9)
         }
+        await dependencies.resolver.waitUntilSynced()
+        try Task.checkCancellation()
+        // Another operator's object (one of its stores has another controller class) is not
+        // touched at all: no finalizer, no clean-up, no status. This comes first, because ESO's
+        // finalizer has the same name as ours.
+        if dependencies.resolver.storeOfOtherClass(es.storeRefs, from: namespace) != nil { return .awaitChange }
         // ESO puts its finalizer on every ExternalSecret; this operator needs it only for
         // deletionPolicy Delete and adds it only then (an uninstalled operator leaves fewer objects
         // stuck). One that is no longer needed stays until deletion, so objects ESO finalized cost
@@ -79,9 +85,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             es, needed: es.spec.target?.deletionPolicy == .delete, removeWhenUnneeded: false, deleted: .awaitChange,
             cleanUp: { try await deleteTarget(of: es) }
         ) {
-            await dependencies.resolver.waitUntilSynced()
-            try Task.checkCancellation()
-            return try await syncReportingFailure(es, dimensions: dimensions)
+            try await syncReportingFailure(es, dimensions: dimensions)
         }
     }
 
@@ -125,29 +129,13 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     private func sync(_ es: ExternalSecret) async throws -> ReconcileAction {
         let namespace = es.metadata.namespace ?? ""
         try ExternalSecretValidation.validate(es.spec)
-        let interval = try RefreshSchedule.interval(of: es.spec)
         let targetName = SecretWritePlanner.targetName(of: es)
-
-        let now = dependencies.now()
-        let cached = dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName))
-        let storeGenerations = currentStoreGenerations(of: es)
-        // Only a periodically refreshed ExternalSecret follows store edits at once (a new store
-        // generation refreshes it instead of waiting for its interval; ESO waits); CreatedOnce and
-        // OnChange keep ESO's meaning (sync once / only when the ExternalSecret changes). The
-        // generations synced with are kept in status (`SyncedVersion`), so this holds after a
-        // restart or a leader change.
-        let followsStores = (es.spec.refreshPolicy ?? .periodic) == .periodic
-        let syncedVersion = SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "")
-        let storeChanged = followsStores && syncedVersion.inputsChanged(current: storeGenerations)
-        // Ready=False after a sync (or an open circuit breaker) means the last attempt failed:
-        // try again whatever the schedule says.
-        let failing = es.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False"
-        if !storeChanged && !failing && !RefreshSchedule.isRefreshDue(es, interval: interval, now: now)
-            && RefreshSchedule.isTargetValid(es, target: cached)
-        {
-            let refreshTime = es.status?.refreshTime?.date ?? now
-            return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: now)
-                .map { .requeue(after: $0) } ?? .awaitChange
+        let refresh = RefreshSchedule.facts(
+            of: es, interval: try RefreshSchedule.interval(of: es.spec),
+            target: dependencies.managedSecrets.get(ObjectKey(namespace: namespace, name: targetName)),
+            storeGenerations: currentStoreGenerations(of: es))
+        if case .wait(let after) = refresh.decide(now: dependencies.now()) {
+            return after.map { .requeue(after: $0) } ?? .awaitChange
         }
 
         Counter(label: "externalsecret_sync_calls_total", dimensions: [("name", es.metadata.name ?? ""), ("namespace", namespace)])
@@ -155,8 +143,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // A refresh the user asked for on a synced object (spec or metadata change, force-sync)
         // reads fresh values; first syncs and periodic refreshes may share reads with other
         // ExternalSecrets.
-        let synced = syncedVersion.metadata
-        let fresh = !synced.isEmpty && synced != RefreshSchedule.currentVersion(of: es)
+        let fresh = refresh.readsFresh
         let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: dependencies.now)) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
         }
@@ -189,7 +176,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         for missing in fetched.missing {
             await dependencies.events.record(
                 .normal, reason: ESOEventReason.missingProviderSecret,
-                message: "remote secret of \(missing) does not exist; skipped", about: es)
+                message: ESOMessage.remoteSecretMissing(missing), about: es)
         }
         if let event = plan.event {
             await dependencies.events.record(.normal, reason: event.reason, message: event.message, about: es)
@@ -199,23 +186,10 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         }
 
         let refreshTime = dependencies.now()
-        var status = es.status ?? ExternalSecretStatus()
-        var conditions = status.conditions ?? []
-        conditions.set(
-            StatusCondition(
-                type: ESONames.conditionReady, status: "True", reason: plan.reason, message: plan.message,
-                lastTransitionTime: KubeTime(refreshTime)))
-        status.conditions = conditions
-        status.refreshTime = KubeTime(refreshTime)
-        status.syncedResourceVersion =
-            SyncedVersion(
-                metadata: RefreshSchedule.currentVersion(of: es),
-                inputs: followsStores ? SyncedVersion.inputsHash(storeGenerations) : nil
-            ).text
-        status.binding = SecretBinding(name: targetName)
-        try await writeStatus(status, of: es)
-        return RefreshSchedule.nextRefresh(es, interval: interval, refreshTime: refreshTime, now: refreshTime)
-            .map { .requeue(after: $0) } ?? .awaitChange
+        let outcome = ExternalSecretOutcome.synced(
+            reason: plan.reason, message: plan.message, target: targetName, version: refresh.versionAfterSync)
+        try await writeStatus(ExternalSecretDecisions.status(after: outcome, from: es.status, now: refreshTime), of: es)
+        return refresh.nextRefresh(after: refreshTime, now: refreshTime).map { .requeue(after: $0) } ?? .awaitChange
     }
 
     /// Deletes Secrets this ExternalSecret controls under another name than its current target
@@ -283,13 +257,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     // MARK: - Status and Events
 
     private func reportFailure(_ es: ExternalSecret, message: String) async throws {
-        var status = es.status ?? ExternalSecretStatus()
-        var conditions = status.conditions ?? []
-        conditions.set(
-            StatusCondition(
-                type: ESONames.conditionReady, status: "False", reason: ESOReason.secretSyncedError, message: message,
-                lastTransitionTime: KubeTime(dependencies.now())))
-        status.conditions = conditions
+        let status = ExternalSecretDecisions.status(after: .failed(message: message), from: es.status, now: dependencies.now())
         await dependencies.events.record(.warning, reason: ESOEventReason.updateFailed, message: message, about: es)
         logger.warning(
             "sync failed",

@@ -13,7 +13,13 @@ public enum RefreshSchedule {
 
     /// The refresh interval, or an error message for text Go cannot parse.
     public static func interval(of spec: ExternalSecretSpec) throws(InvalidSpec) -> Duration {
-        guard let text = spec.refreshInterval else { return defaultInterval }
+        try interval(spec.refreshInterval)
+    }
+
+    /// A `spec.refreshInterval` text as a duration (nil: the default), or an error message for
+    /// text Go cannot parse.
+    public static func interval(_ text: String?) throws(InvalidSpec) -> Duration {
+        guard let text else { return defaultInterval }
         guard let duration = GoDuration.parse(text) else {
             throw InvalidSpec("spec.refreshInterval \"\(text)\" is not a valid duration (examples: 1h, 15m, 30s)")
         }
@@ -22,28 +28,47 @@ public enum RefreshSchedule {
 
     /// `<generation>-<hash of labels and annotations>`: the version status.syncedResourceVersion
     /// is compared with.
-    public static func currentVersion(of es: ExternalSecret) -> String {
+    public static func currentVersion(of es: ExternalSecret) -> String { currentVersion(of: es.metadata) }
+
+    /// `<generation>-<hash of labels and annotations>` of any object's metadata (ExternalSecret,
+    /// PushSecret): changing an annotation such as `external-secrets.io/force-sync` changes it.
+    public static func currentVersion(of metadata: ObjectMeta) -> String {
         ESOHashes.syncedResourceVersion(
-            generation: es.metadata.generation ?? 0, annotations: es.metadata.annotations, labels: es.metadata.labels)
+            generation: metadata.generation ?? 0, annotations: metadata.annotations, labels: metadata.labels)
+    }
+
+    /// The refresh decision for `es`, whose target Secret is `target` (from the managed-Secret
+    /// cache) and whose stores are now at `storeGenerations` (store index key → generation).
+    public static func decide(
+        _ es: ExternalSecret, target: Secret?, storeGenerations: [String: String], now: Date
+    ) throws(InvalidSpec) -> RefreshDecision {
+        try facts(of: es, interval: interval(of: es.spec), target: target, storeGenerations: storeGenerations)
+            .decide(now: now)
+    }
+
+    /// What the refresh decision reads of `es`. Only a periodically refreshed ExternalSecret
+    /// follows store edits at once (a new store generation refreshes it instead of waiting for
+    /// its interval; ESO waits); CreatedOnce and OnChange keep ESO's meaning. The generations
+    /// synced with are kept in status (`SyncedVersion`), so this holds after a restart or a
+    /// leader change. Ready=False (after a sync or an open circuit breaker) means the last
+    /// attempt failed.
+    public static func facts(
+        of es: ExternalSecret, interval: Duration, target: Secret?, storeGenerations: [String: String]
+    ) -> RefreshFacts {
+        let policy = es.spec.refreshPolicy ?? .periodic
+        return RefreshFacts(
+            policy: policy, interval: interval, currentVersion: currentVersion(of: es),
+            synced: SyncedVersion(parsing: es.status?.syncedResourceVersion ?? ""),
+            refreshTime: es.status?.refreshTime?.date,
+            lastAttemptFailed: es.status?.conditions?.condition(ofType: ESONames.conditionReady)?.status == "False",
+            inputs: policy == .periodic ? storeGenerations : nil,
+            targetValid: isTargetValid(es, target: target))
     }
 
     /// Whether the provider should be called now (ESO's `shouldRefresh`; the stores part of
-    /// `SyncedVersion` is judged by the caller).
+    /// `SyncedVersion` is judged by `RefreshFacts.decide`).
     public static func isRefreshDue(_ es: ExternalSecret, interval: Duration, now: Date) -> Bool {
-        let synced = SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "").metadata
-        let refreshTime = es.status?.refreshTime?.date
-        let neverSynced = synced.isEmpty || refreshTime == nil
-        switch es.spec.refreshPolicy ?? .periodic {
-        case .createdOnce:
-            return neverSynced
-        case .onChange:
-            return neverSynced || synced != currentVersion(of: es)
-        case .periodic:
-            if interval <= .zero && !synced.isEmpty { return false }
-            if synced != currentVersion(of: es) { return true }
-            guard let refreshTime else { return true }
-            return refreshTime.addingTimeInterval(interval.seconds) < now
-        }
+        facts(of: es, interval: interval, target: nil, storeGenerations: [:]).scheduleReason(now: now) != nil
     }
 
     /// Whether the target Secret is as this ExternalSecret last left it (ESO's `isSecretValid`):
@@ -59,13 +84,7 @@ public enum RefreshSchedule {
     /// When to reconcile again after a successful sync: the rest of the interval since
     /// `refreshTime`, or nil when no periodic refresh applies (interval 0, CreatedOnce, OnChange).
     public static func nextRefresh(_ es: ExternalSecret, interval: Duration, refreshTime: Date, now: Date) -> Duration? {
-        switch es.spec.refreshPolicy ?? .periodic {
-        case .createdOnce, .onChange: return nil
-        case .periodic:
-            guard interval > .zero else { return nil }
-            let remaining = refreshTime.addingTimeInterval(interval.seconds).timeIntervalSince(now)
-            return .milliseconds(Int64(max(remaining, 0) * 1000))
-        }
+        facts(of: es, interval: interval, target: nil, storeGenerations: [:]).nextRefresh(after: refreshTime, now: now)
     }
 }
 

@@ -124,6 +124,28 @@ public struct StoreResolver: Sendable {
         return storeClass.isEmpty || storeClass == controllerClass
     }
 
+    /// The first of `refs` (used from `namespace`) whose cached store belongs to another
+    /// controller class, as `SecretStore "name"`; nil when none does. An object reading such a
+    /// store is another operator's: it must not be touched at all, not even by a finalizer, so
+    /// this is asked before anything else. A store not in the caches is not judged here (its
+    /// resolution reports it).
+    public func storeOfOtherClass(_ refs: [SecretStoreRef], from namespace: String) -> String? {
+        for ref in refs {
+            let name = ref.name ?? ""
+            switch ref.kind ?? .secretStore {
+            case .secretStore:
+                if let store = secretStores.get(ObjectKey(namespace: namespace, name: name)), !handles(store.spec) {
+                    return "SecretStore \"\(name)\""
+                }
+            case .clusterSecretStore:
+                if let store = clusterStores.get(ObjectKey(namespace: nil, name: name)), !handles(store.spec) {
+                    return "ClusterSecretStore \"\(name)\""
+                }
+            }
+        }
+        return nil
+    }
+
     private func checkGates(spec: SecretStoreSpec, status: SecretStoreStatus?, display: String) throws {
         guard handles(spec) else { throw StoreProblem.otherControllerClass(store: display) }
         if floodGate {

@@ -161,6 +161,31 @@ import Testing
         }
     }
 
+    /// An ExternalSecret whose store belongs to another controller class is another operator's:
+    /// not even a finalizer is added (ESO's finalizer has the same name), though deletionPolicy
+    /// Delete would otherwise need one. It is the only ExternalSecret here, so a reconcile counted
+    /// on /metrics is its own.
+    @Test func objectOfAnotherControllerClassIsNotTouched() async throws {
+        try await withOperator("other-class", storeData: []) { client, namespace, process in
+            var theirs = fakeStore("theirs", data: [FakeProviderData(key: "k", value: "v")])
+            theirs.spec.controller = "other"
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(theirs)
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(
+                externalSecret("es", store: "theirs", target: ExternalSecretTarget(deletionPolicy: .delete), data: [entry("value", "k")]))
+            #expect(
+                try await eventually {
+                    metricSum(
+                        try await scrapeMetrics(process), "controller_runtime_reconcile_total",
+                        labels: ["controller": "externalsecret"]) >= 1
+                }, "log: \(process.log.suffix(3000))")
+            let es = try await externalSecrets.get("es")
+            #expect(es.metadata.finalizers == nil)
+            #expect(es.status == nil)
+            #expect(try await client.api(Secret.self, namespace: namespace).getIfExists("es") == nil)
+        }
+    }
+
     @Test func foreignSecretIsNotTakenOverWithoutTheAnnotation() async throws {
         try await withOperator("foreign", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
             let secrets = client.api(Secret.self, namespace: namespace)
