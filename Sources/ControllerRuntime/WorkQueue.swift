@@ -676,10 +676,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         let readyEntries = ready
         let isLive: (Key, UInt64) -> Bool = { key, sequence in readyEntries[key]?.sequence == sequence }
         let hasFreeSlot: (Key) -> Bool
-        if onlyIdlePartitions {
-            let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
-            hasFreeSlot = { key in (partitionsOf[key] ?? []).allSatisfy { inFlight[$0] == nil } }
-        } else if let partitionLimit {
+        // An idle partition is one with a free slot under a limit of one.
+        if let partitionLimit = onlyIdlePartitions ? 1 : partitionLimit {
             let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
             hasFreeSlot = { key in
                 (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < partitionLimit }

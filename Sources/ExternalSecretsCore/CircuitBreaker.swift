@@ -245,13 +245,7 @@ public actor StoreCircuitBreakers {
             guard let entry = entries[key], entry.machine.isOpen else { continue }
             do {
                 _ = try ticket(entry.machine.check(now: clock.now()), displayName: entry.displayName)
-                if untilClosed {
-                    let machine = entry.machine
-                    return StoreUnavailable(
-                        message: Self.message(
-                            displayName: entry.displayName, failures: machine.failures, lastError: machine.lastError),
-                        retryAfter: .milliseconds(1))
-                }
+                if untilClosed { return Self.unavailable(entry, retryAfter: .milliseconds(1)) }
             } catch {
                 return error
             }
@@ -290,10 +284,7 @@ public actor StoreCircuitBreakers {
         openingWaiters[key]?[id] = nil
         if openingWaiters[key]?.isEmpty == true { openingWaiters[key] = nil }
         guard !Task.isCancelled, let entry = entries[key] else { return nil }
-        let machine = entry.machine
-        return StoreUnavailable(
-            message: Self.message(displayName: entry.displayName, failures: machine.failures, lastError: machine.lastError),
-            retryAfter: settings.coolDown)
+        return Self.unavailable(entry, retryAfter: settings.coolDown)
     }
 
     /// Whether the breaker of the store with this index key is open or half-open.
@@ -319,6 +310,13 @@ public actor StoreCircuitBreakers {
                 message: Self.message(displayName: displayName, failures: failures, lastError: lastError),
                 retryAfter: retryAfter)
         }
+    }
+
+    /// Why the store of `entry` is unavailable, from its breaker's count and last error.
+    private static func unavailable(_ entry: Entry, retryAfter: Duration) -> StoreUnavailable {
+        StoreUnavailable(
+            message: message(displayName: entry.displayName, failures: entry.machine.failures, lastError: entry.machine.lastError),
+            retryAfter: retryAfter)
     }
 
     private static func message(displayName: String, failures: Int, lastError: String) -> String {

@@ -5,32 +5,19 @@ import Synchronization
 
 // MARK: - Deadline race
 
-/// Runs `operation` in a task of its own and returns its result, unless `timeout` passes first
-/// (then `onTimeout()` is thrown) or the calling task is cancelled first (then `CancellationError`).
-///
-/// Guarantees: the caller gets its answer at the deadline or at its cancellation whatever the
-/// operation does; the operation's task is cancelled as soon as the answer is decided.
-/// Caveat: an operation that ignores cancellation runs on, unobserved, until it ends by itself;
-/// it no longer holds its caller.
-func withDeadline<T: Sendable>(
-    _ timeout: Duration, clock: ProviderClock, onTimeout: @escaping @Sendable () -> any Error,
-    _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await race(
-        timer: {
-            try await clock.sleep(timeout)
-            return onTimeout()
-        }, operation)
-}
-
 /// The value of `task`, unless the calling task is cancelled first (then `CancellationError`).
 /// `task` itself is not cancelled: others may be waiting for it too.
 func valueUnlessCancelled<T: Sendable>(of task: Task<T, any Error>) async throws -> T {
     try await race(timer: nil) { try await task.value }
 }
 
-/// Races `operation` against `timer` (whose error is thrown if it ends first) and the caller's
-/// cancellation.
+/// Runs `operation` in a task of its own and returns its result, unless `timer` ends first (then
+/// its error is thrown) or the calling task is cancelled first (then `CancellationError`).
+///
+/// Guarantees: the caller gets its answer when the timer ends or at its cancellation whatever the
+/// operation does; the racing tasks are cancelled as soon as the answer is decided.
+/// Caveat: an operation that ignores cancellation runs on, unobserved, until it ends by itself;
+/// it no longer holds its caller.
 private func race<T: Sendable>(
     timer: (@Sendable () async throws -> any Error)?, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -63,7 +50,7 @@ private func race<T: Sendable>(
     }
 }
 
-/// The one-shot decision of a `withDeadline` race: the first result resumes the caller and
+/// The one-shot decision of a `race`: the first result resumes the caller and
 /// cancels the racing tasks; later results are dropped.
 private final class DeadlineRace<T: Sendable>: Sendable {
     private struct State {
