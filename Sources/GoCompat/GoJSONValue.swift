@@ -134,15 +134,7 @@ public indirect enum GoJSONValue: Sendable, Equatable {
             while true {
                 let (key, _) = try memberKey()
                 members[key] = try value(depth: depth + 1)
-                skipSpace()
-                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
-                index += 1
-                return .object(members)
+                guard try moreElements(closedBy: UInt8(ascii: "}")) else { return .object(members) }
             }
         }
 
@@ -178,16 +170,22 @@ public indirect enum GoJSONValue: Sendable, Equatable {
                 try skipValue(depth: 1)
                 members.append(
                     RawMember(rawKey: Array(bytes[keyText]), key: key, value: Array(bytes[valueStart..<index])))
-                skipSpace()
-                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
-                index += 1
-                return members
+                guard try moreElements(closedBy: UInt8(ascii: "}")) else { return members }
             }
+        }
+
+        /// After an element of an object or array: consumes `,` (true: another element follows)
+        /// or `closer` (false: the list ended); anything else is Go's syntax error.
+        mutating func moreElements(closedBy closer: UInt8) throws(SyntaxError) -> Bool {
+            skipSpace()
+            guard index < bytes.count else { throw failure("unexpected end of JSON input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                return true
+            }
+            guard bytes[index] == closer else { throw failure("expected ',' or '\(Character(Unicode.Scalar(closer)))'") }
+            index += 1
+            return false
         }
 
         /// Checks one value at `depth` as `value(depth:)` does without building it, with a list
@@ -256,15 +254,7 @@ public indirect enum GoJSONValue: Sendable, Equatable {
             while true {
                 skipSpace()
                 elements.append(try value(depth: depth + 1))
-                skipSpace()
-                guard index < bytes.count else { throw failure("unexpected end of JSON input") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "]") else { throw failure("expected ',' or ']'") }
-                index += 1
-                return .array(elements)
+                guard try moreElements(closedBy: UInt8(ascii: "]")) else { return .array(elements) }
             }
         }
 
