@@ -213,6 +213,22 @@ public func scrapeMetrics(_ process: TestProcess) async throws -> String {
     }
 }
 
+/// Waits until ExternalSecret `namespace/name` has gone through `count` complete syncs (fetch
+/// and write decision) that began after this call: the positive signal an assertion that
+/// something did *not* change waits for, so that it cannot pass before the operator looked.
+/// `externalsecret_sync_calls_total` counts a sync when it begins and one key's syncs never
+/// overlap, so `count + 1` more begun syncs mean `count` finished ones. False on timeout.
+public func waitForCompletedSyncs(
+    _ process: TestProcess, namespace: String, name: String, count: Int = 1, timeout: Duration = .seconds(30)
+) async throws -> Bool {
+    let labels = ["namespace": namespace, "name": name]
+    let baseline = metricSum(try await scrapeMetrics(process), "externalsecret_sync_calls_total", labels: labels)
+    return try await eventually(timeout: timeout) {
+        metricSum(try await scrapeMetrics(process), "externalsecret_sync_calls_total", labels: labels)
+            >= baseline + Double(count + 1)
+    }
+}
+
 /// The sum of the samples of metric `name` whose labels include `labels`, read from Prometheus
 /// text (0 when there is none).
 public func metricSum(_ text: String, _ name: String, labels: [String: String] = [:]) -> Double {

@@ -169,10 +169,16 @@ extension SampleControllerTests {
             #expect(try await eventually { try await leases.getIfExists("sample-controller")?.spec?.holderIdentity == "steady" })
             let standby = try startController(plane, namespace: namespace, identity: "standby", extra: lease)
             defer { Task { await leader.stop(); await standby.stop() } }
-            try await Task.sleep(for: .seconds(2))
+            #expect(try await eventually { standby.log.contains("probes listening") }, "the standby did not start")
 
             try plane.restartAPIServer()
-            try await Task.sleep(for: .seconds(3))
+            let restarted = Date()
+            // The positive signal: the leader renewed its lease through the restarted API server
+            // (the client's own retries carry both replicas' lease requests across the outage).
+            #expect(
+                try await eventually {
+                    (try await leases.get("sample-controller").spec?.renewTime?.date ?? .distantPast) > restarted
+                }, "the leader did not renew after the restart")
             #expect(kill(leader.pid, 0) == 0, "the leader must keep its lease across a short outage")
             #expect(kill(standby.pid, 0) == 0, "the standby must retry, not exit, while the API server is down")
             #expect(try await leases.get("sample-controller").spec?.holderIdentity == "steady")

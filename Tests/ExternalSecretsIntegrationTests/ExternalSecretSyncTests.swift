@@ -50,9 +50,16 @@ import Testing
             #expect(SyncedVersion(parsing: es.status?.syncedResourceVersion ?? "").metadata == RefreshSchedule.currentVersion(of: es))
             #expect(es.status?.refreshTime != nil)
 
-            // Steady state: nothing is written again.
-            let version = secret.metadata.resourceVersion
-            try await Task.sleep(for: .seconds(2))
+            // Steady state: refreshes that read the same value write nothing (a second
+            // ExternalSecret refreshing every second; two of its refreshes are the proof that the
+            // operator looked).
+            _ = try await externalSecrets.create(
+                externalSecret("steady", data: [entry("password", "db", property: "password")], refreshInterval: "1s"))
+            #expect(try await waitForReady(client, namespace, "steady"), "log: \(process.log.suffix(3000))")
+            let steadyVersion = try await secrets.get("steady").metadata.resourceVersion
+            let version = try await secrets.get("db").metadata.resourceVersion
+            #expect(try await waitForCompletedSyncs(process, namespace: namespace, name: "steady", count: 2))
+            #expect(try await secrets.get("steady").metadata.resourceVersion == steadyVersion)
             #expect(try await secrets.get("db").metadata.resourceVersion == version)
 
             // The source changes (a store edit): the Secret follows without waiting an hour.
@@ -254,7 +261,14 @@ import Testing
             #expect(
                 try await eventually { try await client.api(SecretStore.self, namespace: namespace).get("fake").status != nil },
                 "log: \(process.log.suffix(3000))")
-            try await Task.sleep(for: .seconds(3))
+            // The positive signal: the take-over reconcile of "legacy" (the namespace's only
+            // ExternalSecret) has finished.
+            #expect(
+                try await eventually {
+                    metricSum(
+                        try await scrapeMetrics(process), "controller_runtime_reconcile_total",
+                        labels: ["controller": "externalsecret"]) >= 1
+                }, "log: \(process.log.suffix(3000))")
             let after = try await secrets.get("legacy")
             #expect(after.metadata.resourceVersion == before.metadata.resourceVersion, "no write on take-over")
             #expect(after.data?["value"] == Data("written-by-eso".utf8), "no provider call: the value is still ESO's")

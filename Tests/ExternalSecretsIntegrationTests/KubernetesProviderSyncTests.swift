@@ -95,12 +95,19 @@ extension ExternalSecretSyncTests {
             #expect(try await secrets.getIfExists("forbidden") == nil)
 
             // The source changes; within the refresh interval nothing is fetched until the
-            // force-sync annotation changes.
+            // force-sync annotation changes. A witness refreshing every second shows when the
+            // operator has seen the new value.
+            _ = try await externalSecrets.create(
+                externalSecret("witness", store: "remote", data: [entry("password", "db", property: "password")], refreshInterval: "1s"))
+            #expect(try await waitForReady(client, home, "witness"), "log: \(process.log.suffix(3000))")
+            let syncs = { metricSum(try await scrapeMetrics(process), "externalsecret_sync_calls_total", labels: ["namespace": home, "name": "allowed"]) }
+            let syncsBefore = try await syncs()
             let rotated = "rotated-\(canary)"
             _ = try await client.api(Secret.self, namespace: namespaces.remote).patch(
                 "db", .merge(["data": ["password": .string(Data(rotated.utf8).base64EncodedString())]]))
-            try await Task.sleep(for: .seconds(2))
+            #expect(try await eventually { try await secrets.get("witness").data?["password"] == Data(rotated.utf8) })
             #expect(try await secrets.get("allowed").data?["password"] == Data(canary.utf8))
+            #expect(try await syncs() == syncsBefore)
             _ = try await externalSecrets.patch(
                 "allowed", .merge(["metadata": ["annotations": [.init(stringLiteral: ESONames.forceSyncAnnotation): "1"]]]))
             #expect(try await eventually { try await secrets.get("allowed").data?["password"] == Data(rotated.utf8) })

@@ -114,7 +114,9 @@ import Testing
             })
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(mirror("mirror-other", store: "other"))
             #expect(try await waitForReady(client, namespace, "mirror-other"), "log: \(process.log.suffix(3000))")
-            try await Task.sleep(for: .seconds(2))  // the mirrors refresh every second
+            // The mirror of the old store refreshes every second: after one more refresh it still
+            // holds what was pushed there.
+            #expect(try await waitForCompletedSyncs(process, namespace: namespace, name: "mirror"))
             mirrored = try await secrets.get("mirror").data ?? [:]
             #expect(mirrored["pushed-all"] != nil && mirrored["pushed-json"] != nil, "the old store's secrets were deleted")
             #expect(try await eventTexts(client, namespace).contains { $0.contains("SecretStore/fake is no longer listed") })
