@@ -94,6 +94,9 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     /// The cache of watched objects (read-only).
     public let store: Store<Object>
     public let queue: WorkQueue<ObjectKey, C>
+    /// The versions of this controller's objects its own reconciles wrote (status patches): their
+    /// watch events wake nothing (see ``OwnWrites``).
+    public let ownWrites: OwnWrites
     private let writer: StoreWriter<Object>
     private let api: ResourceAPI<Object>
     private let watcherOptions: WatcherOptions
@@ -125,9 +128,11 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
         partitions: (@Sendable (Object) -> [String])? = nil,
         reconcileTimeout: Duration? = nil, shutdownGracePeriod: Duration = .seconds(10),
+        ownWrites: OwnWrites = OwnWrites(),
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
         self.name = name
+        self.ownWrites = ownWrites
         self.reconcileTimeout = reconcileTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
         let (store, writer) = Store<Object>.make(indexes: indexes)
@@ -176,18 +181,19 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
 
     /// Declares that a change of an object of `source` wakes the objects of this controller whose
     /// index `index` holds the value `value(changed object's key)` (a store → the ExternalSecrets
-    /// that name it).
+    /// that name it), in the dependency lane: one store edit may wake thousands, and they wait
+    /// behind new objects and spec changes.
     public func watches<Source: ChangeSource>(
         _ source: Source, through index: String, value: @escaping @Sendable (ObjectKey) -> String
     ) {
         let store = self.store
-        watches(source) { change in store.keys(index: index, value: value(change.key)) }
+        watches(source, lane: .dependency) { change in store.keys(index: index, value: value(change.key)) }
     }
 
-    /// Queues, new-object lane first, the objects whose index `index` holds `value` (a store's
+    /// Queues, in the dependency lane, the objects whose index `index` holds `value` (a store's
     /// circuit breaker opened → the objects of that store).
     public func wake(index: String, value: String) async {
-        for key in store.keys(index: index, value: value) { await queue.add(key, lane: .priority) }
+        for key in store.keys(index: index, value: value) { await queue.add(key, lane: .dependency) }
     }
 
     /// A related watch: objects of another kind mapped to the keys they should wake (a managed
@@ -263,7 +269,13 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
             let first = initialSync
             if case .restarted = event { initialSync = false }
             for change in changes {
-                if let lane = ChangeTriage.lane(for: change, initialSync: first) {
+                // A status-only change this process wrote itself wakes nothing: the reconcile that
+                // wrote it saw everything up to it.
+                let own = change.new.map { self.ownWrites.consume($0) } ?? false
+                if change.new == nil { self.ownWrites.forget(change.key) }
+                if let lane = ChangeTriage.lane(for: change, initialSync: first),
+                    !(own && lane == .routine && change.old != nil)
+                {
                     await self.queue.add(change.key, lane: lane)
                 }
                 if !first { await self.subscribers.notify(change) }

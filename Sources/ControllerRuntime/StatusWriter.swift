@@ -11,15 +11,22 @@ public import KubeModel
 /// member another writer added since then is left alone unless the wanted status sets it.
 public struct StatusWriter<Object: KubeResource>: Sendable {
     private let client: KubeClient
+    private let ownWrites: OwnWrites?
 
-    public init(client: KubeClient) { self.client = client }
+    /// - Parameter ownWrites: where the version each patch produced is recorded (the controller's,
+    ///   so the watch event of this write wakes nothing).
+    public init(client: KubeClient, ownWrites: OwnWrites? = nil) {
+        self.client = client
+        self.ownWrites = ownWrites
+    }
 
     /// Patches the status of `object` from `old` to `new`. Returns whether a request was made.
     @discardableResult
     public func write<Status: Encodable & Equatable>(_ new: Status, old: Status?, of object: Object) async throws -> Bool {
         guard let patch = try Self.patch(from: old, to: new) else { return false }
-        _ = try await client.api(Object.self, namespace: object.metadata.namespace)
+        let written = try await client.api(Object.self, namespace: object.metadata.namespace)
             .patchStatus(object.metadata.name ?? "", .merge(["status": patch]))
+        ownWrites?.record(written)
         return true
     }
 

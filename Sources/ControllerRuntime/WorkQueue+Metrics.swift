@@ -3,7 +3,7 @@ import Metrics
 /// The metrics of one work queue, named like client-go's workqueue metrics that ESO exports, with
 /// the queue's name as the `name` dimension.
 struct WorkQueueMetrics: Sendable {
-    /// Ready keys, both lanes.
+    /// Ready keys, all lanes.
     let depth: Gauge
     /// Keys that became ready or dirty (an add of a key already waiting is not counted).
     let adds: Counter

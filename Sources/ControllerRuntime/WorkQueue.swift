@@ -5,18 +5,24 @@ import Synchronization
 
 // MARK: - Public types
 
-/// Which lane a key waits in. A ready `priority` key is always handed out before any `routine` key.
+/// Which lane a key waits in. A ready key is always handed out before any ready key of a lower
+/// lane: `priority` before `dependency` before `routine`, so a storm in one lane never delays the
+/// lanes above it by more than the reconciles already in flight.
 public enum WorkQueueLane: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
     /// Periodic refreshes and other work nobody is waiting for.
     case routine = 0
+    /// Objects woken by a change of something they depend on (a store edit wakes every object that
+    /// uses it): possibly thousands at once, so they wait behind what people just applied.
+    case dependency = 1
     /// New objects and changed specs: someone just applied something and is waiting for the result.
-    case priority = 1
+    case priority = 2
 
     public static func < (lhs: WorkQueueLane, rhs: WorkQueueLane) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String {
         switch self {
         case .routine: "routine"
+        case .dependency: "dependency"
         case .priority: "priority"
         }
     }
@@ -53,6 +59,8 @@ public struct WorkQueueConfiguration: Sendable, Hashable {
 public struct WorkQueueCounts: Sendable, Hashable {
     /// Ready keys in the priority lane.
     public var priority: Int
+    /// Ready keys in the dependency lane.
+    public var dependency: Int
     /// Ready keys in the routine lane.
     public var routine: Int
     /// Keys waiting for a deadline (delayed adds and backoff).
@@ -62,8 +70,11 @@ public struct WorkQueueCounts: Sendable, Hashable {
     /// Processing keys that were added again and will be ready again after `done`.
     public var dirty: Int
 
-    public init(priority: Int = 0, routine: Int = 0, scheduled: Int = 0, processing: Int = 0, dirty: Int = 0) {
+    public init(
+        priority: Int = 0, dependency: Int = 0, routine: Int = 0, scheduled: Int = 0, processing: Int = 0, dirty: Int = 0
+    ) {
         self.priority = priority
+        self.dependency = dependency
         self.routine = routine
         self.scheduled = scheduled
         self.processing = processing
@@ -73,7 +84,7 @@ public struct WorkQueueCounts: Sendable, Hashable {
 
 // MARK: - WorkQueue
 
-/// The work queue between watch events and reconcile workers: de-duplicated keys, two lanes, delayed
+/// The work queue between watch events and reconcile workers: de-duplicated keys, three lanes, delayed
 /// adds, per-key exponential backoff and a global token bucket (client-go's workqueue and
 /// controller-runtime's rate limiter, with kube-runtime's habit of taking the clock from outside).
 ///
@@ -82,13 +93,12 @@ public struct WorkQueueCounts: Sendable, Hashable {
 ///
 /// Guarantees:
 /// - A key waits at most once: adding a key that is ready, or already added again while it is
-///   processed, changes nothing except that a `priority` add moves a `routine` key to the priority
-///   lane.
+///   processed, changes nothing except that an add in a higher lane moves the key to that lane.
 /// - Never two workers on one key: a handed-out key is processing until ``done(_:)``. Added again
 ///   meanwhile, it is marked dirty and becomes ready (in the best lane it was added with) only at
 ///   ``done(_:)``.
-/// - ``next()`` hands out a ready `priority` key before any `routine` key, whatever the order of the
-///   adds; within a lane keys leave in the order they became ready. With the token bucket, the key is
+/// - ``next()`` hands out a ready key of a higher lane before any key of a lower one (`priority`,
+///   then `dependency`, then `routine`), whatever the order of the adds; within a lane keys leave in the order they became ready. With the token bucket, the key is
 ///   chosen when the token is due, so a priority key added while a worker waits for a token goes first.
 /// - A key has at most one pending deadline and the earlier one wins; an immediate add cancels it.
 /// - Waiters sleep on the clock until the earliest deadline or token, or until an add wakes them:
@@ -106,7 +116,7 @@ public struct WorkQueueCounts: Sendable, Hashable {
 /// - Failure counts are kept until ``forget(_:)``: forget keys of deleted objects.
 /// - After ``shutDown()`` ready and scheduled keys are dropped and adds are ignored; processing keys
 ///   can still be marked ``done(_:)``.
-/// - The priority lane always wins: a steady stream of priority adds would starve routine keys.
+/// - A higher lane always wins: a steady stream of priority adds would starve the lanes below.
 ///   Priority adds come from people changing objects, which is rare next to periodic refreshes.
 /// - A change that makes a key ready wakes every waiter, and all but one go back to sleep: cheap for
 ///   tens of workers, not meant for thousands.
@@ -372,7 +382,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     enum AddOutcome: Equatable {
         /// The key became ready.
         case enqueued
-        /// The key was ready in the routine lane and moved to the priority lane.
+        /// The key was ready in a lower lane and moved to a higher one.
         case promoted
         /// The key is processing; it will be ready again after `done`.
         case markedDirty
@@ -452,8 +462,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private(set) var isShutDown = false
 
     private var ready: [Key: Ready] = [:]
-    private var priorityLane = LaneFIFO()
-    private var routineLane = LaneFIFO()
+    /// One FIFO per lane, indexed by the lane's raw value.
+    private var lanes = [LaneFIFO](repeating: LaneFIFO(), count: WorkQueueLane.allCases.count)
     private var processing: [Key: Processing] = [:]
     private var scheduled: [Key: Scheduled] = [:]
     private var deadlines = DeadlineHeap()
@@ -592,8 +602,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     mutating func shutDown() {
         isShutDown = true
         ready.removeAll()
-        priorityLane = LaneFIFO()
-        routineLane = LaneFIFO()
+        lanes = [LaneFIFO](repeating: LaneFIFO(), count: WorkQueueLane.allCases.count)
         scheduled.removeAll()
         deadlines = DeadlineHeap()
         tokens.removeAll()
@@ -612,14 +621,16 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     /// Keys of `partition` being processed.
     func processingCount(of partition: String) -> Int { inFlight[partition, default: 0] }
 
-    /// Ready keys in both lanes (the `depth` metric).
+    /// Ready keys in all lanes (the `depth` metric).
     var readyCount: Int { ready.count }
 
     var counts: WorkQueueCounts {
-        let priority = ready.values.count(where: { $0.lane == .priority })
+        var byLane = [Int](repeating: 0, count: WorkQueueLane.allCases.count)
+        for entry in ready.values { byLane[entry.lane.rawValue] += 1 }
         return WorkQueueCounts(
-            priority: priority,
-            routine: ready.count - priority,
+            priority: byLane[WorkQueueLane.priority.rawValue],
+            dependency: byLane[WorkQueueLane.dependency.rawValue],
+            routine: byLane[WorkQueueLane.routine.rawValue],
             scheduled: scheduled.count,
             processing: processing.count,
             dirty: processing.values.count(where: { $0.dirty != nil }))
@@ -652,14 +663,11 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private mutating func insertReady(_ key: Key, lane: WorkQueueLane, since: Instant, counted: Bool = true) {
         sequence += 1
         ready[key] = Ready(lane: lane, since: since, sequence: sequence)
-        switch lane {
-        case .priority: priorityLane.append(key, sequence: sequence)
-        case .routine: routineLane.append(key, sequence: sequence)
-        }
+        lanes[lane.rawValue].append(key, sequence: sequence)
         if counted { addedCount += 1 }
     }
 
-    /// The first live entry of the priority lane, else of the routine lane, whose partitions all
+    /// The first live entry of the highest lane that has one whose partitions all
     /// have a free slot. Entries left behind by promotions are stale and skipped; a key taken past
     /// blocked ones leaves a stale entry behind.
     private mutating func popReady(onlyIdlePartitions: Bool) -> (Key, Ready)? {
@@ -685,13 +693,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         } else {
             hasFreeSlot = { _ in true }
         }
-        for lane in [WorkQueueLane.priority, .routine] {
-            let found: Key?
-            switch lane {
-            case .priority: found = priorityLane.first(isLive: isLive, where: hasFreeSlot)
-            case .routine: found = routineLane.first(isLive: isLive, where: hasFreeSlot)
-            }
-            if let found { return (found, lane) }
+        for lane in WorkQueueLane.allCases.sorted(by: >) {
+            if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot) { return (found, lane) }
         }
         return nil
     }

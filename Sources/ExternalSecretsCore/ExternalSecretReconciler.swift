@@ -31,13 +31,20 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         public var callCache: ProviderCallCache?
         /// Deadlines and circuit breakers of provider calls; nil: neither.
         public var callGuard: StoreCallGuard?
+        /// Where the versions of this controller's own status patches and Secret writes are
+        /// recorded, so that their watch events wake nothing (``OwnWrites``); nil: not recorded.
+        public var ownStatusWrites: OwnWrites?
+        public var ownSecretWrites: OwnWrites?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             managedSecrets: Store<Secret>, events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
             renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
-            callCache: ProviderCallCache? = nil, callGuard: StoreCallGuard? = nil
+            callCache: ProviderCallCache? = nil, callGuard: StoreCallGuard? = nil,
+            ownStatusWrites: OwnWrites? = nil, ownSecretWrites: OwnWrites? = nil
         ) {
+            self.ownStatusWrites = ownStatusWrites
+            self.ownSecretWrites = ownSecretWrites
             self.renderer = renderer
             self.callCache = callCache
             self.callGuard = callGuard
@@ -54,7 +61,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// The managed-Secret cache index of controller owner UIDs.
     public static var controllerIndex: String { "controller-uid" }
 
-    private let dependencies: Dependencies
+    let dependencies: Dependencies
     private let logger: Logger
     public init(dependencies: Dependencies, logger: Logger) {
         self.dependencies = dependencies
@@ -155,21 +162,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
                 of: template, client: dependencies.client, namespace: namespace, field: "spec.target.template.templateFrom")
             rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
         }
-        let secrets = dependencies.client.api(Secret.self, namespace: namespace)
-        let existing = try await secrets.getIfExists(targetName)
-        let plan = try SecretWritePlanner.plan(for: es, data: fetched.data, rendered: rendered, existing: existing)
-        let manager = ESONames.fieldManager(externalSecretName: es.metadata.name ?? "")
-        switch plan.write {
-        case .none:
-            break
-        case .create(let secret):
-            _ = try await secrets.create(secret, fieldManager: manager)
-        case .update(let secret):
-            _ = try await secrets.replace(secret, fieldManager: manager)
-        case .delete(let name):
-            try await secrets.delete(
-                name, options: DeleteOptions(preconditions: .init(uid: existing?.metadata.uid)))
-        }
+        let plan = try await writeTarget(of: es, named: targetName, data: fetched.data, rendered: rendered)
         if (es.spec.target?.creationPolicy ?? .owner) == .owner, let uid = es.metadata.uid {
             try await deleteRenamedTargets(of: es, uid: uid, current: targetName)
         }
@@ -269,7 +262,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// Conditions are set through `[StatusCondition].set`, which keeps a condition's transition
     /// time while its status does not flip.
     private func writeStatus(_ status: ExternalSecretStatus, of es: ExternalSecret) async throws {
-        guard try await StatusWriter<ExternalSecret>(client: dependencies.client).write(status, old: es.status, of: es)
+        guard try await StatusWriter<ExternalSecret>(client: dependencies.client, ownWrites: dependencies.ownStatusWrites).write(status, old: es.status, of: es)
         else { return }
         recordConditionGauges(
             "externalsecret_status_condition", name: es.metadata.name ?? "", namespace: es.metadata.namespace ?? "",

@@ -31,7 +31,9 @@ public struct OperatorOptions: Sendable {
     /// ExternalSecrets (`--provider-cache-window`); zero shares only reads in flight.
     public var providerCacheWindow: Duration = .seconds(10)
     /// The ExternalSecret work queue's overall rate (reconciles handed out per second, burst).
-    public var reconcileQPS: Double = 50
+    /// Zero (the default) sets no rate: reconciles are paced by the Kubernetes client's QPS and
+    /// by what the API server answers (429 and Retry-After).
+    public var reconcileQPS: Double = 0
     public var reconcileBurst = 500
     /// The overall deadline of one provider call, its retries and login included
     /// (`--provider-timeout`).
@@ -200,12 +202,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
         // MARK: ExternalSecrets
 
+        // The versions of the operator's own status patches and Secret writes: their watch events
+        // wake nothing, so a first sync is one reconcile, not three.
+        let ownStatusWrites = OwnWrites()
+        let ownSecretWrites = OwnWrites()
         let reconciler = ExternalSecretReconciler(
             dependencies: .init(
                 client: client, resolver: resolver, registry: registry, clients: clients,
                 managedSecrets: managedSecrets.store, events: events, now: now,
                 renderer: renderer,
-                callCache: callCache, callGuard: callGuard),
+                callCache: callCache, callGuard: callGuard,
+                ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites),
             logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
@@ -220,7 +227,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 qps: options.reconcileQPS, burst: options.reconcileBurst, partitionLimit: options.storePartitionLimit),
             clock: clock, logger: logger,
             partitions: { es in Self.storeKeys(of: es) },
-            reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod
+            reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
+            ownWrites: ownStatusWrites
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             try Task.checkCancellation()
@@ -234,11 +242,18 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         }
         externalSecrets.watches(managedSecrets) { [store = externalSecrets.store] change in
             guard let secret = change.new ?? change.old else { return [] }
+            // A Secret exactly as the owner's own reconcile wrote it wakes only the others that
+            // target it.
+            let ownWrite = change.new.map { ownSecretWrites.consume($0) } ?? false
+            if change.new == nil { ownSecretWrites.forget(change.key) }
             let owner = secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
-            let owned = owner.map { [ObjectKey(namespace: secret.metadata.namespace, name: $0.name)] } ?? []
+            let ownerKey = owner.map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
+            let owned = ownerKey.map { [$0] } ?? []
             let targeting = store.keys(
                 index: Self.targetIndex, value: "\(secret.metadata.namespace ?? "")/\(secret.metadata.name ?? "")")
-            return Array(Set(owned + targeting))
+            var woken = Set(owned + targeting)
+            if ownWrite, let ownerKey { woken.remove(ownerKey) }
+            return Array(woken)
         }
         externalSecrets.onDeletion { key, _ in reconciler.forget(key) }
         callGuard.breakers.onTransition { storeKey, opened in

@@ -165,6 +165,25 @@ private func at(_ ms: Int) -> ManualClock.Instant { ManualClock.Instant(offset: 
         #expect(machine.counts == WorkQueueCounts(routine: 1_998, processing: 4))
     }
 
+    @Test func aStormInTheDependencyLaneNeverDelaysNewObjectsAndGoesBeforeRefreshes() {
+        var machine = Machine()
+        for index in 0..<3 { _ = machine.add("refresh-\(index)", lane: .routine, now: at(0)) }
+        for index in 0..<2_000 { _ = machine.add("store-edit-\(index)", lane: .dependency, now: at(1)) }
+        _ = machine.add("new", lane: .priority, now: at(2))
+        #expect(machine.counts == WorkQueueCounts(priority: 1, dependency: 2_000, routine: 3))
+        #expect(machine.next(now: at(2)) == .handOut("new", lane: .priority, queued: .zero))
+        #expect(machine.next(now: at(2)) == .handOut("store-edit-0", lane: .dependency, queued: .milliseconds(1)))
+        // A dependency add of a routine key moves it up; a routine add of a dependency key does not
+        // move it down.
+        #expect(machine.add("refresh-2", lane: .dependency, now: at(3)) == .promoted)
+        #expect(machine.add("store-edit-1", lane: .routine, now: at(3)) == .alreadyWaiting)
+        for index in 1..<2_000 {
+            #expect(machine.next(now: at(4)) == .handOut("store-edit-\(index)", lane: .dependency, queued: .milliseconds(3)))
+        }
+        #expect(machine.next(now: at(4)) == .handOut("refresh-2", lane: .dependency, queued: .milliseconds(4)))
+        #expect(machine.next(now: at(4)) == .handOut("refresh-0", lane: .routine, queued: .milliseconds(4)))
+    }
+
     @Test func priorityAddMovesARoutineKeyToThePriorityLane() {
         var machine = Machine()
         for key in ["r1", "k", "r2"] { _ = machine.add(key, lane: .routine, now: at(0)) }
