@@ -268,12 +268,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         // MARK: PushSecrets
 
         if options.enablePushSecretReconciler, let sourceSecrets = secretIdentities {
+            let ownPushStatusWrites = OwnWrites()
             let pushReconciler = PushSecretReconciler(
                 dependencies: .init(
                     client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
                     renderer: renderer, callCache: callCache,
                     sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion },
-                    callGuard: callGuard),
+                    callGuard: callGuard, ownStatusWrites: ownPushStatusWrites),
                 logger: logger)
             let pushSecrets = Controller(
                 name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
@@ -285,7 +286,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 queueConfiguration: WorkQueueConfiguration(partitionLimit: options.storePartitionLimit),
                 clock: clock, logger: logger,
                 partitions: { ps in Self.storeKeys(of: ps) },
-                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod
+                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
+                ownWrites: ownPushStatusWrites
             ) { ps in
                 // The source's version is compared with the one the last push recorded: read it
                 // only from a complete cache (an unsynced one would push again after a restart).

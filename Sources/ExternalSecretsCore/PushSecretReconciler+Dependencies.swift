@@ -20,14 +20,18 @@ extension PushSecretReconciler {
         /// The resourceVersion of a Secret as the operator's watch last saw it (nil: unknown or
         /// absent). A source Secret whose version moved since the last push is pushed at once.
         public var sourceVersion: @Sendable (ObjectKey) -> String?
+        /// Where the versions of this controller's own status patches are recorded, so that their
+        /// watch events wake nothing (``OwnWrites``); nil: not recorded.
+        public var ownStatusWrites: OwnWrites?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
             events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
             renderer: @escaping @Sendable () -> SecretTemplateRenderer = { SecretTemplateRenderer() },
             callCache: ProviderCallCache? = nil, sourceVersion: @escaping @Sendable (ObjectKey) -> String? = { _ in nil },
-            callGuard: StoreCallGuard? = nil
+            callGuard: StoreCallGuard? = nil, ownStatusWrites: OwnWrites? = nil
         ) {
+            self.ownStatusWrites = ownStatusWrites
             self.callGuard = callGuard
             self.sourceVersion = sourceVersion
             self.client = client

@@ -227,7 +227,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     }
 
     private func writeStatus(_ status: PushSecretStatus, of ps: PushSecret) async throws {
-        guard try await StatusWriter<PushSecret>(client: dependencies.client).write(status, old: ps.status, of: ps) else { return }
+        guard try await StatusWriter<PushSecret>(client: dependencies.client, ownWrites: dependencies.ownStatusWrites).write(status, old: ps.status, of: ps) else { return }
         recordConditionGauges(
             "pushsecret_status_condition", name: ps.metadata.name ?? "", namespace: ps.metadata.namespace ?? "",
             conditions: status.conditions ?? [])
