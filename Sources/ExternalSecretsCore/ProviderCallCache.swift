@@ -5,7 +5,8 @@ import Metrics
 public import ProviderKit
 
 /// De-duplicates provider reads across ExternalSecrets (DESIGN.md invariant 3): identical reads of
-/// one store generation, on behalf of one namespace, share one provider call while it is in flight
+/// one store generation, on behalf of one namespace (or of any namespace, when the provider says
+/// its reads do not depend on the caller's), share one provider call while it is in flight
 /// and reuse its result for `window` afterwards. So 5,000 ExternalSecrets reading the same key
 /// after a restart cost one call, not 5,000.
 ///
@@ -135,9 +136,17 @@ public struct CachingSecretsClient: SecretsClient {
     private let cache: ProviderCallCache
     private let store: StoreContext
     private let fresh: Bool
+    private let sharedAcrossNamespaces: Bool
 
-    /// - Parameter fresh: do not reuse finished results (see `ProviderCallCache.value`).
-    public init(_ underlying: any SecretsClient, cache: ProviderCallCache, store: StoreContext, fresh: Bool = false) {
+    /// - Parameters:
+    ///   - fresh: do not reuse finished results (see `ProviderCallCache.value`).
+    ///   - sharedAcrossNamespaces: share reads with callers of other namespaces
+    ///     (`SecretsProvider.readsDependOnCallerNamespace` is false for this store).
+    public init(
+        _ underlying: any SecretsClient, cache: ProviderCallCache, store: StoreContext, fresh: Bool = false,
+        sharedAcrossNamespaces: Bool = false
+    ) {
+        self.sharedAcrossNamespaces = sharedAcrossNamespaces
         self.underlying = underlying
         self.cache = cache
         self.store = store
@@ -147,7 +156,8 @@ public struct CachingSecretsClient: SecretsClient {
     private func key(_ call: String, _ argument: some Encodable) -> ProviderCallCache.Key {
         let text = (try? KubeJSON.encoder.encode(argument)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return ProviderCallCache.Key(
-            storeUID: store.uid, generation: store.generation, callerNamespace: store.callerNamespace, call: call,
+            storeUID: store.uid, generation: store.generation,
+            callerNamespace: sharedAcrossNamespaces ? "" : store.callerNamespace, call: call,
             argument: text)
     }
 

@@ -45,7 +45,9 @@ public struct ProviderClientSource: Sendable {
             client = try await clients.client(for: store, provider: provider)
         }
         guard let callCache else { return client }
-        return CachingSecretsClient(client, cache: callCache, store: store, fresh: fresh)
+        return CachingSecretsClient(
+            client, cache: callCache, store: store, fresh: fresh,
+            sharedAcrossNamespaces: !provider.readsDependOnCallerNamespace(store))
     }
 }
 

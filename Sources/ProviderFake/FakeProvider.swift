@@ -24,6 +24,9 @@ public struct FakeSecretsProvider: SecretsProvider {
     public var name: String { "fake" }
     public var capabilities: StoreCapabilities { .readWrite }
 
+    /// The fake store serves its spec's data whoever asks: reads are shared across namespaces.
+    public func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool { false }
+
     public func validateStore(_ store: StoreContext) throws {
         guard let fake = store.spec.provider.fake else {
             throw ProviderError.invalidConfiguration("spec.provider.fake is missing")

@@ -62,6 +62,17 @@ public protocol SecretsProvider: Sendable {
     /// bundles, ServiceAccount tokens) must be read through `references`, which enforces the
     /// namespace boundary; a provider never reads the cluster on its own.
     func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient
+
+    /// Whether what a client of `store` reads may depend on the namespace of the object using it
+    /// (credentials, tokens or identities resolved in that namespace, as ESO resolves a
+    /// ClusterSecretStore's references that name no namespace). When false, identical reads of
+    /// one store generation are shared across namespaces (after each namespace passed the store's
+    /// access conditions); when true, only within a namespace. Default: true.
+    func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool
+}
+
+extension SecretsProvider {
+    public func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool { true }
 }
 
 /// A provider client (ESO's `SecretsClient` interface). Calls throw `ProviderError`; a missing

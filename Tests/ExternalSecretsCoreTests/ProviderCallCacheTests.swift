@@ -89,6 +89,30 @@ final class CountingClient: SecretsClient {
         _ = try await uncached.getSecret(ExternalSecretDataRemoteRef(key: "db"))
         #expect(counting.calls.withLock { $0 } == 4)
     }
+
+    @Test func readsOfAClusterStoreAreSharedAcrossNamespacesOnlyWhenTheProviderSaysTheyMayBe() async throws {
+        func clusterStore(caller: String) -> StoreContext {
+            StoreContext(
+                kind: .clusterSecretStore, name: "s", storeNamespace: nil, callerNamespace: caller, uid: "uid",
+                generation: 1, spec: SecretStoreSpec(provider: SecretStoreProvider()))
+        }
+        let ref = ExternalSecretDataRemoteRef(key: "db")
+        let perNamespace = CountingClient()
+        let cache = Self.cache(window: .seconds(10))
+        for caller in ["a", "b", "a"] {
+            _ = try await CachingSecretsClient(perNamespace, cache: cache, store: clusterStore(caller: caller)).getSecret(ref)
+        }
+        #expect(perNamespace.calls.withLock { $0 } == 2, "one call per namespace")
+
+        let shared = CountingClient()
+        let sharedCache = Self.cache(window: .seconds(10))
+        for caller in ["a", "b", "c"] {
+            _ = try await CachingSecretsClient(
+                shared, cache: sharedCache, store: clusterStore(caller: caller), sharedAcrossNamespaces: true
+            ).getSecret(ref)
+        }
+        #expect(shared.calls.withLock { $0 } == 1, "one call for every namespace")
+    }
 }
 
 extension ProviderCallCacheTests {
