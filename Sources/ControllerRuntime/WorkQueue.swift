@@ -19,6 +19,9 @@ public enum WorkQueueLane: Int, Sendable, Hashable, Comparable, CaseIterable, Cu
 
     public static func < (lhs: WorkQueueLane, rhs: WorkQueueLane) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The lanes in the order keys are handed out.
+    static let highestFirst = allCases.sorted(by: >)
+
     public var description: String {
         switch self {
         case .routine: "routine"
@@ -693,7 +696,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         } else {
             hasFreeSlot = { _ in true }
         }
-        for lane in WorkQueueLane.allCases.sorted(by: >) {
+        for lane in WorkQueueLane.highestFirst {
             if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot) { return (found, lane) }
         }
         return nil

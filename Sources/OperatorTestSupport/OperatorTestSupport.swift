@@ -229,6 +229,19 @@ public func waitForCompletedSyncs(
     }
 }
 
+/// Waits until controller `controller` has finished at least `count` reconciles (with `result`,
+/// when given) as `controller_runtime_reconcile_total` reports them. False on timeout.
+public func waitForReconciles(
+    _ process: TestProcess, controller: String, result: String? = nil, atLeast count: Int = 1,
+    timeout: Duration = .seconds(30)
+) async throws -> Bool {
+    var labels = ["controller": controller]
+    labels["result"] = result
+    return try await eventually(timeout: timeout) {
+        metricSum(try await scrapeMetrics(process), "controller_runtime_reconcile_total", labels: labels) >= Double(count)
+    }
+}
+
 /// The sum of the samples of metric `name` whose labels include `labels`, read from Prometheus
 /// text (0 when there is none).
 public func metricSum(_ text: String, _ name: String, labels: [String: String] = [:]) -> Double {

@@ -181,11 +181,7 @@ import Testing
             _ = try await externalSecrets.create(
                 externalSecret("es", store: "theirs", target: ExternalSecretTarget(deletionPolicy: .delete), data: [entry("value", "k")]))
             #expect(
-                try await eventually {
-                    metricSum(
-                        try await scrapeMetrics(process), "controller_runtime_reconcile_total",
-                        labels: ["controller": "externalsecret"]) >= 1
-                }, "log: \(process.log.suffix(3000))")
+                try await waitForReconciles(process, controller: "externalsecret"), "log: \(process.log.suffix(3000))")
             let es = try await externalSecrets.get("es")
             #expect(es.metadata.finalizers == nil)
             #expect(es.status == nil)
@@ -264,11 +260,7 @@ import Testing
             // The positive signal: the take-over reconcile of "legacy" (the namespace's only
             // ExternalSecret) has finished.
             #expect(
-                try await eventually {
-                    metricSum(
-                        try await scrapeMetrics(process), "controller_runtime_reconcile_total",
-                        labels: ["controller": "externalsecret"]) >= 1
-                }, "log: \(process.log.suffix(3000))")
+                try await waitForReconciles(process, controller: "externalsecret"), "log: \(process.log.suffix(3000))")
             let after = try await secrets.get("legacy")
             #expect(after.metadata.resourceVersion == before.metadata.resourceVersion, "no write on take-over")
             #expect(after.data?["value"] == Data("written-by-eso".utf8), "no provider call: the value is still ESO's")

@@ -154,11 +154,9 @@ extension ExternalSecretSyncTests {
                 // then 5 s away), so that only the reaction to the Secret can explain a quick
                 // recovery.
                 #expect(
-                    try await eventually(timeout: .seconds(60)) {
-                        metricSum(
-                            try await scrapeMetrics(process), "controller_runtime_reconcile_total",
-                            labels: ["controller": "secretstore", "result": "error"]) >= 11
-                    }, "log: \(process.log.suffix(3000))")
+                    try await waitForReconciles(
+                        process, controller: "secretstore", result: "error", atLeast: 11, timeout: .seconds(60)),
+                    "log: \(process.log.suffix(3000))")
                 let pem = try Data(contentsOf: URL(fileURLWithPath: plane.servingCAPath))
                 _ = try await client.api(Secret.self, namespace: home).create(
                     Secret(metadata: ObjectMeta(name: "cluster-ca"), data: ["ca.crt": pem]))
