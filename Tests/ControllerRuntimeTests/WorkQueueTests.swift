@@ -340,7 +340,7 @@ private func eventually(
 }
 
 /// Manual clock only; the time limit turns a lost wake-up into a failure instead of a hang.
-@Suite(.timeLimit(.minutes(1))) struct WorkQueueTests {
+@Suite(.timeLimit(.minutes(10))) struct WorkQueueTests {
     @Test func nextParksWithoutTouchingTheClockUntilAnAddWakesIt() async {
         let clock = ManualClock()
         let queue = makeQueue(clock: clock)
