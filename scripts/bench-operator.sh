@@ -23,7 +23,8 @@
 #   BENCH_PHASES   "all" (default) or "sync" (stop after the initial sync; for profiling)
 set -euo pipefail
 binary="$1"; shift
-counts=("${@:-1000}")
+# Each count once, smallest first (growth is printed from the first to the last).
+mapfile -t counts < <(printf '%s\n' "${@:-1000}" | sort -n -u)
 here="$(cd "$(dirname "$0")" && pwd)"
 results="$(mktemp /tmp/eso-swift-bench-results.XXXXXX)"
 trap 'rm -f "$results"' EXIT
