@@ -228,8 +228,8 @@ def run(d, count, binary, flags, wrapper, phases, results):
 
     def create(ns, name, key, refresh=None):
         api.call("POST", f"{GROUP}/namespaces/{ns}/externalsecrets", es(name, key, refresh))
-    list(pool.map(lambda i: create(namespaces[i % len(namespaces)], f"es-{i}", f"k{(i // len(namespaces)) % keys}"),
-                  range(count)))
+    # Key k is read by ExternalSecrets k, k + keys, k + 2 keys ... in as many namespaces.
+    list(pool.map(lambda i: create(namespaces[(i // keys) % len(namespaces)], f"es-{i}", f"k{i % keys}"), range(count)))
     print(f"== {count} ExternalSecrets in {len(namespaces)} namespaces reading {keys} keys of one ClusterSecretStore; "
           f"{count // 2} unrelated Secrets")
 
