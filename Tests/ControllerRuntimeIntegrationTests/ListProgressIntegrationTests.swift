@@ -30,12 +30,14 @@ private final class Messages: LogHandler, @unchecked Sendable {
     @Test func aPagedListingLogsSyncedNOfTotal() async throws {
         try await withAdminClient { client in
             let namespace = try await makeNamespace(client, prefix: "progress")
-            let configMaps = client.api(ConfigMap.self, namespace: namespace)
-            for index in 0..<5 { _ = try await configMaps.create(ConfigMap(metadata: ObjectMeta(name: "cm-\(index)"))) }
+            // Leases: nothing else creates them in a new namespace (the controller-manager adds a
+            // ConfigMap and ServiceAccount token Secrets at its own pace).
+            let leases = client.api(Lease.self, namespace: namespace)
+            for index in 0..<5 { _ = try await leases.create(Lease(metadata: ObjectMeta(name: "lease-\(index)"))) }
             let messages = Messages()
-            let (store, writer) = Store<ConfigMap>.make()
+            let (store, writer) = Store<Lease>.make()
             let watcher = Watcher(
-                api: configMaps, options: WatcherOptions(pageSize: 2), clock: ContinuousClock(),
+                api: leases, options: WatcherOptions(pageSize: 2), clock: ContinuousClock(),
                 logger: Logger(label: "test") { _ in messages })
             try await withThrowingTaskGroup(of: Void.self) { (group: inout ThrowingTaskGroup<Void, any Error>) async throws in
                 group.addTask { try await watcher.run { event in _ = writer.apply(event) } }
@@ -44,7 +46,7 @@ private final class Messages: LogHandler, @unchecked Sendable {
             }
             #expect(
                 messages.all.filter { $0.hasPrefix("synced") }
-                    == ["synced 2 of 5 ConfigMaps", "synced 4 of 5 ConfigMaps", "synced 5 of 5 ConfigMaps"])
+                    == ["synced 2 of 5 Leases", "synced 4 of 5 Leases", "synced 5 of 5 Leases"])
         }
     }
 }
