@@ -390,4 +390,53 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         #expect(run.stdout.contains("  namespace: apps"))
         #expect(!run.stdout.contains("absent"))
     }
+
+    @Test func renderReadsTemplateFromObjectsGivenWithF() throws {
+        let files = """
+            apiVersion: external-secrets.io/v1
+            kind: ExternalSecret
+            metadata: {name: app, namespace: apps}
+            spec:
+              secretStoreRef: {name: fake}
+              target:
+                template:
+                  templateFrom:
+                  - configMap:
+                      name: app-template
+                      items: [{key: config.yaml}]
+              data:
+              - {secretKey: password, remoteRef: {key: db, property: password}}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app-template, namespace: apps}
+            data:
+              config.yaml: |
+                db:
+                  password: {{ .password | quote }}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app-template, namespace: elsewhere}
+            data: {config.yaml: "wrong namespace"}
+            ---
+            apiVersion: external-secrets.io/v1
+            kind: SecretStore
+            metadata: {name: fake, namespace: apps}
+            spec: {provider: {fake: {data: [{key: db, value: '{"password":"\(canary)"}'}]}}}
+            """
+        let run = try withFiles(["app.yaml": files]) { directory in
+            try runCommand(["render", "-f", "app.yaml", "--show-values", "-o", "json"], in: directory)
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        let secret = try JSONDecoder().decode(KubeModel.Secret.self, from: Data(run.stdout.utf8))
+        #expect(secret.data == ["config.yaml": Data("db:\n  password: \"\(canary)\"\n".utf8)])
+
+        // The template's ConfigMap must be in the ExternalSecret's namespace, as in the controller.
+        let elsewhere = try withFiles(["app.yaml": files.replacingOccurrences(of: "name: app-template, namespace: apps", with: "name: app-template, namespace: other")]) { directory in
+            try runCommand(["render", "-f", "app.yaml"], in: directory)
+        }
+        #expect(elsewhere.status == 1)
+        #expect(elsewhere.stderr.hasPrefix("error: ExternalSecret apps/app: spec.target.template.templateFrom[0].configMap: ConfigMap \"app-template\" not found"), "\(elsewhere.stderr)")
+    }
 }
