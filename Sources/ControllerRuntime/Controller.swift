@@ -4,6 +4,8 @@ public import KubeModel
 public import Logging
 import Metrics
 public import ServiceLifecycle
+import Foundation
+import Synchronization
 
 /// What a reconcile asks for next.
 public enum ReconcileAction: Sendable, Equatable {
@@ -109,6 +111,11 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     private let relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void]
     private let reconcileCounters: [String: Counter]
     private let reconcileTimer: Timer
+    /// controller-runtime's `controller_runtime_active_workers` (reconciles running now) and
+    /// `controller_runtime_max_concurrent_reconciles` (the worker count), as ESO's dashboard reads them.
+    private let activeWorkersGauge: Gauge
+    private let activeWorkers = Mutex(0)
+    private let failures = Mutex(FailureTransitions())
     private let jitter: RequeueJitter
     private let subscribers = Subscribers<StoreChange<Object>>()
     private let reconcileTimeout: Duration?
@@ -161,6 +168,11 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         self.reconcileTimer = Timer(
             label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", name)],
             preferredDisplayUnit: .seconds)
+        self.activeWorkersGauge = Gauge(label: "controller_runtime_active_workers", dimensions: [("controller", name)])
+        activeWorkersGauge.record(0)
+        let reserve = partitions != nil && queueConfiguration.partitionLimit != nil
+        Gauge(label: "controller_runtime_max_concurrent_reconciles", dimensions: [("controller", name)])
+            .record(max(1, workers) + (reserve ? 1 : 0))
     }
 
     public func subscribe(_ subscriber: @escaping @Sendable (StoreChange<Object>) async -> Void) {
@@ -326,10 +338,26 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         guard let object = store.get(key) else {
             // Deleted: nothing to reconcile; drop its backoff history.
             await queue.forget(key)
+            failures.withLock { $0.forget(key) }
             return
         }
+        let context = ReconcileContext(
+            controller: name, namespace: key.namespace, name: key.name, reconcileID: UUID().uuidString.lowercased())
+        await ReconcileContext.$current.withValue(context) {
+            await process(key, object)
+        }
+    }
+
+    /// One reconcile of `object`, its outcome counted, queued and logged. Logged are transitions
+    /// only: the first failure of a key and each change of its error at warning level, repeats
+    /// of the same error at debug, and the first success after failures at info.
+    private func process(_ key: ObjectKey, _ object: Object) async {
         let start = clock.now
-        defer { reconcileTimer.recordNanoseconds(start.duration(to: clock.now).nanoseconds) }
+        activeWorkersGauge.record(activeWorkers.withLock { $0 += 1; return $0 })
+        defer {
+            reconcileTimer.recordNanoseconds(start.duration(to: clock.now).nanoseconds)
+            activeWorkersGauge.record(activeWorkers.withLock { $0 -= 1; return $0 })
+        }
         do {
             switch try await reconcileWithDeadline(object) {
             case .awaitChange:
@@ -340,18 +368,26 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
                 await queue.forget(key)
                 await queue.add(key, after: jitter.apply(to: delay), lane: .routine)
             }
+            if failures.withLock({ $0.succeeded(key) }) {
+                logger.info("reconcile succeeded after failures", metadata: ["controller": "\(name)", "key": "\(key)"])
+            }
         } catch _ where Task.isCancelled {
             // Cut short by shutdown: neither a failure nor worth a retry in this process.
             logger.info("reconcile cancelled by shutdown", metadata: ["controller": "\(name)", "key": "\(key)"])
         } catch let error as TerminalReconcileError {
             reconcileCounters["terminal_error"]?.increment()
             await queue.forget(key)
-            logger.error("reconcile failed; not retrying", metadata: ["controller": "\(name)", "key": "\(key)", "error": "\(error)"])
+            let level: Logger.Level = failures.withLock { $0.failed(key, message: "\(error)") } ? .error : .debug
+            logger.log(
+                level: level, "reconcile failed; not retrying",
+                metadata: ["controller": "\(name)", "key": "\(key)", "error": "\(error)"])
         } catch {
             reconcileCounters["error"]?.increment()
             let delay = await queue.requeueAfterFailure(key)
-            logger.warning(
-                "reconcile failed; retrying", metadata: ["controller": "\(name)", "key": "\(key)", "retryIn": "\(delay)", "error": "\(error)"])
+            let level: Logger.Level = failures.withLock { $0.failed(key, message: "\(error)") } ? .warning : .debug
+            logger.log(
+                level: level, "reconcile failed; retrying",
+                metadata: ["controller": "\(name)", "key": "\(key)", "retryIn": "\(delay)", "error": "\(error)"])
         }
     }
 

@@ -96,6 +96,7 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
         var stream: WatchStream<Object>.AsyncIterator?
         var backoff = options.initialBackoff
         var hasWatched = false
+        var progress = ListProgress(kind: api.resource.kind)
         while true {
             try Task.checkCancellation()
             switch action {
@@ -113,6 +114,14 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     // Strip each page as it arrives, so a large first listing never holds them all.
                     if options.stripManagedFields || options.identityOnly {
                         page.items = page.items.map { Self.strip($0, identityOnly: options.identityOnly) }
+                    }
+                    // A listing of several pages (a large install) reports its progress per page.
+                    if let line = progress.pageListed(
+                        items: page.items.count, remaining: page.metadata.remainingItemCount, isFirstPage: token == nil,
+                        hasMore: !(page.metadata.continue ?? "").isEmpty)
+                    {
+                        logger.info(
+                            "\(line)", metadata: ["resource": "\(api.resource)", "synced": "\(progress.listed)"])
                     }
                     action = machine.pageListed(page)
                 } catch {
@@ -172,5 +181,51 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                 action = then
             }
         }
+    }
+}
+
+/// The progress of one listing, paged or not: "synced 4,210 of 10,000 ExternalSecrets" after each
+/// page of a listing that spans several pages; nothing for a listing that fits in one page.
+///
+/// The total is the objects listed so far plus the server's `remainingItemCount` (Kubernetes sends
+/// it for unfiltered lists; with a label selector it may not), and on the last page the number
+/// listed.
+public struct ListProgress: Sendable {
+    public let kind: String
+    public private(set) var listed = 0
+    private var total: Int?
+
+    public init(kind: String) { self.kind = kind }
+
+    /// A page of `items` objects was listed; `remaining` is the server's count of those still to
+    /// come. Returns the line to log, or nil.
+    public mutating func pageListed(items: Int, remaining: Int64?, isFirstPage: Bool, hasMore: Bool) -> String? {
+        if isFirstPage { (listed, total) = (0, nil) }
+        listed += items
+        if isFirstPage && !hasMore { return nil }
+        if let remaining { total = listed + Int(remaining) }
+        if !hasMore { total = listed }
+        let noun = listed == 1 && total == 1 ? kind : Self.plural(of: kind)
+        guard let total else { return "synced \(Self.grouped(listed)) \(noun) so far" }
+        return "synced \(Self.grouped(listed)) of \(Self.grouped(total)) \(noun)"
+    }
+
+    /// `10000` as `10,000` (fixed, not the locale's: logs are read by tools).
+    public static func grouped(_ number: Int) -> String {
+        let digits = String(number.magnitude)
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return number < 0 ? "-" + out : out
+    }
+
+    /// English plural of a Kubernetes kind (`ExternalSecret` → `ExternalSecrets`, `Policy` →
+    /// `Policies`).
+    static func plural(of kind: String) -> String {
+        if kind.hasSuffix("s") || kind.hasSuffix("x") || kind.hasSuffix("ch") || kind.hasSuffix("sh") { return kind + "es" }
+        if kind.hasSuffix("y"), let before = kind.dropLast().last, !"aeiou".contains(before) { return String(kind.dropLast()) + "ies" }
+        return kind + "s"
     }
 }

@@ -19,9 +19,26 @@ public enum ManifestYAML {
 
     /// Parses every non-empty document of `text`. Scalars resolve as YAML 1.1 does for
     /// Kubernetes (`true`, `1`, `1.5`, `null`); timestamps and anything else stay strings.
+    /// A syntax error is a `ManifestYAMLError` naming the line, column and problem, never the
+    /// text around it (a manifest may hold secret values); an error in any document fails the
+    /// whole text (Yams's sequence would otherwise just end there).
     public static func parse(_ text: String) throws -> [JSONValue] {
         var documents: [JSONValue] = []
-        for node in try Yams.compose_all(yaml: text) {
+        var nodes: [Node] = []
+        do {
+            var sequence = try Yams.compose_all(yaml: text)
+            while let node = sequence.next() { nodes.append(node) }
+            if let error = sequence.error { throw error }
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                throw ManifestYAMLError(description: "line \(mark.line), column \(mark.column): \(problem)")
+            default:
+                throw ManifestYAMLError(description: "not valid YAML")
+            }
+        }
+        for node in nodes {
             let value = try json(node)
             if value != .null { documents.append(value) }
         }

@@ -42,6 +42,11 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("live-addr"), help: "Address of the /healthz and /readyz endpoints.")
     var liveAddress = ":8082"
 
+    @Option(
+        name: .customLong("metrics-per-object"),
+        help: "Export the per-object series (externalsecret_*, secretstore_*, clustersecretstore_*, pushsecret_* labelled with name and namespace); false keeps only controller, work queue and provider series.")
+    var metricsPerObject = true
+
     @Flag(name: .customLong("enable-leader-election"), help: "Run controllers only while holding the Lease.")
     var enableLeaderElection = false
 
@@ -55,6 +60,11 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @Option(help: "Log level: debug, info, warn or error.")
     var loglevel = "info"
+
+    @Option(
+        name: .customLong("log-format"),
+        help: "Log format: text (one human-readable line per entry) or json (one JSON object per line: ts, level, logger, msg, controller, namespace, name, reconcileID, error, ...).")
+    var logFormat = "text"
 
     @Option(name: .customLong("client-qps"), help: "Kubernetes API requests per second (0 = unlimited).")
     var clientQPS: Double = 50
@@ -115,6 +125,7 @@ struct ControllerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard ListenAddress(parsing: metricsAddress) != nil else { throw ValidationError("--metrics-addr must be host:port") }
         guard ListenAddress(parsing: liveAddress) != nil else { throw ValidationError("--live-addr must be host:port") }
         guard GoDuration.parse(providerCacheWindow).map({ $0 >= .zero }) == true else {
@@ -156,15 +167,12 @@ struct ControllerCommand: AsyncParsableCommand {
     func run() async throws {
         let tunedAllocator = AllocatorTuning.apply()
         let level = Self.logLevel(loglevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(format: logFormat, level: level)
         let logger = Logger(label: "external-secrets")
         logger.debug("allocator thresholds", metadata: ["fixed": "\(tunedAllocator)"])
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let prometheus = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(metricsPerObject ? prometheus : PerObjectMetricsFilter(base: prometheus))
 
         // The process's one clock, made here and passed to every component: `clock` (monotonic)
         // for deadlines, delays, rate limits and caches, `now` (wall clock) for timestamps and
@@ -194,12 +202,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.maxConcurrentPerStore = maxConcurrentPerStore > 0 ? maxConcurrentPerStore : nil
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
-        let providers = ProviderRegistry([
-            FakeSecretsProvider(),
-            KubernetesSecretsProvider(localCluster: configuration, now: now, clock: clock, logger: logger),
-            VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
-            AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
-        ])
+        let providers = ProviderSet.registry(localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger)
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)
         logger.info(

@@ -6,7 +6,9 @@ struct ExternalSecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "external-secrets",
         abstract: "Syncs secrets from external secret managers into Kubernetes Secrets.",
-        subcommands: [Version.self, CheckConnection.self, ControllerCommand.self, Manifests.self]
+        subcommands: [
+            Version.self, CheckConnection.self, ControllerCommand.self, Manifests.self, Validate.self, Explain.self, Render.self,
+        ]
     )
 }
 

@@ -181,7 +181,14 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let refreshTime = dependencies.now()
         let outcome = ExternalSecretOutcome.synced(
             reason: plan.reason, message: plan.message, target: targetName, version: refresh.versionAfterSync)
-        try await writeStatus(ExternalSecretDecisions.status(after: outcome, from: es.status, now: refreshTime), of: es)
+        let status = ExternalSecretDecisions.status(after: outcome, from: es.status, now: refreshTime)
+        if plan.event == nil, readyConditionChanged(from: es.status?.conditions, to: status.conditions) {
+            // Ready again (or for the first time) without a write: the transition is worth a line.
+            logger.info(
+                "\(plan.message)",
+                metadata: ["externalsecret": "\(namespace)/\(es.metadata.name ?? "")", "reason": "\(plan.reason)"])
+        }
+        try await writeStatus(status, of: es)
         return refresh.nextRefresh(after: refreshTime, now: refreshTime).map { .requeue(after: $0) } ?? .awaitChange
     }
 
@@ -252,7 +259,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     private func reportFailure(_ es: ExternalSecret, message: String) async throws {
         let status = ExternalSecretDecisions.status(after: .failed(message: message), from: es.status, now: dependencies.now())
         await dependencies.events.record(.warning, reason: ESOEventReason.updateFailed, message: message, about: es)
-        logger.warning(
+        logger.log(
+            level: readyConditionChanged(from: es.status?.conditions, to: status.conditions) ? .warning : .debug,
             "sync failed",
             metadata: ["externalsecret": "\(es.metadata.namespace ?? "")/\(es.metadata.name ?? "")", "error": "\(message)"])
         try await writeStatus(status, of: es)

@@ -156,7 +156,12 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let status = PushSecretDecisions.status(
             after: .pushed(message: plan.message, synced: plan.syncedAfterPush, version: version), from: ps.status, now: refreshTime)
         await dependencies.events.record(.normal, reason: PushSecretNames.reasonSynced, message: plan.message, about: ps)
-        logger.info("pushed", metadata: ["pushsecret": "\(ObjectKey(ps))", "entries": "\(written.count)"])
+        logger.log(
+            // A push of something new (source, stores or spec changed: another synced version) or a
+            // change of Ready is a transition; a periodic re-push of the same is not.
+            level: readyConditionChanged(from: ps.status?.conditions, to: status.conditions)
+                || status.syncedResourceVersion != ps.status?.syncedResourceVersion ? .info : .debug,
+            "pushed", metadata: ["pushsecret": "\(ObjectKey(ps))", "entries": "\(written.count)"])
         try await writeStatus(status, of: ps)
         return refresh.nextRefresh(after: refreshTime, now: refreshTime).map { .requeue(after: $0) } ?? .awaitChange
     }
@@ -222,7 +227,9 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     private func reportFailure(_ ps: PushSecret, message: String, synced: SyncedPushSecrets?) async throws {
         let status = PushSecretDecisions.status(after: .failed(message: message, synced: synced), from: ps.status, now: dependencies.now())
         await dependencies.events.record(.warning, reason: PushSecretNames.reasonErrored, message: message, about: ps)
-        logger.warning("push failed", metadata: ["pushsecret": "\(ObjectKey(ps))", "error": "\(message)"])
+        logger.log(
+            level: readyConditionChanged(from: ps.status?.conditions, to: status.conditions) ? .warning : .debug,
+            "push failed", metadata: ["pushsecret": "\(ObjectKey(ps))", "error": "\(message)"])
         try await writeStatus(status, of: ps)
     }
 

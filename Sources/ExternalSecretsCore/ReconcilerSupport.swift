@@ -101,3 +101,12 @@ func recordConditionGauges(_ label: String, name: String, namespace: String, con
         }
     }
 }
+
+/// Whether the Ready condition differs in status, reason or message between two condition lists:
+/// the transitions that are logged at info or warning level (repeats are logged at debug), so a
+/// store that stays down logs one line per object, not one per retry.
+func readyConditionChanged(from old: [StatusCondition]?, to new: [StatusCondition]?) -> Bool {
+    let before = old?.condition(ofType: ESONames.conditionReady)
+    let after = new?.condition(ofType: ESONames.conditionReady)
+    return before?.status != after?.status || before?.reason != after?.reason || before?.message != after?.message
+}

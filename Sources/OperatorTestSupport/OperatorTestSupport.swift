@@ -1,7 +1,7 @@
 public import ExternalSecretsAPI
 public import ExternalSecretsCore
 public import Foundation
-import HTTPSupport
+public import HTTPSupport
 public import KubeClient
 public import KubeModel
 public import KubeTestSupport
@@ -193,24 +193,42 @@ public func string(_ data: Data?) -> String? { data.map { String(decoding: $0, a
 
 /// The operator's /metrics text, from the port its log reports (waiting for the log line).
 public func scrapeMetrics(_ process: TestProcess) async throws -> String {
-    var port: String?
-    _ = try await eventually(timeout: .seconds(30)) {
-        port = process.log.split(separator: "\n").first { $0.contains("metrics listening") }
-            .flatMap { line in
-                line.range(of: "port=").map { String(line[$0.upperBound...].prefix { $0.isASCII && $0.isNumber }) }
-            }.flatMap { $0.isEmpty ? nil : $0 }
-        return port != nil
-    }
+    let response = try await get(process, "/metrics", listening: "metrics listening")
+    return String(decoding: response.body, as: UTF8.self)
+}
+
+/// GET `path` from the operator's server whose log line `listening` ("metrics listening",
+/// "probes listening") reports its port, waiting for that line.
+public func get(_ process: TestProcess, _ path: String, listening: String) async throws -> HTTPResponse {
+    let port = try await listeningPort(process, listening)
     let transport = try AsyncHTTPClientTransport()
     do {
         let response = try await transport.send(
-            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(try #require(port))/metrics"), timeout: .seconds(10))
+            HTTPRequest(method: .GET, url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
         try await transport.shutdown()
-        return String(decoding: response.body, as: UTF8.self)
+        return response
     } catch {
         try? await transport.shutdown()
         throw error
     }
+}
+
+/// The port in the operator's log line containing `message`, in the text format (`port=8080`) or
+/// the JSON one (`"port":"8080"`); waits for the line.
+public func listeningPort(_ process: TestProcess, _ message: String) async throws -> Int {
+    var port: Int?
+    _ = try await eventually(timeout: .seconds(30)) {
+        port = process.log.split(separator: "\n").first { $0.contains(message) }.flatMap { line in
+            for marker in ["port=", "\"port\":\""] {
+                if let range = line.range(of: marker) {
+                    return Int(String(line[range.upperBound...].prefix { $0.isASCII && $0.isNumber }))
+                }
+            }
+            return nil
+        }
+        return port != nil
+    }
+    return try #require(port, "no \"\(message)\" line in the operator's log")
 }
 
 /// Waits until ExternalSecret `namespace/name` has gone through `count` complete syncs (fetch
@@ -257,6 +275,19 @@ public func metricSum(_ text: String, _ name: String, labels: [String: String] =
         if labels.allSatisfy({ found[$0.key] == $0.value }) { sum += value }
     }
     return sum
+}
+
+/// Every sample of a Prometheus text exposition: metric name, labels (values as written) and
+/// value.
+public func prometheusSamples(_ text: String) -> [(name: String, labels: [String: String], value: Double)] {
+    text.split(separator: "\n").compactMap { line in
+        guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+            let value = Double(line[line.index(after: space)...])
+        else { return nil }
+        let series = line[..<space]
+        let metric = series.prefix { $0 != "{" }
+        return (String(metric), prometheusLabels(series.dropFirst(metric.count)), value)
+    }
 }
 
 /// The labels of a Prometheus series (`{a="1",b="x\"y"}`), values as written (escapes kept).

@@ -457,8 +457,12 @@ extension ExternalSecretSyncTests {
             func lines(_ metrics: String) -> [Substring] {
                 metrics.split(separator: "\n").filter { $0.hasPrefix("externalsecret_") && $0.contains(series) }
             }
+            // The condition gauge is recorded just after the status write the Ready wait saw.
+            #expect(
+                try await eventually {
+                    lines(try await scrapeMetrics(process)).contains { $0.hasPrefix("externalsecret_status_condition") }
+                })
             let before = lines(try await scrapeMetrics(process))
-            #expect(before.contains { $0.hasPrefix("externalsecret_status_condition") })
             #expect(before.contains { $0.hasPrefix("externalsecret_sync_calls_total") })
             try await externalSecrets.delete("gone")
             #expect(try await eventually { lines(try await scrapeMetrics(process)).isEmpty })

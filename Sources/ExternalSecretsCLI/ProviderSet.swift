@@ -1,0 +1,34 @@
+import Foundation
+import KubeClient
+import Logging
+import ProviderAWS
+import ProviderFake
+import ProviderKit
+import ProviderKubernetes
+import ProviderVault
+
+/// The providers this binary offers, in one list for the controller and the offline commands
+/// (which use only `validateStore`, no I/O).
+enum ProviderSet {
+    static func registry(
+        localCluster: ClientConfiguration, now: @escaping @Sendable () -> Date,
+        sleep: @escaping @Sendable (Duration) async throws -> Void, clock: ContinuousClock, logger: Logger
+    ) -> ProviderRegistry {
+        ProviderRegistry([
+            FakeSecretsProvider(),
+            KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
+            VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
+            AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
+        ])
+    }
+}
+
+/// The registry of the offline commands: the same providers, never connected.
+enum OfflineProviders {
+    static var registry: ProviderRegistry {
+        ProviderSet.registry(
+            localCluster: ClientConfiguration(server: "https://offline.invalid", tls: .init(), authentication: .none),
+            now: { Date() }, sleep: { try await Task.sleep(for: $0) }, clock: ContinuousClock(),
+            logger: Logger(label: "offline"))
+    }
+}

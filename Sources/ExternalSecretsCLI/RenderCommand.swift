@@ -1,0 +1,245 @@
+import ArgumentParser
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeModel
+import ProviderFake
+import ProviderKit
+
+/// `external-secrets render`: the Secret an ExternalSecret would produce, offline.
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the Secret an ExternalSecret would produce, without a cluster, through the controller's own fetch pipeline, rewrites, decoding and templates.",
+        discussion: """
+            Provider values come from a values file (--values), or from the data of a fake store. The values file maps \
+            remote keys to values, and optionally versions:
+
+              secrets:
+                db-password: hunter2                    # remote key -> value
+                db: {user: app, password: hunter2}      # a structured value is stored as its JSON (property, extract)
+              versions:
+                db-password: {"1": old-password}        # remote key -> remoteRef.version -> value
+
+            Values are read as ESO's fake provider reads them: remoteRef.property is a gjson path into a JSON value, \
+            dataFrom.extract explodes a JSON object, dataFrom.find matches remote keys by name.regexp and path. \
+            Values in the output are redacted unless --show-values. Errors name the field at fault; the exit status \
+            is 1 when any ExternalSecret cannot be rendered. --live (the real provider) is not available yet.
+            """)
+
+    @Option(name: .customShort("f"), help: "ExternalSecret manifests (file, directory or -), with any ConfigMaps and Secrets their templates read; repeatable.")
+    var filenames: [String] = []
+
+    @Option(name: .customLong("store"), help: "SecretStore / ClusterSecretStore manifests (file or directory); repeatable.")
+    var stores: [String] = []
+
+    @Option(name: .customLong("values"), help: "The values file the stores answer from (see above).")
+    var values: String?
+
+    @Flag(name: .customLong("show-values"), help: "Print the Secret's data (base64, as in a Secret manifest) instead of redacting it.")
+    var showValues = false
+
+    @Option(name: .customShort("o"), help: "Output format: yaml or json.")
+    var output = "yaml"
+
+    @Option(help: "The namespace of objects that name none.")
+    var namespace = "default"
+
+    func validate() throws {
+        guard !filenames.isEmpty else { throw ValidationError("give the ExternalSecret with -f FILE|DIR|-") }
+        guard ["yaml", "json"].contains(output) else { throw ValidationError("-o must be yaml or json") }
+    }
+
+    func run() async throws {
+        let documents: [ManifestDocument]
+        let storeDocuments: [ManifestDocument]
+        let provided: [FakeProviderData]?
+        do {
+            documents = try ManifestFiles.read(filenames)
+            storeDocuments = try ManifestFiles.read(stores)
+            provided = try values.map { try RenderValues.read(ManifestFiles.contents(of: $0), source: $0) }
+        } catch {
+            Self.fail("\(error)")
+        }
+
+        var givenStores: [OfflineRenderer.GivenStore] = []
+        var configMaps: [ConfigMap] = []
+        var secrets: [Secret] = []
+        var externalSecrets: [(ExternalSecret, ManifestDocument)] = []
+        for document in documents + storeDocuments {
+            let kind = document.object["kind"]?.stringValue ?? ""
+            let apiVersion = document.object["apiVersion"]?.stringValue ?? ""
+            do {
+                switch (apiVersion, kind) {
+                case (ExternalSecretsAPIGroup.apiVersion, "ExternalSecret"):
+                    externalSecrets.append((try document.object.decode(as: ExternalSecret.self), document))
+                case (ExternalSecretsAPIGroup.apiVersion, "SecretStore"):
+                    let store = try document.object.decode(as: SecretStore.self)
+                    givenStores.append(
+                        .init(kind: .secretStore, name: store.metadata.name ?? "", namespace: store.metadata.namespace, spec: store.spec))
+                case (ExternalSecretsAPIGroup.apiVersion, "ClusterSecretStore"):
+                    let store = try document.object.decode(as: ClusterSecretStore.self)
+                    givenStores.append(.init(kind: .clusterSecretStore, name: store.metadata.name ?? "", namespace: nil, spec: store.spec))
+                case ("v1", "ConfigMap"): configMaps.append(try document.object.decode(as: ConfigMap.self))
+                case ("v1", "Secret"): secrets.append(try document.object.decode(as: Secret.self))
+                default:
+                    Self.note("\(document.source): document \(document.document) (\(apiVersion) \(kind)) ignored")
+                }
+            } catch let error as DecodingError {
+                let problem = ManifestValidator.problem(decoding: error)
+                Self.fail("\(document.source): \(kind) (document \(document.document)): \(problem) (run external-secrets validate)")
+            }
+        }
+        guard !externalSecrets.isEmpty else { Self.fail("no ExternalSecret (external-secrets.io/v1) in \(filenames.joined(separator: ", "))") }
+
+        let renderer = OfflineRenderer(stores: givenStores, configMaps: configMaps, secrets: secrets) { context in
+            try await Self.client(for: context, values: provided)
+        }
+        var rendered: [JSONValue] = []
+        var failed = false
+        for (var es, _) in externalSecrets {
+            if (es.metadata.namespace ?? "").isEmpty { es.metadata.namespace = namespace }
+            let subject = "ExternalSecret \(es.metadata.namespace ?? "")/\(es.metadata.name ?? "")"
+            do {
+                let outcome = try await renderer.render(es)
+                for note in outcome.notes { Self.note("\(subject): \(note)") }
+                if let secret = outcome.secret {
+                    rendered.append(try Self.presentable(secret, showValues: showValues))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: \(subject): \(error)\n".utf8))
+                failed = true
+            }
+        }
+        if output == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            let value: JSONValue = rendered.count == 1 ? rendered[0] : ["apiVersion": "v1", "kind": "List", "items": .array(rendered)]
+            if !rendered.isEmpty { print(String(decoding: try encoder.encode(value), as: UTF8.self)) }
+        } else if !rendered.isEmpty {
+            print(try ManifestYAML.render(rendered), terminator: "")
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// The client a store answers with: the values file, or the store's own fake data.
+    static func client(for context: StoreContext, values: [FakeProviderData]?) async throws -> any SecretsClient {
+        var context = context
+        if let values {
+            context.spec.provider = SecretStoreProvider(fake: FakeProvider(data: values))
+        } else if context.spec.provider.fake == nil {
+            let provider = context.spec.provider.configuredProviderNames.joined(separator: ", ")
+            throw RenderFailure(
+                field: "", message: "\(context.displayName) uses provider \(provider): give its values with --values (--live is not available yet)")
+        }
+        return try await FakeSecretsProvider().makeClient(for: context, references: NoReferences())
+    }
+
+    /// The Secret as JSON, with its values (and the hash of them) redacted unless asked for.
+    static func presentable(_ secret: Secret, showValues: Bool) throws -> JSONValue {
+        guard case .object(var object) = try JSONValue(encoding: secret) else { return try JSONValue(encoding: secret) }
+        object["metadata"] = object["metadata"].map(Self.withoutEmptyFields)
+        guard !showValues else { return .object(object) }
+        if case .object(let data)? = object["data"] {
+            object["data"] = .object(
+                Dictionary(uniqueKeysWithValues: data.map { key, _ in (key, .string("<redacted: \(secret.data?[key]?.count ?? 0) bytes>")) }))
+        }
+        if case .object(var metadata)? = object["metadata"], case .object(var annotations)? = metadata["annotations"],
+            annotations[ESONames.dataHashAnnotation] != nil
+        {
+            annotations[ESONames.dataHashAnnotation] = "<redacted>"
+            metadata["annotations"] = .object(annotations)
+            object["metadata"] = .object(metadata)
+        }
+        return .object(object)
+    }
+
+    private static func withoutEmptyFields(_ value: JSONValue) -> JSONValue {
+        guard case .object(let members) = value else { return value }
+        return .object(members.filter { $0.value != .null && $0.value != .object([:]) && $0.value != .array([]) })
+    }
+
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
+    }
+
+    static func fail(_ text: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// References to cluster objects cannot be read offline.
+struct NoReferences: ReferenceReader {
+    private func refuse(_ field: String) -> ProviderError {
+        ProviderError.unsupported("\(field): cluster objects cannot be read offline")
+    }
+    func secretValue(_ selector: SecretKeySelector, field: String) async throws -> Data { throw refuse(field) }
+    func caBundle(_ provider: CAProvider, field: String) async throws -> Data { throw refuse(field) }
+    func serviceAccountToken(_ selector: ServiceAccountSelector, audiences: [String], field: String) async throws -> String {
+        throw refuse(field)
+    }
+}
+
+/// The values file of `render`: `secrets` (remote key → value) and `versions` (remote key →
+/// version → value); structured values are stored as their JSON text.
+enum RenderValues {
+    static func read(_ text: String, source: String) throws -> [FakeProviderData] {
+        let documents: [JSONValue]
+        do {
+            documents = try ManifestYAML.parse(text)
+        } catch {
+            throw ValuesFileError(description: "\(source): \(error)")
+        }
+        guard documents.count <= 1, case .object(let root)? = documents.first ?? .object([:]) else {
+            throw ValuesFileError(description: "\(source): must be one mapping with the keys secrets and versions")
+        }
+        for key in root.keys where key != "secrets" && key != "versions" {
+            throw ValuesFileError(description: "\(source): \(key): unknown key (the file has secrets and versions)")
+        }
+        var data: [FakeProviderData] = []
+        if let secrets = root["secrets"] {
+            guard case .object(let entries) = secrets else {
+                throw ValuesFileError(description: "\(source): secrets must map remote keys to values")
+            }
+            for key in entries.keys.sorted() {
+                data.append(FakeProviderData(key: key, value: try valueText(of: entries[key]!, at: "\(source): secrets.\(key)")))
+            }
+        }
+        if let versions = root["versions"] {
+            guard case .object(let entries) = versions else {
+                throw ValuesFileError(description: "\(source): versions must map remote keys to versions")
+            }
+            for key in entries.keys.sorted() {
+                guard case .object(let byVersion) = entries[key]! else {
+                    throw ValuesFileError(description: "\(source): versions.\(key) must map versions to values")
+                }
+                for version in byVersion.keys.sorted() {
+                    data.append(
+                        FakeProviderData(
+                            key: key, value: try valueText(of: byVersion[version]!, at: "\(source): versions.\(key).\(version)"),
+                            version: version))
+                }
+            }
+        }
+        return data
+    }
+
+    /// A string as it is; numbers and booleans as written; mappings and lists as JSON (sorted keys).
+    static func valueText(of value: JSONValue, at field: String) throws -> String {
+        switch value {
+        case .string(let text): return text
+        case .integer(let number): return String(number)
+        case .double(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        case .null: throw ValuesFileError(description: "\(field): null is not a value")
+        case .array, .object:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
+    }
+}
+
+struct ValuesFileError: Error, CustomStringConvertible {
+    var description: String
+}
