@@ -39,11 +39,13 @@ enum ESOBundle {
 /// names, scope and printer columns are the same. All differences are reported at once.
 @Suite(.enabled(if: ESOBundle.path != nil, "ESO's CRD bundle not found: set ESO_CRD_BUNDLE to its bundle.yaml"))
 struct ESOBundleComparisonTests {
-    static let kinds = ["ExternalSecret", "SecretStore", "ClusterSecretStore", "PushSecret"]
+    static let kinds = [
+        "ExternalSecret", "SecretStore", "ClusterSecretStore", "PushSecret", "ClusterExternalSecret", "ClusterPushSecret",
+    ]
 
     /// The version each kind is served as.
     static func version(of kind: String) -> String {
-        kind == "PushSecret" ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
+        kind.hasSuffix("PushSecret") ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
     }
 
     static func ours(_ kind: String) throws -> JSONValue {
