@@ -1,3 +1,4 @@
+public import ControllerRuntime
 public import ExternalSecretsAPI
 public import KubeModel
 
@@ -192,8 +193,12 @@ public enum FanOutPlanner {
     /// `child` with `reference` as its controller owner reference; its other owners are kept.
     static func owned<Child: KubeResource>(_ child: Child, by reference: OwnerReference) -> Child {
         var child = child
-        var references = (child.metadata.ownerReferences ?? []).filter { $0.controller != true }
-        references.append(reference)
+        var references = child.metadata.ownerReferences ?? []
+        if let index = references.firstIndex(where: { $0.controller == true }) {
+            references[index] = reference  // in place: the order is part of what is compared
+        } else {
+            references.append(reference)
+        }
         child.metadata.ownerReferences = references
         return child
     }

@@ -1,7 +1,6 @@
 public import ControllerRuntime
-public import ExternalSecretsAPI
-import Foundation
-public import GoCompat
+import ExternalSecretsAPI
+import GoCompat
 public import KubeClient
 public import KubeModel
 public import Logging
@@ -73,7 +72,8 @@ public final class NamespaceFanOutReconciler<Parent: FanOutParent, C: Clock>: Se
         return try await Finalizer(name: esoFinalizer, client: dependencies.client).run(
             parent, needed: false, deleted: .awaitChange, cleanUp: { try await deleteChildren(of: parent) }
         ) {
-            parent.metadata.deletionTimestamp != nil ? .awaitChange : try await sync(parent)
+            if parent.metadata.deletionTimestamp != nil { return .awaitChange }
+            return try await sync(parent)
         }
     }
 

@@ -79,6 +79,13 @@ struct ESOBundleComparisonTests {
             "Kubernetes 1.20 does not know CEL; the same rules are structural validations (allOf) here",
         ".spec.dataTo[].rewrite[] x-kubernetes-validations":
             "Kubernetes 1.20 does not know CEL; the same rule is a structural validation (oneOf) here",
+        // The same differences where ClusterExternalSecret and ClusterPushSecret embed those specs.
+        ".spec.externalSecretSpec.dataFrom[].rewrite[].merge.into default":
+            "Kubernetes 1.20 refuses default \"\" (reads it as null)",
+        ".spec.pushSecretSpec.dataTo[] x-kubernetes-validations":
+            "Kubernetes 1.20 does not know CEL; the same rules are structural validations (allOf) here",
+        ".spec.pushSecretSpec.dataTo[].rewrite[] x-kubernetes-validations":
+            "Kubernetes 1.20 does not know CEL; the same rule is a structural validation (oneOf) here",
         ".spec.provider.aws.customSessionTags x-kubernetes-validations":
             "Kubernetes 1.20 refuses CEL rules under server-side apply; the controller refuses the reserved keys",
     ]

@@ -1,3 +1,4 @@
+import ControllerRuntime
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation

@@ -128,8 +128,12 @@ import Testing
             try await update(f.parents, parent) { ces in ces.spec.externalSecretName = "renamed-\(f.id)" }
             #expect(
                 try await eventually {
-                    try await f.exists(b, "renamed-\(f.id)") && f.exists(c, "renamed-\(f.id)") && !f.exists(b, parent)
-                        && !f.exists(c, parent)
+                    var found: [Bool] = []
+                    for namespace in [b, c] {
+                        found.append(try await f.exists(namespace, "renamed-\(f.id)"))
+                        found.append(try await !f.exists(namespace, parent))
+                    }
+                    return found.allSatisfy { $0 }
                 })
             #expect(try await eventually { try await f.status(parent)?.externalSecretName == "renamed-\(f.id)" })
             #expect(try await f.waitForStatus(parent, provisioned: [b, c]))
