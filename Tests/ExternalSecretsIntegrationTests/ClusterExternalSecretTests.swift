@@ -103,6 +103,17 @@ import Testing
             #expect(try await waitForReady(f.client, a, parent), "log: \(f.process.log.suffix(3000))")
             #expect(try await f.client.api(Secret.self, namespace: a).get(parent).data?["password"] == Data(canary.utf8))
 
+            // A steady state writes nothing: a reconcile woken by an unrelated namespace label
+            // leaves the children as they are.
+            #expect(try await waitForReady(f.client, b, parent))
+            let version = try await f.children(b).get(parent).metadata.resourceVersion
+            let reconciles = metricSum(
+                try await scrapeMetrics(f.process), "controller_runtime_reconcile_total",
+                labels: ["controller": "clusterexternalsecret"])
+            try await update(f.namespaces, b) { ns in ns.metadata.labels?["unrelated"] = "x" }
+            #expect(try await waitForReconciles(f.process, controller: "clusterexternalsecret", atLeast: Int(reconciles) + 1))
+            #expect(try await f.children(b).get(parent).metadata.resourceVersion == version)
+
             // Labelling a namespace provisions it at once (refreshTime is an hour).
             try await f.label(c, chosen: true)
             #expect(try await f.waitForStatus(parent, provisioned: [a, b, c]))
@@ -197,7 +208,7 @@ import Testing
             migrated.metadata.finalizers = ["externalsecrets.external-secrets.io/clusterexternalsecret-cleanup"]
             _ = try await f.parents.create(migrated)
             #expect(try await eventually { try await f.parents.get("migrated-\(f.id)").metadata.finalizers == nil })
-            #expect(try await f.exists(a, "migrated-\(f.id)"))
+            #expect(try await eventually { try await f.exists(a, "migrated-\(f.id)") })
             try await f.parents.delete("migrated-\(f.id)")
             #expect(try await eventually(timeout: .seconds(90)) { try await !f.exists(a, "migrated-\(f.id)") })
         }
