@@ -71,7 +71,8 @@ public struct OperatorOptions: Sendable {
 /// a managed Secret wakes the ExternalSecret that writes it; the appearance or change of a Secret
 /// a store refers to (credentials, CA) revalidates the store, and of a PushSecret's source pushes
 /// it; a store's circuit breaker opening or closing wakes the store, its ExternalSecrets and
-/// PushSecrets.
+/// PushSecrets; a namespace created, relabelled or deleted wakes the ClusterExternalSecrets and
+/// ClusterPushSecrets that choose it, and a change of one of their children wakes its parent.
 /// Only Secrets carrying the managed label are cached in full; all others are watched by
 /// identity only, one watch for both uses (DESIGN.md invariant 1).
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {

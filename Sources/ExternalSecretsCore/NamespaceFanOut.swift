@@ -243,7 +243,7 @@ extension ClusterExternalSecret: FanOutParent {
         do {
             try ExternalSecretValidation.validate(spec.externalSecretSpec)
         } catch {
-            throw InvalidSpec("spec.externalSecretSpec: \(error.message)")
+            throw InvalidSpec(error.message.replacing("spec.", with: "spec.externalSecretSpec."))
         }
     }
 
@@ -289,7 +289,7 @@ extension ClusterPushSecret: FanOutParent {
         do {
             try PushSecretPlanner.validate(spec.pushSecretSpec)
         } catch {
-            throw InvalidSpec("spec.pushSecretSpec: \(error.message)")
+            throw InvalidSpec(error.message.replacing("spec.", with: "spec.pushSecretSpec."))
         }
     }
 

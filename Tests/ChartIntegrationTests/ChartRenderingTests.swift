@@ -161,7 +161,8 @@ import Testing
             container["args"]?.items == [
                 "controller", "--enable-leader-election", "--leader-election-id=platform-eso-lease",
                 "--enable-cluster-store-reconciler=false", "--enable-secret-store-reconciler=false",
-                "--enable-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
+                "--enable-push-secret-reconciler=false", "--enable-cluster-external-secret-reconciler=false",
+                "--enable-cluster-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
                 "--concurrent=4", "--metrics-addr=:9090", "--live-addr=:9092", "--loglevel=debug", "--client-qps=20",
                 "--provider-cache-window=30s",
             ])

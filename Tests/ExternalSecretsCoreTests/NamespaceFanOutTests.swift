@@ -93,6 +93,17 @@ struct NamespaceFanOutTests {
         try ces.selection.validate(fields: ces.selectorFields)
     }
 
+    @Test func childSpecsESORefusesAreRefusedWithTheParentsFieldPath() {
+        var ces = Self.ces()
+        ces.spec.externalSecretSpec.target = ExternalSecretTarget(creationPolicy: .merge, deletionPolicy: .delete)
+        #expect(
+            throws: InvalidSpec(
+                "spec.externalSecretSpec.target.deletionPolicy Delete cannot be used with spec.externalSecretSpec.target.creationPolicy Merge"
+            )
+        ) { try ces.validateChildSpec() }
+        #expect(throws: Never.self) { try Self.ces().validateChildSpec() }
+    }
+
     @Test func objectNames() {
         #expect(LabelSyntax.isDNSSubdomain("db-credentials.v2"))
         #expect(!LabelSyntax.isDNSSubdomain("DB"))
