@@ -24,7 +24,8 @@ extension ExternalSecretsOperator {
         let ownStatusWrites = OwnWrites()
         let reconciler = NamespaceFanOutReconciler<Parent, C>(
             dependencies: .init(
-                client: client, namespaces: namespaces.store, children: children.store, ownStatusWrites: ownStatusWrites,
+                client: client, namespaces: namespaces.store, children: children.store,
+                ownStatusWrites: ownStatusWrites,
                 esoFinalizer: esoFinalizer, conditionMetric: conditionMetric),
             logger: logger)
         let controller = Controller<Parent, C>(
@@ -63,7 +64,8 @@ extension ExternalSecretsOperator {
             {
                 return []  // a status write
             }
-            let owners = ([change.old, change.new].compactMap { $0 }.flatMap { FanOutIndex.controllerValues(of: $0.metadata) })
+            let owners =
+                ([change.old, change.new].compactMap { $0 }.flatMap { FanOutIndex.controllerValues(of: $0.metadata) })
                 .filter { $0.hasPrefix(ownerPrefix) }
                 .map { ObjectKey(namespace: nil, name: String($0.dropFirst(ownerPrefix.count))) }
             let sameName = parents.keys(index: FanOutIndex.childName, value: child.metadata.name ?? "")

@@ -118,7 +118,8 @@ public struct FanOutOutcome: Sendable, Hashable {
 
     /// `failed` as ESO lists it: sorted by namespace.
     public var failures: [NamespaceFailure]? {
-        failed.isEmpty ? nil : failed.sorted { $0.key < $1.key }.map { NamespaceFailure(namespace: $0.key, reason: $0.value) }
+        failed.isEmpty
+            ? nil : failed.sorted { $0.key < $1.key }.map { NamespaceFailure(namespace: $0.key, reason: $0.value) }
     }
 
     /// ESO's Ready condition: True without failures, else False with ESO's message (or, for a
@@ -172,7 +173,10 @@ public enum FanOutPlanner {
             let key = ObjectKey(namespace: namespace.name, name: name)
             wanted.insert(key)
             guard let current = existing(key) else {
-                plan.creates.append(owned(parent.shape(Parent.emptyChild(name: name, namespace: namespace.name, like: parent)), by: reference))
+                plan.creates.append(
+                    owned(
+                        parent.shape(Parent.emptyChild(name: name, namespace: namespace.name, like: parent)),
+                        by: reference))
                 continue
             }
             guard Parent.controls(current, name: parentName) else {
@@ -249,7 +253,8 @@ extension ClusterExternalSecret: FanOutParent {
 
     public func shape(_ child: ExternalSecret) -> ExternalSecret {
         var child = child
-        let metadata = FanOutPlanner.childMetadata(spec.externalSecretMetadata, parentAnnotations: self.metadata.annotations)
+        let metadata = FanOutPlanner.childMetadata(
+            spec.externalSecretMetadata, parentAnnotations: self.metadata.annotations)
         child.metadata.labels = metadata.labels
         child.metadata.annotations = metadata.annotations
         child.spec = spec.externalSecretSpec
@@ -265,7 +270,10 @@ extension ClusterExternalSecret: FanOutParent {
         return ClusterExternalSecretStatus(
             externalSecretName: outcome.childName, failedNamespaces: outcome.failures,
             provisionedNamespaces: outcome.provisioned.isEmpty ? nil : outcome.provisioned,
-            conditions: [ClusterExternalSecretCondition(type: ESONames.conditionReady, status: ready.status, message: ready.message)])
+            conditions: [
+                ClusterExternalSecretCondition(
+                    type: ESONames.conditionReady, status: ready.status, message: ready.message)
+            ])
     }
 
     public static func conditions(of status: ClusterExternalSecretStatus) -> [StatusCondition] {
@@ -281,7 +289,9 @@ extension ClusterPushSecret: FanOutParent {
 
     public var selection: NamespaceSelection { NamespaceSelection(selectors: spec.namespaceSelectors ?? []) }
 
-    public var selectorFields: [String] { (spec.namespaceSelectors ?? []).indices.map { "spec.namespaceSelectors[\($0)]" } }
+    public var selectorFields: [String] {
+        (spec.namespaceSelectors ?? []).indices.map { "spec.namespaceSelectors[\($0)]" }
+    }
 
     public var refreshTime: String? { spec.refreshTime }
 

@@ -59,7 +59,8 @@ public final class NamespaceFanOutReconciler<Parent: FanOutParent, C: Clock>: Se
 
     /// Forgets a deleted parent: its metric series.
     public func forget(_ key: ObjectKey) {
-        removeObjectMetrics(key, conditionLabel: dependencies.conditionMetric, conditionTypes: [ESONames.conditionReady])
+        removeObjectMetrics(
+            key, conditionLabel: dependencies.conditionMetric, conditionTypes: [ESONames.conditionReady])
     }
 
     public func reconcile(_ parent: Parent) async throws -> ReconcileAction {
@@ -80,13 +81,17 @@ public final class NamespaceFanOutReconciler<Parent: FanOutParent, C: Clock>: Se
     // MARK: - Sync
 
     private func sync(_ parent: Parent) async throws -> ReconcileAction {
-        let refresh = parent.refreshTime.flatMap { GoDuration.parse($0) }.flatMap { $0 > .zero ? $0 : nil } ?? Self.defaultRefresh
+        let refresh =
+            parent.refreshTime.flatMap { GoDuration.parse($0) }.flatMap { $0 > .zero ? $0 : nil } ?? Self.defaultRefresh
         do {
             try validate(parent)
         } catch {
             let outcome = FanOutOutcome(
-                childName: parent.childName, provisioned: provisioned(before: parent), failed: [:], invalid: error.message)
-            logger.warning("spec refused", metadata: ["\(Parent.resource.kind)": "\(ObjectKey(parent))", "error": "\(error.message)"])
+                childName: parent.childName, provisioned: provisioned(before: parent), failed: [:],
+                invalid: error.message)
+            logger.warning(
+                "spec refused",
+                metadata: ["\(Parent.resource.kind)": "\(ObjectKey(parent))", "error": "\(error.message)"])
             try await writeStatus(parent.status(after: outcome), of: parent)
             throw TerminalReconcileError(error)
         }
@@ -133,7 +138,8 @@ public final class NamespaceFanOutReconciler<Parent: FanOutParent, C: Clock>: Se
                 "namespaces reconciled",
                 metadata: [
                     "\(Parent.resource.kind)": "\(ObjectKey(parent))", "created": "\(plan.creates.count)",
-                    "updated": "\(plan.updates.count)", "deleted": "\(plan.deletions.count)", "failed": "\(failed.count)",
+                    "updated": "\(plan.updates.count)", "deleted": "\(plan.deletions.count)",
+                    "failed": "\(failed.count)",
                 ])
         }
         try await writeStatus(parent.status(after: outcome), of: parent)
@@ -189,8 +195,9 @@ public final class NamespaceFanOutReconciler<Parent: FanOutParent, C: Clock>: Se
     }
 
     private func writeStatus(_ status: Parent.Status, of parent: Parent) async throws {
-        guard try await StatusWriter<Parent>(client: dependencies.client, ownWrites: dependencies.ownStatusWrites)
-            .write(status, old: parent.status, of: parent)
+        guard
+            try await StatusWriter<Parent>(client: dependencies.client, ownWrites: dependencies.ownStatusWrites)
+                .write(status, old: parent.status, of: parent)
         else { return }
         recordConditionGauges(
             dependencies.conditionMetric, name: parent.metadata.name ?? "", namespace: "",

@@ -13,7 +13,8 @@ struct NamespaceFanOutTests {
         data: [ExternalSecretData(secretKey: "password", remoteRef: ExternalSecretDataRemoteRef(key: "db"))])
 
     static func ces(
-        name: String = "db", childName: String? = nil, selectors: [LabelSelector] = [LabelSelector(matchLabels: ["team": "a"])],
+        name: String = "db", childName: String? = nil,
+        selectors: [LabelSelector] = [LabelSelector(matchLabels: ["team": "a"])],
         namespaces: [String]? = nil, annotations: [String: String]? = nil, metadata: ChildMetadata? = nil
     ) -> ClusterExternalSecret {
         var ces = ClusterExternalSecret(
@@ -25,7 +26,9 @@ struct NamespaceFanOutTests {
         return ces
     }
 
-    static func child(_ namespace: String, _ name: String = "db", owner: String? = "db", kind: String = "ClusterExternalSecret")
+    static func child(
+        _ namespace: String, _ name: String = "db", owner: String? = "db", kind: String = "ClusterExternalSecret"
+    )
         -> ExternalSecret
     {
         var es = ExternalSecret(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec)
@@ -33,7 +36,8 @@ struct NamespaceFanOutTests {
         if let owner {
             es.metadata.ownerReferences = [
                 OwnerReference(
-                    apiVersion: "external-secrets.io/v1", kind: kind, name: owner, uid: "uid-\(owner)", controller: true,
+                    apiVersion: "external-secrets.io/v1", kind: kind, name: owner, uid: "uid-\(owner)",
+                    controller: true,
                     blockOwnerDeletion: true)
             ]
         }
@@ -63,18 +67,31 @@ struct NamespaceFanOutTests {
     }
 
     @Test(arguments: [
-        (LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "Matches", values: ["a"])]),
-         #"spec.namespaceSelectors[0].matchExpressions[0]: unknown operator "Matches" (use In, NotIn, Exists or DoesNotExist)"#),
-        (LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "In")]),
-         "spec.namespaceSelectors[0].matchExpressions[0]: operator In needs at least one value"),
-        (LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "Exists", values: ["a"])]),
-         "spec.namespaceSelectors[0].matchExpressions[0]: operator Exists takes no values"),
-        (LabelSelector(matchLabels: ["bad key!": "a"]),
-         #"spec.namespaceSelectors[0].matchLabels: key "bad key!" must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit"#),
-        (LabelSelector(matchLabels: ["team": String(repeating: "a", count: 64)]),
-         #"spec.namespaceSelectors[0].matchLabels[team]: value "\#(String(repeating: "a", count: 64))" is longer than 63 characters"#),
-        (LabelSelector(matchLabels: ["Example.com/team": "a"]),
-         #"spec.namespaceSelectors[0].matchLabels: key "Example.com/team" has a prefix that is not a DNS subdomain"#),
+        (
+            LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "Matches", values: ["a"])]
+            ),
+            #"spec.namespaceSelectors[0].matchExpressions[0]: unknown operator "Matches" (use In, NotIn, Exists or DoesNotExist)"#
+        ),
+        (
+            LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "In")]),
+            "spec.namespaceSelectors[0].matchExpressions[0]: operator In needs at least one value"
+        ),
+        (
+            LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "Exists", values: ["a"])]),
+            "spec.namespaceSelectors[0].matchExpressions[0]: operator Exists takes no values"
+        ),
+        (
+            LabelSelector(matchLabels: ["bad key!": "a"]),
+            #"spec.namespaceSelectors[0].matchLabels: key "bad key!" must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit"#
+        ),
+        (
+            LabelSelector(matchLabels: ["team": String(repeating: "a", count: 64)]),
+            #"spec.namespaceSelectors[0].matchLabels[team]: value "\#(String(repeating: "a", count: 64))" is longer than 63 characters"#
+        ),
+        (
+            LabelSelector(matchLabels: ["Example.com/team": "a"]),
+            #"spec.namespaceSelectors[0].matchLabels: key "Example.com/team" has a prefix that is not a DNS subdomain"#
+        ),
     ])
     func badSelectorsAreRefusedNamingTheField(selector: LabelSelector, message: String) {
         let ces = Self.ces(selectors: [selector])
@@ -152,14 +169,17 @@ struct NamespaceFanOutTests {
     }
 
     @Test func aChildOfTheSameNameNotOwnedIsNeverTouched() {
-        let namespaces = [FanOutNamespace(name: "a1", labels: ["team": "a"]), FanOutNamespace(name: "a2", labels: ["team": "a"])]
+        let namespaces = [
+            FanOutNamespace(name: "a1", labels: ["team": "a"]), FanOutNamespace(name: "a2", labels: ["team": "a"]),
+        ]
         let plan = Self.plan(
             Self.ces(), namespaces: namespaces,
             existing: [Self.child("a1", owner: nil), Self.child("a2", owner: "other")])
         #expect(plan.creates.isEmpty && plan.updates.isEmpty && plan.deletions.isEmpty)
         #expect(
             plan.refused["a1"]
-                == #"external secret already exists in namespace: ExternalSecret "db" is not owned by this ClusterExternalSecret; it is left as it is"#)
+                == #"external secret already exists in namespace: ExternalSecret "db" is not owned by this ClusterExternalSecret; it is left as it is"#
+        )
         #expect(plan.refused.keys.sorted() == ["a1", "a2"])
     }
 
@@ -195,7 +215,8 @@ struct NamespaceFanOutTests {
 
     @Test func forceSyncOfTheParentReachesEveryChildAndGoesWithIt() {
         let forced = Self.ces(
-            annotations: [ESONames.forceSyncAnnotation: "2026-01-01"], metadata: ChildMetadata(annotations: ["note": "x"]))
+            annotations: [ESONames.forceSyncAnnotation: "2026-01-01"],
+            metadata: ChildMetadata(annotations: ["note": "x"]))
         let child = forced.shape(Self.child("a1"))
         #expect(child.metadata.annotations == ["note": "x", ESONames.forceSyncAnnotation: "2026-01-01"])
         let unforced = Self.ces(metadata: ChildMetadata(annotations: [ESONames.forceSyncAnnotation: "stale"]))
@@ -207,12 +228,24 @@ struct NamespaceFanOutTests {
     @Test func statusIsESOs() {
         let ces = Self.ces()
         let ok = ces.status(after: FanOutOutcome(childName: "db", provisioned: ["a1", "a2"], failed: [:]))
-        #expect(ok.externalSecretName == "db" && ok.provisionedNamespaces == ["a1", "a2"] && ok.failedNamespaces == nil)
+        #expect(
+            ok.externalSecretName == "db" && ok.provisionedNamespaces == ["a1", "a2"] && ok.failedNamespaces == nil)
         #expect(ok.conditions == [ClusterExternalSecretCondition(type: "Ready", status: "True")])
-        let failed = ces.status(after: FanOutOutcome(childName: "db", provisioned: ["a1"], failed: ["b": "x", "a": "y"]))
-        #expect(failed.failedNamespaces == [NamespaceFailure(namespace: "a", reason: "y"), NamespaceFailure(namespace: "b", reason: "x")])
-        #expect(failed.conditions == [ClusterExternalSecretCondition(type: "Ready", status: "False", message: "one or more namespaces failed")])
-        let refused = ces.status(after: FanOutOutcome(childName: "db", provisioned: [], failed: [:], invalid: "bad selector"))
-        #expect(refused.conditions == [ClusterExternalSecretCondition(type: "Ready", status: "False", message: "bad selector")])
+        let failed = ces.status(
+            after: FanOutOutcome(childName: "db", provisioned: ["a1"], failed: ["b": "x", "a": "y"]))
+        #expect(
+            failed.failedNamespaces == [
+                NamespaceFailure(namespace: "a", reason: "y"), NamespaceFailure(namespace: "b", reason: "x"),
+            ])
+        #expect(
+            failed.conditions == [
+                ClusterExternalSecretCondition(type: "Ready", status: "False", message: "one or more namespaces failed")
+            ])
+        let refused = ces.status(
+            after: FanOutOutcome(childName: "db", provisioned: [], failed: [:], invalid: "bad selector"))
+        #expect(
+            refused.conditions == [
+                ClusterExternalSecretCondition(type: "Ready", status: "False", message: "bad selector")
+            ])
     }
 }

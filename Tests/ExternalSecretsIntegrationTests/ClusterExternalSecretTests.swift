@@ -20,12 +20,15 @@ import Testing
 
         var namespaces: ResourceAPI<Namespace> { client.api(Namespace.self) }
         var parents: ResourceAPI<ClusterExternalSecret> { client.api(ClusterExternalSecret.self) }
-        func children(_ namespace: String) -> ResourceAPI<ExternalSecret> { client.api(ExternalSecret.self, namespace: namespace) }
+        func children(_ namespace: String) -> ResourceAPI<ExternalSecret> {
+            client.api(ExternalSecret.self, namespace: namespace)
+        }
 
         /// A namespace, labelled `team=<id>` when `chosen`.
         func namespace(_ prefix: String, chosen: Bool) async throws -> String {
             let name = "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
-            _ = try await namespaces.create(Namespace(metadata: ObjectMeta(name: name, labels: chosen ? ["team": id] : nil)))
+            _ = try await namespaces.create(
+                Namespace(metadata: ObjectMeta(name: name, labels: chosen ? ["team": id] : nil)))
             return name
         }
 
@@ -75,7 +78,8 @@ import Testing
                 ClusterSecretStore(
                     metadata: ObjectMeta(name: "css-\(id)"),
                     spec: SecretStoreSpec(
-                        provider: SecretStoreProvider(fake: FakeProvider(data: [FakeProviderData(key: "db", value: canary)])))))
+                        provider: SecretStoreProvider(
+                            fake: FakeProvider(data: [FakeProviderData(key: "db", value: canary)])))))
             let process = try await runOperator(plane, name: prefix) { process in
                 try await body(Fixture(client: client, process: process, id: id))
             }
@@ -101,7 +105,8 @@ import Testing
             #expect(try await f.status(parent)?.externalSecretName == parent)
             // The children sync like any ExternalSecret.
             #expect(try await waitForReady(f.client, a, parent), "log: \(f.process.log.suffix(3000))")
-            #expect(try await f.client.api(Secret.self, namespace: a).get(parent).data?["password"] == Data(canary.utf8))
+            #expect(
+                try await f.client.api(Secret.self, namespace: a).get(parent).data?["password"] == Data(canary.utf8))
 
             // A steady state writes nothing: a reconcile woken by an unrelated namespace label
             // leaves the children as they are.
@@ -111,7 +116,9 @@ import Testing
                 try await scrapeMetrics(f.process), "controller_runtime_reconcile_total",
                 labels: ["controller": "clusterexternalsecret"])
             try await update(f.namespaces, b) { ns in ns.metadata.labels?["unrelated"] = "x" }
-            #expect(try await waitForReconciles(f.process, controller: "clusterexternalsecret", atLeast: Int(reconciles) + 1))
+            #expect(
+                try await waitForReconciles(
+                    f.process, controller: "clusterexternalsecret", atLeast: Int(reconciles) + 1))
             #expect(try await f.children(b).get(parent).metadata.resourceVersion == version)
 
             // Labelling a namespace provisions it at once (refreshTime is an hour).
@@ -167,13 +174,17 @@ import Testing
             _ = try await f.children(a).create(theirs)
             _ = try await f.parents.create(f.parent(parent))
 
-            #expect(try await f.waitForStatus(parent, provisioned: [b], ready: "False"), "log: \(f.process.log.suffix(3000))")
+            #expect(
+                try await f.waitForStatus(parent, provisioned: [b], ready: "False"),
+                "log: \(f.process.log.suffix(3000))")
             let status = try await f.status(parent)
             #expect(status?.failedNamespaces?.map(\.namespace) == [a])
-            #expect(status?.failedNamespaces?.first?.reason?.contains("is not owned by this ClusterExternalSecret") == true)
+            #expect(
+                status?.failedNamespaces?.first?.reason?.contains("is not owned by this ClusterExternalSecret") == true)
             #expect(status?.conditions?.first?.message == "one or more namespaces failed")
             let untouched = try await f.children(a).get(parent)
-            #expect(untouched.spec.secretStoreRef?.name == "somebody-elses" && untouched.metadata.ownerReferences == nil)
+            #expect(
+                untouched.spec.secretStoreRef?.name == "somebody-elses" && untouched.metadata.ownerReferences == nil)
             #expect(untouched.metadata.labels == ["owner": "team-a"])
 
             // Once it is gone, the namespace is provisioned without waiting for refreshTime.
@@ -222,7 +233,9 @@ import Testing
                 f.parent(
                     bad,
                     selectors: [
-                        LabelSelector(matchExpressions: [LabelSelectorRequirement(key: "team", operator: "Matches", values: [f.id])])
+                        LabelSelector(matchExpressions: [
+                            LabelSelectorRequirement(key: "team", operator: "Matches", values: [f.id])
+                        ])
                     ]))
             _ = try await f.parents.create(f.parent("good-\(f.id)"))
             #expect(try await f.waitForStatus("good-\(f.id)", provisioned: [a]), "log: \(f.process.log.suffix(3000))")
@@ -256,7 +269,8 @@ import Testing
                     ClusterSecretStore(
                         metadata: ObjectMeta(name: f0.store),
                         spec: SecretStoreSpec(
-                            provider: SecretStoreProvider(fake: FakeProvider(data: [FakeProviderData(key: "db", value: "v")])))))
+                            provider: SecretStoreProvider(
+                                fake: FakeProvider(data: [FakeProviderData(key: "db", value: "v")])))))
                 a = try await f0.namespace("a", chosen: true)
                 b = try await f0.namespace("b", chosen: true)
                 _ = try await f0.parents.create(f0.parent(parent))

@@ -33,7 +33,8 @@ extension ClusterExternalSecretTests {
                             selector: PushSecretSelector(secret: PushSecretSecretSelector(name: "source")),
                             data: [
                                 PushSecretData(
-                                    match: PushSecretMatch(secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: remoteKey)))
+                                    match: PushSecretMatch(
+                                        secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: remoteKey)))
                             ]),
                         pushSecretMetadata: ChildMetadata(labels: ["pushed-by": "cluster"]),
                         namespaceSelectors: [LabelSelector(matchLabels: ["team": f.id])])))
@@ -57,7 +58,10 @@ extension ClusterExternalSecretTests {
                 externalSecret(
                     "mirror", store: f.store, storeKind: .clusterSecretStore,
                     target: ExternalSecretTarget(creationPolicy: .owner, deletionPolicy: .delete),
-                    dataFrom: [ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(name: FindName(regexp: "^\(remoteKey)$")))],
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(
+                            find: ExternalSecretFind(name: FindName(regexp: "^\(remoteKey)$")))
+                    ],
                     refreshInterval: "1s"))
             let secrets = f.client.api(Secret.self, namespace: reader)
             #expect(
