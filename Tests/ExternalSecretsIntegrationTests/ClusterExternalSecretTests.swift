@@ -108,6 +108,12 @@ import Testing
             #expect(
                 try await f.client.api(Secret.self, namespace: a).get(parent).data?["password"] == Data(canary.utf8))
 
+            // ESO's condition gauge.
+            let gauge = metricSum(
+                try await scrapeMetrics(f.process), "clusterexternalsecret_status_condition",
+                labels: ["name": parent, "condition": "Ready", "status": "True"])
+            #expect(gauge == 1)
+
             // A steady state writes nothing: a reconcile woken by an unrelated namespace label
             // leaves the children as they are.
             #expect(try await waitForReady(f.client, b, parent))
