@@ -38,13 +38,13 @@ demo: deps
 	scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/external-secrets"
 
 ## Benchmarks: print their figures (never asserted in tests). SCALE: ExternalSecrets in the
-## operator bench (make bench SCALE=10000).
+## operator bench (make bench SCALE=10000 runs 2,000 and 10,000 and prints how figures grow).
 SCALE ?= 2000
 bench: deps
 	$(SWIFT) build -c release --product SampleController
 	scripts/bench-memory.sh "$$($(SWIFT) build -c release --show-bin-path)" 10000
 	$(SWIFT) build -c release --product external-secrets
-	scripts/bench-operator.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets" $(SCALE)
+	scripts/bench-operator.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets" 2000 $(SCALE)
 	scripts/bench-memory-after-input.sh "$$($(SWIFT) build -c release --show-bin-path)/external-secrets"
 
 ## Regenerate the chart's CRDs and RBAC rules (deploy/charts/external-secrets/files) from the Swift types.

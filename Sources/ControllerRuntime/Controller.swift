@@ -128,7 +128,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void] = [],
         partitions: (@Sendable (Object) -> [String])? = nil,
         reconcileTimeout: Duration? = nil, shutdownGracePeriod: Duration = .seconds(10),
-        ownWrites: OwnWrites = OwnWrites(),
+        ownWrites: OwnWrites = OwnWrites(), queueDrains: WorkQueueDrains = WorkQueueDrains(),
         reconcile: @escaping @Sendable (Object) async throws -> ReconcileAction
     ) {
         self.name = name
@@ -144,7 +144,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
             keyPartitions = { _ in [] }
         }
         self.queue = WorkQueue(
-            name: name, configuration: queueConfiguration, clock: clock, partitions: keyPartitions)
+            name: name, configuration: queueConfiguration, clock: clock, partitions: keyPartitions, drains: queueDrains)
         self.api = api
         self.watcherOptions = watcherOptions
         self.workers = max(1, workers)
@@ -179,15 +179,43 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         }
     }
 
+    /// Like ``watches(_:lane:mapping:)`` for objects this controller's reconciles write (an
+    /// ExternalSecret's target Secret): the key `writer` names for a change is woken through
+    /// `ownWrites`, so not at all when the change is exactly that reconcile's own write (see
+    /// ``OwnWrites``); the other keys `mapping` returns are woken as usual.
+    public func watches<Source: ChangeSource>(
+        _ source: Source, lane: WorkQueueLane = .priority, ownWrites: OwnWrites,
+        writer: @escaping @Sendable (Source.Object) -> ObjectKey?,
+        mapping: @escaping @Sendable (StoreChange<Source.Object>) -> [ObjectKey]
+    ) {
+        let queue = self.queue
+        source.subscribe { change in
+            guard let new = change.new else {
+                ownWrites.forget(change.key)
+                for key in mapping(change) { await queue.add(key, lane: lane) }
+                return
+            }
+            let writerKey = writer(new)
+            for key in mapping(change) where key != writerKey { await queue.add(key, lane: lane) }
+            if let writerKey, mapping(change).contains(writerKey) {
+                await ownWrites.deliver(new) { await queue.add(writerKey, lane: lane) }
+            }
+        }
+    }
+
     /// Declares that a change of an object of `source` wakes the objects of this controller whose
     /// index `index` holds the value `value(changed object's key)` (a store → the ExternalSecrets
     /// that name it), in the dependency lane: one store edit may wake thousands, and they wait
     /// behind new objects and spec changes.
+    /// `matters` says which changes wake them (by default every one).
     public func watches<Source: ChangeSource>(
-        _ source: Source, through index: String, value: @escaping @Sendable (ObjectKey) -> String
+        _ source: Source, through index: String, value: @escaping @Sendable (ObjectKey) -> String,
+        when matters: @escaping @Sendable (StoreChange<Source.Object>) -> Bool = { _ in true }
     ) {
         let store = self.store
-        watches(source, lane: .dependency) { change in store.keys(index: index, value: value(change.key)) }
+        watches(source, lane: .dependency) { change in
+            matters(change) ? store.keys(index: index, value: value(change.key)) : []
+        }
     }
 
     /// Queues, in the dependency lane, the objects whose index `index` holds `value` (a store's
@@ -271,12 +299,14 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
             for change in changes {
                 // A status-only change this process wrote itself wakes nothing: the reconcile that
                 // wrote it saw everything up to it.
-                let own = change.new.map { self.ownWrites.consume($0) } ?? false
                 if change.new == nil { self.ownWrites.forget(change.key) }
-                if let lane = ChangeTriage.lane(for: change, initialSync: first),
-                    !(own && lane == .routine && change.old != nil)
-                {
-                    await self.queue.add(change.key, lane: lane)
+                if let lane = ChangeTriage.lane(for: change, initialSync: first) {
+                    let (queue, key) = (self.queue, change.key)
+                    if lane == .routine, change.old != nil, let new = change.new {
+                        await self.ownWrites.deliver(new) { await queue.add(key, lane: lane) }
+                    } else {
+                        await queue.add(key, lane: lane)
+                    }
                 }
                 if !first { await self.subscribers.notify(change) }
             }

@@ -24,9 +24,14 @@ public struct StatusWriter<Object: KubeResource>: Sendable {
     @discardableResult
     public func write<Status: Encodable & Equatable>(_ new: Status, old: Status?, of object: Object) async throws -> Bool {
         guard let patch = try Self.patch(from: old, to: new) else { return false }
-        let written = try await client.api(Object.self, namespace: object.metadata.namespace)
-            .patchStatus(object.metadata.name ?? "", .merge(["status": patch]))
-        ownWrites?.record(written)
+        let api = client.api(Object.self, namespace: object.metadata.namespace)
+        let name = object.metadata.name ?? ""
+        let request = { try await api.patchStatus(name, .merge(["status": patch])) }
+        if let ownWrites {
+            _ = try await ownWrites.writing(ObjectKey(namespace: object.metadata.namespace, name: name), request)
+        } else {
+            _ = try await request()
+        }
         return true
     }
 

@@ -131,6 +131,9 @@ public struct WorkQueueCounts: Sendable, Hashable {
 public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
     /// The queue's name: the `name` dimension of its metrics.
     public nonisolated let name: String
+    /// How many times the queue has drained; readable from anywhere without waiting.
+    public nonisolated let drains: WorkQueueDrains
+    private var wasIdle = true
     private let clock: C
     private var state: WorkQueueStateMachine<Key, C.Instant>
     private let limiter: ClientRateLimiter<C>?
@@ -153,9 +156,11 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         configuration: WorkQueueConfiguration = WorkQueueConfiguration(),
         clock: C,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        partitions: @escaping @Sendable (Key) -> [String] = { _ in [] }
+        partitions: @escaping @Sendable (Key) -> [String] = { _ in [] },
+        drains: WorkQueueDrains = WorkQueueDrains()
     ) {
         self.name = name
+        self.drains = drains
         self.clock = clock
         self.partitions = partitions
         let rateLimited = configuration.qps > 0
@@ -247,6 +252,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         switch state.done(key, now: clock.now) {
         case .finished(let worked):
             metrics.workDuration.recordNanoseconds(worked.nanoseconds)
+            publish()
         case .requeued(let worked), .freedSlot(let worked):
             metrics.workDuration.recordNanoseconds(worked.nanoseconds)
             publish()
@@ -286,6 +292,9 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private func publish() {
         let added = state.takeAddedCount()
         if added > 0 { metrics.adds.increment(by: added) }
+        let idle = state.isIdle
+        if idle && !wasIdle { drains.increment() }
+        wasIdle = idle
         let depth = state.readyCount
         if depth != reportedDepth {
             reportedDepth = depth
@@ -627,6 +636,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     /// Ready keys in all lanes (the `depth` metric).
     var readyCount: Int { ready.count }
 
+    /// No key is ready or being processed (keys waiting for a later time do not count).
+    var isIdle: Bool { ready.isEmpty && processing.isEmpty }
+
     var counts: WorkQueueCounts {
         var byLane = [Int](repeating: 0, count: WorkQueueLane.allCases.count)
         for entry in ready.values { byLane[entry.lane.rawValue] += 1 }
@@ -838,4 +850,18 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             }
         }
     }
+}
+
+/// Counts the times a work queue drained: went from having keys ready or being processed to
+/// having none. Two equal readings mean the queue was busy all along in between, so everything
+/// queued at the first reading was handed out before the second or is still waiting (the provider
+/// call cache reuses a read for such a backlog).
+public final class WorkQueueDrains: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    public var count: Int { value.load(ordering: .acquiring) }
+
+    func increment() { value.add(1, ordering: .releasing) }
 }

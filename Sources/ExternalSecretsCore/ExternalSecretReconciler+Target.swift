@@ -43,12 +43,20 @@ extension ExternalSecretReconciler {
         case .none:
             break
         case .create(let secret):
-            dependencies.ownSecretWrites?.record(try await secrets.create(secret, fieldManager: manager))
+            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.create(secret, fieldManager: manager) }
         case .update(let secret):
-            dependencies.ownSecretWrites?.record(try await secrets.replace(secret, fieldManager: manager))
+            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.replace(secret, fieldManager: manager) }
         case .delete(let name):
             try await secrets.delete(name, options: DeleteOptions(preconditions: .init(uid: existing?.metadata.uid)))
         }
+    }
+}
+
+extension ExternalSecretReconciler {
+    /// Makes a write of the target Secret through ``OwnWrites`` when the operator tracks them.
+    fileprivate func recordingOwnWrite(of key: ObjectKey, _ write: () async throws -> Secret) async throws -> Secret {
+        guard let ownWrites = dependencies.ownSecretWrites else { return try await write() }
+        return try await ownWrites.writing(key, write)
     }
 }
 

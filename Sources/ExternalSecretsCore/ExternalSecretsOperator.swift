@@ -66,7 +66,7 @@ public struct OperatorOptions: Sendable {
 /// caches they read, declared in three steps: the caches, the controllers, then what each
 /// controller watches.
 ///
-/// Relations: a change of a store (spec or Ready status) wakes every ExternalSecret and PushSecret
+/// Relations: a change of a store (spec, labels, Ready condition, capabilities) wakes every ExternalSecret and PushSecret
 /// that names it; a deleted store's provider clients are closed at once; a change or deletion of
 /// a managed Secret wakes the ExternalSecret that writes it; the appearance or change of a Secret
 /// a store refers to (credentials, CA) revalidates the store, and of a PushSecret's source pushes
@@ -195,7 +195,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             floodGate: options.enableFloodGate,
             namespaceLabels: { name in try await client.api(Namespace.self).get(name).metadata.labels ?? [:] })
         resolver.clusterStoresEnabled = options.enableClusterStoreReconciler
-        let callCache = ProviderCallCache(window: options.providerCacheWindow, clock: providerClock)
+        // Reads are reused while the ExternalSecret queue works off a backlog (a start, a store
+        // edit): every object queued when a key was read shares that read.
+        let externalSecretDrains = WorkQueueDrains()
+        let callCache = ProviderCallCache(
+            window: options.providerCacheWindow, clock: providerClock, drainCount: { externalSecretDrains.count })
         callGuard.breakers.onTransition { storeKey, _ in
             await secretStoreController?.wake(index: Self.storeIndex, value: storeKey)
             await clusterStoreController?.wake(index: Self.storeIndex, value: storeKey)
@@ -249,32 +253,25 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             clock: clock, logger: logger,
             partitions: { es in Self.storeKeys(of: es) },
             reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
-            ownWrites: ownStatusWrites
+            ownWrites: ownStatusWrites, queueDrains: externalSecretDrains
         ) { es in
             await managedSecrets.store.waitUntilSynced()
             try Task.checkCancellation()
             return try await reconciler.reconcile(es)
         }
-        externalSecrets.watches(secretStores, through: Self.storeIndex) { key in
+        externalSecrets.watches(secretStores, through: Self.storeIndex, value: { key in
             StoreResolver.indexKey(kind: .secretStore, name: key.name, namespace: key.namespace ?? "")
-        }
-        externalSecrets.watches(clusterStores, through: Self.storeIndex) { key in
+        }, when: Self.storeChangeMatters)
+        externalSecrets.watches(clusterStores, through: Self.storeIndex, value: { key in
             StoreResolver.indexKey(kind: .clusterSecretStore, name: key.name, namespace: "")
-        }
-        externalSecrets.watches(managedSecrets) { [store = externalSecrets.store] change in
+        }, when: Self.storeChangeMatters)
+        // A Secret exactly as its owner's own reconcile wrote it wakes only the others that target it.
+        externalSecrets.watches(managedSecrets, ownWrites: ownSecretWrites, writer: Self.owningExternalSecret) {
+            [store = externalSecrets.store] change in
             guard let secret = change.new ?? change.old else { return [] }
-            // A Secret exactly as the owner's own reconcile wrote it wakes only the others that
-            // target it.
-            let ownWrite = change.new.map { ownSecretWrites.consume($0) } ?? false
-            if change.new == nil { ownSecretWrites.forget(change.key) }
-            let owner = secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
-            let ownerKey = owner.map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
-            let owned = ownerKey.map { [$0] } ?? []
             let targeting = store.keys(
                 index: Self.targetIndex, value: "\(secret.metadata.namespace ?? "")/\(secret.metadata.name ?? "")")
-            var woken = Set(owned + targeting)
-            if ownWrite, let ownerKey { woken.remove(ownerKey) }
-            return Array(woken)
+            return Array(Set((Self.owningExternalSecret(secret).map { [$0] } ?? []) + targeting))
         }
         externalSecrets.onDeletion { key, _ in reconciler.forget(key) }
         callGuard.breakers.onTransition { storeKey, opened in
@@ -330,12 +327,12 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             pushSecrets.watches(sourceSecrets, through: PushSecretReconciler<C>.sourceIndex) { key in
                 "\(key.namespace ?? "")/\(key.name)"
             }
-            pushSecrets.watches(secretStores, through: Self.storeIndex) { key in
+            pushSecrets.watches(secretStores, through: Self.storeIndex, value: { key in
                 StoreResolver.indexKey(kind: .secretStore, name: key.name, namespace: key.namespace ?? "")
-            }
-            pushSecrets.watches(clusterStores, through: Self.storeIndex) { key in
+            }, when: Self.storeChangeMatters)
+            pushSecrets.watches(clusterStores, through: Self.storeIndex, value: { key in
                 StoreResolver.indexKey(kind: .clusterSecretStore, name: key.name, namespace: "")
-            }
+            }, when: Self.storeChangeMatters)
             pushSecrets.onDeletion { key, _ in pushReconciler.forget(key) }
             callGuard.breakers.onTransition { storeKey, _ in
                 await pushSecrets.wake(index: Self.storeIndex, value: storeKey)
@@ -361,6 +358,25 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
     /// Whether every cache holds a full listing.
     public var isSynced: Bool { synced() }
+
+    /// Whether a store's change can change what its ExternalSecrets and PushSecrets do: it
+    /// appeared or went, its spec or labels changed, or its Ready condition or capabilities did.
+    /// A revalidation that only moves timestamps wakes nobody (at 10,000 objects per store, each
+    /// needless wake is 10,000 reconciles).
+    static func storeChangeMatters<Store: SecretStoreObject>(_ change: StoreChange<Store>) -> Bool {
+        guard let old = change.old, let new = change.new else { return true }
+        let oldReady = old.status?.conditions?.condition(ofType: ESONames.conditionReady)
+        let newReady = new.status?.conditions?.condition(ofType: ESONames.conditionReady)
+        return old.spec != new.spec || old.metadata.labels != new.metadata.labels
+            || oldReady?.status != newReady?.status || oldReady?.reason != newReady?.reason
+            || oldReady?.message != newReady?.message || old.status?.capabilities != new.status?.capabilities
+    }
+
+    /// The ExternalSecret a managed Secret's controller owner reference names, if any.
+    static func owningExternalSecret(_ secret: Secret) -> ObjectKey? {
+        secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
+            .map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
+    }
 
     /// The index values of the stores an ExternalSecret uses.
     static func storeKeys(of es: ExternalSecret) -> [String] {

@@ -14,9 +14,17 @@ public import ProviderKit
 /// waiting at once, while the shared call goes on for the others; a new store generation never
 /// sees an older generation's results; results older than `window` are not returned, and are
 /// dropped about `window` after they were read even when no further read comes (a deleted
-/// ExternalSecret's values do not stay in memory). Caveats: a value changed at the provider may be
-/// seen up to `window` late; values live in memory for about `window` (they are in the target
-/// Secrets anyway).
+/// ExternalSecret's values do not stay in memory).
+///
+/// A backlog extends the window: a result is also reused, up to `backlogLimit`, for as long as
+/// the reconcile queue (`drainCount`) has not drained since it was read, so the objects that were
+/// waiting when a key was read share that read, however long the cohort takes (10,000
+/// ExternalSecrets over 1,000 keys after a start cost 1,000 calls, not one per key per window).
+///
+/// Caveats: a value changed at the provider may be seen up to `window` late, or up to the
+/// backlog's length (at most `backlogLimit`) late by objects that were queued when it was read,
+/// as if they had all been synced at that moment; values live in memory as long (they are in the
+/// target Secrets anyway).
 public actor ProviderCallCache {
     struct Key: Hashable {
         var storeUID: String
@@ -28,11 +36,13 @@ public actor ProviderCallCache {
 
     private enum Entry {
         case inFlight(Task<any Sendable, any Error>)
-        /// A finished result and when it was read (`clock.now()`).
-        case done(any Sendable, at: Duration)
+        /// A finished result, when it was read (`clock.now()`) and the queue's drain count then.
+        case done(any Sendable, at: Duration, drains: Int)
     }
 
     private let window: Duration
+    private let backlogLimit: Duration
+    private let drainCount: @Sendable () -> Int?
     private let clock: ProviderClock
     private var entries: [Key: Entry] = [:]
     private var lastPrune: Duration
@@ -42,8 +52,15 @@ public actor ProviderCallCache {
     /// - Parameters:
     ///   - window: how long a result is reused; zero shares only calls in flight.
     ///   - clock: measures the window and times the pruning (the operator's one clock).
-    public init(window: Duration, clock: ProviderClock) {
+    ///   - drainCount: how many times the reconcile queue has drained (nil: no backlog reuse).
+    ///   - backlogLimit: the longest a result is reused for a backlog.
+    public init(
+        window: Duration, clock: ProviderClock, drainCount: @escaping @Sendable () -> Int? = { nil },
+        backlogLimit: Duration = .seconds(300)
+    ) {
         self.window = window
+        self.drainCount = drainCount
+        self.backlogLimit = max(window, backlogLimit)
         self.clock = clock
         self.lastPrune = clock.now()
     }
@@ -56,7 +73,7 @@ public actor ProviderCallCache {
         let now = clock.now()
         pruneIfDue(now)
         switch entries[key] {
-        case .done(let value, let at) where !fresh && now - at <= window:
+        case .done(let value, let at, let drains) where !fresh && reusable(at: at, drains: drains, now: now):
             if let value = value as? T { return value }
         case .inFlight(let task):
             if let value = try await valueUnlessCancelled(of: task) as? T { return value }
@@ -68,7 +85,7 @@ public actor ProviderCallCache {
         do {
             let value = try await valueUnlessCancelled(of: task)
             if window > .zero {
-                entries[key] = .done(value, at: clock.now())
+                entries[key] = .done(value, at: clock.now(), drains: drainCount() ?? -1)
                 schedulePrune()
             } else {
                 entries[key] = nil  // a zero window shares only calls in flight
@@ -101,9 +118,15 @@ public actor ProviderCallCache {
     private func prune(_ now: Duration) {
         lastPrune = now
         entries = entries.filter { _, entry in
-            if case .done(_, let at) = entry { return now - at <= window }
+            if case .done(_, let at, let drains) = entry { return reusable(at: at, drains: drains, now: now) }
             return true
         }
+    }
+
+    /// Whether a result read at `at`, when the queue had drained `drains` times, may be reused.
+    private func reusable(at: Duration, drains: Int, now: Duration) -> Bool {
+        let age = now - at
+        return age <= window || (age <= backlogLimit && drains >= 0 && drainCount() == drains)
     }
 
     /// One task at a time prunes finished results once they are older than `window`, and again

@@ -175,7 +175,7 @@ private func partitions(_ key: String) -> [String] {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct WorkQueueBulkheadTests {
+@Suite(.timeLimit(.minutes(10))) struct WorkQueueBulkheadTests {
     @Test func waiterBlockedBySaturatedPartitionWakesWhenASlotFrees() async {
         let clock = ManualClock()
         let queue = WorkQueue<String, ManualClock>(

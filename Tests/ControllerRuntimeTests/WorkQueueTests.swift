@@ -340,7 +340,7 @@ private func eventually(
 }
 
 /// Manual clock only; the time limit turns a lost wake-up into a failure instead of a hang.
-@Suite(.timeLimit(.minutes(1))) struct WorkQueueTests {
+@Suite(.timeLimit(.minutes(10))) struct WorkQueueTests {
     @Test func nextParksWithoutTouchingTheClockUntilAnAddWakesIt() async {
         let clock = ManualClock()
         let queue = makeQueue(clock: clock)
@@ -677,4 +677,26 @@ private final class TestMetricsFactory: MetricsFactory, Sendable {
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyRecorder(_ handler: any RecorderHandler) {}
     func destroyTimer(_ handler: any TimerHandler) {}
+}
+
+extension WorkQueueTests {
+    /// The drain count moves only when nothing is ready or processing any more; keys waiting for
+    /// a later time do not keep the queue busy.
+    @Test func theDrainCountMovesWhenTheLastKeyIsDone() async throws {
+        let queue = WorkQueue<String, ContinuousClock>(name: "drains", configuration: WorkQueueConfiguration(qps: 0), clock: ContinuousClock())
+        #expect(queue.drains.count == 0)
+        await queue.add("a")
+        await queue.add("b")
+        await queue.add("later", after: .seconds(3600))
+        let first = await queue.next()
+        await queue.done(try #require(first))
+        #expect(queue.drains.count == 0, "b is still ready")
+        let second = await queue.next()
+        #expect(queue.drains.count == 0, "b is processing")
+        await queue.done(try #require(second))
+        #expect(queue.drains.count == 1)
+        await queue.add("c")
+        await queue.done(try #require(await queue.next()))
+        #expect(queue.drains.count == 2)
+    }
 }

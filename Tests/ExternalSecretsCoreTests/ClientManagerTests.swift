@@ -10,7 +10,7 @@ import Testing
 /// Provider clients cached per store generation and caller namespace: built once, rebuilt and the
 /// old one closed when the store changes, never cached when the build failed, closed at once when
 /// the store is forgotten.
-@Suite(.timeLimit(.minutes(1))) struct ClientManagerTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientManagerTests {
     static let vault = SecretStoreProvider(fake: FakeProvider(data: []))
 
     /// The manager with FakeReferences as every store's reference reader.

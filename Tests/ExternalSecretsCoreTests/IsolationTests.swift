@@ -131,7 +131,7 @@ func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
     Issue.record("never happened: \(what)")
 }
 
-@Suite(.timeLimit(.minutes(1))) struct StoreCallGuardTests {
+@Suite(.timeLimit(.minutes(10))) struct StoreCallGuardTests {
     static let store = StoreContext(
         kind: .secretStore, name: "vault", storeNamespace: "team", callerNamespace: "team", uid: "uid-1", generation: 1,
         spec: SecretStoreSpec(provider: SecretStoreProvider()))

@@ -166,3 +166,29 @@ extension ProviderCallCacheTests {
         #expect(await unshared.count == 0)
     }
 }
+
+extension ProviderCallCacheTests {
+    /// While the reconcile queue has not drained since a key was read, the read is reused past
+    /// the window (the cohort queued at a start shares it), up to the backlog limit; once the
+    /// queue drains, the window alone applies again.
+    @Test(arguments: [
+        (age: Duration.seconds(60), drained: false, calls: 1),
+        (age: .seconds(60), drained: true, calls: 2),
+        (age: .seconds(120), drained: false, calls: 1),
+        (age: .seconds(120) + .milliseconds(1), drained: false, calls: 2),
+    ])
+    func aBacklogExtendsTheWindowUpToItsLimit(age: Duration, drained: Bool, calls: Int) async throws {
+        let clock = ManualClock()
+        let drains = Mutex(0)
+        let cache = ProviderCallCache(
+            window: .seconds(10), clock: ProviderClock(clock), drainCount: { drains.withLock { $0 } },
+            backlogLimit: .seconds(120))
+        let counting = CountingClient()
+        let client = CachingSecretsClient(counting, cache: cache, store: Self.store())
+        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        if drained { drains.withLock { $0 += 1 } }
+        clock.advance(by: age)
+        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+        #expect(counting.calls.withLock { $0 } == calls)
+    }
+}
