@@ -339,7 +339,7 @@ let package = Package(
         .testTarget(
             name: "ExternalSecretsCoreTests",
             dependencies: [
-                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ProviderKit", "GoCompat",
+                "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ControllerRuntime", "ProviderKit", "GoCompat",
                 "SeededRandomTestSupport", "ClockTestSupport", "GoOracleTestSupport", "ProviderTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -37,3 +37,15 @@ extension PushSecret: KubeResource {
         group: ExternalSecretsAPIGroup.group, version: ExternalSecretsAPIGroup.alphaVersion,
         kind: "PushSecret", plural: "pushsecrets", namespaced: true)
 }
+
+extension ClusterExternalSecret: KubeResource {
+    public static let resource = ResourceDescriptor(
+        group: ExternalSecretsAPIGroup.group, version: ExternalSecretsAPIGroup.version,
+        kind: "ClusterExternalSecret", plural: "clusterexternalsecrets", namespaced: false)
+}
+
+extension ClusterPushSecret: KubeResource {
+    public static let resource = ResourceDescriptor(
+        group: ExternalSecretsAPIGroup.group, version: ExternalSecretsAPIGroup.alphaVersion,
+        kind: "ClusterPushSecret", plural: "clusterpushsecrets", namespaced: false)
+}

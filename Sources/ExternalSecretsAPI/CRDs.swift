@@ -7,7 +7,9 @@ public import KubeModel
 /// out here. A cluster that still has objects stored as v1beta1 must migrate them before switching.
 public enum ExternalSecretsCRDs {
     /// Every CRD, in the order they are installed.
-    public static var all: [CustomResourceDefinition] { [externalSecret, secretStore, clusterSecretStore, pushSecret] }
+    public static var all: [CustomResourceDefinition] {
+        [externalSecret, secretStore, clusterSecretStore, pushSecret, clusterExternalSecret, clusterPushSecret]
+    }
 
     public static var externalSecret: CustomResourceDefinition {
         definition(
@@ -43,6 +45,26 @@ public enum ExternalSecretsCRDs {
             ])
     }
 
+    public static var clusterExternalSecret: CustomResourceDefinition {
+        definition(
+            for: ClusterExternalSecret.resource, shortName: "ces", schema: ClusterExternalSecret.openAPISchema,
+            printerColumns: [
+                PrinterColumn(name: "Store", type: "string", jsonPath: ".spec.externalSecretSpec.secretStoreRef.name"),
+                PrinterColumn(name: "Refresh Interval", type: "string", jsonPath: ".spec.refreshTime"),
+                .readyStatus,
+            ])
+    }
+
+    /// ESO gives ClusterPushSecret no short name.
+    public static var clusterPushSecret: CustomResourceDefinition {
+        definition(
+            for: ClusterPushSecret.resource, shortName: nil, schema: ClusterPushSecret.openAPISchema,
+            printerColumns: [
+                PrinterColumn(name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp"),
+                .readyReason,
+            ])
+    }
+
     private static let storeColumns: [PrinterColumn] = [
         PrinterColumn(name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp"),
         .readyReason,
@@ -51,7 +73,7 @@ public enum ExternalSecretsCRDs {
     ]
 
     private static func definition(
-        for resource: ResourceDescriptor, shortName: String, schema: OpenAPISchema, printerColumns: [PrinterColumn]
+        for resource: ResourceDescriptor, shortName: String?, schema: OpenAPISchema, printerColumns: [PrinterColumn]
     ) -> CustomResourceDefinition {
         let (labelKey, labelValue) = ExternalSecretsAPIGroup.componentLabel
         let version = CustomResourceDefinitionVersion(
@@ -65,7 +87,7 @@ public enum ExternalSecretsCRDs {
                 group: resource.group,
                 names: CustomResourceDefinitionNames(
                     plural: resource.plural, singular: resource.kind.lowercased(), kind: resource.kind,
-                    listKind: "\(resource.kind)List", shortNames: [shortName],
+                    listKind: "\(resource.kind)List", shortNames: shortName.map { [$0] },
                     categories: [ExternalSecretsAPIGroup.category]),
                 scope: resource.namespaced ? "Namespaced" : "Cluster",
                 versions: [version]))

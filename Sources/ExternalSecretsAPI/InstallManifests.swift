@@ -114,6 +114,20 @@ public enum ExternalSecretsManifests {
             RBACRule(group, ["clustersecretstores/status"], ["patch"], when: .processClusterStore),
             RBACRule(group, ["pushsecrets"], ["get", "list", "watch", "patch"], when: .processPushSecret),
             RBACRule(group, ["pushsecrets/status"], ["patch"], when: .processPushSecret),
+            // ClusterExternalSecrets and ClusterPushSecrets: namespaces are watched (metadata only)
+            // and never changed, no finalizer is ever put on one; the objects created in them are
+            // owned with `blockOwnerDeletion` (hence the finalizers rules for OpenShift). `patch`
+            // on the cluster kinds only removes the finalizer ESO put on them (migration).
+            RBACRule(group, ["clusterexternalsecrets"], ["get", "list", "watch", "patch"], when: .processClusterExternalSecret),
+            RBACRule(group, ["clusterexternalsecrets/status"], ["patch"], when: .processClusterExternalSecret),
+            RBACRule(group, ["externalsecrets"], ["create", "update", "delete"], when: .processClusterExternalSecret),
+            RBACRule("", ["namespaces"], ["list", "watch"], when: .processClusterExternalSecret),
+            RBACRule(group, ["clusterexternalsecrets/finalizers"], ["update"], when: .openshiftFinalizers),
+            RBACRule(group, ["clusterpushsecrets"], ["get", "list", "watch", "patch"], when: .processClusterPushSecret),
+            RBACRule(group, ["clusterpushsecrets/status"], ["patch"], when: .processClusterPushSecret),
+            RBACRule(group, ["pushsecrets"], ["get", "list", "watch", "create", "update", "delete"], when: .processClusterPushSecret),
+            RBACRule("", ["namespaces"], ["list", "watch"], when: .processClusterPushSecret),
+            RBACRule(group, ["clusterpushsecrets/finalizers"], ["update"], when: .openshiftFinalizers),
             // Managed Secrets are watched by label, read, created, replaced (update) and deleted.
             RBACRule("", ["secrets"], ["get", "list", "watch", "create", "update", "delete"]),
             RBACRule("", ["configmaps"], ["get"]),

@@ -10,6 +10,12 @@ public struct RBACRule: Sendable, Hashable {
         case processClusterStore
         /// PushSecrets are reconciled.
         case processPushSecret
+        /// ClusterExternalSecrets are reconciled: namespaces listed and watched, ExternalSecrets
+        /// created, updated and deleted (off in scoped mode).
+        case processClusterExternalSecret
+        /// ClusterPushSecrets are reconciled: namespaces listed and watched, PushSecrets created,
+        /// updated and deleted (off in scoped mode).
+        case processClusterPushSecret
         /// Owner references with `blockOwnerDeletion` where OwnerReferencesPermissionEnforcement
         /// is on (OpenShift).
         case openshiftFinalizers

@@ -87,6 +87,16 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("enable-push-secret-reconciler"), help: "Push Secrets to providers (PushSecret).")
     var enablePushSecretReconciler = true
 
+    @Option(
+        name: .customLong("enable-cluster-external-secret-reconciler"),
+        help: "Create ExternalSecrets in namespaces for ClusterExternalSecrets (not with --namespace).")
+    var enableClusterExternalSecretReconciler = true
+
+    @Option(
+        name: .customLong("enable-cluster-push-secret-reconciler"),
+        help: "Create PushSecrets in namespaces for ClusterPushSecrets (not with --namespace).")
+    var enableClusterPushSecretReconciler = true
+
     @Option(name: .customLong("template-left-delimiter"), help: "Left delimiter of templates (default {{).")
     var templateLeftDelimiter = "{{"
 
@@ -194,6 +204,8 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
         options.enablePushSecretReconciler = enablePushSecretReconciler
+        options.enableClusterExternalSecretReconciler = enableClusterExternalSecretReconciler
+        options.enableClusterPushSecretReconciler = enableClusterPushSecretReconciler
         options.providerCacheWindow = GoDuration.parse(providerCacheWindow) ?? .seconds(10)
         options.templateLeftDelimiter = templateLeftDelimiter
         options.templateRightDelimiter = templateRightDelimiter

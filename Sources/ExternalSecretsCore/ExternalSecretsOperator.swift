@@ -21,6 +21,12 @@ public struct OperatorOptions: Sendable {
     public var enableClusterStoreReconciler = true
     /// Run the PushSecret controller (`--enable-push-secret-reconciler`).
     public var enablePushSecretReconciler = true
+    /// Run the ClusterExternalSecret controller (`--enable-cluster-external-secret-reconciler`);
+    /// it runs only without `namespace` (it lists namespaces cluster-wide).
+    public var enableClusterExternalSecretReconciler = true
+    /// Run the ClusterPushSecret controller (`--enable-cluster-push-secret-reconciler`); it runs
+    /// only without `namespace`.
+    public var enableClusterPushSecretReconciler = true
     /// Custom template delimiters (`--template-left-delimiter` / `--template-right-delimiter`).
     public var templateLeftDelimiter = ""
     public var templateRightDelimiter = ""
@@ -56,15 +62,17 @@ public struct OperatorOptions: Sendable {
 }
 
 /// Everything that runs while this replica leads: the ExternalSecret, SecretStore,
-/// ClusterSecretStore and PushSecret controllers and the caches they read, declared in three
-/// steps: the caches, the controllers, then what each controller watches.
+/// ClusterSecretStore, PushSecret, ClusterExternalSecret and ClusterPushSecret controllers and the
+/// caches they read, declared in three steps: the caches, the controllers, then what each
+/// controller watches.
 ///
 /// Relations: a change of a store (spec, labels, Ready condition, capabilities) wakes every ExternalSecret and PushSecret
 /// that names it; a deleted store's provider clients are closed at once; a change or deletion of
 /// a managed Secret wakes the ExternalSecret that writes it; the appearance or change of a Secret
 /// a store refers to (credentials, CA) revalidates the store, and of a PushSecret's source pushes
 /// it; a store's circuit breaker opening or closing wakes the store, its ExternalSecrets and
-/// PushSecrets.
+/// PushSecrets; a namespace created, relabelled or deleted wakes the ClusterExternalSecrets and
+/// ClusterPushSecrets that choose it, and a change of one of their children wakes its parent.
 /// Only Secrets carrying the managed label are cached in full; all others are watched by
 /// identity only, one watch for both uses (DESIGN.md invariant 1).
 public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration == Duration {
@@ -204,6 +212,19 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 environment: .eso(now: now))
         }
 
+        // ClusterExternalSecrets and ClusterPushSecrets choose namespaces by label: every
+        // namespace is cached, metadata only (a few hundred bytes each), and never changed.
+        let fanOutClusterExternalSecrets = options.enableClusterExternalSecretReconciler && namespace == nil
+        let fanOutClusterPushSecrets =
+            options.enableClusterPushSecretReconciler && options.enablePushSecretReconciler && namespace == nil
+        let namespaces: Reflector<PartialObjectMetadata, C>? =
+            fanOutClusterExternalSecrets || fanOutClusterPushSecrets
+            ? Reflector(api: client.metadataAPI(Namespace.resource), clock: clock, logger: logger) : nil
+        if let namespaces {
+            services.append(namespaces)
+            caches.append { namespaces.store.isSynced }
+        }
+
         // MARK: ExternalSecrets
 
         // The versions of the operator's own status patches and Secret writes: their watch events
@@ -225,7 +246,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 StoreIndex(name: Self.targetIndex) { es in
                     ["\(es.metadata.namespace ?? "")/\(SecretWritePlanner.targetName(of: es))"]
                 },
-            ],
+            ] + (fanOutClusterExternalSecrets ? [Self.fanOutControllerIndex(ExternalSecret.self)] : []),
             workers: options.concurrent,
             queueConfiguration: WorkQueueConfiguration(
                 qps: options.reconcileQPS, burst: options.reconcileBurst, partitionLimit: options.storePartitionLimit),
@@ -262,6 +283,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         self.externalSecrets = externalSecrets
         caches.append { externalSecrets.store.isSynced }
 
+        // MARK: ClusterExternalSecrets
+
+        if fanOutClusterExternalSecrets, let namespaces {
+            let clusterExternalSecrets: Controller<ClusterExternalSecret, C> = Self.fanOutController(
+                name: "clusterexternalsecret", client: client, namespaces: namespaces, children: externalSecrets,
+                esoFinalizer: esoClusterExternalSecretFinalizer, conditionMetric: "clusterexternalsecret_status_condition",
+                options: options, clock: clock, logger: logger)
+            services.append(clusterExternalSecrets)
+            caches.append { clusterExternalSecrets.store.isSynced }
+        }
+
         // MARK: PushSecrets
 
         if options.enablePushSecretReconciler, let sourceSecrets = secretIdentities {
@@ -278,7 +310,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 indexes: [
                     StoreIndex(name: PushSecretReconciler<C>.sourceIndex, values: PushSecretReconciler<C>.sourceKey),
                     StoreIndex(name: Self.storeIndex) { ps in Self.storeKeys(of: ps) },
-                ],
+                ] + (fanOutClusterPushSecrets ? [Self.fanOutControllerIndex(PushSecret.self)] : []),
                 workers: options.concurrent,
                 queueConfiguration: WorkQueueConfiguration(partitionLimit: options.storePartitionLimit),
                 clock: clock, logger: logger,
@@ -307,6 +339,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             }
             services.append(pushSecrets)
             caches.append { pushSecrets.store.isSynced }
+
+            // MARK: ClusterPushSecrets
+
+            if fanOutClusterPushSecrets, let namespaces {
+                let clusterPushSecrets: Controller<ClusterPushSecret, C> = Self.fanOutController(
+                    name: "clusterpushsecret", client: client, namespaces: namespaces, children: pushSecrets,
+                    esoFinalizer: nil, conditionMetric: "clusterpushsecret_status_condition", options: options, clock: clock,
+                    logger: logger)
+                services.append(clusterPushSecrets)
+                caches.append { clusterPushSecrets.store.isSynced }
+            }
         }
         self.services = services
         let allCaches = caches

@@ -56,12 +56,17 @@ import Testing
 
     static let rbacCases: [RBACCase] = {
         let all = Set(RBACRule.Feature.allCases)
+        // Cluster-scoped kinds, off in scoped mode.
+        let clusterOnly: [RBACRule.Feature] = [.processClusterStore, .processClusterExternalSecret, .processClusterPushSecret]
         return [
             RBACCase(values: [:], scoped: false, features: all),
-            RBACCase(values: ["scopedRBAC": true], scoped: true, features: all.subtracting([.processClusterStore])),
+            RBACCase(values: ["scopedRBAC": true], scoped: true, features: all.subtracting(clusterOnly)),
             RBACCase(
                 values: ["scopedNamespace": "team-a", "scopedRBAC": true, "processPushSecret": false], scoped: true,
-                features: all.subtracting([.processClusterStore, .processPushSecret])),
+                features: all.subtracting(clusterOnly + [.processPushSecret])),
+            RBACCase(
+                values: ["processClusterExternalSecret": false, "processClusterPushSecret": false], scoped: false,
+                features: all.subtracting([.processClusterExternalSecret, .processClusterPushSecret])),
             RBACCase(values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])),
             RBACCase(
                 values: ["openshiftFinalizers": false, "rbac": ["serviceAccountTokenCreate": false]], scoped: false,
@@ -87,6 +92,8 @@ import Testing
             let args = try #require(rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"])
             #expect(args.items.contains(.string("--namespace=\(scopedNamespace)")))
             #expect(args.items.contains("--enable-cluster-store-reconciler=false"))
+            #expect(args.items.contains("--enable-cluster-external-secret-reconciler=false"))
+            #expect(args.items.contains("--enable-cluster-push-secret-reconciler=false"))
         }
         let election = try #require(
             rendered.objects(kind: "Role").first { $0["metadata"]?["name"] == "external-secrets-leaderelection" })
@@ -154,7 +161,8 @@ import Testing
             container["args"]?.items == [
                 "controller", "--enable-leader-election", "--leader-election-id=platform-eso-lease",
                 "--enable-cluster-store-reconciler=false", "--enable-secret-store-reconciler=false",
-                "--enable-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
+                "--enable-push-secret-reconciler=false", "--enable-cluster-external-secret-reconciler=false",
+                "--enable-cluster-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
                 "--concurrent=4", "--metrics-addr=:9090", "--live-addr=:9092", "--loglevel=debug", "--client-qps=20",
                 "--provider-cache-window=30s",
             ])

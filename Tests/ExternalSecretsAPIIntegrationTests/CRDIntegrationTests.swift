@@ -18,7 +18,7 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            #expect(documents.count == 11)
+            #expect(documents.count == 13)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -43,6 +43,9 @@ import Testing
             _ = try await operatorClient.api(PushSecret.self).list()
             _ = try await operatorClient.api(Secret.self).list()
             _ = try await operatorClient.api(Namespace.self).get(namespace)
+            _ = try await operatorClient.api(Namespace.self).list()
+            _ = try await operatorClient.api(ClusterExternalSecret.self).list()
+            _ = try await operatorClient.api(ClusterPushSecret.self).list()
             let missingLease = await apiError {
                 _ = try await operatorClient.api(Lease.self, namespace: namespace).get(
                     ExternalSecretsManifests.leaderElectionLease)
@@ -54,7 +57,14 @@ import Testing
 
             let forbidden: [(String, () async throws -> Void)] = [
                 ("list configmaps", { _ = try await operatorClient.api(ConfigMap.self, namespace: "default").list() }),
-                ("list namespaces", { _ = try await operatorClient.api(Namespace.self).list() }),
+                // Namespaces are listed and watched (ClusterExternalSecret), never changed.
+                (
+                    "label a namespace",
+                    {
+                        _ = try await operatorClient.api(Namespace.self).patch(
+                            namespace, .merge(["metadata": ["labels": ["x": "y"]]]))
+                    }
+                ),
                 (
                     "lease elsewhere",
                     {
@@ -121,6 +131,7 @@ import Testing
             let main = (list?.resources ?? []).filter { !$0.name.contains("/") }
             #expect(
                 main.map { "\($0.name) \($0.kind) \($0.namespaced) \($0.shortNames ?? [])" }.sorted() == [
+                    #"clusterexternalsecrets ClusterExternalSecret false ["ces"]"#,
                     #"clustersecretstores ClusterSecretStore false ["css"]"#,
                     #"externalsecrets ExternalSecret true ["es"]"#,
                     #"secretstores SecretStore true ["ss"]"#,

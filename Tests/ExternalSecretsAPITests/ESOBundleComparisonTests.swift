@@ -39,11 +39,13 @@ enum ESOBundle {
 /// names, scope and printer columns are the same. All differences are reported at once.
 @Suite(.enabled(if: ESOBundle.path != nil, "ESO's CRD bundle not found: set ESO_CRD_BUNDLE to its bundle.yaml"))
 struct ESOBundleComparisonTests {
-    static let kinds = ["ExternalSecret", "SecretStore", "ClusterSecretStore", "PushSecret"]
+    static let kinds = [
+        "ExternalSecret", "SecretStore", "ClusterSecretStore", "PushSecret", "ClusterExternalSecret", "ClusterPushSecret",
+    ]
 
     /// The version each kind is served as.
     static func version(of kind: String) -> String {
-        kind == "PushSecret" ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
+        kind.hasSuffix("PushSecret") ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
     }
 
     static func ours(_ kind: String) throws -> JSONValue {
@@ -76,6 +78,13 @@ struct ESOBundleComparisonTests {
         ".spec.dataTo[] x-kubernetes-validations":
             "Kubernetes 1.20 does not know CEL; the same rules are structural validations (allOf) here",
         ".spec.dataTo[].rewrite[] x-kubernetes-validations":
+            "Kubernetes 1.20 does not know CEL; the same rule is a structural validation (oneOf) here",
+        // The same differences where ClusterExternalSecret and ClusterPushSecret embed those specs.
+        ".spec.externalSecretSpec.dataFrom[].rewrite[].merge.into default":
+            "Kubernetes 1.20 refuses default \"\" (reads it as null)",
+        ".spec.pushSecretSpec.dataTo[] x-kubernetes-validations":
+            "Kubernetes 1.20 does not know CEL; the same rules are structural validations (allOf) here",
+        ".spec.pushSecretSpec.dataTo[].rewrite[] x-kubernetes-validations":
             "Kubernetes 1.20 does not know CEL; the same rule is a structural validation (oneOf) here",
         ".spec.provider.aws.customSessionTags x-kubernetes-validations":
             "Kubernetes 1.20 refuses CEL rules under server-side apply; the controller refuses the reserved keys",

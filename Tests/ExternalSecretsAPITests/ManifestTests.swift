@@ -76,7 +76,7 @@ import Testing
         #expect(
             kinds == [
                 "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition",
-                "CustomResourceDefinition", "Namespace",
+                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
                 "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
             ])
         let namespaced = documents.filter {
@@ -117,14 +117,27 @@ import Testing
             }
         }
         var expected: Set<String> = []
-        for kind in ["externalsecrets", "secretstores", "clustersecretstores", "pushsecrets"] {
+        for kind in [
+            "externalsecrets", "secretstores", "clustersecretstores", "pushsecrets", "clusterexternalsecrets",
+            "clusterpushsecrets",
+        ] {
             for verb in ["get", "list", "watch"] { expected.insert("external-secrets.io/\(kind) \(verb)") }
             expected.insert("external-secrets.io/\(kind)/status patch")
         }
         // Finalizers are set on the objects themselves (merge patch with a resourceVersion).
         for kind in ["externalsecrets", "pushsecrets"] { expected.insert("external-secrets.io/\(kind) patch") }
+        // ClusterExternalSecret / ClusterPushSecret: ESO's finalizer is removed with a patch; the
+        // objects they fan out are created, replaced and deleted; namespaces are listed and
+        // watched, never changed.
+        for kind in ["clusterexternalsecrets", "clusterpushsecrets"] { expected.insert("external-secrets.io/\(kind) patch") }
+        for kind in ["externalsecrets", "pushsecrets"] {
+            for verb in ["create", "update", "delete"] { expected.insert("external-secrets.io/\(kind) \(verb)") }
+        }
+        for verb in ["list", "watch"] { expected.insert("/namespaces \(verb)") }
         // Owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement).
-        expected.insert("external-secrets.io/externalsecrets/finalizers update")
+        for kind in ["externalsecrets", "clusterexternalsecrets", "clusterpushsecrets"] {
+            expected.insert("external-secrets.io/\(kind)/finalizers update")
+        }
         for verb in ["get", "list", "watch", "create", "update", "delete"] { expected.insert("/secrets \(verb)") }
         expected.insert("/configmaps get")
         // ClusterSecretStore namespaceSelector conditions read the ExternalSecret's namespace.

@@ -67,6 +67,13 @@ grant to read them), else processClusterStore. */}}
 {{- if and .Values.processClusterStore (not .Values.scopedRBAC) }}true{{ end }}
 {{- end }}
 
+{{/* "true" when the cluster fan-out kinds run: `value` (processClusterExternalSecret or
+processClusterPushSecret) and no namespace scope (they list namespaces cluster-wide). */}}
+{{- define "external-secrets.clusterFanOut" -}}
+{{- $values := .context.Values }}
+{{- if and (index $values .value) (not $values.scopedRBAC) (not $values.scopedNamespace) }}true{{ end }}
+{{- end }}
+
 {{/* "true" when a generated RBAC rule (files/rbac.yaml) is kept: its `when` names the value
 that keeps it. */}}
 {{- define "external-secrets.ruleKept" -}}
@@ -75,6 +82,7 @@ that keeps it. */}}
 {{- if eq $when "" }}true
 {{- else if eq $when "processClusterStore" }}{{ include "external-secrets.clusterStores" .context }}
 {{- else if eq $when "processPushSecret" }}{{ if $values.processPushSecret }}true{{ end }}
+{{- else if or (eq $when "processClusterExternalSecret") (eq $when "processClusterPushSecret") }}{{ include "external-secrets.clusterFanOut" (dict "value" $when "context" .context) }}
 {{- else if eq $when "openshiftFinalizers" }}{{ if $values.openshiftFinalizers }}true{{ end }}
 {{- else if eq $when "serviceAccountTokenCreate" }}{{ if $values.rbac.serviceAccountTokenCreate }}true{{ end }}
 {{- else }}{{ fail (printf "files/rbac.yaml: unknown condition %q" $when) }}
