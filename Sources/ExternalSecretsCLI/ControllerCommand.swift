@@ -9,9 +9,11 @@ import Metrics
 import Prometheus
 import ProviderAWS
 import ProviderFake
+import ProviderGCP
 import ProviderKit
 import ProviderKubernetes
 import ProviderVault
+import ProviderWebhook
 import ServiceLifecycle
 import Synchronization
 
@@ -199,6 +201,12 @@ struct ControllerCommand: AsyncParsableCommand {
             KubernetesSecretsProvider(localCluster: configuration, now: now, clock: clock, logger: logger),
             VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
             AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
+            WebhookSecretsProvider(now: now, retry: WebhookRetryPolicy(sleep: sleep), logger: logger),
+            GCPSecretsProvider(
+                now: now, retry: GCPRetryPolicy(sleep: sleep),
+                endpoint: ProcessInfo.processInfo.environment[GCPSecretsProvider.endpointVariable],
+                defaultCredentialsFile: ProcessInfo.processInfo.environment["GOOGLE_APPLICATION_CREDENTIALS"],
+                logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)

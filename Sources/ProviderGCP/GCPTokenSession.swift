@@ -1,0 +1,210 @@
+import Foundation
+import HTTPSupport
+import Metrics
+import NIOHTTP1
+import ProviderKit
+
+/// One OAuth 2.0 access token for a store client, from a service-account key (JWT bearer grant
+/// against the key's `token_uri`).
+///
+/// Guarantees: one token request in flight at a time, shared by every caller waiting; the token is
+/// renewed a minute before it expires, or at once after the API refused it (`invalidate`), never
+/// per call. Caveat: a failed token request is not cached; the next call tries again.
+actor GCPTokenSession {
+    private enum State {
+        case empty
+        case valid(token: String, expiry: Date)
+        case refreshing(Task<(token: String, expiry: Date), any Error>)
+    }
+
+    private var state = State.empty
+    private let key: GCPServiceAccountKey
+    private let transport: any HTTPTransport
+    private let now: @Sendable () -> Date
+    private let timeout: Duration
+
+    /// How long before its expiry a token is renewed.
+    static let renewalMargin: TimeInterval = 60
+
+    init(key: GCPServiceAccountKey, transport: any HTTPTransport, now: @escaping @Sendable () -> Date, timeout: Duration) {
+        self.key = key
+        self.transport = transport
+        self.now = now
+        self.timeout = timeout
+    }
+
+    var account: String { key.clientEmail }
+
+    /// A valid access token.
+    func token() async throws -> String {
+        switch state {
+        case .valid(let token, let expiry) where expiry.timeIntervalSince(now()) > Self.renewalMargin:
+            return token
+        case .refreshing(let task):
+            return try await task.value.token
+        default:
+            let task = Task { [key, transport, now, timeout] in
+                try await Self.request(key: key, transport: transport, now: now, timeout: timeout)
+            }
+            state = .refreshing(task)
+            do {
+                let fresh = try await task.value
+                state = .valid(token: fresh.token, expiry: fresh.expiry)
+                return fresh.token
+            } catch {
+                state = .empty
+                throw error
+            }
+        }
+    }
+
+    /// Forgets `token` (the API answered 401 with it), unless a newer one replaced it already.
+    func invalidate(_ token: String) {
+        if case .valid(let current, _) = state, current == token { state = .empty }
+    }
+
+    private struct TokenAnswer: Decodable {
+        var access_token: String?
+        var expires_in: Int?
+        var error: String?
+        var error_description: String?
+    }
+
+    private static func request(
+        key: GCPServiceAccountKey, transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let issued = now()
+        let assertion = try key.assertion(issuedAt: issued)
+        let form =
+            "grant_type=\(GCPRequests.queryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer"))&assertion=\(assertion)"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(
+                HTTPRequest(method: .POST, url: key.tokenURI, headers: headers, body: Array(form.utf8)),
+                timeout: timeout, maxBodyBytes: 1 << 20)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            GCPMetrics.call(.token, failed: true)
+            throw ProviderError(.unavailable, "requesting a token for \(key.clientEmail) failed: \(error)")
+        }
+        let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body))
+        guard response.status == .ok, let token = answer?.access_token, !token.isEmpty else {
+            GCPMetrics.call(.token, failed: true)
+            let reason = [answer?.error, answer?.error_description].compactMap { $0 }.joined(separator: ": ")
+            let text =
+                "the token endpoint refused the service-account key of \(key.clientEmail): "
+                + (reason.isEmpty ? "HTTP \(response.status.code)" : String(reason.prefix(300)))
+            switch response.status.code {
+            case 429: throw ProviderError(.throttled, text)
+            case 500...599: throw ProviderError(.unavailable, text)
+            default: throw ProviderError.accessDenied(text)
+            }
+        }
+        GCPMetrics.call(.token, failed: false)
+        return (token, issued.addingTimeInterval(TimeInterval(answer?.expires_in ?? 3600)))
+    }
+}
+
+/// ESO's `externalsecret_provider_api_calls_count` for GCP Secret Manager, with ESO's names.
+enum GCPMetrics {
+    enum Call: String {
+        case getSecret = "GetSecret"
+        case deleteSecret = "DeleteSecret"
+        case createSecret = "CreateSecret"
+        case updateSecret = "UpdateSecret"
+        case accessSecretVersion = "AccessSecretVersion"
+        case addSecretVersion = "AddSecretVersion"
+        case listSecrets = "ListSecrets"
+        case listSecretVersions = "ListSecretVersions"
+        /// The token request of a service-account key (not an ESO call: Go's oauth2 does it unseen).
+        case token = "Token"
+    }
+
+    static func call(_ call: Call, failed: Bool) {
+        Counter(
+            label: "externalsecret_provider_api_calls_count",
+            dimensions: [
+                ("provider", "GCP/SecretManager"), ("call", call.rawValue), ("status", failed ? "error" : "success"),
+            ]
+        ).increment()
+    }
+}
+
+/// Sends Secret Manager requests with the session's token: a 401 renews the token once;
+/// throttling (429) and unavailability (503) are retried with jittered exponential backoff.
+struct GCPConnection: Sendable {
+    let transport: any HTTPTransport
+    let session: GCPTokenSession
+    let retry: GCPRetryPolicy
+    let timeout: Duration
+
+    static let maximumBodyBytes = 32 << 20
+
+    /// Sends `request` and returns the final answer (any status); the caller maps errors.
+    func send(_ request: HTTPRequest, call: GCPMetrics.Call) async throws -> HTTPResponse {
+        var attempt = 0
+        var renewed = false
+        while true {
+            let token = try await session.token()
+            var authorized = request
+            authorized.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(authorized, timeout: timeout, maxBodyBytes: Self.maximumBodyBytes)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                GCPMetrics.call(call, failed: true)
+                guard attempt < retry.maxRetries else {
+                    throw ProviderError(.unavailable, "Secret Manager did not answer: \(error)")
+                }
+                attempt += 1
+                try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
+                continue
+            }
+            GCPMetrics.call(call, failed: !(200..<300).contains(response.status.code) && response.status.code != 404)
+            if response.status.code == 401, !renewed {
+                renewed = true
+                await session.invalidate(token)
+                continue
+            }
+            guard response.status.code == 429 || response.status.code == 503, attempt < retry.maxRetries else {
+                return response
+            }
+            attempt += 1
+            try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
+        }
+    }
+}
+
+/// How throttled or unavailable answers are retried: `maxRetries` more attempts after an
+/// exponential, jittered wait (or the server's `Retry-After`, bounded).
+public struct GCPRetryPolicy: Sendable {
+    public var maxRetries: Int
+    public var base: Duration
+    public var maximum: Duration
+    public var sleep: @Sendable (Duration) async throws -> Void
+    public var jitter: @Sendable () -> Double
+
+    public init(
+        maxRetries: Int = 3, base: Duration = .milliseconds(200), maximum: Duration = .seconds(5),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
+    ) {
+        self.maxRetries = maxRetries
+        self.base = base
+        self.maximum = maximum
+        self.sleep = sleep
+        self.jitter = jitter
+    }
+
+    func wait(before attempt: Int, retryAfter: String?) -> Duration {
+        if let retryAfter, let seconds = Int(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            return min(.seconds(seconds), maximum)
+        }
+        return min(base * (1 << min(attempt - 1, 16)), maximum) * jitter()
+    }
+}
