@@ -44,9 +44,11 @@ struct WebhookSecretsClient: SecretsClient {
     }
 
     /// ESO's `Validate`: the URL's host must answer. A HEAD request to the host's root stands in
-    /// for ESO's TCP dial; any HTTP answer counts.
+    /// for ESO's TCP dial; any HTTP answer counts. A host written as a template cannot be checked
+    /// before a read: `.unknown`.
     func validate() async throws -> StoreValidationResult {
         guard let root = Self.hostRoot(of: settings.url) else {
+            if settings.url.contains("{{") { return .unknown }
             throw ProviderError.invalidConfiguration("\(WebhookStoreSettings.field).url: no scheme and host")
         }
         do {
@@ -78,9 +80,7 @@ struct WebhookSecretsClient: SecretsClient {
         let bytes: [UInt8]
         switch value {
         case .value(let data): bytes = Array(data)
-        case .allKeys(let all):
-            let object = GoJSONValue.object(all.mapValues { .string(String(decoding: $0, as: UTF8.self)) })
-            bytes = object.marshal(numbers: .literal, escapeHTML: false)
+        case .allKeys(let all): bytes = Array(PushedJSON.textObject(all))
         }
         let data = WebhookTemplateData.push(target, value: bytes, secrets: try await templateSecrets())
         _ = try await send(try templates.pushRequest(settings, target: target, data: data), key: target.remoteKey)

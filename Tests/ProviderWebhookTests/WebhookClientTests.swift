@@ -245,6 +245,10 @@ struct WebhookReadTests {
         #expect(transport.requests.first?.url == "https://hook.test:8443/")
         #expect(transport.requests.first?.method == .HEAD)
         #expect(WebhookSecretsClient.hostRoot(of: "http://{{ .auth.host }}/x") == nil)
+        let (templated, _) = try await makeClient(WebhookProvider(url: "http://{{ .auth.host }}/x")) { _ in ok("") }
+        #expect(try await templated.validate() == .unknown)
+        let (hostless, _) = try await makeClient(WebhookProvider(url: "/relative")) { _ in ok("") }
+        await #expect(throws: ProviderError.self) { try await hostless.validate() }
         #expect(WebhookSecretsClient.hostRoot(of: "http://h.test") == "http://h.test/")
     }
 }
@@ -336,5 +340,41 @@ struct WebhookPushTests {
         #expect(try await client.secretExists(PushTarget(remoteKey: "here")))
         #expect(try await !client.secretExists(PushTarget(remoteKey: "gone")))
         #expect(transport.requests.map(\.url) == ["http://hook.test/here", "http://hook.test/gone"])
+    }
+}
+
+struct WebhookTLSTests {
+    static let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+    /// The TLS settings the transport factory was given.
+    final class Captured: Sendable {
+        let value = Mutex<[UInt8]?>(nil)
+    }
+
+    func made(_ spec: WebhookProvider, references: FakeReferences = FakeReferences()) async throws -> [UInt8]? {
+        let captured = Captured()
+        let transport = ScriptedTransport { _ in ok("") }
+        let provider = WebhookSecretsProvider(transport: { tls in
+            captured.value.withLock { $0 = tls.trustedCAsPEM }
+            return (transport, {})
+        })
+        _ = try await provider.makeClient(for: webhookStore(spec), references: references)
+        return captured.value.withLock { $0 }
+    }
+
+    @Test func theCABundleIsTrusted() async throws {
+        let bundle = Data(Self.pem.utf8).base64EncodedString()
+        #expect(try await made(WebhookProvider(url: "https://x", caBundle: bundle)) == Array(Self.pem.utf8))
+    }
+
+    @Test func theCAProviderIsReadThroughTheReferenceReader() async throws {
+        let references = FakeReferences(caBundles: ["ca/ca.crt": Data(Self.pem.utf8)])
+        let spec = WebhookProvider(url: "https://x", caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt"))
+        #expect(try await made(spec, references: references) == Array(Self.pem.utf8))
+        #expect(references.asked == ["ca ca/ca.crt"])
+    }
+
+    @Test func withoutEitherTheSystemRootsAreUsed() async throws {
+        #expect(try await made(WebhookProvider(url: "https://x")) == nil)
     }
 }
