@@ -153,8 +153,10 @@ struct WebhookSecretsClient: SecretsClient {
                 throw error
             } catch {
                 WebhookMetrics.request(failed: true)
-                throw ProviderError(
-                    .unavailable, "failed to call \(what) for \(GoQuote.quote(key)): \(Self.describe(error))")
+                let reason =
+                    Self.isTimeout(error)
+                    ? "request timed out after \(GoDuration.string(settings.timeout))" : Self.describe(error)
+                throw ProviderError(.unavailable, "failed to call \(what) for \(GoQuote.quote(key)): \(reason)")
             }
             do throws(ProviderError) {
                 try WebhookResponses.check(response, what: what)
@@ -172,6 +174,14 @@ struct WebhookSecretsClient: SecretsClient {
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
             }
         }
+    }
+
+    /// Whether the request ran out of time: our transport's deadline, or the HTTP client's own
+    /// (AsyncHTTPClient's `deadlineExceeded` / `readTimeout`, whichever fires first).
+    static func isTimeout(_ error: any Error) -> Bool {
+        if case HTTPTransportError.timedOut = error { return true }
+        let text = String(describing: error)
+        return text.contains("deadlineExceeded") || text.contains("readTimeout")
     }
 
     /// A transport error in words, without the request (its URL may carry a templated secret).

@@ -17,13 +17,16 @@ let canary = "CANARY-hook-5d1e"
 /// A small secrets API for the tests, served in the test process on a free loopback port:
 /// `GET /secrets/:key` answers `{"data": {...}}` (401 without the bearer token, 404 for an
 /// unknown key), `POST /secrets/:key` stores the body, `DELETE /secrets/:key` removes it,
-/// `GET /status/:code` answers that status, `GET /slow` answers after three seconds.
+/// `GET /status/:code` answers that status, `GET /flaky` answers 429 twice then a value, `GET /slow`
+/// answers after three seconds.
 final class SecretsAPIServer: Sendable {
     let token: String
     private let values: Mutex<[String: [String: String]]>
     private let pushed = Mutex<[String: String]>([:])
     private let group: Mutex<ServiceGroup?> = Mutex(nil)
     private let boundPort = Mutex(0)
+    /// How many more `GET /flaky` requests answer 429.
+    let throttled = Mutex(2)
 
     init(token: String, values: [String: [String: String]]) {
         self.token = token
@@ -56,6 +59,15 @@ final class SecretsAPIServer: Sendable {
         }
         router.get("status/:code") { _, context -> Response in
             Response(status: HTTPResponse.Status(code: Int(try context.parameters.require("code")) ?? 500))
+        }
+        router.get("flaky") { _, _ -> Response in
+            let throttle = self.throttled.withLock { left -> Bool in
+                guard left > 0 else { return false }
+                left -= 1
+                return true
+            }
+            if throttle { return Response(status: .tooManyRequests, headers: [.retryAfter: "1"]) }
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "after-throttling")))
         }
         router.get("slow") { _, _ -> Response in
             try await Task.sleep(for: .seconds(3))
@@ -136,6 +148,7 @@ struct WebhookOperatorTests {
                 Self.store("no-token", WebhookProvider(url: "\(server.url)/secrets/{{ .remoteRef.key }}")),
                 Self.store("broken", WebhookProvider(url: "\(server.url)/status/500")),
                 Self.store("slow", WebhookProvider(url: "\(server.url)/slow", timeout: "1s")),
+                Self.store("flaky", WebhookProvider(url: "\(server.url)/flaky")),
                 Self.store("push", WebhookProvider(url: "\(server.url)/secrets/{{ .remoteRef.remoteKey }}")),
             ]
             for store in stores { _ = try await client.api(SecretStore.self, namespace: namespace).create(store) }
@@ -149,12 +162,13 @@ struct WebhookOperatorTests {
                 Self.externalSecret("denied", store: "no-token", data: [Self.entry("x", "db")]),
                 Self.externalSecret("broken", store: "broken", data: [Self.entry("x", "db")]),
                 Self.externalSecret("slow", store: "slow", data: [Self.entry("x", "db")]),
+                Self.externalSecret("flaky", store: "flaky", data: [Self.entry("value", "db")]),
             ] {
                 _ = try await externalSecrets.create(object)
             }
 
             try await runOperator(plane, name: "webhook", arguments: ["--namespace", namespace]) { process in
-                for name in ["data", "extract"] {
+                for name in ["data", "extract", "flaky"] {
                     #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
                 }
                 #expect(try await secrets.get("data").data == ["password": Data("pw-\(canary)".utf8)])
@@ -162,6 +176,10 @@ struct WebhookOperatorTests {
                     try await secrets.get("extract").data == [
                         "user": Data("app".utf8), "password": Data("pw-\(canary)".utf8),
                     ])
+
+                // Throttled twice (429 with Retry-After), then answered: synced without an error.
+                #expect(try await secrets.get("flaky").data == ["value": Data("after-throttling".utf8)])
+                #expect(server.throttled.withLock { $0 } == 0)
 
                 // Errors: a Ready False condition that says what went wrong, and no Secret.
                 let expectations = [
