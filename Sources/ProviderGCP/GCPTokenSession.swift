@@ -159,7 +159,7 @@ struct GCPConnection: Sendable {
             } catch {
                 GCPMetrics.call(call, failed: true)
                 guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "Secret Manager did not answer: \(error)")
+                    throw ProviderError(.unavailable, "Secret Manager did not answer: \(Self.describe(error, timeout))")
                 }
                 attempt += 1
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
@@ -177,6 +177,17 @@ struct GCPConnection: Sendable {
             attempt += 1
             try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
         }
+    }
+}
+
+extension GCPConnection {
+    /// A transport failure in words: a timeout (ours or the HTTP client's own deadline) as such,
+    /// anything else as the HTTP stack describes it (connection state, never request content).
+    static func describe(_ error: any Error, _ timeout: Duration) -> String {
+        if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
+        let text = String(describing: error)
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "request timed out after \(timeout)" }
+        return String(text.prefix(300))
     }
 }
 

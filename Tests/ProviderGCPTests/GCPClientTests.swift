@@ -147,6 +147,48 @@ struct GCPAuthTests {
         }
     }
 
+    @Test func aClusterStoreReadingItsKeyPerNamespaceValidatesAsUnknown() async throws {
+        let store = StoreContext.fixture(
+            SecretStoreProvider(gcpsm: GCPSMProvider(auth: keyRef, projectID: "p")), kind: .clusterSecretStore,
+            name: "gcp")
+        let references = FakeReferences()
+        let client = try await GCPSecretsProvider().makeClient(for: store, references: references)
+        #expect(try await client.validate() == .unknown)
+        #expect(references.asked.isEmpty)
+        await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "k")) }
+    }
+
+    @Test func withoutAuthTheOperatorsKeyFileIsUsed() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcp-key-\(UUID().uuidString).json").path
+        try Data(keyFile().utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let transport = ScriptedTransport { request in
+            request.url == "https://token.test/token" ? tokenReply : access("v")
+        }
+        let provider = GCPSecretsProvider(transport: { _ in (transport, {}) }, defaultCredentialsFile: path)
+        // No projectID either: the key file's project.
+        let client = try await provider.makeClient(for: gcpStore(GCPSMProvider()), references: FakeReferences())
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "k")) == Data("v".utf8))
+        #expect(transport.requests.last?.path == "/v1/projects/key-project/secrets/k/versions/latest:access")
+        await #expect {
+            _ = try await GCPSecretsProvider().makeClient(for: gcpStore(GCPSMProvider()), references: FakeReferences())
+        } throws: { error in
+            (error as? ProviderError)?.message.contains("GOOGLE_APPLICATION_CREDENTIALS") == true
+        }
+    }
+
+    @Test func aServerThatNeverAnswersIsReportedAsATimeout() async throws {
+        let (client, transport) = try await makeClient { _ in .fail(HTTPTransportError.timedOut(after: .seconds(30))) }
+        await #expect {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "k"))
+        } throws: { error in
+            guard let error = error as? ProviderError else { return false }
+            return error.code == .unavailable && error.message.contains("timed out")
+        }
+        // The first try and three retries.
+        #expect(transport.requests.filter { !$0.url.hasSuffix("/token") }.count == 4)
+    }
+
     @Test func workloadIdentityIsRefusedClearly() {
         let gcp = GCPSMProvider(
             auth: GCPSMAuth(workloadIdentity: GCPWorkloadIdentity(serviceAccountRef: ServiceAccountSelector(name: "sa"))),
