@@ -80,9 +80,12 @@ def key_info(email, private, endpoint):
 
 
 def main():
+    global admin_pin_key
     admin_private, admin_public = make_key()
+    admin_pin_key = admin_private
     reader_private, reader_public = make_key()
     stranger_private, _ = make_key()
+    issuer_private, issuer_public = make_key()
     directory = tempfile.mkdtemp(prefix="gcp-pin-")
     accounts = os.path.join(directory, "accounts.json")
     with open(accounts, "w") as file:
@@ -92,12 +95,19 @@ def main():
                 "publicKeyPem": reader_public,
                 "permissions": ["secretmanager.versions.access", "secretmanager.secrets.get",
                                 "secretmanager.secrets.list"]},
-        }, "projects": {PROJECT: NUMBER}}, file)
+            "impersonated@pin-project.iam.gserviceaccount.com": {"permissions": ["*"]},
+        }, "projects": {PROJECT: NUMBER}, "issuers": [issuer_public],
+            "workloadIdentities": {
+                "system:serviceaccount:apps:reader": {"permissions": ["secretmanager.versions.access"],
+                                                      "impersonate": ["impersonated@pin-project.iam.gserviceaccount.com"]},
+            }}, file)
     fake = subprocess.Popen([sys.executable, os.path.join(HERE, "gcp-secret-manager-fake.py"), "--accounts", accounts],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(fake.stdout.readline().split()[1])
-        run(f"http://127.0.0.1:{port}", admin_private, reader_private, stranger_private)
+        endpoint = f"http://127.0.0.1:{port}"
+        run(endpoint, admin_private, reader_private, stranger_private)
+        federation(endpoint, issuer_private, directory)
     finally:
         fake.kill()
         fake.wait()
@@ -224,6 +234,70 @@ def run(endpoint, admin_private, reader_private, stranger_private):
            "throttling is 429 RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED")
     check(reader.get_secret(request={"name": f"{parent}/secrets/app-1"}).name.endswith("app-1"),
           "the next call passes")
+
+
+def federation(endpoint, issuer_private, directory):
+    """Workload identity: google-auth's external-account credentials exchange an OIDC token at the
+    Security Token Service (form body), then impersonate a service account (IAM Credentials)."""
+    import time
+    from google.auth import identity_pool
+    from google.auth import jwt as google_jwt
+    from google.auth import crypt
+
+    signer = crypt.RSASigner.from_string(issuer_private, key_id="k8s")
+    now = int(time.time())
+    subject_token = google_jwt.encode(signer, {
+        "iss": "https://kubernetes.default.svc.cluster.local", "sub": "system:serviceaccount:apps:reader",
+        "aud": ["pin-project.svc.id.goog"], "iat": now, "exp": now + 600}).decode()
+    token_file = os.path.join(directory, "token")
+    with open(token_file, "w") as file:
+        file.write(subject_token)
+    scopes = ["https://www.googleapis.com/auth/cloud-platform"]
+    base = {
+        "type": "external_account",
+        "audience": f"//iam.googleapis.com/projects/{NUMBER}/locations/global/workloadIdentityPools/pool/providers/k8s",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": f"{endpoint}/v1/token", "credential_source": {"file": token_file},
+    }
+    admin = secretmanager.SecretManagerServiceClient(
+        transport=SecretManagerServiceRestTransport(host=endpoint, credentials=service_account.Credentials.from_service_account_info(
+            key_info("admin@pin-project.iam.gserviceaccount.com", admin_pin_key, endpoint), scopes=scopes)))
+    made = admin.create_secret(request={"parent": f"projects/{PROJECT}", "secret_id": "federated",
+                                        "secret": {"replication": {"automatic": {}}}})
+    admin.add_secret_version(request={"parent": made.name, "payload": {"data": b"fed"}})
+
+    direct = identity_pool.Credentials.from_info(base, scopes=scopes)
+    direct.refresh(Request())
+    check(direct.token.startswith("ya29.federated-"), "the STS exchanges the OIDC token")
+    client = secretmanager.SecretManagerServiceClient(
+        transport=SecretManagerServiceRestTransport(host=endpoint, credentials=direct))
+    check(client.access_secret_version(request={"name": f"{made.name}/versions/latest"}).payload.data == b"fed",
+          "the federated principal reads with its own permissions")
+    raises(exceptions.Forbidden, lambda: client.get_secret(request={"name": made.name}),
+           "the federated principal lacks secrets.get", "PERMISSION_DENIED")
+
+    impersonating = identity_pool.Credentials.from_info(dict(
+        base, service_account_impersonation_url=(
+            f"{endpoint}/v1/projects/-/serviceAccounts/impersonated@pin-project.iam.gserviceaccount.com"
+            ":generateAccessToken")), scopes=scopes)
+    impersonating.refresh(Request())
+    check(impersonating.token.startswith("ya29.impersonated-"), "IAM Credentials answers the impersonated token")
+    client = secretmanager.SecretManagerServiceClient(
+        transport=SecretManagerServiceRestTransport(host=endpoint, credentials=impersonating))
+    check(client.get_secret(request={"name": made.name}).name == made.name, "the impersonated account reads")
+
+    refused = identity_pool.Credentials.from_info(dict(
+        base, service_account_impersonation_url=(
+            f"{endpoint}/v1/projects/-/serviceAccounts/admin@pin-project.iam.gserviceaccount.com:generateAccessToken")),
+        scopes=scopes)
+    raises(auth_exceptions.RefreshError, lambda: refused.refresh(Request()), "impersonation without the grant")
+    stranger = google_jwt.encode(crypt.RSASigner.from_string(admin_pin_key), {
+        "sub": "system:serviceaccount:apps:reader", "aud": ["x"], "iat": now, "exp": now + 600}).decode()
+    with open(token_file, "w") as file:
+        file.write(stranger)
+    error = raises(auth_exceptions.OAuthError, lambda: identity_pool.Credentials.from_info(base, scopes=scopes).refresh(
+        Request()), "a token of another issuer is refused")
+    check("invalid_grant" in str(error), "the STS answers invalid_grant")
 
 
 if __name__ == "__main__":

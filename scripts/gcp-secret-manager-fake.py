@@ -16,6 +16,16 @@ Authentication, as Google checks it:
   one hour apart and current, a scope) answers an access token for an hour;
 - API calls carry `Authorization: Bearer` with such a token, or a self-signed JWT of a known
   account (what google-auth sends with `always_use_jwt_access`).
+- POST /v1/token (Security Token Service, form or JSON) exchanges an external OIDC token (RS256,
+  signed by one of `issuers`, e.g. a Kubernetes ServiceAccount token) for a federated access token
+  of the principal `sub`, when `workloadIdentities` lists that subject and the requested audience
+  (`identitynamespace:POOL:PROVIDER`, GKE Workload Identity, or
+  `//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/V`) is one of
+  the token's `aud`iences' pool (GKE) or any (federation);
+- POST /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken (IAM Credentials) answers a token
+  of EMAIL when the caller may impersonate it (`impersonate` of its workload identity).
+Config additions: "issuers": [PEM, ...]; "workloadIdentities": {SUBJECT: {"permissions": [...],
+"impersonate": [EMAIL, ...]}}; accounts without "publicKeyPem" exist only to be impersonated.
 Every API call checks the account's IAM permission (`secretmanager.versions.access`, ...) and
 answers 403 PERMISSION_DENIED with Google's message when it is missing.
 
@@ -84,8 +94,12 @@ class State:
         self.lock = threading.Lock()
         self.accounts = {}
         for email, account in config.get("accounts", {}).items():
-            key = serialization.load_pem_public_key(account["publicKeyPem"].encode())
+            key = serialization.load_pem_public_key(account["publicKeyPem"].encode()) if "publicKeyPem" in account else None
             self.accounts[email] = {"key": key, "permissions": set(account.get("permissions", ["*"]))}
+        self.issuers = [serialization.load_pem_public_key(pem.encode()) for pem in config.get("issuers", [])]
+        self.identities = {subject: {"permissions": set(entry.get("permissions", [])),
+                                     "impersonate": set(entry.get("impersonate", []))}
+                           for subject, entry in config.get("workloadIdentities", {}).items()}
         self.project_numbers = dict(config.get("projects", {}))
         self.secrets = {}  # (project number, location or "") -> {secret id: secret}
         self.tokens = {}  # access token -> (email, expiry)
@@ -123,7 +137,7 @@ def verify_jwt(state, token, expected_audience=None):
         raise APIError(400, "invalid_grant", "Invalid JWT: algorithm must be RS256")
     email = claims.get("iss", "")
     account = state.accounts.get(email)
-    if account is None:
+    if account is None or account["key"] is None:
         raise APIError(400, "invalid_grant", "Invalid JWT Signature.")
     try:
         account["key"].verify(
@@ -165,8 +179,30 @@ def account_of(state, authorization):
                    "other valid authentication credential.")
 
 
+def verify_external(state, token):
+    """An external OIDC token (RS256) signed by a configured issuer; returns its claims."""
+    try:
+        header_b64, claims_b64, signature_b64 = token.split(".")
+        claims = json.loads(b64url_decode(claims_b64))
+        signature = b64url_decode(signature_b64)
+    except (ValueError, json.JSONDecodeError):
+        raise APIError(400, "invalid_grant", "The subject token is not a valid JWT.")
+    for key in state.issuers:
+        try:
+            key.verify(signature, f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            break
+        except InvalidSignature:
+            continue
+    else:
+        raise APIError(400, "invalid_grant", "The subject token's signature could not be verified.")
+    if claims.get("exp", 0) < time.time() - 300:
+        raise APIError(400, "invalid_grant", "The subject token has expired.")
+    return claims
+
+
 def require(state, email, permission, resource):
-    permissions = state.accounts[email]["permissions"]
+    identity = state.identities.get(email)
+    permissions = identity["permissions"] if identity is not None else state.accounts[email]["permissions"]
     if "*" not in permissions and permission not in permissions:
         raise APIError(403, "PERMISSION_DENIED",
                        f"Permission '{permission}' denied for resource '{resource}' (or it may not exist).")
@@ -295,6 +331,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.control(method, url.path, body)
             if url.path == "/token" and method == "POST":
                 return self.token(body)
+            if url.path == "/v1/token" and method == "POST":
+                return self.sts(body)
+            if url.path.startswith("/v1/projects/-/serviceAccounts/") and url.path.endswith(":generateAccessToken"):
+                email = account_of(self.state, self.headers.get("Authorization", ""))
+                return self.generate_access_token(urllib.parse.unquote(url.path), body, email)
             if url.path.startswith("/v1/"):
                 email = account_of(self.state, self.headers.get("Authorization", ""))
                 with self.state.lock:
@@ -307,7 +348,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.api(method, urllib.parse.unquote(url.path[len("/v1/"):]), query, body, email)
             raise APIError(404, "NOT_FOUND", f"The requested URL {url.path} was not found on this server.")
         except APIError as error:
-            if self.path.startswith("/token"):
+            if self.path.startswith("/token") or self.path.startswith("/v1/token"):
                 return self.send_json(error.code, {"error": error.status, "error_description": error.message})
             return self.send_json(error.code, {"error": {"code": error.code, "message": error.message,
                                                          "status": error.status}})
@@ -331,6 +372,56 @@ class Handler(BaseHTTPRequestHandler):
             token = "ya29.fake-%d-%s" % (self.state.issued, hashlib.sha256(assertion.encode()).hexdigest()[:16])
             self.state.tokens[token] = (email, time.time() + 3600)
         self.send_json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    # MARK: Security Token Service and IAM Credentials
+
+    def sts(self, body):
+        if "json" in (self.headers.get("Content-Type") or ""):
+            form = json.loads(body or b"{}")
+        else:
+            form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()}
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange":
+            raise APIError(400, "invalid_request", "Invalid value for \"grant_type\".")
+        if form.get("subject_token_type") not in ("urn:ietf:params:oauth:token-type:jwt",
+                                                  "urn:ietf:params:oauth:token-type:id_token"):
+            raise APIError(400, "invalid_request", "Invalid value for \"subject_token_type\".")
+        claims = verify_external(self.state, form.get("subject_token", ""))
+        audience = form.get("audience", "")
+        token_audiences = claims.get("aud", [])
+        token_audiences = [token_audiences] if isinstance(token_audiences, str) else token_audiences
+        if audience.startswith("identitynamespace:"):
+            pool = audience.split(":")[1]
+            if pool not in token_audiences:
+                raise APIError(400, "invalid_grant",
+                               f"The audience in ID Token {token_audiences} does not match the expected audience {pool}.")
+        elif not audience.startswith("//iam.googleapis.com/"):
+            raise APIError(400, "invalid_request", "Invalid value for \"audience\".")
+        subject = claims.get("sub", "")
+        if subject not in self.state.identities:
+            raise APIError(400, "invalid_grant", f"The principal {subject} is not allowed to use this pool.")
+        with self.state.lock:
+            self.state.issued += 1
+            token = "ya29.federated-%d" % self.state.issued
+            self.state.tokens[token] = (subject, time.time() + 3600)
+        self.send_json(200, {"access_token": token, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                             "token_type": "Bearer", "expires_in": 3600})
+
+    def generate_access_token(self, path, body, caller):
+        email = path[len("/v1/projects/-/serviceAccounts/"):-len(":generateAccessToken")]
+        identity = self.state.identities.get(caller)
+        allowed = identity is not None and email in identity["impersonate"]
+        if not allowed or email not in self.state.accounts:
+            raise APIError(403, "PERMISSION_DENIED",
+                           "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).")
+        scopes = json.loads(body or b"{}").get("scope", [])
+        if CLOUD_PLATFORM not in scopes:
+            raise APIError(400, "INVALID_ARGUMENT", "Scope required.")
+        with self.state.lock:
+            self.state.issued += 1
+            token = "ya29.impersonated-%d" % self.state.issued
+            expiry = time.time() + 3600
+            self.state.tokens[token] = (email, expiry)
+        self.send_json(200, {"accessToken": token, "expireTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry))})
 
     # MARK: controls
 

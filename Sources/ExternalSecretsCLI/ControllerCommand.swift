@@ -206,6 +206,9 @@ struct ControllerCommand: AsyncParsableCommand {
                 now: now, retry: GCPRetryPolicy(sleep: sleep),
                 endpoint: ProcessInfo.processInfo.environment[GCPSecretsProvider.endpointVariable],
                 defaultCredentialsFile: ProcessInfo.processInfo.environment["GOOGLE_APPLICATION_CREDENTIALS"],
+                tokenEndpoints: GCPEndpoints(
+                    sts: ProcessInfo.processInfo.environment[GCPSecretsProvider.stsEndpointVariable],
+                    iamCredentials: ProcessInfo.processInfo.environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
                 logger: logger),
         ])
         let operatorService = ExternalSecretsOperator(

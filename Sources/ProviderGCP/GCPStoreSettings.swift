@@ -9,8 +9,22 @@ struct GCPStoreSettings: Sendable, Hashable {
     enum Credentials: Sendable, Hashable {
         /// A service-account key file (JSON) in a Secret.
         case serviceAccountKey(SecretKeySelector)
+        /// GKE Workload Identity: a Kubernetes ServiceAccount's token exchanged at Google's STS.
+        case workloadIdentity(WorkloadIdentity)
         /// No `auth`: the operator's own key file (`GOOGLE_APPLICATION_CREDENTIALS`).
         case operatorDefault
+    }
+
+    /// `auth.workloadIdentity` resolved: the identity pool `PROJECT.svc.id.goog` and provider
+    /// `https://container.googleapis.com/v1/projects/P/locations/L/clusters/C` (ESO's
+    /// `gcpWorkloadIdentity`; without a GCE metadata server, the cluster fields must be set).
+    struct WorkloadIdentity: Sendable, Hashable {
+        var serviceAccount: ServiceAccountSelector
+        var pool: String
+        var provider: String
+
+        /// The ServiceAccount annotation naming the Google service account to impersonate.
+        static let annotation = "iam.gke.io/gcp-service-account"
     }
 
     enum VersionSelection: String, Sendable, Hashable {
@@ -27,8 +41,12 @@ struct GCPStoreSettings: Sendable, Hashable {
 
     /// A ClusterSecretStore whose key Secret names no namespace: read in each caller's namespace.
     var isReferent: Bool {
-        guard storeKind == .clusterSecretStore, case .serviceAccountKey(let selector) = credentials else { return false }
-        return (selector.namespace ?? "").isEmpty
+        guard storeKind == .clusterSecretStore else { return false }
+        switch credentials {
+        case .serviceAccountKey(let selector): return (selector.namespace ?? "").isEmpty
+        case .workloadIdentity(let identity): return (identity.serviceAccount.namespace ?? "").isEmpty
+        case .operatorDefault: return false
+        }
     }
 
     static func resolve(_ store: StoreContext) throws(ProviderError) -> GCPStoreSettings {
@@ -37,10 +55,44 @@ struct GCPStoreSettings: Sendable, Hashable {
         if let auth = spec.auth, auth.secretRef != nil || auth.workloadIdentity != nil
             || auth.workloadIdentityFederation != nil
         {
-            if auth.workloadIdentity != nil {
-                throw .unsupported("\(field).auth.workloadIdentity is not supported by this operator yet")
+            if let identity = auth.workloadIdentity, auth.secretRef == nil {
+                let wi = "\(field).auth.workloadIdentity"
+                guard !identity.serviceAccountRef.name.isEmpty else {
+                    throw .invalidConfiguration("\(wi).serviceAccountRef.name is required")
+                }
+                let project = (identity.clusterProjectID ?? "").isEmpty ? (spec.projectID ?? "") : identity.clusterProjectID!
+                guard !project.isEmpty else {
+                    throw .invalidConfiguration(
+                        "unable to lookup workload identity: unable to get project id: set \(wi).clusterProjectID or projectID (no GCE metadata server is read)")
+                }
+                guard let location = identity.clusterLocation, !location.isEmpty else {
+                    throw .invalidConfiguration(
+                        "unable to lookup workload identity: unable to determine cluster location: set \(wi).clusterLocation (no GCE metadata server is read)")
+                }
+                guard let cluster = identity.clusterName, !cluster.isEmpty else {
+                    throw .invalidConfiguration(
+                        "unable to lookup workload identity: unable to determine cluster name: set \(wi).clusterName (no GCE metadata server is read)")
+                }
+                if store.kind == .secretStore, let namespace = identity.serviceAccountRef.namespace,
+                    namespace != store.storeNamespace
+                {
+                    throw .invalidConfiguration(
+                        "invalid workload identity service account reference: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore")
+                }
+                let policyText = spec.secretVersionSelectionPolicy ?? ""
+                guard let policy = policyText.isEmpty ? .latestOrFail : VersionSelection(rawValue: policyText) else {
+                    throw .invalidConfiguration(
+                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\"")
+                }
+                return GCPStoreSettings(
+                    projectID: spec.projectID ?? "", location: spec.location ?? "",
+                    credentials: .workloadIdentity(
+                        WorkloadIdentity(
+                            serviceAccount: identity.serviceAccountRef, pool: "\(project).svc.id.goog",
+                            provider: "https://container.googleapis.com/v1/projects/\(project)/locations/\(location)/clusters/\(cluster)")),
+                    versionSelection: policy, storeKind: store.kind)
             }
-            if auth.workloadIdentityFederation != nil {
+            if auth.workloadIdentityFederation != nil, auth.secretRef == nil {
                 throw .unsupported("\(field).auth.workloadIdentityFederation is not supported by this operator yet")
             }
             guard let selector = auth.secretRef?.secretAccessKeySecretRef else {

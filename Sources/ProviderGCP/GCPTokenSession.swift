@@ -3,6 +3,8 @@ import HTTPSupport
 import Metrics
 import NIOHTTP1
 import ProviderKit
+import ExternalSecretsAPI
+import GoCompat
 
 /// One OAuth 2.0 access token for a store client, from a service-account key (JWT bearer grant
 /// against the key's `token_uri`).
@@ -17,23 +19,23 @@ actor GCPTokenSession {
         case refreshing(Task<(token: String, expiry: Date), any Error>)
     }
 
+    /// Gets a fresh token and its expiry (a service-account key's JWT grant, or Workload Identity).
+    typealias Fetch = @Sendable () async throws -> (token: String, expiry: Date)
+
     private var state = State.empty
-    private let key: GCPServiceAccountKey
-    private let transport: any HTTPTransport
+    private let fetch: Fetch
     private let now: @Sendable () -> Date
-    private let timeout: Duration
+    /// Who the tokens are for, for logs and messages.
+    nonisolated let account: String
 
     /// How long before its expiry a token is renewed.
     static let renewalMargin: TimeInterval = 60
 
-    init(key: GCPServiceAccountKey, transport: any HTTPTransport, now: @escaping @Sendable () -> Date, timeout: Duration) {
-        self.key = key
-        self.transport = transport
+    init(account: String, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
+        self.account = account
         self.now = now
-        self.timeout = timeout
+        self.fetch = fetch
     }
-
-    var account: String { key.clientEmail }
 
     /// A valid access token.
     func token() async throws -> String {
@@ -43,9 +45,7 @@ actor GCPTokenSession {
         case .refreshing(let task):
             return try await task.value.token
         default:
-            let task = Task { [key, transport, now, timeout] in
-                try await Self.request(key: key, transport: transport, now: now, timeout: timeout)
-            }
+            let task = Task { [fetch] in try await fetch() }
             state = .refreshing(task)
             do {
                 let fresh = try await task.value
@@ -62,7 +62,10 @@ actor GCPTokenSession {
     func invalidate(_ token: String) {
         if case .valid(let current, _) = state, current == token { state = .empty }
     }
+}
 
+/// The token requests of each way to authenticate.
+enum GCPTokenRequests {
     private struct TokenAnswer: Decodable {
         var access_token: String?
         var expires_in: Int?
@@ -70,8 +73,9 @@ actor GCPTokenSession {
         var error_description: String?
     }
 
-    private static func request(
-        key: GCPServiceAccountKey, transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    /// The OAuth 2.0 JWT bearer grant of a service-account key at its `token_uri`.
+    static func serviceAccountKey(
+        _ key: GCPServiceAccountKey, transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
     ) async throws -> (token: String, expiry: Date) {
         let issued = now()
         let assertion = try key.assertion(issuedAt: issued)
@@ -79,32 +83,126 @@ actor GCPTokenSession {
             "grant_type=\(GCPRequests.queryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer"))&assertion=\(assertion)"
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let request = HTTPRequest(method: .POST, url: key.tokenURI, headers: headers, body: Array(form.utf8))
+        return try await oauthToken(
+            request, transport: transport, issued: issued, timeout: timeout, call: .token,
+            refused: "the token endpoint refused the service-account key of \(key.clientEmail)")
+    }
+
+    /// GKE Workload Identity as ESO does it: the Kubernetes ServiceAccount's token (audience the
+    /// identity pool) exchanged at the Security Token Service for a federated token; with the
+    /// ServiceAccount's `iam.gke.io/gcp-service-account` annotation, that Google service account's
+    /// token from IAM Credentials `generateAccessToken`, else the federated token itself.
+    static func workloadIdentity(
+        _ identity: GCPStoreSettings.WorkloadIdentity, references: any ReferenceReader, endpoints: GCPEndpoints,
+        transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let field = "\(GCPStoreSettings.field).auth.workloadIdentity.serviceAccountRef"
+        let annotations = try await references.serviceAccountAnnotations(identity.serviceAccount, field: field)
+        let kubernetesToken: String
+        do {
+            kubernetesToken = try await references.serviceAccountToken(
+                identity.serviceAccount, audiences: [identity.pool] + (identity.serviceAccount.audiences ?? []), field: field)
+        } catch let error as ProviderError {
+            throw ProviderError(error.code, "unable to fetch pod token: \(error.message)")
+        }
+        GCPMetrics.call(.generateSAToken, failed: false)
+        let issued = now()
+        let body = GoJSONValue.object([
+            "grant_type": .string("urn:ietf:params:oauth:grant-type:token-exchange"),
+            "subject_token_type": .string("urn:ietf:params:oauth:token-type:jwt"),
+            "requested_token_type": .string("urn:ietf:params:oauth:token-type:access_token"),
+            "subject_token": .string(kubernetesToken),
+            "audience": .string("identitynamespace:\(identity.pool):\(identity.provider)"),
+            "scope": .string(GCPServiceAccountKey.cloudPlatformScope),
+        ])
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        let federated = try await oauthToken(
+            HTTPRequest(
+                method: .POST, url: "\(endpoints.sts)/v1/token", headers: headers,
+                body: body.marshal(numbers: .literal, escapeHTML: false)),
+            transport: transport, issued: issued, timeout: timeout, call: .generateIDBindToken,
+            refused: "unable to fetch identitybindingtoken for ServiceAccount \(identity.serviceAccount.name)")
+        guard let googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation], !googleAccount.isEmpty else {
+            return federated
+        }
+        var iamHeaders = HTTPHeaders()
+        iamHeaders.add(name: "Content-Type", value: "application/json")
+        iamHeaders.add(name: "Authorization", value: "Bearer \(federated.token)")
+        let request = HTTPRequest(
+            method: .POST,
+            url: "\(endpoints.iamCredentials)/v1/projects/-/serviceAccounts/\(GCPRequests.segment(googleAccount)):generateAccessToken",
+            headers: iamHeaders,
+            body: GoJSONValue.object(["scope": .array([.string(GCPServiceAccountKey.cloudPlatformScope)])])
+                .marshal(numbers: .literal))
         let response: HTTPResponse
         do {
-            response = try await transport.send(
-                HTTPRequest(method: .POST, url: key.tokenURI, headers: headers, body: Array(form.utf8)),
-                timeout: timeout, maxBodyBytes: 1 << 20)
+            response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
         } catch let error as CancellationError {
             throw error
         } catch {
-            GCPMetrics.call(.token, failed: true)
-            throw ProviderError(.unavailable, "requesting a token for \(key.clientEmail) failed: \(error)")
+            GCPMetrics.call(.generateAccessToken, failed: true)
+            throw ProviderError(.unavailable, "unable to generate gcp access token: \(GCPConnection.describe(error, timeout))")
+        }
+        struct Generated: Decodable {
+            var accessToken: String?
+            var expireTime: String?
+        }
+        guard (200..<300).contains(response.status.code),
+            let generated = try? JSONDecoder().decode(Generated.self, from: Data(response.body)),
+            let token = generated.accessToken, !token.isEmpty
+        else {
+            GCPMetrics.call(.generateAccessToken, failed: true)
+            throw GCPErrors.error(response, doing: "unable to generate gcp access token for \(googleAccount)")
+        }
+        GCPMetrics.call(.generateAccessToken, failed: false)
+        let expiry = generated.expireTime.flatMap { ISO8601DateFormatter().date(from: $0) } ?? federated.expiry
+        return (token, expiry)
+    }
+
+    /// Sends an OAuth 2.0 token request (`access_token`, `expires_in`, or `error`).
+    private static func oauthToken(
+        _ request: HTTPRequest, transport: any HTTPTransport, issued: Date, timeout: Duration, call: GCPMetrics.Call,
+        refused: String
+    ) async throws -> (token: String, expiry: Date) {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            GCPMetrics.call(call, failed: true)
+            throw ProviderError(.unavailable, "\(refused): no answer: \(GCPConnection.describe(error, timeout))")
         }
         let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body))
         guard response.status == .ok, let token = answer?.access_token, !token.isEmpty else {
-            GCPMetrics.call(.token, failed: true)
+            GCPMetrics.call(call, failed: true)
             let reason = [answer?.error, answer?.error_description].compactMap { $0 }.joined(separator: ": ")
-            let text =
-                "the token endpoint refused the service-account key of \(key.clientEmail): "
-                + (reason.isEmpty ? "HTTP \(response.status.code)" : String(reason.prefix(300)))
+            let text = "\(refused): " + (reason.isEmpty ? "HTTP \(response.status.code)" : String(reason.prefix(300)))
             switch response.status.code {
             case 429: throw ProviderError(.throttled, text)
             case 500...599: throw ProviderError(.unavailable, text)
             default: throw ProviderError.accessDenied(text)
             }
         }
-        GCPMetrics.call(.token, failed: false)
+        GCPMetrics.call(call, failed: false)
         return (token, issued.addingTimeInterval(TimeInterval(answer?.expires_in ?? 3600)))
+    }
+}
+
+/// Where the token services are (Google's, or overrides for tests and private endpoints).
+public struct GCPEndpoints: Sendable, Hashable {
+    public var sts: String
+    public var iamCredentials: String
+
+    public init(sts: String? = nil, iamCredentials: String? = nil) {
+        func trimmed(_ text: String?, _ fallback: String) -> String {
+            guard let text, !text.isEmpty else { return fallback }
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        self.sts = trimmed(sts, "https://sts.googleapis.com")
+        self.iamCredentials = trimmed(iamCredentials, "https://iamcredentials.googleapis.com")
     }
 }
 
@@ -121,6 +219,9 @@ enum GCPMetrics {
         case listSecretVersions = "ListSecretVersions"
         /// The token request of a service-account key (not an ESO call: Go's oauth2 does it unseen).
         case token = "Token"
+        case generateSAToken = "GenerateServiceAccountToken"
+        case generateIDBindToken = "GenerateIDBindToken"
+        case generateAccessToken = "GenerateAccessToken"
     }
 
     static func call(_ call: Call, failed: Bool) {

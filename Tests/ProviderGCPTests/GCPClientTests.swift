@@ -189,14 +189,73 @@ struct GCPAuthTests {
         #expect(transport.requests.filter { !$0.url.hasSuffix("/token") }.count == 4)
     }
 
-    @Test func workloadIdentityIsRefusedClearly() {
-        let gcp = GCPSMProvider(
+    static let identity = GCPWorkloadIdentity(
+        serviceAccountRef: ServiceAccountSelector(name: "gcp-reader", audiences: ["extra"]), clusterLocation: "europe-west1",
+        clusterName: "prod", clusterProjectID: "cluster-proj")
+
+    func workloadIdentityClient(annotations: [String: String]) async throws -> (any SecretsClient, ScriptedTransport, FakeReferences) {
+        let transport = ScriptedTransport { request in
+            switch request.url {
+            case "https://sts.test/v1/token":
+                return json(#"{"access_token": "ya29.federated", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600}"#)
+            case let url where url.hasPrefix("https://iam.test/"):
+                return json(#"{"accessToken": "ya29.impersonated", "expireTime": "2099-01-01T00:00:00Z"}"#)
+            default:
+                return access("v")
+            }
+        }
+        let references = FakeReferences(tokens: ["k8s-token"], annotations: ["gcp-reader": annotations])
+        let provider = GCPSecretsProvider(
+            transport: { _ in (transport, {}) },
+            tokenEndpoints: GCPEndpoints(sts: "https://sts.test", iamCredentials: "https://iam.test/"))
+        let client = try await provider.makeClient(
+            for: gcpStore(GCPSMProvider(auth: GCPSMAuth(workloadIdentity: Self.identity), projectID: "proj")),
+            references: references)
+        return (client, transport, references)
+    }
+
+    @Test func workloadIdentityExchangesTheServiceAccountTokenThenImpersonates() async throws {
+        let (client, transport, references) = try await workloadIdentityClient(
+            annotations: ["iam.gke.io/gcp-service-account": "gsa@proj.iam.gserviceaccount.com"])
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "k")) == Data("v".utf8))
+        #expect(references.asked == ["token gcp-reader [\"cluster-proj.svc.id.goog\", \"extra\"]"])
+        let sts = try #require(transport.requests.first)
+        #expect(sts.bodyJSON as? [String: String] == [
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "subject_token": "k8s-token",
+            "audience": "identitynamespace:cluster-proj.svc.id.goog:https://container.googleapis.com/v1/projects/cluster-proj/locations/europe-west1/clusters/prod",
+            "scope": "https://www.googleapis.com/auth/cloud-platform",
+        ])
+        let iam = transport.requests[1]
+        #expect(iam.url == "https://iam.test/v1/projects/-/serviceAccounts/gsa%40proj.iam.gserviceaccount.com:generateAccessToken")
+        #expect(iam.headers.first(name: "Authorization") == "Bearer ya29.federated")
+        #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer ya29.impersonated")
+    }
+
+    @Test func workloadIdentityWithoutTheAnnotationUsesTheFederatedToken() async throws {
+        let (client, transport, _) = try await workloadIdentityClient(annotations: [:])
+        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "k"))
+        #expect(transport.requests.count == 2)
+        #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer ya29.federated")
+    }
+
+    @Test func workloadIdentityNeedsTheClusterFieldsAndFederationIsRefused() {
+        let missing = GCPSMProvider(
             auth: GCPSMAuth(workloadIdentity: GCPWorkloadIdentity(serviceAccountRef: ServiceAccountSelector(name: "sa"))),
             projectID: "p")
         #expect {
-            try GCPSecretsProvider().validateStore(gcpStore(gcp))
+            try GCPSecretsProvider().validateStore(gcpStore(missing))
         } throws: { error in
-            (error as? ProviderError)?.message.contains("workloadIdentity is not supported") == true
+            (error as? ProviderError)?.message.contains("unable to determine cluster location") == true
+        }
+        let federation = GCPSMProvider(
+            auth: GCPSMAuth(workloadIdentityFederation: GCPWorkloadIdentityFederation(audience: "x")), projectID: "p")
+        #expect {
+            try GCPSecretsProvider().validateStore(gcpStore(federation))
+        } throws: { error in
+            (error as? ProviderError)?.message.contains("workloadIdentityFederation is not supported") == true
         }
     }
 }
