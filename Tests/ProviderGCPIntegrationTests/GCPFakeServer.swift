@@ -28,20 +28,41 @@ final class GCPFakeServer: Sendable {
     /// One service account of the fake: its key and IAM permissions (`*`: all).
     struct Account {
         var email: String
-        var key: _RSA.Signing.PrivateKey
+        /// nil: an account that can only be impersonated.
+        var key: _RSA.Signing.PrivateKey?
         var permissions: [String]
     }
 
-    static func start(accounts: [Account], projects: [String: String] = [:]) async throws -> GCPFakeServer {
+    /// A federated principal (an OIDC token's `sub`) and what it may do.
+    struct WorkloadIdentity {
+        var subject: String
+        var permissions: [String] = []
+        var impersonate: [String] = []
+    }
+
+    /// - Parameters:
+    ///   - issuers: PEM public keys whose OIDC tokens the STS accepts (a cluster's `sa.pub`).
+    static func start(
+        accounts: [Account], projects: [String: String] = [:], issuers: [String] = [],
+        identities: [WorkloadIdentity] = []
+    ) async throws -> GCPFakeServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "eso-swift-gcp-\(UUID().uuidString.prefix(8))"
         ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var table: [String: Any] = [:]
         for account in accounts {
-            table[account.email] = ["publicKeyPem": account.key.publicKey.pemRepresentation, "permissions": account.permissions]
+            var entry: [String: Any] = ["permissions": account.permissions]
+            if let key = account.key { entry["publicKeyPem"] = key.publicKey.pemRepresentation }
+            table[account.email] = entry
         }
-        let config = try JSONSerialization.data(withJSONObject: ["accounts": table, "projects": projects])
+        var principals: [String: Any] = [:]
+        for identity in identities {
+            principals[identity.subject] = ["permissions": identity.permissions, "impersonate": identity.impersonate]
+        }
+        let config = try JSONSerialization.data(withJSONObject: [
+            "accounts": table, "projects": projects, "issuers": issuers, "workloadIdentities": principals,
+        ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/accounts.json"))
         let process = try TestProcess(
             executable: "/usr/bin/env",
@@ -79,7 +100,7 @@ final class GCPFakeServer: Sendable {
     func keyFile(_ account: Account, project: String) -> String {
         let file: [String: String] = [
             "type": "service_account", "project_id": project, "private_key_id": "kid-\(account.email.prefix(6))",
-            "private_key": account.key.pkcs8PEMRepresentation, "client_email": account.email,
+            "private_key": account.key?.pkcs8PEMRepresentation ?? "", "client_email": account.email,
             "token_uri": tokenURI,
         ]
         return String(decoding: try! JSONSerialization.data(withJSONObject: file), as: UTF8.self)

@@ -228,6 +228,84 @@ struct GCPOperatorTests {
     }
 }
 
+extension GCPOperatorTests {
+    /// GKE Workload Identity through the operator: the ServiceAccounts' TokenRequest tokens (signed
+    /// by the local control plane, whose public key the fake's STS trusts) exchanged for federated
+    /// tokens, one impersonating the annotated Google service account, one used as it is.
+    @Test func workloadIdentityThroughTheOperator() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "gcp-wi")
+            let impersonated = "wi-reader@eso-project.iam.gserviceaccount.com"
+            let issuer = try String(contentsOfFile: "\(plane.directory)/sa.pub", encoding: .utf8)
+            let fake = try await GCPFakeServer.start(
+                accounts: [
+                    Self.admin, GCPFakeServer.Account(email: impersonated, key: nil, permissions: ["secretmanager.versions.access"]),
+                ],
+                issuers: [issuer],
+                identities: [
+                    .init(subject: "system:serviceaccount:\(namespace):gcp-impersonating", impersonate: [impersonated]),
+                    .init(subject: "system:serviceaccount:\(namespace):gcp-direct", permissions: ["secretmanager.versions.access"]),
+                    .init(subject: "system:serviceaccount:\(namespace):gcp-nothing"),
+                ])
+            defer { Task { await fake.stop() } }
+            let seed = try await Self.client(fake, account: Self.admin)
+            try await seed.pushSecret(.value(Data("wi-\(canary)".utf8)), to: PushTarget(remoteKey: "wi-secret"))
+            await seed.close()
+
+            let accounts = client.api(ServiceAccount.self, namespace: namespace)
+            _ = try await accounts.create(
+                ServiceAccount(
+                    metadata: ObjectMeta(
+                        name: "gcp-impersonating", annotations: ["iam.gke.io/gcp-service-account": impersonated])))
+            _ = try await accounts.create(ServiceAccount(metadata: ObjectMeta(name: "gcp-direct")))
+            _ = try await accounts.create(ServiceAccount(metadata: ObjectMeta(name: "gcp-nothing")))
+            for name in ["gcp-impersonating", "gcp-direct", "gcp-nothing"] {
+                let identity = GCPWorkloadIdentity(
+                    serviceAccountRef: ServiceAccountSelector(name: name), clusterLocation: "europe-west1",
+                    clusterName: "test", clusterProjectID: Self.project)
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    SecretStore(
+                        metadata: ObjectMeta(name: name),
+                        spec: SecretStoreSpec(
+                            provider: SecretStoreProvider(
+                                gcpsm: GCPSMProvider(auth: GCPSMAuth(workloadIdentity: identity), projectID: Self.project)))))
+                _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                    ExternalSecret(
+                        metadata: ObjectMeta(name: name),
+                        spec: ExternalSecretSpec(
+                            secretStoreRef: SecretStoreRef(name: name, kind: .secretStore), refreshInterval: "1h",
+                            data: [ExternalSecretData(secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))])))
+            }
+            try await runOperator(
+                plane, name: "gcp-wi", arguments: ["--namespace", namespace],
+                environment: [
+                    GCPSecretsProvider.endpointVariable: fake.endpoint, GCPSecretsProvider.stsEndpointVariable: fake.endpoint,
+                    GCPSecretsProvider.iamCredentialsEndpointVariable: fake.endpoint,
+                ]
+            ) { process in
+                let secrets = client.api(Secret.self, namespace: namespace)
+                for name in ["gcp-impersonating", "gcp-direct"] {
+                    #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
+                    #expect(try await secrets.get(name).data == ["value": Data("wi-\(canary)".utf8)])
+                }
+                // A principal without the permission: the read is refused, naming the permission.
+                #expect(
+                    try await waitForReady(client, namespace, "gcp-nothing", status: "False", reason: ESOReason.secretSyncedError),
+                    "\(process.log.suffix(2000))")
+                let message = try await readyCondition(client, namespace, "gcp-nothing")?.message ?? ""
+                #expect(message.contains("secretmanager.versions.access"), "message: \(message)")
+                let metrics = try await scrapeMetrics(process)
+                #expect(
+                    metrics.contains(
+                        #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="GenerateAccessToken",status="success"}"#))
+                #expect(!process.log.contains(canary), "the operator log contains a secret value")
+            }
+        }
+    }
+}
+
 /// The fake's throttle control (`POST /fake/throttle`).
 enum HTTPThrottle {
     static func throttle(_ fake: GCPFakeServer, count: Int) async throws -> Bool {
