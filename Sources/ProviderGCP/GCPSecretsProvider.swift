@@ -9,8 +9,10 @@ public import ProviderKit
 /// the operator's own key file (`GOOGLE_APPLICATION_CREDENTIALS`): a JWT assertion signed with the
 /// key (RS256) exchanged at the key's `token_uri` for an access token; or GKE Workload Identity
 /// (`auth.workloadIdentity`: a ServiceAccount token exchanged at Google's STS, then the annotated
-/// Google service account's token). Tokens are cached per store client and renewed before they
-/// expire. Workload Identity Federation is refused with a clear message (not implemented yet).
+/// Google service account's token); or Workload Identity Federation with a ServiceAccount
+/// (`serviceAccountRef` + `audience`, optionally `gcpServiceAccountEmail`; `credConfig` and
+/// `awsSecurityCredentials` are refused with a clear message). Tokens are cached per store client
+/// and renewed before they expire.
 ///
 /// Capabilities: `ReadWrite`, as ESO: PushSecret creates secrets labelled
 /// `managed-by: external-secrets` and never changes or deletes one without that label.
@@ -79,6 +81,12 @@ public struct GCPSecretsProvider: SecretsProvider {
                     identity, references: references, endpoints: endpoints, transport: transport, now: now,
                     timeout: .seconds(30))
             }
+        case .federation(let federation):
+            session = GCPTokenSession(account: "ServiceAccount \(federation.serviceAccount.name)", now: now) {
+                try await GCPTokenRequests.federation(
+                    federation, references: references, endpoints: endpoints, transport: transport, now: now,
+                    timeout: .seconds(30))
+            }
         case .serviceAccountKey, .operatorDefault:
             let keyFile: Data
             do {
@@ -124,7 +132,7 @@ public struct GCPSecretsProvider: SecretsProvider {
         switch credentials {
         case .serviceAccountKey(let selector):
             return try await references.secretValue(selector, field: field)
-        case .operatorDefault, .workloadIdentity:
+        case .operatorDefault, .workloadIdentity, .federation:
             guard let path = defaultCredentialsFile, !path.isEmpty else {
                 throw ProviderError.invalidConfiguration(
                     "\(GCPStoreSettings.field).auth is not set and the operator has no GOOGLE_APPLICATION_CREDENTIALS key file")

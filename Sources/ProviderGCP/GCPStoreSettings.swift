@@ -11,8 +11,19 @@ struct GCPStoreSettings: Sendable, Hashable {
         case serviceAccountKey(SecretKeySelector)
         /// GKE Workload Identity: a Kubernetes ServiceAccount's token exchanged at Google's STS.
         case workloadIdentity(WorkloadIdentity)
+        /// Workload Identity Federation with a Kubernetes ServiceAccount's token.
+        case federation(Federation)
         /// No `auth`: the operator's own key file (`GOOGLE_APPLICATION_CREDENTIALS`).
         case operatorDefault
+    }
+
+    /// `auth.workloadIdentityFederation` with `serviceAccountRef` resolved.
+    struct Federation: Sendable, Hashable {
+        var serviceAccount: ServiceAccountSelector
+        /// The workload identity pool provider, `//iam.googleapis.com/projects/N/locations/global/...`.
+        var audience: String
+        /// `gcpServiceAccountEmail`; nil: the ServiceAccount's annotation, if any.
+        var googleServiceAccount: String?
     }
 
     /// `auth.workloadIdentity` resolved: the identity pool `PROJECT.svc.id.goog` and provider
@@ -45,6 +56,7 @@ struct GCPStoreSettings: Sendable, Hashable {
         switch credentials {
         case .serviceAccountKey(let selector): return (selector.namespace ?? "").isEmpty
         case .workloadIdentity(let identity): return (identity.serviceAccount.namespace ?? "").isEmpty
+        case .federation(let federation): return (federation.serviceAccount.namespace ?? "").isEmpty
         case .operatorDefault: return false
         }
     }
@@ -92,8 +104,36 @@ struct GCPStoreSettings: Sendable, Hashable {
                             provider: "https://container.googleapis.com/v1/projects/\(project)/locations/\(location)/clusters/\(cluster)")),
                     versionSelection: policy, storeKind: store.kind)
             }
-            if auth.workloadIdentityFederation != nil, auth.secretRef == nil {
-                throw .unsupported("\(field).auth.workloadIdentityFederation is not supported by this operator yet")
+            if let federation = auth.workloadIdentityFederation, auth.secretRef == nil {
+                let wif = "\(field).auth.workloadIdentityFederation"
+                let sources = [federation.credConfig != nil, federation.serviceAccountRef != nil,
+                               federation.awsSecurityCredentials != nil].filter { $0 }.count
+                guard sources == 1 else {
+                    throw .invalidConfiguration(
+                        "invalid workloadIdentityFederation config: exactly one of credConfig, awsSecurityCredentials or serviceAccountRef must be provided")
+                }
+                guard let account = federation.serviceAccountRef else {
+                    throw .unsupported(
+                        "\(wif): credConfig and awsSecurityCredentials are not supported by this operator yet (serviceAccountRef is)")
+                }
+                guard let audience = federation.audience, !audience.isEmpty else {
+                    throw .invalidConfiguration(
+                        "invalid workloadIdentityFederation config: audience must be provided, when serviceAccountRef or awsSecurityCredentials is provided")
+                }
+                if store.kind == .secretStore, let namespace = account.namespace, namespace != store.storeNamespace {
+                    throw .invalidConfiguration(
+                        "\(wif).serviceAccountRef: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore")
+                }
+                let policyText = spec.secretVersionSelectionPolicy ?? ""
+                guard let policy = policyText.isEmpty ? .latestOrFail : VersionSelection(rawValue: policyText) else {
+                    throw .invalidConfiguration(
+                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\"")
+                }
+                let email = federation.gcpServiceAccountEmail.flatMap { $0.isEmpty ? nil : $0 }
+                return GCPStoreSettings(
+                    projectID: spec.projectID ?? "", location: spec.location ?? "",
+                    credentials: .federation(Federation(serviceAccount: account, audience: audience, googleServiceAccount: email)),
+                    versionSelection: policy, storeKind: store.kind)
             }
             guard let selector = auth.secretRef?.secretAccessKeySecretRef else {
                 throw .invalidConfiguration("\(field).auth.secretRef.secretAccessKeySecretRef is required")

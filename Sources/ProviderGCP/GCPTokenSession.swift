@@ -127,7 +127,56 @@ enum GCPTokenRequests {
         guard let googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation], !googleAccount.isEmpty else {
             return federated
         }
-        var iamHeaders = HTTPHeaders()
+        return try await impersonate(
+            googleAccount, with: federated, endpoints: endpoints, transport: transport, timeout: timeout)
+    }
+
+    /// Workload Identity Federation with a Kubernetes ServiceAccount as ESO does it (Go's
+    /// `externalaccount` with a subject-token supplier): the ServiceAccount's token (its
+    /// `audiences`) exchanged at the STS for `audience` (form body), then, with
+    /// `gcpServiceAccountEmail` or the ServiceAccount's `iam.gke.io/gcp-service-account`
+    /// annotation, that Google service account's token.
+    static func federation(
+        _ federation: GCPStoreSettings.Federation, references: any ReferenceReader, endpoints: GCPEndpoints,
+        transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let field = "\(GCPStoreSettings.field).auth.workloadIdentityFederation.serviceAccountRef"
+        var googleAccount = federation.googleServiceAccount
+        if googleAccount == nil {
+            let annotations = try await references.serviceAccountAnnotations(federation.serviceAccount, field: field)
+            googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let kubernetesToken: String
+        do {
+            kubernetesToken = try await references.serviceAccountToken(
+                federation.serviceAccount, audiences: federation.serviceAccount.audiences ?? [], field: field)
+        } catch let error as ProviderError {
+            throw ProviderError(error.code, "unable to fetch pod token: \(error.message)")
+        }
+        GCPMetrics.call(.generateSAToken, failed: false)
+        let issued = now()
+        let form = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"), ("audience", federation.audience),
+            ("scope", GCPServiceAccountKey.cloudPlatformScope),
+            ("requested_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+            ("subject_token", kubernetesToken), ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+        ].map { "\($0.0)=\(GCPRequests.queryEscape($0.1))" }.joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let federated = try await oauthToken(
+            HTTPRequest(method: .POST, url: "\(endpoints.sts)/v1/token", headers: headers, body: Array(form.utf8)),
+            transport: transport, issued: issued, timeout: timeout, call: .generateIDBindToken,
+            refused: "the Security Token Service refused the token of ServiceAccount \(federation.serviceAccount.name)")
+        guard let googleAccount else { return federated }
+        return try await impersonate(
+            googleAccount, with: federated, endpoints: endpoints, transport: transport, timeout: timeout)
+    }
+
+    /// IAM Credentials `generateAccessToken` for `googleAccount`, authorized by `federated`.
+    private static func impersonate(
+        _ googleAccount: String, with federated: (token: String, expiry: Date), endpoints: GCPEndpoints,
+        transport: any HTTPTransport, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {        var iamHeaders = HTTPHeaders()
         iamHeaders.add(name: "Content-Type", value: "application/json")
         iamHeaders.add(name: "Authorization", value: "Bearer \(federated.token)")
         let request = HTTPRequest(

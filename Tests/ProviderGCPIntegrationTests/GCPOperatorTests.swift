@@ -278,6 +278,24 @@ extension GCPOperatorTests {
                             secretStoreRef: SecretStoreRef(name: name, kind: .secretStore), refreshInterval: "1h",
                             data: [ExternalSecretData(secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))])))
             }
+            // Workload Identity Federation: the same ServiceAccount's token for a pool provider's
+            // audience, impersonating gcpServiceAccountEmail.
+            let federation = GCPWorkloadIdentityFederation(
+                serviceAccountRef: ServiceAccountSelector(name: "gcp-impersonating", audiences: ["federation-aud"]),
+                audience: "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/k8s",
+                gcpServiceAccountEmail: impersonated)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                SecretStore(
+                    metadata: ObjectMeta(name: "gcp-federation"),
+                    spec: SecretStoreSpec(
+                        provider: SecretStoreProvider(
+                            gcpsm: GCPSMProvider(auth: GCPSMAuth(workloadIdentityFederation: federation), projectID: Self.project)))))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                ExternalSecret(
+                    metadata: ObjectMeta(name: "gcp-federation"),
+                    spec: ExternalSecretSpec(
+                        secretStoreRef: SecretStoreRef(name: "gcp-federation", kind: .secretStore), refreshInterval: "1h",
+                        data: [ExternalSecretData(secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))])))
             try await runOperator(
                 plane, name: "gcp-wi", arguments: ["--namespace", namespace],
                 environment: [
@@ -286,7 +304,7 @@ extension GCPOperatorTests {
                 ]
             ) { process in
                 let secrets = client.api(Secret.self, namespace: namespace)
-                for name in ["gcp-impersonating", "gcp-direct"] {
+                for name in ["gcp-impersonating", "gcp-direct", "gcp-federation"] {
                     #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
                     #expect(try await secrets.get(name).data == ["value": Data("wi-\(canary)".utf8)])
                 }

@@ -250,13 +250,57 @@ struct GCPAuthTests {
         } throws: { error in
             (error as? ProviderError)?.message.contains("unable to determine cluster location") == true
         }
-        let federation = GCPSMProvider(
-            auth: GCPSMAuth(workloadIdentityFederation: GCPWorkloadIdentityFederation(audience: "x")), projectID: "p")
-        #expect {
-            try GCPSecretsProvider().validateStore(gcpStore(federation))
-        } throws: { error in
-            (error as? ProviderError)?.message.contains("workloadIdentityFederation is not supported") == true
+        let cases: [(GCPWorkloadIdentityFederation, String)] = [
+            (GCPWorkloadIdentityFederation(audience: "x"), "exactly one of credConfig"),
+            (
+                GCPWorkloadIdentityFederation(credConfig: ConfigMapKeySelector(name: "cm", key: "k")),
+                "credConfig and awsSecurityCredentials are not supported"
+            ),
+            (
+                GCPWorkloadIdentityFederation(serviceAccountRef: ServiceAccountSelector(name: "sa")),
+                "audience must be provided"
+            ),
+        ]
+        for (federation, message) in cases {
+            #expect {
+                try GCPSecretsProvider().validateStore(
+                    gcpStore(GCPSMProvider(auth: GCPSMAuth(workloadIdentityFederation: federation), projectID: "p")))
+            } throws: { error in
+                (error as? ProviderError)?.message.contains(message) == true
+            }
         }
+    }
+
+    @Test func federationExchangesTheServiceAccountTokenForTheAudienceThenImpersonates() async throws {
+        let transport = ScriptedTransport { request in
+            switch request.url {
+            case "https://sts.test/v1/token":
+                return json(#"{"access_token": "ya29.federated", "token_type": "Bearer", "expires_in": 3600}"#)
+            case let url where url.hasPrefix("https://iam.test/"):
+                return json(#"{"accessToken": "ya29.impersonated", "expireTime": "2099-01-01T00:00:00Z"}"#)
+            default:
+                return access("v")
+            }
+        }
+        let references = FakeReferences(tokens: ["k8s-token"])
+        let provider = GCPSecretsProvider(
+            transport: { _ in (transport, {}) }, tokenEndpoints: GCPEndpoints(sts: "https://sts.test", iamCredentials: "https://iam.test"))
+        let audience = "//iam.googleapis.com/projects/42/locations/global/workloadIdentityPools/pool/providers/k8s"
+        let federation = GCPWorkloadIdentityFederation(
+            serviceAccountRef: ServiceAccountSelector(name: "app", audiences: ["pool-aud"]), audience: audience,
+            gcpServiceAccountEmail: "gsa@p.iam.gserviceaccount.com")
+        let client = try await provider.makeClient(
+            for: gcpStore(GCPSMProvider(auth: GCPSMAuth(workloadIdentityFederation: federation), projectID: "p")),
+            references: references)
+        _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "k"))
+        #expect(references.asked == ["token app [\"pool-aud\"]"])
+        let form = String(decoding: transport.requests[0].body ?? [], as: UTF8.self)
+        #expect(transport.requests[0].headers.first(name: "Content-Type") == "application/x-www-form-urlencoded")
+        #expect(form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"))
+        #expect(form.contains("audience=\(GCPRequests.queryEscape(audience))"))
+        #expect(form.contains("subject_token=k8s-token&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt"))
+        #expect(transport.requests[1].url.contains("gsa%40p.iam.gserviceaccount.com:generateAccessToken"))
+        #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer ya29.impersonated")
     }
 }
 
