@@ -97,7 +97,9 @@ extension GCPSecretsClient {
             }
             secret = try? JSONDecoder().decode(SecretResource.self, from: Data(response.body))
         }
-        guard let secret else { throw ProviderError(.invalidData, "Secret Manager created \(GoQuote.quote(key)) without answering it") }
+        guard let secret else {
+            throw ProviderError(.invalidData, "Secret Manager created \(GoQuote.quote(key)) without answering it")
+        }
         let labels = secret.labels ?? [:]
         guard labels[PushManagedMarker.key] == PushManagedMarker.value else {
             throw ProviderError(.notManaged, "secret \(key) is not managed by external secrets")
@@ -167,14 +169,16 @@ extension GCPSecretsClient {
             let original = try Self.payload(of: latest, key: key)
             guard let remaining = try PushedJSON.removing(property, from: original, remoteKey: key) else { return }
             if !PushedJSON.isEmptyObject(remaining) {
-                let response = try await connection.send(requests.addVersion(key, data: remaining), call: .addSecretVersion)
+                let response = try await connection.send(
+                    requests.addVersion(key, data: remaining), call: .addSecretVersion)
                 guard (200..<300).contains(response.status.code) else {
                     throw GCPErrors.error(response, doing: "unable to add a version to Secret \(GoQuote.quote(key))")
                 }
                 return
             }
         }
-        let response = try await connection.send(requests.deleteSecret(key, etag: secret.etag ?? ""), call: .deleteSecret)
+        let response = try await connection.send(
+            requests.deleteSecret(key, etag: secret.etag ?? ""), call: .deleteSecret)
         guard (200..<300).contains(response.status.code) || response.status.code == 404 else {
             throw GCPErrors.error(response, doing: "unable to delete Secret \(GoQuote.quote(key))")
         }

@@ -17,7 +17,9 @@ struct GCPSecretsClient: SecretsClient {
     // MARK: - Reads
 
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
-        guard !settings.projectID.isEmpty else { throw ProviderError.invalidConfiguration("provider GCP is not initialized") }
+        guard !settings.projectID.isEmpty else {
+            throw ProviderError.invalidConfiguration("provider GCP is not initialized")
+        }
         if ref.metadataPolicy == .fetch { return try await metadata(ref) }
         let payload = try await accessPayload(ref.key, version: ref.version ?? "")
         guard let property = ref.property, !property.isEmpty else { return payload }
@@ -185,7 +187,8 @@ struct GCPSecretsClient: SecretsClient {
     /// `metadataPolicy: Fetch`: the secret's labels and annotations, as ESO's `getSecretMetadata`.
     private func metadata(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
         guard let secret = try await secretResource(ref.key) else {
-            throw ProviderError.notFound("unable to access Secret \(GoQuote.quote(ref.key)) from SecretManager: not found")
+            throw ProviderError.notFound(
+                "unable to access Secret \(GoQuote.quote(ref.key)) from SecretManager: not found")
         }
         let annotations = secret.annotations ?? [:]
         let labels = secret.labels ?? [:]

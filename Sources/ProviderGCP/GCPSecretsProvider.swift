@@ -109,7 +109,8 @@ public struct GCPSecretsProvider: SecretsProvider {
         }
         let client = GCPSecretsClient(
             settings: resolved,
-            requests: GCPRequests(projectID: resolved.projectID, location: resolved.location, endpointOverride: endpoint),
+            requests: GCPRequests(
+                projectID: resolved.projectID, location: resolved.location, endpointOverride: endpoint),
             connection: GCPConnection(transport: made.transport, session: session, retry: retry, timeout: .seconds(30)),
             shutdown: made.shutdown, logger: logger)
         // Get a token now, so a store with bad credentials fails here, clearly, and is not cached.
@@ -121,7 +122,9 @@ public struct GCPSecretsProvider: SecretsProvider {
         }
         logger.debug(
             "gcp store client made",
-            metadata: ["store": "\(store.displayName)", "account": "\(session.account)", "project": "\(resolved.projectID)"])
+            metadata: [
+                "store": "\(store.displayName)", "account": "\(session.account)", "project": "\(resolved.projectID)",
+            ])
         return client
     }
 
@@ -135,7 +138,8 @@ public struct GCPSecretsProvider: SecretsProvider {
         case .operatorDefault, .workloadIdentity, .federation:
             guard let path = defaultCredentialsFile, !path.isEmpty else {
                 throw ProviderError.invalidConfiguration(
-                    "\(GCPStoreSettings.field).auth is not set and the operator has no GOOGLE_APPLICATION_CREDENTIALS key file")
+                    "\(GCPStoreSettings.field).auth is not set and the operator has no GOOGLE_APPLICATION_CREDENTIALS key file"
+                )
             }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ProviderError.invalidConfiguration("GOOGLE_APPLICATION_CREDENTIALS: cannot read \(path)")

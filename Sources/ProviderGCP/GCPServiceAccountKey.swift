@@ -38,7 +38,8 @@ struct GCPServiceAccountKey: Sendable, CustomStringConvertible {
         }
         if let type = file.type, type != "service_account" {
             throw .invalidConfiguration(
-                "\(field): failed to process the provided JSON credentials: type \"\(type)\" is not \"service_account\"")
+                "\(field): failed to process the provided JSON credentials: type \"\(type)\" is not \"service_account\""
+            )
         }
         guard let email = file.client_email, !email.isEmpty, let pem = file.private_key, !pem.isEmpty else {
             throw .invalidConfiguration(
@@ -49,7 +50,8 @@ struct GCPServiceAccountKey: Sendable, CustomStringConvertible {
             key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
         } catch {
             throw .invalidConfiguration(
-                "\(field): failed to process the provided JSON credentials: private_key is not an RSA key of 2048 bits or more in PEM")
+                "\(field): failed to process the provided JSON credentials: private_key is not an RSA key of 2048 bits or more in PEM"
+            )
         }
         return GCPServiceAccountKey(
             clientEmail: email, privateKeyID: file.private_key_id ?? "", projectID: file.project_id ?? "",

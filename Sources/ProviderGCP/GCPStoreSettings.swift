@@ -64,75 +64,92 @@ struct GCPStoreSettings: Sendable, Hashable {
     static func resolve(_ store: StoreContext) throws(ProviderError) -> GCPStoreSettings {
         guard let spec = store.spec.provider.gcpsm else { throw .invalidConfiguration("\(field) is missing") }
         let credentials: Credentials
-        if let auth = spec.auth, auth.secretRef != nil || auth.workloadIdentity != nil
-            || auth.workloadIdentityFederation != nil
+        if let auth = spec.auth,
+            auth.secretRef != nil || auth.workloadIdentity != nil
+                || auth.workloadIdentityFederation != nil
         {
             if let identity = auth.workloadIdentity, auth.secretRef == nil {
                 let wi = "\(field).auth.workloadIdentity"
                 guard !identity.serviceAccountRef.name.isEmpty else {
                     throw .invalidConfiguration("\(wi).serviceAccountRef.name is required")
                 }
-                let project = (identity.clusterProjectID ?? "").isEmpty ? (spec.projectID ?? "") : identity.clusterProjectID!
+                let project =
+                    (identity.clusterProjectID ?? "").isEmpty ? (spec.projectID ?? "") : identity.clusterProjectID!
                 guard !project.isEmpty else {
                     throw .invalidConfiguration(
-                        "unable to lookup workload identity: unable to get project id: set \(wi).clusterProjectID or projectID (no GCE metadata server is read)")
+                        "unable to lookup workload identity: unable to get project id: set \(wi).clusterProjectID or projectID (no GCE metadata server is read)"
+                    )
                 }
                 guard let location = identity.clusterLocation, !location.isEmpty else {
                     throw .invalidConfiguration(
-                        "unable to lookup workload identity: unable to determine cluster location: set \(wi).clusterLocation (no GCE metadata server is read)")
+                        "unable to lookup workload identity: unable to determine cluster location: set \(wi).clusterLocation (no GCE metadata server is read)"
+                    )
                 }
                 guard let cluster = identity.clusterName, !cluster.isEmpty else {
                     throw .invalidConfiguration(
-                        "unable to lookup workload identity: unable to determine cluster name: set \(wi).clusterName (no GCE metadata server is read)")
+                        "unable to lookup workload identity: unable to determine cluster name: set \(wi).clusterName (no GCE metadata server is read)"
+                    )
                 }
                 if store.kind == .secretStore, let namespace = identity.serviceAccountRef.namespace,
                     namespace != store.storeNamespace
                 {
                     throw .invalidConfiguration(
-                        "invalid workload identity service account reference: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore")
+                        "invalid workload identity service account reference: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore"
+                    )
                 }
                 let policyText = spec.secretVersionSelectionPolicy ?? ""
                 guard let policy = policyText.isEmpty ? .latestOrFail : VersionSelection(rawValue: policyText) else {
                     throw .invalidConfiguration(
-                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\"")
+                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\""
+                    )
                 }
                 return GCPStoreSettings(
                     projectID: spec.projectID ?? "", location: spec.location ?? "",
                     credentials: .workloadIdentity(
                         WorkloadIdentity(
                             serviceAccount: identity.serviceAccountRef, pool: "\(project).svc.id.goog",
-                            provider: "https://container.googleapis.com/v1/projects/\(project)/locations/\(location)/clusters/\(cluster)")),
+                            provider:
+                                "https://container.googleapis.com/v1/projects/\(project)/locations/\(location)/clusters/\(cluster)"
+                        )),
                     versionSelection: policy, storeKind: store.kind)
             }
             if let federation = auth.workloadIdentityFederation, auth.secretRef == nil {
                 let wif = "\(field).auth.workloadIdentityFederation"
-                let sources = [federation.credConfig != nil, federation.serviceAccountRef != nil,
-                               federation.awsSecurityCredentials != nil].filter { $0 }.count
+                let sources = [
+                    federation.credConfig != nil, federation.serviceAccountRef != nil,
+                    federation.awsSecurityCredentials != nil,
+                ].filter { $0 }.count
                 guard sources == 1 else {
                     throw .invalidConfiguration(
-                        "invalid workloadIdentityFederation config: exactly one of credConfig, awsSecurityCredentials or serviceAccountRef must be provided")
+                        "invalid workloadIdentityFederation config: exactly one of credConfig, awsSecurityCredentials or serviceAccountRef must be provided"
+                    )
                 }
                 guard let account = federation.serviceAccountRef else {
                     throw .unsupported(
-                        "\(wif): credConfig and awsSecurityCredentials are not supported by this operator yet (serviceAccountRef is)")
+                        "\(wif): credConfig and awsSecurityCredentials are not supported by this operator yet (serviceAccountRef is)"
+                    )
                 }
                 guard let audience = federation.audience, !audience.isEmpty else {
                     throw .invalidConfiguration(
-                        "invalid workloadIdentityFederation config: audience must be provided, when serviceAccountRef or awsSecurityCredentials is provided")
+                        "invalid workloadIdentityFederation config: audience must be provided, when serviceAccountRef or awsSecurityCredentials is provided"
+                    )
                 }
                 if store.kind == .secretStore, let namespace = account.namespace, namespace != store.storeNamespace {
                     throw .invalidConfiguration(
-                        "\(wif).serviceAccountRef: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore")
+                        "\(wif).serviceAccountRef: namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore"
+                    )
                 }
                 let policyText = spec.secretVersionSelectionPolicy ?? ""
                 guard let policy = policyText.isEmpty ? .latestOrFail : VersionSelection(rawValue: policyText) else {
                     throw .invalidConfiguration(
-                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\"")
+                        "\(field).secretVersionSelectionPolicy must be LatestOrFail or LatestOrFetch, not \"\(policyText)\""
+                    )
                 }
                 let email = federation.gcpServiceAccountEmail.flatMap { $0.isEmpty ? nil : $0 }
                 return GCPStoreSettings(
                     projectID: spec.projectID ?? "", location: spec.location ?? "",
-                    credentials: .federation(Federation(serviceAccount: account, audience: audience, googleServiceAccount: email)),
+                    credentials: .federation(
+                        Federation(serviceAccount: account, audience: audience, googleServiceAccount: email)),
                     versionSelection: policy, storeKind: store.kind)
             }
             guard let selector = auth.secretRef?.secretAccessKeySecretRef else {

@@ -1,10 +1,10 @@
+import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import HTTPSupport
 import Metrics
 import NIOHTTP1
 import ProviderKit
-import ExternalSecretsAPI
-import GoCompat
 
 /// One OAuth 2.0 access token for a store client, from a service-account key (JWT bearer grant
 /// against the key's `token_uri`).
@@ -102,7 +102,8 @@ enum GCPTokenRequests {
         let kubernetesToken: String
         do {
             kubernetesToken = try await references.serviceAccountToken(
-                identity.serviceAccount, audiences: [identity.pool] + (identity.serviceAccount.audiences ?? []), field: field)
+                identity.serviceAccount, audiences: [identity.pool] + (identity.serviceAccount.audiences ?? []),
+                field: field)
         } catch let error as ProviderError {
             throw ProviderError(error.code, "unable to fetch pod token: \(error.message)")
         }
@@ -124,7 +125,8 @@ enum GCPTokenRequests {
                 body: body.marshal(numbers: .literal, escapeHTML: false)),
             transport: transport, issued: issued, timeout: timeout, call: .generateIDBindToken,
             refused: "unable to fetch identitybindingtoken for ServiceAccount \(identity.serviceAccount.name)")
-        guard let googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation], !googleAccount.isEmpty else {
+        guard let googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation], !googleAccount.isEmpty
+        else {
             return federated
         }
         return try await impersonate(
@@ -176,12 +178,14 @@ enum GCPTokenRequests {
     private static func impersonate(
         _ googleAccount: String, with federated: (token: String, expiry: Date), endpoints: GCPEndpoints,
         transport: any HTTPTransport, timeout: Duration
-    ) async throws -> (token: String, expiry: Date) {        var iamHeaders = HTTPHeaders()
+    ) async throws -> (token: String, expiry: Date) {
+        var iamHeaders = HTTPHeaders()
         iamHeaders.add(name: "Content-Type", value: "application/json")
         iamHeaders.add(name: "Authorization", value: "Bearer \(federated.token)")
         let request = HTTPRequest(
             method: .POST,
-            url: "\(endpoints.iamCredentials)/v1/projects/-/serviceAccounts/\(GCPRequests.segment(googleAccount)):generateAccessToken",
+            url:
+                "\(endpoints.iamCredentials)/v1/projects/-/serviceAccounts/\(GCPRequests.segment(googleAccount)):generateAccessToken",
             headers: iamHeaders,
             body: GoJSONValue.object(["scope": .array([.string(GCPServiceAccountKey.cloudPlatformScope)])])
                 .marshal(numbers: .literal))
@@ -192,7 +196,8 @@ enum GCPTokenRequests {
             throw error
         } catch {
             GCPMetrics.call(.generateAccessToken, failed: true)
-            throw ProviderError(.unavailable, "unable to generate gcp access token: \(GCPConnection.describe(error, timeout))")
+            throw ProviderError(
+                .unavailable, "unable to generate gcp access token: \(GCPConnection.describe(error, timeout))")
         }
         struct Generated: Decodable {
             var accessToken: String?
@@ -336,7 +341,9 @@ extension GCPConnection {
     static func describe(_ error: any Error, _ timeout: Duration) -> String {
         if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
         let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "request timed out after \(timeout)" }
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
+            return "request timed out after \(timeout)"
+        }
         return String(text.prefix(300))
     }
 }

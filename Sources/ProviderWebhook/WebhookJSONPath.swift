@@ -157,7 +157,9 @@ struct CompiledPath: Sendable {
             guard let child = members[name] else { throw .init("unknown key \(name)") }
             return child
         default:
-            throw .init("unsupported value type \(value.goTypeName) for select, expected map[string]interface{} or []interface{}")
+            throw .init(
+                "unsupported value type \(value.goTypeName) for select, expected map[string]interface{} or []interface{}"
+            )
         }
     }
 }
@@ -349,7 +351,9 @@ struct PathParser {
                 position += 1
                 keys.append(current)
                 if separator == UInt8(ascii: ":") {
-                    guard keys.count <= 3 else { throw failure("range query has at least the parameter [min:max:step]") }
+                    guard keys.count <= 3 else {
+                        throw failure("range query has at least the parameter [min:max:step]")
+                    }
                     let defaults: [GoJSONValue] = [.number("0"), .number(String(Int32.max)), .number("1")]
                     let parts = (0..<3).map { i in (i < keys.count ? keys[i] : nil) ?? .constant(defaults[i]) }
                     return .slice(parts[0], parts[1], parts[2])
@@ -375,7 +379,8 @@ struct PathParser {
         while position < text.count {
             let byte = text[position]
             let isLetter =
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || byte == UInt8(ascii: "_") || byte >= 0x80
             let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
             guard isLetter || (isDigit && position > start) else { break }

@@ -127,7 +127,9 @@ struct WebhookTemplates: Sendable {
             method: method, url: url, headers: try headers(settings, raw), body: try render(body, raw, field: "body"))
     }
 
-    private func headers(_ settings: WebhookStoreSettings, _ raw: Value) throws(ProviderError) -> [WebhookRequestPlan.Header] {
+    private func headers(_ settings: WebhookStoreSettings, _ raw: Value) throws(ProviderError) -> [WebhookRequestPlan
+        .Header]
+    {
         var out: [WebhookRequestPlan.Header] = []
         for header in settings.headers {
             let value = try render(header.template, raw, field: "header \(header.name)")

@@ -18,7 +18,8 @@ enum WebhookResponses {
         case 404: throw .notFound("\(what) answered 404 Not Found: the secret does not exist")
         case 401, 403: throw .accessDenied("\(what) gave error \(status.code) \(status.reasonPhrase)")
         case 429: throw ProviderError(.throttled, "\(what) gave error \(status.code) \(status.reasonPhrase)")
-        case 502, 503, 504: throw ProviderError(.unavailable, "\(what) gave error \(status.code) \(status.reasonPhrase)")
+        case 502, 503, 504:
+            throw ProviderError(.unavailable, "\(what) gave error \(status.code) \(status.reasonPhrase)")
         default: throw ProviderError(.other, "\(what) gave error \(status.code) \(status.reasonPhrase)")
         }
     }

@@ -171,7 +171,8 @@ struct WebhookSecretsClient: SecretsClient {
                 logger.debug(
                     "webhook endpoint asked to retry",
                     metadata: ["key": "\(key)", "status": "\(response.status.code)", "attempt": "\(attempt)"])
-                try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
+                try await retry.sleep(
+                    retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
             }
         }
     }

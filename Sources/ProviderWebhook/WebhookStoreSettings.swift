@@ -52,7 +52,9 @@ struct WebhookStoreSettings: Sendable {
                 try StoreSettingChecks.caProvider(provider, storeKind: store.kind, field: "\(field).caProvider"))
         }
         for (index, secret) in (spec.secrets ?? []).enumerated() {
-            guard !secret.name.isEmpty else { throw .invalidConfiguration("\(field).secrets[\(index)].name is required") }
+            guard !secret.name.isEmpty else {
+                throw .invalidConfiguration("\(field).secrets[\(index)].name is required")
+            }
             guard let name = secret.secretRef.name, !name.isEmpty else {
                 throw .invalidConfiguration("\(field).secrets[\(index)].secretRef.name is required")
             }

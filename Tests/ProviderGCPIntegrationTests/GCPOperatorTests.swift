@@ -40,9 +40,11 @@ struct GCPOperatorTests {
     {
         let provider = GCPSecretsProvider(endpoint: fake.endpoint)
         let store = StoreContext.fixture(
-            SecretStoreProvider(gcpsm: GCPSMProvider(auth: keyAuth, projectID: project, location: location)), name: "gcp")
+            SecretStoreProvider(gcpsm: GCPSMProvider(auth: keyAuth, projectID: project, location: location)),
+            name: "gcp")
         return try await provider.makeClient(
-            for: store, references: FakeReferences(secrets: ["gcp-admin/key.json": fake.keyFile(account, project: project)]))
+            for: store,
+            references: FakeReferences(secrets: ["gcp-admin/key.json": fake.keyFile(account, project: project)]))
     }
 
     @Test func theProviderReadsFindsAndPushesAgainstTheFake() async throws {
@@ -51,14 +53,17 @@ struct GCPOperatorTests {
         let client = try await Self.client(fake, account: Self.admin)
         defer { Task { await client.close() } }
 
-        try await client.pushSecret(.value(Data(#"{"user":"app","password":"\#(canary)"}"#.utf8)), to: PushTarget(remoteKey: "db-creds"))
+        try await client.pushSecret(
+            .value(Data(#"{"user":"app","password":"\#(canary)"}"#.utf8)), to: PushTarget(remoteKey: "db-creds"))
         try await client.pushSecret(.value(Data("one".utf8)), to: PushTarget(remoteKey: "app-one"))
         try await client.pushSecret(.value(Data("two".utf8)), to: PushTarget(remoteKey: "app-two"))
         try await client.pushSecret(.value(Data("pw".utf8)), to: PushTarget(remoteKey: "db-creds", property: "extra"))
         #expect(
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "db-creds", property: "password"))
                 == Data(canary.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db-creds", property: "extra")) == Data("pw".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db-creds", property: "extra"))
+                == Data("pw".utf8))
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db-creds", version: "1")).count > 0)
         #expect(
             try await client.getSecret(
@@ -81,7 +86,9 @@ struct GCPOperatorTests {
         let regional = try await Self.client(fake, account: Self.admin, location: "europe-west1")
         try await regional.pushSecret(.value(Data("r".utf8)), to: PushTarget(remoteKey: "zonal"))
         #expect(try await regional.getSecret(ExternalSecretDataRemoteRef(key: "zonal")) == Data("r".utf8))
-        await #expect(throws: ProviderError.self) { try await client.getSecret(ExternalSecretDataRemoteRef(key: "zonal")) }
+        await #expect(throws: ProviderError.self) {
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "zonal"))
+        }
         await regional.close()
 
         // The reader may read, not write: the error names the permission.
@@ -120,7 +127,8 @@ struct GCPOperatorTests {
             _ = try await secrets.create(
                 Secret(metadata: ObjectMeta(name: "source"), data: ["token": Data("pushed-\(canary)".utf8)]))
             let readerAuth = GCPSMAuth(
-                secretRef: GCPSMAuthSecretRef(secretAccessKeySecretRef: SecretKeySelector(name: "gcp-reader", key: "key.json")))
+                secretRef: GCPSMAuthSecretRef(
+                    secretAccessKeySecretRef: SecretKeySelector(name: "gcp-reader", key: "key.json")))
             for (name, auth) in [("gcp", Self.keyAuth), ("gcp-reader", readerAuth)] {
                 _ = try await client.api(SecretStore.self, namespace: namespace).create(
                     SecretStore(
@@ -144,18 +152,26 @@ struct GCPOperatorTests {
                     "data",
                     data: [
                         ExternalSecretData(
-                            secretKey: "password", remoteRef: ExternalSecretDataRemoteRef(key: "db-creds", property: "password")),
-                        ExternalSecretData(secretKey: "one", remoteRef: ExternalSecretDataRemoteRef(key: "app-one", version: "1")),
+                            secretKey: "password",
+                            remoteRef: ExternalSecretDataRemoteRef(key: "db-creds", property: "password")),
+                        ExternalSecretData(
+                            secretKey: "one", remoteRef: ExternalSecretDataRemoteRef(key: "app-one", version: "1")),
                     ]),
                 externalSecret(
-                    "extract", dataFrom: [ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: "db-creds"))]),
+                    "extract",
+                    dataFrom: [ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: "db-creds"))]),
                 externalSecret(
-                    "find", dataFrom: [ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(name: FindName(regexp: "^app-")))]),
+                    "find",
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(name: FindName(regexp: "^app-")))
+                    ]),
                 // The reader lacks secretmanager.secrets.list.
                 externalSecret(
                     "denied", store: "gcp-reader",
                     dataFrom: [ExternalSecretDataFromRemoteRef(find: ExternalSecretFind(name: FindName(regexp: ".*")))]),
-                externalSecret("missing", data: [ExternalSecretData(secretKey: "x", remoteRef: ExternalSecretDataRemoteRef(key: "nope"))]),
+                externalSecret(
+                    "missing",
+                    data: [ExternalSecretData(secretKey: "x", remoteRef: ExternalSecretDataRemoteRef(key: "nope"))]),
             ] {
                 _ = try await externalSecrets.create(object)
             }
@@ -169,12 +185,15 @@ struct GCPOperatorTests {
                 }
                 #expect(
                     try await secrets.get("data").data == ["password": Data(canary.utf8), "one": Data("one".utf8)])
-                #expect(try await secrets.get("extract").data == ["user": Data("app".utf8), "password": Data(canary.utf8)])
-                #expect(try await secrets.get("find").data == ["app-one": Data("one".utf8), "app-two": Data("two".utf8)])
+                #expect(
+                    try await secrets.get("extract").data == ["user": Data("app".utf8), "password": Data(canary.utf8)])
+                #expect(
+                    try await secrets.get("find").data == ["app-one": Data("one".utf8), "app-two": Data("two".utf8)])
 
                 for (name, words) in [("denied", "secretmanager.secrets.list"), ("missing", "nope")] {
                     #expect(
-                        try await waitForReady(client, namespace, name, status: "False", reason: ESOReason.secretSyncedError),
+                        try await waitForReady(
+                            client, namespace, name, status: "False", reason: ESOReason.secretSyncedError),
                         "\(name): \(process.log.suffix(2000))")
                     let message = try await readyCondition(client, namespace, name)?.message ?? ""
                     #expect(message.contains(words), "\(name): \(message)")
@@ -186,15 +205,19 @@ struct GCPOperatorTests {
                     PushSecret(
                         metadata: ObjectMeta(name: "push"),
                         spec: PushSecretSpec(
-                            secretStoreRefs: [PushSecretStoreRef(name: "gcp", kind: .secretStore)], deletionPolicy: .delete,
+                            secretStoreRefs: [PushSecretStoreRef(name: "gcp", kind: .secretStore)],
+                            deletionPolicy: .delete,
                             selector: PushSecretSelector(secret: PushSecretSecretSelector(name: "source")),
                             data: [
                                 PushSecretData(
-                                    match: PushSecretMatch(secretKey: "token", remoteRef: PushSecretRemoteRef(remoteKey: "pushed")))
+                                    match: PushSecretMatch(
+                                        secretKey: "token", remoteRef: PushSecretRemoteRef(remoteKey: "pushed")))
                             ])))
                 #expect(try await waitForPushReady(client, namespace, "push"), "\(process.log.suffix(3000))")
                 let check = try await Self.client(fake, account: Self.admin)
-                #expect(try await check.getSecret(ExternalSecretDataRemoteRef(key: "pushed")) == Data("pushed-\(canary)".utf8))
+                #expect(
+                    try await check.getSecret(ExternalSecretDataRemoteRef(key: "pushed"))
+                        == Data("pushed-\(canary)".utf8))
                 try await pushSecrets.delete("push")
                 #expect(
                     try await eventually(timeout: .seconds(30)) {
@@ -217,7 +240,8 @@ struct GCPOperatorTests {
                 let metrics = try await scrapeMetrics(process)
                 #expect(
                     metrics.contains(
-                        #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="AccessSecretVersion",status="success"}"#))
+                        #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="AccessSecretVersion",status="success"}"#
+                    ))
                 // One token per store client, not per call.
                 #expect(metricSum(metrics, "externalsecret_provider_api_calls_count", labels: ["call": "Token"]) <= 4)
 
@@ -241,12 +265,16 @@ extension GCPOperatorTests {
             let issuer = try String(contentsOfFile: "\(plane.directory)/sa.pub", encoding: .utf8)
             let fake = try await GCPFakeServer.start(
                 accounts: [
-                    Self.admin, GCPFakeServer.Account(email: impersonated, key: nil, permissions: ["secretmanager.versions.access"]),
+                    Self.admin,
+                    GCPFakeServer.Account(
+                        email: impersonated, key: nil, permissions: ["secretmanager.versions.access"]),
                 ],
                 issuers: [issuer],
                 identities: [
                     .init(subject: "system:serviceaccount:\(namespace):gcp-impersonating", impersonate: [impersonated]),
-                    .init(subject: "system:serviceaccount:\(namespace):gcp-direct", permissions: ["secretmanager.versions.access"]),
+                    .init(
+                        subject: "system:serviceaccount:\(namespace):gcp-direct",
+                        permissions: ["secretmanager.versions.access"]),
                     .init(subject: "system:serviceaccount:\(namespace):gcp-nothing"),
                 ])
             defer { Task { await fake.stop() } }
@@ -270,13 +298,17 @@ extension GCPOperatorTests {
                         metadata: ObjectMeta(name: name),
                         spec: SecretStoreSpec(
                             provider: SecretStoreProvider(
-                                gcpsm: GCPSMProvider(auth: GCPSMAuth(workloadIdentity: identity), projectID: Self.project)))))
+                                gcpsm: GCPSMProvider(
+                                    auth: GCPSMAuth(workloadIdentity: identity), projectID: Self.project)))))
                 _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                     ExternalSecret(
                         metadata: ObjectMeta(name: name),
                         spec: ExternalSecretSpec(
                             secretStoreRef: SecretStoreRef(name: name, kind: .secretStore), refreshInterval: "1h",
-                            data: [ExternalSecretData(secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))])))
+                            data: [
+                                ExternalSecretData(
+                                    secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))
+                            ])))
             }
             // Workload Identity Federation: the same ServiceAccount's token for a pool provider's
             // audience, impersonating gcpServiceAccountEmail.
@@ -289,17 +321,23 @@ extension GCPOperatorTests {
                     metadata: ObjectMeta(name: "gcp-federation"),
                     spec: SecretStoreSpec(
                         provider: SecretStoreProvider(
-                            gcpsm: GCPSMProvider(auth: GCPSMAuth(workloadIdentityFederation: federation), projectID: Self.project)))))
+                            gcpsm: GCPSMProvider(
+                                auth: GCPSMAuth(workloadIdentityFederation: federation), projectID: Self.project)))))
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 ExternalSecret(
                     metadata: ObjectMeta(name: "gcp-federation"),
                     spec: ExternalSecretSpec(
-                        secretStoreRef: SecretStoreRef(name: "gcp-federation", kind: .secretStore), refreshInterval: "1h",
-                        data: [ExternalSecretData(secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))])))
+                        secretStoreRef: SecretStoreRef(name: "gcp-federation", kind: .secretStore),
+                        refreshInterval: "1h",
+                        data: [
+                            ExternalSecretData(
+                                secretKey: "value", remoteRef: ExternalSecretDataRemoteRef(key: "wi-secret"))
+                        ])))
             try await runOperator(
                 plane, name: "gcp-wi", arguments: ["--namespace", namespace],
                 environment: [
-                    GCPSecretsProvider.endpointVariable: fake.endpoint, GCPSecretsProvider.stsEndpointVariable: fake.endpoint,
+                    GCPSecretsProvider.endpointVariable: fake.endpoint,
+                    GCPSecretsProvider.stsEndpointVariable: fake.endpoint,
                     GCPSecretsProvider.iamCredentialsEndpointVariable: fake.endpoint,
                 ]
             ) { process in
@@ -310,14 +348,16 @@ extension GCPOperatorTests {
                 }
                 // A principal without the permission: the read is refused, naming the permission.
                 #expect(
-                    try await waitForReady(client, namespace, "gcp-nothing", status: "False", reason: ESOReason.secretSyncedError),
+                    try await waitForReady(
+                        client, namespace, "gcp-nothing", status: "False", reason: ESOReason.secretSyncedError),
                     "\(process.log.suffix(2000))")
                 let message = try await readyCondition(client, namespace, "gcp-nothing")?.message ?? ""
                 #expect(message.contains("secretmanager.versions.access"), "message: \(message)")
                 let metrics = try await scrapeMetrics(process)
                 #expect(
                     metrics.contains(
-                        #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="GenerateAccessToken",status="success"}"#))
+                        #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="GenerateAccessToken",status="success"}"#
+                    ))
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
             }
         }
@@ -330,7 +370,8 @@ enum HTTPThrottle {
         let transport = try AsyncHTTPClientTransport()
         defer { Task { try? await transport.shutdown() } }
         let response = try await transport.send(
-            HTTPRequest(method: .POST, url: "\(fake.endpoint)/fake/throttle", body: Array(#"{"count": \#(count)}"#.utf8)),
+            HTTPRequest(
+                method: .POST, url: "\(fake.endpoint)/fake/throttle", body: Array(#"{"count": \#(count)}"#.utf8)),
             timeout: .seconds(10))
         return response.status == .ok
     }
@@ -338,7 +379,8 @@ enum HTTPThrottle {
     static func remaining(_ fake: GCPFakeServer) async throws -> Int {
         let transport = try AsyncHTTPClientTransport()
         defer { Task { try? await transport.shutdown() } }
-        let response = try await transport.send(HTTPRequest(method: .GET, url: "\(fake.endpoint)/fake/throttle"), timeout: .seconds(10))
+        let response = try await transport.send(
+            HTTPRequest(method: .GET, url: "\(fake.endpoint)/fake/throttle"), timeout: .seconds(10))
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return object?["remaining"] as? Int ?? -1
     }

@@ -30,7 +30,8 @@ func keyFile(email: String = "reader@proj.iam.gserviceaccount.com", tokenURI: St
     return String(decoding: try! JSONSerialization.data(withJSONObject: file), as: UTF8.self)
 }
 
-let keyRef = GCPSMAuth(secretRef: GCPSMAuthSecretRef(secretAccessKeySecretRef: SecretKeySelector(name: "gcp", key: "key.json")))
+let keyRef = GCPSMAuth(
+    secretRef: GCPSMAuthSecretRef(secretAccessKeySecretRef: SecretKeySelector(name: "gcp", key: "key.json")))
 
 func gcpStore(_ gcp: GCPSMProvider, kind: StoreKind = .secretStore) -> StoreContext {
     .fixture(SecretStoreProvider(gcpsm: gcp), kind: kind, name: "gcp", namespace: "team", caller: "team")
@@ -41,11 +42,15 @@ func json(_ text: String, status: HTTPResponseStatus = .ok) -> ScriptedTransport
 }
 
 func googleError(_ code: Int, _ status: String, _ message: String) -> ScriptedTransport.Reply {
-    json(#"{"error": {"code": \#(code), "message": "\#(message)", "status": "\#(status)"}}"#, status: HTTPResponseStatus(statusCode: code))
+    json(
+        #"{"error": {"code": \#(code), "message": "\#(message)", "status": "\#(status)"}}"#,
+        status: HTTPResponseStatus(statusCode: code))
 }
 
 func access(_ value: String, version: Int = 1) -> ScriptedTransport.Reply {
-    json(#"{"name": "projects/1/secrets/s/versions/\#(version)", "payload": {"data": "\#(Data(value.utf8).base64EncodedString())"}}"#)
+    json(
+        #"{"name": "projects/1/secrets/s/versions/\#(version)", "payload": {"data": "\#(Data(value.utf8).base64EncodedString())"}}"#
+    )
 }
 
 let tokenReply = json(#"{"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"}"#)
@@ -66,7 +71,8 @@ func makeClient(
         request.url == "https://token.test/token" ? tokenReply : api(request)
     }
     let provider = GCPSecretsProvider(
-        transport: { _ in (transport, {}) }, now: { clock?.now ?? Date() }, retry: GCPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
+        transport: { _ in (transport, {}) }, now: { clock?.now ?? Date() },
+        retry: GCPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
     let client = try await provider.makeClient(
         for: gcpStore(gcp), references: FakeReferences(secrets: ["gcp/key.json": keyFile()]))
     return (client, transport)
@@ -159,7 +165,8 @@ struct GCPAuthTests {
     }
 
     @Test func withoutAuthTheOperatorsKeyFileIsUsed() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcp-key-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcp-key-\(UUID().uuidString).json")
+            .path
         try Data(keyFile().utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let transport = ScriptedTransport { request in
@@ -190,14 +197,19 @@ struct GCPAuthTests {
     }
 
     static let identity = GCPWorkloadIdentity(
-        serviceAccountRef: ServiceAccountSelector(name: "gcp-reader", audiences: ["extra"]), clusterLocation: "europe-west1",
+        serviceAccountRef: ServiceAccountSelector(name: "gcp-reader", audiences: ["extra"]),
+        clusterLocation: "europe-west1",
         clusterName: "prod", clusterProjectID: "cluster-proj")
 
-    func workloadIdentityClient(annotations: [String: String]) async throws -> (any SecretsClient, ScriptedTransport, FakeReferences) {
+    func workloadIdentityClient(annotations: [String: String]) async throws -> (
+        any SecretsClient, ScriptedTransport, FakeReferences
+    ) {
         let transport = ScriptedTransport { request in
             switch request.url {
             case "https://sts.test/v1/token":
-                return json(#"{"access_token": "ya29.federated", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600}"#)
+                return json(
+                    #"{"access_token": "ya29.federated", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600}"#
+                )
             case let url where url.hasPrefix("https://iam.test/"):
                 return json(#"{"accessToken": "ya29.impersonated", "expireTime": "2099-01-01T00:00:00Z"}"#)
             default:
@@ -220,16 +232,21 @@ struct GCPAuthTests {
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "k")) == Data("v".utf8))
         #expect(references.asked == ["token gcp-reader [\"cluster-proj.svc.id.goog\", \"extra\"]"])
         let sts = try #require(transport.requests.first)
-        #expect(sts.bodyJSON as? [String: String] == [
-            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-            "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
-            "subject_token": "k8s-token",
-            "audience": "identitynamespace:cluster-proj.svc.id.goog:https://container.googleapis.com/v1/projects/cluster-proj/locations/europe-west1/clusters/prod",
-            "scope": "https://www.googleapis.com/auth/cloud-platform",
-        ])
+        #expect(
+            sts.bodyJSON as? [String: String] == [
+                "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "subject_token": "k8s-token",
+                "audience":
+                    "identitynamespace:cluster-proj.svc.id.goog:https://container.googleapis.com/v1/projects/cluster-proj/locations/europe-west1/clusters/prod",
+                "scope": "https://www.googleapis.com/auth/cloud-platform",
+            ])
         let iam = transport.requests[1]
-        #expect(iam.url == "https://iam.test/v1/projects/-/serviceAccounts/gsa%40proj.iam.gserviceaccount.com:generateAccessToken")
+        #expect(
+            iam.url
+                == "https://iam.test/v1/projects/-/serviceAccounts/gsa%40proj.iam.gserviceaccount.com:generateAccessToken"
+        )
         #expect(iam.headers.first(name: "Authorization") == "Bearer ya29.federated")
         #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer ya29.impersonated")
     }
@@ -243,7 +260,8 @@ struct GCPAuthTests {
 
     @Test func workloadIdentityNeedsTheClusterFieldsAndFederationIsRefused() {
         let missing = GCPSMProvider(
-            auth: GCPSMAuth(workloadIdentity: GCPWorkloadIdentity(serviceAccountRef: ServiceAccountSelector(name: "sa"))),
+            auth: GCPSMAuth(
+                workloadIdentity: GCPWorkloadIdentity(serviceAccountRef: ServiceAccountSelector(name: "sa"))),
             projectID: "p")
         #expect {
             try GCPSecretsProvider().validateStore(gcpStore(missing))
@@ -284,7 +302,8 @@ struct GCPAuthTests {
         }
         let references = FakeReferences(tokens: ["k8s-token"])
         let provider = GCPSecretsProvider(
-            transport: { _ in (transport, {}) }, tokenEndpoints: GCPEndpoints(sts: "https://sts.test", iamCredentials: "https://iam.test"))
+            transport: { _ in (transport, {}) },
+            tokenEndpoints: GCPEndpoints(sts: "https://sts.test", iamCredentials: "https://iam.test"))
         let audience = "//iam.googleapis.com/projects/42/locations/global/workloadIdentityPools/pool/providers/k8s"
         let federation = GCPWorkloadIdentityFederation(
             serviceAccountRef: ServiceAccountSelector(name: "app", audiences: ["pool-aud"]), audience: audience,
@@ -298,7 +317,8 @@ struct GCPAuthTests {
         #expect(transport.requests[0].headers.first(name: "Content-Type") == "application/x-www-form-urlencoded")
         #expect(form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"))
         #expect(form.contains("audience=\(GCPRequests.queryEscape(audience))"))
-        #expect(form.contains("subject_token=k8s-token&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt"))
+        #expect(
+            form.contains("subject_token=k8s-token&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt"))
         #expect(transport.requests[1].url.contains("gsa%40p.iam.gserviceaccount.com:generateAccessToken"))
         #expect(transport.requests.last?.headers.first(name: "Authorization") == "Bearer ya29.impersonated")
     }
@@ -321,7 +341,10 @@ struct GCPReadTests {
         _ = try await get(version: "stable")
         let paths = transport.requests.filter { !$0.url.hasSuffix("/token") }.map(\.path)
         #expect(paths[0] == "/v1/projects/proj/secrets/db/versions/latest:access")
-        #expect(paths.suffix(2) == ["/v1/projects/proj/secrets/db/versions/3:access", "/v1/projects/proj/secrets/db/versions/stable:access"])
+        #expect(
+            paths.suffix(2) == [
+                "/v1/projects/proj/secrets/db/versions/3:access", "/v1/projects/proj/secrets/db/versions/stable:access",
+            ])
         await #expect {
             try await get("missing")
         } throws: { error in
@@ -352,7 +375,10 @@ struct GCPReadTests {
     @Test func errorsNameTheKeyAndThePermission() async throws {
         let replies = Mutex([
             googleError(404, "NOT_FOUND", "Secret [projects/1/secrets/gone] not found or has no versions."),
-            googleError(403, "PERMISSION_DENIED", "Permission 'secretmanager.versions.access' denied for resource 'projects/proj/secrets/db/versions/latest' (or it may not exist)."),
+            googleError(
+                403, "PERMISSION_DENIED",
+                "Permission 'secretmanager.versions.access' denied for resource 'projects/proj/secrets/db/versions/latest' (or it may not exist)."
+            ),
         ])
         let (client, _) = try await makeClient { _ in replies.withLock { $0.removeFirst() } }
         await #expect {
@@ -374,10 +400,14 @@ struct GCPReadTests {
             GCPSMProvider(auth: keyRef, projectID: "proj", secretVersionSelectionPolicy: "LatestOrFetch")
         ) { request in
             if request.url.hasSuffix("latest:access") {
-                return googleError(400, "FAILED_PRECONDITION", "Secret Version [projects/1/secrets/db/versions/3] is in DISABLED state.")
+                return googleError(
+                    400, "FAILED_PRECONDITION",
+                    "Secret Version [projects/1/secrets/db/versions/3] is in DISABLED state.")
             }
             if request.url.contains("/versions?") {
-                return json(#"{"versions": [{"name": "projects/1/secrets/db/versions/1", "createTime": "2024-01-01T00:00:00.000001Z", "state": "ENABLED"}, {"name": "projects/1/secrets/db/versions/2", "createTime": "2024-02-01T00:00:00.000001Z", "state": "ENABLED"}]}"#)
+                return json(
+                    #"{"versions": [{"name": "projects/1/secrets/db/versions/1", "createTime": "2024-01-01T00:00:00.000001Z", "state": "ENABLED"}, {"name": "projects/1/secrets/db/versions/2", "createTime": "2024-02-01T00:00:00.000001Z", "state": "ENABLED"}]}"#
+                )
             }
             return access("two", version: 2)
         }
@@ -388,7 +418,8 @@ struct GCPReadTests {
 
     @Test func latestOrFailReportsTheDisabledVersion() async throws {
         let (client, _) = try await makeClient { _ in
-            googleError(400, "FAILED_PRECONDITION", "Secret Version [projects/1/secrets/db/versions/3] is in DISABLED state.")
+            googleError(
+                400, "FAILED_PRECONDITION", "Secret Version [projects/1/secrets/db/versions/3] is in DISABLED state.")
         }
         await #expect {
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
@@ -418,14 +449,18 @@ struct GCPReadTests {
         let (client, transport) = try await makeClient { request in
             if request.url.contains("/secrets?") || request.url.hasSuffix("/secrets") {
                 if request.url.contains("pageToken=p2") {
-                    return json(#"{"secrets": [{"name": "projects/1/secrets/app-3"}, {"name": "projects/1/secrets/other"}]}"#)
+                    return json(
+                        #"{"secrets": [{"name": "projects/1/secrets/app-3"}, {"name": "projects/1/secrets/other"}]}"#)
                 }
-                return json(#"{"secrets": [{"name": "projects/1/secrets/app-1"}, {"name": "projects/1/secrets/app-2"}], "nextPageToken": "p2", "totalSize": 4}"#)
+                return json(
+                    #"{"secrets": [{"name": "projects/1/secrets/app-1"}, {"name": "projects/1/secrets/app-2"}], "nextPageToken": "p2", "totalSize": 4}"#
+                )
             }
             let key = GCPSecretsClient.secretID(of: request.path).split(separator: "/").first ?? ""
             return access("value-\(key)")
         }
-        let found = try await client.getAllSecrets(ExternalSecretFind(path: "app", name: FindName(regexp: "^app-[13]$")))
+        let found = try await client.getAllSecrets(
+            ExternalSecretFind(path: "app", name: FindName(regexp: "^app-[13]$")))
         #expect(found == ["app-1": Data("value-app-1".utf8), "app-3": Data("value-app-3".utf8)])
         #expect(transport.requests.contains { $0.url.hasSuffix("/v1/projects/proj/secrets?filter=name%3Aapp") })
     }
@@ -446,7 +481,9 @@ struct GCPReadTests {
         let calls = Mutex(0)
         let sleeps = Sleeps()
         let (client, _) = try await makeClient(sleeps: sleeps) { _ in
-            let n = calls.withLock { $0 += 1; return $0 }
+            let n = calls.withLock {
+                $0 += 1; return $0
+            }
             return n <= 2 ? googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded") : access("v")
         }
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "s")) == Data("v".utf8))
@@ -456,8 +493,11 @@ struct GCPReadTests {
     @Test func anExpiredTokenIsRenewedOnce() async throws {
         let calls = Mutex(0)
         let (client, transport) = try await makeClient { _ in
-            let n = calls.withLock { $0 += 1; return $0 }
-            return n == 1 ? googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.") : access("v")
+            let n = calls.withLock {
+                $0 += 1; return $0
+            }
+            return n == 1
+                ? googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.") : access("v")
         }
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "s")) == Data("v".utf8))
         #expect(transport.requests.filter { $0.url.hasSuffix("/token") }.count == 2)
@@ -487,7 +527,9 @@ final class OneSecret: Sendable {
                 return access(last, version: state.versions.count)
             case (.GET, let p) where p.contains("/versions?"):
                 guard !state.versions.isEmpty else { return json("{}") }
-                return json(#"{"versions": [{"name": "projects/1/secrets/s/versions/\#(state.versions.count)", "createTime": "2024-01-01T00:00:00Z"}]}"#)
+                return json(
+                    #"{"versions": [{"name": "projects/1/secrets/s/versions/\#(state.versions.count)", "createTime": "2024-01-01T00:00:00Z"}]}"#
+                )
             case (.GET, let p) where p.hasSuffix(":access"):
                 return access(state.versions.last ?? "", version: state.versions.count)
             case (.GET, _):
@@ -501,7 +543,9 @@ final class OneSecret: Sendable {
             case (.POST, _):
                 state.exists = true
                 state.labels = (request.bodyJSON["labels"] as? [String: String]) ?? [:]
-                return json(#"{"name": "projects/1/secrets/s", "etag": "\"e0\"", "labels": {"managed-by": "external-secrets"}}"#)
+                return json(
+                    #"{"name": "projects/1/secrets/s", "etag": "\"e0\"", "labels": {"managed-by": "external-secrets"}}"#
+                )
             case (.PATCH, _):
                 state.labels = (request.bodyJSON["labels"] as? [String: String]) ?? [:]
                 return json("{}")
@@ -519,20 +563,29 @@ struct GCPPushTests {
     static func metadata(_ spec: String) throws -> JSONValue {
         try JSONDecoder().decode(
             JSONValue.self,
-            from: Data(#"{"apiVersion":"kubernetes.external-secrets.io/v1alpha1","kind":"PushSecretMetadata","spec":\#(spec)}"#.utf8))
+            from: Data(
+                #"{"apiVersion":"kubernetes.external-secrets.io/v1alpha1","kind":"PushSecretMetadata","spec":\#(spec)}"#
+                    .utf8))
     }
 
     @Test func aNewSecretIsCreatedLabelledThenGetsOneVersion() async throws {
         let remote = OneSecret(exists: false)
         let (client, transport) = try await makeClient { remote.reply($0) }
         let target = PushTarget(
-            remoteKey: "s", metadata: try Self.metadata(#"{"labels": {"team": "a"}, "topics": ["projects/p/topics/t"], "replicationLocations": ["europe-west1"]}"#))
+            remoteKey: "s",
+            metadata: try Self.metadata(
+                #"{"labels": {"team": "a"}, "topics": ["projects/p/topics/t"], "replicationLocations": ["europe-west1"]}"#
+            ))
         try await client.pushSecret(.value(Data("v1".utf8)), to: target)
-        let create = try #require(transport.requests.first { $0.method == .POST && !$0.url.contains(":addVersion") && !$0.url.hasSuffix("/token") })
+        let create = try #require(
+            transport.requests.first {
+                $0.method == .POST && !$0.url.contains(":addVersion") && !$0.url.hasSuffix("/token")
+            })
         #expect(create.url.hasSuffix("/v1/projects/proj/secrets?secretId=s"))
         #expect(create.bodyJSON["labels"] as? [String: String] == ["managed-by": "external-secrets"])
         #expect((create.bodyJSON["topics"] as? [[String: String]]) == [["name": "projects/p/topics/t"]])
-        let replicas = ((create.bodyJSON["replication"] as? [String: Any])?["userManaged"] as? [String: Any])?["replicas"]
+        let replicas = ((create.bodyJSON["replication"] as? [String: Any])?["userManaged"] as? [String: Any])?[
+            "replicas"]
         #expect((replicas as? [[String: String]]) == [["location": "europe-west1"]])
         #expect(remote.state.withLock { $0.labels } == ["managed-by": "external-secrets", "team": "a"])
         #expect(remote.state.withLock { $0.versions } == ["v1"])
@@ -577,7 +630,8 @@ struct GCPPushTests {
     @Test func everyKeyIsPushedAsAJSONObjectOfStrings() async throws {
         let remote = OneSecret(exists: true)
         let (client, _) = try await makeClient { remote.reply($0) }
-        try await client.pushSecret(.allKeys(["b": Data("<2>".utf8), "a": Data("1".utf8)]), to: PushTarget(remoteKey: "s"))
+        try await client.pushSecret(
+            .allKeys(["b": Data("<2>".utf8), "a": Data("1".utf8)]), to: PushTarget(remoteKey: "s"))
         #expect(remote.state.withLock { $0.versions } == [#"{"a":"1","b":"<2>"}"#])
     }
 

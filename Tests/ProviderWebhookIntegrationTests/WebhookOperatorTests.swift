@@ -40,7 +40,9 @@ final class SecretsAPIServer: Sendable {
     func start() async throws {
         let router = Router()
         router.get("secrets/:key") { request, context -> Response in
-            guard request.headers[.authorization] == "Bearer \(self.token)" else { return Response(status: .unauthorized) }
+            guard request.headers[.authorization] == "Bearer \(self.token)" else {
+                return Response(status: .unauthorized)
+            }
             let key = try context.parameters.require("key")
             guard let data = self.values.withLock({ $0[key] }) else { return Response(status: .notFound) }
             let body = try JSONSerialization.data(withJSONObject: ["data": data], options: [.sortedKeys])
@@ -99,11 +101,13 @@ final class SecretsAPIServer: Sendable {
 @Suite(.controlPlane, .serialized)
 struct WebhookOperatorTests {
     static func store(_ name: String, _ webhook: WebhookProvider) -> SecretStore {
-        SecretStore(metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(webhook: webhook)))
+        SecretStore(
+            metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(webhook: webhook)))
     }
 
     static func externalSecret(
-        _ name: String, store: String, data: [ExternalSecretData]? = nil, dataFrom: [ExternalSecretDataFromRemoteRef]? = nil
+        _ name: String, store: String, data: [ExternalSecretData]? = nil,
+        dataFrom: [ExternalSecretDataFromRemoteRef]? = nil
     ) -> ExternalSecret {
         ExternalSecret(
             metadata: ObjectMeta(name: name),
@@ -224,15 +228,18 @@ struct WebhookOperatorTests {
                 let metrics = try await scrapeMetrics(process)
                 #expect(
                     metrics.contains(
-                        #"externalsecret_provider_api_calls_count{provider="Webhook",call="HTTPRequest",status="success"}"#))
+                        #"externalsecret_provider_api_calls_count{provider="Webhook",call="HTTPRequest",status="success"}"#
+                    ))
                 #expect(
                     metrics.contains(
-                        #"externalsecret_provider_api_calls_count{provider="Webhook",call="HTTPRequest",status="error"}"#))
+                        #"externalsecret_provider_api_calls_count{provider="Webhook",call="HTTPRequest",status="error"}"#
+                    ))
 
                 // No value leaves the data path.
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
                 #expect(!process.log.contains(token), "the operator log contains the bearer token")
-                #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) && !$0.contains(token) })
+                #expect(
+                    try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) && !$0.contains(token) })
             }
         }
     }

@@ -78,12 +78,17 @@ struct WebhookReadTests {
 
     @Test func theJSONPathIsATemplateAndSelectsTheValue() async throws {
         let spec = WebhookProvider(
-            url: "http://hook.test/{{ .remoteRef.key }}", result: WebhookResult(jsonPath: "$.data.{{ .remoteRef.property }}"))
+            url: "http://hook.test/{{ .remoteRef.key }}",
+            result: WebhookResult(jsonPath: "$.data.{{ .remoteRef.property }}"))
         let (client, _) = try await makeClient(spec) { _ in
-            ok(#"{"data": {"password": "pw", "n": 2.5, "obj": {"b": 1, "a": "<x>"}, "list": ["first", "second"], "t": true}}"#)
+            ok(
+                #"{"data": {"password": "pw", "n": 2.5, "obj": {"b": 1, "a": "<x>"}, "list": ["first", "second"], "t": true}}"#
+            )
         }
         func get(_ property: String) async throws -> String {
-            String(decoding: try await client.getSecret(ExternalSecretDataRemoteRef(key: "k", property: property)), as: UTF8.self)
+            String(
+                decoding: try await client.getSecret(ExternalSecretDataRemoteRef(key: "k", property: property)),
+                as: UTF8.self)
         }
         #expect(try await get("password") == "pw")
         // ESO writes numbers with no decimals (FormatFloat 'f', 0), objects as Go's json.Marshal.
@@ -96,7 +101,9 @@ struct WebhookReadTests {
     @Test func extractExplodesTheObjectAtTheJSONPath() async throws {
         let spec = WebhookProvider(url: "http://hook.test/x", result: WebhookResult(jsonPath: "$.data"))
         let (client, _) = try await makeClient(spec) { _ in
-            ok(#"{"data": {"user": "app", "port": 5432.5, "big": 100000000000000000000000, "on": false, "nil": null, "list": [1, "a"], "obj": {"k": "v"}}}"#)
+            ok(
+                #"{"data": {"user": "app", "port": 5432.5, "big": 100000000000000000000000, "on": false, "nil": null, "list": [1, "a"], "obj": {"k": "v"}}}"#
+            )
         }
         let map = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "x"))
         #expect(
@@ -158,7 +165,9 @@ struct WebhookReadTests {
         let sleeps = Sleeps()
         let (client, transport) = try await makeClient(WebhookProvider(url: "http://hook.test/x"), sleeps: sleeps) {
             _ in
-            let n = calls.withLock { $0 += 1; return $0 }
+            let n = calls.withLock {
+                $0 += 1; return $0
+            }
             switch n {
             case 1: return .respond(.tooManyRequests, headers: ["Retry-After": "2"])
             case 2: return .respond(.serviceUnavailable)
@@ -203,7 +212,8 @@ struct WebhookReadTests {
         await #expect {
             try await client.getSecret(ExternalSecretDataRemoteRef(key: "x"))
         } throws: { error in
-            (error as? ProviderError)?.message.contains("does not contain needed label 'external-secrets.io/type: webhook'")
+            (error as? ProviderError)?.message.contains(
+                "does not contain needed label 'external-secrets.io/type: webhook'")
                 == true
         }
         references.setLabels("plain", ["external-secrets.io/type": "other"])
@@ -217,7 +227,8 @@ struct WebhookReadTests {
 
     @Test func aClusterStoreSecretMustNameItsNamespace() async throws {
         let spec = WebhookProvider(
-            url: "http://hook.test/x", secrets: [WebhookSecret(name: "auth", secretRef: SecretKeySelector(name: "creds"))])
+            url: "http://hook.test/x",
+            secrets: [WebhookSecret(name: "auth", secretRef: SecretKeySelector(name: "creds"))])
         let (client, _) = try await makeClient(spec, kind: .clusterSecretStore, references: Self.secretsReader) { _ in
             ok("v")
         }
@@ -277,11 +288,14 @@ struct WebhookStoreTests {
                 (error as? ProviderError)?.message.contains(message) == true
             }
         }
-        #expect(throws: Never.self) { try provider.validateStore(webhookStore(WebhookProvider(url: "http://x", timeout: "5s"))) }
+        #expect(throws: Never.self) {
+            try provider.validateStore(webhookStore(WebhookProvider(url: "http://x", timeout: "5s")))
+        }
     }
 
     @Test func theTimeoutBoundsEachRequest() throws {
-        let settings = try WebhookStoreSettings.resolve(webhookStore(WebhookProvider(url: "http://x", timeout: "1m30s")))
+        let settings = try WebhookStoreSettings.resolve(
+            webhookStore(WebhookProvider(url: "http://x", timeout: "1m30s")))
         #expect(settings.timeout == .seconds(90))
     }
 }
@@ -369,7 +383,8 @@ struct WebhookTLSTests {
 
     @Test func theCAProviderIsReadThroughTheReferenceReader() async throws {
         let references = FakeReferences(caBundles: ["ca/ca.crt": Data(Self.pem.utf8)])
-        let spec = WebhookProvider(url: "https://x", caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt"))
+        let spec = WebhookProvider(
+            url: "https://x", caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt"))
         #expect(try await made(spec, references: references) == Array(Self.pem.utf8))
         #expect(references.asked == ["ca ca/ca.crt"])
     }
