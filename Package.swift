@@ -174,6 +174,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "ProviderGCP",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ProviderWebhook",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "Templating",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Go text/template compatible engine (pure)
         .target(
             name: "Templating",
@@ -200,6 +223,8 @@ let package = Package(
                 "ProviderKubernetes",
                 "ProviderVault",
                 "ProviderAWS",
+                "ProviderWebhook",
+                "ProviderGCP",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -437,6 +462,45 @@ let package = Package(
                 "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient",
                 "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderWebhookTests",
+            dependencies: [
+                "ProviderWebhook", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderWebhookIntegrationTests",
+            dependencies: [
+                "ProviderWebhook", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
+                "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderGCPTests",
+            dependencies: [
+                "ProviderGCP", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat", "KubeModel",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderGCPIntegrationTests",
+            dependencies: [
+                "ProviderGCP", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -155,7 +155,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws"]
+    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm"]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -168,6 +168,8 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "kubernetes": KubernetesProvider.openAPISchema,
             "vault": VaultProvider.openAPISchema,
             "aws": AWSProvider.openAPISchema,
+            "webhook": WebhookProvider.openAPISchema,
+            "gcpsm": GCPSMProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

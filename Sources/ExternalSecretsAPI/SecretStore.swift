@@ -123,6 +123,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var kubernetes: KubernetesProvider?
     public var vault: VaultProvider?
     public var aws: AWSProvider?
+    public var webhook: WebhookProvider?
+    public var gcpsm: GCPSMProvider?
     /// Provider blocks without a typed representation here, by field name (`gcpsm`, `azurekv`, ...).
     public var unsupported: [String: JSONValue]
 
@@ -141,6 +143,16 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = [:]
     }
 
+    public init(webhook: WebhookProvider) {
+        self.webhook = webhook
+        self.unsupported = [:]
+    }
+
+    public init(gcpsm: GCPSMProvider) {
+        self.gcpsm = gcpsm
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
@@ -148,6 +160,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         if kubernetes != nil { names.append("kubernetes") }
         if vault != nil { names.append("vault") }
         if aws != nil { names.append("aws") }
+        if webhook != nil { names.append("webhook") }
+        if gcpsm != nil { names.append("gcpsm") }
         return names.sorted()
     }
 
@@ -164,6 +178,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         kubernetes = try container.decodeIfPresent(KubernetesProvider.self, forKey: AnyKey(stringValue: "kubernetes"))
         vault = try container.decodeIfPresent(VaultProvider.self, forKey: AnyKey(stringValue: "vault"))
         aws = try container.decodeIfPresent(AWSProvider.self, forKey: AnyKey(stringValue: "aws"))
+        webhook = try container.decodeIfPresent(WebhookProvider.self, forKey: AnyKey(stringValue: "webhook"))
+        gcpsm = try container.decodeIfPresent(GCPSMProvider.self, forKey: AnyKey(stringValue: "gcpsm"))
         unsupported = [:]
         for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
@@ -177,6 +193,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         try container.encodeIfPresent(kubernetes, forKey: AnyKey(stringValue: "kubernetes"))
         try container.encodeIfPresent(vault, forKey: AnyKey(stringValue: "vault"))
         try container.encodeIfPresent(aws, forKey: AnyKey(stringValue: "aws"))
+        try container.encodeIfPresent(webhook, forKey: AnyKey(stringValue: "webhook"))
+        try container.encodeIfPresent(gcpsm, forKey: AnyKey(stringValue: "gcpsm"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

@@ -13,7 +13,7 @@ struct Manifests: ParsableCommand {
     struct CRDs: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "crds",
-            abstract: "Print the CustomResourceDefinitions (ExternalSecret, SecretStore, ClusterSecretStore)."
+            abstract: "Print the CustomResourceDefinitions (every kind this operator serves)."
         )
 
         func run() throws {

@@ -3,9 +3,11 @@ import KubeClient
 import Logging
 import ProviderAWS
 import ProviderFake
+import ProviderGCP
 import ProviderKit
 import ProviderKubernetes
 import ProviderVault
+import ProviderWebhook
 
 /// The providers this binary offers, in one list for the controller and the offline commands
 /// (which use only `validateStore`, no I/O).
@@ -14,11 +16,21 @@ enum ProviderSet {
         localCluster: ClientConfiguration, now: @escaping @Sendable () -> Date,
         sleep: @escaping @Sendable (Duration) async throws -> Void, clock: ContinuousClock, logger: Logger
     ) -> ProviderRegistry {
-        ProviderRegistry([
+        let environment = ProcessInfo.processInfo.environment
+        return ProviderRegistry([
             FakeSecretsProvider(),
             KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
             VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
             AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
+            WebhookSecretsProvider(now: now, retry: WebhookRetryPolicy(sleep: sleep), logger: logger),
+            GCPSecretsProvider(
+                now: now, retry: GCPRetryPolicy(sleep: sleep),
+                endpoint: environment[GCPSecretsProvider.endpointVariable],
+                defaultCredentialsFile: environment["GOOGLE_APPLICATION_CREDENTIALS"],
+                tokenEndpoints: GCPEndpoints(
+                    sts: environment[GCPSecretsProvider.stsEndpointVariable],
+                    iamCredentials: environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
+                logger: logger),
         ])
     }
 }

@@ -32,6 +32,17 @@ public struct KubeReferenceReader: ReferenceReader {
         return value
     }
 
+    public func secret(_ selector: SecretKeySelector, field: String) async throws -> ReferencedSecret {
+        guard let name = selector.name, !name.isEmpty else {
+            throw ProviderError.invalidConfiguration("\(field).name is required")
+        }
+        let namespace = try policy.namespace(for: selector.namespace, field: field)
+        let secret = try await read(field: field, kind: "Secret", namespace: namespace, name: name) {
+            try await client.api(Secret.self, namespace: namespace).get(name)
+        }
+        return ReferencedSecret(labels: secret.metadata.labels ?? [:], data: secret.data ?? [:])
+    }
+
     public func caBundle(_ provider: CAProvider, field: String) async throws -> Data {
         guard let key = provider.key, !key.isEmpty else {
             throw ProviderError.invalidConfiguration("\(field).key is required")

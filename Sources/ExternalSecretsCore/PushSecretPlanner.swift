@@ -112,7 +112,7 @@ public enum PushSecretPlanner {
                         store: store,
                         target: PushTarget(
                             remoteKey: entry.match.remoteRef.remoteKey, property: entry.match.remoteRef.property,
-                            metadata: entry.metadata),
+                            metadata: entry.metadata, secretKey: entry.match.secretKey),
                         value: value, record: entry))
             }
             for entry in spec.dataTo ?? [] where entry.storeRef.map(store.matches) ?? false {
@@ -147,7 +147,7 @@ public enum PushSecretPlanner {
                 metadata: entry.metadata, conversionStrategy: entry.conversionStrategy)
             entries.append(
                 PushEntry(
-                    store: store, target: PushTarget(remoteKey: remoteKey, metadata: entry.metadata),
+                    store: store, target: PushTarget(remoteKey: remoteKey, metadata: entry.metadata, secretKey: key),
                     value: .value(matched[key] ?? Data()), record: record))
         }
         return entries
@@ -241,6 +241,6 @@ public enum PushSecretPlanner {
     public static func target(of record: PushSecretData) -> PushTarget {
         PushTarget(
             remoteKey: record.match.remoteRef.remoteKey, property: record.match.remoteRef.property,
-            metadata: record.metadata)
+            metadata: record.metadata, secretKey: record.match.secretKey)
     }
 }

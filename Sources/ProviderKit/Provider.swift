@@ -152,11 +152,15 @@ public struct PushTarget: Sendable, Hashable, CustomStringConvertible {
     public var property: String?
     /// `spec.data[].metadata`, kept as JSON; each provider documents what it reads from it.
     public var metadata: JSONValue?
+    /// The key of the source Secret the value came from (`match.secretKey`); nil when the entry
+    /// pushes every key. Only templates read it (webhook's `.remoteRef.secretKey`).
+    public var secretKey: String?
 
-    public init(remoteKey: String, property: String? = nil, metadata: JSONValue? = nil) {
+    public init(remoteKey: String, property: String? = nil, metadata: JSONValue? = nil, secretKey: String? = nil) {
         self.remoteKey = remoteKey
         self.property = property
         self.metadata = metadata
+        self.secretKey = secretKey
     }
 
     /// The property when one is set and not empty.

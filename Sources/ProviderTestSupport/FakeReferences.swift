@@ -15,6 +15,7 @@ public final class FakeReferences: ReferenceReader {
         var caBundles: [String: Data]
         var tokens: [String]?
         var annotations: [String: [String: String]]
+        var labels: [String: [String: String]] = [:]
         var issued = 0
         var asked: [String] = []
     }
@@ -58,6 +59,25 @@ public final class FakeReferences: ReferenceReader {
                 throw ProviderError.invalidConfiguration("\(field): Secret \(path) not found")
             }
             return value
+        }
+    }
+
+    /// Sets the labels of Secret `name` (read by `secret(_:field:)`).
+    public func setLabels(_ name: String, _ labels: [String: String]) { state.withLock { $0.labels[name] = labels } }
+
+    /// The Secret `name`: every `name/key` value, and the labels given by `setLabels`.
+    public func secret(_ selector: SecretKeySelector, field: String) async throws -> ReferencedSecret {
+        let name = selector.name ?? ""
+        return try state.withLock { state in
+            state.asked.append("secret \(name)")
+            var data: [String: Data] = [:]
+            for (path, value) in state.secrets where path.hasPrefix("\(name)/") {
+                data[String(path.dropFirst(name.count + 1))] = value
+            }
+            guard !data.isEmpty || state.labels[name] != nil else {
+                throw ProviderError.invalidConfiguration("\(field): Secret \(name) not found")
+            }
+            return ReferencedSecret(labels: state.labels[name] ?? [:], data: data)
         }
     }
 

@@ -320,3 +320,10 @@ enum Builtins {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Go's URL escaping, for callers that build URLs from templates (the webhook provider escapes
+/// template data as ESO does).
+public enum GoURLEscaping {
+    /// Go's `url.QueryEscape`: bytes other than letters, digits and `-_.~` as `%XX`, space as `+`.
+    public static func queryEscape(_ s: String) -> String { Builtins.queryEscape(s) }
+}

@@ -36,7 +36,7 @@ import Testing
         #expect(entries.map(\.statusKey) == ["r/pw", "r/all", "r/json/user", "r/pw", "r/all", "r/json/user"])
         #expect(entries[0].value == .value(Data("pw".utf8)))
         #expect(entries[1].value == .allKeys(source))
-        #expect(entries[2].target == PushTarget(remoteKey: "r/json", property: "user"))
+        #expect(entries[2].target == PushTarget(remoteKey: "r/json", property: "user", secretKey: "user"))
         let synced = PushSecretPlanner.synced(entries)
         #expect(Set(synced.keys) == ["SecretStore/fake", "ClusterSecretStore/shared"])
         #expect(synced["SecretStore/fake"]?["r/json/user"] == push("user", "r/json", property: "user"))

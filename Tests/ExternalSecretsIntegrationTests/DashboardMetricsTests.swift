@@ -203,20 +203,13 @@ extension ExternalSecretSyncTests {
         return missing
     }
 
-    static func isClusterExternalSecret(_ selector: MetricSelector) -> Bool {
-        selector.matchers.contains { $0.name == "controller" && $0.value == "clusterexternalsecret" }
-    }
-
     @Test func everyPanelOfESOsDashboardFindsItsSeries() async throws {
         let samples = try await dashboardScrape("dashboard", arguments: [])
         #expect(
-            unmatched(samples) { Self.isWebhookSelector($0) || Self.isClusterExternalSecret($0) } == [],
+            unmatched(samples) { Self.isWebhookSelector($0) } == [],
             "series: \(Set(samples.map(\.name)).sorted())")
         // No webhook here: its panels stay empty instead of showing invented series.
         #expect(!samples.contains { $0.name.hasPrefix("controller_runtime_webhook_") })
-        withKnownIssue("no ClusterExternalSecret controller yet: its error-rate panel stays empty") {
-            #expect(unmatched(samples) { !Self.isClusterExternalSecret($0) } == [])
-        }
     }
 
     @Test func withoutPerObjectSeriesOnlyThePerObjectPanelsAreEmpty() async throws {
@@ -224,7 +217,7 @@ extension ExternalSecretSyncTests {
         #expect(!samples.contains { $0.labels["name"] != nil && $0.labels["namespace"] != nil })
         #expect(
             unmatched(samples) {
-                Self.isWebhookSelector($0) || Self.isClusterExternalSecret($0) || Self.perObjectMetrics.contains($0.metric)
+                Self.isWebhookSelector($0) || Self.perObjectMetrics.contains($0.metric)
             } == [])
         for metric in Self.perObjectMetrics {
             #expect(!samples.contains { $0.name == metric }, "\(metric) exported although per-object series are off")

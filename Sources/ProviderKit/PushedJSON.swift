@@ -1,25 +1,25 @@
-import Foundation
-import ProviderKit
+public import Foundation
 import GoCompat
 
-/// The JSON a PushSecret entry writes, in ESO's shapes (pure, tested).
-enum PushedJSON {
+/// The JSON a PushSecret entry writes, in ESO's shapes, shared by the providers that push JSON
+/// (pure, tested).
+public enum PushedJSON {
     /// A whole Secret (`PushValue.allKeys`) as ESO's `esutils.JSONMarshal` writes it: a JSON object of
     /// the values as text (bytes that are not UTF-8 as `\ufffd`), keys sorted, no HTML escaping.
-    static func textObject(_ data: SecretData) -> Data {
+    public static func textObject(_ data: SecretData) -> Data {
         Data(GoJSONString.encodeStringMap(data.mapValues { Array($0) }, escapeHTML: false))
     }
 
     /// A whole Secret as ESO's Parameter Store provider writes it by default: Go marshals `[]byte`
     /// values as base64 strings.
-    static func base64Object(_ data: SecretData) -> Data {
+    public static func base64Object(_ data: SecretData) -> Data {
         Data(GoJSONString.encodeStringMap(data.mapValues { Array(GoBase64.encode($0).utf8) }, escapeHTML: false))
     }
 
     // MARK: - One property of a JSON object
 
     /// What setting a property to a value does to a remote secret.
-    enum Merge: Equatable {
+    public enum Merge: Equatable, Sendable {
         /// The property already holds the value: nothing to write.
         case unchanged
         /// The new content of the remote secret.
@@ -30,7 +30,7 @@ enum PushedJSON {
     /// ESO's `sjson.SetBytes` does: a path of dot-separated keys (`\.` for a literal dot; missing
     /// objects on the way are created), except that a top-level key equal to the whole property is
     /// used as it is, as the read path looks it up first. Every other member keeps its text.
-    static func setting(_ property: String, to value: Data, in existing: Data?, remoteKey: String)
+    public static func setting(_ property: String, to value: Data, in existing: Data?, remoteKey: String)
         throws(ProviderError) -> Merge
     {
         var object = try parseObject(existing, remoteKey: remoteKey)
@@ -51,7 +51,7 @@ enum PushedJSON {
     }
 
     /// `existing` without `property`; nil when it was not there. An object left empty is `{}`.
-    static func removing(_ property: String, from existing: Data?, remoteKey: String) throws(ProviderError) -> Data? {
+    public static func removing(_ property: String, from existing: Data?, remoteKey: String) throws(ProviderError) -> Data? {
         var object = try parseObject(existing, remoteKey: remoteKey)
         let path = try path(property, in: object)
         guard object.remove(path[...]) else { return nil }
@@ -59,7 +59,7 @@ enum PushedJSON {
     }
 
     /// Whether `existing` is a JSON object with `property`.
-    static func contains(_ property: String, in existing: Data) -> Bool {
+    public static func contains(_ property: String, in existing: Data) -> Bool {
         guard let object = try? parseObject(existing, remoteKey: ""), let path = try? path(property, in: object) else {
             return false
         }
@@ -67,7 +67,7 @@ enum PushedJSON {
     }
 
     /// Whether `data` is `{}` (with any whitespace).
-    static func isEmptyObject(_ data: Data) -> Bool {
+    public static func isEmptyObject(_ data: Data) -> Bool {
         (try? GoJSONObjectText.parse(data))?.members.isEmpty == true
     }
 

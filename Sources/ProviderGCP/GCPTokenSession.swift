@@ -1,0 +1,378 @@
+import ExternalSecretsAPI
+import Foundation
+import GoCompat
+import HTTPSupport
+import Metrics
+import NIOHTTP1
+import ProviderKit
+
+/// One OAuth 2.0 access token for a store client, from a service-account key (JWT bearer grant
+/// against the key's `token_uri`).
+///
+/// Guarantees: one token request in flight at a time, shared by every caller waiting; the token is
+/// renewed a minute before it expires, or at once after the API refused it (`invalidate`), never
+/// per call. Caveat: a failed token request is not cached; the next call tries again.
+actor GCPTokenSession {
+    private enum State {
+        case empty
+        case valid(token: String, expiry: Date)
+        case refreshing(Task<(token: String, expiry: Date), any Error>)
+    }
+
+    /// Gets a fresh token and its expiry (a service-account key's JWT grant, or Workload Identity).
+    typealias Fetch = @Sendable () async throws -> (token: String, expiry: Date)
+
+    private var state = State.empty
+    private let fetch: Fetch
+    private let now: @Sendable () -> Date
+    /// Who the tokens are for, for logs and messages.
+    nonisolated let account: String
+
+    /// How long before its expiry a token is renewed.
+    static let renewalMargin: TimeInterval = 60
+
+    init(account: String, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
+        self.account = account
+        self.now = now
+        self.fetch = fetch
+    }
+
+    /// A valid access token.
+    func token() async throws -> String {
+        switch state {
+        case .valid(let token, let expiry) where expiry.timeIntervalSince(now()) > Self.renewalMargin:
+            return token
+        case .refreshing(let task):
+            return try await task.value.token
+        default:
+            let task = Task { [fetch] in try await fetch() }
+            state = .refreshing(task)
+            do {
+                let fresh = try await task.value
+                state = .valid(token: fresh.token, expiry: fresh.expiry)
+                return fresh.token
+            } catch {
+                state = .empty
+                throw error
+            }
+        }
+    }
+
+    /// Forgets `token` (the API answered 401 with it), unless a newer one replaced it already.
+    func invalidate(_ token: String) {
+        if case .valid(let current, _) = state, current == token { state = .empty }
+    }
+}
+
+/// The token requests of each way to authenticate.
+enum GCPTokenRequests {
+    private struct TokenAnswer: Decodable {
+        var access_token: String?
+        var expires_in: Int?
+        var error: String?
+        var error_description: String?
+    }
+
+    /// The OAuth 2.0 JWT bearer grant of a service-account key at its `token_uri`.
+    static func serviceAccountKey(
+        _ key: GCPServiceAccountKey, transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let issued = now()
+        let assertion = try key.assertion(issuedAt: issued)
+        let form =
+            "grant_type=\(GCPRequests.queryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer"))&assertion=\(assertion)"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let request = HTTPRequest(method: .POST, url: key.tokenURI, headers: headers, body: Array(form.utf8))
+        return try await oauthToken(
+            request, transport: transport, issued: issued, timeout: timeout, call: .token,
+            refused: "the token endpoint refused the service-account key of \(key.clientEmail)")
+    }
+
+    /// GKE Workload Identity as ESO does it: the Kubernetes ServiceAccount's token (audience the
+    /// identity pool) exchanged at the Security Token Service for a federated token; with the
+    /// ServiceAccount's `iam.gke.io/gcp-service-account` annotation, that Google service account's
+    /// token from IAM Credentials `generateAccessToken`, else the federated token itself.
+    static func workloadIdentity(
+        _ identity: GCPStoreSettings.WorkloadIdentity, references: any ReferenceReader, endpoints: GCPEndpoints,
+        transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let field = "\(GCPStoreSettings.field).auth.workloadIdentity.serviceAccountRef"
+        let annotations = try await references.serviceAccountAnnotations(identity.serviceAccount, field: field)
+        let kubernetesToken: String
+        do {
+            kubernetesToken = try await references.serviceAccountToken(
+                identity.serviceAccount, audiences: [identity.pool] + (identity.serviceAccount.audiences ?? []),
+                field: field)
+        } catch let error as ProviderError {
+            throw ProviderError(error.code, "unable to fetch pod token: \(error.message)")
+        }
+        GCPMetrics.call(.generateSAToken, failed: false)
+        let issued = now()
+        let body = GoJSONValue.object([
+            "grant_type": .string("urn:ietf:params:oauth:grant-type:token-exchange"),
+            "subject_token_type": .string("urn:ietf:params:oauth:token-type:jwt"),
+            "requested_token_type": .string("urn:ietf:params:oauth:token-type:access_token"),
+            "subject_token": .string(kubernetesToken),
+            "audience": .string("identitynamespace:\(identity.pool):\(identity.provider)"),
+            "scope": .string(GCPServiceAccountKey.cloudPlatformScope),
+        ])
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        let federated = try await oauthToken(
+            HTTPRequest(
+                method: .POST, url: "\(endpoints.sts)/v1/token", headers: headers,
+                body: body.marshal(numbers: .literal, escapeHTML: false)),
+            transport: transport, issued: issued, timeout: timeout, call: .generateIDBindToken,
+            refused: "unable to fetch identitybindingtoken for ServiceAccount \(identity.serviceAccount.name)")
+        guard let googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation], !googleAccount.isEmpty
+        else {
+            return federated
+        }
+        return try await impersonate(
+            googleAccount, with: federated, endpoints: endpoints, transport: transport, timeout: timeout)
+    }
+
+    /// Workload Identity Federation with a Kubernetes ServiceAccount as ESO does it (Go's
+    /// `externalaccount` with a subject-token supplier): the ServiceAccount's token (its
+    /// `audiences`) exchanged at the STS for `audience` (form body), then, with
+    /// `gcpServiceAccountEmail` or the ServiceAccount's `iam.gke.io/gcp-service-account`
+    /// annotation, that Google service account's token.
+    static func federation(
+        _ federation: GCPStoreSettings.Federation, references: any ReferenceReader, endpoints: GCPEndpoints,
+        transport: any HTTPTransport, now: @Sendable () -> Date, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        let field = "\(GCPStoreSettings.field).auth.workloadIdentityFederation.serviceAccountRef"
+        var googleAccount = federation.googleServiceAccount
+        if googleAccount == nil {
+            let annotations = try await references.serviceAccountAnnotations(federation.serviceAccount, field: field)
+            googleAccount = annotations[GCPStoreSettings.WorkloadIdentity.annotation].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let kubernetesToken: String
+        do {
+            kubernetesToken = try await references.serviceAccountToken(
+                federation.serviceAccount, audiences: federation.serviceAccount.audiences ?? [], field: field)
+        } catch let error as ProviderError {
+            throw ProviderError(error.code, "unable to fetch pod token: \(error.message)")
+        }
+        GCPMetrics.call(.generateSAToken, failed: false)
+        let issued = now()
+        let form = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"), ("audience", federation.audience),
+            ("scope", GCPServiceAccountKey.cloudPlatformScope),
+            ("requested_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+            ("subject_token", kubernetesToken), ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+        ].map { "\($0.0)=\(GCPRequests.queryEscape($0.1))" }.joined(separator: "&")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let federated = try await oauthToken(
+            HTTPRequest(method: .POST, url: "\(endpoints.sts)/v1/token", headers: headers, body: Array(form.utf8)),
+            transport: transport, issued: issued, timeout: timeout, call: .generateIDBindToken,
+            refused: "the Security Token Service refused the token of ServiceAccount \(federation.serviceAccount.name)")
+        guard let googleAccount else { return federated }
+        return try await impersonate(
+            googleAccount, with: federated, endpoints: endpoints, transport: transport, timeout: timeout)
+    }
+
+    /// IAM Credentials `generateAccessToken` for `googleAccount`, authorized by `federated`.
+    private static func impersonate(
+        _ googleAccount: String, with federated: (token: String, expiry: Date), endpoints: GCPEndpoints,
+        transport: any HTTPTransport, timeout: Duration
+    ) async throws -> (token: String, expiry: Date) {
+        var iamHeaders = HTTPHeaders()
+        iamHeaders.add(name: "Content-Type", value: "application/json")
+        iamHeaders.add(name: "Authorization", value: "Bearer \(federated.token)")
+        let request = HTTPRequest(
+            method: .POST,
+            url:
+                "\(endpoints.iamCredentials)/v1/projects/-/serviceAccounts/\(GCPRequests.segment(googleAccount)):generateAccessToken",
+            headers: iamHeaders,
+            body: GoJSONValue.object(["scope": .array([.string(GCPServiceAccountKey.cloudPlatformScope)])])
+                .marshal(numbers: .literal))
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            GCPMetrics.call(.generateAccessToken, failed: true)
+            throw ProviderError(
+                .unavailable, "unable to generate gcp access token: \(GCPConnection.describe(error, timeout))")
+        }
+        struct Generated: Decodable {
+            var accessToken: String?
+            var expireTime: String?
+        }
+        guard (200..<300).contains(response.status.code),
+            let generated = try? JSONDecoder().decode(Generated.self, from: Data(response.body)),
+            let token = generated.accessToken, !token.isEmpty
+        else {
+            GCPMetrics.call(.generateAccessToken, failed: true)
+            throw GCPErrors.error(response, doing: "unable to generate gcp access token for \(googleAccount)")
+        }
+        GCPMetrics.call(.generateAccessToken, failed: false)
+        let expiry = generated.expireTime.flatMap { ISO8601DateFormatter().date(from: $0) } ?? federated.expiry
+        return (token, expiry)
+    }
+
+    /// Sends an OAuth 2.0 token request (`access_token`, `expires_in`, or `error`).
+    private static func oauthToken(
+        _ request: HTTPRequest, transport: any HTTPTransport, issued: Date, timeout: Duration, call: GCPMetrics.Call,
+        refused: String
+    ) async throws -> (token: String, expiry: Date) {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            GCPMetrics.call(call, failed: true)
+            throw ProviderError(.unavailable, "\(refused): no answer: \(GCPConnection.describe(error, timeout))")
+        }
+        let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body))
+        guard response.status == .ok, let token = answer?.access_token, !token.isEmpty else {
+            GCPMetrics.call(call, failed: true)
+            let reason = [answer?.error, answer?.error_description].compactMap { $0 }.joined(separator: ": ")
+            let text = "\(refused): " + (reason.isEmpty ? "HTTP \(response.status.code)" : String(reason.prefix(300)))
+            switch response.status.code {
+            case 429: throw ProviderError(.throttled, text)
+            case 500...599: throw ProviderError(.unavailable, text)
+            default: throw ProviderError.accessDenied(text)
+            }
+        }
+        GCPMetrics.call(call, failed: false)
+        return (token, issued.addingTimeInterval(TimeInterval(answer?.expires_in ?? 3600)))
+    }
+}
+
+/// Where the token services are (Google's, or overrides for tests and private endpoints).
+public struct GCPEndpoints: Sendable, Hashable {
+    public var sts: String
+    public var iamCredentials: String
+
+    public init(sts: String? = nil, iamCredentials: String? = nil) {
+        func trimmed(_ text: String?, _ fallback: String) -> String {
+            guard let text, !text.isEmpty else { return fallback }
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        self.sts = trimmed(sts, "https://sts.googleapis.com")
+        self.iamCredentials = trimmed(iamCredentials, "https://iamcredentials.googleapis.com")
+    }
+}
+
+/// ESO's `externalsecret_provider_api_calls_count` for GCP Secret Manager, with ESO's names.
+enum GCPMetrics {
+    enum Call: String {
+        case getSecret = "GetSecret"
+        case deleteSecret = "DeleteSecret"
+        case createSecret = "CreateSecret"
+        case updateSecret = "UpdateSecret"
+        case accessSecretVersion = "AccessSecretVersion"
+        case addSecretVersion = "AddSecretVersion"
+        case listSecrets = "ListSecrets"
+        case listSecretVersions = "ListSecretVersions"
+        /// The token request of a service-account key (not an ESO call: Go's oauth2 does it unseen).
+        case token = "Token"
+        case generateSAToken = "GenerateServiceAccountToken"
+        case generateIDBindToken = "GenerateIDBindToken"
+        case generateAccessToken = "GenerateAccessToken"
+    }
+
+    static func call(_ call: Call, failed: Bool) {
+        Counter(
+            label: "externalsecret_provider_api_calls_count",
+            dimensions: [
+                ("provider", "GCP/SecretManager"), ("call", call.rawValue), ("status", failed ? "error" : "success"),
+            ]
+        ).increment()
+    }
+}
+
+/// Sends Secret Manager requests with the session's token: a 401 renews the token once;
+/// throttling (429) and unavailability (503) are retried with jittered exponential backoff.
+struct GCPConnection: Sendable {
+    let transport: any HTTPTransport
+    let session: GCPTokenSession
+    let retry: GCPRetryPolicy
+    let timeout: Duration
+
+    static let maximumBodyBytes = 32 << 20
+
+    /// Sends `request` and returns the final answer (any status); the caller maps errors.
+    func send(_ request: HTTPRequest, call: GCPMetrics.Call) async throws -> HTTPResponse {
+        var attempt = 0
+        var renewed = false
+        while true {
+            let token = try await session.token()
+            var authorized = request
+            authorized.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(authorized, timeout: timeout, maxBodyBytes: Self.maximumBodyBytes)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                GCPMetrics.call(call, failed: true)
+                guard attempt < retry.maxRetries else {
+                    throw ProviderError(.unavailable, "Secret Manager did not answer: \(Self.describe(error, timeout))")
+                }
+                attempt += 1
+                try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
+                continue
+            }
+            GCPMetrics.call(call, failed: !(200..<300).contains(response.status.code) && response.status.code != 404)
+            if response.status.code == 401, !renewed {
+                renewed = true
+                await session.invalidate(token)
+                continue
+            }
+            guard response.status.code == 429 || response.status.code == 503, attempt < retry.maxRetries else {
+                return response
+            }
+            attempt += 1
+            try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
+        }
+    }
+}
+
+extension GCPConnection {
+    /// A transport failure in words: a timeout (ours or the HTTP client's own deadline) as such,
+    /// anything else as the HTTP stack describes it (connection state, never request content).
+    static func describe(_ error: any Error, _ timeout: Duration) -> String {
+        if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
+        let text = String(describing: error)
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
+            return "request timed out after \(timeout)"
+        }
+        return String(text.prefix(300))
+    }
+}
+
+/// How throttled or unavailable answers are retried: `maxRetries` more attempts after an
+/// exponential, jittered wait (or the server's `Retry-After`, bounded).
+public struct GCPRetryPolicy: Sendable {
+    public var maxRetries: Int
+    public var base: Duration
+    public var maximum: Duration
+    public var sleep: @Sendable (Duration) async throws -> Void
+    public var jitter: @Sendable () -> Double
+
+    public init(
+        maxRetries: Int = 3, base: Duration = .milliseconds(200), maximum: Duration = .seconds(5),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
+    ) {
+        self.maxRetries = maxRetries
+        self.base = base
+        self.maximum = maximum
+        self.sleep = sleep
+        self.jitter = jitter
+    }
+
+    func wait(before attempt: Int, retryAfter: String?) -> Duration {
+        if let retryAfter, let seconds = Int(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            return min(.seconds(seconds), maximum)
+        }
+        return min(base * (1 << min(attempt - 1, 16)), maximum) * jitter()
+    }
+}

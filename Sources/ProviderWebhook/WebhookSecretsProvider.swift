@@ -1,0 +1,70 @@
+public import Foundation
+import HTTPSupport
+public import Logging
+public import ProviderKit
+import Templating
+
+/// `spec.provider.webhook`: any HTTP API (ESO's webhook provider). URL, headers, body and
+/// `result.jsonPath` are Go templates over `.remoteRef` and the store's `secrets`, rendered with
+/// ESO's template functions; `result.jsonPath` selects the value with ESO's JSONPath dialect.
+///
+/// Capabilities: `ReadWrite`, as ESO. Not supported: `dataFrom.find` (ESO neither), NTLM
+/// authentication (refused with a clear message), ESO's 304 Not Modified "keep the value".
+public struct WebhookSecretsProvider: SecretsProvider {
+    public var name: String { "webhook" }
+    public var capabilities: StoreCapabilities { .readWrite }
+
+    private let makeTransport: TransportFactory
+    private let now: @Sendable () -> Date
+    private let retry: WebhookRetryPolicy
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - transport: the HTTP transport of each store client (AsyncHTTPClient by default).
+    ///   - now: wall-clock time, for template functions such as `now`.
+    ///   - retry: how throttled or unavailable answers are retried.
+    public init(
+        transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
+        now: @escaping @Sendable () -> Date = { Date() }, retry: WebhookRetryPolicy = WebhookRetryPolicy(),
+        logger: Logger = Logger(label: "provider-webhook")
+    ) {
+        self.makeTransport = transport
+        self.now = now
+        self.retry = retry
+        self.logger = logger
+    }
+
+    public func validateStore(_ store: StoreContext) throws {
+        _ = try WebhookStoreSettings.resolve(store)
+    }
+
+    public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
+        let settings = try WebhookStoreSettings.resolve(store)
+        var tls = TLSSettings()
+        switch settings.certificateAuthority {
+        case .unset: break
+        case .bundle(let pem): tls.trustedCAsPEM = pem
+        case .provider(let provider):
+            tls.trustedCAsPEM = Array(
+                try await references.caBundle(provider, field: "\(WebhookStoreSettings.field).caProvider"))
+        }
+        let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
+        do {
+            made = try makeTransport(tls)
+        } catch let error as HTTPTransportError {
+            throw ProviderError.invalidConfiguration("\(WebhookStoreSettings.field): \(error)")
+        }
+        let now = self.now
+        let environment = RenderEnvironment(
+            randomBytes: RenderEnvironment.systemRandom.randomBytes,
+            now: {
+                let interval = now().timeIntervalSince1970
+                let whole = interval.rounded(.down)
+                return GoTime(seconds: Int64(whole), nanoseconds: Int32(min(999_999_999, (interval - whole) * 1e9)))
+            })
+        return WebhookSecretsClient(
+            settings: settings, transport: made.transport, shutdown: made.shutdown, references: references,
+            namespace: store.callerNamespace, templates: WebhookTemplates(environment: environment), retry: retry,
+            logger: logger)
+    }
+}
