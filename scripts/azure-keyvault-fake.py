@@ -27,7 +27,8 @@ reused until purged or recovered); nextLink pagination (maxresults <= 25, $skipt
 
 Test controls (no auth): POST /fake/throttle {"count", "status", "retryAfter"} answers the next
 COUNT vault requests with STATUS (429 or 503), GET /fake/throttle says how many are left; POST /fake/seed {"secrets": [{name, value, tags,
-contentType, enabled}]} writes secrets; GET /fake/secrets/NAME answers {"versions": N}.
+contentType, enabled}]} writes secrets; GET /fake/{secrets|certificates|keys}/NAME answers
+{"versions": N, "deleted": BOOL}.
 """
 
 import argparse
@@ -192,8 +193,8 @@ class Handler(BaseHTTPRequestHandler):
                 for secret in self.json_body().get("secrets", []):
                     self.put_secret_version(secret["name"], secret)
                 return self.reply(200, {})
-            if len(parts) == 2 and parts[0] == "secrets" and method == "GET":
-                entry = state.objects["secrets"].get(parts[1])
+            if len(parts) == 2 and parts[0] in state.objects and method == "GET":
+                entry = state.objects[parts[0]].get(parts[1])
                 return self.reply(200, {"versions": len(entry["versions"]) if entry else 0,
                                         "deleted": bool(entry and entry["deleted"])})
         self.reply(404, {})

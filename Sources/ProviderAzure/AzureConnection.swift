@@ -130,6 +130,7 @@ enum AzureMetrics {
         case setSecret = "SetSecret"
         case deleteSecret = "DeleteSecret"
         case getCertificate = "GetCertificate"
+        case importCertificate = "ImportCertificate"
         case deleteCertificate = "DeleteCertificate"
     }
 

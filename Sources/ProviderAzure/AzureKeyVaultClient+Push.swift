@@ -68,29 +68,56 @@ extension AzureKeyVaultClient {
     /// tag is refused (`.notManaged`); an unchanged value, expiry and content type write nothing;
     /// otherwise a new version with the managed-by tag, the metadata's tags, `enabled`, the expiry
     /// and the content type (the metadata's, else the existing one). With `target.property`, only
-    /// that field of the JSON value is set and the secret's tags are kept. Certificates and keys
-    /// are not pushed here.
+    /// that field of the JSON value is set and the secret's tags are kept. `key/NAME` imports a PEM
+    /// private key (RSA or EC) as a JSON Web Key unless Key Vault holds the same public key;
+    /// `cert/NAME` imports a PEM certificate with its key unless Key Vault holds the same one.
     func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
         let object = try ObjectRef.parse(target.remoteKey)
-        guard object.kind == .secret else {
-            throw ProviderError.unsupported(
-                "pushing to \(object.kind.noun) \(GoQuote.quote(object.name)) is not supported by this operator: push to secret/NAME"
-            )
-        }
         let payload: Data
         switch value {
         case .value(let data): payload = data
         case .allKeys(let all): payload = PushedJSON.textObject(all)
         }
         let meta = try AzurePushMetadata.parse(target.metadata)
+        if object.kind != .secret, target.field != nil {
+            throw ProviderError.invalidConfiguration(
+                "remoteRef.property applies to secrets only, not to \(object.kind.noun) \(GoQuote.quote(object.name))")
+        }
         let existing = try await bundleIfPresent(object, version: "")
         if let existing {
             let tags = existing["tags"] as? [String: String] ?? [:]
             guard tags[PushManagedMarker.key] == PushManagedMarker.value else {
                 throw ProviderError(
                     .notManaged,
-                    "secret \(GoQuote.quote(object.name)) in vault \(settings.vaultURL) is not managed by external-secrets")
+                    "\(object.kind.noun) \(GoQuote.quote(object.name)) in vault \(settings.vaultURL) is not managed by external-secrets"
+                )
             }
+        }
+        var importTags = meta.tags
+        importTags[PushManagedMarker.key] = PushManagedMarker.value
+        switch object.kind {
+        case .secret: break
+        case .key:
+            let key = try AzureKeyMaterial.jsonWebKey(fromPEM: payload, name: object.name)
+            if let held = existing?["key"] as? [String: Any], AzureKeyMaterial.sameKey(key, held) { return }
+            let response = try await connection.send(
+                requests.importKey(object.name, key: key, tags: importTags), call: .importKey)
+            guard (200..<300).contains(response.status.code) else {
+                throw AzureErrors.error(
+                    response, doing: "could not import key \(GoQuote.quote(object.name)) in vault \(settings.vaultURL)")
+            }
+            return
+        case .certificate:
+            let der = try AzureKeyMaterial.certificateDER(fromPEM: payload, name: object.name)
+            if let cer = existing?["cer"] as? String, Data(base64Encoded: Self.padded(cer)) == der { return }
+            let response = try await connection.send(
+                requests.importCertificate(object.name, pem: payload, tags: importTags), call: .importCertificate)
+            guard (200..<300).contains(response.status.code) else {
+                throw AzureErrors.error(
+                    response,
+                    doing: "could not import certificate \(GoQuote.quote(object.name)) in vault \(settings.vaultURL)")
+            }
+            return
         }
         let original = (existing?["value"] as? String).map { Data($0.utf8) }
         let data: Data

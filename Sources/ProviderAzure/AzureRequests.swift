@@ -63,11 +63,24 @@ struct AzureRequests: Sendable {
         return request(.PUT, "/secrets/\(Self.segment(name))", body: .object(body))
     }
 
-    /// `PUT /keys/NAME` (ImportKey) of a JSON Web Key.
-    func importKey(_ name: String, key: GoJSONValue, tags: [String: String]) -> HTTPRequest {
+    /// `PUT /keys/NAME` (ImportKey) of a JSON Web Key, enabled.
+    func importKey(_ name: String, key: [String: GoJSONValue], tags: [String: String]) -> HTTPRequest {
         request(
             .PUT, "/keys/\(Self.segment(name))",
-            body: .object(["key": key, "tags": .object(tags.mapValues { .string($0) }), "attributes": .object([:])]))
+            body: .object([
+                "key": .object(key), "tags": .object(tags.mapValues { .string($0) }),
+                "attributes": .object(["enabled": .bool(true)]),
+            ]))
+    }
+
+    /// `POST /certificates/NAME/import` of a PEM certificate with its key (base64, as the SDKs send it).
+    func importCertificate(_ name: String, pem: Data, tags: [String: String]) -> HTTPRequest {
+        request(
+            .POST, "/certificates/\(Self.segment(name))/import",
+            body: .object([
+                "value": .string(pem.base64EncodedString()), "tags": .object(tags.mapValues { .string($0) }),
+                "policy": .object(["secret_props": .object(["contentType": .string("application/x-pem-file")])]),
+            ]))
     }
 
     /// `DELETE /{secrets|certificates|keys}/NAME`.

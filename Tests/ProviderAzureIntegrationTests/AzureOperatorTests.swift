@@ -64,6 +64,26 @@ struct AzureOperatorTests {
         return (certificate, certificate + key)
     }
 
+    /// `openssl rsa -noout -modulus` of DIRECTORY/key.pem, upper-case hex.
+    static func opensslModulus(_ directory: String) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "rsa", "-noout", "-modulus", "-in", "\(directory)/key.pem"]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "Modulus=", with: "")
+    }
+
+    static func hex(base64URL text: String) -> String {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return (Data(base64Encoded: base64) ?? Data()).map { String(format: "%02X", $0) }.joined()
+    }
+
     @Test func theProviderReadsFindsAndPushesAgainstTheFake() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "eso-swift-azure-cert-\(UUID().uuidString.prefix(8))"
@@ -118,6 +138,25 @@ struct AzureOperatorTests {
         } throws: { error in
             (error as? ProviderError)?.isNotFound == true
         }
+
+        // A certificate with its key: imported once, read back as DER (cert/) and as the PEM Key
+        // Vault keeps in its secret (secret/); an RSA key: imported once, read back as its public JWK.
+        let certificateDER = try #require(firstCertificateDER(certificate))
+        for _ in 0..<2 {
+            try await client.pushSecret(.value(Data(certificateAndKey.utf8)), to: PushTarget(remoteKey: "cert/tls"))
+        }
+        #expect(try await fake.control("certificates/tls")["versions"] as? Int == 1)
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "cert/tls")) == certificateDER)
+        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "secret/tls")) == Data(certificateAndKey.utf8))
+        let keyPEM = try String(contentsOfFile: "\(directory)/key.pem", encoding: .utf8)
+        for _ in 0..<2 {
+            try await client.pushSecret(.value(Data(keyPEM.utf8)), to: PushTarget(remoteKey: "key/signing"))
+        }
+        #expect(try await fake.control("keys/signing")["versions"] as? Int == 1)
+        let modulus = try await client.getSecret(ExternalSecretDataRemoteRef(key: "key/signing", property: "n"))
+        #expect(Self.hex(base64URL: String(decoding: modulus, as: UTF8.self)) == (try Self.opensslModulus(directory)))
+        try await client.deleteSecret(PushTarget(remoteKey: "cert/tls"))
+        #expect(try await !client.secretExists(PushTarget(remoteKey: "cert/tls")))
 
         // The reader may read, not write: the error names the vault and the permission.
         let reader = try await Self.client(fake, Self.reader)
@@ -330,4 +369,16 @@ struct AzureOperatorTests {
             }
         }
     }
+}
+
+/// The DER of the first CERTIFICATE block of `pem`.
+func firstCertificateDER(_ pem: String) -> Data? {
+        var body = ""
+        var inside = false
+        for line in pem.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("-----BEGIN CERTIFICATE-----") { inside = true } else if line.hasPrefix("-----END CERTIFICATE-----") {
+            return Data(base64Encoded: body)
+        } else if inside { body += line }
+    }
+    return nil
 }
