@@ -137,7 +137,9 @@ enum AzureMetrics {
     static func call(_ call: Call, failed: Bool) {
         Counter(
             label: "externalsecret_provider_api_calls_count",
-            dimensions: [("provider", "Azure/KeyVault"), ("call", call.rawValue), ("status", failed ? "error" : "success")]
+            dimensions: [
+                ("provider", "Azure/KeyVault"), ("call", call.rawValue), ("status", failed ? "error" : "success"),
+            ]
         ).increment()
     }
 }

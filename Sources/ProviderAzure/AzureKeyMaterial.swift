@@ -26,7 +26,8 @@ enum AzureKeyMaterial {
         case "EC PRIVATE KEY":
             return try ec(text, name: name)
         default:
-            throw ProviderError(.invalidData, "could not load private key \(name): key type \(block.label) is not supported")
+            throw ProviderError(
+                .invalidData, "could not load private key \(name): key type \(block.label) is not supported")
         }
     }
 
@@ -52,7 +53,8 @@ enum AzureKeyMaterial {
         } else if let key = try? P521.Signing.PrivateKey(pemRepresentation: pem) {
             (curve, x963) = ("P-521", key.x963Representation)
         } else {
-            throw ProviderError(.invalidData, "could not load private key \(name): not an RSA or EC (P-256, P-384, P-521) private key")
+            throw ProviderError(
+                .invalidData, "could not load private key \(name): not an RSA or EC (P-256, P-384, P-521) private key")
         }
         // 04 || X || Y || D, each the curve's size.
         let size = (x963.count - 1) / 3
@@ -84,7 +86,10 @@ enum AzureKeyMaterial {
             )
         }
         guard blocks.contains(where: { $0.label.hasSuffix("PRIVATE KEY") }) else {
-            throw ProviderError(.invalidData, "value from secret for certificate \(name) has no private key: Key Vault imports a certificate with its key")
+            throw ProviderError(
+                .invalidData,
+                "value from secret for certificate \(name) has no private key: Key Vault imports a certificate with its key"
+            )
         }
         return certificate.der
     }
@@ -95,7 +100,9 @@ enum DER {
     struct Malformed: Error {}
 
     /// One element: tag and content, and what follows it.
-    static func element(_ bytes: ArraySlice<UInt8>) throws(Malformed) -> (tag: UInt8, content: ArraySlice<UInt8>, rest: ArraySlice<UInt8>) {
+    static func element(_ bytes: ArraySlice<UInt8>) throws(Malformed) -> (
+        tag: UInt8, content: ArraySlice<UInt8>, rest: ArraySlice<UInt8>
+    ) {
         var index = bytes.startIndex
         guard index < bytes.endIndex else { throw Malformed() }
         let tag = bytes[index]

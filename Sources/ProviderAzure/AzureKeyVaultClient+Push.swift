@@ -179,7 +179,8 @@ extension AzureKeyVaultClient {
                     call: .setSecret)
                 guard (200..<300).contains(response.status.code) else {
                     throw AzureErrors.error(
-                        response, doing: "could not set secret \(GoQuote.quote(object.name)) in vault \(settings.vaultURL)")
+                        response,
+                        doing: "could not set secret \(GoQuote.quote(object.name)) in vault \(settings.vaultURL)")
                 }
                 return
             }

@@ -45,7 +45,8 @@ struct AzureKeyVaultClient: SecretsClient {
             return try property.isEmpty ? value : SecretValues.property(property, of: value, remoteKey: ref.key)
         case .certificate:
             guard let cer = bundle["cer"] as? String, let der = Data(base64Encoded: Self.padded(cer)) else {
-                throw ProviderError(.invalidData, "Key Vault answered certificate \(GoQuote.quote(object.name)) without its DER")
+                throw ProviderError(
+                    .invalidData, "Key Vault answered certificate \(GoQuote.quote(object.name)) without its DER")
             }
             return der
         case .key:
@@ -110,7 +111,8 @@ struct AzureKeyVaultClient: SecretsClient {
             }
             nextLink = (page["nextLink"] as? String).flatMap { $0.isEmpty ? nil : $0 }
             if let link = nextLink, !link.hasPrefix(settings.vaultURL + "/") {
-                throw ProviderError(.invalidData, "Key Vault \(settings.vaultURL) answered a nextLink outside the vault")
+                throw ProviderError(
+                    .invalidData, "Key Vault \(settings.vaultURL) answered a nextLink outside the vault")
             }
         } while nextLink != nil
         return out
@@ -147,10 +149,13 @@ struct AzureKeyVaultClient: SecretsClient {
         if response.status.code == 404 { return nil }
         guard (200..<300).contains(response.status.code) else {
             throw AzureErrors.error(
-                response, doing: "unable to get \(object.kind.noun) \(GoQuote.quote(object.name)) from vault \(settings.vaultURL)")
+                response,
+                doing: "unable to get \(object.kind.noun) \(GoQuote.quote(object.name)) from vault \(settings.vaultURL)"
+            )
         }
         guard let bundle = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
-            throw ProviderError(.invalidData, "Key Vault answered \(object.kind.noun) \(GoQuote.quote(object.name)) with no JSON")
+            throw ProviderError(
+                .invalidData, "Key Vault answered \(object.kind.noun) \(GoQuote.quote(object.name)) with no JSON")
         }
         return bundle
     }
@@ -162,7 +167,8 @@ struct AzureKeyVaultClient: SecretsClient {
     static func allMetadata(_ bundle: [String: Any], attributePrefix: String = "") -> [String: String] {
         var out = bundle["tags"] as? [String: String] ?? [:]
         let attributes = bundle["attributes"] as? [String: Any] ?? [:]
-        for (field, name) in [("exp", "expires"), ("created", "created"), ("updated", "updated"), ("nbf", "notBefore")] {
+        for (field, name) in [("exp", "expires"), ("created", "created"), ("updated", "updated"), ("nbf", "notBefore")]
+        {
             guard let seconds = AzureJSON.int64(attributes[field]) else { continue }
             out["\(attributePrefix)attribute.\(name)"] = rfc3339(seconds)
         }
@@ -211,7 +217,9 @@ struct AzureKeyVaultClient: SecretsClient {
     /// the struct's order, absent ones left out.
     static func jsonWebKey(_ key: [String: Any]) -> Data {
         var parts: [String] = []
-        for field in ["kid", "kty", "key_ops", "n", "e", "d", "dp", "dq", "qi", "p", "q", "k", "key_hsm", "crv", "x", "y"] {
+        for field in [
+            "kid", "kty", "key_ops", "n", "e", "d", "dp", "dq", "qi", "p", "q", "k", "key_hsm", "crv", "x", "y",
+        ] {
             guard let value = key[field] else { continue }
             let json: GoJSONValue
             switch value {

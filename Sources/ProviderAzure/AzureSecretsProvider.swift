@@ -39,6 +39,15 @@ public struct AzureSecretsProvider: SecretsProvider {
         self.logger = logger
     }
 
+    /// Reads depend on the caller's namespace only for a referent ClusterSecretStore (credentials
+    /// or ServiceAccount read in each caller's namespace); otherwise every namespace allowed to use
+    /// the store reads the same vault with the same identity, so identical reads are shared.
+    public func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool {
+        guard let settings = try? AzureStoreSettings.resolve(store, authorityHostOverride: environment.authorityHost)
+        else { return true }
+        return settings.isReferent
+    }
+
     public func validateStore(_ store: StoreContext) throws {
         _ = try AzureStoreSettings.resolve(store, authorityHostOverride: environment.authorityHost)
     }
@@ -63,7 +72,8 @@ public struct AzureSecretsProvider: SecretsProvider {
         }
         let client = AzureKeyVaultClient(
             settings: settings, requests: AzureRequests(vaultURL: settings.vaultURL),
-            connection: AzureConnection(transport: made.transport, session: session, retry: retry, timeout: .seconds(30)),
+            connection: AzureConnection(
+                transport: made.transport, session: session, retry: retry, timeout: .seconds(30)),
             shutdown: made.shutdown, logger: logger)
         // Get a token now, so a store with bad credentials fails here, clearly, and is not cached.
         do {
@@ -74,7 +84,9 @@ public struct AzureSecretsProvider: SecretsProvider {
         }
         logger.debug(
             "azure key vault store client made",
-            metadata: ["store": "\(store.displayName)", "principal": "\(session.principal)", "vault": "\(settings.vaultURL)"])
+            metadata: [
+                "store": "\(store.displayName)", "principal": "\(session.principal)", "vault": "\(settings.vaultURL)",
+            ])
         return client
     }
 
@@ -162,7 +174,8 @@ public struct AzureSecretsProvider: SecretsProvider {
                 let tokenFile = environment.federatedTokenFile
             else {
                 throw ProviderError.invalidConfiguration(
-                    "missing environment variables. AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE must be set")
+                    "missing environment variables. AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE must be set"
+                )
             }
             let refused = "Entra ID refused the operator's federated token for client \(clientID) of tenant \(tenantID)"
             return AzureTokenSession(principal: clientID, now: now) {

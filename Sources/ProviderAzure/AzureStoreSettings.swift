@@ -109,7 +109,9 @@ struct AzureStoreSettings: Sendable, Hashable {
             guard let tenant = spec.tenantId, !tenant.isEmpty else {
                 throw .invalidConfiguration("missing tenantID in store config")
             }
-            guard let auth = spec.authSecretRef else { throw .invalidConfiguration("missing secretRef in provider config") }
+            guard let auth = spec.authSecretRef else {
+                throw .invalidConfiguration("missing secretRef in provider config")
+            }
             guard let clientID = auth.clientId, auth.clientSecret != nil || auth.clientCertificate != nil else {
                 throw .invalidConfiguration("missing accessKeyID/secretAccessKey in store config")
             }
@@ -152,7 +154,8 @@ struct AzureStoreSettings: Sendable, Hashable {
         guard let name = selector.name, !name.isEmpty else { throw .invalidConfiguration("\(field).name is required") }
         guard let key = selector.key, !key.isEmpty else { throw .invalidConfiguration("\(field).key is required") }
         if storeKind == .secretStore, let namespace = selector.namespace, namespace != storeNamespace {
-            throw .invalidConfiguration("\(field): namespace should either be empty or match the namespace of the SecretStore")
+            throw .invalidConfiguration(
+                "\(field): namespace should either be empty or match the namespace of the SecretStore")
         }
     }
 }
@@ -173,15 +176,22 @@ struct AzureCloud: Sendable, Hashable {
     {
         var cloud: AzureCloud
         switch environment {
-        case "PublicCloud": cloud = AzureCloud(authorityHost: "https://login.microsoftonline.com", keyVaultResource: "https://vault.azure.net")
+        case "PublicCloud":
+            cloud = AzureCloud(
+                authorityHost: "https://login.microsoftonline.com", keyVaultResource: "https://vault.azure.net")
         case "USGovernmentCloud":
-            cloud = AzureCloud(authorityHost: "https://login.microsoftonline.us", keyVaultResource: "https://vault.usgovcloudapi.net")
-        case "ChinaCloud": cloud = AzureCloud(authorityHost: "https://login.chinacloudapi.cn", keyVaultResource: "https://vault.azure.cn")
+            cloud = AzureCloud(
+                authorityHost: "https://login.microsoftonline.us", keyVaultResource: "https://vault.usgovcloudapi.net")
+        case "ChinaCloud":
+            cloud = AzureCloud(
+                authorityHost: "https://login.chinacloudapi.cn", keyVaultResource: "https://vault.azure.cn")
         case "GermanCloud":
-            cloud = AzureCloud(authorityHost: "https://login.microsoftonline.de", keyVaultResource: "https://vault.microsoftazure.de")
+            cloud = AzureCloud(
+                authorityHost: "https://login.microsoftonline.de", keyVaultResource: "https://vault.microsoftazure.de")
         case "AzureStackCloud": cloud = AzureCloud(authorityHost: "", keyVaultResource: "")
         default:
-            throw .invalidConfiguration("\(AzureStoreSettings.field).environmentType \"\(environment)\" is not an Azure cloud")
+            throw .invalidConfiguration(
+                "\(AzureStoreSettings.field).environmentType \"\(environment)\" is not an Azure cloud")
         }
         if let custom {
             cloud.authorityHost = custom.activeDirectoryEndpoint

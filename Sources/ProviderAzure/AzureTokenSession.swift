@@ -111,8 +111,9 @@ enum AzureTokenRequests {
 
     /// An answer of the token endpoint or of the metadata service: the token and its expiry.
     /// `expires_in` is a number (Entra) or a string (the metadata service).
-    static func token(from response: HTTPResponse, issued: Date, refused: String) throws -> (token: String, expiry: Date)
-    {
+    static func token(from response: HTTPResponse, issued: Date, refused: String) throws -> (
+        token: String, expiry: Date
+    ) {
         let object: [String: Any]? =
             (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard response.status == .ok, let token = object?["access_token"] as? String, !token.isEmpty else {

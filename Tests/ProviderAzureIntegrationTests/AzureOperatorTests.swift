@@ -23,7 +23,8 @@ let canary = "CANARY-azure-op-5c2a"
     .controlPlane, .serialized)
 struct AzureOperatorTests {
     static let admin = AzureFakeServer.Principal(
-        clientID: "admin-app", secret: "admin-\(canary)", permissions: ["secrets": ["*"], "certificates": ["*"], "keys": ["*"]])
+        clientID: "admin-app", secret: "admin-\(canary)",
+        permissions: ["secrets": ["*"], "certificates": ["*"], "keys": ["*"]])
     static let reader = AzureFakeServer.Principal(
         clientID: "reader-app", secret: "reader-secret", permissions: ["secrets": ["get"]])
 
@@ -36,7 +37,9 @@ struct AzureOperatorTests {
     }
 
     /// A store client of the provider on its own, against `fake`.
-    static func client(_ fake: AzureFakeServer, _ principal: AzureFakeServer.Principal) async throws -> any SecretsClient {
+    static func client(_ fake: AzureFakeServer, _ principal: AzureFakeServer.Principal) async throws
+        -> any SecretsClient
+    {
         let provider = AzureSecretsProvider(environment: AzureEnvironment(authorityHost: fake.endpoint))
         let store = StoreContext.fixture(
             SecretStoreProvider(azurekv: servicePrincipal(fake, secretName: "azure")), name: "azure")
@@ -147,7 +150,8 @@ struct AzureOperatorTests {
         }
         #expect(try await fake.control("certificates/tls")["versions"] as? Int == 1)
         #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "cert/tls")) == certificateDER)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "secret/tls")) == Data(certificateAndKey.utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "secret/tls")) == Data(certificateAndKey.utf8))
         let keyPEM = try String(contentsOfFile: "\(directory)/key.pem", encoding: .utf8)
         for _ in 0..<2 {
             try await client.pushSecret(.value(Data(keyPEM.utf8)), to: PushTarget(remoteKey: "key/signing"))
@@ -295,7 +299,9 @@ struct AzureOperatorTests {
 
             try await runOperator(
                 plane, name: "azure", arguments: ["--namespace", namespace],
-                environment: ["AZURE_AUTHORITY_HOST": fake.endpoint, "AZURE_POD_IDENTITY_AUTHORITY_HOST": fake.endpoint]
+                environment: [
+                    "AZURE_AUTHORITY_HOST": fake.endpoint, "AZURE_POD_IDENTITY_AUTHORITY_HOST": fake.endpoint,
+                ]
             ) { process in
                 for name in ["data", "extract", "find", "workload", "managed"] {
                     #expect(try await waitForReady(client, namespace, name), "\(name): \(process.log.suffix(3000))")
@@ -335,7 +341,8 @@ struct AzureOperatorTests {
                 #expect(try await waitForPushReady(client, namespace, "push"), "\(process.log.suffix(3000))")
                 let check = try await Self.client(fake, Self.admin)
                 #expect(
-                    try await check.getSecret(ExternalSecretDataRemoteRef(key: "pushed")) == Data("pushed-\(canary)".utf8))
+                    try await check.getSecret(ExternalSecretDataRemoteRef(key: "pushed"))
+                        == Data("pushed-\(canary)".utf8))
                 #expect(
                     try await check.getSecret(
                         ExternalSecretDataRemoteRef(key: "pushed", property: "managed-by", metadataPolicy: .fetch))
@@ -356,7 +363,9 @@ struct AzureOperatorTests {
                         return status?.syncedResourceVersion != before
                             && status?.conditions?.condition(ofType: "Ready")?.status == "True"
                     }, "\(process.log.suffix(2000))")
-                #expect(try await fake.control("throttle")["remaining"] as? Int == 0, "the throttled answers were not all sent")
+                #expect(
+                    try await fake.control("throttle")["remaining"] as? Int == 0,
+                    "the throttled answers were not all sent")
                 await check.close()
 
                 let metrics = try await scrapeMetrics(process)
@@ -373,12 +382,16 @@ struct AzureOperatorTests {
 
 /// The DER of the first CERTIFICATE block of `pem`.
 func firstCertificateDER(_ pem: String) -> Data? {
-        var body = ""
-        var inside = false
-        for line in pem.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix("-----BEGIN CERTIFICATE-----") { inside = true } else if line.hasPrefix("-----END CERTIFICATE-----") {
+    var body = ""
+    var inside = false
+    for line in pem.split(whereSeparator: \.isNewline) {
+        if line.hasPrefix("-----BEGIN CERTIFICATE-----") {
+            inside = true
+        } else if line.hasPrefix("-----END CERTIFICATE-----") {
             return Data(base64Encoded: body)
-        } else if inside { body += line }
+        } else if inside {
+            body += line
+        }
     }
     return nil
 }

@@ -17,7 +17,8 @@ import _CryptoExtras
 let canary = "CANARY-azure-7f3e"
 let vault = "https://unit.vault.azure.net"
 
-func json(_ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = []) -> ScriptedTransport.Reply {
+func json(_ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = []) -> ScriptedTransport.Reply
+{
     var all = HTTPHeaders([("Content-Type", "application/json")])
     for (name, value) in headers { all.add(name: name, value: value) }
     return .respond(status, headers: all, body: Array(text.utf8))
@@ -39,7 +40,8 @@ func secretBundle(
     )
 }
 
-let tokenReply = json(#"{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ.token"}"#)
+let tokenReply = json(
+    #"{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ.token"}"#)
 
 final class Sleeps: Sendable {
     private let recorded = Mutex<[Duration]>([])
@@ -107,14 +109,16 @@ struct AzureSettingsTests {
         (AzureKVProvider(vaultUrl: vault, tenantId: "t"), "missing secretRef in provider config"),
         (
             AzureKVProvider(
-                vaultUrl: vault, tenantId: "t", authSecretRef: AzureKVAuth(clientId: SecretKeySelector(name: "a", key: "b"))),
+                vaultUrl: vault, tenantId: "t",
+                authSecretRef: AzureKVAuth(clientId: SecretKeySelector(name: "a", key: "b"))),
             "missing accessKeyID/secretAccessKey in store config"
         ),
         (
             AzureKVProvider(
                 vaultUrl: vault, tenantId: "t",
                 authSecretRef: AzureKVAuth(
-                    clientId: SecretKeySelector(name: "a", key: "b"), clientSecret: SecretKeySelector(name: "a", key: "c"),
+                    clientId: SecretKeySelector(name: "a", key: "b"),
+                    clientSecret: SecretKeySelector(name: "a", key: "c"),
                     clientCertificate: SecretKeySelector(name: "a", key: "d"))),
             "both clientSecret and clientCredentials set"
         ),
@@ -159,6 +163,21 @@ struct AzureSettingsTests {
         let overridden = try AzureCloud.resolve(
             environment: environment, custom: nil, authorityHostOverride: "http://127.0.0.1:9/")
         #expect(overridden.authorityHost == "http://127.0.0.1:9")
+    }
+
+    @Test func readsAreSharedAcrossNamespacesUnlessCredentialsAreReadPerNamespace() {
+        let azure = AzureSecretsProvider()
+        var pinned = servicePrincipal
+        pinned.authSecretRef?.clientId?.namespace = "ops"
+        pinned.authSecretRef?.clientSecret?.namespace = "ops"
+        let identity = AzureKVProvider(vaultUrl: vault, authType: "ManagedIdentity")
+        let workload = AzureKVProvider(
+            vaultUrl: vault, authType: "WorkloadIdentity", serviceAccountRef: ServiceAccountSelector(name: "app"))
+        #expect(!azure.readsDependOnCallerNamespace(azureStore(servicePrincipal)))
+        #expect(azure.readsDependOnCallerNamespace(azureStore(servicePrincipal, kind: .clusterSecretStore)))
+        #expect(!azure.readsDependOnCallerNamespace(azureStore(pinned, kind: .clusterSecretStore)))
+        #expect(!azure.readsDependOnCallerNamespace(azureStore(identity, kind: .clusterSecretStore)))
+        #expect(azure.readsDependOnCallerNamespace(azureStore(workload, kind: .clusterSecretStore)))
     }
 
     @Test func aClusterStoreWithoutNamespacesIsReferentAndValidatesUnknown() async throws {
@@ -276,7 +295,11 @@ struct AzureAuthTests {
     @Test func workloadIdentityExchangesTheServiceAccountTokenAsAnAssertion() async throws {
         let readers = FakeReferences(
             tokens: ["k8s-jwt"],
-            annotations: ["app": ["azure.workload.identity/client-id": "wi-client", "azure.workload.identity/tenant-id": "wi-tenant"]])
+            annotations: [
+                "app": [
+                    "azure.workload.identity/client-id": "wi-client", "azure.workload.identity/tenant-id": "wi-tenant",
+                ]
+            ])
         let provider = AzureKVProvider(
             vaultUrl: vault, authType: "WorkloadIdentity",
             serviceAccountRef: ServiceAccountSelector(name: "app", audiences: ["extra"]))
@@ -294,7 +317,8 @@ struct AzureAuthTests {
         let readers = FakeReferences(
             annotations: ["app": ["azure.workload.identity/client-id": "c", "azure.workload.identity/tenant-id": "t2"]])
         let provider = AzureKVProvider(
-            vaultUrl: vault, tenantId: "t1", authType: "WorkloadIdentity", serviceAccountRef: ServiceAccountSelector(name: "app"))
+            vaultUrl: vault, tenantId: "t1", authType: "WorkloadIdentity",
+            serviceAccountRef: ServiceAccountSelector(name: "app"))
         await expectError(.invalidConfiguration, containing: ["multiple tenantID found"]) {
             _ = try await makeClient(provider, references: readers) { _ in secretBundle("db", value: "v") }
         }
@@ -305,15 +329,24 @@ struct AzureReadTests {
     @Test func aSecretAVersionAndAProperty() async throws {
         let (client, transport) = try await makeClient { request in
             request.url.contains("/secrets/db/v2?")
-                ? secretBundle("db", value: #"{"user": "old"}"#) : secretBundle("db", value: #"{"user": "admin", "n": {"a": 1}}"#)
+                ? secretBundle("db", value: #"{"user": "old"}"#)
+                : secretBundle("db", value: #"{"user": "admin", "n": {"a": 1}}"#)
         }
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db")) == Data(#"{"user": "admin", "n": {"a": 1}}"#.utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "secret/db", property: "n.a")) == Data("1".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user", version: "v2")) == Data("old".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db"))
+                == Data(#"{"user": "admin", "n": {"a": 1}}"#.utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "secret/db", property: "n.a")) == Data("1".utf8)
+        )
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "user", version: "v2"))
+                == Data("old".utf8))
         let urls = transport.requests.filter { !isToken($0) }.map(\.url)
-        #expect(urls == [
-            "\(vault)/secrets/db?api-version=7.4", "\(vault)/secrets/db?api-version=7.4", "\(vault)/secrets/db/v2?api-version=7.4",
-        ])
+        #expect(
+            urls == [
+                "\(vault)/secrets/db?api-version=7.4", "\(vault)/secrets/db?api-version=7.4",
+                "\(vault)/secrets/db/v2?api-version=7.4",
+            ])
         let map = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db"))
         #expect(map == ["user": Data("admin".utf8), "n": Data(#"{"a": 1}"#.utf8)])
     }
@@ -322,7 +355,9 @@ struct AzureReadTests {
         let der = Data([0x30, 0x82, 0x01, 0x0a, 0xff])
         let (client, _) = try await makeClient { request in
             if request.url.contains("/certificates/") {
-                return json(#"{"id": "\#(vault)/certificates/tls/1", "cer": "\#(der.base64EncodedString())", "attributes": {"enabled": true}}"#)
+                return json(
+                    #"{"id": "\#(vault)/certificates/tls/1", "cer": "\#(der.base64EncodedString())", "attributes": {"enabled": true}}"#
+                )
             }
             return json(
                 #"{"key": {"e": "AQAB", "n": "xyz", "kty": "RSA", "key_ops": ["sign", "verify"], "kid": "\#(vault)/keys/k/1"}, "attributes": {"enabled": true}, "tags": {"a": "b"}}"#
@@ -332,8 +367,10 @@ struct AzureReadTests {
         let key = try await client.getSecret(ExternalSecretDataRemoteRef(key: "key/k"))
         #expect(
             String(decoding: key, as: UTF8.self)
-                == #"{"kid":"https://unit.vault.azure.net/keys/k/1","kty":"RSA","key_ops":["sign","verify"],"n":"xyz","e":"AQAB"}"#)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "key/k", property: "kty")) == Data("RSA".utf8))
+                == #"{"kid":"https://unit.vault.azure.net/keys/k/1","kty":"RSA","key_ops":["sign","verify"],"n":"xyz","e":"AQAB"}"#
+        )
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "key/k", property: "kty")) == Data("RSA".utf8))
         await expectError(.unsupported, containing: ["dataFrom", "certificate"]) {
             _ = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "cert/tls"))
         }
@@ -352,10 +389,15 @@ struct AzureReadTests {
         #expect(object?["attribute.expires"] == "2027-01-15T08:00:00Z")
         #expect(object?["attribute.created"] == "2023-11-14T22:13:20Z")
         #expect(object?.values.contains(canary) == false)
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "team", metadataPolicy: .fetch)) == Data("a".utf8))
-        #expect(try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "json.k", metadataPolicy: .fetch)) == Data("v".utf8))
+        #expect(
+            try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "team", metadataPolicy: .fetch))
+                == Data("a".utf8))
+        #expect(
+            try await client.getSecret(
+                ExternalSecretDataRemoteRef(key: "db", property: "json.k", metadataPolicy: .fetch)) == Data("v".utf8))
         await expectError(.notFound, containing: ["tag nope does not exist"]) {
-            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "db", property: "nope", metadataPolicy: .fetch))
+            _ = try await client.getSecret(
+                ExternalSecretDataRemoteRef(key: "db", property: "nope", metadataPolicy: .fetch))
         }
         let map = try await client.getSecretMap(ExternalSecretDataRemoteRef(key: "db", metadataPolicy: .fetch))
         #expect(map["db_team"] == Data("a".utf8))
@@ -366,11 +408,13 @@ struct AzureReadTests {
     @Test func errorsNameTheVaultTheObjectAndThePermission() async throws {
         let (client, _) = try await makeClient { request in
             if request.url.contains("/secrets/missing") {
-                return vaultError(.notFound, "SecretNotFound", "A secret with (name/id) missing was not found in this key vault.")
+                return vaultError(
+                    .notFound, "SecretNotFound", "A secret with (name/id) missing was not found in this key vault.")
             }
             return vaultError(
                 .forbidden, "Forbidden",
-                "The user, group or application 'appid=client-1' does not have secrets get permission on key vault 'unit;location=westeurope'.")
+                "The user, group or application 'appid=client-1' does not have secrets get permission on key vault 'unit;location=westeurope'."
+            )
         }
         await expectError(.notFound, containing: ["missing", vault]) {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "missing"))
@@ -384,9 +428,18 @@ struct AzureReadTests {
         let sleeps = Sleeps()
         let calls = Mutex(0)
         let (client, _) = try await makeClient(sleeps: sleeps) { _ in
-            let n = calls.withLock { $0 += 1; return $0 }
-            if n == 1 { return vaultError(.tooManyRequests, "Throttled", "Request was not processed because too many requests were received.") }
-            if n == 2 { return json(#"{"error": {"code": "Throttled", "message": "slow down"}}"#, status: .tooManyRequests, headers: [("Retry-After", "2")]) }
+            let n = calls.withLock {
+                $0 += 1; return $0
+            }
+            if n == 1 {
+                return vaultError(
+                    .tooManyRequests, "Throttled", "Request was not processed because too many requests were received.")
+            }
+            if n == 2 {
+                return json(
+                    #"{"error": {"code": "Throttled", "message": "slow down"}}"#, status: .tooManyRequests,
+                    headers: [("Retry-After", "2")])
+            }
             if n == 3 { return vaultError(.serviceUnavailable, "ServiceUnavailable", "try later") }
             if n == 4 { return secretBundle("db", value: "v") }
             return vaultError(.tooManyRequests, "Throttled", "always")
@@ -402,7 +455,8 @@ struct AzureReadTests {
     @Test func findFollowsNextLinkAndFiltersByNameTagsAndEnabled() async throws {
         let page1 =
             #"{"value": [{"id": "\#(vault)/secrets/app-1", "attributes": {"enabled": true}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/off", "attributes": {"enabled": false}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/db", "attributes": {"enabled": true}, "tags": {"team": "b"}}], "nextLink": "\#(vault)/secrets?api-version=7.4&$skiptoken=abc&maxresults=25"}"#
-        let page2 = #"{"value": [{"id": "\#(vault)/secrets/app-2", "attributes": {"enabled": true}, "tags": {"team": "a"}}], "nextLink": null}"#
+        let page2 =
+            #"{"value": [{"id": "\#(vault)/secrets/app-2", "attributes": {"enabled": true}, "tags": {"team": "a"}}], "nextLink": null}"#
         let (client, transport) = try await makeClient { request in
             if request.url.contains("skiptoken") { return json(page2) }
             if request.url.contains("/secrets?") { return json(page1) }
@@ -430,7 +484,8 @@ struct AzureReadTests {
 struct AzurePushTests {
     @Test func aNewSecretGetsTheManagedByTagContentTypeAndExpiry() async throws {
         let (client, transport) = try await makeClient { request in
-            request.method == .GET ? vaultError(.notFound, "SecretNotFound", "not found") : secretBundle("db", value: "x")
+            request.method == .GET
+                ? vaultError(.notFound, "SecretNotFound", "not found") : secretBundle("db", value: "x")
         }
         let metadata: JSONValue = [
             "apiVersion": "kubernetes.external-secrets.io/v1alpha1", "kind": "PushSecretMetadata",
@@ -448,7 +503,9 @@ struct AzurePushTests {
     }
 
     @Test func anUnmanagedSecretIsNeitherChangedNorDeleted() async throws {
-        let (client, transport) = try await makeClient { _ in secretBundle("db", value: "theirs", tags: #"{"owner": "ops"}"#) }
+        let (client, transport) = try await makeClient { _ in
+            secretBundle("db", value: "theirs", tags: #"{"owner": "ops"}"#)
+        }
         await expectError(.notManaged, containing: ["\"db\"", "not managed by external-secrets"]) {
             try await client.pushSecret(.value(Data("mine".utf8)), to: PushTarget(remoteKey: "db"))
         }
@@ -459,7 +516,8 @@ struct AzurePushTests {
     @Test func anUnchangedValueIsNotWrittenAgainAndAPropertyIsMerged() async throws {
         let (client, transport) = try await makeClient { request in
             request.method == .GET
-                ? secretBundle("db", value: #"{"a":"1"}"#, tags: #"{"managed-by": "external-secrets"}"#) : secretBundle("db", value: "")
+                ? secretBundle("db", value: #"{"a":"1"}"#, tags: #"{"managed-by": "external-secrets"}"#)
+                : secretBundle("db", value: "")
         }
         try await client.pushSecret(.value(Data(#"{"a":"1"}"#.utf8)), to: PushTarget(remoteKey: "db"))
         try await client.pushSecret(.value(Data("1".utf8)), to: PushTarget(remoteKey: "db", property: "a"))
@@ -467,7 +525,8 @@ struct AzurePushTests {
         try await client.pushSecret(.value(Data("2".utf8)), to: PushTarget(remoteKey: "db", property: "b"))
         let put = try #require(transport.requests.last)
         let body = try JSONSerialization.jsonObject(with: Data(put.body ?? [])) as? [String: Any]
-        let value = try JSONSerialization.jsonObject(with: Data(((body?["value"] as? String) ?? "").utf8)) as? [String: String]
+        let value =
+            try JSONSerialization.jsonObject(with: Data(((body?["value"] as? String) ?? "").utf8)) as? [String: String]
         #expect(value == ["a": "1", "b": "2"])
     }
 
@@ -476,7 +535,9 @@ struct AzurePushTests {
             if request.url.contains("/secrets/gone") { return vaultError(.notFound, "SecretNotFound", "gone") }
             if request.method == .DELETE { return json("{}") }
             if request.url.contains("/keys/") {
-                return json(#"{"key": {"kty": "RSA"}, "attributes": {"enabled": true}, "tags": {"managed-by": "external-secrets"}}"#)
+                return json(
+                    #"{"key": {"kty": "RSA"}, "attributes": {"enabled": true}, "tags": {"managed-by": "external-secrets"}}"#
+                )
             }
             return secretBundle("db", value: "v", tags: #"{"managed-by": "external-secrets"}"#)
         }
@@ -490,7 +551,10 @@ struct AzurePushTests {
     }
 
     @Test(arguments: [
-        (#"{"kind": "PushSecretMetadata", "spec": {"tags": {"managed-by": "me"}}}"#, "Cannot specify a 'managed-by' tag"),
+        (
+            #"{"kind": "PushSecretMetadata", "spec": {"tags": {"managed-by": "me"}}}"#,
+            "Cannot specify a 'managed-by' tag"
+        ),
         (#"{"kind": "PushSecretMetadata", "spec": {"expirationDate": "tomorrow"}}"#, "error parsing expiration date"),
         (#"{"kind": "Other", "spec": {}}"#, "unexpected kind"),
     ])

@@ -40,7 +40,9 @@ struct AzureKeyMaterialTests {
         #expect(jwk["kty"] == .string("EC") && jwk["crv"] == .string("P-384"))
         #expect(bytes(jwk["x"]) + bytes(jwk["y"]) == Data(point))
         #expect(bytes(jwk["d"]) == key.rawRepresentation)
-        #expect(AzureKeyMaterial.sameKey(jwk, ["kty": "EC", "crv": "P-384", "x": jwkText(jwk["x"]), "y": jwkText(jwk["y"])]))
+        #expect(
+            AzureKeyMaterial.sameKey(
+                jwk, ["kty": "EC", "crv": "P-384", "x": jwkText(jwk["x"]), "y": jwkText(jwk["y"])]))
         #expect(!AzureKeyMaterial.sameKey(jwk, ["kty": "EC", "crv": "P-384", "x": "other", "y": jwkText(jwk["y"])]))
     }
 
@@ -85,5 +87,7 @@ func jwkText(_ value: GoJSONValue?) -> String {
 
 /// A GET answer: the key bundle when `held`, else Key Vault's 404.
 func keyAnswer(held: Bool, body: String) -> ScriptedTransport.Reply {
-    held ? json(body) : vaultError(.notFound, "KeyNotFound", "A key with (name/id) absent was not found in this key vault.")
+    held
+        ? json(body)
+        : vaultError(.notFound, "KeyNotFound", "A key with (name/id) absent was not found in this key vault.")
 }
