@@ -110,7 +110,7 @@ struct AzureKeyVaultClient: SecretsClient {
                 out[name] = Data(((bundle["value"] as? String) ?? "").utf8)
             }
             nextLink = (page["nextLink"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-            if let link = nextLink, !link.hasPrefix(settings.vaultURL + "/") {
+            if let link = nextLink, !Self.isSameOrigin(link, as: settings.vaultURL) {
                 throw ProviderError(
                     .invalidData, "Key Vault \(settings.vaultURL) answered a nextLink outside the vault")
             }
@@ -230,6 +230,17 @@ struct AzureKeyVaultClient: SecretsClient {
             parts.append("\"\(field)\":" + String(decoding: json.marshal(numbers: .literal), as: UTF8.self))
         }
         return Data(("{" + parts.joined(separator: ",") + "}").utf8)
+    }
+
+    /// Whether `link` is on the vault's scheme, host and port. Key Vault writes the default port
+    /// out (`https://NAME.vault.azure.net:443/secrets?...`), so ports are compared as numbers.
+    static func isSameOrigin(_ link: String, as vault: String) -> Bool {
+        guard let target = URLComponents(string: link), let origin = URLComponents(string: vault),
+            let scheme = target.scheme?.lowercased(), scheme == origin.scheme?.lowercased(),
+            let host = target.host?.lowercased(), host == origin.host?.lowercased()
+        else { return false }
+        let defaultPort = scheme == "https" ? 443 : 80
+        return (target.port ?? defaultPort) == (origin.port ?? defaultPort)
     }
 
     static func rfc3339(_ seconds: Int64) -> String {

@@ -454,7 +454,7 @@ struct AzureReadTests {
 
     @Test func findFollowsNextLinkAndFiltersByNameTagsAndEnabled() async throws {
         let page1 =
-            #"{"value": [{"id": "\#(vault)/secrets/app-1", "attributes": {"enabled": true}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/off", "attributes": {"enabled": false}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/db", "attributes": {"enabled": true}, "tags": {"team": "b"}}], "nextLink": "\#(vault)/secrets?api-version=7.4&$skiptoken=abc&maxresults=25"}"#
+            #"{"value": [{"id": "\#(vault)/secrets/app-1", "attributes": {"enabled": true}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/off", "attributes": {"enabled": false}, "tags": {"team": "a"}}, {"id": "\#(vault)/secrets/db", "attributes": {"enabled": true}, "tags": {"team": "b"}}], "nextLink": "https://unit.vault.azure.net:443/secrets?api-version=7.4&$skiptoken=abc&maxresults=25"}"#
         let page2 =
             #"{"value": [{"id": "\#(vault)/secrets/app-2", "attributes": {"enabled": true}, "tags": {"team": "a"}}], "nextLink": null}"#
         let (client, transport) = try await makeClient { request in
@@ -468,6 +468,21 @@ struct AzureReadTests {
         let byTag = try await client.getAllSecrets(ExternalSecretFind(tags: ["team": "b"]))
         #expect(byTag == ["db": Data("value-of-db".utf8)])
         #expect(transport.requests.contains { $0.url == "\(vault)/secrets?api-version=7.4&maxresults=25" })
+    }
+
+    /// Key Vault writes nextLinks with the default port (`https://NAME.vault.azure.net:443/...`,
+    /// as its public recordings show); only links to another origin are refused.
+    @Test(arguments: [
+        ("https://v.vault.azure.net:443/secrets?api-version=7.4&$skiptoken=x", true),
+        ("https://v.vault.azure.net/secrets?api-version=7.4", true),
+        ("https://V.Vault.Azure.Net:443/secrets", true),
+        ("https://v.vault.azure.net:8443/secrets", false),
+        ("http://v.vault.azure.net/secrets", false),
+        ("https://v.vault.azure.net.evil.example/secrets", false),
+        ("https://evil.example/secrets?https://v.vault.azure.net", false),
+    ])
+    func nextLinksAreFollowedOnlyWithinTheVault(link: String, followed: Bool) {
+        #expect(AzureKeyVaultClient.isSameOrigin(link, as: "https://v.vault.azure.net") == followed)
     }
 
     @Test func aNextLinkOutsideTheVaultIsNotFollowed() async throws {
