@@ -243,7 +243,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.aad_error(401 if problem[0] == "invalid_client" else 400, *problem)
         else:
             return self.aad_error(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-        self.issue(f"appid={client_id}", principal, scope[: -len("/.default")], numeric=True)
+        self.issue(f"appid={client_id};oid={uuid.uuid5(uuid.NAMESPACE_URL, client_id)}", principal,
+                   scope[: -len("/.default")], numeric=True)
 
     def issue(self, label, entry, audience, numeric):
         state = self.server.state
