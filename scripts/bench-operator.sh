@@ -11,7 +11,9 @@
 #   - steady state: 100 ExternalSecrets refreshing every 5 s, two intervals: Secret writes;
 #   - restart with everything synced: provider calls and Secret writes until all were looked at;
 #   - a store edit that refreshes everything while 50 new ExternalSecrets arrive, one per 200 ms:
-#     how long the storm takes and how long the new ones wait.
+#     how long the storm takes and how long the new ones wait;
+#   - one ClusterExternalSecret (10 keys) across BENCH_CES_NAMESPACES (default 1000) new namespaces:
+#     time to all Ready, provider calls (goal: 10), API writes and memory growth per namespace.
 # With several COUNTs it ends with how each figure grows between the first and the last.
 # Figures are printed, never asserted.
 #

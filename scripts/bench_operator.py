@@ -336,9 +336,44 @@ def run(d, count, binary, flags, wrapper, phases, results):
     print(f"store edit storm               {storm:.1f} s to refresh all; 50 new ExternalSecrets meanwhile waited "
           f"p50 {pct(0.5):.2f} s, p99 {pct(0.99):.2f} s", flush=True)
     figures.update(storm_s=storm, storm_new_p50_s=pct(0.5), storm_new_p99_s=pct(0.99))
+
+    # One ClusterExternalSecret on the ClusterSecretStore across many namespaces, reading 10 keys.
+    figures.update(cluster_external_secret(api, pool, state, op, int(os.environ.get("BENCH_CES_NAMESPACES", "1000"))))
     op.stop()
     with open(results, "a") as f:
         f.write(json.dumps(figures) + "\n")
+
+
+def cluster_external_secret(api, pool, state, op, namespaces):
+    """Labels `namespaces` new namespaces, creates one ClusterExternalSecret selecting them and waits
+    until each has its ExternalSecret Ready. Prints and returns: time to all Ready, provider calls
+    (the goal: the 10 distinct keys, whatever the number of namespaces), the operator's API writes,
+    and resident memory growth per namespace."""
+    names = [f"ces-{i}" for i in range(namespaces)]
+    list(pool.map(lambda ns: api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns, "labels": {"bench-ces": "yes"}}}),
+                  names))
+    time.sleep(2)  # the operator's namespace watch has seen them (they are no part of the figures)
+    rss0, calls0 = op.rss_kib(), op.metric("externalsecret_provider_api_calls_count{")
+    requests0 = apiserver_requests(api)
+    start = time.monotonic()
+    api.call("POST", "/apis/external-secrets.io/v1/clusterexternalsecrets", {
+        "apiVersion": "external-secrets.io/v1", "kind": "ClusterExternalSecret", "metadata": {"name": "bench"},
+        "spec": {"externalSecretName": "ces-target", "refreshTime": "1h",
+                 "namespaceSelectors": [{"matchLabels": {"bench-ces": "yes"}}],
+                 "externalSecretSpec": {
+                     "refreshInterval": "1h", "secretStoreRef": {"name": "fake", "kind": "ClusterSecretStore"},
+                     "data": [{"secretKey": f"v{k}", "remoteRef": {"key": f"k{k}", "property": "v"}} for k in range(10)]}}})
+    took = wait_until("the ClusterExternalSecret's ExternalSecrets", lambda: state.ready_count("ces-target") >= namespaces)
+    time.sleep(2)
+    calls = op.metric("externalsecret_provider_api_calls_count{") - calls0
+    writes = sum(n for (verb, _), n in diff(apiserver_requests(api), requests0).items()
+                 if verb in ("POST", "PUT", "PATCH", "DELETE")) - 1  # less the bench's own create
+    growth_kib = (op.rss_kib() - rss0) / namespaces
+    print(f"ClusterExternalSecret          {namespaces} namespaces Ready in {took:.1f} s: {int(calls)} provider calls "
+          f"for 10 distinct keys, {int(writes)} API writes ({writes / namespaces:.2f} per namespace), "
+          f"memory +{growth_kib:.1f} KiB per namespace", flush=True)
+    return {"ces_namespaces": namespaces, "ces_ready_s": took, "ces_provider_calls": calls,
+            "ces_writes_per_namespace": writes / namespaces, "ces_kib_per_namespace": growth_kib}
 
 
 def _ok(f):
@@ -360,7 +395,9 @@ def growth(results):
                         ("reconciles_per_es", "reconciles per ExternalSecret"), ("api_requests_per_es", "API requests per ExternalSecret"),
                         ("provider_calls", "provider calls"), ("cpu_ms_per_es", "CPU per ExternalSecret"), ("rss_mib", "resident memory"),
                         ("new_ms", "a new ExternalSecret"), ("restart_s", "restart, all looked at"), ("storm_s", "store edit storm"),
-                        ("storm_new_p99_s", "new objects' p99 in the storm")]:
+                        ("storm_new_p99_s", "new objects' p99 in the storm"),
+                        ("ces_ready_s", "ClusterExternalSecret, all Ready"), ("ces_provider_calls", "its provider calls"),
+                        ("ces_kib_per_namespace", "its memory per namespace")]:
         if name in a and name in b and a[name]:
             print(f"{label:32} {a[name]:10.2f} -> {b[name]:10.2f}  (x{b[name] / a[name]:.2f})")
 
