@@ -13,6 +13,9 @@ Config (JSON):
   principals: {clientId: {secret?, certificatePem?, federated?: [subject, ...], permissions}}
   managedIdentities: {"system" | clientId: {permissions}}
   issuers: [PEM public keys that sign federated (ServiceAccount) tokens]
+  authorization: "accessPolicy" (default) or "rbac": which of Key Vault's two 403 answers a missing
+                 permission gets (access policy: "does not have secrets get permission"; Azure RBAC:
+                 "Caller is not authorized ... Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'")
   permissions: {"secrets": [get, list, set, delete, purge, recover], "certificates": [get, list,
                 import, create, delete, purge], "keys": [get, list, import, create, delete, purge]}
                 ("*" grants everything)
@@ -66,6 +69,27 @@ NOT_FOUND = {
     "keys": ("KeyNotFound", "A key with (name/id) {} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"),
 }
 SUPPORTED_VERSIONS = {"7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"}
+# The Azure RBAC data actions Key Vault names when it refuses an operation.
+RBAC_ACTIONS = {
+    ("secrets", "get"): "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    ("secrets", "list"): "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    ("secrets", "set"): "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+    ("secrets", "delete"): "Microsoft.KeyVault/vaults/secrets/delete",
+    ("secrets", "purge"): "Microsoft.KeyVault/vaults/deletedSecrets/delete",
+    ("secrets", "recover"): "Microsoft.KeyVault/vaults/deletedSecrets/recover/action",
+    ("certificates", "get"): "Microsoft.KeyVault/vaults/certificates/read",
+    ("certificates", "list"): "Microsoft.KeyVault/vaults/certificates/read",
+    ("certificates", "import"): "Microsoft.KeyVault/vaults/certificates/import/action",
+    ("certificates", "create"): "Microsoft.KeyVault/vaults/certificates/create/action",
+    ("certificates", "delete"): "Microsoft.KeyVault/vaults/certificates/delete",
+    ("certificates", "purge"): "Microsoft.KeyVault/vaults/deletedCertificates/delete",
+    ("keys", "get"): "Microsoft.KeyVault/vaults/keys/read",
+    ("keys", "list"): "Microsoft.KeyVault/vaults/keys/read",
+    ("keys", "import"): "Microsoft.KeyVault/vaults/keys/import/action",
+    ("keys", "create"): "Microsoft.KeyVault/vaults/keys/create/action",
+    ("keys", "delete"): "Microsoft.KeyVault/vaults/keys/delete",
+    ("keys", "purge"): "Microsoft.KeyVault/vaults/deletedKeys/delete",
+}
 NOUN = {"secrets": "Secret", "certificates": "Certificate", "keys": "Key"}
 
 
@@ -95,6 +119,7 @@ class State:
         # collection -> name -> {"versions": [bundle...], "deleted": bundle or None}
         self.objects = {"secrets": {}, "certificates": {}, "keys": {}}
         self.throttle = {"count": 0, "status": 429, "retryAfter": None}
+        self.rbac = config.get("authorization") == "rbac"
 
     def permissions_of(self, entry):
         granted = entry.get("permissions", {})
@@ -379,6 +404,13 @@ class Handler(BaseHTTPRequestHandler):
             return True
         host = self.headers.get("Host", "vault").split(":")[0]
         self.body()
+        tenant = self.server.state.tenant
+        if self.server.state.rbac:
+            action = RBAC_ACTIONS.get((kind, operation), f"Microsoft.KeyVault/vaults/{kind}/{operation}")
+            return self.vault_error(403, "Forbidden", "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n"
+                                    f"Caller: {label};iss=https://sts.windows.net/{tenant}/\r\nAction: '{action}'\r\n"
+                                    f"Resource: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/fake/providers/microsoft.keyvault/vaults/{host}/{kind}'\r\n"
+                                    "Assignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: " + f"{host};location=westeurope\r\n", inner="ForbiddenByRbac")
         self.vault_error(403, "Forbidden", f"The user, group or application '{label};iss=https://sts.windows.net/{self.server.state.tenant}/' does not have {kind} {operation} permission on key vault '{host};location=westeurope'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287", inner="AccessDenied")
         return False
 

@@ -107,6 +107,22 @@ def main():
     finally:
         fake.kill()
         fake.wait()
+    # The same vault under Azure RBAC: the refusal names the data action.
+    with open(config) as file:
+        rbac = dict(json.load(file), authorization="rbac")
+    rbac_config = os.path.join(directory, "rbac.json")
+    with open(rbac_config, "w") as file:
+        json.dump(rbac, file)
+    rbac_tls = os.path.join(directory, "rbac-tls")
+    fake = subprocess.Popen([sys.executable, os.path.join(HERE, "azure-keyvault-fake.py"), "--config", rbac_config,
+                             "--tls", rbac_tls], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(fake.stdout.readline().split()[1])
+        os.environ["REQUESTS_CA_BUNDLE"] = os.path.join(rbac_tls, "cert.pem")
+        rbac_refusal(f"https://127.0.0.1:{port}", os.path.join(rbac_tls, "cert.pem"))
+    finally:
+        fake.kill()
+        fake.wait()
     print(f"ok {checks} checks")
 
 
@@ -286,6 +302,19 @@ def run(endpoint, ca, sp_pem, stranger_pem, issuer_key, stranger_key, directory)
     raises(ResourceNotFoundError, lambda: keys.get_key("none"), "a missing key is 404")
     keys.begin_delete_key("imported").wait()
     raises(ResourceNotFoundError, lambda: keys.get_key("imported"), "a deleted key is gone")
+
+
+def rbac_refusal(endpoint, ca):
+    from azure.core.exceptions import HttpResponseError
+    from azure.identity import ClientSecretCredential
+    from azure.keyvault.secrets import SecretClient
+    reader = SecretClient(vault_url=endpoint, credential=ClientSecretCredential(
+        TENANT, "reader", "reader-secret", authority=endpoint, disable_instance_discovery=True, connection_verify=ca),
+        verify_challenge_resource=False, connection_verify=ca, api_version="7.4")
+    error = raises(HttpResponseError, lambda: reader.set_secret("db", "x"), "under RBAC a missing role is 403")
+    check(error.status_code == 403 and error.error.code == "Forbidden", "the code is Forbidden")
+    check("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'" in error.message,
+          "the message names the data action")
 
 
 if __name__ == "__main__":

@@ -40,9 +40,11 @@ final class AzureFakeServer: Sendable {
         var permissions: [String: [String]]
     }
 
+    /// - Parameter rbac: refuse as a vault under Azure RBAC (naming the data action) instead of
+    ///   access policies (naming the permission).
     static func start(
         tenant: String = "tenant-1", principals: [Principal], managedIdentities: [String: [String: [String]]] = [:],
-        issuers: [String] = []
+        issuers: [String] = [], rbac: Bool = false
     ) async throws -> AzureFakeServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "eso-swift-azure-\(UUID().uuidString.prefix(8))"
@@ -58,6 +60,7 @@ final class AzureFakeServer: Sendable {
         let config = try JSONSerialization.data(withJSONObject: [
             "tenant": tenant, "principals": table, "issuers": issuers,
             "managedIdentities": managedIdentities.mapValues { ["permissions": $0] },
+            "authorization": rbac ? "rbac" : "accessPolicy",
         ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/config.json"))
         let process = try TestProcess(

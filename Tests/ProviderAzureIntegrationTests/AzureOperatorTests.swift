@@ -174,6 +174,20 @@ struct AzureOperatorTests {
         }
         await reader.close()
 
+        // A vault under Azure RBAC: the refusal names the data action the role lacks.
+        let rbacVault = try await AzureFakeServer.start(principals: [Self.reader], rbac: true)
+        defer { Task { await rbacVault.stop() } }
+        let rbacReader = try await Self.client(rbacVault, Self.reader)
+        await #expect {
+            _ = try await rbacReader.getAllSecrets(ExternalSecretFind(name: FindName(regexp: ".*")))
+        } throws: { error in
+            guard let error = error as? ProviderError else { return false }
+            return error.code == .accessDenied
+                && error.message.contains("Action: 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'")
+                && error.message.contains(rbacVault.endpoint)
+        }
+        await rbacReader.close()
+
         // A client certificate: the signed assertion verifies against the registered certificate.
         let certificateStore = AzureKVProvider(
             vaultUrl: fake.endpoint, tenantId: fake.tenant,
