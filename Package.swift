@@ -187,6 +187,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderAzure",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProviderWebhook",
             dependencies: [
                 "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "Templating",
@@ -225,6 +237,7 @@ let package = Package(
                 "ProviderAWS",
                 "ProviderWebhook",
                 "ProviderGCP",
+                "ProviderAzure",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -499,6 +512,25 @@ let package = Package(
             name: "ProviderGCPIntegrationTests",
             dependencies: [
                 "ProviderGCP", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAzureTests",
+            dependencies: [
+                "ProviderAzure", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat", "KubeModel",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAzureIntegrationTests",
+            dependencies: [
+                "ProviderAzure", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

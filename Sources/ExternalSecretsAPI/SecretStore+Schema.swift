@@ -155,7 +155,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm"]
+    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv"]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -170,6 +170,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "aws": AWSProvider.openAPISchema,
             "webhook": WebhookProvider.openAPISchema,
             "gcpsm": GCPSMProvider.openAPISchema,
+            "azurekv": AzureKVProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

@@ -125,7 +125,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var aws: AWSProvider?
     public var webhook: WebhookProvider?
     public var gcpsm: GCPSMProvider?
-    /// Provider blocks without a typed representation here, by field name (`gcpsm`, `azurekv`, ...).
+    public var azurekv: AzureKVProvider?
+    /// Provider blocks without a typed representation here, by field name (`ibm`, `alibaba`, ...).
     public var unsupported: [String: JSONValue]
 
     public init(
@@ -153,6 +154,11 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = [:]
     }
 
+    public init(azurekv: AzureKVProvider) {
+        self.azurekv = azurekv
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
@@ -162,6 +168,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         if aws != nil { names.append("aws") }
         if webhook != nil { names.append("webhook") }
         if gcpsm != nil { names.append("gcpsm") }
+        if azurekv != nil { names.append("azurekv") }
         return names.sorted()
     }
 
@@ -180,6 +187,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         aws = try container.decodeIfPresent(AWSProvider.self, forKey: AnyKey(stringValue: "aws"))
         webhook = try container.decodeIfPresent(WebhookProvider.self, forKey: AnyKey(stringValue: "webhook"))
         gcpsm = try container.decodeIfPresent(GCPSMProvider.self, forKey: AnyKey(stringValue: "gcpsm"))
+        azurekv = try container.decodeIfPresent(AzureKVProvider.self, forKey: AnyKey(stringValue: "azurekv"))
         unsupported = [:]
         for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
@@ -195,6 +203,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         try container.encodeIfPresent(aws, forKey: AnyKey(stringValue: "aws"))
         try container.encodeIfPresent(webhook, forKey: AnyKey(stringValue: "webhook"))
         try container.encodeIfPresent(gcpsm, forKey: AnyKey(stringValue: "gcpsm"))
+        try container.encodeIfPresent(azurekv, forKey: AnyKey(stringValue: "azurekv"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 import ProviderAWS
+import ProviderAzure
 import ProviderFake
 import ProviderGCP
 import ProviderKit
@@ -30,6 +31,9 @@ enum ProviderSet {
                 tokenEndpoints: GCPEndpoints(
                     sts: environment[GCPSecretsProvider.stsEndpointVariable],
                     iamCredentials: environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
+                logger: logger),
+            AzureSecretsProvider(
+                now: now, retry: AzureRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
                 logger: logger),
         ])
     }

@@ -74,7 +74,7 @@ import Testing
         let schema = SecretStore.openAPISchema.json
         let sample = SchemaSamples.maximal(schema)
         let store = try sample.decode(as: SecretStore.self)
-        #expect(store.spec.provider.unsupported["azurekv"] == SchemaSamples.unknownContent)
+        #expect(store.spec.provider.unsupported["akeyless"] == SchemaSamples.unknownContent)
         #expect(
             store.spec.provider.configuredProviderNames
                 == SecretStoreProvider.esoProviders.map(\.name).sorted())
