@@ -157,6 +157,37 @@ import Testing
         }
     }
 
+    @Test func aPushSecretPushesWhatItsGeneratorMakes() async throws {
+        try await withOperator("gen-push") { client, namespace, process in
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: []))
+            _ = try await client.api(PasswordGenerator.self, namespace: namespace).create(
+                PasswordGenerator(metadata: ObjectMeta(name: "pw"), spec: PasswordSpec(length: 28)))
+            _ = try await client.api(PushSecret.self, namespace: namespace).create(
+                PushSecret(
+                    metadata: ObjectMeta(name: "push"),
+                    spec: PushSecretSpec(
+                        refreshInterval: "0s", secretStoreRefs: [PushSecretStoreRef(name: "fake", kind: .secretStore)],
+                        selector: PushSecretSelector(generatorRef: GeneratorRef(kind: "Password", name: "pw")),
+                        data: [
+                            PushSecretData(
+                                match: PushSecretMatch(
+                                    secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: "pushed-password")))
+                        ])))
+            #expect(try await waitForPushReady(client, namespace, "push"), "log: \(process.log.suffix(3000))")
+            // Read back from the same store by an ExternalSecret.
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                externalSecret("mirror", data: [entry("password", "pushed-password")]))
+            #expect(try await waitForReady(client, namespace, "mirror"), "log: \(process.log.suffix(3000))")
+            let pushed = try await client.api(Secret.self, namespace: namespace).get("mirror").data?["password"] ?? Data()
+            #expect(pushed.count == 28)
+            let status = try await client.api(PushSecret.self, namespace: namespace).get("push").status
+            let statusText = String(decoding: try KubeJSON.encoder.encode(status), as: UTF8.self)
+            let leaked = statusText.contains(String(decoding: pushed, as: UTF8.self))
+                || process.log.contains(String(decoding: pushed, as: UTF8.self))
+            #expect(!leaked, "the pushed value appears in the PushSecret's status or the log")
+        }
+    }
+
     @Test func badGeneratorsAreClearConditionsAndOthersStillSync() async throws {
         try await withOperator("gen-bad") { client, namespace, process in
             _ = try await client.api(PasswordGenerator.self, namespace: namespace).create(
