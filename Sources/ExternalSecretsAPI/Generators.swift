@@ -143,7 +143,8 @@ public struct FakeSpec: GeneratorSpec {
     public static let kind = "Fake"
     public static let plural = "fakes"
     public static let clusterGeneratorMember = "fakeSpec"
-    public static let kindDescription = "Fake returns the fixed `data` of its spec every time; meant for tests and demos."
+    public static let kindDescription =
+        "Fake returns the fixed `data` of its spec every time; meant for tests and demos."
 
     public var controller: String?
     public var data: [String: String]?

@@ -40,7 +40,8 @@ public enum GeneratorDefinition: Sendable, Hashable {
                 self = .mfa(try spec.decode(as: MFASpec.self))
             default:
                 throw ProviderError.unsupported(
-                    "generator kind \(kind) is not supported; supported: \(Self.supportedKinds.joined(separator: ", "))")
+                    "generator kind \(kind) is not supported; supported: \(Self.supportedKinds.joined(separator: ", "))"
+                )
             }
         } catch let error as ProviderError {
             throw error
@@ -54,7 +55,8 @@ public enum GeneratorDefinition: Sendable, Hashable {
         let kind = clusterGenerator.spec.kind
         guard Self.supportedKinds.contains(kind) else {
             throw .unsupported(
-                "ClusterGenerator kind \(kind) is not supported; supported: \(Self.supportedKinds.joined(separator: ", "))")
+                "ClusterGenerator kind \(kind) is not supported; supported: \(Self.supportedKinds.joined(separator: ", "))"
+            )
         }
         let member = ClusterGenerator.memberByKind.first { $0.kind == kind }?.member ?? ""
         guard let spec = clusterGenerator.spec.generator[member] else {

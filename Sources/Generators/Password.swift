@@ -86,7 +86,8 @@ public enum PasswordGeneration {
         for (name, characters, count) in classes {
             if !settings.allowRepeat && count > Set(characters).subtracting(used).count {
                 throw .invalidConfiguration(
-                    "cannot choose \(count) \(name) without repeating a character; set spec.allowRepeat or ask for fewer")
+                    "cannot choose \(count) \(name) without repeating a character; set spec.allowRepeat or ask for fewer"
+                )
             }
             for _ in 0..<count {
                 // Drawing among the unused characters is the same as go-password's redraw on a repeat.

@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 public import ExternalSecretsAPI
 import Foundation
 public import ProviderKit
+import _CryptoExtras
 
 /// ESO's SSHKey generator: `privateKey` in OpenSSH's format (unencrypted, `BEGIN OPENSSH PRIVATE
 /// KEY`) and `publicKey` as an authorized_keys line, both with `comment`.
@@ -88,8 +88,10 @@ public enum SSHKeyGeneration {
             let point: Data
             do {
                 switch curve {
-                case "nistp384": point = try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.x963Representation
-                case "nistp521": point = try P521.Signing.PrivateKey(rawRepresentation: scalar).publicKey.x963Representation
+                case "nistp384":
+                    point = try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.x963Representation
+                case "nistp521":
+                    point = try P521.Signing.PrivateKey(rawRepresentation: scalar).publicKey.x963Representation
                 default: point = try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.x963Representation
                 }
             } catch {

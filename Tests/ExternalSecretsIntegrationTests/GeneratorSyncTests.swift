@@ -68,7 +68,9 @@ import Testing
                     spec: ClusterGeneratorSpec(
                         kind: "MFA",
                         generator: [
-                            "mfaSpec": ["secret": ["name": "seed", "key": "key"], "length": 6, "when": "1970-01-01T00:00:59Z"]
+                            "mfaSpec": [
+                                "secret": ["name": "seed", "key": "key"], "length": 6, "when": "1970-01-01T00:00:59Z",
+                            ]
                         ])))
 
             var es = Self.generatorSecret(
@@ -171,18 +173,21 @@ import Testing
                         data: [
                             PushSecretData(
                                 match: PushSecretMatch(
-                                    secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: "pushed-password")))
+                                    secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: "pushed-password"))
+                            )
                         ])))
             #expect(try await waitForPushReady(client, namespace, "push"), "log: \(process.log.suffix(3000))")
             // Read back from the same store by an ExternalSecret.
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret("mirror", data: [entry("password", "pushed-password")]))
             #expect(try await waitForReady(client, namespace, "mirror"), "log: \(process.log.suffix(3000))")
-            let pushed = try await client.api(Secret.self, namespace: namespace).get("mirror").data?["password"] ?? Data()
+            let pushed =
+                try await client.api(Secret.self, namespace: namespace).get("mirror").data?["password"] ?? Data()
             #expect(pushed.count == 28)
             let status = try await client.api(PushSecret.self, namespace: namespace).get("push").status
             let statusText = String(decoding: try KubeJSON.encoder.encode(status), as: UTF8.self)
-            let leaked = statusText.contains(String(decoding: pushed, as: UTF8.self))
+            let leaked =
+                statusText.contains(String(decoding: pushed, as: UTF8.self))
                 || process.log.contains(String(decoding: pushed, as: UTF8.self))
             #expect(!leaked, "the pushed value appears in the PushSecret's status or the log")
         }
@@ -201,13 +206,20 @@ import Testing
                 ("missing", Self.generatorEntry("Password", "nope"), "Password \(namespace)/nope not found"),
                 ("zero", Self.generatorEntry("Password", "zero"), "spec.length must be between 1 and 65536, not 0"),
                 ("huge", Self.generatorEntry("Password", "huge"), "not 10000000"),
-                ("vault", Self.generatorEntry("VaultDynamicSecret", "v"), "generator kind VaultDynamicSecret is not supported"),
-                ("cluster", Self.generatorEntry("ClusterGenerator", "\(namespace)-absent"), "ClusterGenerator \(namespace)-absent not found"),
+                (
+                    "vault", Self.generatorEntry("VaultDynamicSecret", "v"),
+                    "generator kind VaultDynamicSecret is not supported"
+                ),
+                (
+                    "cluster", Self.generatorEntry("ClusterGenerator", "\(namespace)-absent"),
+                    "ClusterGenerator \(namespace)-absent not found"
+                ),
             ]
             for (name, entry, _) in cases {
                 _ = try await externalSecrets.create(Self.generatorSecret(name, [entry]))
             }
-            _ = try await externalSecrets.create(Self.generatorSecret("good", [Self.generatorEntry("Password", "good")]))
+            _ = try await externalSecrets.create(
+                Self.generatorSecret("good", [Self.generatorEntry("Password", "good")]))
             #expect(try await waitForReady(client, namespace, "good"), "log: \(process.log.suffix(3000))")
             #expect(try await client.api(Secret.self, namespace: namespace).get("good").data?["password"]?.count == 24)
             for (name, _, message) in cases {

@@ -143,8 +143,10 @@ import Testing
 
     @Test(arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar"])
     func base32RoundTripsRFC4648Vectors(text: String) throws {
-        let expected = ["": "", "f": "MY======", "fo": "MZXQ====", "foo": "MZXW6===", "foob": "MZXW6YQ=",
-            "fooba": "MZXW6YTB", "foobar": "MZXW6YTBOI======"][text]
+        let expected = [
+            "": "", "f": "MY======", "fo": "MZXQ====", "foo": "MZXW6===", "foob": "MZXW6YQ=",
+            "fooba": "MZXW6YTB", "foobar": "MZXW6YTBOI======",
+        ][text]
         #expect(Base32.encode(Data(text.utf8)) == expected)
         #expect(Base32.decode(try #require(expected)) == Data(text.utf8))
     }
