@@ -5,11 +5,12 @@ import KubeClient
 import KubeModel
 import ProviderKit
 
-/// Resolves and runs the generators named by `spec.dataFrom[].sourceRef.generatorRef`.
+/// Resolves and runs the generators named by an ExternalSecret's
+/// `spec.dataFrom[].sourceRef.generatorRef` or a PushSecret's `spec.selector.generatorRef`.
 ///
-/// A namespaced generator is read in the ExternalSecret's namespace only (a `generatorRef` has no
+/// A namespaced generator is read in the consumer's namespace only (a `generatorRef` has no
 /// namespace); a ClusterGenerator is cluster-scoped. Either way, what the generator's spec
-/// references (an MFA seed Secret) is read in the ExternalSecret's namespace through the access
+/// references (an MFA seed Secret) is read in the consumer's namespace through the access
 /// policy, as ESO does. Generators are read with direct GETs (no cache of generator objects).
 ///
 /// Guarantees: errors name the generator and the field, never a generated value.
