@@ -17,9 +17,15 @@ import ProviderKit
 struct GeneratorResolver: Sendable {
     var client: KubeClient
     var now: @Sendable () -> Date
+    /// This operator's controller class, when a generator of another class means the object
+    /// belongs to another operator (ExternalSecrets, as ESO's `shouldSkipGenerator`); nil: no check.
+    var controllerClass: String? = nil
 
     func generate(_ ref: GeneratorRef, namespace: String) async throws -> SecretData {
         let definition = try await definition(of: ref, namespace: namespace)
+        if let controllerClass, let generatorClass = definition.controllerClass, generatorClass != controllerClass {
+            throw StoreProblem.otherControllerClass(store: "\(ref.kind) \(ref.name)")
+        }
         var random = SystemRandomNumberGenerator()
         let references = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(ownNamespace: namespace))
         return try await definition.generate(references: references, now: now(), using: &random)

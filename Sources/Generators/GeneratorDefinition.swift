@@ -27,6 +27,13 @@ public enum GeneratorDefinition: Sendable, Hashable {
         }
     }
 
+    /// The controller class the generator's spec names (`spec.controller`, Fake only), if any: an
+    /// ExternalSecret using a generator of another class belongs to another operator (as in ESO).
+    public var controllerClass: String? {
+        if case .fake(let spec) = self, let controller = spec.controller, !controller.isEmpty { return controller }
+        return nil
+    }
+
     /// The definition of a namespaced generator object of `kind` (its `spec`, absent or not).
     public init(kind: String, spec: JSONValue?) throws(ProviderError) {
         do {

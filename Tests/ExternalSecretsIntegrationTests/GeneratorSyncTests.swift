@@ -193,6 +193,27 @@ import Testing
         }
     }
 
+    /// As ESO: an ExternalSecret whose Fake generator names another controller class belongs to
+    /// another operator and is left alone (no status, no Secret).
+    @Test func aGeneratorOfAnotherControllerClassIsLeftToItsOperator() async throws {
+        try await withOperator("gen-class") { client, namespace, process in
+            let fakes = client.api(FakeGenerator.self, namespace: namespace)
+            _ = try await fakes.create(
+                FakeGenerator(
+                    metadata: ObjectMeta(name: "theirs"), spec: FakeSpec(controller: "other-class", data: ["a": "b"])))
+            _ = try await fakes.create(
+                FakeGenerator(metadata: ObjectMeta(name: "ours"), spec: FakeSpec(data: ["a": "b"])))
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await externalSecrets.create(
+                Self.generatorSecret("theirs", [Self.generatorEntry("Fake", "theirs")]))
+            #expect(try await waitForReconciles(process, controller: "externalsecret", atLeast: 1))
+            _ = try await externalSecrets.create(Self.generatorSecret("ours", [Self.generatorEntry("Fake", "ours")]))
+            #expect(try await waitForReady(client, namespace, "ours"), "log: \(process.log.suffix(3000))")
+            #expect(try await externalSecrets.get("theirs").status?.conditions == nil)
+            #expect(try await client.api(Secret.self, namespace: namespace).getIfExists("theirs") == nil)
+        }
+    }
+
     @Test func badGeneratorsAreClearConditionsAndOthersStillSync() async throws {
         try await withOperator("gen-bad") { client, namespace, process in
             _ = try await client.api(PasswordGenerator.self, namespace: namespace).create(

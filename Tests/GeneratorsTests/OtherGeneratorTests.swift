@@ -117,6 +117,12 @@ import Testing
         #expect(try GeneratorDefinition(kind: "Fake", spec: ["data": ["a": "b"]]) == .fake(FakeSpec(data: ["a": "b"])))
     }
 
+    @Test func onlyAFakeSpecNamesAControllerClass() throws {
+        #expect(try GeneratorDefinition(kind: "Fake", spec: ["controller": "team-b"]).controllerClass == "team-b")
+        #expect(try GeneratorDefinition(kind: "Fake", spec: ["controller": ""]).controllerClass == nil)
+        #expect(try GeneratorDefinition(kind: "Password", spec: [:]).controllerClass == nil)
+    }
+
     @Test func unknownKindsAndBadSpecsAreClearErrors() {
         #expect(throws: ProviderError.self) { try GeneratorDefinition(kind: "VaultDynamicSecret", spec: [:]) }
         #expect(throws: ProviderError.self) { try GeneratorDefinition(kind: "Password", spec: ["length": "long"]) }
