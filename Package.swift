@@ -320,7 +320,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GeneratorsTests",
-            dependencies: ["Generators", "ExternalSecretsAPI", "ProviderKit", "KubeModel", "SeededRandomTestSupport", "ProviderTestSupport"],
+            dependencies: [
+                "Generators", "ExternalSecretsAPI", "ProviderKit", "KubeModel", "SeededRandomTestSupport",
+                "ProviderTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

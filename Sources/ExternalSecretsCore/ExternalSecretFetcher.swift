@@ -49,7 +49,9 @@ public struct ExternalSecretFetcher: Sendable {
             if let generatorRef = entry.sourceRef?.generatorRef {
                 // A generator makes new values each time it runs: no store, no shared reads, and
                 // no "not found" (ESO: a generator is expected to always generate).
-                guard let generate else { throw InvalidSpec("\(field).sourceRef.generatorRef: generators are not available here") }
+                guard let generate else {
+                    throw InvalidSpec("\(field).sourceRef.generatorRef: generators are not available here")
+                }
                 let generated: SecretData
                 do {
                     generated = try await generate(generatorRef)

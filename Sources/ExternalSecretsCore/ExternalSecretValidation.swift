@@ -35,7 +35,8 @@ public enum ExternalSecretValidation {
         }
         for (index, entry) in (spec.data ?? []).enumerated() where entry.sourceRef?.generatorRef != nil {
             // ESO never implemented generators in `data` either.
-            throw InvalidSpec("spec.data[\(index)].sourceRef.generatorRef: generators are only supported in spec.dataFrom")
+            throw InvalidSpec(
+                "spec.data[\(index)].sourceRef.generatorRef: generators are only supported in spec.dataFrom")
         }
         if let type = spec.target?.template?.type, refusedSecretTypes.contains(type) {
             throw InvalidSpec("spec.target.template.type \"\(type)\" is not allowed: it would mint credentials")

@@ -57,7 +57,8 @@ public enum PushSecretPlanner {
             }
         } else {
             guard let secret = spec.selector.secret else {
-                throw InvalidSpec("spec.selector must name a source: set spec.selector.secret.name or spec.selector.generatorRef")
+                throw InvalidSpec(
+                    "spec.selector must name a source: set spec.selector.secret.name or spec.selector.generatorRef")
             }
             guard secret.name?.isEmpty == false else {
                 throw InvalidSpec(
