@@ -126,7 +126,7 @@ let package = Package(
             name: "ExternalSecretsCore",
             dependencies: [
                 "ExternalSecretsAPI", "KubeModel", "KubeClient", "ControllerRuntime", "HTTPSupport", "Templating",
-                "ProviderKit", "GoCompat",
+                "ProviderKit", "GoCompat", "Generators",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -183,6 +183,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // MARK: - Generators (values made by the operator: Password, UUID, SSHKey, Fake, MFA)
+        .target(
+            name: "Generators",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -322,6 +332,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "GeneratorsTests",
+            dependencies: [
+                "Generators", "ExternalSecretsAPI", "ProviderKit", "KubeModel", "SeededRandomTestSupport",
+                "ProviderTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "KubeModelTests",
             dependencies: ["KubeModel"],
             swiftSettings: strictSettings
@@ -388,7 +406,7 @@ let package = Package(
             name: "ExternalSecretsIntegrationTests",
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "ProviderKit", "KubeClient", "KubeModel", "KubeTestSupport",
-                "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport",
+                "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport", "Generators",
             ],
             swiftSettings: strictSettings
         ),

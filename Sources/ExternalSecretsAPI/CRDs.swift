@@ -9,6 +9,39 @@ public enum ExternalSecretsCRDs {
     /// Every CRD, in the order they are installed.
     public static var all: [CustomResourceDefinition] {
         [externalSecret, secretStore, clusterSecretStore, pushSecret, clusterExternalSecret, clusterPushSecret]
+            + generators
+    }
+
+    /// The CRDs of `generators.external-secrets.io`: the generator kinds this operator runs,
+    /// ClusterGenerator and GeneratorState.
+    public static var generators: [CustomResourceDefinition] {
+        [
+            generator(PasswordSpec.self), generator(UUIDSpec.self), generator(SSHKeySpec.self),
+            generator(FakeSpec.self), generator(MFASpec.self), clusterGenerator, generatorState,
+        ]
+    }
+
+    static func generator<Spec: GeneratorSpec>(_ spec: Spec.Type) -> CustomResourceDefinition {
+        definition(
+            for: Generator<Spec>.resource, shortName: nil, schema: Generator<Spec>.openAPISchema, printerColumns: [],
+            categories: GeneratorsAPIGroup.categories)
+    }
+
+    public static var clusterGenerator: CustomResourceDefinition {
+        definition(
+            for: ClusterGenerator.resource, shortName: nil, schema: ClusterGenerator.openAPISchema, printerColumns: [],
+            categories: GeneratorsAPIGroup.categories)
+    }
+
+    /// ESO gives GeneratorState no status subresource: its conditions are written with the object.
+    public static var generatorState: CustomResourceDefinition {
+        definition(
+            for: GeneratorState.resource, shortName: "gs", schema: GeneratorState.openAPISchema,
+            printerColumns: [
+                PrinterColumn(name: "GC Deadline", type: "string", jsonPath: ".spec.garbageCollectionDeadline"),
+                PrinterColumn(name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp"),
+            ],
+            categories: GeneratorsAPIGroup.categories, statusSubresource: false)
     }
 
     public static var externalSecret: CustomResourceDefinition {
@@ -73,14 +106,15 @@ public enum ExternalSecretsCRDs {
     ]
 
     private static func definition(
-        for resource: ResourceDescriptor, shortName: String?, schema: OpenAPISchema, printerColumns: [PrinterColumn]
+        for resource: ResourceDescriptor, shortName: String?, schema: OpenAPISchema, printerColumns: [PrinterColumn],
+        categories: [String] = [ExternalSecretsAPIGroup.category], statusSubresource: Bool = true
     ) -> CustomResourceDefinition {
         let (labelKey, labelValue) = ExternalSecretsAPIGroup.componentLabel
         let version = CustomResourceDefinitionVersion(
             name: resource.version, served: true, storage: true,
             schema: CustomResourceValidation(openAPIV3Schema: schema.json),
-            subresources: ["status": [:]],
-            additionalPrinterColumns: printerColumns.map(\.json))
+            subresources: statusSubresource ? ["status": [:]] : [:],
+            additionalPrinterColumns: printerColumns.isEmpty ? nil : printerColumns.map(\.json))
         return CustomResourceDefinition(
             metadata: ObjectMeta(name: "\(resource.plural).\(resource.group)", labels: [labelKey: labelValue]),
             spec: CustomResourceDefinitionSpec(
@@ -88,7 +122,7 @@ public enum ExternalSecretsCRDs {
                 names: CustomResourceDefinitionNames(
                     plural: resource.plural, singular: resource.kind.lowercased(), kind: resource.kind,
                     listKind: "\(resource.kind)List", shortNames: shortName.map { [$0] },
-                    categories: [ExternalSecretsAPIGroup.category]),
+                    categories: categories),
                 scope: resource.namespaced ? "Namespaced" : "Cluster",
                 versions: [version]))
     }

@@ -128,6 +128,10 @@ public enum ExternalSecretsManifests {
             RBACRule(group, ["pushsecrets"], ["get", "list", "watch", "create", "update", "delete"], when: .processClusterPushSecret),
             RBACRule("", ["namespaces"], ["list", "watch"], when: .processClusterPushSecret),
             RBACRule(group, ["clusterpushsecrets/finalizers"], ["update"], when: .openshiftFinalizers),
+            // Generators named by `generatorRef` are read when an ExternalSecret is reconciled.
+            RBACRule(
+                GeneratorsAPIGroup.group, ["passwords", "uuids", "sshkeys", "fakes", "mfas"], ["get"]),
+            RBACRule(GeneratorsAPIGroup.group, ["clustergenerators"], ["get"], when: .processClusterGenerator),
             // Managed Secrets are watched by label, read, created, replaced (update) and deleted.
             RBACRule("", ["secrets"], ["get", "list", "watch", "create", "update", "delete"]),
             RBACRule("", ["configmaps"], ["get"]),

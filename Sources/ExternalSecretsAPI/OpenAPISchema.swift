@@ -52,6 +52,9 @@ public struct OpenAPISchema: Sendable, Hashable {
     public var maxItems: Int?
     public var minProperties: Int?
     public var maxProperties: Int?
+    /// `minimum` / `maximum`: inclusive bounds of an integer.
+    public var minimum: Int?
+    public var maximum: Int?
     public var isNullable = false
     /// `x-kubernetes-preserve-unknown-fields`: the server keeps fields the schema does not name.
     public var preservesUnknownFields = false
@@ -206,6 +209,14 @@ extension OpenAPISchema {
         }
     }
 
+    /// This integer node bounded by `min` and `max` (both inclusive).
+    public func bounded(min: Int? = nil, max: Int? = nil) -> OpenAPISchema {
+        with {
+            $0.minimum = min
+            $0.maximum = max
+        }
+    }
+
     public func properties(min: Int? = nil, max: Int? = nil) -> OpenAPISchema {
         with {
             $0.minProperties = min
@@ -349,6 +360,8 @@ extension OpenAPISchema {
         if let maxItems { members["maxItems"] = .integer(Int64(maxItems)) }
         if let minProperties { members["minProperties"] = .integer(Int64(minProperties)) }
         if let maxProperties { members["maxProperties"] = .integer(Int64(maxProperties)) }
+        if let minimum { members["minimum"] = .integer(Int64(minimum)) }
+        if let maximum { members["maximum"] = .integer(Int64(maximum)) }
         if isNullable { members["nullable"] = true }
         if preservesUnknownFields { members["x-kubernetes-preserve-unknown-fields"] = true }
         if let mapType { members["x-kubernetes-map-type"] = .string(mapType.rawValue) }

@@ -100,7 +100,10 @@ extension PushSecretSelector: OpenAPISchemaDescribed {
                         ).mapType(.atomic),
                     ]),
                 "generatorRef": GeneratorRef.openAPISchema.described(
-                    "A generator whose output is pushed. This operator does not run generators yet."),
+                    """
+                    A generator in the PushSecret's namespace (or a ClusterGenerator) whose output is \
+                    pushed; generated again at every push.
+                    """),
             ]
         ).properties(min: 1, max: 1)
     }

@@ -16,6 +16,8 @@ public struct RBACRule: Sendable, Hashable {
         /// ClusterPushSecrets are reconciled: namespaces listed and watched, PushSecrets created,
         /// updated and deleted (off in scoped mode).
         case processClusterPushSecret
+        /// ClusterGenerators are read for `generatorRef`s of kind ClusterGenerator (off in scoped mode).
+        case processClusterGenerator
         /// Owner references with `blockOwnerDeletion` where OwnerReferencesPermissionEnforcement
         /// is on (OpenShift).
         case openshiftFinalizers

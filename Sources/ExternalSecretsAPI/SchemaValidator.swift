@@ -87,6 +87,14 @@ public enum SchemaValidator {
                 problems.append(ManifestProblem(field: path, message: "must be at most \(max) characters long"))
             }
         }
+        if case .integer(let number) = value {
+            if let min = schema["minimum"]?.integerValue, number < min {
+                problems.append(ManifestProblem(field: path, message: "must be greater than or equal to \(min)"))
+            }
+            if let max = schema["maximum"]?.integerValue, number > max {
+                problems.append(ManifestProblem(field: path, message: "must be less than or equal to \(max)"))
+            }
+        }
         if case .array(let items) = value {
             if let min = schema["minItems"]?.integerValue, items.count < min {
                 problems.append(ManifestProblem(field: path, message: "must have at least \(min) items"))

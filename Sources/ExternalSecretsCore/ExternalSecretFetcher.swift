@@ -25,12 +25,17 @@ public struct ExternalSecretFetcher: Sendable {
     public var client: @Sendable (SecretStoreRef) async throws -> any SecretsClient
     /// What `rewrite.transform` templates may consult (the operator's clock and random source).
     public var templateEnvironment: RenderEnvironment
+    /// Runs the generator a `dataFrom[].sourceRef.generatorRef` names, for the ExternalSecret's
+    /// namespace; nil refuses generator entries.
+    public var generate: (@Sendable (GeneratorRef) async throws -> SecretData)?
 
     public init(
         templateEnvironment: RenderEnvironment,
+        generate: (@Sendable (GeneratorRef) async throws -> SecretData)? = nil,
         client: @escaping @Sendable (SecretStoreRef) async throws -> any SecretsClient
     ) {
         self.templateEnvironment = templateEnvironment
+        self.generate = generate
         self.client = client
     }
 
@@ -41,6 +46,23 @@ public struct ExternalSecretFetcher: Sendable {
 
         for (index, entry) in (es.spec.dataFrom ?? []).enumerated() {
             let field = "spec.dataFrom[\(index)]"
+            if let generatorRef = entry.sourceRef?.generatorRef {
+                // A generator makes new values each time it runs: no store, no shared reads, and
+                // no "not found" (ESO: a generator is expected to always generate).
+                guard let generate else {
+                    throw InvalidSpec("\(field).sourceRef.generatorRef: generators are not available here")
+                }
+                let generated: SecretData
+                do {
+                    generated = try await generate(generatorRef)
+                } catch let error as ProviderError {
+                    throw ProviderError(error.code, "\(field).sourceRef.generatorRef: \(error.message)")
+                }
+                let map = try SecretDataPipeline.processGenerated(
+                    generated, rewrite: entry.rewrite, index: index, environment: templateEnvironment)
+                result.data.merge(map) { _, later in later }
+                continue
+            }
             let client = try await client(entry.sourceRef?.storeRef ?? defaultStore)
             do {
                 let map: SecretData

@@ -151,7 +151,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // reads fresh values; first syncs and periodic refreshes may share reads with other
         // ExternalSecrets.
         let fresh = refresh.readsFresh
-        let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: dependencies.now)) { ref in
+        let generators = GeneratorResolver(
+            client: dependencies.client, now: dependencies.now, controllerClass: dependencies.resolver.controllerClass)
+        let fetcher = ExternalSecretFetcher(
+            templateEnvironment: .eso(now: dependencies.now),
+            generate: { ref in try await generators.generate(ref, namespace: namespace) }
+        ) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
         }
         let fetched = try await fetcher.fetch(es)

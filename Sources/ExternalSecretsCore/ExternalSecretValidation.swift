@@ -26,9 +26,6 @@ public enum ExternalSecretValidation {
             if sources != 1 {
                 throw InvalidSpec("spec.dataFrom[\(index)] must set exactly one of extract, find or sourceRef.generatorRef")
             }
-            if entry.sourceRef?.generatorRef != nil {
-                throw InvalidSpec("spec.dataFrom[\(index)].sourceRef.generatorRef: generators are not supported yet")
-            }
             for (step, rewrite) in (entry.rewrite ?? []).enumerated() {
                 let kinds = [rewrite.regexp != nil, rewrite.transform != nil, rewrite.merge != nil].filter { $0 }.count
                 if kinds != 1 {
@@ -37,7 +34,9 @@ public enum ExternalSecretValidation {
             }
         }
         for (index, entry) in (spec.data ?? []).enumerated() where entry.sourceRef?.generatorRef != nil {
-            throw InvalidSpec("spec.data[\(index)].sourceRef.generatorRef: generators are not supported yet")
+            // ESO never implemented generators in `data` either.
+            throw InvalidSpec(
+                "spec.data[\(index)].sourceRef.generatorRef: generators are only supported in spec.dataFrom")
         }
         if let type = spec.target?.template?.type, refusedSecretTypes.contains(type) {
             throw InvalidSpec("spec.target.template.type \"\(type)\" is not allowed: it would mint credentials")
@@ -48,7 +47,9 @@ public enum ExternalSecretValidation {
         if spec.secretStoreRef?.name == nil || spec.secretStoreRef?.name?.isEmpty == true {
             let everyEntryHasStore =
                 (spec.data ?? []).allSatisfy { $0.sourceRef?.storeRef?.name != nil }
-                && (spec.dataFrom ?? []).allSatisfy { $0.sourceRef?.storeRef?.name != nil }
+                && (spec.dataFrom ?? []).allSatisfy {
+                    $0.sourceRef?.storeRef?.name != nil || $0.sourceRef?.generatorRef != nil
+                }
             if !everyEntryHasStore { throw InvalidSpec("spec.secretStoreRef.name is required") }
         }
         _ = try RefreshSchedule.interval(of: spec)

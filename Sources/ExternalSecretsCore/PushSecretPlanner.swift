@@ -51,16 +51,20 @@ public enum PushSecretPlanner {
     /// Checks what the schema cannot (Kubernetes 1.20 has no CEL) and what this operator does not
     /// support yet; the message names the field.
     public static func validate(_ spec: PushSecretSpec) throws(InvalidSpec) {
-        guard spec.selector.generatorRef == nil else {
-            throw InvalidSpec("spec.selector.generatorRef: generators are not supported by this operator yet")
-        }
-        guard let secret = spec.selector.secret else {
-            throw InvalidSpec("spec.selector must name a source: set spec.selector.secret.name")
-        }
-        guard secret.name?.isEmpty == false else {
-            throw InvalidSpec(
-                "spec.selector.secret.selector: selecting source Secrets by labels is not supported by this operator yet; set spec.selector.secret.name"
-            )
+        if spec.selector.generatorRef != nil {
+            guard spec.selector.secret == nil else {
+                throw InvalidSpec("spec.selector must set exactly one of secret and generatorRef")
+            }
+        } else {
+            guard let secret = spec.selector.secret else {
+                throw InvalidSpec(
+                    "spec.selector must name a source: set spec.selector.secret.name or spec.selector.generatorRef")
+            }
+            guard secret.name?.isEmpty == false else {
+                throw InvalidSpec(
+                    "spec.selector.secret.selector: selecting source Secrets by labels is not supported by this operator yet; set spec.selector.secret.name"
+                )
+            }
         }
         guard !spec.secretStoreRefs.isEmpty else { throw InvalidSpec("spec.secretStoreRefs must list at least one store") }
         for (index, ref) in spec.secretStoreRefs.enumerated() where ref.name == nil && ref.labelSelector == nil {

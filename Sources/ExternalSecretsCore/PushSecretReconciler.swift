@@ -166,20 +166,34 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         return refresh.nextRefresh(after: refreshTime, now: refreshTime).map { .requeue(after: $0) } ?? .awaitChange
     }
 
-    /// The source Secret's data after the template, read by a direct GET in the PushSecret's own
-    /// namespace.
+    /// The source's data after the template: the Secret read by a direct GET in the PushSecret's
+    /// own namespace, or what `selector.generatorRef` generates now (as ESO, a new value at every
+    /// push; no source version then).
     private func sourceData(of ps: PushSecret, namespace: String) async throws -> (SecretData, String?) {
-        let policy = ReferenceAccessPolicy(ownNamespace: namespace)
-        let allowed = try policy.namespace(for: nil, field: "spec.selector.secret")
-        let name = ps.spec.selector.secret?.name ?? ""
-        guard let secret = try await dependencies.client.api(Secret.self, namespace: allowed).getIfExists(name) else {
-            throw SourceMissing(name: name)
+        let data: SecretData
+        let version: String?
+        if let generatorRef = ps.spec.selector.generatorRef {
+            let generators = GeneratorResolver(client: dependencies.client, now: dependencies.now)
+            do {
+                data = try await generators.generate(generatorRef, namespace: namespace)
+            } catch let error as ProviderError {
+                throw ProviderError(error.code, "spec.selector.generatorRef: \(error.message)")
+            }
+            version = nil
+        } else {
+            let policy = ReferenceAccessPolicy(ownNamespace: namespace)
+            let allowed = try policy.namespace(for: nil, field: "spec.selector.secret")
+            let name = ps.spec.selector.secret?.name ?? ""
+            guard let secret = try await dependencies.client.api(Secret.self, namespace: allowed).getIfExists(name) else {
+                throw SourceMissing(name: name)
+            }
+            data = secret.data ?? [:]
+            version = secret.metadata.resourceVersion
         }
-        let data = secret.data ?? [:]
-        guard let template = ps.spec.template else { return (data, secret.metadata.resourceVersion) }
+        guard let template = ps.spec.template else { return (data, version) }
         let sources = try await readTemplateSources(
             of: template, client: dependencies.client, namespace: namespace, field: "spec.template.templateFrom")
-        return (try dependencies.renderer().render(template, data: data, sources: sources).data, secret.metadata.resourceVersion)
+        return (try dependencies.renderer().render(template, data: data, sources: sources).data, version)
     }
 
     private struct ResolvedStore {

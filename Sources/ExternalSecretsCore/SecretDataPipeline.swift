@@ -40,6 +40,17 @@ extension SecretDataPipeline {
             entry: "spec.dataFrom[\(index)].extract", environment: environment)
     }
 
+    /// `spec.dataFrom[index].sourceRef.generatorRef`: what the generator returned, rewritten and
+    /// its keys validated, as ESO's `handleGenerateSecrets` (no key conversion, no decoding).
+    public static func processGenerated(
+        _ generated: SecretData, rewrite steps: [ExternalSecretRewrite]?, index: Int,
+        environment: RenderEnvironment = .pure
+    ) throws(ProviderError) -> SecretData {
+        try withContext("spec.dataFrom[\(index)].sourceRef.generatorRef") { () throws(ProviderError) -> SecretData in
+            try validateSecretKeys(try rewrite(generated, steps ?? [], environment: environment))
+        }
+    }
+
     /// `spec.data[index]`: the one value `getSecret` returned, decoded and checked.
     public static func processData(_ value: Data, data: ExternalSecretData, index: Int) throws(ProviderError) -> Data {
         let entry = "spec.data[\(index)]"

@@ -57,7 +57,9 @@ import Testing
     static let rbacCases: [RBACCase] = {
         let all = Set(RBACRule.Feature.allCases)
         // Cluster-scoped kinds, off in scoped mode.
-        let clusterOnly: [RBACRule.Feature] = [.processClusterStore, .processClusterExternalSecret, .processClusterPushSecret]
+        let clusterOnly: [RBACRule.Feature] = [
+            .processClusterStore, .processClusterExternalSecret, .processClusterPushSecret, .processClusterGenerator,
+        ]
         return [
             RBACCase(values: [:], scoped: false, features: all),
             RBACCase(values: ["scopedRBAC": true], scoped: true, features: all.subtracting(clusterOnly)),
@@ -68,6 +70,9 @@ import Testing
                 values: ["processClusterExternalSecret": false, "processClusterPushSecret": false], scoped: false,
                 features: all.subtracting([.processClusterExternalSecret, .processClusterPushSecret])),
             RBACCase(values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])),
+            RBACCase(
+                values: ["processClusterGenerator": false], scoped: false,
+                features: all.subtracting([.processClusterGenerator])),
             RBACCase(
                 values: ["openshiftFinalizers": false, "rbac": ["serviceAccountTokenCreate": false]], scoped: false,
                 features: all.subtracting([.openshiftFinalizers, .serviceAccountTokenCreate])),
@@ -175,7 +180,11 @@ import Testing
         #expect(serviceAccount["metadata"]?["labels"]?["audited"] == "true")
 
         let crdNames = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
-        #expect(crdNames == ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"])
+        // The generator CRDs come with installCRDs; ClusterGenerator's follows crds.createClusterGenerator (off here).
+        let generatorCRDs = ["passwords", "uuids", "sshkeys", "fakes", "mfas", "generatorstates"].map {
+            "\($0).generators.external-secrets.io"
+        }
+        #expect(crdNames == ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"] + generatorCRDs)
         for crd in rendered.objects(kind: "CustomResourceDefinition") {
             #expect(crd["metadata"]?["annotations"] == ["platform.example/owner": "secrets-team"])
         }

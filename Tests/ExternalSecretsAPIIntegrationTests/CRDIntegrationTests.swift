@@ -18,7 +18,8 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            #expect(documents.count == 13)
+            // 13 CRDs (6 of external-secrets.io, 7 of generators) and the operator's 7 objects.
+            #expect(documents.count == 20)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -46,6 +47,14 @@ import Testing
             _ = try await operatorClient.api(Namespace.self).list()
             _ = try await operatorClient.api(ClusterExternalSecret.self).list()
             _ = try await operatorClient.api(ClusterPushSecret.self).list()
+            for missing in [
+                await apiError {
+                    _ = try await operatorClient.api(PasswordGenerator.self, namespace: "default").get("none")
+                },
+                await apiError { _ = try await operatorClient.api(ClusterGenerator.self).get("none") },
+            ] {
+                #expect(missing?.isNotFound == true, "generators are readable with a GET")
+            }
             let missingLease = await apiError {
                 _ = try await operatorClient.api(Lease.self, namespace: namespace).get(
                     ExternalSecretsManifests.leaderElectionLease)
@@ -72,6 +81,12 @@ import Testing
                             Lease(metadata: ObjectMeta(name: "x")))
                     }
                 ),
+                // Generators are read, never listed or changed.
+                (
+                    "list passwords",
+                    { _ = try await operatorClient.api(PasswordGenerator.self, namespace: "default").list() }
+                ),
+                ("delete a generator", { try await operatorClient.api(ClusterGenerator.self).delete("any") }),
                 ("delete a store", { try await operatorClient.api(ClusterSecretStore.self).delete("any") }),
                 (
                     "create a store",
@@ -567,12 +582,17 @@ import Testing
                         "dataTo": [
                             [
                                 "storeRef": ["name": "s"],
-                                "rewrite": [["regexp": ["source": "a", "target": "b"], "transform": ["template": "x"]]],
+                                "rewrite": [
+                                    ["regexp": ["source": "a", "target": "b"], "transform": ["template": "x"]]
+                                ],
                             ]
                         ]
                     ]
                 ),
-                ("two sources", ["selector": ["secret": ["name": "a"], "generatorRef": ["kind": "Password", "name": "p"]]]),
+                (
+                    "two sources",
+                    ["selector": ["secret": ["name": "a"], "generatorRef": ["kind": "Password", "name": "p"]]]
+                ),
                 ("no secretStoreRefs", ["secretStoreRefs": .null]),
             ]
             for (index, (name, change)) in invalid.enumerated() {
@@ -600,6 +620,61 @@ import Testing
         DynamicObject(
             apiVersion: ExternalSecret.resource.apiVersion, kind: "ExternalSecret", metadata: ObjectMeta(name: name),
             content: ["spec": spec])
+    }
+
+    /// The generator CRDs on the real API server: ESO's defaults are filled in, ESO's constraints
+    /// refuse what ESO refuses, and a ClusterGenerator of a kind not run here keeps its spec.
+    @Test func generatorSchemasDefaultAndRefuseAsESOs() async throws {
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: "generators")
+            func object(_ resource: ResourceDescriptor, _ name: String, spec: JSONValue) -> DynamicObject {
+                DynamicObject(
+                    apiVersion: resource.apiVersion, kind: resource.kind, metadata: ObjectMeta(name: name),
+                    content: ["spec": spec])
+            }
+            let passwords = client.api(PasswordGenerator.self, namespace: namespace)
+            _ = try await client.dynamicAPI(PasswordGenerator.resource, namespace: namespace).create(
+                object(PasswordGenerator.resource, "defaults", spec: [:]))
+            #expect(
+                try await passwords.get("defaults").spec
+                    == PasswordSpec(length: 24, noUpper: false, allowRepeat: false, encoding: .raw))
+            let sshKeys = client.api(SSHKeyGenerator.self, namespace: namespace)
+            _ = try await client.dynamicAPI(SSHKeyGenerator.resource, namespace: namespace).create(
+                object(SSHKeyGenerator.resource, "defaults", spec: [:]))
+            #expect(try await sshKeys.get("defaults").spec?.keyType == .rsa)
+
+            let refused: [(ResourceDescriptor, JSONValue)] = [
+                (PasswordGenerator.resource, ["encoding": "rot13"]),
+                (PasswordGenerator.resource, ["secretKeys": []]),
+                (SSHKeyGenerator.resource, ["keySize": 128]),
+                (SSHKeyGenerator.resource, ["keyType": "dsa"]),
+                (MFAGenerator.resource, ["length": 6]),
+                (ClusterGenerator.resource, ["kind": "Password", "generator": [:]]),
+                (
+                    ClusterGenerator.resource,
+                    ["kind": "Password", "generator": ["passwordSpec": [:], "uuidSpec": [:]]]
+                ),
+                (ClusterGenerator.resource, ["kind": "Nope", "generator": ["uuidSpec": [:]]]),
+            ]
+            for (index, (resource, spec)) in refused.enumerated() {
+                let error = await apiError {
+                    _ = try await client.dynamicAPI(resource, namespace: resource.namespaced ? namespace : nil).create(
+                        object(resource, "\(namespace)-refused-\(index)", spec: spec))
+                }
+                #expect(error?.statusCode == 422, "\(resource.kind) \(spec)")
+            }
+
+            let vault: JSONValue = ["path": "database/creds/app", "provider": ["server": "https://vault"]]
+            let name = "\(namespace)-vault"
+            _ = try await client.dynamicAPI(ClusterGenerator.resource).create(
+                object(
+                    ClusterGenerator.resource, name,
+                    spec: ["kind": "VaultDynamicSecret", "generator": ["vaultDynamicSecretSpec": vault]]))
+            let stored = try await client.api(ClusterGenerator.self).get(name)
+            #expect(stored.spec.generator["vaultDynamicSecretSpec"] == vault)
+            try await client.api(ClusterGenerator.self).delete(name)
+        }
     }
 
     @Test func storesNeedExactlyOneProvider() async throws {

@@ -7,6 +7,10 @@ import Testing
     static let schemas: [(String, OpenAPISchema)] = [
         ("ExternalSecret", ExternalSecret.openAPISchema), ("SecretStore", SecretStore.openAPISchema),
         ("ClusterSecretStore", ClusterSecretStore.openAPISchema), ("PushSecret", PushSecret.openAPISchema),
+        ("Password", PasswordGenerator.openAPISchema), ("UUID", UUIDGenerator.openAPISchema),
+        ("SSHKey", SSHKeyGenerator.openAPISchema), ("Fake", FakeGenerator.openAPISchema),
+        ("MFA", MFAGenerator.openAPISchema), ("ClusterGenerator", ClusterGenerator.openAPISchema),
+        ("GeneratorState", GeneratorState.openAPISchema),
     ]
 
     @Test(arguments: schemas.map(\.0))
@@ -37,7 +41,7 @@ import Testing
     }
 
     @Test func definitionsCarryESONamesAndVersions() throws {
-        let crds = ExternalSecretsCRDs.all
+        let crds = ExternalSecretsCRDs.all.filter { $0.spec.group == "external-secrets.io" }
         #expect(
             crds.map(\.metadata.name) == [
                 "externalsecrets.external-secrets.io", "secretstores.external-secrets.io",
@@ -58,6 +62,34 @@ import Testing
             #expect(version.subresources == ["status": [:]])
             #expect(version.schema?.openAPIV3Schema?["type"] == "object")
         }
+    }
+
+    @Test func generatorDefinitionsCarryESONamesAndVersions() throws {
+        let crds = ExternalSecretsCRDs.all.filter { $0.spec.group == "generators.external-secrets.io" }
+        #expect(
+            crds.map(\.metadata.name) == [
+                "passwords", "uuids", "sshkeys", "fakes", "mfas", "clustergenerators", "generatorstates",
+            ].map { "\($0).generators.external-secrets.io" })
+        #expect(crds.map(\.spec.scope) == Array(repeating: "Namespaced", count: 5) + ["Cluster", "Namespaced"])
+        for crd in crds {
+            #expect(crd.spec.names.categories == ["external-secrets", "external-secrets-generators"])
+            #expect(crd.spec.names.shortNames == (crd.spec.names.kind == "GeneratorState" ? ["gs"] : nil))
+            let version = try #require(crd.spec.versions.first)
+            #expect(version.name == "v1alpha1" && version.served && version.storage)
+            #expect(version.subresources == (crd.spec.names.kind == "GeneratorState" ? [:] : ["status": [:]]))
+        }
+    }
+
+    @Test func clusterGeneratorKeepsKindsNotRunHereAsWritten() throws {
+        let generator = try #require(
+            ClusterGenerator.openAPISchema.json["properties"]?["spec"]?["properties"]?["generator"])
+        let members = try #require(generator["properties"]?.objectValue)
+        #expect(members.count == ClusterGenerator.memberByKind.count)
+        for typed in ["passwordSpec", "uuidSpec", "sshKeySpec", "fakeSpec", "mfaSpec"] {
+            #expect(members[typed]?["x-kubernetes-preserve-unknown-fields"] == nil, "\(typed)")
+        }
+        #expect(members["vaultDynamicSecretSpec"]?["x-kubernetes-preserve-unknown-fields"] == true)
+        #expect(generator["minProperties"] == 1 && generator["maxProperties"] == 1)
     }
 
     @Test func unsupportedProvidersKeepUnknownFields() throws {

@@ -41,11 +41,15 @@ enum ESOBundle {
 struct ESOBundleComparisonTests {
     static let kinds = [
         "ExternalSecret", "SecretStore", "ClusterSecretStore", "PushSecret", "ClusterExternalSecret", "ClusterPushSecret",
-    ]
+    ] + generatorKinds
+
+    /// The kinds of `generators.external-secrets.io` served here.
+    static let generatorKinds = ["Password", "UUID", "SSHKey", "Fake", "MFA", "ClusterGenerator", "GeneratorState"]
 
     /// The version each kind is served as.
     static func version(of kind: String) -> String {
-        kind.hasSuffix("PushSecret") ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
+        if generatorKinds.contains(kind) { return GeneratorsAPIGroup.version }
+        return kind.hasSuffix("PushSecret") ? ExternalSecretsAPIGroup.alphaVersion : ExternalSecretsAPIGroup.version
     }
 
     static func ours(_ kind: String) throws -> JSONValue {
@@ -65,7 +69,7 @@ struct ESOBundleComparisonTests {
     /// (Descriptions are ours; junctors are compared as a whole by `deliberateDifferences`.)
     static let comparedKeywords = [
         "type", "format", "enum", "default", "pattern", "minLength", "maxLength", "minItems", "maxItems",
-        "minProperties", "maxProperties", "required", "nullable", "x-kubernetes-int-or-string",
+        "minProperties", "maxProperties", "minimum", "maximum", "required", "nullable", "x-kubernetes-int-or-string",
         "x-kubernetes-preserve-unknown-fields", "x-kubernetes-map-type", "x-kubernetes-list-type",
         "x-kubernetes-list-map-keys", "x-kubernetes-validations",
     ]

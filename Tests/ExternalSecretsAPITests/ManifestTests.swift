@@ -73,12 +73,12 @@ import Testing
     @Test func installManifestHasTheOperatorsObjects() throws {
         let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
+        // Six CRDs of external-secrets.io, seven of generators.external-secrets.io.
         #expect(
-            kinds == [
-                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition",
-                "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "Namespace",
-                "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
-            ])
+            kinds
+                == Array(repeating: "CustomResourceDefinition", count: 13) + [
+                    "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
+                ])
         let namespaced = documents.filter {
             ["ServiceAccount", "Role", "RoleBinding", "Deployment"].contains($0["kind"])
         }
@@ -137,6 +137,10 @@ import Testing
         // Owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement).
         for kind in ["externalsecrets", "clusterexternalsecrets", "clusterpushsecrets"] {
             expected.insert("external-secrets.io/\(kind)/finalizers update")
+        }
+        // Generators named by generatorRef are read with a GET when an ExternalSecret syncs.
+        for kind in ["passwords", "uuids", "sshkeys", "fakes", "mfas", "clustergenerators"] {
+            expected.insert("generators.external-secrets.io/\(kind) get")
         }
         for verb in ["get", "list", "watch", "create", "update", "delete"] { expected.insert("/secrets \(verb)") }
         expected.insert("/configmaps get")

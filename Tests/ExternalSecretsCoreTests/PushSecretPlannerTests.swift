@@ -87,6 +87,13 @@ import Testing
         #expect(PushSecretPlanner.abandonedStores(previous: previous, listedStores: ["SecretStore/fake"]) == ["SecretStore/removed"])
     }
 
+    @Test func aGeneratorAloneIsASource() throws {
+        try PushSecretPlanner.validate(
+            PushSecretSpec(
+                secretStoreRefs: [PushSecretStoreRef(name: "x")],
+                selector: PushSecretSelector(generatorRef: GeneratorRef(kind: "Password", name: "p"))))
+    }
+
     @Test(arguments: [
         (
             PushSecretSpec(secretStoreRefs: [PushSecretStoreRef()], selector: PushSecretSelector(secret: .init(name: "s"))),
@@ -95,8 +102,9 @@ import Testing
         (
             PushSecretSpec(
                 secretStoreRefs: [PushSecretStoreRef(name: "x")],
-                selector: PushSecretSelector(generatorRef: GeneratorRef(kind: "Password", name: "p"))),
-            "spec.selector.generatorRef: generators are not supported by this operator yet"
+                selector: PushSecretSelector(
+                    secret: .init(name: "s"), generatorRef: GeneratorRef(kind: "Password", name: "p"))),
+            "spec.selector must set exactly one of secret and generatorRef"
         ),
         (
             PushSecretSpec(

@@ -83,6 +83,7 @@ that keeps it. */}}
 {{- else if eq $when "processClusterStore" }}{{ include "external-secrets.clusterStores" .context }}
 {{- else if eq $when "processPushSecret" }}{{ if $values.processPushSecret }}true{{ end }}
 {{- else if or (eq $when "processClusterExternalSecret") (eq $when "processClusterPushSecret") }}{{ include "external-secrets.clusterFanOut" (dict "value" $when "context" .context) }}
+{{- else if eq $when "processClusterGenerator" }}{{ if and $values.processClusterGenerator (not $values.scopedRBAC) }}true{{ end }}
 {{- else if eq $when "openshiftFinalizers" }}{{ if $values.openshiftFinalizers }}true{{ end }}
 {{- else if eq $when "serviceAccountTokenCreate" }}{{ if $values.rbac.serviceAccountTokenCreate }}true{{ end }}
 {{- else }}{{ fail (printf "files/rbac.yaml: unknown condition %q" $when) }}
