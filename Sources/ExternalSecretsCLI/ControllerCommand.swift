@@ -133,6 +133,49 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "First pause before a probe call tests an open store; doubles after each failed probe, up to 1m (Go duration).")
     var storeRetryInterval = "5s"
 
+    @Flag(
+        name: .customLong("enable-kes"),
+        help: "Serve KES's kubernetes-client.io/v1 ExternalSecret (GoDaddy's Kubernetes External Secrets), configured by KES's environment variables (AWS_REGION, VAULT_ADDR, DEFAULT_VAULT_MOUNT_POINT, DEFAULT_VAULT_ROLE, POLLER_INTERVAL_MILLISECONDS, WATCHED_NAMESPACES) or the --kes-* flags.")
+    var enableKES = false
+
+    @Option(name: .customLong("kes-poller-interval"), help: "KES: how often each object syncs (Go duration; overrides POLLER_INTERVAL_MILLISECONDS).")
+    var kesPollerInterval: String?
+
+    @Option(name: .customLong("kes-aws-region"), help: "KES: the AWS region of objects that name none (overrides AWS_REGION).")
+    var kesAWSRegion: String?
+
+    @Option(name: .customLong("kes-vault-addr"), help: "KES: the Vault server of vault objects (overrides VAULT_ADDR).")
+    var kesVaultAddress: String?
+
+    @Option(name: .customLong("kes-default-vault-mount-point"), help: "KES: the Vault Kubernetes auth mount of objects that name none (overrides DEFAULT_VAULT_MOUNT_POINT).")
+    var kesDefaultVaultMountPoint: String?
+
+    @Option(name: .customLong("kes-default-vault-role"), help: "KES: the Vault Kubernetes auth role of objects that name none (overrides DEFAULT_VAULT_ROLE).")
+    var kesDefaultVaultRole: String?
+
+    @Option(name: .customLong("kes-watched-namespaces"), help: "KES: comma-separated namespaces whose objects sync (overrides WATCHED_NAMESPACES; empty: all).")
+    var kesWatchedNamespaces: String?
+
+    /// The KES controller's configuration: KES's environment variables, then the `--kes-*` flags.
+    func kesConfiguration(environment: [String: String]) throws -> KESConfiguration {
+        var configuration = try KESConfiguration(environment: environment)
+        if let kesPollerInterval {
+            guard let interval = GoDuration.parse(kesPollerInterval), interval > .zero else {
+                throw ValidationError("--kes-poller-interval must be a positive duration such as 10s")
+            }
+            configuration.pollerInterval = interval
+        }
+        if let kesAWSRegion { configuration.awsRegion = kesAWSRegion }
+        if let kesVaultAddress { configuration.vaultAddress = kesVaultAddress }
+        if let kesDefaultVaultMountPoint { configuration.defaultVaultMountPoint = kesDefaultVaultMountPoint }
+        if let kesDefaultVaultRole { configuration.defaultVaultRole = kesDefaultVaultRole }
+        if let kesWatchedNamespaces {
+            configuration.watchedNamespaces = kesWatchedNamespaces.split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return configuration
+    }
+
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
@@ -214,6 +257,9 @@ struct ControllerCommand: AsyncParsableCommand {
         options.maxConcurrentPerStore = maxConcurrentPerStore > 0 ? maxConcurrentPerStore : nil
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
+        if enableKES {
+            options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)
+        }
         let providers = ProviderSet.registry(localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger)
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)

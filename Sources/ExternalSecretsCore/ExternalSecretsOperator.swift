@@ -54,6 +54,9 @@ public struct OperatorOptions: Sendable {
     public var circuitBreaker = CircuitBreakerSettings()
     /// How long reconciles in flight may finish after SIGTERM before they are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
+    /// (`--enable-kes`); nil: not served.
+    public var kes: KESConfiguration?
 
     /// The bulkhead limit in effect: `maxConcurrentPerStore`, or half of `concurrent`, at least 1.
     public var storePartitionLimit: Int { max(1, maxConcurrentPerStore ?? concurrent / 2) }
@@ -283,6 +286,18 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         self.externalSecrets = externalSecrets
         caches.append { externalSecrets.store.isSynced }
 
+        // MARK: KES ExternalSecrets
+
+        if let kes = options.kes {
+            let kesExternalSecrets = Self.kesController(
+                client: client, configuration: kes,
+                providers: ProviderClientSource(
+                    registry: registry, clients: clients, callCache: callCache, callGuard: callGuard),
+                managedSecrets: managedSecrets, events: events, options: options, clock: clock, now: now, logger: logger)
+            services.append(kesExternalSecrets)
+            caches.append { kesExternalSecrets.store.isSynced }
+        }
+
         // MARK: ClusterExternalSecrets
 
         if fanOutClusterExternalSecrets, let namespaces {
@@ -374,7 +389,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
     /// The ExternalSecret a managed Secret's controller owner reference names, if any.
     static func owningExternalSecret(_ secret: Secret) -> ObjectKey? {
-        secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
+        secret.metadata.ownerReferences?.first {
+            $0.controller == true && $0.kind == "ExternalSecret"
+                && $0.apiVersion.hasPrefix("\(ExternalSecretsAPIGroup.group)/")
+        }
             .map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
     }
 

@@ -85,6 +85,7 @@ that keeps it. */}}
 {{- else if or (eq $when "processClusterExternalSecret") (eq $when "processClusterPushSecret") }}{{ include "external-secrets.clusterFanOut" (dict "value" $when "context" .context) }}
 {{- else if eq $when "openshiftFinalizers" }}{{ if $values.openshiftFinalizers }}true{{ end }}
 {{- else if eq $when "serviceAccountTokenCreate" }}{{ if $values.rbac.serviceAccountTokenCreate }}true{{ end }}
+{{- else if eq $when "kes" }}{{ if $values.kes.enabled }}true{{ end }}
 {{- else }}{{ fail (printf "files/rbac.yaml: unknown condition %q" $when) }}
 {{- end }}
 {{- end }}
