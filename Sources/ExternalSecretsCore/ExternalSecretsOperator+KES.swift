@@ -15,7 +15,7 @@ extension ExternalSecretsOperator {
     static func kesController(
         client: KubeClient, configuration: KESConfiguration, providers: ProviderClientSource,
         managedSecrets: Reflector<Secret, C>, events: EventRecorder<C>, options: OperatorOptions, clock: C,
-        now: @escaping @Sendable () -> Date, logger: Logger
+        now: @escaping @Sendable () -> Date, queueDrains: WorkQueueDrains, logger: Logger
     ) -> Controller<KESExternalSecret, C> {
         let ownStatusWrites = OwnWrites()
         let ownSecretWrites = OwnWrites()
@@ -32,7 +32,7 @@ extension ExternalSecretsOperator {
             name: "kes-externalsecret", api: client.api(KESExternalSecret.self, namespace: options.namespace),
             workers: options.concurrent, clock: clock, logger: logger,
             reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
-            ownWrites: ownStatusWrites
+            ownWrites: ownStatusWrites, queueDrains: queueDrains
         ) { object in
             await managedSecrets.store.waitUntilSynced()
             try Task.checkCancellation()

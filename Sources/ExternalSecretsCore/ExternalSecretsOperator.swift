@@ -289,11 +289,17 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         // MARK: KES ExternalSecrets
 
         if let kes = options.kes {
+            // Its own read cache: reads are shared by the KES objects of one backlog (a poll
+            // round), reusing nothing once its queue has drained, so every poll reads anew.
+            let kesDrains = WorkQueueDrains()
+            let kesCallCache = ProviderCallCache(
+                window: options.providerCacheWindow, clock: providerClock, drainCount: { kesDrains.count })
             let kesExternalSecrets = Self.kesController(
                 client: client, configuration: kes,
                 providers: ProviderClientSource(
-                    registry: registry, clients: clients, callCache: callCache, callGuard: callGuard),
-                managedSecrets: managedSecrets, events: events, options: options, clock: clock, now: now, logger: logger)
+                    registry: registry, clients: clients, callCache: kesCallCache, callGuard: callGuard),
+                managedSecrets: managedSecrets, events: events, options: options, clock: clock, now: now,
+                queueDrains: kesDrains, logger: logger)
             services.append(kesExternalSecrets)
             caches.append { kesExternalSecrets.store.isSynced }
         }

@@ -196,7 +196,8 @@ public enum KESMapping {
         return ExternalSecretDataFromRemoteRef(
             find: ExternalSecretFind(
                 path: trimmed, name: FindName(regexp: recursive ? "^\(quoted)/" : "^\(quoted)/[^/]+$")),
-            rewrite: [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/", target: ""))])
+            // The base name through a capture: kube-apiserver 1.20 refuses an empty `target` ("null").
+            rewrite: [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/([^/]+)$", target: "$1"))])
     }
 
     /// A short stable hash of a store spec (sorted-key JSON), naming the implicit store.

@@ -117,7 +117,7 @@ struct KESTests {
         let entry = try #require(mapped.externalSecret.spec.dataFrom?.first)
         #expect(entry.find?.path == "/app/db")
         #expect(entry.find?.name?.regexp == expectedPattern)
-        #expect(entry.rewrite == [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/", target: ""))])
+        #expect(entry.rewrite == [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/([^/]+)$", target: "$1"))])
     }
 
     @Test func vaultUsesTheOperatorsDefaultsAndOwnToken() throws {
@@ -328,5 +328,32 @@ struct KESTests {
         #expect(eso.data == kes.data)
         #expect(eso.labels == kes.labels)
         #expect(kes.data["url"] == Data("u={{x}} p=pw/main".utf8))
+    }
+
+    /// An empty rewrite target stays an empty string through JSONValue (never null).
+    @Test func emptyRewriteTargetSurvivesEncoding() throws {
+        let rewrite = ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/", target: ""))
+        let value = try JSONValue(encoding: rewrite)
+        #expect(value["regexp"]?["target"] == .string(""))
+        #expect(try value.decode(as: ExternalSecretRewrite.self) == rewrite)
+    }
+
+    /// The migrated `path` entry's rewrite keeps its target through decoding and encoding.
+    @Test func migratedPathEntryKeepsItsRewriteTarget() throws {
+        let documents = try ManifestYAML.parse(
+            """
+            apiVersion: kubernetes-client.io/v1
+            kind: ExternalSecret
+            metadata: {name: p}
+            spec:
+              backendType: systemManager
+              data:
+              - {path: /app/db}
+            """)
+        let object = try #require(KESMigration.migrate(documents, configuration: Self.configuration).last?.object)
+        let es = try JSONDecoder().decode(ExternalSecret.self, from: JSONEncoder().encode(object))
+        let encoded = try JSONValue(encoding: es)
+        let target = encoded["spec"]?["dataFrom"]?.arrayValue?.first?["rewrite"]?.arrayValue?.first?["regexp"]?["target"]
+        #expect(target == .string("$1"), "\(String(describing: target))")
     }
 }
