@@ -55,7 +55,8 @@ import Testing
     }
 
     static let rbacCases: [RBACCase] = {
-        let all = Set(RBACRule.Feature.allCases)
+        // KES (`kes.enabled`) is off by default.
+        let all = Set(RBACRule.Feature.allCases).subtracting([.kes])
         // Cluster-scoped kinds, off in scoped mode.
         let clusterOnly: [RBACRule.Feature] = [.processClusterStore, .processClusterExternalSecret, .processClusterPushSecret]
         return [
@@ -68,6 +69,7 @@ import Testing
                 values: ["processClusterExternalSecret": false, "processClusterPushSecret": false], scoped: false,
                 features: all.subtracting([.processClusterExternalSecret, .processClusterPushSecret])),
             RBACCase(values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])),
+            RBACCase(values: ["kes": ["enabled": true]], scoped: false, features: all.union([.kes])),
             RBACCase(
                 values: ["openshiftFinalizers": false, "rbac": ["serviceAccountTokenCreate": false]], scoped: false,
                 features: all.subtracting([.openshiftFinalizers, .serviceAccountTokenCreate])),
@@ -81,6 +83,12 @@ import Testing
         let role = try rendered.object(kind: rbacCase.scoped ? "Role" : "ClusterRole")
         #expect(role["metadata"]?["name"] == "external-secrets-controller")
         #expect(role["rules"]?.items == ExternalSecretsManifests.controllerRules(enabled: rbacCase.features))
+        // KES's CRD and flag come with its rules.
+        let kes = rbacCase.features.contains(.kes)
+        let crds = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
+        #expect(crds.contains("externalsecrets.kubernetes-client.io") == kes)
+        let deploymentArgs = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(deploymentArgs?.items.contains("--enable-kes") == kes)
         let binding = try rendered.object(kind: rbacCase.scoped ? "RoleBinding" : "ClusterRoleBinding")
         #expect(binding["roleRef"]?["name"] == "external-secrets-controller")
         #expect(
