@@ -133,6 +133,11 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "First pause before a probe call tests an open store; doubles after each failed probe, up to 1m (Go duration).")
     var storeRetryInterval = "5s"
 
+    @Option(
+        name: .customLong("service-account-token-file"),
+        help: "The operator's own ServiceAccount token, used by Vault Kubernetes logins that name neither a ServiceAccount nor a Secret (as KES's vault backend did).")
+    var serviceAccountTokenFile = VaultSecretsProvider.defaultMountedTokenPath
+
     @Flag(
         name: .customLong("enable-kes"),
         help: "Serve KES's kubernetes-client.io/v1 ExternalSecret (GoDaddy's Kubernetes External Secrets), configured by KES's environment variables (AWS_REGION, VAULT_ADDR, DEFAULT_VAULT_MOUNT_POINT, DEFAULT_VAULT_ROLE, POLLER_INTERVAL_MILLISECONDS, WATCHED_NAMESPACES) or the --kes-* flags.")
@@ -159,6 +164,13 @@ struct ControllerCommand: AsyncParsableCommand {
     /// The KES controller's configuration: KES's environment variables, then the `--kes-*` flags.
     func kesConfiguration(environment: [String: String]) throws -> KESConfiguration {
         var configuration = try KESConfiguration(environment: environment)
+        // VAULT_CACERT (Vault's own variable): a PEM file the vault backend trusts.
+        if let path = environment["VAULT_CACERT"], !path.isEmpty {
+            guard let pem = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("VAULT_CACERT names \(path), which cannot be read")
+            }
+            configuration.vaultCABundle = pem.base64EncodedString()
+        }
         if let kesPollerInterval {
             guard let interval = GoDuration.parse(kesPollerInterval), interval > .zero else {
                 throw ValidationError("--kes-poller-interval must be a positive duration such as 10s")
@@ -260,7 +272,9 @@ struct ControllerCommand: AsyncParsableCommand {
         if enableKES {
             options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)
         }
-        let providers = ProviderSet.registry(localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger)
+        let providers = ProviderSet.registry(
+            localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger,
+            serviceAccountTokenPath: serviceAccountTokenFile)
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)
         logger.info(

@@ -11,6 +11,9 @@ public struct KESConfiguration: Sendable, Hashable {
     public var awsRegion: String?
     /// `VAULT_ADDR`: the Vault server of `vault` objects.
     public var vaultAddress: String?
+    /// The PEM certificates (base64) the Vault server is trusted with: the file `VAULT_CACERT`
+    /// names, read by the caller; nil: the system's roots.
+    public var vaultCABundle: String?
     /// `DEFAULT_VAULT_MOUNT_POINT`: the Kubernetes auth mount of objects that name none.
     public var defaultVaultMountPoint: String?
     /// `DEFAULT_VAULT_ROLE`: the Kubernetes auth role of objects that name none.

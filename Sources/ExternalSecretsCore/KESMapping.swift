@@ -165,7 +165,7 @@ public enum KESMapping {
             return SecretStoreSpec(
                 provider: SecretStoreProvider(
                     vault: VaultProvider(
-                        server: server, version: version,
+                        server: server, version: version, caBundle: configuration.vaultCABundle,
                         auth: VaultAuth(kubernetes: VaultKubernetesAuth(mountPath: mount, role: role)))))
         case .gcpSecretsManager:
             guard let project = nonEmpty(spec.projectId) else {
