@@ -139,6 +139,11 @@ struct ControllerCommand: AsyncParsableCommand {
     var serviceAccountTokenFile = VaultSecretsProvider.defaultMountedTokenPath
 
     @Flag(
+        name: .customLong("enforce-namespace-key-guard"),
+        help: "Limit the remote keys ESO ExternalSecrets read by their namespace's externalsecrets.kubernetes-client.io/permitted-key-name annotation (a regular expression), as KES objects always are.")
+    var enforceNamespaceKeyGuard = false
+
+    @Flag(
         name: .customLong("enable-kes"),
         help: "Serve KES's kubernetes-client.io/v1 ExternalSecret (GoDaddy's Kubernetes External Secrets), configured by KES's environment variables (AWS_REGION, VAULT_ADDR, DEFAULT_VAULT_MOUNT_POINT, DEFAULT_VAULT_ROLE, POLLER_INTERVAL_MILLISECONDS, WATCHED_NAMESPACES) or the --kes-* flags.")
     var enableKES = false
@@ -269,6 +274,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.maxConcurrentPerStore = maxConcurrentPerStore > 0 ? maxConcurrentPerStore : nil
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
+        options.enforceNamespaceKeyGuard = enforceNamespaceKeyGuard
         if enableKES {
             options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)
         }

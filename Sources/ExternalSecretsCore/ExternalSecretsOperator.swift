@@ -54,6 +54,10 @@ public struct OperatorOptions: Sendable {
     public var circuitBreaker = CircuitBreakerSettings()
     /// How long reconciles in flight may finish after SIGTERM before they are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Apply KES's `externalsecrets.kubernetes-client.io/permitted-key-name` namespace annotation
+    /// to ESO ExternalSecrets too (`--enforce-namespace-key-guard`; one namespace GET per store
+    /// client a reconcile uses).
+    public var enforceNamespaceKeyGuard = false
     /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
     /// (`--enable-kes`); nil: not served.
     public var kes: KESConfiguration?
@@ -234,14 +238,18 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         // wake nothing, so a first sync is one reconcile, not three.
         let ownStatusWrites = OwnWrites()
         let ownSecretWrites = OwnWrites()
-        let reconciler = ExternalSecretReconciler(
-            dependencies: .init(
-                client: client, resolver: resolver, registry: registry, clients: clients,
-                managedSecrets: managedSecrets.store, events: events, now: now,
-                renderer: renderer,
-                callCache: callCache, callGuard: callGuard,
-                ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites),
-            logger: logger)
+        var reconcilerDependencies = ExternalSecretReconciler<C>.Dependencies(
+            client: client, resolver: resolver, registry: registry, clients: clients,
+            managedSecrets: managedSecrets.store, events: events, now: now,
+            renderer: renderer,
+            callCache: callCache, callGuard: callGuard,
+            ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites)
+        if options.enforceNamespaceKeyGuard {
+            reconcilerDependencies.namespaceGuard = { name in
+                KESNamespaceGuard(namespaceAnnotations: try await client.api(Namespace.self).get(name).metadata.annotations ?? [:])
+            }
+        }
+        let reconciler = ExternalSecretReconciler(dependencies: reconcilerDependencies, logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
             indexes: [

@@ -1,4 +1,7 @@
+import ExternalSecretsAPI
+import Foundation
 import GoCompat
+public import ProviderKit
 
 /// KES's tenant guards, read from the annotations of the object's namespace (pure):
 /// - `iam.amazonaws.com/permitted`: a regular expression the `roleArn` an object assumes must
@@ -41,4 +44,59 @@ public struct KESNamespaceGuard: Sendable, Hashable {
         }
         return nil
     }
+}
+
+// MARK: - The key guard for ESO objects (opt-in)
+
+extension KESNamespaceGuard {
+    /// `client` with its reads limited to the remote keys the namespace's permitted-key-name
+    /// annotation admits (`--enforce-namespace-key-guard`, for ESO ExternalSecrets); `client`
+    /// itself when the namespace has no such annotation. A refused `get` fails with access denied
+    /// naming the key and the annotation; a `find` keeps only the admitted keys.
+    public func limiting(_ client: any SecretsClient, namespace: String) -> any SecretsClient {
+        guard let permittedKeys else { return client }
+        return NamespaceKeyGuardedClient(
+            underlying: client, permitted: try? GoRegexp(permittedKeys), namespace: namespace)
+    }
+}
+
+/// A store client whose reads are limited by a namespace's permitted-key-name annotation. An
+/// annotation that does not compile admits nothing (fail closed).
+struct NamespaceKeyGuardedClient: SecretsClient {
+    var underlying: any SecretsClient
+    var permitted: GoRegexp?
+    var namespace: String
+
+    private func check(_ key: String) throws {
+        guard permitted?.matchString(key) == true else {
+            throw ProviderError.accessDenied(
+                "namespace \(namespace) does not allow to read key \(key) (annotation \(KESNamespaceGuard.permittedKeyAnnotation))")
+        }
+    }
+
+    func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        try check(ref.key)
+        return try await underlying.getSecret(ref)
+    }
+
+    func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        try check(ref.key)
+        return try await underlying.getSecretMap(ref)
+    }
+
+    func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        try await underlying.getAllSecrets(find).filter { permitted?.matchString($0.key) == true }
+    }
+
+    func validate() async throws -> StoreValidationResult { try await underlying.validate() }
+
+    func pushSecret(_ value: PushValue, to target: PushTarget) async throws {
+        try await underlying.pushSecret(value, to: target)
+    }
+
+    func deleteSecret(_ target: PushTarget) async throws { try await underlying.deleteSecret(target) }
+
+    func secretExists(_ target: PushTarget) async throws -> Bool { try await underlying.secretExists(target) }
+
+    func close() async { await underlying.close() }
 }

@@ -356,4 +356,25 @@ struct KESTests {
         let target = encoded["spec"]?["dataFrom"]?.arrayValue?.first?["rewrite"]?.arrayValue?.first?["regexp"]?["target"]
         #expect(target == .string("$1"), "\(String(describing: target))")
     }
+
+    /// The opt-in guard for ESO objects: gets of refused keys fail without reaching the store,
+    /// finds keep admitted keys only, a namespace without the annotation is not limited.
+    @Test func keyGuardLimitsAStoreClient() async throws {
+        let store = FixedClient(
+            values: ["team/db": "v", "prod/db": "p"], maps: ["team/map": ["k": "v"]], found: ["team/a": "1", "prod/b": "2"])
+        let guarded = KESNamespaceGuard(namespaceAnnotations: [KESNamespaceGuard.permittedKeyAnnotation: "^team/"])
+            .limiting(store, namespace: "t")
+        #expect(try await guarded.getSecret(ExternalSecretDataRemoteRef(key: "team/db")) == Data("v".utf8))
+        let refused = await #expect(throws: ProviderError.self) {
+            try await guarded.getSecret(ExternalSecretDataRemoteRef(key: "prod/db"))
+        }
+        #expect(refused?.code == .accessDenied && refused?.message.contains("prod/db") == true)
+        #expect(try await guarded.getSecretMap(ExternalSecretDataRemoteRef(key: "team/map")) == ["k": Data("v".utf8)])
+        #expect(try await guarded.getAllSecrets(ExternalSecretFind(path: "/")) == ["team/a": Data("1".utf8)])
+        let open = KESNamespaceGuard(namespaceAnnotations: [:]).limiting(store, namespace: "t")
+        #expect(try await open.getSecret(ExternalSecretDataRemoteRef(key: "prod/db")) == Data("p".utf8))
+        let broken = KESNamespaceGuard(namespaceAnnotations: [KESNamespaceGuard.permittedKeyAnnotation: "("])
+            .limiting(store, namespace: "t")
+        await #expect(throws: ProviderError.self) { try await broken.getSecret(ExternalSecretDataRemoteRef(key: "team/db")) }
+    }
 }

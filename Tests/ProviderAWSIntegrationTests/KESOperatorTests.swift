@@ -73,7 +73,7 @@ struct KESOperatorTests {
                     "POLLER_INTERVAL_MILLISECONDS": "\(Self.pollMilliseconds)",
                 ])
             try await runOperator(
-                plane, name: "kes", arguments: ["--namespace", namespace, "--enable-kes"], environment: environment,
+                plane, name: "kes", arguments: ["--namespace", namespace, "--enable-kes", "--enforce-namespace-key-guard"], environment: environment,
                 identity: .chartServiceAccountWithKES
             ) { process in
                 // The seed's manifest, unchanged.
@@ -184,8 +184,23 @@ struct KESOperatorTests {
                         spec: ExternalSecretSpec(
                             secretStoreRef: SecretStoreRef(name: "aws", kind: .secretStore), refreshInterval: "1h",
                             data: [
-                                ExternalSecretData(secretKey: "other", remoteRef: ExternalSecretDataRemoteRef(key: "app/one"))
+                                ExternalSecretData(
+                                    secretKey: "other", remoteRef: ExternalSecretDataRemoteRef(key: "prod/db-password"))
                             ])))
+                // With --enforce-namespace-key-guard the namespace's key annotation limits ESO
+                // objects too.
+                _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                    ExternalSecret(
+                        metadata: ObjectMeta(name: "eso-refused"),
+                        spec: ExternalSecretSpec(
+                            secretStoreRef: SecretStoreRef(name: "aws", kind: .secretStore), refreshInterval: "1h",
+                            data: [ExternalSecretData(secretKey: "one", remoteRef: ExternalSecretDataRemoteRef(key: "app/one"))])))
+                #expect(
+                    try await waitForReady(
+                        client, namespace, "eso-refused", status: "False", reason: ESOReason.secretSyncedError))
+                let esoRefusal = try await readyCondition(client, namespace, "eso-refused")?.message ?? ""
+                #expect(esoRefusal.contains("does not allow to read key app/one"), "\(esoRefusal)")
+                #expect(try await secrets.getIfExists("eso-refused") == nil)
                 #expect(
                     try await waitForReady(
                         client, namespace, "my-secret", status: "False", reason: ESOReason.secretSyncedError))
