@@ -138,6 +138,11 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "The operator's own ServiceAccount token, used by Vault Kubernetes logins that name neither a ServiceAccount nor a Secret (as KES's vault backend did).")
     var serviceAccountTokenFile = VaultSecretsProvider.defaultMountedTokenPath
 
+    @Option(
+        name: .customLong("allowed-provider-endpoints"),
+        help: "Comma-separated hosts (host, host:port, *.domain[:port]) stores may send credentials to (vault.server, webhook.url, kubernetes.server.url); a namespace's external-secrets-swift.io/allowed-provider-endpoints annotation narrows it. Unset: anywhere.")
+    var allowedProviderEndpoints: String?
+
     @Flag(
         name: .customLong("enforce-namespace-key-guard"),
         help: "Limit the remote keys ESO ExternalSecrets read by their namespace's externalsecrets.kubernetes-client.io/permitted-key-name annotation (a regular expression), as KES objects always are.")
@@ -275,6 +280,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
         options.enforceNamespaceKeyGuard = enforceNamespaceKeyGuard
+        options.allowedProviderEndpoints = allowedProviderEndpoints.map(ProviderEndpointAllowList.init(parsing:))
         if enableKES {
             options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)
         }

@@ -58,6 +58,8 @@ public struct OperatorOptions: Sendable {
     /// to ESO ExternalSecrets too (`--enforce-namespace-key-guard`; one namespace GET per store
     /// client a reconcile uses).
     public var enforceNamespaceKeyGuard = false
+    /// Where stores may send credentials (`--allowed-provider-endpoints`); nil: anywhere.
+    public var allowedProviderEndpoints: ProviderEndpointAllowList?
     /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
     /// (`--enable-kes`); nil: not served.
     public var kes: KESConfiguration?
@@ -103,9 +105,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     ) {
         let namespace = options.namespace
         let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
+        let admission = options.allowedProviderEndpoints.map { Self.endpointAdmission($0, client: client) }
         let clients = ClientManager(
             makeReader: { store in KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store)) },
-            logger: logger)
+            admission: admission, logger: logger)
         self.clients = clients
         var services: [any Service] = []
 

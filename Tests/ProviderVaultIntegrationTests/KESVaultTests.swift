@@ -40,7 +40,11 @@ import VaultTestSupport
             ]
             try await runOperator(
                 plane, name: namespace,
-                arguments: ["--namespace", namespace, "--enable-kes", "--service-account-token-file", tokenPath],
+                arguments: [
+                    "--namespace", namespace, "--enable-kes", "--service-account-token-file", tokenPath,
+                    // Credentials may go to this OpenBao only.
+                    "--allowed-provider-endpoints", String(bao.address.dropFirst("https://".count)),
+                ],
                 environment: environment, identity: .chartServiceAccountWithKES
             ) { process in
                 let objects = client.api(KESExternalSecret.self, namespace: namespace)
@@ -72,6 +76,22 @@ import VaultTestSupport
                 }
                 #expect(refusal != nil && refusal != KESRefresh.success, "\(refusal ?? "")")
                 #expect(try await secrets.getIfExists("wrong-role") == nil)
+
+                // A store pointing elsewhere (the same server under another name) is refused before
+                // its token is read or sent.
+                try await createSecret(client, namespace, "vault-token", ["token": bao.rootToken])
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    SecretStore(
+                        metadata: ObjectMeta(name: "elsewhere"),
+                        spec: SecretStoreSpec(
+                            provider: SecretStoreProvider(
+                                vault: VaultProvider(
+                                    server: bao.address.replacingOccurrences(of: "127.0.0.1", with: "localhost"),
+                                    auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token")))))))
+                let storeMessage = try await waitForStore(client, namespace, "elsewhere", status: "False")
+                #expect(
+                    storeMessage?.contains("is not in the operator's allowed provider endpoints") == true,
+                    "\(storeMessage ?? "no message")")
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
             }
         }
