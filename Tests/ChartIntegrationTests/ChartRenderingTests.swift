@@ -249,4 +249,14 @@ import Testing
         try JSONEncoder().encode(values).write(to: url)
         return url.path
     }
+
+    /// `allowedProviderEndpoints` becomes `--allowed-provider-endpoints`; unset, no flag (as ESO).
+    @Test func allowedProviderEndpointsBecomeTheFlag() throws {
+        let rendered = try Chart.render(["allowedProviderEndpoints": ["vault.internal:8200", "*.corp.example"]])
+        let args = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(args?.items.contains("--allowed-provider-endpoints=vault.internal:8200,*.corp.example") == true)
+        let plain = try Chart.render([:]).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+            .first?["args"]
+        #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--allowed-provider-endpoints") == true } == false)
+    }
 }
