@@ -143,6 +143,11 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "Comma-separated hosts (host, host:port, *.domain[:port]) stores may send credentials to (vault.server, webhook.url, kubernetes.server.url); a namespace's external-secrets-swift.io/allowed-provider-endpoints annotation narrows it. Unset: anywhere.")
     var allowedProviderEndpoints: String?
 
+    @Option(
+        name: .customLong("service-account-token-audience"),
+        help: "Audience of the ServiceAccount tokens requested for stores that name none (not for Kubernetes-provider stores), so that a captured token is useless against the API server; set the Vault role's audience to match. Unset: the API server's.")
+    var serviceAccountTokenAudience: String?
+
     @Flag(
         name: .customLong("enforce-namespace-key-guard"),
         help: "Limit the remote keys ESO ExternalSecrets read by their namespace's externalsecrets.kubernetes-client.io/permitted-key-name annotation (a regular expression), as KES objects always are.")
@@ -280,6 +285,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
         options.enforceNamespaceKeyGuard = enforceNamespaceKeyGuard
+        options.serviceAccountTokenAudience = serviceAccountTokenAudience.flatMap { $0.isEmpty ? nil : $0 }
         options.allowedProviderEndpoints = allowedProviderEndpoints.map(ProviderEndpointAllowList.init(parsing:))
         if enableKES {
             options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)

@@ -58,6 +58,11 @@ public struct OperatorOptions: Sendable {
     /// to ESO ExternalSecrets too (`--enforce-namespace-key-guard`; one namespace GET per store
     /// client a reconcile uses).
     public var enforceNamespaceKeyGuard = false
+    /// The audience of ServiceAccount tokens requested for stores that name none
+    /// (`--service-account-token-audience`), so that a captured token does not work against the
+    /// API server; not applied to Kubernetes-provider stores, whose tokens are for the API server.
+    /// nil: the API server's audience, as ESO.
+    public var serviceAccountTokenAudience: String?
     /// Where stores may send credentials (`--allowed-provider-endpoints`); nil: anywhere.
     public var allowedProviderEndpoints: ProviderEndpointAllowList?
     /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
@@ -107,7 +112,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
         let admission = options.allowedProviderEndpoints.map { Self.endpointAdmission($0, client: client) }
         let clients = ClientManager(
-            makeReader: { store in KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store)) },
+            makeReader: { store in
+                var reader = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store))
+                if let audience = options.serviceAccountTokenAudience, store.spec.provider.kubernetes == nil {
+                    reader.defaultAudiences = [audience]
+                }
+                return reader
+            },
             admission: admission, logger: logger)
         self.clients = clients
         var services: [any Service] = []

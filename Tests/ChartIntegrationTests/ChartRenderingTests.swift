@@ -258,5 +258,9 @@ import Testing
         let plain = try Chart.render([:]).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
             .first?["args"]
         #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--allowed-provider-endpoints") == true } == false)
+        #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--service-account-token-audience") == true } == false)
+        let audience = try Chart.render(["serviceAccountTokenAudience": "vault"]).object(kind: "Deployment")["spec"]?[
+            "template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(audience?.items.contains("--service-account-token-audience=vault") == true)
     }
 }

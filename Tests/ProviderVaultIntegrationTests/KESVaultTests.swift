@@ -44,6 +44,8 @@ import VaultTestSupport
                     "--namespace", namespace, "--enable-kes", "--service-account-token-file", tokenPath,
                     // Credentials may go to this OpenBao only.
                     "--allowed-provider-endpoints", String(bao.address.dropFirst("https://".count)),
+                    // Tokens requested for stores carry this audience, not the API server's.
+                    "--service-account-token-audience", "vault",
                 ],
                 environment: environment, identity: .chartServiceAccountWithKES
             ) { process in
@@ -92,6 +94,29 @@ import VaultTestSupport
                 #expect(
                     storeMessage?.contains("is not in the operator's allowed provider endpoints") == true,
                     "\(storeMessage ?? "no message")")
+
+                // --service-account-token-audience: a Vault role that accepts only audience `vault`
+                // admits the token the operator requests for a store naming no audience.
+                try await bao.must(
+                    .POST, "auth/\(auth)/role/reader-aud",
+                    [
+                        "bound_service_account_names": ["reader"], "bound_service_account_namespaces": [namespace],
+                        "token_policies": [policy], "token_ttl": "1h", "audience": "vault",
+                    ])
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    SecretStore(
+                        metadata: ObjectMeta(name: "audience"),
+                        spec: SecretStoreSpec(
+                            provider: SecretStoreProvider(
+                                vault: VaultProvider(
+                                    server: bao.address, path: mount, version: .v2,
+                                    caBundle: bao.caCertificatePEM.base64EncodedString(),
+                                    auth: VaultAuth(
+                                        kubernetes: VaultKubernetesAuth(
+                                            mountPath: auth, role: "reader-aud",
+                                            serviceAccountRef: ServiceAccountSelector(name: "reader"))))))))
+                let audienceStore = try await waitForStore(client, namespace, "audience")
+                #expect(audienceStore != nil, "\(process.log.suffix(3000))")
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
             }
         }
