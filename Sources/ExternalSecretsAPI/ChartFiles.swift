@@ -12,7 +12,7 @@ extension ExternalSecretsManifests {
     /// current.
     public static func chartFiles() throws -> [(path: String, content: String)] {
         let header = header("manifests chart-files")
-        let crds = try ExternalSecretsCRDs.all.map { crd in
+        let crds = try (ExternalSecretsCRDs.all + [ExternalSecretsCRDs.kesExternalSecret]).map { crd in
             ("files/crds/\(crd.metadata.name ?? "").yaml", try header + ManifestYAML.render(objects: [crd]))
         }
         let rbac: JSONValue = [

@@ -25,9 +25,16 @@ public enum ExternalSecretsManifests {
     }
 
     /// Everything needed to run the operator, as YAML documents (`config/install.yaml`).
-    public static func installYAML(namespace: String = defaultNamespace, image: String = defaultImage) throws -> String
-    {
-        try header("manifests install") + ManifestYAML.render(install(namespace: namespace, image: image))
+    public static func installYAML(
+        namespace: String = defaultNamespace, image: String = defaultImage, kes: Bool = false
+    ) throws -> String {
+        try header("manifests install" + (kes ? " --kes" : ""))
+            + ManifestYAML.render(install(namespace: namespace, image: image, kes: kes))
+    }
+
+    /// KES's CRD, as a YAML document (`config/crds/kubernetes-client.io_v1.yaml`).
+    public static func kesCRDYAML() throws -> String {
+        try header("manifests crds --kes") + ManifestYAML.render(objects: [ExternalSecretsCRDs.kesExternalSecret])
     }
 
     static func header(_ command: String) -> String {
@@ -41,11 +48,26 @@ public enum ExternalSecretsManifests {
     /// Everything needed to run the operator, in the order it is applied: CRDs, Namespace,
     /// ServiceAccount, ClusterRole and its binding, the leader-election Role and its binding, the
     /// Deployment.
-    public static func install(namespace: String = defaultNamespace, image: String = defaultImage) throws
-        -> [JSONValue]
+    /// With `kes`: also KES's CRD, a ClusterRole (and binding) with the KES rules, and
+    /// `--enable-kes`.
+    public static func install(namespace: String = defaultNamespace, image: String = defaultImage, kes: Bool = false)
+        throws -> [JSONValue]
     {
-        try ExternalSecretsCRDs.all.map { try JSONValue(encoding: $0) } + identity(namespace: namespace) + [
-            deployment(namespace: namespace, image: image)
+        let crds = ExternalSecretsCRDs.all + (kes ? [ExternalSecretsCRDs.kesExternalSecret] : [])
+        return try crds.map { try JSONValue(encoding: $0) } + identity(namespace: namespace)
+            + (kes ? kesIdentity(namespace: namespace) : []) + [deployment(namespace: namespace, image: image, kes: kes)]
+    }
+
+    /// The KES rules as a ClusterRole of their own bound to the operator's ServiceAccount, added
+    /// to `identity` when KES is served (the chart puts them into its one ClusterRole instead).
+    public static func kesIdentity(namespace: String = defaultNamespace) -> [JSONValue] {
+        [
+            [
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": metadata("\(name)-kes"),
+                "rules": .array(kesRules.map(\.json)),
+            ],
+            binding(kind: "ClusterRoleBinding", roleKind: "ClusterRole", name: "\(name)-kes", namespace: namespace),
         ]
     }
 
@@ -140,8 +162,17 @@ public enum ExternalSecretsManifests {
             RBACRule("", ["serviceaccounts/token"], ["create"], when: .serviceAccountTokenCreate),
             // core/v1 Events; repeats are aggregated with a patch.
             RBACRule("", ["events"], ["create", "patch"]),
-        ]
+        ] + kesRules
     }()
+
+    /// KES (`--enable-kes`): its ExternalSecrets are read and their status patched; Secrets are
+    /// owned with `blockOwnerDeletion` (finalizers); namespaces are read for KES's annotation guards.
+    static let kesRules: [RBACRule] = [
+        RBACRule(KESAPIGroup.group, ["externalsecrets"], ["get", "list", "watch"], when: .kes),
+        RBACRule(KESAPIGroup.group, ["externalsecrets/status"], ["patch"], when: .kes),
+        RBACRule(KESAPIGroup.group, ["externalsecrets/finalizers"], ["update"], when: .kes),
+        RBACRule("", ["namespaces"], ["get"], when: .kes),
+    ]
 
     /// Leader election, in the operator's namespace only.
     public static let leaderElectionRules: [RBACRule] = [
@@ -158,7 +189,7 @@ public enum ExternalSecretsManifests {
         [
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": metadata("\(name)-controller"),
-            "rules": .array(controllerRules(enabled: Set(RBACRule.Feature.allCases))),
+            "rules": .array(controllerRules(enabled: Set(RBACRule.Feature.allCases).subtracting([.kes]))),
         ]
     }
 
@@ -180,12 +211,12 @@ public enum ExternalSecretsManifests {
         ]
     }
 
-    private static func deployment(namespace: String, image: String) -> JSONValue {
+    private static func deployment(namespace: String, image: String, kes: Bool) -> JSONValue {
         let container: JSONValue = [
             "name": "controller",
             "image": .string(image),
             "imagePullPolicy": "IfNotPresent",
-            "args": ["controller", "--enable-leader-election"],
+            "args": .array((["controller", "--enable-leader-election"] + (kes ? ["--enable-kes"] : [])).map { .string($0) }),
             "ports": [
                 ["name": "metrics", "containerPort": .integer(metricsPort), "protocol": "TCP"],
                 ["name": "probes", "containerPort": .integer(probesPort), "protocol": "TCP"],

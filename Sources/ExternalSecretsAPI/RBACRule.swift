@@ -24,6 +24,9 @@ public struct RBACRule: Sendable, Hashable {
         /// `rbac.serviceAccountTokenCreate`: ServiceAccount tokens for the Kubernetes provider and
         /// Vault's Kubernetes login.
         case serviceAccountTokenCreate
+        /// `kes.enabled`: KES's `kubernetes-client.io/v1` ExternalSecrets are reconciled
+        /// (`--enable-kes`); off by default, and not in `config/install.yaml` unless asked for.
+        case kes
     }
 
     public var apiGroup: String

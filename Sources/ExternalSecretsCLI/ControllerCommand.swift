@@ -133,6 +133,76 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "First pause before a probe call tests an open store; doubles after each failed probe, up to 1m (Go duration).")
     var storeRetryInterval = "5s"
 
+    @Option(
+        name: .customLong("service-account-token-file"),
+        help: "The operator's own ServiceAccount token, used by Vault Kubernetes logins that name neither a ServiceAccount nor a Secret (as KES's vault backend did).")
+    var serviceAccountTokenFile = VaultSecretsProvider.defaultMountedTokenPath
+
+    @Option(
+        name: .customLong("allowed-provider-endpoints"),
+        help: "Comma-separated hosts (host, host:port, *.domain[:port]) stores may send credentials to (vault.server, webhook.url, kubernetes.server.url); a namespace's external-secrets-swift.io/allowed-provider-endpoints annotation narrows it. Unset: anywhere.")
+    var allowedProviderEndpoints: String?
+
+    @Option(
+        name: .customLong("service-account-token-audience"),
+        help: "Audience of the ServiceAccount tokens requested for stores that name none (not for Kubernetes-provider stores), so that a captured token is useless against the API server; set the Vault role's audience to match. Unset: the API server's.")
+    var serviceAccountTokenAudience: String?
+
+    @Flag(
+        name: .customLong("enforce-namespace-key-guard"),
+        help: "Limit the remote keys ESO ExternalSecrets read by their namespace's externalsecrets.kubernetes-client.io/permitted-key-name annotation (a regular expression), as KES objects always are.")
+    var enforceNamespaceKeyGuard = false
+
+    @Flag(
+        name: .customLong("enable-kes"),
+        help: "Serve KES's kubernetes-client.io/v1 ExternalSecret (GoDaddy's Kubernetes External Secrets), configured by KES's environment variables (AWS_REGION, VAULT_ADDR, DEFAULT_VAULT_MOUNT_POINT, DEFAULT_VAULT_ROLE, POLLER_INTERVAL_MILLISECONDS, WATCHED_NAMESPACES) or the --kes-* flags.")
+    var enableKES = false
+
+    @Option(name: .customLong("kes-poller-interval"), help: "KES: how often each object syncs (Go duration; overrides POLLER_INTERVAL_MILLISECONDS).")
+    var kesPollerInterval: String?
+
+    @Option(name: .customLong("kes-aws-region"), help: "KES: the AWS region of objects that name none (overrides AWS_REGION).")
+    var kesAWSRegion: String?
+
+    @Option(name: .customLong("kes-vault-addr"), help: "KES: the Vault server of vault objects (overrides VAULT_ADDR).")
+    var kesVaultAddress: String?
+
+    @Option(name: .customLong("kes-default-vault-mount-point"), help: "KES: the Vault Kubernetes auth mount of objects that name none (overrides DEFAULT_VAULT_MOUNT_POINT).")
+    var kesDefaultVaultMountPoint: String?
+
+    @Option(name: .customLong("kes-default-vault-role"), help: "KES: the Vault Kubernetes auth role of objects that name none (overrides DEFAULT_VAULT_ROLE).")
+    var kesDefaultVaultRole: String?
+
+    @Option(name: .customLong("kes-watched-namespaces"), help: "KES: comma-separated namespaces whose objects sync (overrides WATCHED_NAMESPACES; empty: all).")
+    var kesWatchedNamespaces: String?
+
+    /// The KES controller's configuration: KES's environment variables, then the `--kes-*` flags.
+    func kesConfiguration(environment: [String: String]) throws -> KESConfiguration {
+        var configuration = try KESConfiguration(environment: environment)
+        // VAULT_CACERT (Vault's own variable): a PEM file the vault backend trusts.
+        if let path = environment["VAULT_CACERT"], !path.isEmpty {
+            guard let pem = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("VAULT_CACERT names \(path), which cannot be read")
+            }
+            configuration.vaultCABundle = pem.base64EncodedString()
+        }
+        if let kesPollerInterval {
+            guard let interval = GoDuration.parse(kesPollerInterval), interval > .zero else {
+                throw ValidationError("--kes-poller-interval must be a positive duration such as 10s")
+            }
+            configuration.pollerInterval = interval
+        }
+        if let kesAWSRegion { configuration.awsRegion = kesAWSRegion }
+        if let kesVaultAddress { configuration.vaultAddress = kesVaultAddress }
+        if let kesDefaultVaultMountPoint { configuration.defaultVaultMountPoint = kesDefaultVaultMountPoint }
+        if let kesDefaultVaultRole { configuration.defaultVaultRole = kesDefaultVaultRole }
+        if let kesWatchedNamespaces {
+            configuration.watchedNamespaces = kesWatchedNamespaces.split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return configuration
+    }
+
     func validate() throws {
         guard Self.logLevel(loglevel) != nil else { throw ValidationError("--loglevel must be debug, info, warn or error") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
@@ -214,7 +284,15 @@ struct ControllerCommand: AsyncParsableCommand {
         options.maxConcurrentPerStore = maxConcurrentPerStore > 0 ? maxConcurrentPerStore : nil
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
-        let providers = ProviderSet.registry(localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger)
+        options.enforceNamespaceKeyGuard = enforceNamespaceKeyGuard
+        options.serviceAccountTokenAudience = serviceAccountTokenAudience.flatMap { $0.isEmpty ? nil : $0 }
+        options.allowedProviderEndpoints = allowedProviderEndpoints.map(ProviderEndpointAllowList.init(parsing:))
+        if enableKES {
+            options.kes = try kesConfiguration(environment: ProcessInfo.processInfo.environment)
+        }
+        let providers = ProviderSet.registry(
+            localCluster: configuration, now: now, sleep: sleep, clock: clock, logger: logger,
+            serviceAccountTokenPath: serviceAccountTokenFile)
         let operatorService = ExternalSecretsOperator(
             client: client, registry: providers, options: options, clock: clock, now: now, logger: logger)
         logger.info(

@@ -8,6 +8,7 @@ struct ExternalSecretsCommand: AsyncParsableCommand {
         abstract: "Syncs secrets from external secret managers into Kubernetes Secrets.",
         subcommands: [
             Version.self, CheckConnection.self, ControllerCommand.self, Manifests.self, Validate.self, Explain.self, Render.self,
+            Migrate.self,
         ]
     )
 }

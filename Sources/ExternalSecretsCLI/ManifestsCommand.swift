@@ -16,8 +16,11 @@ struct Manifests: ParsableCommand {
             abstract: "Print the CustomResourceDefinitions (every kind this operator serves)."
         )
 
+        @Flag(help: "Print KES's kubernetes-client.io/v1 ExternalSecret CRD instead (for --enable-kes).")
+        var kes = false
+
         func run() throws {
-            print(try ExternalSecretsManifests.crdsYAML(), terminator: "")
+            print(try kes ? ExternalSecretsManifests.kesCRDYAML() : ExternalSecretsManifests.crdsYAML(), terminator: "")
         }
     }
 
@@ -33,8 +36,11 @@ struct Manifests: ParsableCommand {
         @Option(help: "The operator's container image.")
         var image = ExternalSecretsManifests.defaultImage
 
+        @Flag(help: "Also serve KES's kubernetes-client.io/v1 ExternalSecret: its CRD, RBAC and --enable-kes.")
+        var kes = false
+
         func run() throws {
-            print(try ExternalSecretsManifests.installYAML(namespace: namespace, image: image), terminator: "")
+            print(try ExternalSecretsManifests.installYAML(namespace: namespace, image: image, kes: kes), terminator: "")
         }
     }
 

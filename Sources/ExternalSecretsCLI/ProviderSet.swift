@@ -15,13 +15,14 @@ import ProviderWebhook
 enum ProviderSet {
     static func registry(
         localCluster: ClientConfiguration, now: @escaping @Sendable () -> Date,
-        sleep: @escaping @Sendable (Duration) async throws -> Void, clock: ContinuousClock, logger: Logger
+        sleep: @escaping @Sendable (Duration) async throws -> Void, clock: ContinuousClock, logger: Logger,
+        serviceAccountTokenPath: String = VaultSecretsProvider.defaultMountedTokenPath
     ) -> ProviderRegistry {
         let environment = ProcessInfo.processInfo.environment
         return ProviderRegistry([
             FakeSecretsProvider(),
             KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
-            VaultSecretsProvider(now: now, sleep: sleep, logger: logger),
+            VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
             AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
             WebhookSecretsProvider(now: now, retry: WebhookRetryPolicy(sleep: sleep), logger: logger),
             GCPSecretsProvider(

@@ -28,11 +28,19 @@ public actor ClientManager {
     }
     private let clientsGauge = Gauge(label: "externalsecret_provider_clients")
     private let makeReader: @Sendable (StoreContext) -> any ReferenceReader
+    private let admission: (@Sendable (StoreContext) async throws -> Void)?
     private let logger: Logger
 
-    /// - Parameter makeReader: builds the reference reader (with the access policy) for a store.
-    public init(makeReader: @escaping @Sendable (StoreContext) -> any ReferenceReader, logger: Logger) {
+    /// - Parameters:
+    ///   - makeReader: builds the reference reader (with the access policy) for a store.
+    ///   - admission: asked before a client is built (before any credential is read or sent);
+    ///     its error fails the build (``ProviderEndpointAllowList``). nil: every store is admitted.
+    public init(
+        makeReader: @escaping @Sendable (StoreContext) -> any ReferenceReader,
+        admission: (@Sendable (StoreContext) async throws -> Void)? = nil, logger: Logger
+    ) {
         self.makeReader = makeReader
+        self.admission = admission
         self.logger = logger
     }
 
@@ -50,8 +58,10 @@ public actor ClientManager {
             Task { if let client = try? await old.value { await client.close() } }
         }
         let reader = makeReader(store)
+        let admission = self.admission
         let task = Task<any SecretsClient, any Error> {
-            try await provider.makeClient(for: store, references: reader)
+            try await admission?(store)
+            return try await provider.makeClient(for: store, references: reader)
         }
         entries[key] = Entry(generation: store.generation, client: task)
         do {

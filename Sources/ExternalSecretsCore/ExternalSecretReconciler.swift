@@ -35,6 +35,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         /// recorded, so that their watch events wake nothing (``OwnWrites``); nil: not recorded.
         public var ownStatusWrites: OwnWrites?
         public var ownSecretWrites: OwnWrites?
+        /// The tenant guard of a namespace (`--enforce-namespace-key-guard`): its store clients
+        /// read only the keys the namespace's permitted-key-name annotation admits; nil: off.
+        public var namespaceGuard: (@Sendable (String) async throws -> KESNamespaceGuard)?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
@@ -253,10 +256,12 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// The provider client for a store reference used from `namespace`.
     private func client(for ref: SecretStoreRef, namespace: String, fresh: Bool) async throws -> any SecretsClient {
         let store = try await dependencies.resolver.resolve(ref, from: namespace)
-        return try await ProviderClientSource(
+        let client = try await ProviderClientSource(
             registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache,
             callGuard: dependencies.callGuard
         ).client(for: store, fresh: fresh)
+        guard let namespaceGuard = dependencies.namespaceGuard else { return client }
+        return try await namespaceGuard(namespace).limiting(client, namespace: namespace)
     }
 
     // MARK: - Status and Events

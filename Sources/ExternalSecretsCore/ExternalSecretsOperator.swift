@@ -54,6 +54,20 @@ public struct OperatorOptions: Sendable {
     public var circuitBreaker = CircuitBreakerSettings()
     /// How long reconciles in flight may finish after SIGTERM before they are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Apply KES's `externalsecrets.kubernetes-client.io/permitted-key-name` namespace annotation
+    /// to ESO ExternalSecrets too (`--enforce-namespace-key-guard`; one namespace GET per store
+    /// client a reconcile uses).
+    public var enforceNamespaceKeyGuard = false
+    /// The audience of ServiceAccount tokens requested for stores that name none
+    /// (`--service-account-token-audience`), so that a captured token does not work against the
+    /// API server; not applied to Kubernetes-provider stores, whose tokens are for the API server.
+    /// nil: the API server's audience, as ESO.
+    public var serviceAccountTokenAudience: String?
+    /// Where stores may send credentials (`--allowed-provider-endpoints`); nil: anywhere.
+    public var allowedProviderEndpoints: ProviderEndpointAllowList?
+    /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
+    /// (`--enable-kes`); nil: not served.
+    public var kes: KESConfiguration?
 
     /// The bulkhead limit in effect: `maxConcurrentPerStore`, or half of `concurrent`, at least 1.
     public var storePartitionLimit: Int { max(1, maxConcurrentPerStore ?? concurrent / 2) }
@@ -96,9 +110,16 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     ) {
         let namespace = options.namespace
         let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
+        let admission = options.allowedProviderEndpoints.map { Self.endpointAdmission($0, client: client) }
         let clients = ClientManager(
-            makeReader: { store in KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store)) },
-            logger: logger)
+            makeReader: { store in
+                var reader = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store))
+                if let audience = options.serviceAccountTokenAudience, store.spec.provider.kubernetes == nil {
+                    reader.defaultAudiences = [audience]
+                }
+                return reader
+            },
+            admission: admission, logger: logger)
         self.clients = clients
         var services: [any Service] = []
 
@@ -231,14 +252,18 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         // wake nothing, so a first sync is one reconcile, not three.
         let ownStatusWrites = OwnWrites()
         let ownSecretWrites = OwnWrites()
-        let reconciler = ExternalSecretReconciler(
-            dependencies: .init(
-                client: client, resolver: resolver, registry: registry, clients: clients,
-                managedSecrets: managedSecrets.store, events: events, now: now,
-                renderer: renderer,
-                callCache: callCache, callGuard: callGuard,
-                ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites),
-            logger: logger)
+        var reconcilerDependencies = ExternalSecretReconciler<C>.Dependencies(
+            client: client, resolver: resolver, registry: registry, clients: clients,
+            managedSecrets: managedSecrets.store, events: events, now: now,
+            renderer: renderer,
+            callCache: callCache, callGuard: callGuard,
+            ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites)
+        if options.enforceNamespaceKeyGuard {
+            reconcilerDependencies.namespaceGuard = { name in
+                KESNamespaceGuard(namespaceAnnotations: try await client.api(Namespace.self).get(name).metadata.annotations ?? [:])
+            }
+        }
+        let reconciler = ExternalSecretReconciler(dependencies: reconcilerDependencies, logger: logger)
         let externalSecrets = Controller(
             name: "externalsecret", api: client.api(ExternalSecret.self, namespace: namespace),
             indexes: [
@@ -282,6 +307,24 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         services.append(externalSecrets)
         self.externalSecrets = externalSecrets
         caches.append { externalSecrets.store.isSynced }
+
+        // MARK: KES ExternalSecrets
+
+        if let kes = options.kes {
+            // Its own read cache: reads are shared by the KES objects of one backlog (a poll
+            // round), reusing nothing once its queue has drained, so every poll reads anew.
+            let kesDrains = WorkQueueDrains()
+            let kesCallCache = ProviderCallCache(
+                window: options.providerCacheWindow, clock: providerClock, drainCount: { kesDrains.count })
+            let kesExternalSecrets = Self.kesController(
+                client: client, configuration: kes,
+                providers: ProviderClientSource(
+                    registry: registry, clients: clients, callCache: kesCallCache, callGuard: callGuard),
+                managedSecrets: managedSecrets, events: events, options: options, clock: clock, now: now,
+                queueDrains: kesDrains, logger: logger)
+            services.append(kesExternalSecrets)
+            caches.append { kesExternalSecrets.store.isSynced }
+        }
 
         // MARK: ClusterExternalSecrets
 
@@ -374,7 +417,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
     /// The ExternalSecret a managed Secret's controller owner reference names, if any.
     static func owningExternalSecret(_ secret: Secret) -> ObjectKey? {
-        secret.metadata.ownerReferences?.first { $0.controller == true && $0.kind == "ExternalSecret" }
+        secret.metadata.ownerReferences?.first {
+            $0.controller == true && $0.kind == "ExternalSecret"
+                && $0.apiVersion.hasPrefix("\(ExternalSecretsAPIGroup.group)/")
+        }
             .map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
     }
 

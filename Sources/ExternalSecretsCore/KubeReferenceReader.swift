@@ -65,9 +65,14 @@ public struct KubeReferenceReader: ReferenceReader {
         }
     }
 
+    /// The audiences of a token requested without any (`--service-account-token-audience`);
+    /// empty: the API server's own, as ESO requests them.
+    public var defaultAudiences: [String] = []
+
     public func serviceAccountToken(
         _ selector: ServiceAccountSelector, audiences: [String], field: String
     ) async throws -> String {
+        let audiences = audiences.isEmpty ? defaultAudiences : audiences
         let namespace = try policy.namespace(for: selector.namespace, field: field)
         let status = try await read(field: field, kind: "ServiceAccount token", namespace: namespace, name: selector.name) {
             try await client.requestToken(

@@ -64,6 +64,38 @@ public struct OwnedSecretFields: Sendable, Hashable {
     }
 }
 
+/// The object that owns (controls) a target Secret: written into the Secret's controller owner
+/// reference and checked against an existing one. An ESO ExternalSecret owns its own target;
+/// a KES `kubernetes-client.io/v1` ExternalSecret owns the Secret its mapping plans.
+public struct SecretOwner: Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var uid: String?
+
+    public init(apiVersion: String, kind: String, name: String, uid: String?) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+    }
+
+    /// An ESO ExternalSecret as the owner of its target.
+    public init(_ es: ExternalSecret) {
+        self.init(
+            apiVersion: ExternalSecretsAPIGroup.apiVersion, kind: "ExternalSecret", name: es.metadata.name ?? "",
+            uid: es.metadata.uid)
+    }
+
+    /// The controller owner reference naming this owner (nil without a uid).
+    var controllerReference: OwnerReference? {
+        uid.map {
+            OwnerReference(
+                apiVersion: apiVersion, kind: kind, name: name, uid: $0, controller: true, blockOwnerDeletion: true)
+        }
+    }
+}
+
 /// Computes the Secret an ExternalSecret wants from fetched data and the current target.
 /// Pure: no client, no clock. ESO's semantics (ESO-BEHAVIOUR.md "Writing"), with one deliberate
 /// difference: under creationPolicy Owner an existing Secret that no ExternalSecret manages is
@@ -82,9 +114,12 @@ public enum SecretWritePlanner {
     ///     its data, labels, annotations and type then replace the fetched data and the
     ///     ExternalSecret's own labels and annotations.
     ///   - existing: the current target Secret read directly (with managedFields), or nil.
+    ///   - owner: the object named in the Secret's controller owner reference; nil: `es` itself.
     public static func plan(
-        for es: ExternalSecret, data: SecretData, rendered: RenderedTarget? = nil, existing: Secret?
+        for es: ExternalSecret, data: SecretData, rendered: RenderedTarget? = nil, existing: Secret?,
+        owner: SecretOwner? = nil
     ) throws(SyncRefusal) -> SecretWritePlan {
+        let owner = owner ?? SecretOwner(es)
         let creation = es.spec.target?.creationPolicy ?? .owner
         let deletion = es.spec.target?.deletionPolicy ?? .retain
         let name = targetName(of: es)
@@ -92,7 +127,7 @@ public enum SecretWritePlanner {
         if creation == .none {
             return SecretWritePlan(write: .none, reason: ESOReason.secretSynced, message: ESOMessage.creationPolicyNone)
         }
-        if let existing { try checkOwnership(of: existing, by: es, creation: creation) }
+        if let existing { try checkOwnership(of: existing, by: es, owner: owner, creation: creation) }
 
         if data.isEmpty {
             switch deletion {
@@ -115,7 +150,8 @@ public enum SecretWritePlanner {
         }
 
         let desired = desiredSecret(
-            for: es, data: rendered?.data ?? data, rendered: rendered, existing: existing, name: name, creation: creation)
+            for: es, data: rendered?.data ?? data, rendered: rendered, existing: existing, name: name, creation: creation,
+            owner: owner)
         guard let existing else {
             return SecretWritePlan(
                 write: .create(desired), reason: ESOReason.secretSynced, message: ESOMessage.secretSynced,
@@ -134,10 +170,12 @@ public enum SecretWritePlanner {
     }
 
     /// Refuses to write a Secret that belongs to someone else.
-    static func checkOwnership(of secret: Secret, by es: ExternalSecret, creation: CreationPolicy) throws(SyncRefusal) {
+    static func checkOwnership(
+        of secret: Secret, by es: ExternalSecret, owner: SecretOwner, creation: CreationPolicy
+    ) throws(SyncRefusal) {
         let name = secret.metadata.name ?? ""
         let controller = secret.metadata.ownerReferences?.first { $0.controller == true }
-        if let controller, controller.uid != es.metadata.uid {
+        if let controller, controller.uid != owner.uid {
             if controller.kind == "ExternalSecret" {
                 throw SyncRefusal("Secret \"\(name)\" is controlled by another ExternalSecret \"\(controller.name)\"")
             }
@@ -160,7 +198,7 @@ public enum SecretWritePlanner {
     /// before, plus the fetched data, the ExternalSecret's labels and annotations and ESO's marks.
     static func desiredSecret(
         for es: ExternalSecret, data: SecretData, rendered: RenderedTarget?, existing: Secret?, name: String,
-        creation: CreationPolicy
+        creation: CreationPolicy, owner: SecretOwner
     ) -> Secret {
         let manager = ESONames.fieldManager(externalSecretName: es.metadata.name ?? "")
         var secret = existing ?? Secret(metadata: ObjectMeta(name: name, namespace: es.metadata.namespace))
@@ -184,10 +222,8 @@ public enum SecretWritePlanner {
         annotations.merge(rendered?.annotations ?? es.metadata.annotations ?? [:]) { _, new in new }
         annotations[ESONames.dataHashAnnotation] = ESOHashes.dataHash(newData)
 
-        if creation == .owner, let uid = es.metadata.uid {
-            let reference = OwnerReference(
-                apiVersion: ExternalSecretsAPIGroup.apiVersion, kind: "ExternalSecret", name: es.metadata.name ?? "",
-                uid: uid, controller: true, blockOwnerDeletion: true)
+        if creation == .owner, let reference = owner.controllerReference {
+            let uid = reference.uid
             var references = secret.metadata.ownerReferences ?? []
             if let index = references.firstIndex(where: { $0.uid == uid }) {
                 references[index] = reference

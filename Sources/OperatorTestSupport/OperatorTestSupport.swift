@@ -41,12 +41,28 @@ public func installCRDs(_ client: KubeClient) async throws {
     }
 }
 
+/// Installs KES's `kubernetes-client.io/v1` ExternalSecret CRD (idempotent) and waits until it
+/// is served.
+public func installKESCRD(_ client: KubeClient) async throws {
+    let crds = client.api(CustomResourceDefinition.self)
+    let crd = ExternalSecretsCRDs.kesExternalSecret
+    do {
+        _ = try await crds.create(crd)
+    } catch let error as KubeAPIError where error.isAlreadyExists {}
+    let served = try await eventually(timeout: .seconds(30)) {
+        (try? await client.api(KESExternalSecret.self, namespace: "default").list()) != nil
+    }
+    #expect(served, "CRD \(crd.metadata.name ?? "") not served")
+}
+
 /// Who the operator runs as in a test.
 public enum OperatorIdentity: Sendable, Equatable {
     /// The ServiceAccount the chart installs, with the chart's ClusterRole (every feature on) and
     /// leader-election Role, authenticated by a TokenRequest token: the default, so every
     /// operator test proves the chart grants enough.
     case chartServiceAccount
+    /// The chart's ServiceAccount with `kes.enabled` (its KES rules added).
+    case chartServiceAccountWithKES
     /// The control plane's administrator.
     case admin
 }
@@ -59,9 +75,10 @@ public let operatorNamespace = ExternalSecretsManifests.defaultNamespace
 /// TokenRequest token for it; returns its path (the plane's admin kubeconfig for `.admin`).
 /// Synchronous, through `scripts/service-account-kubeconfig.py`, because `startOperator` is.
 public func operatorKubeconfig(_ plane: LocalControlPlane, identity: OperatorIdentity) throws -> String {
-    guard identity == .chartServiceAccount else { return plane.kubeconfigPath }
+    guard identity != .admin else { return plane.kubeconfigPath }
+    let kes = identity == .chartServiceAccountWithKES ? ExternalSecretsManifests.kesIdentity(namespace: operatorNamespace) : []
     return try serviceAccountKubeconfig(
-        plane, creating: ExternalSecretsManifests.identity(namespace: operatorNamespace), namespace: operatorNamespace,
+        plane, creating: ExternalSecretsManifests.identity(namespace: operatorNamespace) + kes, namespace: operatorNamespace,
         name: ExternalSecretsManifests.serviceAccountName)
 }
 

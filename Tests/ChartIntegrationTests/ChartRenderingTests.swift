@@ -55,7 +55,8 @@ import Testing
     }
 
     static let rbacCases: [RBACCase] = {
-        let all = Set(RBACRule.Feature.allCases)
+        // KES (`kes.enabled`) is off by default.
+        let all = Set(RBACRule.Feature.allCases).subtracting([.kes])
         // Cluster-scoped kinds, off in scoped mode.
         let clusterOnly: [RBACRule.Feature] = [
             .processClusterStore, .processClusterExternalSecret, .processClusterPushSecret, .processClusterGenerator,
@@ -70,6 +71,7 @@ import Testing
                 values: ["processClusterExternalSecret": false, "processClusterPushSecret": false], scoped: false,
                 features: all.subtracting([.processClusterExternalSecret, .processClusterPushSecret])),
             RBACCase(values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])),
+            RBACCase(values: ["kes": ["enabled": true]], scoped: false, features: all.union([.kes])),
             RBACCase(
                 values: ["processClusterGenerator": false], scoped: false,
                 features: all.subtracting([.processClusterGenerator])),
@@ -86,6 +88,12 @@ import Testing
         let role = try rendered.object(kind: rbacCase.scoped ? "Role" : "ClusterRole")
         #expect(role["metadata"]?["name"] == "external-secrets-controller")
         #expect(role["rules"]?.items == ExternalSecretsManifests.controllerRules(enabled: rbacCase.features))
+        // KES's CRD and flag come with its rules.
+        let kes = rbacCase.features.contains(.kes)
+        let crds = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
+        #expect(crds.contains("externalsecrets.kubernetes-client.io") == kes)
+        let deploymentArgs = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(deploymentArgs?.items.contains("--enable-kes") == kes)
         let binding = try rendered.object(kind: rbacCase.scoped ? "RoleBinding" : "ClusterRoleBinding")
         #expect(binding["roleRef"]?["name"] == "external-secrets-controller")
         #expect(
@@ -249,5 +257,19 @@ import Testing
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString).json")
         try JSONEncoder().encode(values).write(to: url)
         return url.path
+    }
+
+    /// `allowedProviderEndpoints` becomes `--allowed-provider-endpoints`; unset, no flag (as ESO).
+    @Test func allowedProviderEndpointsBecomeTheFlag() throws {
+        let rendered = try Chart.render(["allowedProviderEndpoints": ["vault.internal:8200", "*.corp.example"]])
+        let args = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(args?.items.contains("--allowed-provider-endpoints=vault.internal:8200,*.corp.example") == true)
+        let plain = try Chart.render([:]).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+            .first?["args"]
+        #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--allowed-provider-endpoints") == true } == false)
+        #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--service-account-token-audience") == true } == false)
+        let audience = try Chart.render(["serviceAccountTokenAudience": "vault"]).object(kind: "Deployment")["spec"]?[
+            "template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(audience?.items.contains("--service-account-token-audience=vault") == true)
     }
 }

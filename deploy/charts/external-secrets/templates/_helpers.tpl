@@ -86,6 +86,7 @@ that keeps it. */}}
 {{- else if eq $when "processClusterGenerator" }}{{ if and $values.processClusterGenerator (not $values.scopedRBAC) }}true{{ end }}
 {{- else if eq $when "openshiftFinalizers" }}{{ if $values.openshiftFinalizers }}true{{ end }}
 {{- else if eq $when "serviceAccountTokenCreate" }}{{ if $values.rbac.serviceAccountTokenCreate }}true{{ end }}
+{{- else if eq $when "kes" }}{{ if $values.kes.enabled }}true{{ end }}
 {{- else }}{{ fail (printf "files/rbac.yaml: unknown condition %q" $when) }}
 {{- end }}
 {{- end }}

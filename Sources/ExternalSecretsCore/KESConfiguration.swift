@@ -1,0 +1,74 @@
+import Foundation
+
+/// The operator-level configuration of the KES (`kubernetes-client.io/v1`) controller, read from
+/// the environment variables KES read, so that a KES Deployment's `env` carries over unchanged.
+///
+/// Credentials are not here: each provider reads its own from the environment as KES's SDKs did
+/// (the AWS default chain: `AWS_ACCESS_KEY_ID`, `AWS_WEB_IDENTITY_TOKEN_FILE`, ...;
+/// `GOOGLE_APPLICATION_CREDENTIALS` for GCP).
+public struct KESConfiguration: Sendable, Hashable {
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`: the region of objects that name none.
+    public var awsRegion: String?
+    /// `VAULT_ADDR`: the Vault server of `vault` objects.
+    public var vaultAddress: String?
+    /// The PEM certificates (base64) the Vault server is trusted with: the file `VAULT_CACERT`
+    /// names, read by the caller; nil: the system's roots.
+    public var vaultCABundle: String?
+    /// `DEFAULT_VAULT_MOUNT_POINT`: the Kubernetes auth mount of objects that name none.
+    public var defaultVaultMountPoint: String?
+    /// `DEFAULT_VAULT_ROLE`: the Kubernetes auth role of objects that name none.
+    public var defaultVaultRole: String?
+    /// `POLLER_INTERVAL_MILLISECONDS` (KES's default: 10 s): how often each object is synced.
+    public var pollerInterval: Duration
+    /// `WATCHED_NAMESPACES` (comma-separated): the namespaces whose objects are synced; empty: all.
+    public var watchedNamespaces: [String]
+
+    public static let defaultPollerInterval: Duration = .seconds(10)
+
+    public init(
+        awsRegion: String? = nil, vaultAddress: String? = nil, defaultVaultMountPoint: String? = nil,
+        defaultVaultRole: String? = nil, pollerInterval: Duration = defaultPollerInterval,
+        watchedNamespaces: [String] = []
+    ) {
+        self.awsRegion = awsRegion
+        self.vaultAddress = vaultAddress
+        self.defaultVaultMountPoint = defaultVaultMountPoint
+        self.defaultVaultRole = defaultVaultRole
+        self.pollerInterval = pollerInterval
+        self.watchedNamespaces = watchedNamespaces
+    }
+
+    /// Why an environment variable cannot be used (its name and the rule; values are not secret
+    /// here, but only the name is shown anyway).
+    public struct InvalidVariable: Error, Sendable, Hashable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads KES's variables; unset and empty variables mean their defaults.
+    public init(environment: [String: String]) throws(InvalidVariable) {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            return text
+        }
+        var interval = Self.defaultPollerInterval
+        if let text = value("POLLER_INTERVAL_MILLISECONDS") {
+            guard let milliseconds = Int64(text), milliseconds > 0 else {
+                throw InvalidVariable(description: "POLLER_INTERVAL_MILLISECONDS must be a positive whole number of milliseconds")
+            }
+            interval = .milliseconds(milliseconds)
+        }
+        self.init(
+            awsRegion: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"),
+            vaultAddress: value("VAULT_ADDR"),
+            defaultVaultMountPoint: value("DEFAULT_VAULT_MOUNT_POINT"),
+            defaultVaultRole: value("DEFAULT_VAULT_ROLE"),
+            pollerInterval: interval,
+            watchedNamespaces: (value("WATCHED_NAMESPACES") ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    /// Whether objects of `namespace` are synced.
+    public func watches(namespace: String) -> Bool {
+        watchedNamespaces.isEmpty || watchedNamespaces.contains(namespace)
+    }
+}

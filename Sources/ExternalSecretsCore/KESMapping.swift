@@ -1,0 +1,222 @@
+public import ExternalSecretsAPI
+import Foundation
+import GoCompat
+import KubeModel
+public import ProviderKit
+
+/// What a KES `kubernetes-client.io/v1` ExternalSecret means in ESO's terms: an implicit store
+/// (one per backend configuration, identified by a hash of its spec so that objects sharing a
+/// configuration share provider clients and reads) and an ESO ExternalSecret whose fetches
+/// produce the same Secret keys. The KES reconciler runs it through the same fetch pipeline and
+/// Secret planner as ESO objects; `migrate kes` prints it.
+public struct KESMappedObject: Sendable, Hashable {
+    /// The implicit store's spec.
+    public var store: SecretStoreSpec
+    /// A stable identity of `store`: `kes-<backend>-<hash>`.
+    public var storeName: String
+    /// The ESO equivalent; `spec.secretStoreRef` names `storeName` as a ClusterSecretStore.
+    public var externalSecret: ExternalSecret
+    /// `spec.template`, parsed.
+    public var template: KESTemplate?
+    /// `spec.type`: the Secret's type unless the template sets one.
+    public var secretType: String?
+    /// The KES object, as the Secret's controller.
+    public var owner: SecretOwner
+    /// The remote keys read (for the namespace's permitted-key-name guard).
+    public var remoteKeys: [String]
+    /// The role assumed (for the namespace's permitted-role guard).
+    public var roleArn: String?
+
+    /// The implicit store as a provider sees it, used from the object's namespace.
+    public func storeContext(callerNamespace: String) -> StoreContext {
+        StoreContext(
+            kind: .clusterSecretStore, name: storeName, storeNamespace: nil, callerNamespace: callerNamespace,
+            uid: storeName, generation: 1, spec: store)
+    }
+}
+
+/// Why a KES object cannot be mapped; the message goes to `status.status` (no values in it).
+public struct KESMappingError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Maps KES objects onto ESO's model (pure: no client, no clock).
+///
+/// Mapping, per backend (KES 8.x semantics):
+/// - `secretsManager`: AWS Secrets Manager; `versionStage` is ESO's version, a `version` id is
+///   `uuid/<id>`; `dataFrom` keys are ESO `extract`s.
+/// - `systemManager`: AWS Parameter Store; `path` reads every parameter under it (nested ones with
+///   `recursive`), each under its base name, as KES did.
+/// - `vault`: `VAULT_ADDR`, Kubernetes auth with the operator's own ServiceAccount token
+///   (`vaultMountPoint`/`vaultRole` or the operator's defaults), KV `kvVersion` (default 2); keys
+///   are full paths as KES wrote them.
+/// - `gcpSecretsManager`: the project `projectId`, the operator's default credentials.
+/// - `azureKeyVault`, `ibmcloudSecretsManager`, `alicloudSecretsManager`: no provider yet; refused
+///   with a status saying so.
+public enum KESMapping {
+    public static func map(
+        _ object: KESExternalSecret, configuration: KESConfiguration
+    ) throws(KESMappingError) -> KESMappedObject {
+        let spec = object.spec
+        guard let backend = spec.backendType else {
+            throw KESMappingError("spec.backendType is required")
+        }
+        let store = try storeSpec(backend: backend, spec: spec, configuration: configuration)
+        let storeName = "kes-\(backend.rawValue.lowercased())-\(hash(of: store))"
+
+        var data: [ExternalSecretData] = []
+        var dataFrom: [ExternalSecretDataFromRemoteRef] = []
+        var remoteKeys: [String] = []
+        for (index, entry) in (spec.data ?? []).enumerated() {
+            let field = "spec.data[\(index)]"
+            if let path = entry.path, !path.isEmpty {
+                guard backend == .systemManager else {
+                    throw KESMappingError("\(field).path is supported for backendType systemManager only")
+                }
+                dataFrom.append(parametersByPath(path, recursive: entry.recursive ?? false))
+                remoteKeys.append(path)
+                continue
+            }
+            guard let key = entry.key, !key.isEmpty else { throw KESMappingError("\(field).key is required") }
+            guard let name = entry.name, !name.isEmpty else { throw KESMappingError("\(field).name is required") }
+            data.append(
+                ExternalSecretData(
+                    secretKey: name,
+                    remoteRef: ExternalSecretDataRemoteRef(
+                        key: key, property: entry.property.flatMap { $0.isEmpty ? nil : $0 },
+                        version: version(of: entry, backend: backend))))
+            remoteKeys.append(key)
+        }
+        for (index, key) in (spec.dataFrom ?? []).enumerated() {
+            guard !key.isEmpty else { throw KESMappingError("spec.dataFrom[\(index)] is empty") }
+            dataFrom.append(ExternalSecretDataFromRemoteRef(extract: ExternalSecretDataRemoteRef(key: key)))
+            remoteKeys.append(key)
+        }
+        for (index, entry) in (spec.dataFromWithOptions ?? []).enumerated() {
+            guard let key = entry.key, !key.isEmpty else {
+                throw KESMappingError("spec.dataFromWithOptions[\(index)].key is required")
+            }
+            dataFrom.append(
+                ExternalSecretDataFromRemoteRef(
+                    extract: ExternalSecretDataRemoteRef(key: key, version: version(of: entry, backend: backend))))
+            remoteKeys.append(key)
+        }
+        if data.isEmpty && dataFrom.isEmpty {
+            throw KESMappingError("spec.data, spec.dataFrom or spec.dataFromWithOptions must name at least one key")
+        }
+
+        let name = object.metadata.name ?? ""
+        let namespace = object.metadata.namespace
+        var metadata = ObjectMeta(name: name, namespace: namespace)
+        metadata.uid = object.metadata.uid
+        let externalSecret = ExternalSecret(
+            metadata: metadata,
+            spec: ExternalSecretSpec(
+                secretStoreRef: SecretStoreRef(name: storeName, kind: .clusterSecretStore),
+                target: ExternalSecretTarget(name: name, creationPolicy: .owner, deletionPolicy: .retain),
+                refreshInterval: goDuration(configuration.pollerInterval),
+                data: data.isEmpty ? nil : data, dataFrom: dataFrom.isEmpty ? nil : dataFrom))
+        var template: KESTemplate?
+        if let written = spec.template {
+            do throws(KESTemplate.Problem) {
+                template = try KESTemplate(parsing: written)
+            } catch {
+                throw KESMappingError("spec.template: \(error.message)")
+            }
+        }
+        return KESMappedObject(
+            store: store, storeName: storeName, externalSecret: externalSecret, template: template,
+            secretType: spec.type.flatMap { $0.isEmpty ? nil : $0 },
+            owner: SecretOwner(apiVersion: KESAPIGroup.apiVersion, kind: "ExternalSecret", name: name, uid: object.metadata.uid),
+            remoteKeys: remoteKeys, roleArn: spec.roleArn.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    // MARK: - Backends
+
+    static func storeSpec(
+        backend: KESBackendType, spec: KESExternalSecretSpec, configuration: KESConfiguration
+    ) throws(KESMappingError) -> SecretStoreSpec {
+        switch backend {
+        case .secretsManager, .systemManager:
+            guard let region = nonEmpty(spec.region) ?? configuration.awsRegion else {
+                throw KESMappingError("spec.region is not set and the operator has no AWS_REGION")
+            }
+            return SecretStoreSpec(
+                provider: SecretStoreProvider(
+                    aws: AWSProvider(
+                        service: backend == .secretsManager ? .secretsManager : .parameterStore, region: region,
+                        role: nonEmpty(spec.roleArn))))
+        case .vault:
+            guard let server = configuration.vaultAddress else {
+                throw KESMappingError("backendType vault needs the operator's VAULT_ADDR")
+            }
+            guard let role = nonEmpty(spec.vaultRole) ?? configuration.defaultVaultRole else {
+                throw KESMappingError("spec.vaultRole is not set and the operator has no DEFAULT_VAULT_ROLE")
+            }
+            let mount = nonEmpty(spec.vaultMountPoint) ?? configuration.defaultVaultMountPoint ?? "kubernetes"
+            let version: VaultKVStoreVersion
+            switch spec.kvVersion ?? 2 {
+            case 1: version = .v1
+            case 2: version = .v2
+            default: throw KESMappingError("spec.kvVersion must be 1 or 2")
+            }
+            return SecretStoreSpec(
+                provider: SecretStoreProvider(
+                    vault: VaultProvider(
+                        server: server, version: version, caBundle: configuration.vaultCABundle,
+                        auth: VaultAuth(kubernetes: VaultKubernetesAuth(mountPath: mount, role: role)))))
+        case .gcpSecretsManager:
+            guard let project = nonEmpty(spec.projectId) else {
+                throw KESMappingError("spec.projectId is required for backendType gcpSecretsManager")
+            }
+            return SecretStoreSpec(provider: SecretStoreProvider(gcpsm: GCPSMProvider(projectID: project)))
+        case .azureKeyVault, .ibmcloudSecretsManager, .alicloudSecretsManager:
+            throw KESMappingError(
+                "backendType \(backend.rawValue) is not supported by this operator yet (no provider for it); the object is left as it is")
+        }
+    }
+
+    /// ESO's version selector for a KES entry: a Secrets Manager `versionStage` as is, a version
+    /// id as `uuid/<id>`; other backends take `version` as is.
+    static func version(of entry: KESDataEntry, backend: KESBackendType) -> String? {
+        if backend == .secretsManager {
+            if let stage = nonEmpty(entry.versionStage) { return stage }
+            return nonEmpty(entry.version).map { "uuid/\($0)" }
+        }
+        return nonEmpty(entry.version)
+    }
+
+    /// `systemManager` `path`: every parameter under `path` (only direct children unless
+    /// `recursive`), each under its base name, as KES's `path.basename` did.
+    static func parametersByPath(_ path: String, recursive: Bool) -> ExternalSecretDataFromRemoteRef {
+        let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        let quoted = GoRegexp.quoteMeta(trimmed == "/" ? "" : trimmed)
+        return ExternalSecretDataFromRemoteRef(
+            find: ExternalSecretFind(
+                path: trimmed, name: FindName(regexp: recursive ? "^\(quoted)/" : "^\(quoted)/[^/]+$")),
+            // The base name through a capture: kube-apiserver 1.20 refuses an empty `target` ("null").
+            rewrite: [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/([^/]+)$", target: "$1"))])
+    }
+
+    /// A short stable hash of a store spec (sorted-key JSON), naming the implicit store.
+    static func hash(of store: SecretStoreSpec) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(store)) ?? Data()
+        return String(SHA3_224.hex(Array(bytes)).prefix(16))
+    }
+
+    /// A whole number of seconds as `<n>s`, anything else as `<n>ms` (Go duration text).
+    static func goDuration(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+
+    private static func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
+    }
+}

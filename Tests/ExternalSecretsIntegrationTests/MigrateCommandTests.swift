@@ -1,0 +1,54 @@
+import ExternalSecretsAPI
+import Foundation
+import KubeModel
+import OperatorTestSupport
+import Testing
+
+/// `external-secrets migrate kes`: the binary converts KES manifests into ESO manifests that the
+/// operator's own `validate` accepts.
+struct MigrateCommandTests {
+    static let kes = """
+        apiVersion: kubernetes-client.io/v1
+        kind: ExternalSecret
+        metadata:
+          name: my-secret
+          namespace: team
+        spec:
+          backendType: secretsManager
+          data:
+          - key: prod/db-password
+            name: password
+          template:
+            stringData:
+              url: "postgres://app:<%= data.password %>@db"
+        ---
+        apiVersion: kubernetes-client.io/v1
+        kind: ExternalSecret
+        metadata:
+          name: legacy
+        spec:
+          backendType: ibmcloudSecretsManager
+          data: [{key: k, name: n}]
+        """
+
+    @Test func migrateKESPrintsValidESOManifests() throws {
+        let run = try runCommand(["migrate", "kes", "-f", "-", "--aws-region", "eu-west-1"], input: Self.kes)
+        #expect(run.status == 0, "\(run.stderr)")
+        let documents = try ManifestYAML.parse(run.stdout)
+        #expect(documents.map { $0["kind"]?.stringValue ?? "" } == ["ClusterSecretStore", "ExternalSecret"])
+        #expect(documents[1]["metadata"]?["name"] == "my-secret" && documents[1]["metadata"]?["namespace"] == "team")
+        #expect(documents[0]["spec"]?["provider"]?["aws"]?["region"] == "eu-west-1")
+        #expect(
+            documents[1]["spec"]?["target"]?["template"]?["data"]?["url"]
+                == #"postgres://app:{{ index . "password" }}@db"#)
+        #expect(run.stdout.contains("# KES ExternalSecret legacy: not converted: backendType ibmcloudSecretsManager"))
+        let validation = try runCommand(["validate", "-f", "-"], input: run.stdout)
+        #expect(validation.status == 0, "\(validation.stdout)\(validation.stderr)")
+    }
+
+    @Test func migrateKESNeedsInput() throws {
+        let run = try runCommand(["migrate", "kes"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("-f"))
+    }
+}
