@@ -428,7 +428,7 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
             (
                 "a real provider without values",
                 Self.externalSecret, [],
-                "error: ExternalSecret team-a/db: SecretStore/team-a/vault uses provider vault: give its values with --values (--live is not available yet)\n"
+                "error: ExternalSecret team-a/db: SecretStore/team-a/vault uses provider vault: give its values with --values, or read them with --live\n"
             ),
         ]
         for (what, es, arguments, expected) in cases {
