@@ -236,7 +236,9 @@ final class LiveProviders: Sendable {
     /// The stores `es` names, read from the cluster (those whose `kind/namespace/name` is in `read`
     /// are skipped, and the ones read are added to it). A store that does not exist or cannot be
     /// read fails at the field that names it.
-    func stores(of es: ExternalSecret, skipping read: inout Set<String>) async throws(RenderFailure) -> [OfflineRenderer.GivenStore] {
+    func stores(
+        of es: ExternalSecret, skipping read: inout Set<String>
+    ) async throws(RenderFailure) -> [OfflineRenderer.GivenStore] {
         let namespace = es.metadata.namespace ?? "default"
         var found: [OfflineRenderer.GivenStore] = []
         for (field, ref) in OfflineRenderer.storeReferences(of: es) {

@@ -30,12 +30,14 @@ extension ExternalSecretSyncTests {
             try await installCRDs(admin)
             let namespaces = try await setUp(admin)
             let stores = admin.api(SecretStore.self, namespace: namespaces.home)
-            let clusterStore = try await stores.create(try store("cluster", remoteNamespace: namespaces.remote, plane: plane))
+            let clusterStore = try await stores.create(
+                try store("cluster", remoteNamespace: namespaces.remote, plane: plane))
             _ = try await stores.create(try store("denied", remoteNamespace: namespaces.denied, plane: plane))
             let live = ["render", "--live", "--kubeconfig", plane.kubeconfigPath, "-f", "es.yaml"]
 
             // The store from the cluster, the value from the provider.
-            let shown = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "cluster")]) {
+            let shown = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "cluster")]
+            ) {
                 try runCommand(live + ["--show-values", "-o", "json"], in: $0)
             }
             #expect(shown.status == 0, "\(shown.stderr)")
@@ -44,12 +46,15 @@ extension ExternalSecretSyncTests {
             #expect(secret.data?["password"] == Data(canary.utf8))
 
             // Redacted unless --show-values.
-            let redacted = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "cluster")]) {
+            let redacted = try withFiles([
+                "es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "cluster")
+            ]) {
                 try runCommand(live, in: $0)
             }
             #expect(redacted.status == 0, "\(redacted.stderr)")
-            #expect(redacted.stdout.contains("password: '<redacted: \(canary.utf8.count) bytes>'")
-                || redacted.stdout.contains("password: <redacted: \(canary.utf8.count) bytes>"))
+            #expect(
+                redacted.stdout.contains("password: '<redacted: \(canary.utf8.count) bytes>'")
+                    || redacted.stdout.contains("password: <redacted: \(canary.utf8.count) bytes>"))
             #expect(!redacted.stdout.contains(canary) && !redacted.stderr.contains(canary))
 
             // The store from a --store file; its credentials still from the cluster.
@@ -61,21 +66,25 @@ extension ExternalSecretSyncTests {
             #expect(try JSONDecoder().decode(Secret.self, from: Data(fromFile.stdout.utf8)).data == secret.data)
 
             // A store that does not exist, and a provider that refuses: the field at fault, exit 1.
-            let missing = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "nope")]) {
+            let missing = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "nope")])
+            {
                 try runCommand(live, in: $0)
             }
             #expect(missing.status == 1)
             #expect(
                 missing.stderr.contains(
-                    "error: ExternalSecret \(namespaces.home)/db: spec.secretStoreRef: SecretStore \"nope\" does not exist in namespace \"\(namespaces.home)\""),
+                    "error: ExternalSecret \(namespaces.home)/db: spec.secretStoreRef: SecretStore \"nope\" does not exist in namespace \"\(namespaces.home)\""
+                ),
                 "\(missing.stderr)")
-            let denied = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "denied")]) {
+            let denied = try withFiles(["es.yaml": Self.liveExternalSecret(namespace: namespaces.home, store: "denied")]
+            ) {
                 try runCommand(live + ["--show-values"], in: $0)
             }
             #expect(denied.status == 1 && denied.stdout.isEmpty)
             #expect(
                 denied.stderr.contains(
-                    "ExternalSecret \(namespaces.home)/db: spec.data[0].remoteRef.key: the store's credentials may not get secrets in namespace \"\(namespaces.denied)\""),
+                    "ExternalSecret \(namespaces.home)/db: spec.data[0].remoteRef.key: the store's credentials may not get secrets in namespace \"\(namespaces.denied)\""
+                ),
                 "\(denied.stderr)")
             #expect(!denied.stderr.contains(canary))
 
