@@ -2,14 +2,16 @@ import ArgumentParser
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import KubeClient
 import KubeModel
+import Logging
 import ProviderFake
 import ProviderKit
 
 /// `external-secrets render`: the Secret an ExternalSecret would produce, offline.
 struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the Secret an ExternalSecret would produce, without a cluster, through the controller's own fetch pipeline, rewrites, decoding and templates.",
+        abstract: "Print the Secret an ExternalSecret would produce, through the controller's own fetch pipeline, rewrites, decoding and templates (offline, or --live from the real provider).",
         discussion: """
             Provider values come from a values file (--values), or from the data of a fake store. The values file maps \
             remote keys to values, and optionally versions:
@@ -23,7 +25,12 @@ struct Render: AsyncParsableCommand {
             Values are read as ESO's fake provider reads them: remoteRef.property is a gjson path into a JSON value, \
             dataFrom.extract explodes a JSON object, dataFrom.find matches remote keys by name.regexp and path. \
             Values in the output are redacted unless --show-values. Errors name the field at fault; the exit status \
-            is 1 when any ExternalSecret cannot be rendered. --live (the real provider) is not available yet.
+            is 1 when any ExternalSecret cannot be rendered.
+
+            --live reads the values from the real provider instead: the stores come from the cluster (or from --store \
+            files), and their credentials (Secrets, ServiceAccount tokens, CA bundles they refer to) are read from the \
+            cluster with the kubeconfig's identity, through the same provider registry the controller uses. Nothing \
+            is written to the cluster or the provider.
             """)
 
     @Option(name: .customShort("f"), help: "ExternalSecret manifests (file, directory or -), with any ConfigMaps and Secrets their templates read; repeatable.")
@@ -44,9 +51,20 @@ struct Render: AsyncParsableCommand {
     @Option(help: "The namespace of objects that name none.")
     var namespace = "default"
 
+    @Flag(help: "Read values from the real provider, with the store's credentials read from the cluster (see above).")
+    var live = false
+
+    @Option(help: "With --live: path to a kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster).")
+    var kubeconfig: String?
+
+    @Option(help: "With --live: the kubeconfig context to use (default: its current context).")
+    var context: String?
+
     func validate() throws {
         guard !filenames.isEmpty else { throw ValidationError("give the ExternalSecret with -f FILE|DIR|-") }
         guard ["yaml", "json"].contains(output) else { throw ValidationError("-o must be yaml or json") }
+        if live && values != nil { throw ValidationError("--live reads the real provider; it cannot be used with --values") }
+        if !live && (kubeconfig != nil || context != nil) { throw ValidationError("--kubeconfig and --context need --live") }
     }
 
     func run() async throws {
@@ -90,15 +108,45 @@ struct Render: AsyncParsableCommand {
             }
         }
         guard !externalSecrets.isEmpty else { Self.fail("no ExternalSecret (external-secrets.io/v1) in \(filenames.joined(separator: ", "))") }
+        for index in externalSecrets.indices where (externalSecrets[index].0.metadata.namespace ?? "").isEmpty {
+            externalSecrets[index].0.metadata.namespace = namespace
+        }
 
-        let renderer = OfflineRenderer(stores: givenStores, configMaps: configMaps, secrets: secrets) { context in
-            try await Self.client(for: context, values: provided)
+        var liveSession: LiveProviders?
+        var storeFailures: [Int: RenderFailure] = [:]
+        if live {
+            do {
+                let configuration = try ClientConfigurationSource(kubeconfig: kubeconfig, context: context).load()
+                liveSession = try LiveProviders(configuration: configuration)
+            } catch {
+                Self.fail("--live: cannot use the kubeconfig: \(error)")
+            }
+            if stores.isEmpty, let liveSession {
+                // The stores as the cluster holds them, each read once.
+                var read: Set<String> = []
+                for (index, (es, _)) in externalSecrets.enumerated() {
+                    do throws(RenderFailure) {
+                        givenStores += try await liveSession.stores(of: es, skipping: &read)
+                    } catch {
+                        storeFailures[index] = error
+                    }
+                }
+            }
+        }
+
+        let renderer = OfflineRenderer(stores: givenStores, configMaps: configMaps, secrets: secrets) { [liveSession] context in
+            if let liveSession { return try await liveSession.client(for: context) }
+            return try await Self.client(for: context, values: provided)
         }
         var rendered: [JSONValue] = []
         var failed = false
-        for (var es, _) in externalSecrets {
-            if (es.metadata.namespace ?? "").isEmpty { es.metadata.namespace = namespace }
+        for (index, (es, _)) in externalSecrets.enumerated() {
             let subject = "ExternalSecret \(es.metadata.namespace ?? "")/\(es.metadata.name ?? "")"
+            if let failure = storeFailures[index] {
+                FileHandle.standardError.write(Data("error: \(subject): \(failure)\n".utf8))
+                failed = true
+                continue
+            }
             do {
                 let outcome = try await renderer.render(es)
                 for note in outcome.notes { Self.note("\(subject): \(note)") }
@@ -118,6 +166,7 @@ struct Render: AsyncParsableCommand {
         } else if !rendered.isEmpty {
             print(try ManifestYAML.render(rendered), terminator: "")
         }
+        await liveSession?.close()
         if failed { throw ExitCode(1) }
     }
 
@@ -129,7 +178,7 @@ struct Render: AsyncParsableCommand {
         } else if context.spec.provider.fake == nil {
             let provider = context.spec.provider.configuredProviderNames.joined(separator: ", ")
             throw RenderFailure(
-                field: "", message: "\(context.displayName) uses provider \(provider): give its values with --values (--live is not available yet)")
+                field: "", message: "\(context.displayName) uses provider \(provider): give its values with --values, or read them with --live")
         }
         return try await FakeSecretsProvider().makeClient(for: context, references: NoReferences())
     }
@@ -166,6 +215,83 @@ struct Render: AsyncParsableCommand {
         FileHandle.standardError.write(Data("error: \(text)\n".utf8))
         Foundation.exit(1)
     }
+}
+
+/// `render --live`: the controller's provider registry and reference reader over a client of the
+/// kubeconfig's cluster. Provider clients are made once per store and closed by ``close()``.
+final class LiveProviders: Sendable {
+    let kube: KubeClient
+    let registry: ProviderRegistry
+    private let clients = LiveClientCache()
+
+    init(configuration: ClientConfiguration) throws {
+        let logger = Logger(label: "render-live")
+        let clock = ContinuousClock()
+        kube = try KubeClient(configuration: configuration, logger: logger)
+        registry = ProviderSet.registry(
+            localCluster: configuration, now: { Date() }, sleep: { try await clock.sleep(for: $0) }, clock: clock,
+            logger: logger)
+    }
+
+    /// The stores `es` names, read from the cluster (those whose `kind/namespace/name` is in `read`
+    /// are skipped, and the ones read are added to it). A store that does not exist or cannot be
+    /// read fails at the field that names it.
+    func stores(
+        of es: ExternalSecret, skipping read: inout Set<String>
+    ) async throws(RenderFailure) -> [OfflineRenderer.GivenStore] {
+        let namespace = es.metadata.namespace ?? "default"
+        var found: [OfflineRenderer.GivenStore] = []
+        for (field, ref) in OfflineRenderer.storeReferences(of: es) {
+            let kind = ref.kind ?? .secretStore
+            let name = ref.name ?? ""
+            let identity = kind == .clusterSecretStore ? "\(kind.rawValue)/\(name)" : "\(kind.rawValue)/\(namespace)/\(name)"
+            guard !read.contains(identity) else { continue }
+            let place = kind == .clusterSecretStore ? "the cluster" : "namespace \"\(namespace)\""
+            do {
+                switch kind {
+                case .secretStore:
+                    let store = try await kube.api(SecretStore.self, namespace: namespace).get(name)
+                    found.append(.init(kind: kind, name: name, namespace: namespace, spec: store.spec))
+                case .clusterSecretStore:
+                    let store = try await kube.api(ClusterSecretStore.self).get(name)
+                    found.append(.init(kind: kind, name: name, namespace: nil, spec: store.spec))
+                }
+            } catch let error as KubeAPIError where error.isNotFound {
+                throw RenderFailure(field: field, message: "\(kind.rawValue) \"\(name)\" does not exist in \(place)")
+            } catch {
+                throw RenderFailure(field: field, message: "cannot read \(kind.rawValue) \"\(name)\" in \(place): \(error)")
+            }
+            read.insert(identity)
+        }
+        return found
+    }
+
+    /// The provider client of `context`, made as the controller makes it: the registry's provider
+    /// for the store's spec, with references read from the cluster under ESO's namespace rules.
+    func client(for context: StoreContext) async throws -> any SecretsClient {
+        let key = "\(context.kind.rawValue)/\(context.storeNamespace ?? "")/\(context.name)/\(context.callerNamespace)"
+        if let client = await clients.client(for: key) { return client }
+        let provider = try registry.provider(for: context.spec)
+        let client = try await provider.makeClient(
+            for: context, references: KubeReferenceReader(client: kube, policy: ReferenceAccessPolicy(store: context)))
+        await clients.store(client, for: key)
+        return client
+    }
+
+    /// Closes every provider client and the cluster client.
+    func close() async {
+        for client in await clients.all() { await client.close() }
+        try? await kube.shutdown()
+    }
+}
+
+/// The provider clients `render --live` made, by store and caller namespace.
+actor LiveClientCache {
+    private var clients: [String: any SecretsClient] = [:]
+
+    func client(for key: String) -> (any SecretsClient)? { clients[key] }
+    func store(_ client: any SecretsClient, for key: String) { clients[key] = client }
+    func all() -> [any SecretsClient] { Array(clients.values) }
 }
 
 /// References to cluster objects cannot be read offline.

@@ -12,7 +12,9 @@ struct Validate: ParsableCommand {
             Every object of the groups external-secrets.io and generators.external-secrets.io is checked against the \
             CRD schema this operator installs (types, required fields, enums, patterns, unknown fields) and then \
             against the rules ESO's admission webhook and CEL rules apply (policy combinations, dataFrom sources, \
-            refused Secret types, store provider settings). Objects of other groups are skipped. Exit status: 0 when \
+            refused Secret types, store provider settings). KES's kubernetes-client.io/v1 ExternalSecret is checked \
+            against its CRD schema and the KES controller's checks (the operator's environment, AWS_REGION, VAULT_ADDR, \
+            DEFAULT_VAULT_ROLE, is taken as set). Objects of other groups are skipped. Exit status: 0 when \
             every object is valid, 1 when any object is invalid or a file cannot be read.
             """)
 

@@ -31,9 +31,12 @@ public struct ManifestObjectReport: Sendable, Hashable, Codable {
 
     public var isValid: Bool { problems.isEmpty }
 
-    /// `ExternalSecret team-a/db` (or `ClusterSecretStore vault`).
+    /// `ExternalSecret team-a/db` (or `ClusterSecretStore vault`); a KES object's kind carries its
+    /// group, `ExternalSecret.kubernetes-client.io team-a/db`, as kubectl names it.
     public var objectName: String {
-        "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name.isEmpty ? "<no name>" : name)"
+        let group = apiVersion.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        let qualifiedKind = group == KESAPIGroup.group ? "\(kind).\(group)" : kind
+        return "\(qualifiedKind) \(namespace.map { "\($0)/" } ?? "")\(name.isEmpty ? "<no name>" : name)"
     }
 }
 
@@ -43,6 +46,11 @@ public struct ManifestObjectReport: Sendable, Hashable, Codable {
 /// (``ExternalSecretValidation``, ``PushSecretPlanner/validate(_:)``, each store provider's
 /// `validateStore`, which does no I/O).
 ///
+/// KES's `kubernetes-client.io/v1` ExternalSecret is checked against its CRD schema and then by
+/// ``KESMapping`` (the checks the KES controller makes before any provider call). Checks that
+/// depend on the operator's environment (`AWS_REGION`, `VAULT_ADDR`, `DEFAULT_VAULT_ROLE`) are
+/// not made offline: the environment is taken to provide them.
+///
 /// Objects of other API groups are not this operator's: ``validate(_:)`` returns nil for them.
 /// An `external-secrets.io` object of a kind or version this operator does not serve is a
 /// problem (it would not be synced).
@@ -50,13 +58,23 @@ public struct ManifestValidator: Sendable {
     public var definitions: [CustomResourceDefinition]
     public var registry: ProviderRegistry
 
-    public init(registry: ProviderRegistry, definitions: [CustomResourceDefinition] = ExternalSecretsCRDs.all) {
+    public init(
+        registry: ProviderRegistry,
+        definitions: [CustomResourceDefinition] = ExternalSecretsCRDs.all + [ExternalSecretsCRDs.kesExternalSecret]
+    ) {
         self.registry = registry
         self.definitions = definitions
     }
 
     /// The API groups whose objects are checked.
-    public static let groups: Set<String> = [ExternalSecretsAPIGroup.group, "generators.external-secrets.io"]
+    public static let groups: Set<String> = [
+        ExternalSecretsAPIGroup.group, "generators.external-secrets.io", KESAPIGroup.group,
+    ]
+
+    /// The KES environment assumed offline: every variable a backend may need is taken as set, so
+    /// that only the objects' own fields are judged.
+    static let assumedKESEnvironment = KESConfiguration(
+        awsRegion: "assumed-offline", vaultAddress: "https://assumed-offline.invalid", defaultVaultRole: "assumed-offline")
 
     /// The problems of `object`, or nil when it is not one of this operator's API groups.
     public func validate(_ object: JSONValue) -> [ManifestProblem]? {
@@ -66,7 +84,7 @@ public struct ManifestValidator: Sendable {
         let group = parts.count == 2 ? parts[0] : ""
         guard Self.groups.contains(group) else { return nil }
         guard let crd = definitions.first(where: { $0.spec.group == group && $0.spec.names.kind == kind }) else {
-            let served = definitions.map(\.spec.names.kind).joined(separator: ", ")
+            let served = definitions.filter { $0.spec.group == group }.map(\.spec.names.kind).joined(separator: ", ")
             return [ManifestProblem(field: "kind", message: "\(kind) is not served by this operator (it serves \(served))")]
         }
         let version = parts[1]
@@ -81,7 +99,7 @@ public struct ManifestValidator: Sendable {
         // The schema's field types hold, so the object decodes; the operator's own checks say in
         // words what the schema's combined rules (allOf / anyOf / not) say in logic, so those are
         // shown only when the operator's checks find nothing.
-        let ruleProblems = rules(object, kind: kind, scope: crd.spec.scope)
+        let ruleProblems = group == KESAPIGroup.group ? kesRules(object) : rules(object, kind: kind, scope: crd.spec.scope)
         return ruleProblems.isEmpty ? schemaProblems : ruleProblems
     }
 
@@ -104,6 +122,23 @@ public struct ManifestValidator: Sendable {
         } catch let error as InvalidSpec {
             return [Self.problem(error.message)]
         } catch let error as ProviderError {
+            return [Self.problem(error.message)]
+        } catch let error as DecodingError {
+            return [Self.problem(decoding: error)]
+        } catch {
+            return [ManifestProblem(field: "", message: "\(error)")]
+        }
+        return []
+    }
+
+    /// KES's checks, as the KES controller makes them before any provider call.
+    private func kesRules(_ object: JSONValue) -> [ManifestProblem] {
+        do {
+            _ = try KESMapping.map(try object.decode(as: KESExternalSecret.self), configuration: Self.assumedKESEnvironment)
+        } catch let error as KESMappingError {
+            if error.message.hasPrefix("backendType ") {
+                return [ManifestProblem(field: "spec.backendType", message: String(error.message.dropFirst("backendType ".count)))]
+            }
             return [Self.problem(error.message)]
         } catch let error as DecodingError {
             return [Self.problem(decoding: error)]

@@ -151,9 +151,9 @@ public struct OfflineRenderer: Sendable {
         "\((ref.kind ?? defaultKind).rawValue)/\(ref.name ?? "")"
     }
 
-    /// Every store the ExternalSecret names, by `kind/name`; a store not given (or a SecretStore
-    /// of another namespace) fails at the field that names it.
-    private func resolveStores(of es: ExternalSecret, namespace: String) throws(RenderFailure) -> [String: StoreContext] {
+    /// The stores `es` reads from, each with the field that names it: `spec.secretStoreRef` (when
+    /// an entry has no `sourceRef.storeRef` of its own), then each entry's `sourceRef.storeRef`.
+    public static func storeReferences(of es: ExternalSecret) -> [(field: String, ref: SecretStoreRef)] {
         var references: [(field: String, ref: SecretStoreRef)] = []
         for (index, entry) in (es.spec.dataFrom ?? []).enumerated() {
             if let ref = entry.sourceRef?.storeRef { references.append(("spec.dataFrom[\(index)].sourceRef.storeRef", ref)) }
@@ -165,7 +165,13 @@ public struct OfflineRenderer: Sendable {
             (es.spec.dataFrom ?? []).contains { $0.sourceRef?.storeRef == nil }
             || (es.spec.data ?? []).contains { $0.sourceRef?.storeRef == nil }
         if usesDefault, let ref = es.spec.secretStoreRef { references.insert(("spec.secretStoreRef", ref), at: 0) }
+        return references
+    }
 
+    /// Every store the ExternalSecret names, by `kind/name`; a store not given (or a SecretStore
+    /// of another namespace) fails at the field that names it.
+    private func resolveStores(of es: ExternalSecret, namespace: String) throws(RenderFailure) -> [String: StoreContext] {
+        let references = Self.storeReferences(of: es)
         var contexts: [String: StoreContext] = [:]
         for (field, ref) in references {
             let kind = ref.kind ?? .secretStore

@@ -176,7 +176,8 @@ import Testing
                 "--enable-cluster-store-reconciler=false", "--enable-secret-store-reconciler=false",
                 "--enable-push-secret-reconciler=false", "--enable-cluster-external-secret-reconciler=false",
                 "--enable-cluster-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
-                "--concurrent=4", "--metrics-addr=:9090", "--live-addr=:9092", "--loglevel=debug", "--client-qps=20",
+                "--concurrent=4", "--metrics-addr=:9090", "--live-addr=:9092", "--loglevel=debug", "--log-format=json",
+                "--client-qps=20",
                 "--provider-cache-window=30s",
             ])
 
@@ -237,6 +238,7 @@ import Testing
 
     @Test(arguments: [
         ["concurrent": 0] as JSONValue, ["image": ["pullPolicy": "Sometimes"]], ["log": ["level": "verbose"]],
+        ["log": ["format": "logfmt"]],
         ["storeRequeueInterval": "5 minutes"], ["scopedRBAC": "yes"],
     ])
     func schemaRefusesWrongValues(_ values: JSONValue) throws {
@@ -271,5 +273,16 @@ import Testing
         let audience = try Chart.render(["serviceAccountTokenAudience": "vault"]).object(kind: "Deployment")["spec"]?[
             "template"]?["spec"]?["containers"]?.items.first?["args"]
         #expect(audience?.items.contains("--service-account-token-audience=vault") == true)
+    }
+
+    /// `log.format` becomes `--log-format`, text unless set (the operator's default).
+    @Test func logFormatBecomesTheFlag() throws {
+        func args(_ values: JSONValue) throws -> [JSONValue] {
+            try Chart.render(values).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+                .first?["args"]?.items ?? []
+        }
+        #expect(try args([:]).filter { $0.stringValue?.hasPrefix("--log-format") == true } == ["--log-format=text"])
+        #expect(try args(["log": ["format": "json"]]).contains("--log-format=json"))
+        #expect(try !args(["log": ["format": "json"]]).contains("--log-format=text"))
     }
 }
