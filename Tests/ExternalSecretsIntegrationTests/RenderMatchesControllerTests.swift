@@ -59,6 +59,50 @@ extension ExternalSecretSyncTests {
           dataFrom:
           - extract: {key: db}
         """,
+        // Decoding: Auto on data, Base64 on a find; an immutable target.
+        """
+        apiVersion: external-secrets.io/v1
+        kind: ExternalSecret
+        metadata: {name: decoding}
+        spec:
+          secretStoreRef: {name: fake}
+          target: {immutable: true}
+          data:
+          - {secretKey: auto, remoteRef: {key: encoded, decodingStrategy: Auto}}
+          - {secretKey: plain, remoteRef: {key: token}}
+          dataFrom:
+          - find: {name: {regexp: "^enc"}, decodingStrategy: Base64}
+            rewrite: [{regexp: {source: "^enc(.*)", target: "found_$1"}}]
+        """,
+        // A transform rewrite (a template over each key), then a template that reads the rewritten keys.
+        """
+        apiVersion: external-secrets.io/v1
+        kind: ExternalSecret
+        metadata: {name: transformed}
+        spec:
+          secretStoreRef: {name: fake}
+          target:
+            template:
+              data:
+                summary: "{{ .key_user }}:{{ .key_password | sha256sum }}"
+          dataFrom:
+          - extract: {key: db}
+            rewrite: [{transform: {template: "key_{{ .value }}"}}]
+        """,
+        // Template keys from a literal templateFrom, with the default mergePolicy (Replace).
+        """
+        apiVersion: external-secrets.io/v1
+        kind: ExternalSecret
+        metadata: {name: literal}
+        spec:
+          secretStoreRef: {name: fake}
+          target:
+            template:
+              templateFrom:
+              - literal: "config.json: '{{ dict `u` .user `p` .password | toJson }}'"
+          dataFrom:
+          - extract: {key: db}
+        """,
     ]
 
     @Test func offlineRenderEqualsTheSecretTheControllerWrote() async throws {
