@@ -109,7 +109,8 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                     var page = try await api.list(
                         ListOptions(
                             labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
-                            limit: options.pageSize, continueToken: token))
+                            limit: options.pageSize, continueToken: token,
+                            skipManagedFields: options.stripManagedFields || options.identityOnly))
                     backoff = options.initialBackoff
                     // Strip each page as it arrives, so a large first listing never holds them all.
                     if options.stripManagedFields || options.identityOnly {
@@ -135,7 +136,8 @@ public struct Watcher<Object: KubeObject, C: Clock>: Sendable where C.Duration =
                         WatchOptions(
                             labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
                             resourceVersion: version, allowWatchBookmarks: true,
-                            timeoutSeconds: options.watchTimeoutSeconds))
+                            timeoutSeconds: options.watchTimeoutSeconds,
+                            skipManagedFields: options.stripManagedFields || options.identityOnly))
                     stream = opened.makeAsyncIterator()
                     hasWatched = true
                     action = .continueReading

@@ -114,11 +114,14 @@ public final class KubeClient: Sendable {
 
     // MARK: - Transport
 
-    /// Sends `request` and decodes a successful answer as `type`.
-    public func send<T: Decodable>(_ request: KubeRequest, decoding type: T.Type) async throws -> T {
+    /// Sends `request` and decodes a successful answer as `type` (without `managedFields` when
+    /// `skippingManagedFields`).
+    public func send<T: Decodable>(
+        _ request: KubeRequest, decoding type: T.Type, skippingManagedFields: Bool = false
+    ) async throws -> T {
         let response = try await send(request)
         do {
-            return try KubeJSON.decoder.decode(type, from: Data(response.body))
+            return try KubeJSON.decoder(skippingManagedFields: skippingManagedFields).decode(type, from: Data(response.body))
         } catch {
             throw KubeClientError("\(request.summary): undecodable \(type) response: \(error)")
         }

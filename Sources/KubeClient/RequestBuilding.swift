@@ -63,11 +63,14 @@ public struct ListOptions: Sendable, Hashable {
     public var continueToken: String?
     /// `"0"` lets the server answer from its watch cache.
     public var resourceVersion: String?
+    /// Leave `metadata.managedFields` undecoded (nil) in the listed objects; no query parameter.
+    public var skipManagedFields: Bool
 
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
-        resourceVersion: String? = nil
+        resourceVersion: String? = nil, skipManagedFields: Bool = false
     ) {
+        self.skipManagedFields = skipManagedFields
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.limit = limit
@@ -95,11 +98,14 @@ public struct WatchOptions: Sendable, Hashable {
     public var allowWatchBookmarks: Bool
     /// The server closes the stream after this many seconds.
     public var timeoutSeconds: Int?
+    /// Leave `metadata.managedFields` undecoded (nil) in the events' objects; no query parameter.
+    public var skipManagedFields: Bool
 
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil,
-        allowWatchBookmarks: Bool = true, timeoutSeconds: Int? = 290
+        allowWatchBookmarks: Bool = true, timeoutSeconds: Int? = 290, skipManagedFields: Bool = false
     ) {
+        self.skipManagedFields = skipManagedFields
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.resourceVersion = resourceVersion

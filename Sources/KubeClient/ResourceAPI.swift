@@ -68,7 +68,7 @@ public struct ResourceAPI<Object: KubeObject>: Sendable {
     public func list(_ options: ListOptions = ListOptions()) async throws -> ObjectList<Object> {
         try await client.send(
             withAccept(RequestBuilder.list(resource, namespace: namespace, options: options), list: true),
-            decoding: ObjectList<Object>.self)
+            decoding: ObjectList<Object>.self, skippingManagedFields: options.skipManagedFields)
     }
 
     /// Every object, fetched in pages of `pageSize`. The result's resourceVersion is the first
@@ -93,7 +93,7 @@ public struct ResourceAPI<Object: KubeObject>: Sendable {
     public func watch(_ options: WatchOptions = WatchOptions()) async throws -> WatchStream<Object> {
         let request = withAccept(RequestBuilder.watch(resource, namespace: namespace, options: options), list: false)
         let response = try await client.stream(request)
-        return WatchStream(body: response.body, request: request.summary)
+        return WatchStream(body: response.body, request: request.summary, skipManagedFields: options.skipManagedFields)
     }
 
     // MARK: - Writes

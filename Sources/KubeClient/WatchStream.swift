@@ -49,13 +49,15 @@ public struct WatchStream<Object: KubeObject>: AsyncSequence {
 
     let body: HTTPBody
     let request: String
+    /// Leave `metadata.managedFields` of the events' objects undecoded.
+    var skipManagedFields = false
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: HTTPBody.AsyncIterator
         var splitter = LineSplitter()
         var ready: [[UInt8]] = []
         var finished = false
-        let decoder = KubeJSON.decoder
+        let decoder: JSONDecoder
         let request: String
 
         public mutating func next() async throws -> WatchEvent<Object>? {
@@ -78,6 +80,8 @@ public struct WatchStream<Object: KubeObject>: AsyncSequence {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(chunks: body.makeAsyncIterator(), request: request)
+        AsyncIterator(
+            chunks: body.makeAsyncIterator(), decoder: KubeJSON.decoder(skippingManagedFields: skipManagedFields),
+            request: request)
     }
 }

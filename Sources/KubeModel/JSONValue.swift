@@ -124,4 +124,15 @@ public enum KubeJSON {
         decoder.dataDecodingStrategy = .base64
         return decoder
     }
+
+    /// Set to `true` in a decoder's `userInfo`: `ObjectMeta` skips `managedFields` (left nil).
+    public static let skipManagedFieldsKey = CodingUserInfoKey(rawValue: "io.k8s.skipManagedFields")!
+
+    /// `decoder`, skipping `metadata.managedFields` when `skippingManagedFields`: for readers that
+    /// drop them anyway (caches), since decoding their field trees is most of the decoding work.
+    public static func decoder(skippingManagedFields: Bool) -> JSONDecoder {
+        let decoder = Self.decoder
+        if skippingManagedFields { decoder.userInfo[skipManagedFieldsKey] = true }
+        return decoder
+    }
 }

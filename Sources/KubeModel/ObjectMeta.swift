@@ -30,6 +30,30 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         self.resourceVersion = resourceVersion
         self.generateName = generateName
     }
+
+    /// As synthesized, except that `managedFields` stay nil when the decoder's `userInfo` has
+    /// `KubeJSON.skipManagedFieldsKey` set (the JSON is then not decoded at all).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        generateName = try container.decodeIfPresent(String.self, forKey: .generateName)
+        namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
+        uid = try container.decodeIfPresent(String.self, forKey: .uid)
+        resourceVersion = try container.decodeIfPresent(String.self, forKey: .resourceVersion)
+        generation = try container.decodeIfPresent(Int64.self, forKey: .generation)
+        creationTimestamp = try container.decodeIfPresent(KubeTime.self, forKey: .creationTimestamp)
+        deletionTimestamp = try container.decodeIfPresent(KubeTime.self, forKey: .deletionTimestamp)
+        deletionGracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: .deletionGracePeriodSeconds)
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels)
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
+        ownerReferences = try container.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
+        finalizers = try container.decodeIfPresent([String].self, forKey: .finalizers)
+        if decoder.userInfo[KubeJSON.skipManagedFieldsKey] as? Bool == true {
+            managedFields = nil
+        } else {
+            managedFields = try container.decodeIfPresent([ManagedFieldsEntry].self, forKey: .managedFields)
+        }
+    }
 }
 
 /// `metav1.OwnerReference`.
