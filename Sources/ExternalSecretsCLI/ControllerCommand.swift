@@ -66,7 +66,7 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "Log format: text (one human-readable line per entry) or json (one JSON object per line: ts, level, logger, msg, controller, namespace, name, reconcileID, error, ...).")
     var logFormat = "text"
 
-    @Option(name: .customLong("client-qps"), help: "Kubernetes API requests per second (0 = unlimited).")
+    @Option(name: .customLong("client-qps"), help: "Kubernetes API requests per second (0 = unlimited); Events are paced separately with the same qps and burst, as in ESO.")
     var clientQPS: Double = 50
 
     @Option(name: .customLong("client-burst"), help: "Kubernetes API request burst.")

@@ -109,7 +109,10 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         now: @escaping @Sendable () -> Date, logger: Logger
     ) {
         let namespace = options.namespace
-        let events = EventRecorder(client: client, component: "external-secrets", clock: clock, now: now, logger: logger)
+        // Events have a client-side rate limit of their own, as controller-runtime's recorder has.
+        let events = EventRecorder(
+            client: client.withOwnRateLimit(clock: clock), component: "external-secrets", clock: clock, now: now,
+            logger: logger)
         let admission = options.allowedProviderEndpoints.map { Self.endpointAdmission($0, client: client) }
         let clients = ClientManager(
             makeReader: { store in

@@ -60,6 +60,28 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// A client over the same connections, credentials and clock with a client-side rate limit of
+    /// its own (the same qps and burst), as client-go gives each clientset made from one config:
+    /// controller-runtime's event recorder is such a clientset, so Events never wait behind the
+    /// reconciles' requests (nor they behind Events). Its `shutdown()` does nothing: the
+    /// connections are this client's.
+    public func withOwnRateLimit<C: Clock>(clock: C) -> KubeClient where C.Duration == Duration {
+        KubeClient(sharing: self, rateLimiter: ClientRateLimiter(qps: configuration.qps, burst: configuration.burst, clock: clock))
+    }
+
+    private init<C: Clock>(sharing other: KubeClient, rateLimiter: ClientRateLimiter<C>) where C.Duration == Duration {
+        configuration = other.configuration
+        transport = other.transport
+        tokenProvider = other.tokenProvider
+        acquireRateLimitToken = { try await rateLimiter.acquire() }
+        elapsed = other.elapsed
+        shutdownTransport = {}
+        sleep = other.sleep
+        logger = other.logger
+        requestTimeout = other.requestTimeout
+        maxThrottleRetries = other.maxThrottleRetries
+    }
+
     /// A client with its own AsyncHTTPClient connection pool. Call `shutdown()` when done.
     /// - Parameters:
     ///   - clock: the operator's one clock (the default is for tests and tools).

@@ -230,6 +230,36 @@ private func client(
         #expect(await limiter.reserve() == .milliseconds(150))
     }
 
+    /// As client-go gives each clientset made from one config its own limiter: the copy's
+    /// requests never wait for tokens the original spent (the manual clock never refills them).
+    @Test func aClientWithItsOwnRateLimitDoesNotWaitForTheOriginalsTokens() async throws {
+        let secret = Array(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}}"#.utf8)
+        let transport = ScriptedTransport(replies: [.respond(.ok, body: secret), .respond(.ok, body: secret)])
+        var configuration = ClientConfiguration(
+            server: "https://api.test:6443", tls: TLSSettings(), authentication: .bearerToken("t"))
+        configuration.qps = 1
+        configuration.burst = 1
+        let clock = ManualClock()
+        let original = KubeClient(configuration: configuration, transport: transport, clock: clock)
+        _ = try await original.api(Secret.self, namespace: "ns").get("s")  // spends the only token
+        let events = original.withOwnRateLimit(clock: clock)
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try await events.api(Secret.self, namespace: "ns").get("s")
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))  // real time: a shared limiter waits forever
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(answered, "the copy waited for the original's rate limit")
+        #expect(transport.requests.count == 2)
+    }
+
     @Test func zeroQPSDisablesLimiting() async {
         let limiter = ClientRateLimiter(qps: 0, burst: 1, clock: ManualClock())
         for _ in 0..<100 { #expect(await limiter.reserve() == .zero) }
