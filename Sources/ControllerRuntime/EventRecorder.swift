@@ -102,7 +102,7 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
             event.source = EventSource(component: component, host: host)
             event.reportingComponent = component
             event.reportingInstance = host
-            let created = try await events.create(event)
+            let created = try await events.create(event, skippingManagedFields: true)
             remember(key, Recorded(name: created.metadata.name ?? "", namespace: namespace, count: 1, firstTimestamp: timestamp))
         } catch {
             logger.warning(

@@ -26,7 +26,7 @@ public struct StatusWriter<Object: KubeResource>: Sendable {
         guard let patch = try Self.patch(from: old, to: new) else { return false }
         let api = client.api(Object.self, namespace: object.metadata.namespace)
         let name = object.metadata.name ?? ""
-        let request = { try await api.patchStatus(name, .merge(["status": patch])) }
+        let request = { try await api.patchStatus(name, .merge(["status": patch]), skippingManagedFields: true) }
         if let ownWrites {
             _ = try await ownWrites.writing(ObjectKey(namespace: object.metadata.namespace, name: name), request)
         } else {

@@ -64,9 +64,9 @@ struct TargetSecretWriter: Sendable {
         case .none:
             break
         case .create(let secret):
-            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.create(secret, fieldManager: manager) }
+            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.create(secret, fieldManager: manager, skippingManagedFields: true) }
         case .update(let secret):
-            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.replace(secret, fieldManager: manager) }
+            _ = try await recordingOwnWrite(of: ObjectKey(namespace: es.metadata.namespace, name: secret.metadata.name ?? "")) { try await secrets.replace(secret, fieldManager: manager, skippingManagedFields: true) }
         case .delete(let name):
             try await secrets.delete(name, options: DeleteOptions(preconditions: .init(uid: existing?.metadata.uid)))
         }

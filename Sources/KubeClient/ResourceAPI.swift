@@ -98,22 +98,27 @@ public struct ResourceAPI<Object: KubeObject>: Sendable {
 
     // MARK: - Writes
 
-    /// Creates `object` (in its own namespace, else this API's) and returns the stored object.
-    public func create(_ object: Object, fieldManager: String? = nil) async throws -> Object {
+    /// Creates `object` (in its own namespace, else this API's) and returns the stored object
+    /// (without `managedFields` when `skippingManagedFields`: for writers that use only its version).
+    public func create(
+        _ object: Object, fieldManager: String? = nil, skippingManagedFields: Bool = false
+    ) async throws -> Object {
         try await client.send(
             RequestBuilder.create(
                 resource, namespace: objectNamespace(object), body: encode(object), fieldManager: fieldManager),
-            decoding: Object.self)
+            decoding: Object.self, skippingManagedFields: skippingManagedFields)
     }
 
     /// Replaces `object`. Its `metadata.resourceVersion` is the precondition: a stale one fails
     /// with `isConflict`.
-    public func replace(_ object: Object, fieldManager: String? = nil) async throws -> Object {
+    public func replace(
+        _ object: Object, fieldManager: String? = nil, skippingManagedFields: Bool = false
+    ) async throws -> Object {
         try await client.send(
             RequestBuilder.replace(
                 resource, namespace: objectNamespace(object), name: requireName(object), body: encode(object),
                 fieldManager: fieldManager),
-            decoding: Object.self)
+            decoding: Object.self, skippingManagedFields: skippingManagedFields)
     }
 
     /// Patches object `name`.
@@ -158,12 +163,14 @@ public struct ResourceAPI<Object: KubeObject>: Sendable {
     }
 
     /// Patches the status of object `name`.
-    public func patchStatus(_ name: String, _ patch: Patch, fieldManager: String? = nil) async throws -> Object {
+    public func patchStatus(
+        _ name: String, _ patch: Patch, fieldManager: String? = nil, skippingManagedFields: Bool = false
+    ) async throws -> Object {
         try await client.send(
             RequestBuilder.patch(
                 resource, namespace: namespace, name: name, patch: patch, subresource: "status",
                 fieldManager: fieldManager),
-            decoding: Object.self)
+            decoding: Object.self, skippingManagedFields: skippingManagedFields)
     }
 
     /// Server-side apply of the status of `object`.
