@@ -22,7 +22,8 @@
 #   BENCH_FLAGS    the operator's flags (default: none, the operator's defaults)
 #   BENCH_WRAPPER  a command the operator runs under, e.g.
 #                  "valgrind --tool=callgrind --callgrind-out-file=/tmp/op.callgrind"
-#   BENCH_PHASES   "all" (default) or "sync" (stop after the initial sync; for profiling)
+#   BENCH_PHASES   "all" (default), "sync" (stop after the initial sync; for profiling) or "ces"
+#                  (the initial sync, then only the ClusterExternalSecret case)
 set -euo pipefail
 binary="$1"; shift
 # Each count once, smallest first (growth is printed from the first to the last).

@@ -277,6 +277,10 @@ def run(d, count, binary, flags, wrapper, phases, results):
     if phases == "sync":
         op.stop()
         return
+    if phases == "ces":
+        cluster_external_secret(api, pool, state, op, int(os.environ.get("BENCH_CES_NAMESPACES", "1000")))
+        op.stop()
+        return
 
     # One new ExternalSecret once everything is synced.
     t0 = time.monotonic()
