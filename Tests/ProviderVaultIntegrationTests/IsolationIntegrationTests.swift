@@ -179,7 +179,9 @@ import VaultTestSupport
         proxy.mode = .hang
         let hangStart = ContinuousClock.now
         try await forceSync(client, namespace, vaultNames)
-        let biting = try await eventually(timeout: .seconds(30)) { proxy.accepted(in: .hang) >= 1 }
+        // Generous: in the full suite on 2 cores the forced reconciles can take long to start; the
+        // order check below does not depend on when they did.
+        let biting = try await eventually(timeout: .seconds(90)) { proxy.accepted(in: .hang) >= 1 }
         #expect(biting, "no Vault read reached the hung proxy")
         let created = ContinuousClock.now
         _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
