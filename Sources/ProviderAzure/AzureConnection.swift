@@ -8,7 +8,7 @@ import ProviderKit
 /// `Retry-After`, bounded).
 struct AzureConnection: Sendable {
     let transport: any HTTPTransport
-    let session: AzureTokenSession
+    let session: BearerTokenSession
     let retry: AzureRetryPolicy
     let timeout: Duration
 

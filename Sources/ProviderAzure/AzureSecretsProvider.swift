@@ -63,7 +63,7 @@ public struct AzureSecretsProvider: SecretsProvider {
         } catch let error as HTTPTransportError {
             throw ProviderError.invalidConfiguration("\(AzureStoreSettings.field): \(error)")
         }
-        let session: AzureTokenSession
+        let session: BearerTokenSession
         do {
             session = try await makeSession(settings, references: references, transport: made.transport)
         } catch {
@@ -85,7 +85,7 @@ public struct AzureSecretsProvider: SecretsProvider {
         logger.debug(
             "azure key vault store client made",
             metadata: [
-                "store": "\(store.displayName)", "principal": "\(session.principal)", "vault": "\(settings.vaultURL)",
+                "store": "\(store.displayName)", "principal": "\(session.holder)", "vault": "\(settings.vaultURL)",
             ])
         return client
     }
@@ -94,7 +94,7 @@ public struct AzureSecretsProvider: SecretsProvider {
     /// secret, certificate, ServiceAccount) is read here, once per client.
     private func makeSession(
         _ settings: AzureStoreSettings, references: any ReferenceReader, transport: any HTTPTransport
-    ) async throws -> AzureTokenSession {
+    ) async throws -> BearerTokenSession {
         let (now, retry, cloud) = (self.now, self.retry, settings.cloud)
         let field = AzureStoreSettings.field
         let timeout = Duration.seconds(30)
@@ -110,7 +110,7 @@ public struct AzureSecretsProvider: SecretsProvider {
             case .clientSecret(let selector):
                 let clientSecret = text(
                     try await references.secretValue(selector, field: "\(field).authSecretRef.clientSecret"))
-                return AzureTokenSession(principal: clientID, now: now) {
+                return BearerTokenSession(holder: clientID, renewalMargin: azureTokenRenewalMargin, now: now) {
                     let issued = now()
                     let request = AzureTokenRequests.clientCredentials(
                         authorityHost: cloud.authorityHost, tenantID: tenantID, clientID: clientID, scope: cloud.scope,
@@ -123,7 +123,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                 let certificateField = "\(field).authSecretRef.clientCertificate"
                 let certificate = try AzureClientCertificate.parse(
                     try await references.secretValue(selector, field: certificateField), field: certificateField)
-                return AzureTokenSession(principal: clientID, now: now) {
+                return BearerTokenSession(holder: clientID, renewalMargin: azureTokenRenewalMargin, now: now) {
                     let issued = now()
                     let assertion = try certificate.assertion(
                         clientID: clientID, audience: endpoint, issuedAt: issued, id: UUID().uuidString.lowercased())
@@ -139,7 +139,7 @@ public struct AzureSecretsProvider: SecretsProvider {
             let metadataService = environment.metadataService
             let refused =
                 "the instance metadata service refused a token for the managed identity\(clientID.map { " \($0)" } ?? "")"
-            return AzureTokenSession(principal: clientID ?? "managed identity", now: now) {
+            return BearerTokenSession(holder: clientID ?? "managed identity", renewalMargin: azureTokenRenewalMargin, now: now) {
                 let issued = now()
                 let request = AzureTokenRequests.managedIdentity(
                     endpoint: metadataService, resource: cloud.keyVaultResource, clientID: clientID)
@@ -153,7 +153,7 @@ public struct AzureSecretsProvider: SecretsProvider {
             let audiences = [AzureStoreSettings.WorkloadIdentity.audience] + (identity.serviceAccount.audiences ?? [])
             let refused =
                 "Entra ID refused the token of ServiceAccount \(identity.serviceAccount.name) for client \(clientID) of tenant \(tenantID)"
-            return AzureTokenSession(principal: clientID, now: now) {
+            return BearerTokenSession(holder: clientID, renewalMargin: azureTokenRenewalMargin, now: now) {
                 let issued = now()
                 let federated: String
                 do {
@@ -178,7 +178,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                 )
             }
             let refused = "Entra ID refused the operator's federated token for client \(clientID) of tenant \(tenantID)"
-            return AzureTokenSession(principal: clientID, now: now) {
+            return BearerTokenSession(holder: clientID, renewalMargin: azureTokenRenewalMargin, now: now) {
                 let issued = now()
                 // The file is re-read per token: the kubelet rotates it.
                 guard let data = FileManager.default.contents(atPath: tokenFile) else {

@@ -4,62 +4,8 @@ import HTTPSupport
 import NIOHTTP1
 import ProviderKit
 
-/// One Entra ID access token for Key Vault, shared by every call of a store client.
-///
-/// Guarantees: one token request in flight at a time, shared by every caller waiting; the token is
-/// renewed five minutes before it expires, or at once after Key Vault refused it (`invalidate`),
-/// never per call. Caveat: a failed token request is not cached; the next call tries again.
-actor AzureTokenSession {
-    private enum State {
-        case empty
-        case valid(token: String, expiry: Date)
-        case refreshing(Task<(token: String, expiry: Date), any Error>)
-    }
-
-    /// Gets a fresh token and its expiry.
-    typealias Fetch = @Sendable () async throws -> (token: String, expiry: Date)
-
-    private var state = State.empty
-    private let fetch: Fetch
-    private let now: @Sendable () -> Date
-    /// Who the tokens are for (a client ID or "managed identity"), for logs and messages.
-    nonisolated let principal: String
-
-    /// How long before its expiry a token is renewed (azure-identity's margin).
-    static let renewalMargin: TimeInterval = 300
-
-    init(principal: String, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
-        self.principal = principal
-        self.now = now
-        self.fetch = fetch
-    }
-
-    /// A valid access token.
-    func token() async throws -> String {
-        switch state {
-        case .valid(let token, let expiry) where expiry.timeIntervalSince(now()) > Self.renewalMargin:
-            return token
-        case .refreshing(let task):
-            return try await task.value.token
-        default:
-            let task = Task { [fetch] in try await fetch() }
-            state = .refreshing(task)
-            do {
-                let fresh = try await task.value
-                state = .valid(token: fresh.token, expiry: fresh.expiry)
-                return fresh.token
-            } catch {
-                state = .empty
-                throw error
-            }
-        }
-    }
-
-    /// Forgets `token` (Key Vault answered 401 with it), unless a newer one replaced it already.
-    func invalidate(_ token: String) {
-        if case .valid(let current, _) = state, current == token { state = .empty }
-    }
-}
+/// How long before its expiry an Entra ID token for Key Vault is renewed (azure-identity's margin).
+let azureTokenRenewalMargin: TimeInterval = 300
 
 /// The token requests of each way to authenticate, built and sent without caching (the session
 /// caches).

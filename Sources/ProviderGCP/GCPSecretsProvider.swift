@@ -71,18 +71,18 @@ public struct GCPSecretsProvider: SecretsProvider {
             throw ProviderError.invalidConfiguration("\(GCPStoreSettings.field): \(error)")
         }
         var resolved = settings
-        let session: GCPTokenSession
+        let session: BearerTokenSession
         let transport = made.transport
         let (now, endpoints) = (self.now, self.tokenEndpoints)
         switch settings.credentials {
         case .workloadIdentity(let identity):
-            session = GCPTokenSession(account: "ServiceAccount \(identity.serviceAccount.name)", now: now) {
+            session = BearerTokenSession(holder: "ServiceAccount \(identity.serviceAccount.name)", renewalMargin: gcpTokenRenewalMargin, now: now) {
                 try await GCPTokenRequests.workloadIdentity(
                     identity, references: references, endpoints: endpoints, transport: transport, now: now,
                     timeout: .seconds(30))
             }
         case .federation(let federation):
-            session = GCPTokenSession(account: "ServiceAccount \(federation.serviceAccount.name)", now: now) {
+            session = BearerTokenSession(holder: "ServiceAccount \(federation.serviceAccount.name)", renewalMargin: gcpTokenRenewalMargin, now: now) {
                 try await GCPTokenRequests.federation(
                     federation, references: references, endpoints: endpoints, transport: transport, now: now,
                     timeout: .seconds(30))
@@ -103,7 +103,7 @@ public struct GCPSecretsProvider: SecretsProvider {
                 throw error
             }
             if resolved.projectID.isEmpty { resolved.projectID = key.projectID }
-            session = GCPTokenSession(account: key.clientEmail, now: now) {
+            session = BearerTokenSession(holder: key.clientEmail, renewalMargin: gcpTokenRenewalMargin, now: now) {
                 try await GCPTokenRequests.serviceAccountKey(key, transport: transport, now: now, timeout: .seconds(30))
             }
         }
@@ -123,7 +123,7 @@ public struct GCPSecretsProvider: SecretsProvider {
         logger.debug(
             "gcp store client made",
             metadata: [
-                "store": "\(store.displayName)", "account": "\(session.account)", "project": "\(resolved.projectID)",
+                "store": "\(store.displayName)", "account": "\(session.holder)", "project": "\(resolved.projectID)",
             ])
         return client
     }

@@ -6,63 +6,8 @@ import Metrics
 import NIOHTTP1
 import ProviderKit
 
-/// One OAuth 2.0 access token for a store client, from a service-account key (JWT bearer grant
-/// against the key's `token_uri`).
-///
-/// Guarantees: one token request in flight at a time, shared by every caller waiting; the token is
-/// renewed a minute before it expires, or at once after the API refused it (`invalidate`), never
-/// per call. Caveat: a failed token request is not cached; the next call tries again.
-actor GCPTokenSession {
-    private enum State {
-        case empty
-        case valid(token: String, expiry: Date)
-        case refreshing(Task<(token: String, expiry: Date), any Error>)
-    }
-
-    /// Gets a fresh token and its expiry (a service-account key's JWT grant, or Workload Identity).
-    typealias Fetch = @Sendable () async throws -> (token: String, expiry: Date)
-
-    private var state = State.empty
-    private let fetch: Fetch
-    private let now: @Sendable () -> Date
-    /// Who the tokens are for, for logs and messages.
-    nonisolated let account: String
-
-    /// How long before its expiry a token is renewed.
-    static let renewalMargin: TimeInterval = 60
-
-    init(account: String, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
-        self.account = account
-        self.now = now
-        self.fetch = fetch
-    }
-
-    /// A valid access token.
-    func token() async throws -> String {
-        switch state {
-        case .valid(let token, let expiry) where expiry.timeIntervalSince(now()) > Self.renewalMargin:
-            return token
-        case .refreshing(let task):
-            return try await task.value.token
-        default:
-            let task = Task { [fetch] in try await fetch() }
-            state = .refreshing(task)
-            do {
-                let fresh = try await task.value
-                state = .valid(token: fresh.token, expiry: fresh.expiry)
-                return fresh.token
-            } catch {
-                state = .empty
-                throw error
-            }
-        }
-    }
-
-    /// Forgets `token` (the API answered 401 with it), unless a newer one replaced it already.
-    func invalidate(_ token: String) {
-        if case .valid(let current, _) = state, current == token { state = .empty }
-    }
-}
+/// How long before its expiry a Google access token is renewed.
+let gcpTokenRenewalMargin: TimeInterval = 60
 
 /// The token requests of each way to authenticate.
 enum GCPTokenRequests {
@@ -292,7 +237,7 @@ enum GCPMetrics {
 /// throttling (429) and unavailability (503) are retried with jittered exponential backoff.
 struct GCPConnection: Sendable {
     let transport: any HTTPTransport
-    let session: GCPTokenSession
+    let session: BearerTokenSession
     let retry: GCPRetryPolicy
     let timeout: Duration
 
