@@ -24,9 +24,9 @@ enum ProviderSet {
             KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
             VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
             AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
-            WebhookSecretsProvider(now: now, retry: WebhookRetryPolicy(sleep: sleep), logger: logger),
+            WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
             GCPSecretsProvider(
-                now: now, retry: GCPRetryPolicy(sleep: sleep),
+                now: now, retry: HTTPRetryPolicy(sleep: sleep),
                 endpoint: environment[GCPSecretsProvider.endpointVariable],
                 defaultCredentialsFile: environment["GOOGLE_APPLICATION_CREDENTIALS"],
                 tokenEndpoints: GCPEndpoints(
@@ -34,7 +34,7 @@ enum ProviderSet {
                     iamCredentials: environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
                 logger: logger),
             AzureSecretsProvider(
-                now: now, retry: AzureRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
+                now: now, retry: HTTPRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
                 logger: logger),
         ])
     }

@@ -9,7 +9,7 @@ import ProviderKit
 struct AzureConnection: Sendable {
     let transport: any HTTPTransport
     let session: BearerTokenSession
-    let retry: AzureRetryPolicy
+    let retry: HTTPRetryPolicy
     let timeout: Duration
 
     static let maximumBodyBytes = 32 << 20
@@ -52,7 +52,7 @@ struct AzureConnection: Sendable {
 
     /// Sends a token request (no bearer token), retrying throttling and unavailability likewise.
     static func sendTokenRequest(
-        _ request: HTTPRequest, transport: any HTTPTransport, retry: AzureRetryPolicy, timeout: Duration,
+        _ request: HTTPRequest, transport: any HTTPTransport, retry: HTTPRetryPolicy, timeout: Duration,
         refused: String
     ) async throws -> HTTPResponse {
         var attempt = 0
@@ -87,35 +87,6 @@ struct AzureConnection: Sendable {
             return "request timed out after \(timeout)"
         }
         return String(text.prefix(300))
-    }
-}
-
-/// How throttled or unavailable answers are retried: `maxRetries` more attempts after an
-/// exponential, jittered wait (or the server's `Retry-After`, at most `maximum`).
-public struct AzureRetryPolicy: Sendable {
-    public var maxRetries: Int
-    public var base: Duration
-    public var maximum: Duration
-    public var sleep: @Sendable (Duration) async throws -> Void
-    public var jitter: @Sendable () -> Double
-
-    public init(
-        maxRetries: Int = 3, base: Duration = .milliseconds(200), maximum: Duration = .seconds(5),
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
-    ) {
-        self.maxRetries = maxRetries
-        self.base = base
-        self.maximum = maximum
-        self.sleep = sleep
-        self.jitter = jitter
-    }
-
-    func wait(before attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Int(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            return min(.seconds(seconds), maximum)
-        }
-        return min(base * (1 << min(attempt - 1, 16)), maximum) * jitter()
     }
 }
 

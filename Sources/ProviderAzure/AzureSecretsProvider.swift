@@ -20,7 +20,7 @@ public struct AzureSecretsProvider: SecretsProvider {
 
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
-    private let retry: AzureRetryPolicy
+    private let retry: HTTPRetryPolicy
     private let environment: AzureEnvironment
     private let logger: Logger
 
@@ -29,7 +29,7 @@ public struct AzureSecretsProvider: SecretsProvider {
     ///     federated token file).
     public init(
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
-        now: @escaping @Sendable () -> Date = { Date() }, retry: AzureRetryPolicy = AzureRetryPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }, retry: HTTPRetryPolicy = HTTPRetryPolicy(),
         environment: AzureEnvironment = AzureEnvironment(), logger: Logger = Logger(label: "provider-azure")
     ) {
         self.makeTransport = transport

@@ -22,7 +22,7 @@ public struct GCPSecretsProvider: SecretsProvider {
 
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
-    private let retry: GCPRetryPolicy
+    private let retry: HTTPRetryPolicy
     private let endpoint: String?
     private let defaultCredentialsFile: String?
     private let tokenEndpoints: GCPEndpoints
@@ -41,7 +41,7 @@ public struct GCPSecretsProvider: SecretsProvider {
     ///   - tokenEndpoints: Google's Security Token Service and IAM Credentials (Workload Identity).
     public init(
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
-        now: @escaping @Sendable () -> Date = { Date() }, retry: GCPRetryPolicy = GCPRetryPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }, retry: HTTPRetryPolicy = HTTPRetryPolicy(),
         endpoint: String? = nil, defaultCredentialsFile: String? = nil, tokenEndpoints: GCPEndpoints = GCPEndpoints(),
         logger: Logger = Logger(label: "provider-gcp")
     ) {

@@ -18,7 +18,7 @@ struct WebhookSecretsClient: SecretsClient {
     /// The namespace of the object using the store (`.remoteRef.namespace`).
     let namespace: String
     let templates: WebhookTemplates
-    let retry: WebhookRetryPolicy
+    let retry: HTTPRetryPolicy
     let logger: Logger
 
     /// Responses larger than this are refused.
@@ -194,36 +194,6 @@ struct WebhookSecretsClient: SecretsClient {
         default:
             return String(describing: type(of: error)) + ": " + String(describing: error).prefix(200)
         }
-    }
-}
-
-/// How throttled or unavailable answers are retried: `maxRetries` more attempts, waiting an
-/// exponential, jittered time (or the server's `Retry-After`, bounded).
-public struct WebhookRetryPolicy: Sendable {
-    public var maxRetries: Int
-    public var base: Duration
-    public var maximum: Duration
-    public var sleep: @Sendable (Duration) async throws -> Void
-    public var jitter: @Sendable () -> Double
-
-    public init(
-        maxRetries: Int = 3, base: Duration = .milliseconds(200), maximum: Duration = .seconds(5),
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1.0) }
-    ) {
-        self.maxRetries = maxRetries
-        self.base = base
-        self.maximum = maximum
-        self.sleep = sleep
-        self.jitter = jitter
-    }
-
-    func wait(before attempt: Int, retryAfter: String?) -> Duration {
-        if let retryAfter, let seconds = Int(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            return min(.seconds(seconds), maximum)
-        }
-        let exponential = base * (1 << min(attempt - 1, 16))
-        return min(exponential, maximum) * jitter()
     }
 }
 

@@ -16,7 +16,7 @@ public struct WebhookSecretsProvider: SecretsProvider {
 
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
-    private let retry: WebhookRetryPolicy
+    private let retry: HTTPRetryPolicy
     private let logger: Logger
 
     /// - Parameters:
@@ -25,7 +25,7 @@ public struct WebhookSecretsProvider: SecretsProvider {
     ///   - retry: how throttled or unavailable answers are retried.
     public init(
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
-        now: @escaping @Sendable () -> Date = { Date() }, retry: WebhookRetryPolicy = WebhookRetryPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }, retry: HTTPRetryPolicy = HTTPRetryPolicy(),
         logger: Logger = Logger(label: "provider-webhook")
     ) {
         self.makeTransport = transport

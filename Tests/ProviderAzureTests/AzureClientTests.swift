@@ -74,7 +74,7 @@ func makeClient(
     let transport = ScriptedTransport { request in isToken(request) ? tokenReply : api(request) }
     let azure = AzureSecretsProvider(
         transport: { _ in (transport, {}) }, now: { clock?.now ?? Date() },
-        retry: AzureRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }), environment: environment)
+        retry: HTTPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }), environment: environment)
     let client = try await azure.makeClient(for: azureStore(provider), references: references)
     return (client, transport)
 }

@@ -72,7 +72,7 @@ func makeClient(
     }
     let provider = GCPSecretsProvider(
         transport: { _ in (transport, {}) }, now: { clock?.now ?? Date() },
-        retry: GCPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
+        retry: HTTPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
     let client = try await provider.makeClient(
         for: gcpStore(gcp), references: FakeReferences(secrets: ["gcp/key.json": keyFile()]))
     return (client, transport)

@@ -30,7 +30,7 @@ func makeClient(
     let transport = ScriptedTransport(script)
     let provider = WebhookSecretsProvider(
         transport: { _ in (transport, {}) }, now: { Date(timeIntervalSince1970: 1_700_000_000) },
-        retry: WebhookRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
+        retry: HTTPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
     let client = try await provider.makeClient(for: webhookStore(webhook, kind: kind), references: references)
     return (client, transport)
 }
