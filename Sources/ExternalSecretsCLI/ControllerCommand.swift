@@ -154,6 +154,11 @@ struct ControllerCommand: AsyncParsableCommand {
     var enforceNamespaceKeyGuard = false
 
     @Flag(
+        name: .customLong("enforce-namespace-role-guard"),
+        help: "Limit the role ESO ExternalSecrets' stores assume (AWS role, Vault Kubernetes auth role) by their namespace's iam.amazonaws.com/permitted annotation (a regular expression), as KES objects always are.")
+    var enforceNamespaceRoleGuard = false
+
+    @Flag(
         name: .customLong("enable-kes"),
         help: "Serve KES's kubernetes-client.io/v1 ExternalSecret (GoDaddy's Kubernetes External Secrets), configured by KES's environment variables (AWS_REGION, VAULT_ADDR, DEFAULT_VAULT_MOUNT_POINT, DEFAULT_VAULT_ROLE, POLLER_INTERVAL_MILLISECONDS, WATCHED_NAMESPACES) or the --kes-* flags.")
     var enableKES = false
@@ -176,16 +181,12 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("kes-watched-namespaces"), help: "KES: comma-separated namespaces whose objects sync (overrides WATCHED_NAMESPACES; empty: all).")
     var kesWatchedNamespaces: String?
 
+    @Flag(name: .customLong("kes-enforce-namespace-annotations"), help: "KES: a namespace without the guard annotations (iam.amazonaws.com/permitted, externalsecrets.kubernetes-client.io/permitted-key-name) refuses KES objects instead of admitting them (as ENFORCE_NAMESPACE_ANNOTATIONS).")
+    var kesEnforceNamespaceAnnotations = false
+
     /// The KES controller's configuration: KES's environment variables, then the `--kes-*` flags.
     func kesConfiguration(environment: [String: String]) throws -> KESConfiguration {
-        var configuration = try KESConfiguration(environment: environment)
-        // VAULT_CACERT (Vault's own variable): a PEM file the vault backend trusts.
-        if let path = environment["VAULT_CACERT"], !path.isEmpty {
-            guard let pem = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("VAULT_CACERT names \(path), which cannot be read")
-            }
-            configuration.vaultCABundle = pem.base64EncodedString()
-        }
+        var configuration = try KESConfiguration.fromProcessEnvironment(environment)
         if let kesPollerInterval {
             guard let interval = GoDuration.parse(kesPollerInterval), interval > .zero else {
                 throw ValidationError("--kes-poller-interval must be a positive duration such as 10s")
@@ -196,6 +197,7 @@ struct ControllerCommand: AsyncParsableCommand {
         if let kesVaultAddress { configuration.vaultAddress = kesVaultAddress }
         if let kesDefaultVaultMountPoint { configuration.defaultVaultMountPoint = kesDefaultVaultMountPoint }
         if let kesDefaultVaultRole { configuration.defaultVaultRole = kesDefaultVaultRole }
+        if kesEnforceNamespaceAnnotations { configuration.enforceNamespaceAnnotations = true }
         if let kesWatchedNamespaces {
             configuration.watchedNamespaces = kesWatchedNamespaces.split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -285,6 +287,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.circuitBreaker = CircuitBreakerSettings(
             failureThreshold: storeFailureThreshold, coolDown: GoDuration.parse(storeRetryInterval) ?? .seconds(5))
         options.enforceNamespaceKeyGuard = enforceNamespaceKeyGuard
+        options.enforceNamespaceRoleGuard = enforceNamespaceRoleGuard
         options.serviceAccountTokenAudience = serviceAccountTokenAudience.flatMap { $0.isEmpty ? nil : $0 }
         options.allowedProviderEndpoints = allowedProviderEndpoints.map(ProviderEndpointAllowList.init(parsing:))
         if enableKES {

@@ -31,9 +31,13 @@ struct Render: AsyncParsableCommand {
             files), and their credentials (Secrets, ServiceAccount tokens, CA bundles they refer to) are read from the \
             cluster with the kubeconfig's identity, through the same provider registry the controller uses. Nothing \
             is written to the cluster or the provider.
+
+            KES objects (kubernetes-client.io/v1 ExternalSecret) are rendered as the KES controller (--enable-kes) writes \
+            them: their backend configuration from KES's environment variables (AWS_REGION, VAULT_ADDR, ...), their \
+            template applied; with --live the namespace's KES guards are read from the cluster and applied.
             """)
 
-    @Option(name: .customShort("f"), help: "ExternalSecret manifests (file, directory or -), with any ConfigMaps and Secrets their templates read; repeatable.")
+    @Option(name: .customShort("f"), help: "ExternalSecret manifests (ESO's or KES's; file, directory or -), with any ConfigMaps and Secrets their templates read; repeatable.")
     var filenames: [String] = []
 
     @Option(name: .customLong("store"), help: "SecretStore / ClusterSecretStore manifests (file or directory); repeatable.")
@@ -60,11 +64,24 @@ struct Render: AsyncParsableCommand {
     @Option(help: "With --live: the kubeconfig context to use (default: its current context).")
     var context: String?
 
+    @Option(
+        name: .customLong("allowed-provider-endpoints"),
+        help: "With --live: the controller's flag of the same name (hosts stores may send credentials to); a store it refuses is not used. Unset: anywhere.")
+    var allowedProviderEndpoints: String?
+
+    @Option(
+        name: .customLong("service-account-token-audience"),
+        help: "With --live: the controller's flag of the same name (audience of the ServiceAccount tokens requested for stores that name none). Unset: the API server's.")
+    var serviceAccountTokenAudience: String?
+
     func validate() throws {
         guard !filenames.isEmpty else { throw ValidationError("give the ExternalSecret with -f FILE|DIR|-") }
         guard ["yaml", "json"].contains(output) else { throw ValidationError("-o must be yaml or json") }
         if live && values != nil { throw ValidationError("--live reads the real provider; it cannot be used with --values") }
-        if !live && (kubeconfig != nil || context != nil) { throw ValidationError("--kubeconfig and --context need --live") }
+        if !live && (kubeconfig != nil || context != nil || allowedProviderEndpoints != nil || serviceAccountTokenAudience != nil) {
+            throw ValidationError(
+                "--kubeconfig, --context, --allowed-provider-endpoints and --service-account-token-audience need --live")
+        }
     }
 
     func run() async throws {
@@ -83,6 +100,7 @@ struct Render: AsyncParsableCommand {
         var configMaps: [ConfigMap] = []
         var secrets: [Secret] = []
         var externalSecrets: [(ExternalSecret, ManifestDocument)] = []
+        var kesObjects: [KESExternalSecret] = []
         for document in documents + storeDocuments {
             let kind = document.object["kind"]?.stringValue ?? ""
             let apiVersion = document.object["apiVersion"]?.stringValue ?? ""
@@ -97,6 +115,8 @@ struct Render: AsyncParsableCommand {
                 case (ExternalSecretsAPIGroup.apiVersion, "ClusterSecretStore"):
                     let store = try document.object.decode(as: ClusterSecretStore.self)
                     givenStores.append(.init(kind: .clusterSecretStore, name: store.metadata.name ?? "", namespace: nil, spec: store.spec))
+                case (KESAPIGroup.apiVersion, "ExternalSecret"):
+                    kesObjects.append(try document.object.decode(as: KESExternalSecret.self))
                 case ("v1", "ConfigMap"): configMaps.append(try document.object.decode(as: ConfigMap.self))
                 case ("v1", "Secret"): secrets.append(try document.object.decode(as: Secret.self))
                 default:
@@ -107,9 +127,23 @@ struct Render: AsyncParsableCommand {
                 Self.fail("\(document.source): \(kind) (document \(document.document)): \(problem) (run external-secrets validate)")
             }
         }
-        guard !externalSecrets.isEmpty else { Self.fail("no ExternalSecret (external-secrets.io/v1) in \(filenames.joined(separator: ", "))") }
+        guard !externalSecrets.isEmpty || !kesObjects.isEmpty else {
+            Self.fail(
+                "no ExternalSecret (external-secrets.io/v1 or kubernetes-client.io/v1) in \(filenames.joined(separator: ", "))")
+        }
         for index in externalSecrets.indices where (externalSecrets[index].0.metadata.namespace ?? "").isEmpty {
             externalSecrets[index].0.metadata.namespace = namespace
+        }
+        for index in kesObjects.indices where (kesObjects[index].metadata.namespace ?? "").isEmpty {
+            kesObjects[index].metadata.namespace = namespace
+        }
+        var kesConfiguration = KESConfiguration()
+        if !kesObjects.isEmpty {
+            do {
+                kesConfiguration = try KESConfiguration.fromProcessEnvironment(ProcessInfo.processInfo.environment)
+            } catch {
+                Self.fail("KES environment: \(error)")
+            }
         }
 
         var liveSession: LiveProviders?
@@ -117,7 +151,10 @@ struct Render: AsyncParsableCommand {
         if live {
             do {
                 let configuration = try ClientConfigurationSource(kubeconfig: kubeconfig, context: context).load()
-                liveSession = try LiveProviders(configuration: configuration)
+                liveSession = try LiveProviders(
+                    configuration: configuration,
+                    allowedProviderEndpoints: allowedProviderEndpoints.map(ProviderEndpointAllowList.init(parsing:)),
+                    serviceAccountTokenAudience: serviceAccountTokenAudience.flatMap { $0.isEmpty ? nil : $0 })
             } catch {
                 Self.fail("--live: cannot use the kubeconfig: \(error)")
             }
@@ -149,6 +186,22 @@ struct Render: AsyncParsableCommand {
             }
             do {
                 let outcome = try await renderer.render(es)
+                for note in outcome.notes { Self.note("\(subject): \(note)") }
+                if let secret = outcome.secret {
+                    rendered.append(try Self.presentable(secret, showValues: showValues))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: \(subject): \(error)\n".utf8))
+                failed = true
+            }
+        }
+        for object in kesObjects {
+            let subject = "ExternalSecret.kubernetes-client.io \(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
+            do {
+                if let liveSession, let refusal = try await liveSession.kesGuardRefusal(object, configuration: kesConfiguration) {
+                    throw RenderFailure(field: "", message: refusal)
+                }
+                let outcome = try await renderer.render(object, configuration: kesConfiguration)
                 for note in outcome.notes { Self.note("\(subject): \(note)") }
                 if let secret = outcome.secret {
                     rendered.append(try Self.presentable(secret, showValues: showValues))
@@ -217,17 +270,26 @@ struct Render: AsyncParsableCommand {
     }
 }
 
-/// `render --live`: the controller's provider registry and reference reader over a client of the
+/// `render --live`: the controller's provider registry, reference reader and credential policy
+/// (`StoreCredentialPolicy`: endpoint allow-list, token audience) over a client of the
 /// kubeconfig's cluster. Provider clients are made once per store and closed by ``close()``.
 final class LiveProviders: Sendable {
     let kube: KubeClient
     let registry: ProviderRegistry
     private let clients = LiveClientCache()
+    private let admission: (@Sendable (StoreContext) async throws -> Void)?
+    private let serviceAccountTokenAudience: String?
 
-    init(configuration: ClientConfiguration) throws {
+    init(
+        configuration: ClientConfiguration, allowedProviderEndpoints: ProviderEndpointAllowList? = nil,
+        serviceAccountTokenAudience: String? = nil
+    ) throws {
         let logger = Logger(label: "render-live")
         let clock = ContinuousClock()
-        kube = try KubeClient(configuration: configuration, logger: logger)
+        let kube = try KubeClient(configuration: configuration, logger: logger)
+        self.kube = kube
+        admission = allowedProviderEndpoints.map { StoreCredentialPolicy.endpointAdmission($0, client: kube) }
+        self.serviceAccountTokenAudience = serviceAccountTokenAudience
         registry = ProviderSet.registry(
             localCluster: configuration, now: { Date() }, sleep: { try await clock.sleep(for: $0) }, clock: clock,
             logger: logger)
@@ -272,10 +334,25 @@ final class LiveProviders: Sendable {
         let key = "\(context.kind.rawValue)/\(context.storeNamespace ?? "")/\(context.name)/\(context.callerNamespace)"
         if let client = await clients.client(for: key) { return client }
         let provider = try registry.provider(for: context.spec)
+        try await admission?(context)
         let client = try await provider.makeClient(
-            for: context, references: KubeReferenceReader(client: kube, policy: ReferenceAccessPolicy(store: context)))
+            for: context,
+            references: StoreCredentialPolicy.referenceReader(
+                for: context, client: kube, serviceAccountTokenAudience: serviceAccountTokenAudience))
         await clients.store(client, for: key)
         return client
+    }
+
+    /// Why the KES controller would refuse `object` in its namespace (the namespace's
+    /// `iam.amazonaws.com/permitted` and permitted-key-name annotations, read from the cluster);
+    /// nil when it would not.
+    func kesGuardRefusal(_ object: KESExternalSecret, configuration: KESConfiguration) async throws -> String? {
+        guard let mapped = try? KESMapping.map(object, configuration: configuration) else { return nil }
+        let namespace = object.metadata.namespace ?? "default"
+        let annotations = try await kube.api(Namespace.self).get(namespace).metadata.annotations ?? [:]
+        return KESNamespaceGuard(namespaceAnnotations: annotations, enforce: configuration.enforceNamespaceAnnotations)
+            .refusal(roleArn: mapped.roleArn, remoteKeys: mapped.remoteKeys, namespace: namespace)
+            .map { "not allowed to fetch secret: \(object.metadata.name ?? ""): \($0)" }
     }
 
     /// Closes every provider client and the cluster client.

@@ -35,8 +35,10 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         /// recorded, so that their watch events wake nothing (``OwnWrites``); nil: not recorded.
         public var ownStatusWrites: OwnWrites?
         public var ownSecretWrites: OwnWrites?
-        /// The tenant guard of a namespace (`--enforce-namespace-key-guard`): its store clients
-        /// read only the keys the namespace's permitted-key-name annotation admits; nil: off.
+        /// The tenant guards of a namespace (`--enforce-namespace-key-guard`,
+        /// `--enforce-namespace-role-guard`): its store clients read only the keys the
+        /// namespace's permitted-key-name annotation admits, and a store whose role the
+        /// namespace's permitted-role annotation does not admit is refused; nil: off.
         public var namespaceGuard: (@Sendable (String) async throws -> KESNamespaceGuard)?
 
         public init(
@@ -256,12 +258,17 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
     /// The provider client for a store reference used from `namespace`.
     private func client(for ref: SecretStoreRef, namespace: String, fresh: Bool) async throws -> any SecretsClient {
         let store = try await dependencies.resolver.resolve(ref, from: namespace)
+        // The namespace's guards first: a refused role is refused before the client (and its
+        // login or role assumption) is made.
+        let guardrail = try await dependencies.namespaceGuard?(namespace)
+        if let refusal = guardrail?.refusal(roleArn: KESNamespaceGuard.role(of: store.spec), remoteKeys: [], namespace: namespace) {
+            throw ProviderError.accessDenied(refusal)
+        }
         let client = try await ProviderClientSource(
             registry: dependencies.registry, clients: dependencies.clients, callCache: dependencies.callCache,
             callGuard: dependencies.callGuard
         ).client(for: store, fresh: fresh)
-        guard let namespaceGuard = dependencies.namespaceGuard else { return client }
-        return try await namespaceGuard(namespace).limiting(client, namespace: namespace)
+        return guardrail?.limiting(client, namespace: namespace) ?? client
     }
 
     // MARK: - Status and Events

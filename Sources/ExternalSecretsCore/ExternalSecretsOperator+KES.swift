@@ -52,22 +52,4 @@ extension ExternalSecretsOperator {
             .first { $0.controller == true && $0.kind == "ExternalSecret" && $0.apiVersion == KESAPIGroup.apiVersion }
             .map { ObjectKey(namespace: secret.metadata.namespace, name: $0.name) }
     }
-
-    /// The client-build admission of `--allowed-provider-endpoints`: a store whose provider block
-    /// names an endpoint the list (narrowed by the caller namespace's annotation) does not admit
-    /// is refused before any credential is read or sent.
-    static func endpointAdmission(
-        _ allowList: ProviderEndpointAllowList, client: KubeClient
-    ) -> @Sendable (StoreContext) async throws -> Void {
-        { store in
-            guard !ProviderEndpointAllowList.endpoints(of: store.spec).isEmpty else { return }
-            var annotations: [String: String] = [:]
-            if !store.callerNamespace.isEmpty {
-                annotations = try await client.api(Namespace.self).get(store.callerNamespace).metadata.annotations ?? [:]
-            }
-            if let refusal = allowList.refusal(for: store.spec, namespaceAnnotations: annotations) {
-                throw StoreProblem.denied(message: "\(store.displayName): \(refusal)")
-            }
-        }
-    }
 }

@@ -58,6 +58,10 @@ public struct OperatorOptions: Sendable {
     /// to ESO ExternalSecrets too (`--enforce-namespace-key-guard`; one namespace GET per store
     /// client a reconcile uses).
     public var enforceNamespaceKeyGuard = false
+    /// `--enforce-namespace-role-guard`: the namespace's `iam.amazonaws.com/permitted` annotation
+    /// limits the role (AWS `role`, Vault Kubernetes auth `role`) of the stores ESO ExternalSecrets
+    /// of that namespace use, as it limits KES objects' roles.
+    public var enforceNamespaceRoleGuard = false
     /// The audience of ServiceAccount tokens requested for stores that name none
     /// (`--service-account-token-audience`), so that a captured token does not work against the
     /// API server; not applied to Kubernetes-provider stores, whose tokens are for the API server.
@@ -113,14 +117,11 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
         let events = EventRecorder(
             client: client.withOwnRateLimit(clock: clock), component: "external-secrets", clock: clock, now: now,
             logger: logger)
-        let admission = options.allowedProviderEndpoints.map { Self.endpointAdmission($0, client: client) }
+        let admission = options.allowedProviderEndpoints.map { StoreCredentialPolicy.endpointAdmission($0, client: client) }
         let clients = ClientManager(
             makeReader: { store in
-                var reader = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(store: store))
-                if let audience = options.serviceAccountTokenAudience, store.spec.provider.kubernetes == nil {
-                    reader.defaultAudiences = [audience]
-                }
-                return reader
+                StoreCredentialPolicy.referenceReader(
+                    for: store, client: client, serviceAccountTokenAudience: options.serviceAccountTokenAudience)
             },
             admission: admission, logger: logger)
         self.clients = clients
@@ -261,9 +262,14 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             renderer: renderer,
             callCache: callCache, callGuard: callGuard,
             ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites)
-        if options.enforceNamespaceKeyGuard {
-            reconcilerDependencies.namespaceGuard = { name in
-                KESNamespaceGuard(namespaceAnnotations: try await client.api(Namespace.self).get(name).metadata.annotations ?? [:])
+        if options.enforceNamespaceKeyGuard || options.enforceNamespaceRoleGuard {
+            // Only the annotations of the guards turned on count.
+            var guarded: Set<String> = []
+            if options.enforceNamespaceKeyGuard { guarded.insert(KESNamespaceGuard.permittedKeyAnnotation) }
+            if options.enforceNamespaceRoleGuard { guarded.insert(KESNamespaceGuard.permittedRoleAnnotation) }
+            reconcilerDependencies.namespaceGuard = { [guarded] name in
+                let annotations = try await client.api(Namespace.self).get(name).metadata.annotations ?? [:]
+                return KESNamespaceGuard(namespaceAnnotations: annotations.filter { guarded.contains($0.key) })
             }
         }
         let reconciler = ExternalSecretReconciler(dependencies: reconcilerDependencies, logger: logger)

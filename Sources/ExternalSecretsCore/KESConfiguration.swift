@@ -22,6 +22,19 @@ public struct KESConfiguration: Sendable, Hashable {
     public var pollerInterval: Duration
     /// `WATCHED_NAMESPACES` (comma-separated): the namespaces whose objects are synced; empty: all.
     public var watchedNamespaces: [String]
+    /// `ENFORCE_NAMESPACE_ANNOTATIONS` (set, whatever its value, as KES read it): a namespace
+    /// without the guard annotations refuses objects instead of admitting them
+    /// (``KESNamespaceGuard``).
+    public var enforceNamespaceAnnotations = false
+    /// Azure, as KES's `DefaultAzureCredential` found it: `AZURE_ENVIRONMENT` (KES's cloud names,
+    /// default `AzureCloud`), `AZURE_KEY_VAULT_DNS_SUFFIX` (default `vault.azure.net`),
+    /// `AZURE_CLIENT_ID`, and whether `AZURE_FEDERATED_TOKEN_FILE` / `AZURE_CLIENT_SECRET` are set
+    /// (the secret itself is never read here).
+    public var azureEnvironment: String?
+    public var azureKeyVaultDNSSuffix: String?
+    public var azureClientID: String?
+    public var azureFederatedTokenFileSet = false
+    public var azureClientSecretSet = false
 
     public static let defaultPollerInterval: Duration = .seconds(10)
 
@@ -65,6 +78,13 @@ public struct KESConfiguration: Sendable, Hashable {
             pollerInterval: interval,
             watchedNamespaces: (value("WATCHED_NAMESPACES") ?? "").split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        // KES: `'ENFORCE_NAMESPACE_ANNOTATIONS' in process.env`; presence is what counts.
+        enforceNamespaceAnnotations = environment["ENFORCE_NAMESPACE_ANNOTATIONS"] != nil
+        azureEnvironment = value("AZURE_ENVIRONMENT")
+        azureKeyVaultDNSSuffix = value("AZURE_KEY_VAULT_DNS_SUFFIX")
+        azureClientID = value("AZURE_CLIENT_ID")
+        azureFederatedTokenFileSet = value("AZURE_FEDERATED_TOKEN_FILE") != nil
+        azureClientSecretSet = value("AZURE_CLIENT_SECRET") != nil
     }
 
     /// Whether objects of `namespace` are synced.

@@ -24,7 +24,8 @@ public struct KESMappedObject: Sendable, Hashable {
     public var owner: SecretOwner
     /// The remote keys read (for the namespace's permitted-key-name guard).
     public var remoteKeys: [String]
-    /// The role assumed (for the namespace's permitted-role guard).
+    /// The role the object names, for the namespace's permitted-role guard: its `roleArn`, else
+    /// its `vaultRole` (KES checked `roleArn || vaultRole` against the same annotation).
     public var roleArn: String?
 
     /// The implicit store as a provider sees it, used from the object's namespace.
@@ -53,8 +54,9 @@ public struct KESMappingError: Error, Sendable, Hashable, CustomStringConvertibl
 ///   (`vaultMountPoint`/`vaultRole` or the operator's defaults), KV `kvVersion` (default 2); keys
 ///   are full paths as KES wrote them.
 /// - `gcpSecretsManager`: the project `projectId`, the operator's default credentials.
-/// - `azureKeyVault`, `ibmcloudSecretsManager`, `alicloudSecretsManager`: no provider yet; refused
-///   with a status saying so.
+/// - `azureKeyVault`: `keyVaultName`, the operator's own Azure identity (see ``azureStore``).
+/// - `ibmcloudSecretsManager`, `alicloudSecretsManager`: no provider yet; refused with a status
+///   saying so.
 public enum KESMapping {
     public static func map(
         _ object: KESExternalSecret, configuration: KESConfiguration
@@ -130,7 +132,7 @@ public enum KESMapping {
             store: store, storeName: storeName, externalSecret: externalSecret, template: template,
             secretType: spec.type.flatMap { $0.isEmpty ? nil : $0 },
             owner: SecretOwner(apiVersion: KESAPIGroup.apiVersion, kind: "ExternalSecret", name: name, uid: object.metadata.uid),
-            remoteKeys: remoteKeys, roleArn: spec.roleArn.flatMap { $0.isEmpty ? nil : $0 })
+            remoteKeys: remoteKeys, roleArn: nonEmpty(spec.roleArn) ?? nonEmpty(spec.vaultRole))
     }
 
     // MARK: - Backends
@@ -172,10 +174,49 @@ public enum KESMapping {
                 throw KESMappingError("spec.projectId is required for backendType gcpSecretsManager")
             }
             return SecretStoreSpec(provider: SecretStoreProvider(gcpsm: GCPSMProvider(projectID: project)))
-        case .azureKeyVault, .ibmcloudSecretsManager, .alicloudSecretsManager:
+        case .azureKeyVault:
+            return try azureStore(keyVaultName: spec.keyVaultName, configuration: configuration)
+        case .ibmcloudSecretsManager, .alicloudSecretsManager:
             throw KESMappingError(
                 "backendType \(backend.rawValue) is not supported by this operator yet (no provider for it); the object is left as it is")
         }
+    }
+
+    /// KES's cloud names (`AZURE_ENVIRONMENT`) and ESO's `environmentType` for them.
+    static let azureClouds = [
+        "AzureCloud": "PublicCloud", "AzureChinaCloud": "ChinaCloud", "AzureGermanCloud": "GermanCloud",
+        "AzureUSGovernmentCloud": "USGovernmentCloud",
+    ]
+
+    /// `azureKeyVault`: the vault `https://<keyVaultName>.<AZURE_KEY_VAULT_DNS_SUFFIX or
+    /// vault.azure.net>` as KES built it; the operator's own identity as KES's
+    /// `DefaultAzureCredential` found it, from ESO's two environment-based kinds: workload
+    /// identity when `AZURE_FEDERATED_TOKEN_FILE` is set, else a managed identity (`AZURE_CLIENT_ID`
+    /// naming a user-assigned one). A client secret in the environment (`AZURE_CLIENT_SECRET`
+    /// alone) has no ESO equivalent and is refused with a status saying what to do instead.
+    static func azureStore(
+        keyVaultName: String?, configuration: KESConfiguration
+    ) throws(KESMappingError) -> SecretStoreSpec {
+        guard let vault = nonEmpty(keyVaultName) else {
+            throw KESMappingError("spec.keyVaultName is required for backendType azureKeyVault")
+        }
+        let cloud = configuration.azureEnvironment ?? "AzureCloud"
+        guard let environmentType = azureClouds[cloud] else {
+            throw KESMappingError(
+                "AZURE_ENVIRONMENT \(cloud) is not one of \(azureClouds.keys.sorted().joined(separator: ", "))")
+        }
+        let suffix = configuration.azureKeyVaultDNSSuffix ?? "vault.azure.net"
+        var provider = AzureKVProvider(vaultUrl: "https://\(vault).\(suffix)", environmentType: environmentType)
+        if configuration.azureFederatedTokenFileSet {
+            provider.authType = "WorkloadIdentity"
+        } else if configuration.azureClientSecretSet {
+            throw KESMappingError(
+                "backendType azureKeyVault with a client secret in the operator's environment (AZURE_CLIENT_SECRET) is not supported: use workload identity (AZURE_FEDERATED_TOKEN_FILE) or a managed identity, or move the object to an ESO SecretStore whose authSecretRef names a Secret (external-secrets migrate kes)")
+        } else {
+            provider.authType = "ManagedIdentity"
+            provider.identityId = configuration.azureClientID
+        }
+        return SecretStoreSpec(provider: SecretStoreProvider(azurekv: provider))
     }
 
     /// ESO's version selector for a KES entry: a Secrets Manager `versionStage` as is, a version

@@ -108,7 +108,9 @@ public final class KESReconciler<C: Clock>: Sendable where C.Duration == Duratio
             return .awaitChange
         }
         do {
-            let guardrail = KESNamespaceGuard(namespaceAnnotations: try await dependencies.namespaceAnnotations(namespace))
+            let guardrail = KESNamespaceGuard(
+                namespaceAnnotations: try await dependencies.namespaceAnnotations(namespace),
+                enforce: dependencies.configuration.enforceNamespaceAnnotations)
             if let refusal = guardrail.refusal(roleArn: mapped.roleArn, remoteKeys: mapped.remoteKeys, namespace: namespace) {
                 try await report("not allowed to fetch secret: \(name): \(refusal)", of: object, warning: true)
                 return .requeue(after: interval)

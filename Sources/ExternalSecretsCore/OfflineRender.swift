@@ -146,6 +146,67 @@ public struct OfflineRenderer: Sendable {
         }
     }
 
+    /// A KES `kubernetes-client.io/v1` ExternalSecret rendered as the KES controller writes it:
+    /// mapped by ``KESMapping`` (with `configuration`, KES's environment) onto its implicit store
+    /// and an ESO ExternalSecret, fetched through the same pipeline, KES's template (or `type`)
+    /// applied, and the Secret planned with the KES object as its owner. The implicit store's
+    /// client comes from `client`; `stores` are not used. The namespace guards
+    /// (``KESNamespaceGuard``) need the namespace's annotations and are the caller's.
+    public func render(
+        _ object: KESExternalSecret, configuration: KESConfiguration
+    ) async throws(RenderFailure) -> RenderOutcome {
+        var object = object
+        let namespace = object.metadata.namespace ?? "default"
+        object.metadata.namespace = namespace
+        let mapped: KESMappedObject
+        do throws(KESMappingError) {
+            mapped = try KESMapping.map(object, configuration: configuration)
+        } catch {
+            throw RenderFailure(field: "", message: error.message)
+        }
+        let context = mapped.storeContext(callerNamespace: namespace)
+        let calls = FailedCall(es: mapped.externalSecret)
+        let makeClient = client
+        let fetcher = ExternalSecretFetcher(templateEnvironment: .eso(now: now)) { _ in
+            FieldTrackingClient(underlying: try await makeClient(context), calls: calls)
+        }
+        let fetched: FetchResult
+        do {
+            fetched = try await fetcher.fetch(mapped.externalSecret)
+        } catch {
+            // Fields are those of the ESO equivalent (`migrate kes` prints it).
+            let message = ExternalSecretReconciler<ContinuousClock>.describe(error)
+            throw RenderFailure(field: "", message: message)
+        }
+        let rendered: RenderedTarget
+        if let template = mapped.template {
+            do throws(KESTemplate.Problem) {
+                rendered = try template.render(over: fetched.data, defaultType: mapped.secretType)
+            } catch {
+                throw RenderFailure(field: "spec.template", message: error.message)
+            }
+        } else {
+            rendered = RenderedTarget(data: fetched.data, type: mapped.secretType)
+        }
+        let plan: SecretWritePlan
+        do {
+            plan = try SecretWritePlanner.plan(
+                for: mapped.externalSecret, data: fetched.data, rendered: rendered, existing: nil, owner: mapped.owner)
+        } catch {
+            throw RenderFailure(field: "", message: error.message)
+        }
+        let notes = fetched.missing.map { ESOMessage.remoteSecretMissing($0) }
+        switch plan.write {
+        case .create(let secret), .update(let secret):
+            var secret = secret
+            secret.apiVersion = "v1"
+            secret.kind = "Secret"
+            return RenderOutcome(secret: secret, notes: notes)
+        case .delete, .none:
+            return RenderOutcome(secret: nil, notes: notes + ["no Secret would be written: \(plan.message)"])
+        }
+    }
+
     /// `SecretStore/name` or `ClusterSecretStore/name`.
     static func storeKey(_ ref: SecretStoreRef, defaultKind: StoreKind) -> String {
         "\((ref.kind ?? defaultKind).rawValue)/\(ref.name ?? "")"

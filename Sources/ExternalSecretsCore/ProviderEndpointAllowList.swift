@@ -10,8 +10,11 @@ import Foundation
 ///
 /// Patterns (comma-separated): `host`, `host:port`, `*.domain` or `*.domain:port`; a pattern
 /// without a port admits any port. Endpoints checked: `vault.server`, `webhook.url` (a URL whose
-/// host is a template is refused), `kubernetes.server.url`. AWS and GCP endpoints are the
-/// operator's own settings, not the store's, and are not checked.
+/// host is a template is refused), `kubernetes.server.url`, `azurekv.vaultUrl` (the access token
+/// goes there) and `azurekv.customCloudConfig.activeDirectoryEndpoint` (the client secret or
+/// assertion goes there), `gcpsm.auth.workloadIdentityFederation.externalTokenEndpoint` (the
+/// ServiceAccount token goes there). AWS endpoints are the operator's own settings (environment),
+/// not the store's, and are not checked.
 public struct ProviderEndpointAllowList: Sendable, Hashable {
     public static let namespaceAnnotation = "external-secrets-swift.io/allowed-provider-endpoints"
 
@@ -34,6 +37,15 @@ public struct ProviderEndpointAllowList: Sendable, Hashable {
         if let webhook = spec.provider.webhook { endpoints.append(("spec.provider.webhook.url", webhook.url)) }
         if let url = spec.provider.kubernetes?.server?.url, !url.isEmpty {
             endpoints.append(("spec.provider.kubernetes.server.url", url))
+        }
+        if let azure = spec.provider.azurekv {
+            endpoints.append(("spec.provider.azurekv.vaultUrl", azure.vaultUrl))
+            if let directory = azure.customCloudConfig?.activeDirectoryEndpoint, !directory.isEmpty {
+                endpoints.append(("spec.provider.azurekv.customCloudConfig.activeDirectoryEndpoint", directory))
+            }
+        }
+        if let url = spec.provider.gcpsm?.auth?.workloadIdentityFederation?.externalTokenEndpoint, !url.isEmpty {
+            endpoints.append(("spec.provider.gcpsm.auth.workloadIdentityFederation.externalTokenEndpoint", url))
         }
         return endpoints
     }
