@@ -286,15 +286,21 @@ let package = Package(
             dependencies: ["HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // Child processes of tests, waited for without blocking the cooperative pool.
+        .target(
+            name: "ProcessTestSupport",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "KubeTestSupport",
-            dependencies: ["KubeClient", "KubeModel", "HTTPSupport"],
+            dependencies: ["KubeClient", "KubeModel", "HTTPSupport", "ProcessTestSupport"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "OperatorTestSupport",
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -315,6 +321,7 @@ let package = Package(
         ),
         .target(
             name: "GoOracleTestSupport",
+            dependencies: ["ProcessTestSupport"],
             exclude: ["oracleio"],
             swiftSettings: strictSettings
         ),
@@ -336,6 +343,7 @@ let package = Package(
             dependencies: [
                 "Generators", "ExternalSecretsAPI", "ProviderKit", "KubeModel", "SeededRandomTestSupport",
                 "ProviderTestSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -398,6 +406,7 @@ let package = Package(
                 "ExternalSecretsCore", "ExternalSecretsAPI", "KubeModel", "ControllerRuntime", "ProviderKit", "GoCompat",
                 "SeededRandomTestSupport", "ClockTestSupport", "GoOracleTestSupport", "ProviderTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                "ProcessTestSupport",
             ],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
@@ -407,6 +416,7 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "ProviderKit", "KubeClient", "KubeModel", "KubeTestSupport",
                 "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport", "Generators",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -415,6 +425,7 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "ExternalSecretsCLI",
                 "OperatorTestSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -423,6 +434,7 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI", "KubeClient", "KubeModel", "KubeTestSupport", "OperatorTestSupport",
                 "VaultTestSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -458,23 +470,26 @@ let package = Package(
                 "ProviderVault", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "VaultTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
                 "FaultProxyTestSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TemplatingTests",
-            dependencies: ["Templating", "SeededRandomTestSupport", "GoOracleTestSupport"],
+            dependencies: ["ProcessTestSupport", "Templating", "SeededRandomTestSupport", "GoOracleTestSupport"],
             resources: [.copy("Oracle")],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AWSTestSupport",
-            dependencies: ["AWSSigV4", "ProviderAWS", "HTTPSupport", "KubeTestSupport"],
+            dependencies: [
+                "AWSSigV4", "ProviderAWS", "HTTPSupport", "KubeTestSupport", "ProcessTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AWSSigV4Tests",
-            dependencies: ["AWSSigV4"],
+            dependencies: ["ProcessTestSupport", "AWSSigV4"],
             resources: [.copy("Resources")],
             swiftSettings: strictSettings
         ),
@@ -493,6 +508,7 @@ let package = Package(
                 "ProviderAWS", "AWSSigV4", "AWSTestSupport", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient",
                 "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),
@@ -551,6 +567,7 @@ let package = Package(
                 "ProviderAzure", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "ProcessTestSupport",
             ],
             swiftSettings: strictSettings
         ),

@@ -3,6 +3,7 @@ public import Foundation
 public import HTTPSupport
 public import KubeTestSupport
 import NIOHTTP1
+import ProcessTestSupport
 public import ProviderAWS
 
 #if canImport(Glibc)
@@ -31,14 +32,22 @@ public final class MotoServer: Sendable {
     public static let anyCredentials = AWSCredentials(
         accessKeyID: "AKIAEXAMPLEADMIN000", secretAccessKey: "admin-secret")
 
-    /// Whether `python3 -m moto.server` can run here.
+    /// Whether `python3 -m moto.server` can run here. (Evaluated once, when the test list is
+    /// made, before suites run; so it may wait synchronously.)
     public static let isAvailable: Bool = {
-        (try? runPython(["-c", "import moto.server, flask, flask_cors"])) != nil
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import moto.server, flask, flask_cors"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }()
 
     /// Starts moto and waits until it answers.
     public static func start(name: String = "moto") async throws -> MotoServer {
-        let python = try runPython(["-c", "import sys;print(sys.executable)"]).trimmingCharacters(
+        let python = try await runPython(["-c", "import sys;print(sys.executable)"]).trimmingCharacters(
             in: .whitespacesAndNewlines)
         let port = try freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -260,18 +269,10 @@ public final class MotoServer: Sendable {
 
     // MARK: - Process helpers
 
-    static func runPython(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw MotoError("python3 \(arguments.first ?? "") failed") }
-        return String(decoding: data, as: UTF8.self)
+    static func runPython(_ arguments: [String]) async throws -> String {
+        let run = try await ChildProcess.run("python3", arguments)
+        guard run.succeeded else { throw MotoError("python3 \(arguments.first ?? "") failed") }
+        return run.stdoutText
     }
 
     /// A port that was free a moment ago (bind to port 0, read it, close).

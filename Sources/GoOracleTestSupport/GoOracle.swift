@@ -1,4 +1,5 @@
 public import Foundation
+import ProcessTestSupport
 
 /// A committed differential oracle: a directory `Tests/<target>/Oracle` holding `oracle.go`, the
 /// cases in `corpus.json` (sections of case lists) and `expected.json` (what Go printed for them,
@@ -40,33 +41,21 @@ public struct GoOracle: Sendable {
         public var description: String
     }
 
-    /// Runs `go run oracle.go corpus.json` in the oracle directory and returns what it printed.
-    public func run() throws -> Data {
+    /// Runs `go run oracle.go corpus.json` in the oracle directory and returns what it printed
+    /// (waiting without blocking a thread: `go run` compiles for seconds).
+    public func run() async throws -> Data {
         guard let go = Self.goBinary else { throw Failure(description: "`go` not found: run scripts/install-deps.sh") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: go)
-        process.arguments = ["run", "oracle.go", "corpus.json"]
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["GO111MODULE"] = "off"
-        environment["GOPATH"] = Self.gopath
-        if environment["GOCACHE"] == nil {
-            environment["GOCACHE"] = FileManager.default.temporaryDirectory.appendingPathComponent("go-oracle-cache").path
+        var environment = ["GO111MODULE": "off", "GOPATH": Self.gopath]
+        if ProcessInfo.processInfo.environment["GOCACHE"] == nil {
+            environment["GOCACHE"] =
+                FileManager.default.temporaryDirectory.appendingPathComponent("go-oracle-cache").path
         }
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Go writes little to stderr (build errors, a panic), so it cannot fill its pipe first.
-        let produced = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "go run oracle.go failed (\(process.terminationStatus)): \(message)")
+        let result = try await ChildProcess.run(
+            go, ["run", "oracle.go", "corpus.json"], directory: directory.path, environment: environment)
+        guard result.succeeded else {
+            throw Failure(description: "go run oracle.go failed (\(result.status)): \(result.stderrText)")
         }
-        return produced
+        return result.stdout
     }
 
     /// The committed `expected.json`.

@@ -12,11 +12,16 @@ public struct ControlPlaneTrait: SuiteTrait, TestScoping {
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let plane = try LocalControlPlane.start()
-        defer { plane.stop() }
-        try await LocalControlPlane.$current.withValue(plane) {
-            try await function()
+        let plane = try await LocalControlPlane.start()
+        do {
+            try await LocalControlPlane.$current.withValue(plane) {
+                try await function()
+            }
+        } catch {
+            await plane.stop()
+            throw error
         }
+        await plane.stop()
     }
 }
 

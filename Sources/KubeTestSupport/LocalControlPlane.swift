@@ -1,7 +1,6 @@
 import Foundation
-
-public import KubeClient
 import HTTPSupport
+public import KubeClient
 import KubeModel
 
 /// A real local control plane (etcd, kube-apiserver, kube-controller-manager) started by
@@ -21,8 +20,8 @@ public final class LocalControlPlane: Sendable {
     static let script = ServerScript("scripts/control-plane.sh")
 
     /// Starts a control plane in a new temporary directory; waits until the API server is ready.
-    public static func start() throws -> LocalControlPlane {
-        let (directory, environment) = try script.up(directoryPrefix: "cp")
+    public static func start() async throws -> LocalControlPlane {
+        let (directory, environment) = try await script.up(directoryPrefix: "cp")
         return LocalControlPlane(directory: directory, environment: environment)
     }
 
@@ -32,8 +31,8 @@ public final class LocalControlPlane: Sendable {
     }
 
     /// Stops every process of this control plane and removes its directory.
-    public func stop() {
-        Self.script.down(directory)
+    public func stop() async {
+        await Self.script.down(directory)
     }
 
     public var kubeconfigPath: String { "\(directory)/kubeconfig" }
@@ -73,8 +72,8 @@ public final class LocalControlPlane: Sendable {
     }
 
     /// Kills kube-apiserver and starts it again on the same port (etcd keeps its data).
-    public func restartAPIServer() throws {
-        try Self.script.run(["restart-apiserver", directory])
+    public func restartAPIServer() async throws {
+        try await Self.script.run(["restart-apiserver", directory])
     }
 }
 

@@ -19,14 +19,14 @@ public struct ServerScript: Sendable {
     /// Starts the servers in a new temporary directory named `eso-swift-<prefix>-…`, owned by this
     /// process (they stop when it dies), and returns the directory and its `env` values. What
     /// started before a failure is stopped at once, not left to the watchdog.
-    public func up(directoryPrefix prefix: String) throws -> (directory: String, environment: [String: String]) {
+    public func up(directoryPrefix prefix: String) async throws -> (directory: String, environment: [String: String]) {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("eso-swift-\(prefix)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
-            try run(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
+            try await run(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
         } catch {
-            try? run(["down", directory])
+            try? await run(["down", directory])
             throw error
         }
         let text = try String(contentsOfFile: "\(directory)/env", encoding: .utf8)
@@ -39,19 +39,19 @@ public struct ServerScript: Sendable {
     }
 
     /// Stops the servers of `directory` and removes it.
-    public func down(_ directory: String) {
-        try? run(["down", directory])
+    public func down(_ directory: String) async {
+        try? await run(["down", directory])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Runs the script with `arguments` (the second one is the directory); throws with the log's
     /// tail on failure.
-    public func run(_ arguments: [String]) throws {
+    public func run(_ arguments: [String]) async throws {
         let directory = arguments.count > 1 ? arguments[1] : FileManager.default.temporaryDirectory.path
         let script = try TestProcess(
             executable: "\(Self.repositoryRoot)/\(relativePath)", arguments: arguments,
             logPath: "\(directory)/script.log")
-        guard script.waitSynchronously() else {
+        guard await script.succeeds() else {
             throw ServerScriptError(
                 description: "\(relativePath) \(arguments.first ?? "") failed:\n\(script.log.suffix(4000))")
         }

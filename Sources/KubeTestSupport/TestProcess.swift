@@ -1,12 +1,13 @@
 import Foundation
+import ProcessTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process of a test, started with posix_spawn, its output appended to a log file, and
-/// stopped by PID. (Foundation's `Process.waitUntilExit` was seen never to return once a child
-/// had left background servers behind.)
+/// stopped by PID; waited for without blocking a thread (see `ChildProcess`). (Foundation's
+/// `Process.waitUntilExit` was seen never to return once a child had left background servers behind.)
 public final class TestProcess: Sendable {
     public let pid: Int32
     public let logPath: String
@@ -14,26 +15,8 @@ public final class TestProcess: Sendable {
     /// Starts `executable` with `arguments`; stdout and stderr go to `logPath`, stdin is /dev/null.
     /// `environment` is added to (and overrides) this process's environment.
     public init(executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
-        let command = "exec \"$0\" \"$@\" >>\"\(logPath)\" 2>&1 </dev/null"
-        let argv = ["/bin/bash", "-c", command, executable] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        var cEnvironment: [UnsafeMutablePointer<CChar>?] = []
-        if !environment.isEmpty {
-            var merged = ProcessInfo.processInfo.environment
-            merged.merge(environment) { _, new in new }
-            cEnvironment = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        }
-        defer { for pointer in cEnvironment { free(pointer) } }
-        let spawned =
-            cEnvironment.isEmpty
-            ? posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ)
-            : posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else {
-            throw ControlPlaneError(description: "\(executable) could not be started: errno \(spawned)")
-        }
-        self.pid = pid
+        self.pid = try ChildProcess.spawn(
+            executable, arguments, stdout: .appending(logPath), stderr: .appending(logPath), environment: environment)
         self.logPath = logPath
     }
 
@@ -44,21 +27,13 @@ public final class TestProcess: Sendable {
     /// after `timeout`.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(3600)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result == -1 && errno == ECHILD) { return status }
-            if ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        await ChildProcess.waitForExit(pid, timeout: timeout)
     }
 
-    /// Blocks until the process exits; returns whether it exited with status 0.
-    public func waitSynchronously() -> Bool {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7F) == 0 && ((status >> 8) & 0xFF) == 0
+    /// Waits for the process to exit; returns whether it exited with status 0.
+    public func succeeds() async -> Bool {
+        guard let status = await waitForExit() else { return false }
+        return ChildProcess.exitCode(ofWaitStatus: status) == 0
     }
 
     /// The log written so far.

@@ -5,6 +5,7 @@ public import HTTPSupport
 public import KubeClient
 public import KubeModel
 public import KubeTestSupport
+import ProcessTestSupport
 import Testing
 
 // What every operator-level test suite does: run the `external-secrets` binary as a process
@@ -73,12 +74,15 @@ public let operatorNamespace = ExternalSecretsManifests.defaultNamespace
 /// Creates `identity`'s ServiceAccount and RBAC from the install generator (the chart's rules; the
 /// chart tests prove the chart renders the same) on `plane` and writes a kubeconfig holding a
 /// TokenRequest token for it; returns its path (the plane's admin kubeconfig for `.admin`).
-/// Synchronous, through `scripts/service-account-kubeconfig.py`, because `startOperator` is.
-public func operatorKubeconfig(_ plane: LocalControlPlane, identity: OperatorIdentity) throws -> String {
+/// Through `scripts/service-account-kubeconfig.py`.
+public func operatorKubeconfig(_ plane: LocalControlPlane, identity: OperatorIdentity) async throws -> String {
     guard identity != .admin else { return plane.kubeconfigPath }
-    let kes = identity == .chartServiceAccountWithKES ? ExternalSecretsManifests.kesIdentity(namespace: operatorNamespace) : []
-    return try serviceAccountKubeconfig(
-        plane, creating: ExternalSecretsManifests.identity(namespace: operatorNamespace) + kes, namespace: operatorNamespace,
+    let kes =
+        identity == .chartServiceAccountWithKES
+        ? ExternalSecretsManifests.kesIdentity(namespace: operatorNamespace) : []
+    return try await serviceAccountKubeconfig(
+        plane, creating: ExternalSecretsManifests.identity(namespace: operatorNamespace) + kes,
+        namespace: operatorNamespace,
         name: ExternalSecretsManifests.serviceAccountName)
 }
 
@@ -86,25 +90,19 @@ public func operatorKubeconfig(_ plane: LocalControlPlane, identity: OperatorIde
 /// kubeconfig holding a TokenRequest token of ServiceAccount `namespace/name`; returns its path.
 public func serviceAccountKubeconfig(
     _ plane: LocalControlPlane, creating objects: [JSONValue] = [], namespace: String, name: String
-) throws -> String {
+) async throws -> String {
     let id = UUID().uuidString.prefix(8)
     let objectsPath = "\(plane.directory)/identity-\(id).json"
     let kubeconfigPath = "\(plane.directory)/identity-\(id).kubeconfig"
     try JSONEncoder().encode(JSONValue.array(objects)).write(to: URL(fileURLWithPath: objectsPath))
-    let script = Process()
-    script.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    script.arguments = [
-        "python3", "\(LocalControlPlane.repositoryRoot)/scripts/service-account-kubeconfig.py", plane.directory,
-        objectsPath, namespace, name, kubeconfigPath,
-    ]
-    let errors = Pipe()
-    script.standardError = errors
-    try script.run()
-    let message = errors.fileHandleForReading.readDataToEndOfFile()
-    script.waitUntilExit()
-    guard script.terminationStatus == 0 else {
-        throw OperatorIdentityError(
-            description: "service-account-kubeconfig.py failed: \(String(decoding: message, as: UTF8.self))")
+    let run = try await ChildProcess.run(
+        "python3",
+        [
+            "\(LocalControlPlane.repositoryRoot)/scripts/service-account-kubeconfig.py", plane.directory, objectsPath,
+            namespace, name, kubeconfigPath,
+        ])
+    guard run.succeeded else {
+        throw OperatorIdentityError(description: "service-account-kubeconfig.py failed: \(run.stderrText)")
     }
     return kubeconfigPath
 }
@@ -120,11 +118,12 @@ public struct OperatorIdentityError: Error, CustomStringConvertible {
 public func startOperator(
     _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:],
     identity: OperatorIdentity = .chartServiceAccount
-) throws -> TestProcess {
-    try TestProcess(
+) async throws -> TestProcess {
+    let kubeconfig = try await operatorKubeconfig(plane, identity: identity)
+    return try TestProcess(
         executable: operatorPath,
         arguments: [
-            "controller", "--kubeconfig", try operatorKubeconfig(plane, identity: identity), "--metrics-addr",
+            "controller", "--kubeconfig", kubeconfig, "--metrics-addr",
             "127.0.0.1:0", "--live-addr", "127.0.0.1:0", "--loglevel", "debug",
         ] + arguments,
         logPath: "\(plane.directory)/operator-\(name)-\(UUID().uuidString.prefix(6)).log",
@@ -138,7 +137,7 @@ public func runOperator(
     _ plane: LocalControlPlane, name: String, arguments: [String] = [], environment: [String: String] = [:],
     identity: OperatorIdentity = .chartServiceAccount, _ body: (TestProcess) async throws -> Void
 ) async throws -> TestProcess {
-    let process = try startOperator(
+    let process = try await startOperator(
         plane, name: name, arguments: arguments, environment: environment, identity: identity)
     do {
         try await body(process)
@@ -273,7 +272,8 @@ public func waitForReconciles(
     var labels = ["controller": controller]
     labels["result"] = result
     return try await eventually(timeout: timeout) {
-        metricSum(try await scrapeMetrics(process), "controller_runtime_reconcile_total", labels: labels) >= Double(count)
+        metricSum(try await scrapeMetrics(process), "controller_runtime_reconcile_total", labels: labels)
+            >= Double(count)
     }
 }
 

@@ -24,8 +24,8 @@ public final class OpenBaoServer: Sendable {
     static let script = ServerScript("scripts/openbao.sh")
 
     /// Starts a server in a new temporary directory and waits until it answers.
-    public static func start() throws -> OpenBaoServer {
-        let (directory, environment) = try script.up(directoryPrefix: "bao")
+    public static func start() async throws -> OpenBaoServer {
+        let (directory, environment) = try await script.up(directoryPrefix: "bao")
         let ca = try Data(contentsOf: URL(fileURLWithPath: environment["CA_CERT"] ?? ""))
         return try OpenBaoServer(
             directory: directory, address: environment["ADDR"] ?? "", caCertificatePEM: ca,
@@ -46,7 +46,7 @@ public final class OpenBaoServer: Sendable {
     /// Stops the server and removes its directory.
     public func stop() async {
         try? await admin.shutdown()
-        Self.script.down(directory)
+        await Self.script.down(directory)
     }
 
     /// The server's log so far (for failure messages).
@@ -190,7 +190,7 @@ public struct OpenBaoTrait: SuiteTrait, TestScoping {
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let server = try OpenBaoServer.start()
+        let server = try await OpenBaoServer.start()
         do {
             try await OpenBaoServer.$current.withValue(server) { try await function() }
         } catch {
@@ -212,8 +212,9 @@ extension OpenBaoServer {
 }
 
 /// A self-signed client certificate and its key (PEM), made with `openssl` in `directory`.
-public func makeClientCertificate(commonName: String, in directory: String) throws -> (certificate: String, key: String)
-{
+public func makeClientCertificate(commonName: String, in directory: String) async throws -> (
+    certificate: String, key: String
+) {
     let base = "\(directory)/\(commonName)-\(UUID().uuidString.prefix(6))"
     let process = try TestProcess(
         executable: "/usr/bin/env",
@@ -222,7 +223,7 @@ public func makeClientCertificate(commonName: String, in directory: String) thro
             "-keyout", "\(base).key", "-out", "\(base).crt",
         ],
         logPath: "\(base).log")
-    guard process.waitSynchronously() else {
+    guard await process.succeeds() else {
         throw OpenBaoError(description: "openssl failed: \(process.log.suffix(2000))")
     }
     return (

@@ -1,5 +1,6 @@
 import AWSSigV4
 import Foundation
+import ProcessTestSupport
 import Testing
 
 /// The signer against AWS's documented examples (fixed cases) and a corpus signed by botocore.
@@ -204,11 +205,11 @@ import Testing
 
     /// When botocore is installed, the committed corpus is what the generator prints today.
     @Test(.enabled(if: SigV4SignerTests.botocoreInstalled, "botocore not installed"))
-    func committedCorpusIsCurrent() throws {
+    func committedCorpusIsCurrent() async throws {
         var repository = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { repository.deleteLastPathComponent() }
         let script = repository.appendingPathComponent("scripts/aws-sigv4-corpus.py").path
-        let generated = try Self.run(["python3", script])
+        let generated = try await ChildProcess.run("python3", [script]).stdoutText
         let committed = try String(
             contentsOf: repository.appendingPathComponent("Tests/AWSSigV4Tests/Resources/botocore-corpus.json"),
             encoding: .utf8)
@@ -227,6 +228,7 @@ import Testing
             "regenerate: python3 scripts/aws-sigv4-corpus.py > Tests/AWSSigV4Tests/Resources/botocore-corpus.json")
     }
 
+    /// (Evaluated once, when the test list is made, before suites run; so it may wait synchronously.)
     static let botocoreInstalled: Bool = (try? run(["python3", "-c", "import botocore"])) != nil
 
     static func run(_ arguments: [String]) throws -> String {

@@ -73,7 +73,7 @@ extension Chart.Rendered {
     }
 
     @Test(arguments: Chart.Values.allCases) func renderedChartIsAccepted(_ values: Chart.Values) async throws {
-        let rendered = try Chart.render(values)
+        let rendered = try await Chart.render(values)
         let kinds = Set(rendered.documents.compactMap { $0["kind"]?.stringValue })
         #expect(kinds.isSuperset(of: ["CustomResourceDefinition", "ServiceAccount", "Deployment", "RoleBinding"]))
         if values == .all {
@@ -88,7 +88,9 @@ extension Chart.Rendered {
             for crd in rendered.objects(kind: "CustomResourceDefinition") {
                 let name = try #require(crd["metadata"]?["name"]?.stringValue)
                 #expect(
-                    try await eventually { try await client.api(CustomResourceDefinition.self).get(name).isEstablished },
+                    try await eventually {
+                        try await client.api(CustomResourceDefinition.self).get(name).isEstablished
+                    },
                     "\(name) not Established")
             }
         }
@@ -101,7 +103,7 @@ extension Chart.Rendered {
 @Suite(.controlPlane, .serialized) struct ChartScopedModeTests {
     @Test func scopedInstallSyncsWithoutAnyClusterWidePermission() async throws {
         let plane = try currentPlane()
-        let rendered = try Chart.render(.scoped)
+        let rendered = try await Chart.render(.scoped)
         #expect(rendered.objects(kind: "ClusterRole").isEmpty && rendered.objects(kind: "ClusterRoleBinding").isEmpty)
         let namespace = "team-a"
         let serviceAccount = ExternalSecretsManifests.serviceAccountName
@@ -113,11 +115,13 @@ extension Chart.Rendered {
                 ChartInstallTests.descriptors["ClusterRoleBinding"]!
             ).list().items
             let bound = bindings.filter { binding in
-                (binding["subjects"]?.items ?? []).contains { $0["name"] == .string(serviceAccount) && $0["kind"] == "ServiceAccount" }
+                (binding["subjects"]?.items ?? []).contains {
+                    $0["name"] == .string(serviceAccount) && $0["kind"] == "ServiceAccount"
+                }
             }
             #expect(bound.isEmpty, "ClusterRoleBindings for the ServiceAccount: \(bound.map(\.metadata.name))")
 
-            let kubeconfig = try serviceAccountKubeconfig(
+            let kubeconfig = try await serviceAccountKubeconfig(
                 plane, namespace: ExternalSecretsManifests.defaultNamespace, name: serviceAccount)
             let arguments = try rendered.operatorArguments()
             #expect(arguments.contains("--namespace=\(namespace)"))

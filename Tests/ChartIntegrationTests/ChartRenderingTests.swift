@@ -2,20 +2,21 @@ import ExternalSecretsAPI
 import Foundation
 import KubeModel
 import OperatorTestSupport
+import ProcessTestSupport
 import Testing
 
 /// The Helm chart rendered and linted by Helm's own library: lint-clean, restricted Pod Security,
 /// RBAC exactly the install generator's rules, every value reaching its object, only flags the
 /// operator has.
 @Suite struct ChartRenderingTests {
-    @Test(arguments: Chart.Values.allCases) func lintStrictPasses(_ values: Chart.Values) throws {
-        let (passed, report) = try Chart.lint(values)
+    @Test(arguments: Chart.Values.allCases) func lintStrictPasses(_ values: Chart.Values) async throws {
+        let (passed, report) = try await Chart.lint(values)
         #expect(passed, "helm lint --strict:\n\(report)")
     }
 
     /// The Pod Security Standard "restricted" (and a read-only root filesystem), by default.
-    @Test func defaultsMeetTheRestrictedPodSecurityStandard() throws {
-        let rendered = try Chart.render(.defaults)
+    @Test func defaultsMeetTheRestrictedPodSecurityStandard() async throws {
+        let rendered = try await Chart.render(.defaults)
         let pod = try #require(rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"])
         #expect(pod["hostNetwork"] == nil && pod["hostPID"] == nil && pod["hostIPC"] == nil)
         #expect(pod["volumes"] == nil)
@@ -41,8 +42,13 @@ import Testing
                 }
                 return "\(name)=\(number)"
             }
-            #expect(ports == ["metrics=\(ExternalSecretsManifests.metricsPort)", "live=\(ExternalSecretsManifests.probesPort)"])
-            #expect(container["args"]?.items.contains(.string("--live-addr=:\(ExternalSecretsManifests.probesPort)")) == true)
+            #expect(
+                ports == [
+                    "metrics=\(ExternalSecretsManifests.metricsPort)", "live=\(ExternalSecretsManifests.probesPort)",
+                ])
+            #expect(
+                container["args"]?.items.contains(.string("--live-addr=:\(ExternalSecretsManifests.probesPort)"))
+                    == true)
             #expect(container["image"] == "ghcr.io/external-secrets-swift/external-secrets:0.1.0-dev")
         }
     }
@@ -70,7 +76,9 @@ import Testing
             RBACCase(
                 values: ["processClusterExternalSecret": false, "processClusterPushSecret": false], scoped: false,
                 features: all.subtracting([.processClusterExternalSecret, .processClusterPushSecret])),
-            RBACCase(values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])),
+            RBACCase(
+                values: ["processClusterStore": false], scoped: false, features: all.subtracting([.processClusterStore])
+            ),
             RBACCase(values: ["kes": ["enabled": true]], scoped: false, features: all.union([.kes])),
             RBACCase(
                 values: ["processClusterGenerator": false], scoped: false,
@@ -83,26 +91,33 @@ import Testing
 
     /// The chart's rules are the generator's (the table `config/install.yaml` is made from), for
     /// each combination of the values that select rules.
-    @Test(arguments: rbacCases) func rbacIsTheGeneratorsRules(_ rbacCase: RBACCase) throws {
-        let rendered = try Chart.render(rbacCase.values)
+    @Test(arguments: rbacCases) func rbacIsTheGeneratorsRules(_ rbacCase: RBACCase) async throws {
+        let rendered = try await Chart.render(rbacCase.values)
         let role = try rendered.object(kind: rbacCase.scoped ? "Role" : "ClusterRole")
         #expect(role["metadata"]?["name"] == "external-secrets-controller")
         #expect(role["rules"]?.items == ExternalSecretsManifests.controllerRules(enabled: rbacCase.features))
         // KES's CRD and flag come with its rules.
         let kes = rbacCase.features.contains(.kes)
-        let crds = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
+        let crds = rendered.objects(kind: "CustomResourceDefinition").compactMap {
+            $0["metadata"]?["name"]?.stringValue
+        }
         #expect(crds.contains("externalsecrets.kubernetes-client.io") == kes)
-        let deploymentArgs = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+        let deploymentArgs = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+            .first?["args"]
         #expect(deploymentArgs?.items.contains("--enable-kes") == kes)
         let binding = try rendered.object(kind: rbacCase.scoped ? "RoleBinding" : "ClusterRoleBinding")
         #expect(binding["roleRef"]?["name"] == "external-secrets-controller")
         #expect(
-            binding["subjects"] == [["kind": "ServiceAccount", "name": "external-secrets", "namespace": "external-secrets"]])
+            binding["subjects"] == [
+                ["kind": "ServiceAccount", "name": "external-secrets", "namespace": "external-secrets"]
+            ])
         if rbacCase.scoped {
-            #expect(rendered.objects(kind: "ClusterRole").isEmpty && rendered.objects(kind: "ClusterRoleBinding").isEmpty)
+            #expect(
+                rendered.objects(kind: "ClusterRole").isEmpty && rendered.objects(kind: "ClusterRoleBinding").isEmpty)
             let scopedNamespace = rbacCase.values["scopedNamespace"]?.stringValue ?? "external-secrets"
             #expect(role["metadata"]?["namespace"] == .string(scopedNamespace))
-            let args = try #require(rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"])
+            let args = try #require(
+                rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"])
             #expect(args.items.contains(.string("--namespace=\(scopedNamespace)")))
             #expect(args.items.contains("--enable-cluster-store-reconciler=false"))
             #expect(args.items.contains("--enable-cluster-external-secret-reconciler=false"))
@@ -115,32 +130,27 @@ import Testing
     }
 
     /// Every flag a rendering passes is one `external-secrets controller --help` lists.
-    @Test func everyFlagTheChartPassesIsAnOperatorFlag() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: operatorPath)
-        process.arguments = ["controller", "--help"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let help = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    @Test func everyFlagTheChartPassesIsAnOperatorFlag() async throws {
+        let help = try await ChildProcess.run(operatorPath, ["controller", "--help"]).stdoutText
         let known = Set(help.matches(of: /--([a-z][a-z0-9-]*)/).map { String($0.1) })
         #expect(known.contains("enable-cluster-store-reconciler"))
         for values in Chart.Values.allCases {
-            let rendered = try Chart.render(values)
+            let rendered = try await Chart.render(values)
             let args = try #require(
                 rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"])
             #expect(args.items.first == "controller")
             for argument in args.items.dropFirst().compactMap(\.stringValue) {
                 let flag = argument.dropFirst(2).split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                #expect(argument.hasPrefix("--") && known.contains(flag), "\(values): \(argument) is not a flag of the operator")
+                #expect(
+                    argument.hasPrefix("--") && known.contains(flag),
+                    "\(values): \(argument) is not a flag of the operator")
             }
         }
     }
 
     /// Each option of the all-options values file shows up where ESO's chart puts it.
-    @Test func everyOptionReachesItsObject() throws {
-        let rendered = try Chart.render(.all)
+    @Test func everyOptionReachesItsObject() async throws {
+        let rendered = try await Chart.render(.all)
         let deployment = try rendered.object(kind: "Deployment")
         #expect(deployment["metadata"]?["name"] == "platform-eso")
         #expect(deployment["metadata"]?["labels"]?["team"] == "platform")
@@ -175,7 +185,8 @@ import Testing
                 "controller", "--enable-leader-election", "--leader-election-id=platform-eso-lease",
                 "--enable-cluster-store-reconciler=false", "--enable-secret-store-reconciler=false",
                 "--enable-push-secret-reconciler=false", "--enable-cluster-external-secret-reconciler=false",
-                "--enable-cluster-push-secret-reconciler=false", "--store-requeue-interval=10m", "--controller-class=platform",
+                "--enable-cluster-push-secret-reconciler=false", "--store-requeue-interval=10m",
+                "--controller-class=platform",
                 "--concurrent=4", "--metrics-addr=:9090", "--live-addr=:9092", "--loglevel=debug", "--log-format=json",
                 "--client-qps=20",
                 "--provider-cache-window=30s",
@@ -188,12 +199,15 @@ import Testing
                 == ["eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/external-secrets"])
         #expect(serviceAccount["metadata"]?["labels"]?["audited"] == "true")
 
-        let crdNames = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
+        let crdNames = rendered.objects(kind: "CustomResourceDefinition").compactMap {
+            $0["metadata"]?["name"]?.stringValue
+        }
         // The generator CRDs come with installCRDs; ClusterGenerator's follows crds.createClusterGenerator (off here).
         let generatorCRDs = ["passwords", "uuids", "sshkeys", "fakes", "mfas", "generatorstates"].map {
             "\($0).generators.external-secrets.io"
         }
-        #expect(crdNames == ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"] + generatorCRDs)
+        #expect(
+            crdNames == ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"] + generatorCRDs)
         for crd in rendered.objects(kind: "CustomResourceDefinition") {
             #expect(crd["metadata"]?["annotations"] == ["platform.example/owner": "secrets-team"])
         }
@@ -215,8 +229,8 @@ import Testing
                 == ExternalSecretsManifests.controllerRules(enabled: []))
     }
 
-    @Test func serviceMonitorFollowsItsCRDAndRenderMode() throws {
-        let served = try Chart.render(.all, apiVersions: ["monitoring.coreos.com/v1/ServiceMonitor"])
+    @Test func serviceMonitorFollowsItsCRDAndRenderMode() async throws {
+        let served = try await Chart.render(.all, apiVersions: ["monitoring.coreos.com/v1/ServiceMonitor"])
         let monitor = try served.object(kind: "ServiceMonitor")
         #expect(monitor["metadata"]?["labels"]?["release"] == "prometheus")
         let endpoint = try #require(monitor["spec"]?["endpoints"]?.items.first)
@@ -226,11 +240,12 @@ import Testing
         #expect(monitor["spec"]?["selector"]?["matchLabels"]?["app.kubernetes.io/name"] == "eso")
         #expect(!served.notes.contains("no ServiceMonitor"))
 
-        let always = try Chart.render(["serviceMonitor": ["enabled": true, "renderMode": "alwaysRender"]])
+        let always = try await Chart.render(["serviceMonitor": ["enabled": true, "renderMode": "alwaysRender"]])
         #expect(always.objects(kind: "ServiceMonitor").count == 1)
         #expect(always.objects(kind: "Service").count == 1)
-        let (status, output) = try Chart.python([
-            "render", Chart.directory, try valuesFile(["serviceMonitor": ["enabled": true, "renderMode": "failIfMissing"]]),
+        let (status, output) = try await Chart.python([
+            "render", Chart.directory,
+            try valuesFile(["serviceMonitor": ["enabled": true, "renderMode": "failIfMissing"]]),
             "external-secrets", Chart.kubeVersion,
         ])
         #expect(status != 0 && output.contains("does not serve monitoring.coreos.com/v1 ServiceMonitor"))
@@ -241,16 +256,16 @@ import Testing
         ["log": ["format": "logfmt"]],
         ["storeRequeueInterval": "5 minutes"], ["scopedRBAC": "yes"],
     ])
-    func schemaRefusesWrongValues(_ values: JSONValue) throws {
-        let (status, output) = try Chart.python([
+    func schemaRefusesWrongValues(_ values: JSONValue) async throws {
+        let (status, output) = try await Chart.python([
             "render", Chart.directory, try valuesFile(values), "external-secrets", Chart.kubeVersion,
         ])
         #expect(status != 0, "accepted \(values)")
         #expect(output.contains("schema") || output.contains("values"), "\(output)")
     }
 
-    @Test func leaderElectionWarningAndNamesFromOverrides() throws {
-        let rendered = try Chart.render(["replicaCount": 2, "nameOverride": "vault-sync"])
+    @Test func leaderElectionWarningAndNamesFromOverrides() async throws {
+        let rendered = try await Chart.render(["replicaCount": 2, "nameOverride": "vault-sync"])
         #expect(rendered.notes.contains("without leaderElect"))
         #expect(try rendered.object(kind: "Deployment")["metadata"]?["name"] == "external-secrets-vault-sync")
     }
@@ -262,27 +277,33 @@ import Testing
     }
 
     /// `allowedProviderEndpoints` becomes `--allowed-provider-endpoints`; unset, no flag (as ESO).
-    @Test func allowedProviderEndpointsBecomeTheFlag() throws {
-        let rendered = try Chart.render(["allowedProviderEndpoints": ["vault.internal:8200", "*.corp.example"]])
-        let args = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?["args"]
+    @Test func allowedProviderEndpointsBecomeTheFlag() async throws {
+        let rendered = try await Chart.render(["allowedProviderEndpoints": ["vault.internal:8200", "*.corp.example"]])
+        let args = try rendered.object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items.first?[
+            "args"]
         #expect(args?.items.contains("--allowed-provider-endpoints=vault.internal:8200,*.corp.example") == true)
-        let plain = try Chart.render([:]).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+        let plain = try await Chart.render([:]).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?
+            .items
             .first?["args"]
         #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--allowed-provider-endpoints") == true } == false)
-        #expect(plain?.items.contains { $0.stringValue?.hasPrefix("--service-account-token-audience") == true } == false)
-        let audience = try Chart.render(["serviceAccountTokenAudience": "vault"]).object(kind: "Deployment")["spec"]?[
-            "template"]?["spec"]?["containers"]?.items.first?["args"]
+        #expect(
+            plain?.items.contains { $0.stringValue?.hasPrefix("--service-account-token-audience") == true } == false)
+        let audience = try await Chart.render(["serviceAccountTokenAudience": "vault"]).object(kind: "Deployment")[
+            "spec"]?[
+                "template"]?["spec"]?["containers"]?.items.first?["args"]
         #expect(audience?.items.contains("--service-account-token-audience=vault") == true)
     }
 
     /// `log.format` becomes `--log-format`, text unless set (the operator's default).
-    @Test func logFormatBecomesTheFlag() throws {
-        func args(_ values: JSONValue) throws -> [JSONValue] {
-            try Chart.render(values).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?.items
+    @Test func logFormatBecomesTheFlag() async throws {
+        func args(_ values: JSONValue) async throws -> [JSONValue] {
+            try await Chart.render(values).object(kind: "Deployment")["spec"]?["template"]?["spec"]?["containers"]?
+                .items
                 .first?["args"]?.items ?? []
         }
-        #expect(try args([:]).filter { $0.stringValue?.hasPrefix("--log-format") == true } == ["--log-format=text"])
-        #expect(try args(["log": ["format": "json"]]).contains("--log-format=json"))
-        #expect(try !args(["log": ["format": "json"]]).contains("--log-format=text"))
+        #expect(
+            try await args([:]).filter { $0.stringValue?.hasPrefix("--log-format") == true } == ["--log-format=text"])
+        #expect(try await args(["log": ["format": "json"]]).contains("--log-format=json"))
+        #expect(try await !args(["log": ["format": "json"]]).contains("--log-format=text"))
     }
 }

@@ -2,6 +2,7 @@ import ExternalSecretsAPI
 import Foundation
 import KubeModel
 import KubeTestSupport
+import ProcessTestSupport
 import Testing
 
 /// The chart under test and Helm's own library (PyPI helm-python-sdk) through `scripts/chart.py`.
@@ -31,20 +32,20 @@ enum Chart {
 
     /// `helm template` as `helm install --namespace external-secrets` does against the control plane;
     /// `apiVersions` are extra group/version/Kind the cluster is taken to serve.
-    static func render(_ values: Values, apiVersions: [String] = []) throws -> Rendered {
-        try render(valuesPath: values.path, apiVersions: apiVersions)
+    static func render(_ values: Values, apiVersions: [String] = []) async throws -> Rendered {
+        try await render(valuesPath: values.path, apiVersions: apiVersions)
     }
 
     /// Renders with a values file written from `values` (JSON is YAML).
-    static func render(_ values: JSONValue, apiVersions: [String] = []) throws -> Rendered {
+    static func render(_ values: JSONValue, apiVersions: [String] = []) async throws -> Rendered {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString).json")
         try JSONEncoder().encode(values).write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
-        return try render(valuesPath: path.path, apiVersions: apiVersions)
+        return try await render(valuesPath: path.path, apiVersions: apiVersions)
     }
 
-    private static func render(valuesPath: String, apiVersions: [String]) throws -> Rendered {
-        let (status, output) = try python(
+    private static func render(valuesPath: String, apiVersions: [String]) async throws -> Rendered {
+        let (status, output) = try await python(
             ["render", directory, valuesPath, ExternalSecretsManifests.defaultNamespace, kubeVersion] + apiVersions)
         try #require(status == 0, "chart.py render failed:\n\(output)")
         let notes = output.split(separator: "\n", omittingEmptySubsequences: false)
@@ -53,22 +54,16 @@ enum Chart {
     }
 
     /// `helm lint --strict` with `values`; the report as text and whether it passed.
-    static func lint(_ values: Values) throws -> (passed: Bool, report: String) {
-        let (status, output) = try python(["lint", directory, values.path])
+    static func lint(_ values: Values) async throws -> (passed: Bool, report: String) {
+        let (status, output) = try await python(["lint", directory, values.path])
         return (status == 0, output)
     }
 
-    static func python(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(root)/scripts/chart.py"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// `scripts/chart.py` with `arguments`: its exit status and what it printed (standard
+    /// output, then standard error).
+    static func python(_ arguments: [String]) async throws -> (Int32, String) {
+        let run = try await ChildProcess.run("python3", ["\(root)/scripts/chart.py"] + arguments)
+        return (run.status, run.stdoutText + run.stderrText)
     }
 }
 

@@ -59,7 +59,7 @@ private func writers(of mirror: ConfigMap) -> Set<String> {
             // Kill the API server mid-watch. After it is back, etcd is compacted past everything
             // the controller saw, so its watch cannot resume: it must relist, and still see the
             // changes made meanwhile.
-            try plane.restartAPIServer()
+            try await plane.restartAPIServer()
             _ = try await configMaps.create(source("during", value: "2"))
             _ = try await configMaps.patch("before", .merge(["data": ["value": "1b"]]))
             let latest = try await configMaps.create(source("latest", value: "3"))
@@ -171,7 +171,7 @@ extension SampleControllerTests {
             defer { Task { await leader.stop(); await standby.stop() } }
             #expect(try await eventually { standby.log.contains("probes listening") }, "the standby did not start")
 
-            try plane.restartAPIServer()
+            try await plane.restartAPIServer()
             let restarted = Date()
             // The positive signal: the leader renewed its lease through the restarted API server
             // (the client's own retries carry both replicas' lease requests across the outage).

@@ -1,5 +1,6 @@
 import ExternalSecretsCore
 import Foundation
+import ProcessTestSupport
 import SeededRandomTestSupport
 import Testing
 
@@ -18,26 +19,17 @@ import Testing
     }
 
     /// Random inputs of every length up to three blocks, hashed here and by Python's hashlib.
-    @Test func agreesWithPythonHashlib() throws {
+    @Test func agreesWithPythonHashlib() async throws {
         var generator = SplitMix64(state: 0x5EED)
         let inputs = (0..<300).map { length in (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
         let hexInputs = inputs.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import sys,hashlib\nfor l in sys.stdin.read().split('\\n'): print(hashlib.sha3_224(bytes.fromhex(l)).hexdigest())",
-        ]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(hexInputs.utf8))
-        try input.fileHandleForWriting.close()
-        let expected = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").map(String.init)
-        process.waitUntilExit()
+        let run = try await ChildProcess.run(
+            "python3",
+            [
+                "-c",
+                "import sys,hashlib\nfor l in sys.stdin.read().split('\\n'): print(hashlib.sha3_224(bytes.fromhex(l)).hexdigest())",
+            ], input: Data(hexInputs.utf8))
+        let expected = run.stdoutText.split(separator: "\n").map(String.init)
         try #require(expected.count == inputs.count, "python3 must be installed for this test")
         for (input, digest) in zip(inputs, expected) {
             #expect(SHA3_224.hex(input) == digest, "length \(input.count)")
@@ -63,6 +55,8 @@ import Testing
     }
 
     @Test func createdByLabel() {
-        #expect(ESOHashes.createdBy(namespace: "default", name: "my-es") == "b8464376b5fe3535e690594280bfe59b60be2603cb6cbb6d6c8bcbb4")
+        #expect(
+            ESOHashes.createdBy(namespace: "default", name: "my-es")
+                == "b8464376b5fe3535e690594280bfe59b60be2603cb6cbb6d6c8bcbb4")
     }
 }

@@ -217,6 +217,87 @@ struct KESTests {
         #expect(broken.refusal(roleArn: nil, remoteKeys: ["k"], namespace: "t") != nil)
     }
 
+    /// ENFORCE_NAMESPACE_ANNOTATIONS (set, whatever its value): missing annotations refuse, with
+    /// KES's messages; an empty role expression admits every role.
+    @Test func enforcedNamespaceAnnotationsRefuseWhatIsMissing() throws {
+        #expect(try KESConfiguration(environment: ["ENFORCE_NAMESPACE_ANNOTATIONS": ""]).enforceNamespaceAnnotations)
+        #expect(try !KESConfiguration(environment: [:]).enforceNamespaceAnnotations)
+        let none = KESNamespaceGuard(namespaceAnnotations: [:], enforce: true)
+        #expect(none.refusal(roleArn: nil, remoteKeys: ["k"], namespace: "t") == "Namespace annotation is required")
+        let other = KESNamespaceGuard(namespaceAnnotations: ["team": "a"], enforce: true)
+        #expect(
+            other.refusal(roleArn: nil, remoteKeys: ["k"], namespace: "t")
+                == "Missing required annotation externalsecrets.kubernetes-client.io/permitted-key-name on namespace t")
+        let keysOnly = KESNamespaceGuard(
+            namespaceAnnotations: [KESNamespaceGuard.permittedKeyAnnotation: "^k"], enforce: true)
+        #expect(keysOnly.refusal(roleArn: nil, remoteKeys: ["k"], namespace: "t") == nil)
+        #expect(
+            keysOnly.refusal(roleArn: "reader", remoteKeys: ["k"], namespace: "t")
+                == "Missing required annotation iam.amazonaws.com/permitted on namespace t")
+        let anyRole = KESNamespaceGuard(
+            namespaceAnnotations: [
+                KESNamespaceGuard.permittedKeyAnnotation: "^k", KESNamespaceGuard.permittedRoleAnnotation: "",
+            ], enforce: true)
+        #expect(anyRole.refusal(roleArn: "reader", remoteKeys: ["k"], namespace: "t") == nil)
+    }
+
+    /// KES checked `roleArn || vaultRole` against the role annotation; so does the mapping.
+    @Test func vaultRoleIsTheRoleTheGuardChecks() throws {
+        let vault = try KESMapping.map(
+            Self.object(
+                KESExternalSecretSpec(
+                    backendType: .vault, data: [KESDataEntry(key: "secret/data/db", name: "p")], vaultRole: "admin")),
+            configuration: KESConfiguration(vaultAddress: "https://vault:8200", defaultVaultRole: "kes"))
+        #expect(vault.roleArn == "admin")
+        let defaulted = try KESMapping.map(
+            Self.object(KESExternalSecretSpec(backendType: .vault, data: [KESDataEntry(key: "secret/data/db", name: "p")])),
+            configuration: KESConfiguration(vaultAddress: "https://vault:8200", defaultVaultRole: "kes"))
+        #expect(defaulted.roleArn == nil)
+    }
+
+    /// azureKeyVault: KES's vault URL and cloud names; the operator's identity as KES's
+    /// DefaultAzureCredential found it (workload identity, else a managed identity); a client
+    /// secret in the environment is refused.
+    @Test func azureKeyVaultMapsOntoTheOperatorsAzureIdentity() throws {
+        let object = Self.object(
+            KESExternalSecretSpec(
+                backendType: .azureKeyVault, data: [KESDataEntry(key: "db-password", name: "password")],
+                keyVaultName: "team-kv"))
+        let managed = try KESMapping.map(object, configuration: KESConfiguration(environment: ["AZURE_CLIENT_ID": "id-1"]))
+        #expect(managed.store.provider.azurekv?.vaultUrl == "https://team-kv.vault.azure.net")
+        #expect(managed.store.provider.azurekv?.authType == "ManagedIdentity")
+        #expect(managed.store.provider.azurekv?.identityId == "id-1")
+        #expect(managed.store.provider.azurekv?.environmentType == "PublicCloud")
+        #expect(managed.externalSecret.spec.data?.first?.remoteRef.key == "db-password")
+        let federated = try KESMapping.map(
+            object,
+            configuration: KESConfiguration(environment: [
+                "AZURE_FEDERATED_TOKEN_FILE": "/var/run/token", "AZURE_CLIENT_SECRET": "x",
+                "AZURE_ENVIRONMENT": "AzureChinaCloud", "AZURE_KEY_VAULT_DNS_SUFFIX": "vault.azure.cn",
+            ]))
+        #expect(federated.store.provider.azurekv?.authType == "WorkloadIdentity")
+        #expect(federated.store.provider.azurekv?.environmentType == "ChinaCloud")
+        #expect(federated.store.provider.azurekv?.vaultUrl == "https://team-kv.vault.azure.cn")
+        #expect(throws: KESMappingError.self) {
+            try KESMapping.map(object, configuration: KESConfiguration(environment: ["AZURE_CLIENT_SECRET": "x"]))
+        }
+        #expect(throws: KESMappingError.self) {
+            try KESMapping.map(object, configuration: KESConfiguration(environment: ["AZURE_ENVIRONMENT": "Mars"]))
+        }
+    }
+
+    /// The role an ESO store assumes, for `--enforce-namespace-role-guard`.
+    @Test func storeRolesForTheESORoleGuard() {
+        let aws = SecretStoreSpec(
+            provider: SecretStoreProvider(aws: AWSProvider(service: .secretsManager, region: "r", role: "arn:role/x")))
+        #expect(KESNamespaceGuard.role(of: aws) == "arn:role/x")
+        let vault = SecretStoreSpec(
+            provider: SecretStoreProvider(
+                vault: VaultProvider(server: "https://v", auth: VaultAuth(kubernetes: VaultKubernetesAuth(mountPath: "k", role: "r")))))
+        #expect(KESNamespaceGuard.role(of: vault) == "r")
+        #expect(KESNamespaceGuard.role(of: SecretStoreSpec(provider: SecretStoreProvider(fake: FakeProvider(data: [])))) == nil)
+    }
+
     // MARK: - Poll schedule
 
     @Test func pollScheduleFollowsStatus() {

@@ -49,6 +49,36 @@ struct ProviderEndpointAllowListTests {
         #expect(Self.list.refusal(for: Self.webhook("http://attacker.example/"), namespaceAnnotations: [:]) != nil)
     }
 
+    /// Azure's vault URL receives the access token and a custom cloud's Active Directory endpoint
+    /// the client secret; a federated GCP store's external token endpoint receives the
+    /// ServiceAccount token: all three are checked.
+    @Test func azureAndFederatedGCPEndpointsAreChecked() {
+        let azure = SecretStoreSpec(
+            provider: SecretStoreProvider(azurekv: AzureKVProvider(vaultUrl: "https://kv.corp.example")))
+        #expect(Self.list.refusal(for: azure, namespaceAnnotations: [:]) == nil)
+        let stolen = SecretStoreSpec(
+            provider: SecretStoreProvider(
+                azurekv: AzureKVProvider(
+                    vaultUrl: "https://kv.corp.example",
+                    customCloudConfig: AzureCustomCloudConfig(activeDirectoryEndpoint: "https://login.attacker.example/"))))
+        #expect(
+            Self.list.refusal(for: stolen, namespaceAnnotations: [:])?
+                .contains("spec.provider.azurekv.customCloudConfig.activeDirectoryEndpoint") == true)
+        let elsewhere = SecretStoreSpec(
+            provider: SecretStoreProvider(azurekv: AzureKVProvider(vaultUrl: "https://attacker.example")))
+        #expect(Self.list.refusal(for: elsewhere, namespaceAnnotations: [:])?.contains("spec.provider.azurekv.vaultUrl") == true)
+        let federated = SecretStoreSpec(
+            provider: SecretStoreProvider(
+                gcpsm: GCPSMProvider(
+                    auth: GCPSMAuth(
+                        workloadIdentityFederation: GCPWorkloadIdentityFederation(
+                            externalTokenEndpoint: "https://token.attacker.example/exchange")),
+                    projectID: "p")))
+        #expect(
+            Self.list.refusal(for: federated, namespaceAnnotations: [:])?
+                .contains("workloadIdentityFederation.externalTokenEndpoint") == true)
+    }
+
     @Test func storesWithoutStoreChosenEndpointsAreNotLimited() {
         let aws = SecretStoreSpec(provider: SecretStoreProvider(aws: AWSProvider(service: .secretsManager, region: "eu-west-1")))
         #expect(ProviderEndpointAllowList.endpoints(of: aws).isEmpty)

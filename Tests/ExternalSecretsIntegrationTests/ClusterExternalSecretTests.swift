@@ -82,6 +82,12 @@ import Testing
                             fake: FakeProvider(data: [FakeProviderData(key: "db", value: canary)])))))
             let process = try await runOperator(plane, name: prefix) { process in
                 try await body(Fixture(client: client, process: process, id: id))
+                // The ExternalSecrets fanned out render offline to the Secrets the controller wrote.
+                let chosen = try await client.api(Namespace.self).list(ListOptions(labelSelector: "team=\(id)")).items
+                for namespace in chosen.compactMap(\.metadata.name) {
+                    let mismatches = try await renderMismatches(plane, client, namespace: namespace)
+                    #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
+                }
             }
             #expect(!process.log.contains(canary), "the operator log shows a secret value")
         }
@@ -268,7 +274,7 @@ import Testing
         try await withAdminClient { client in
             try await installCRDs(client)
             let id = "ces-uninstall-\(UUID().uuidString.prefix(6).lowercased())"
-            let f0 = Fixture(client: client, process: try startOperator(plane, name: "ces-uninstall"), id: id)
+            let f0 = Fixture(client: client, process: try await startOperator(plane, name: "ces-uninstall"), id: id)
             let a: String, b: String, parent = "left-\(id)"
             do {
                 _ = try await client.api(ClusterSecretStore.self).create(

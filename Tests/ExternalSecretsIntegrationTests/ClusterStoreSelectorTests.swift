@@ -39,6 +39,8 @@ extension ExternalSecretSyncTests {
                 #expect(
                     try await eventually { try await readyCondition(client, other, "es")?.message == deniedMessage },
                     "log: \(process.log.suffix(3000))")
+                let mismatches = try await renderMismatches(plane, client, namespace: labelled)
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
             try await client.api(ClusterSecretStore.self).delete(storeName)
         }

@@ -11,9 +11,11 @@ import Testing
 /// The operator as a process against the real control plane, with the fake provider. Values are
 /// compared as `Data` (which prints as a byte count), so a failure never prints a value.
 @Suite(.controlPlane, .serialized) struct ExternalSecretSyncTests {
-    /// Creates a namespace with a fake store and runs the operator for it.
+    /// Creates a namespace with a fake store and runs the operator for it. When `body` is done,
+    /// every Ready ExternalSecret it left must render offline (`render --live`) to the Secret the
+    /// controller wrote, except those in `renderSkipping` (the caller says why).
     func withOperator(
-        _ prefix: String, storeData: [FakeProviderData], arguments: [String] = [],
+        _ prefix: String, storeData: [FakeProviderData], arguments: [String] = [], renderSkipping: Set<String> = [],
         _ body: (KubeClient, String, TestProcess) async throws -> Void
     ) async throws {
         let plane = try currentPlane()
@@ -23,6 +25,8 @@ import Testing
             _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: storeData))
             try await runOperator(plane, name: prefix, arguments: ["--namespace", namespace] + arguments) { process in
                 try await body(client, namespace, process)
+                let mismatches = try await renderMismatches(plane, client, namespace: namespace, skipping: renderSkipping)
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }
@@ -252,7 +256,7 @@ import Testing
             _ = try await externalSecrets.patchStatus("legacy", .merge(["status": body]))
             let before = try await secrets.get("legacy")
 
-            let process = try startOperator(plane, name: "takeover", arguments: ["--namespace", namespace])
+            let process = try await startOperator(plane, name: "takeover", arguments: ["--namespace", namespace])
             defer { Task { await process.stop() } }
             #expect(
                 try await eventually { try await client.api(SecretStore.self, namespace: namespace).get("fake").status != nil },
@@ -272,6 +276,8 @@ import Testing
             #expect(try await secrets.get("legacy").data?["stale"] == nil, "log: \(process.log.suffix(3000))")
             status = try await externalSecrets.get("legacy").status ?? status
             #expect(status.conditions?.condition(ofType: "Ready")?.status == "True")
+            let mismatches = try await renderMismatches(plane, client, namespace: namespace)
+            #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
         }
     }
 
@@ -288,7 +294,7 @@ import Testing
                     spec: SecretStoreSpec(
                         provider: SecretStoreProvider(fake: FakeProvider(data: [FakeProviderData(key: "k", value: canary)])),
                         conditions: [ClusterSecretStoreCondition(namespaces: [allowed])])))
-            let process = try startOperator(plane, name: "css")
+            let process = try await startOperator(plane, name: "css")
             defer { Task { await process.stop() } }
             for namespace in [allowed, denied] {
                 _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
@@ -299,6 +305,8 @@ import Testing
             #expect(try await eventually { try await readyCondition(client, denied, "es")?.message == deniedMessage })
             #expect(try await readyCondition(client, denied, "es")?.status == "False")
             #expect(try await client.api(Secret.self, namespace: denied).getIfExists("es") == nil)
+            let mismatches = try await renderMismatches(plane, client, namespace: allowed)
+            #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             try await client.api(ClusterSecretStore.self).delete(storeName)
 
             // Canary scan: the operator's log, Events and statuses never show a secret value.
@@ -329,7 +337,7 @@ extension ExternalSecretSyncTests {
                         FakeProviderData(key: "/app/api", value: "token"),
                         FakeProviderData(key: "/other/x", value: "x"),
                     ]))
-            let process = try startOperator(plane, name: "datafrom", arguments: ["--namespace", namespace])
+            let process = try await startOperator(plane, name: "datafrom", arguments: ["--namespace", namespace])
             defer { Task { await process.stop() } }
             _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
                 externalSecret(
@@ -347,6 +355,8 @@ extension ExternalSecretSyncTests {
             #expect(data["port"] == Data("5432".utf8))
             #expect(data["app_api"] == Data("token".utf8))
             #expect(data["user"] == Data("token".utf8), "data wins over dataFrom")
+            let mismatches = try await renderMismatches(plane, client, namespace: namespace)
+            #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
         }
     }
 }

@@ -69,7 +69,7 @@ extension ExternalSecretSyncTests {
                 try store("remote", remoteNamespace: namespaces.remote, plane: plane))
             _ = try await client.api(SecretStore.self, namespace: home).create(
                 try store("denied", remoteNamespace: namespaces.denied, plane: plane))
-            let process = try startOperator(plane, name: "k8s", arguments: ["--namespace", home])
+            let process = try await startOperator(plane, name: "k8s", arguments: ["--namespace", home])
             defer { Task { await process.stop() } }
 
             let externalSecrets = client.api(ExternalSecret.self, namespace: home)
@@ -111,6 +111,8 @@ extension ExternalSecretSyncTests {
             _ = try await externalSecrets.patch(
                 "allowed", .merge(["metadata": ["annotations": [.init(stringLiteral: ESONames.forceSyncAnnotation): "1"]]]))
             #expect(try await eventually { try await secrets.get("allowed").data?["password"] == Data(rotated.utf8) })
+            let mismatches = try await renderMismatches(plane, client, namespace: home)
+            #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
 
             #expect(!process.log.contains(canary), "the operator log contains a secret value")
             #expect(try await eventTexts(client, home).allSatisfy { !$0.contains(canary) })

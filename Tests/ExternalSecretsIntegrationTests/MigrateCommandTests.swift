@@ -31,8 +31,8 @@ struct MigrateCommandTests {
           data: [{key: k, name: n}]
         """
 
-    @Test func migrateKESPrintsValidESOManifests() throws {
-        let run = try runCommand(["migrate", "kes", "-f", "-", "--aws-region", "eu-west-1"], input: Self.kes)
+    @Test func migrateKESPrintsValidESOManifests() async throws {
+        let run = try await runCommand(["migrate", "kes", "-f", "-", "--aws-region", "eu-west-1"], input: Self.kes)
         #expect(run.status == 0, "\(run.stderr)")
         let documents = try ManifestYAML.parse(run.stdout)
         #expect(documents.map { $0["kind"]?.stringValue ?? "" } == ["ClusterSecretStore", "ExternalSecret"])
@@ -42,12 +42,12 @@ struct MigrateCommandTests {
             documents[1]["spec"]?["target"]?["template"]?["data"]?["url"]
                 == #"postgres://app:{{ index . "password" }}@db"#)
         #expect(run.stdout.contains("# KES ExternalSecret legacy: not converted: backendType ibmcloudSecretsManager"))
-        let validation = try runCommand(["validate", "-f", "-"], input: run.stdout)
+        let validation = try await runCommand(["validate", "-f", "-"], input: run.stdout)
         #expect(validation.status == 0, "\(validation.stdout)\(validation.stderr)")
     }
 
-    @Test func migrateKESNeedsInput() throws {
-        let run = try runCommand(["migrate", "kes"])
+    @Test func migrateKESNeedsInput() async throws {
+        let run = try await runCommand(["migrate", "kes"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("-f"))
     }

@@ -2,6 +2,7 @@ import ExternalSecretsAPI
 import Foundation
 import KubeModel
 import OperatorTestSupport
+import ProcessTestSupport
 import Testing
 
 /// What one run of the `external-secrets` binary printed and how it ended.
@@ -12,46 +13,26 @@ struct CommandRun {
 }
 
 /// Runs the binary with `arguments` (and `input` on standard input), in `directory`.
-func runCommand(_ arguments: [String], input: String? = nil, in directory: URL? = nil) throws -> CommandRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: operatorPath)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    let err = Pipe()
-    let inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-    try inPipe.fileHandleForWriting.close()
-    // Read both pipes before waiting, so a large output cannot block the process.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var stderrData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return CommandRun(
-        status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-        stderr: String(decoding: stderrData, as: UTF8.self))
+func runCommand(
+    _ arguments: [String], input: String? = nil, in directory: URL? = nil, environment: [String: String] = [:]
+) async throws -> CommandRun {
+    let run = try await ChildProcess.run(
+        operatorPath, arguments, input: input.map { Data($0.utf8) }, directory: directory?.path,
+        environment: environment)
+    return CommandRun(status: run.status, stdout: run.stdoutText, stderr: run.stderrText)
 }
 
 /// A temporary directory holding `files` (relative path → contents), removed after `body`.
-func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eso-cli-\(UUID().uuidString.prefix(8))")
+func withFiles<T>(_ files: [String: String], _ body: (URL) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "eso-cli-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: directory) }
     for (path, contents) in files {
         let url = directory.appendingPathComponent(path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(contents.utf8).write(to: url)
     }
-    return try body(directory)
+    return try await body(directory)
 }
 
 /// The offline commands (`validate`, `explain`, `render`) as a user runs them: the binary, files in
@@ -174,9 +155,9 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
 
     // MARK: - validate
 
-    @Test func validateSaysValidAndSkipsOtherKinds() throws {
-        let run = try withFiles(["dir/es.yaml": Self.externalSecret, "dir/store.yaml": Self.store]) { directory in
-            try runCommand(["validate", "-f", "dir"], in: directory)
+    @Test func validateSaysValidAndSkipsOtherKinds() async throws {
+        let run = try await withFiles(["dir/es.yaml": Self.externalSecret, "dir/store.yaml": Self.store]) { directory in
+            try await runCommand(["validate", "-f", "dir"], in: directory)
         }
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
@@ -188,9 +169,9 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
                 """)
     }
 
-    @Test func validateNamesEveryProblemsFieldAndFails() throws {
-        let run = try withFiles(["bad.yaml": Self.invalid]) { directory in
-            try runCommand(["validate", "-f", "bad.yaml"], in: directory)
+    @Test func validateNamesEveryProblemsFieldAndFails() async throws {
+        let run = try await withFiles(["bad.yaml": Self.invalid]) { directory in
+            try await runCommand(["validate", "-f", "bad.yaml"], in: directory)
         }
         #expect(run.status == 1)
         #expect(
@@ -212,8 +193,9 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         #expect(!run.stdout.contains(canary) && !run.stderr.contains(canary))
     }
 
-    @Test func validateReadsStandardInputAndWritesJSON() throws {
-        let run = try runCommand(["validate", "-f", "-", "-o", "json"], input: Self.invalid + "\n---\n" + Self.store)
+    @Test func validateReadsStandardInputAndWritesJSON() async throws {
+        let run = try await runCommand(
+            ["validate", "-f", "-", "-o", "json"], input: Self.invalid + "\n---\n" + Self.store)
         #expect(run.status == 1)
         let output = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(output["valid"] as? Bool == false)
@@ -227,17 +209,20 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         #expect(!run.stdout.contains(canary))
     }
 
-    @Test func validateReportsAnUnparsableFileWithoutItsText() throws {
-        let run = try runCommand(["validate", "-f", "-"], input: "a: [\n  \"\(canary)\"\nb: {\n")
+    @Test func validateReportsAnUnparsableFileWithoutItsText() async throws {
+        let run = try await runCommand(["validate", "-f", "-"], input: "a: [\n  \"\(canary)\"\nb: {\n")
         #expect(run.status == 1)
         #expect(run.stdout.hasPrefix("-: not valid YAML: line "))
         #expect(!run.stdout.contains(canary) && !run.stderr.contains(canary))
-        let missing = try runCommand(["validate", "-f", "/nonexistent/es.yaml"])
+        let missing = try await runCommand(["validate", "-f", "/nonexistent/es.yaml"])
         #expect(missing.status == 1 && missing.stdout.hasPrefix("/nonexistent/es.yaml: no such file or directory"))
-        let unknownKind = try runCommand(
-            ["validate", "-f", "-"], input: "apiVersion: external-secrets.io/v1\nkind: SecretSink\nmetadata: {name: x}\n")
-        #expect(unknownKind.status == 1 && unknownKind.stdout.contains("SecretSink x: kind: SecretSink is not served by this operator"))
-        #expect(try runCommand(["validate"]).status == 64)  // usage error
+        let unknownKind = try await runCommand(
+            ["validate", "-f", "-"],
+            input: "apiVersion: external-secrets.io/v1\nkind: SecretSink\nmetadata: {name: x}\n")
+        #expect(
+            unknownKind.status == 1
+                && unknownKind.stdout.contains("SecretSink x: kind: SecretSink is not served by this operator"))
+        #expect(try await runCommand(["validate"]).status == 64)  // usage error
     }
 
     static let kes = """
@@ -300,9 +285,9 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
 
     /// KES objects are checked against KES's CRD schema and the KES controller's own checks, with
     /// field paths, alongside ESO's kinds (and never confused with ESO's ExternalSecret).
-    @Test func validateChecksKESExternalSecrets() throws {
-        let run = try withFiles(["kes.yaml": Self.kes, "es.yaml": Self.externalSecret]) { directory in
-            try runCommand(["validate", "-f", "kes.yaml", "-f", "es.yaml"], in: directory)
+    @Test func validateChecksKESExternalSecrets() async throws {
+        let run = try await withFiles(["kes.yaml": Self.kes, "es.yaml": Self.externalSecret]) { directory in
+            try await runCommand(["validate", "-f", "kes.yaml", "-f", "es.yaml"], in: directory)
         }
         #expect(run.status == 1)
         #expect(
@@ -325,8 +310,8 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
 
     // MARK: - explain
 
-    @Test func explainPrintsTheCRDsDocumentation() throws {
-        let run = try runCommand(["explain", "es.spec.data.remoteRef.decodingStrategy"])
+    @Test func explainPrintsTheCRDsDocumentation() async throws {
+        let run = try await runCommand(["explain", "es.spec.data.remoteRef.decodingStrategy"])
         #expect(run.status == 0)
         #expect(
             run.stdout == """
@@ -343,23 +328,27 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
                      Allowed values: Auto, Base64, Base64URL, None
 
                 """, "\(run.stdout)")
-        let kind = try runCommand(["explain", "ExternalSecrets"])
+        let kind = try await runCommand(["explain", "ExternalSecrets"])
         #expect(kind.status == 0 && kind.stdout.contains("FIELDS:\n   apiVersion\t<string>"))
         #expect(kind.stdout.contains("   spec\t<Object> -required-"))
-        let list = try runCommand(["explain", "secretstore.spec.provider.vault.auth.appRole"])
+        let list = try await runCommand(["explain", "secretstore.spec.provider.vault.auth.appRole"])
         #expect(list.status == 0 && list.stdout.contains("FIELD:    appRole <Object>"))
-        let wrong = try runCommand(["explain", "es.spec.dat"])
+        let wrong = try await runCommand(["explain", "es.spec.dat"])
         #expect(wrong.status == 1)
         #expect(
             wrong.stderr
-                == "error: field \"dat\" does not exist in spec; its fields: data, dataFrom, refreshInterval, refreshPolicy, secretStoreRef, syncWindows, target\n")
+                == "error: field \"dat\" does not exist in spec; its fields: data, dataFrom, refreshInterval, refreshPolicy, secretStoreRef, syncWindows, target\n"
+        )
     }
 
     // MARK: - render
 
-    @Test func renderPrintsTheSecretWithValuesRedacted() throws {
-        let run = try withFiles(["es.yaml": Self.externalSecret, "store.yaml": Self.store, "values.yaml": Self.values]) { directory in
-            try runCommand(["render", "-f", "es.yaml", "--store", "store.yaml", "--values", "values.yaml"], in: directory)
+    @Test func renderPrintsTheSecretWithValuesRedacted() async throws {
+        let run = try await withFiles([
+            "es.yaml": Self.externalSecret, "store.yaml": Self.store, "values.yaml": Self.values,
+        ]) { directory in
+            try await runCommand(
+                ["render", "-f", "es.yaml", "--store", "store.yaml", "--values", "values.yaml"], in: directory)
         }
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
@@ -385,10 +374,15 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         #expect(!run.stdout.contains(canary) && !run.stderr.contains(canary))
     }
 
-    @Test func renderShowsValuesWhenAsked() throws {
-        let run = try withFiles(["es.yaml": Self.externalSecret, "store.yaml": Self.store, "values.yaml": Self.values]) { directory in
-            try runCommand(
-                ["render", "-f", "es.yaml", "--store", "store.yaml", "--values", "values.yaml", "--show-values", "-o", "json"],
+    @Test func renderShowsValuesWhenAsked() async throws {
+        let run = try await withFiles([
+            "es.yaml": Self.externalSecret, "store.yaml": Self.store, "values.yaml": Self.values,
+        ]) { directory in
+            try await runCommand(
+                [
+                    "render", "-f", "es.yaml", "--store", "store.yaml", "--values", "values.yaml", "--show-values",
+                    "-o", "json",
+                ],
                 in: directory)
         }
         #expect(run.status == 0, "\(run.stderr)")
@@ -399,7 +393,7 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         #expect(secret.metadata.annotations?["reconcile.external-secrets.io/data-hash"]?.count == 56)
     }
 
-    @Test func renderErrorsNameTheFieldAndFail() throws {
+    @Test func renderErrorsNameTheFieldAndFail() async throws {
         let cases: [(String, String, [String], String)] = [
             (
                 "a property the value does not have",
@@ -421,7 +415,8 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
             ),
             (
                 "a template that fails",
-                Self.externalSecret.replacingOccurrences(of: "{{ .cfg_mode }}", with: "{{ .cfg_mode | nosuchfunction }}"),
+                Self.externalSecret.replacingOccurrences(
+                    of: "{{ .cfg_mode }}", with: "{{ .cfg_mode | nosuchfunction }}"),
                 ["--values", "values.yaml"],
                 ""
             ),
@@ -432,13 +427,16 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
             ),
         ]
         for (what, es, arguments, expected) in cases {
-            let run = try withFiles(["es.yaml": es, "store.yaml": Self.store, "values.yaml": Self.values]) { directory in
-                try runCommand(["render", "-f", "es.yaml", "--store", "store.yaml"] + arguments, in: directory)
+            let run = try await withFiles(["es.yaml": es, "store.yaml": Self.store, "values.yaml": Self.values]) {
+                directory in
+                try await runCommand(["render", "-f", "es.yaml", "--store", "store.yaml"] + arguments, in: directory)
             }
             #expect(run.status == 1, "\(what)")
             #expect(run.stdout.isEmpty, "\(what)")
             if expected.isEmpty {
-                #expect(run.stderr.hasPrefix("error: ExternalSecret team-a/db: spec.target.template"), "\(what): \(run.stderr)")
+                #expect(
+                    run.stderr.hasPrefix("error: ExternalSecret team-a/db: spec.target.template"),
+                    "\(what): \(run.stderr)")
             } else {
                 #expect(run.stderr == expected, "\(what)")
             }
@@ -446,7 +444,59 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
         }
     }
 
-    @Test func renderSkipsMissingSecretsUnderDeletionPolicyDeleteAndSaysSo() throws {
+    /// A KES object renders as the KES controller writes it: KES's environment (AWS_REGION) for
+    /// the backend, `property`, `dataFrom`, the template merged in, the KES object as owner.
+    @Test func renderWritesKESObjectsAsTheKESController() async throws {
+        let kes = """
+            apiVersion: kubernetes-client.io/v1
+            kind: ExternalSecret
+            metadata: {name: legacy, namespace: team-a, uid: 0d5f1c9e-0000-4000-8000-000000000001}
+            spec:
+              backendType: secretsManager
+              data:
+              - {key: db, name: password, property: password}
+              dataFrom: [config]
+              template:
+                type: kubernetes.io/basic-auth
+                metadata: {labels: {team: db}}
+                stringData: {username: "<%= data.mode %>-user"}
+            """
+        let run = try await withFiles(["kes.yaml": kes, "values.yaml": Self.values]) { directory in
+            try await runCommand(
+                ["render", "-f", "kes.yaml", "--values", "values.yaml", "--show-values", "-o", "json"], in: directory,
+                environment: ["AWS_REGION": "eu-west-1"])
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        let secret = try JSONDecoder().decode(KubeModel.Secret.self, from: Data(run.stdout.utf8))
+        #expect(
+            secret.data == [
+                "password": Data(canary.utf8), "mode": Data("prod".utf8), "replicas": Data("3".utf8),
+                "username": Data("prod-user".utf8),
+            ])
+        #expect(secret.type == "kubernetes.io/basic-auth")
+        #expect(secret.metadata.name == "legacy" && secret.metadata.namespace == "team-a")
+        #expect(secret.metadata.labels?["team"] == "db")
+        let owner = secret.metadata.ownerReferences?.first
+        #expect(owner?.apiVersion == "kubernetes-client.io/v1" && owner?.kind == "ExternalSecret")
+        #expect(owner?.name == "legacy" && owner?.controller == true)
+
+        // An object the KES controller refuses: its status message, exit 1.
+        let refused = try await withFiles([
+            "kes.yaml": kes.replacingOccurrences(of: "backendType: secretsManager", with: "backendType: vault\n  kvVersion: 3"),
+            "values.yaml": Self.values,
+        ]) {
+            try await runCommand(
+                ["render", "-f", "kes.yaml", "--values", "values.yaml"], in: $0,
+                environment: ["VAULT_ADDR": "https://vault.example", "DEFAULT_VAULT_ROLE": "reader"])
+        }
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr == "error: ExternalSecret.kubernetes-client.io team-a/legacy: spec.kvVersion must be 1 or 2\n",
+            "\(refused.stderr)")
+        #expect(!run.stderr.contains(canary) && !refused.stderr.contains(canary))
+    }
+
+    @Test func renderSkipsMissingSecretsUnderDeletionPolicyDeleteAndSaysSo() async throws {
         let es = """
             apiVersion: external-secrets.io/v1
             kind: ExternalSecret
@@ -464,17 +514,21 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
             metadata: {name: fake}
             spec: {provider: {fake: {data: [{key: present, value: "\(canary)"}]}}}
             """
-        let run = try withFiles(["es.yaml": es, "store.yaml": store]) { directory in
-            try runCommand(["render", "-f", "es.yaml", "--store", "store.yaml", "--namespace", "apps"], in: directory)
+        let run = try await withFiles(["es.yaml": es, "store.yaml": store]) { directory in
+            try await runCommand(
+                ["render", "-f", "es.yaml", "--store", "store.yaml", "--namespace", "apps"], in: directory)
         }
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr == "note: ExternalSecret apps/partial: remote secret of spec.data[1] (absent) does not exist; skipped\n")
+        #expect(
+            run.stderr
+                == "note: ExternalSecret apps/partial: remote secret of spec.data[1] (absent) does not exist; skipped\n"
+        )
         #expect(run.stdout.contains("  present: '<redacted: \(canary.count) bytes>'"))
         #expect(run.stdout.contains("  namespace: apps"))
         #expect(!run.stdout.contains("absent"))
     }
 
-    @Test func renderReadsTemplateFromObjectsGivenWithF() throws {
+    @Test func renderReadsTemplateFromObjectsGivenWithF() async throws {
         let files = """
             apiVersion: external-secrets.io/v1
             kind: ExternalSecret
@@ -508,18 +562,24 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) throws -
             metadata: {name: fake, namespace: apps}
             spec: {provider: {fake: {data: [{key: db, value: '{"password":"\(canary)"}'}]}}}
             """
-        let run = try withFiles(["app.yaml": files]) { directory in
-            try runCommand(["render", "-f", "app.yaml", "--show-values", "-o", "json"], in: directory)
+        let run = try await withFiles(["app.yaml": files]) { directory in
+            try await runCommand(["render", "-f", "app.yaml", "--show-values", "-o", "json"], in: directory)
         }
         #expect(run.status == 0, "\(run.stderr)")
         let secret = try JSONDecoder().decode(KubeModel.Secret.self, from: Data(run.stdout.utf8))
         #expect(secret.data == ["config.yaml": Data("db:\n  password: \"\(canary)\"\n".utf8)])
 
         // The template's ConfigMap must be in the ExternalSecret's namespace, as in the controller.
-        let elsewhere = try withFiles(["app.yaml": files.replacingOccurrences(of: "name: app-template, namespace: apps", with: "name: app-template, namespace: other")]) { directory in
-            try runCommand(["render", "-f", "app.yaml"], in: directory)
+        let elsewhere = try await withFiles([
+            "app.yaml": files.replacingOccurrences(
+                of: "name: app-template, namespace: apps", with: "name: app-template, namespace: other")
+        ]) { directory in
+            try await runCommand(["render", "-f", "app.yaml"], in: directory)
         }
         #expect(elsewhere.status == 1)
-        #expect(elsewhere.stderr.hasPrefix("error: ExternalSecret apps/app: spec.target.template.templateFrom[0].configMap: ConfigMap \"app-template\" not found"), "\(elsewhere.stderr)")
+        #expect(
+            elsewhere.stderr.hasPrefix(
+                "error: ExternalSecret apps/app: spec.target.template.templateFrom[0].configMap: ConfigMap \"app-template\" not found"
+            ), "\(elsewhere.stderr)")
     }
 }

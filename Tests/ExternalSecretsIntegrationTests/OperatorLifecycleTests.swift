@@ -33,7 +33,7 @@ extension ExternalSecretSyncTests {
             if leaderElection {
                 arguments += ["--enable-leader-election", "--leader-election-namespace", operatorNamespace]
             }
-            let process = try startOperator(plane, name: "shutdown", arguments: arguments)
+            let process = try await startOperator(plane, name: "shutdown", arguments: arguments)
             defer { Task { await process.stop() } }
 
             // Working: it synced, and (with leader election) holds the Lease.
@@ -69,7 +69,7 @@ extension ExternalSecretSyncTests {
             try await runUntilSIGTERM(plane, name: "leader", arguments: arguments) { leader async throws in
                 #expect(try await eventually { try await !holder().isEmpty }, "log: \(leader.log.suffix(3000))")
                 let leading = try await holder()
-                let standby = try startOperator(plane, name: "standby", arguments: arguments)
+                let standby = try await startOperator(plane, name: "standby", arguments: arguments)
                 defer { Task { await standby.stop() } }
                 _ = try await scrapeMetrics(standby)  // up, serving, waiting for the Lease
                 let stopping = ContinuousClock.now
@@ -103,7 +103,7 @@ extension ExternalSecretSyncTests {
                             vault: VaultProvider(
                                 server: "http://127.0.0.1:\(silent.port)", path: "secret", version: .v2,
                                 auth: VaultAuth(tokenSecretRef: SecretKeySelector(name: "vault-token", key: "token")))))))
-            let process = try startOperator(plane, name: "hung", arguments: ["--namespace", namespace])
+            let process = try await startOperator(plane, name: "hung", arguments: ["--namespace", namespace])
             defer { Task { await process.stop() } }
 
             // Positive signal: the store's validation has called the server and waits for it.

@@ -124,11 +124,11 @@ extension ExternalSecretSyncTests {
                 let es = try await externalSecrets.get(name)
                 let written = try await client.api(Secret.self, namespace: namespace).get(SecretWritePlanner.targetName(of: es))
 
-                let run = try withFiles([
+                let run = try await withFiles([
                     "es.json": String(decoding: try JSONEncoder().encode(es), as: UTF8.self),
                     "store.json": String(decoding: try JSONEncoder().encode(store), as: UTF8.self),
                 ]) { directory in
-                    try runCommand(
+                    try await runCommand(
                         ["render", "-f", "es.json", "--store", "store.json", "--show-values", "-o", "json"], in: directory)
                 }
                 #expect(run.status == 0, "\(name): \(run.stderr)")

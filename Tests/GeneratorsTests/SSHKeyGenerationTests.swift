@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
 import Generators
+import ProcessTestSupport
 import ProviderKit
 import SeededRandomTestSupport
 import Testing
@@ -12,17 +13,9 @@ private let sshKeygen = "/usr/bin/ssh-keygen"
 /// private key file, `ssh-keygen -l` reads the public key's type, size and comment.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: sshKeygen), "ssh-keygen not installed"))
 struct SSHKeyGenerationTests {
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sshKeygen)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let run = try await ChildProcess.run(sshKeygen, arguments)
+        return (run.status, run.stdoutText + run.stderrText)
     }
 
     /// Writes the key pair into a fresh directory (private key mode 0600, as ssh-keygen requires).
@@ -47,7 +40,7 @@ struct SSHKeyGenerationTests {
         (SSHKeySpec(keyType: .ecdsa, keySize: 384, comment: "c"), "384", "ECDSA"),
         (SSHKeySpec(keyType: .ecdsa, keySize: 521), "521", "ECDSA"),
     ])
-    func openSSHReadsBothKeys(spec: SSHKeySpec, bits: String, type: String) throws {
+    func openSSHReadsBothKeys(spec: SSHKeySpec, bits: String, type: String) async throws {
         var random = SplitMix64(state: 11)
         let values = try SSHKeyGeneration.generate(spec, using: &random)
         #expect(values.keys.sorted() == ["privateKey", "publicKey"])
@@ -55,21 +48,21 @@ struct SSHKeyGenerationTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let privatePath = directory.appendingPathComponent("id").path
 
-        let fingerprint = try Self.run(["-l", "-f", "\(privatePath).pub"])
+        let fingerprint = try await Self.run(["-l", "-f", "\(privatePath).pub"])
         #expect(fingerprint.status == 0, "\(fingerprint.output)")
         let comment = spec.comment.flatMap { $0.isEmpty ? nil : $0 } ?? "no comment"
         #expect(fingerprint.output.hasPrefix("\(bits) SHA256:"))
         #expect(fingerprint.output.hasSuffix(" \(comment) (\(type))\n"))
 
         // The public key derived from the private key is the one written (type and blob).
-        let derived = try Self.run(["-y", "-f", privatePath])
+        let derived = try await Self.run(["-y", "-f", privatePath])
         #expect(derived.status == 0, "ssh-keygen -y failed")
         let written = String(decoding: try #require(values["publicKey"]), as: UTF8.self)
         let fields = { (line: String) in line.split(separator: " ").prefix(2).joined(separator: " ") }
         #expect(fields(derived.output) == fields(written))
         // The private key has the same fingerprint, and holds the comment too (without one,
         // ssh-keygen shows the file name instead).
-        let privateFingerprint = try Self.run(["-l", "-f", privatePath])
+        let privateFingerprint = try await Self.run(["-l", "-f", privatePath])
         #expect(fields(privateFingerprint.output) == fields(fingerprint.output))
         if spec.comment?.isEmpty == false {
             #expect(privateFingerprint.output == fingerprint.output)

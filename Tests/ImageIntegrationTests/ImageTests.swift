@@ -4,6 +4,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProcessTestSupport
 import Testing
 import VaultTestSupport
 
@@ -27,8 +28,8 @@ struct ImageTests {
 
     var layout: String { "oci:\(Self.directory ?? "")/oci:\(Self.version)" }
 
-    @Test func skopeoShowsUserEntrypointAndLabels() throws {
-        let config = try JSONValue(decodingJSON: run("/usr/bin/skopeo", ["inspect", "--config", layout]))
+    @Test func skopeoShowsUserEntrypointAndLabels() async throws {
+        let config = try JSONValue(decodingJSON: await run("/usr/bin/skopeo", ["inspect", "--config", layout]))
         let settings = try #require(config["config"])
         #expect(settings["User"] == "65532:65532")
         #expect(settings["Entrypoint"] == ["/bin/external-secrets"])
@@ -40,20 +41,21 @@ struct ImageTests {
         #expect(config["os"] == "linux" && config["architecture"] == "amd64")
         // The docker-archive holds the same image under its name.
         let archive = try JSONValue(
-            decodingJSON: run(
+            decodingJSON: await run(
                 "/usr/bin/skopeo", ["inspect", "docker-archive:\(Self.directory ?? "")/external-secrets.tar"]))
         #expect(archive["Labels"]?["org.opencontainers.image.version"] == .string(Self.version))
     }
 
     /// Unpacks the image into a fresh directory; returns its root filesystem.
-    func unpack() throws -> String {
+    func unpack() async throws -> String {
         let bundle = FileManager.default.temporaryDirectory.appendingPathComponent("image-\(UUID().uuidString)").path
-        _ = try run("/usr/bin/umoci", ["unpack", "--image", "\(Self.directory ?? "")/oci:\(Self.version)", bundle])
+        _ = try await run(
+            "/usr/bin/umoci", ["unpack", "--image", "\(Self.directory ?? "")/oci:\(Self.version)", bundle])
         return "\(bundle)/rootfs"
     }
 
-    @Test func rootFilesystemHoldsOnlyWhatTheOperatorNeeds() throws {
-        let rootfs = try unpack()
+    @Test func rootFilesystemHoldsOnlyWhatTheOperatorNeeds() async throws {
+        let rootfs = try await unpack()
         defer {
             try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: rootfs).deletingLastPathComponent().path)
         }
@@ -69,7 +71,7 @@ struct ImageTests {
         #expect(top == ["bin", "etc", "tmp"])
         // Nothing but the binary runs it: `version` inside the image's filesystem, as nonroot.
         let command = try inImage(rootfs, ["version"])
-        let output = try run(command[0], Array(command.dropFirst()))
+        let output = try await run(command[0], Array(command.dropFirst()))
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "external-secrets \(Self.version)")
     }
 
@@ -106,7 +108,7 @@ struct ImageTests {
     /// list (`ndots:5`) to `kubernetes.default.svc.cluster.local`, as in a real pod.
     @Test func binaryFromTheImageSyncsFromOpenBaoFindingTheAPIServerThroughClusterDNS() async throws {
         let plane = try currentPlane()
-        let bao = try OpenBaoServer.start()
+        let bao = try await OpenBaoServer.start()
         do {
             try await withAdminClient { client in
                 try await installCRDs(client)
@@ -174,12 +176,12 @@ struct ImageTests {
         _ plane: LocalControlPlane, namespace: String, resolver: PodResolverFiles,
         _ body: (TestProcess) async throws -> Void
     ) async throws {
-        let rootfs = try unpack()
+        let rootfs = try await unpack()
         defer {
             try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: rootfs).deletingLastPathComponent().path)
         }
         try resolver.write(into: rootfs)
-        let kubeconfigPath = try operatorKubeconfig(plane, identity: .chartServiceAccount)
+        let kubeconfigPath = try await operatorKubeconfig(plane, identity: .chartServiceAccount)
         var kubeconfig =
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: kubeconfigPath))) as? [String: Any] ?? [:]
@@ -227,22 +229,10 @@ struct ImageTests {
     }
 
     /// Runs a tool and returns its standard output; fails on a non-zero exit.
-    func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(
-            process.terminationStatus == 0,
-            "\(executable) \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
-        return String(decoding: data, as: UTF8.self)
+    func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        let run = try await ChildProcess.run(executable, arguments)
+        try #require(run.succeeded, "\(executable) \(arguments.joined(separator: " ")): \(run.stderrText)")
+        return run.stdoutText
     }
 }
 

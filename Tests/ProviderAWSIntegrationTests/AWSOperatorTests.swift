@@ -25,7 +25,13 @@ struct AWSOperatorTests {
         var fixture: MotoProviderTests.Fixture
     }
 
-    func withOperator(_ prefix: String, _ body: (Setup) async throws -> Void) async throws {
+    /// The operator (AWS endpoints and its own credentials from the environment) for a namespace
+    /// with the stores above. When `body` is done, every Ready ExternalSecret it left must render
+    /// offline (`render --live`, reading moto) to the Secret the controller wrote, except those in
+    /// `renderSkipping`.
+    func withOperator(
+        _ prefix: String, renderSkipping: Set<String> = [], _ body: (Setup) async throws -> Void
+    ) async throws {
         let plane = try currentPlane()
         let fixture = try await MotoProviderTests.setUp()
         try await withAdminClient { client in
@@ -61,16 +67,19 @@ struct AWSOperatorTests {
                         metadata: ObjectMeta(name: name), spec: SecretStoreSpec(provider: SecretStoreProvider(aws: aws))
                     ))
             }
-            try await runOperator(
-                plane, name: prefix, arguments: ["--namespace", namespace],
-                environment: motoEnvironment(
-                    fixture.moto,
-                    extra: [
-                        "AWS_ACCESS_KEY_ID": fixture.reader.accessKeyID,
-                        "AWS_SECRET_ACCESS_KEY": fixture.reader.secretAccessKey,
-                    ])) { process in
+            let environment = motoEnvironment(
+                fixture.moto,
+                extra: [
+                    "AWS_ACCESS_KEY_ID": fixture.reader.accessKeyID,
+                    "AWS_SECRET_ACCESS_KEY": fixture.reader.secretAccessKey,
+                ])
+            try await runOperator(plane, name: prefix, arguments: ["--namespace", namespace], environment: environment) {
+                process in
                 try await body(
                     Setup(client: client, namespace: namespace, process: process, moto: fixture.moto, fixture: fixture))
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: environment, skipping: renderSkipping)
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }

@@ -7,6 +7,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProcessTestSupport
 import Testing
 
 /// KES's `kubernetes-client.io/v1` ExternalSecret served by the operator (`--enable-kes`) on the
@@ -73,7 +74,9 @@ struct KESOperatorTests {
                     "POLLER_INTERVAL_MILLISECONDS": "\(Self.pollMilliseconds)",
                 ])
             try await runOperator(
-                plane, name: "kes", arguments: ["--namespace", namespace, "--enable-kes", "--enforce-namespace-key-guard"], environment: environment,
+                plane, name: "kes", arguments: [
+                    "--namespace", namespace, "--enable-kes", "--enforce-namespace-key-guard", "--enforce-namespace-role-guard",
+                ], environment: environment,
                 identity: .chartServiceAccountWithKES
             ) { process in
                 // The seed's manifest, unchanged.
@@ -119,8 +122,8 @@ struct KESOperatorTests {
                 _ = try await objects.create(
                     Self.kes(
                         "azure",
-                        KESExternalSecretSpec(
-                            backendType: .azureKeyVault, data: [KESDataEntry(key: "k", name: "n")], keyVaultName: "v")))
+                        // No keyVaultName: refused by the mapping, before any provider call.
+                        KESExternalSecretSpec(backendType: .azureKeyVault, data: [KESDataEntry(key: "k", name: "n")])))
 
                 let seedStatus = try await Self.waitForStatus(client, namespace, "my-secret") { $0 == KESRefresh.success }
                 #expect(seedStatus == KESRefresh.success, "\(seedStatus ?? "no status"): \(process.log.suffix(3000))")
@@ -165,9 +168,34 @@ struct KESOperatorTests {
                 let roleRefusal = try await Self.waitForStatus(client, namespace, "role-refused") { $0 != KESRefresh.success }
                 #expect(roleRefusal?.contains("does not allow to assume role") == true, "\(roleRefusal ?? "")")
                 let azure = try await Self.waitForStatus(client, namespace, "azure") { $0 != KESRefresh.success }
-                #expect(azure?.contains("not supported") == true, "\(azure ?? "")")
+                #expect(azure == "spec.keyVaultName is required for backendType azureKeyVault", "\(azure ?? "")")
                 for name in ["key-refused", "role-refused", "azure"] {
                     #expect(try await secrets.getIfExists(name) == nil, "\(name) was written")
+                }
+
+                // `render --live` of the KES objects (KES's environment, the namespace's guards
+                // read from the cluster) prints the Secrets the controller wrote, and refuses what
+                // the guards refuse.
+                for name in ["my-secret", "by-path", "recursive", "key-refused"] {
+                    let object = try await objects.get(name)
+                    let path = "\(plane.directory)/\(namespace)-\(name)-kes.json"
+                    try JSONEncoder().encode(object).write(to: URL(fileURLWithPath: path))
+                    let run = try await ChildProcess.run(
+                        operatorPath,
+                        ["render", "--live", "--kubeconfig", plane.kubeconfigPath, "-f", path, "--show-values", "-o", "json"],
+                        environment: environment)
+                    #expect(!run.stderrText.contains(value), "render printed a value on stderr")
+                    if name == "key-refused" {
+                        #expect(run.status == 1 && run.stderrText.contains("does not allow to read key app/one"), "\(run.stderrText)")
+                        continue
+                    }
+                    #expect(run.succeeded, "\(name): \(run.stderrText)")
+                    let rendered = try? JSONDecoder().decode(Secret.self, from: run.stdout)
+                    let written = try await secrets.get(name)
+                    #expect(rendered?.data == written.data, "\(name): data differs")
+                    #expect(rendered?.type == written.type, "\(name)")
+                    #expect(rendered?.metadata.labels == written.metadata.labels, "\(name)")
+                    #expect(rendered?.metadata.ownerReferences == written.metadata.ownerReferences, "\(name)")
                 }
 
                 // An ESO ExternalSecret of the same name as a KES one, in the same namespace: both
@@ -201,6 +229,28 @@ struct KESOperatorTests {
                 let esoRefusal = try await readyCondition(client, namespace, "eso-refused")?.message ?? ""
                 #expect(esoRefusal.contains("does not allow to read key app/one"), "\(esoRefusal)")
                 #expect(try await secrets.getIfExists("eso-refused") == nil)
+                // With --enforce-namespace-role-guard the namespace's role annotation limits the
+                // role of the stores ESO objects use.
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    SecretStore(
+                        metadata: ObjectMeta(name: "aws-role"),
+                        spec: SecretStoreSpec(
+                            provider: SecretStoreProvider(
+                                aws: AWSProvider(service: .secretsManager, region: MotoServer.region, role: fixture.roleARN)))))
+                _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                    ExternalSecret(
+                        metadata: ObjectMeta(name: "eso-role-refused"),
+                        spec: ExternalSecretSpec(
+                            secretStoreRef: SecretStoreRef(name: "aws-role", kind: .secretStore), refreshInterval: "1h",
+                            data: [
+                                ExternalSecretData(secretKey: "p", remoteRef: ExternalSecretDataRemoteRef(key: "prod/db-password"))
+                            ])))
+                #expect(
+                    try await waitForReady(
+                        client, namespace, "eso-role-refused", status: "False", reason: ESOReason.secretSyncedError))
+                let esoRoleRefusal = try await readyCondition(client, namespace, "eso-role-refused")?.message ?? ""
+                #expect(esoRoleRefusal.contains("does not allow to assume role \(fixture.roleARN)"), "\(esoRoleRefusal)")
+                #expect(try await secrets.getIfExists("eso-role-refused") == nil)
                 #expect(
                     try await waitForReady(
                         client, namespace, "my-secret", status: "False", reason: ESOReason.secretSyncedError))

@@ -6,6 +6,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProcessTestSupport
 import ProviderAzure
 import ProviderKit
 import ProviderTestSupport
@@ -51,33 +52,22 @@ struct AzureOperatorTests {
     }
 
     /// A self-signed certificate with its RSA key, in PEM (openssl).
-    static func certificateAndKey(_ directory: String) throws -> (certificate: String, both: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(directory)/key.pem", "-out",
-            "\(directory)/cert.pem", "-subj", "/CN=azure-test", "-days", "1",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+    static func certificateAndKey(_ directory: String) async throws -> (certificate: String, both: String) {
+        _ = try await ChildProcess.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(directory)/key.pem", "-out",
+                "\(directory)/cert.pem", "-subj", "/CN=azure-test", "-days", "1",
+            ])
         let certificate = try String(contentsOfFile: "\(directory)/cert.pem", encoding: .utf8)
         let key = try String(contentsOfFile: "\(directory)/key.pem", encoding: .utf8)
         return (certificate, certificate + key)
     }
 
     /// `openssl rsa -noout -modulus` of DIRECTORY/key.pem, upper-case hex.
-    static func opensslModulus(_ directory: String) throws -> String {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "rsa", "-noout", "-modulus", "-in", "\(directory)/key.pem"]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    static func opensslModulus(_ directory: String) async throws -> String {
+        let text = try await ChildProcess.run("openssl", ["rsa", "-noout", "-modulus", "-in", "\(directory)/key.pem"])
+            .stdoutText
         return text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "Modulus=", with: "")
     }
 
@@ -93,7 +83,7 @@ struct AzureOperatorTests {
         ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (certificate, certificateAndKey) = try Self.certificateAndKey(directory)
+        let (certificate, certificateAndKey) = try await Self.certificateAndKey(directory)
         let certificateApp = AzureFakeServer.Principal(
             clientID: "cert-app", certificatePEM: certificate, permissions: ["secrets": ["get", "list"]])
         let fake = try await AzureFakeServer.start(
@@ -158,7 +148,8 @@ struct AzureOperatorTests {
         }
         #expect(try await fake.control("keys/signing")["versions"] as? Int == 1)
         let modulus = try await client.getSecret(ExternalSecretDataRemoteRef(key: "key/signing", property: "n"))
-        #expect(Self.hex(base64URL: String(decoding: modulus, as: UTF8.self)) == (try Self.opensslModulus(directory)))
+        #expect(
+            Self.hex(base64URL: String(decoding: modulus, as: UTF8.self)) == (try await Self.opensslModulus(directory)))
         try await client.deleteSecret(PushTarget(remoteKey: "cert/tls"))
         #expect(try await !client.secretExists(PushTarget(remoteKey: "cert/tls")))
 
@@ -389,6 +380,11 @@ struct AzureOperatorTests {
                     ))
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
                 #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [
+                        "AZURE_AUTHORITY_HOST": fake.endpoint, "AZURE_POD_IDENTITY_AUTHORITY_HOST": fake.endpoint,
+                    ])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }

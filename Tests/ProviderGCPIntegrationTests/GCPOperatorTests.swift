@@ -247,6 +247,9 @@ struct GCPOperatorTests {
 
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
                 #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [GCPSecretsProvider.endpointVariable: fake.endpoint])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }
@@ -359,6 +362,13 @@ extension GCPOperatorTests {
                         #"externalsecret_provider_api_calls_count{provider="GCP/SecretManager",call="GenerateAccessToken",status="success"}"#
                     ))
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [
+                        GCPSecretsProvider.endpointVariable: fake.endpoint,
+                        GCPSecretsProvider.stsEndpointVariable: fake.endpoint,
+                        GCPSecretsProvider.iamCredentialsEndpointVariable: fake.endpoint,
+                    ])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }

@@ -17,9 +17,11 @@ func currentBao() throws -> OpenBaoServer {
 }
 
 /// A namespace with the CRDs installed, the operator running for it, and an admin client;
-/// the operator is stopped when `body` ends.
+/// the operator is stopped when `body` ends. Before that, every Ready ExternalSecret `body` left
+/// must render offline (`render --live`, reading OpenBao) to the Secret the controller wrote,
+/// except those in `renderSkipping`.
 func withOperator(
-    _ prefix: String, _ body: (KubeClient, String, TestProcess) async throws -> Void
+    _ prefix: String, renderSkipping: Set<String> = [], _ body: (KubeClient, String, TestProcess) async throws -> Void
 ) async throws {
     let plane = try currentPlane()
     try await withAdminClient { client in
@@ -27,6 +29,8 @@ func withOperator(
         let namespace = try await makeNamespace(client, prefix: prefix)
         try await runOperator(plane, name: namespace, arguments: ["--namespace", namespace]) { process in
             try await body(client, namespace, process)
+            let mismatches = try await renderMismatches(plane, client, namespace: namespace, skipping: renderSkipping)
+            #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
         }
     }
 }

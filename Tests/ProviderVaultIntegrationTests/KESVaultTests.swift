@@ -5,6 +5,7 @@ import KubeClient
 import KubeModel
 import KubeTestSupport
 import OperatorTestSupport
+import ProcessTestSupport
 import Testing
 import VaultTestSupport
 
@@ -117,6 +118,27 @@ import VaultTestSupport
                                             serviceAccountRef: ServiceAccountSelector(name: "reader"))))))))
                 let audienceStore = try await waitForStore(client, namespace, "audience")
                 #expect(audienceStore != nil, "\(process.log.suffix(3000))")
+
+                // `render --live` requests the same token only when given the controller's flag:
+                // without it the token carries the API server's audience and the role refuses it.
+                let es = ExternalSecret(
+                    metadata: ObjectMeta(name: "through-audience", namespace: namespace),
+                    spec: ExternalSecretSpec(
+                        secretStoreRef: SecretStoreRef(name: "audience", kind: .secretStore),
+                        data: [
+                            ExternalSecretData(
+                                secretKey: "password", remoteRef: ExternalSecretDataRemoteRef(key: "db", property: "password"))
+                        ]))
+                let esPath = "\(plane.directory)/\(namespace)-render-es.json"
+                try JSONEncoder().encode(es).write(to: URL(fileURLWithPath: esPath))
+                let render = ["render", "--live", "--kubeconfig", plane.kubeconfigPath, "-f", esPath, "--show-values", "-o", "json"]
+                let withAudience = try await ChildProcess.run(operatorPath, render + ["--service-account-token-audience", "vault"])
+                #expect(withAudience.succeeded, "\(withAudience.stderrText)")
+                let rendered = try? JSONDecoder().decode(Secret.self, from: withAudience.stdout)
+                #expect(rendered?.data == ["password": Data(canary.utf8)])
+                let withoutAudience = try await ChildProcess.run(operatorPath, render)
+                #expect(withoutAudience.status == 1 && withoutAudience.stdout.isEmpty)
+                #expect(!withoutAudience.stderrText.contains(canary) && !withAudience.stderrText.contains(canary))
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
             }
         }

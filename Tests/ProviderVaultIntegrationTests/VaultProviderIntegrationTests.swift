@@ -305,7 +305,7 @@ import VaultTestSupport
             try await createSecret(client, namespace, "userpass-password", ["password": "pw-\(canary)"])
 
             // TLS certificate.
-            let certificate = try makeClientCertificate(commonName: "eso-client", in: bao.directory)
+            let certificate = try await makeClientCertificate(commonName: "eso-client", in: bao.directory)
             try await bao.must(
                 .POST, "auth/\(methods.cert)/certs/web",
                 tokenPolicy.merging(["certificate": certificate.certificate]) { $1 })

@@ -28,7 +28,7 @@ struct CertificateFunctionTests {
 
     // MARK: genPrivateKey
 
-    @Test func ecdsaAndEd25519KeysParseAndFollowTheSeed() throws {
+    @Test func ecdsaAndEd25519KeysParseAndFollowTheSeed() async throws {
         let ec = try renderWithSeed(#"{{ genPrivateKey "ecdsa" }}"#)
         #expect(ec.hasPrefix("-----BEGIN EC PRIVATE KEY-----\n"))
         guard case .p256 = try GoPrivateKey.parseSprigPEM(ec) else {
@@ -44,17 +44,17 @@ struct CertificateFunctionTests {
             Issue.record("not an Ed25519 key")
             return
         }
-        if let result = try openssl(["pkey", "-noout", "-text"], input: Array(ed.utf8)) {
+        if let result = try await openssl(["pkey", "-noout", "-text"], input: Array(ed.utf8)) {
             #expect(result.status == 0)
             #expect(result.output.contains("ED25519 Private-Key"))
         }
-        if let result = try openssl(["ec", "-noout", "-text"], input: Array(ec.utf8)) {
+        if let result = try await openssl(["ec", "-noout", "-text"], input: Array(ec.utf8)) {
             #expect(result.status == 0)
             #expect(result.output.contains("prime256v1"))
         }
     }
 
-    @Test func rsaKeysAre4096BitPKCS1() throws {
+    @Test func rsaKeysAre4096BitPKCS1() async throws {
         for type in ["rsa", ""] {
             let pem = try renderWithSeed("{{ genPrivateKey \"\(type)\" }}")
             #expect(pem.hasPrefix("-----BEGIN RSA PRIVATE KEY-----\n"))
@@ -63,7 +63,7 @@ struct CertificateFunctionTests {
                 return
             }
             #expect(key.keySizeInBits == 4096)
-            if type == "rsa", let result = try openssl(["rsa", "-noout", "-check"], input: Array(pem.utf8)) {
+            if type == "rsa", let result = try await openssl(["rsa", "-noout", "-check"], input: Array(pem.utf8)) {
                 #expect(result.status == 0)
                 #expect(result.output.contains("RSA key ok"))
             }
@@ -106,7 +106,7 @@ struct CertificateFunctionTests {
         #expect(p[2] == "sprig.certificate")
     }
 
-    @Test func selfSignedCertificateCarriesNamesAndIsNoCA() throws {
+    @Test func selfSignedCertificateCarriesNamesAndIsNoCA() async throws {
         let p = try parts(
             #"{{ $c := genSelfSignedCert "foo.example" (list "10.0.0.1" "::1" "::ffff:192.0.2.7") (list "foo.example" "*.bar.example") 30 }}{{ $c.Cert }}"#
                 + Self.separator + "{{ $c.Key }}")
@@ -125,7 +125,7 @@ struct CertificateFunctionTests {
                 .ipAddress(ASN1OctetString(contentBytes: [192, 0, 2, 7])),
             ])
         #expect(cert.publicKey.isValidSignature(cert.signature, for: cert))
-        if let result = try openssl(["x509", "-noout", "-ext", "subjectAltName"], input: Array(p[0].utf8)) {
+        if let result = try await openssl(["x509", "-noout", "-ext", "subjectAltName"], input: Array(p[0].utf8)) {
             #expect(result.status == 0)
             #expect(
                 result.output.contains(
@@ -133,7 +133,7 @@ struct CertificateFunctionTests {
         }
     }
 
-    @Test func signedCertificateVerifiesAgainstItsCA() throws {
+    @Test func signedCertificateVerifiesAgainstItsCA() async throws {
         let p = try parts(
             #"{{ $ca := genCA "issuing-ca" 100 }}{{ $c := genSignedCert "leaf" nil (list "leaf.example") 10 $ca }}"#
                 + "{{ $ca.Cert }}" + Self.separator + "{{ $c.Cert }}" + Self.separator + "{{ $c.Key }}")
@@ -149,7 +149,7 @@ struct CertificateFunctionTests {
         #expect(leaf.serialNumber != ca.serialNumber)
         let caFile = try temporaryFile(p[0])
         defer { try? FileManager.default.removeItem(at: caFile) }
-        if let result = try openssl(
+        if let result = try await openssl(
             ["verify", "-CAfile", caFile.path, "-attime", String(fixedNow + 60)], input: Array(p[1].utf8))
         {
             #expect(result.status == 0, "\(result.output)")

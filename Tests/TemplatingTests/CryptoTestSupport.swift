@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestSupport
 import Templating
 import Testing
 
@@ -27,29 +28,14 @@ enum Fixtures {
 
 /// Runs `openssl` with `arguments`, feeding `input` on stdin; nil (and a recorded issue) when
 /// openssl is missing. Returns stdout followed by stderr, and the exit status.
-func openssl(_ arguments: [String], input: [UInt8] = []) throws -> (output: String, status: Int32)? {
+func openssl(_ arguments: [String], input: [UInt8] = []) async throws -> (output: String, status: Int32)? {
     let candidates = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/bin/openssl"]
     guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
         Issue.record("openssl not found: run `scripts/install-deps.sh templates`")
         return nil
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    let stdin = Pipe()
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    // Small inputs fit the pipe buffer; write, close, then drain.
-    stdin.fileHandleForWriting.write(Data(input))
-    try stdin.fileHandleForWriting.close()
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (String(decoding: out + err, as: UTF8.self), process.terminationStatus)
+    let run = try await ChildProcess.run(binary, arguments, input: Data(input))
+    return (run.stdoutText + run.stderrText, run.status)
 }
 
 /// A temporary file holding `contents`, removed by the caller.

@@ -154,14 +154,14 @@ struct OracleTests {
 
     /// Re-runs the Go oracle so the committed expectations cannot drift from Go. Fails when Go or
     /// sprig is missing unless TEMPLATING_SKIP_GO_ORACLE=1.
-    @Test func liveGoOracleMatchesCommittedExpectations() throws {
+    @Test func liveGoOracleMatchesCommittedExpectations() async throws {
         if ProcessInfo.processInfo.environment["TEMPLATING_SKIP_GO_ORACLE"] == "1" { return }
         guard GoOracle.canRun(needing: ["src/github.com/Masterminds/sprig/functions.go"]) else {
             Issue.record(
                 "Go or sprig not found: run `scripts/install-deps.sh templates` or set TEMPLATING_SKIP_GO_ORACLE=1")
             return
         }
-        let live = Oracle.results(try Value.parseJSON(String(decoding: try Oracle.oracle.run(), as: UTF8.self)))
+        let live = Oracle.results(try Value.parseJSON(String(decoding: try await Oracle.oracle.run(), as: UTF8.self)))
         let committed = Oracle.results(Oracle.load(Oracle.expectedURL))
         #expect(live.count == Oracle.cases.count)
         for c in Oracle.cases {

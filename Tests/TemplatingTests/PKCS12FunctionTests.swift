@@ -99,30 +99,33 @@ struct PKCS12FunctionTests {
         }
     }
 
-    @Test func opensslReadsWrittenArchives() throws {
+    @Test func opensslReadsWrittenArchives() async throws {
         let data = try fixtures("chain.pem", "leaf.key")
         let pfx = Array(Data(base64Encoded: try render(#"{{ fullPemToPkcs12Pass .chain_pem .leaf_key "pw" }}"#, data))!)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("templating-\(UUID().uuidString).p12")
         try Data(pfx).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        guard let info = try openssl(["pkcs12", "-info", "-in", file.path, "-passin", "pass:pw", "-nokeys"]) else {
+        guard let info = try await openssl(["pkcs12", "-info", "-in", file.path, "-passin", "pass:pw", "-nokeys"])
+        else {
             return
         }
         #expect(info.status == 0)
         #expect(info.output.contains("subject=CN = leaf.example.com"))
         #expect(info.output.contains("subject=CN = Templating Test Root CA"))
-        guard let keys = try openssl(["pkcs12", "-in", file.path, "-passin", "pass:pw", "-nocerts", "-nodes"]) else {
+        guard let keys = try await openssl(["pkcs12", "-in", file.path, "-passin", "pass:pw", "-nocerts", "-nodes"])
+        else {
             return
         }
         #expect(keys.status == 0)
         #expect(keys.output.contains(try Fixtures.text("leaf.pkcs8.pem")))
-        guard let wrong = try openssl(["pkcs12", "-info", "-in", file.path, "-passin", "pass:nope", "-noout"]) else {
+        guard let wrong = try await openssl(["pkcs12", "-info", "-in", file.path, "-passin", "pass:nope", "-noout"])
+        else {
             return
         }
         #expect(wrong.status != 0)
     }
 
-    @Test func opensslReadsWrittenTrustStores() throws {
+    @Test func opensslReadsWrittenTrustStores() async throws {
         let data = try fixtures("chain.pem")
         for (template, password) in [
             ("{{ pemTruststoreToPKCS12 .chain_pem }}", ""), (#"{{ pemTruststoreToPKCS12Pass .chain_pem "pw" }}"#, "pw"),
@@ -133,7 +136,9 @@ struct PKCS12FunctionTests {
             try Data(pfx).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
             guard
-                let info = try openssl(["pkcs12", "-info", "-in", file.path, "-passin", "pass:\(password)", "-nokeys"])
+                let info = try await openssl([
+                    "pkcs12", "-info", "-in", file.path, "-passin", "pass:\(password)", "-nokeys",
+                ])
             else {
                 return
             }
