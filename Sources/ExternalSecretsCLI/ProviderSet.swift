@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 import ProviderAWS
+import ProviderAlibaba
 import ProviderAzure
 import ProviderFake
 import ProviderGCP
@@ -35,6 +36,9 @@ enum ProviderSet {
                 logger: logger),
             AzureSecretsProvider(
                 now: now, retry: HTTPRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
+                logger: logger),
+            AlibabaSecretsProvider(
+                now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
                 logger: logger),
         ])
     }
