@@ -19,6 +19,9 @@ struct AlibabaKMSClient: SecretsClient {
     /// other as a version ID (ESO reads every version as an ID).
     static let versionStages: Set<String> = ["ACSCurrent", "ACSPrevious", "ACSPending"]
 
+    /// A find reads at most this many ListSecrets pages (100 000 secrets).
+    static let maximumPages = 1000
+
     // MARK: - Reads
 
     /// ESO's `GetSecret`: `SecretData` of the current version (or `remoteRef.version`), or
@@ -75,7 +78,12 @@ struct AlibabaKMSClient: SecretsClient {
                 names.append(entry.name)
             }
             seen += listing.secrets.count
-            if listing.secrets.isEmpty || seen >= listing.totalCount { break }
+            // The last page: a short one, or every secret TotalCount announced seen.
+            if listing.secrets.count < AlibabaRequests.pageSize || seen >= listing.totalCount { break }
+            guard page < Self.maximumPages else {
+                throw ProviderError(
+                    .invalidData, "KMS of region \(settings.regionID) kept answering ListSecrets pages past page \(page)")
+            }
             page += 1
         }
         var out: SecretData = [:]

@@ -101,6 +101,26 @@ func expectError(_ code: ProviderError.Code, containing words: [String] = [], _ 
 // MARK: - Signature
 
 struct AlibabaSignerTests {
+    /// The example of Alibaba Cloud's documentation of signature V3 (help.aliyun.com, "V3版本请求体&签名机制"
+    /// and its ROA page): RunInstances with `ImageId` and `RegionId`, AccessKey `YourAccessKeyId` /
+    /// `YourAccessKeySecret`, answer `Signature=e521358f…`.
+    @Test func signatureV3MatchesAlibabasDocumentedExample() {
+        let headers = AlibabaSigner.signedHeaders(
+            method: "POST", host: "ecs.cn-shanghai.aliyuncs.com",
+            query: [("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"), ("RegionId", "cn-shanghai")],
+            headers: ["x-acs-action": "RunInstances", "x-acs-version": "2014-05-26"], body: [],
+            credentials: AlibabaCredentials(accessKeyID: "YourAccessKeyId", accessKeySecret: "YourAccessKeySecret"),
+            date: Date(timeIntervalSince1970: 1_698_310_861), nonce: "d410180a5abf7fe235dd9b74aca91fc0")
+        #expect(headers.first { $0.0 == "x-acs-date" }?.1 == "2023-10-26T09:01:01Z")
+        #expect(
+            headers.first { $0.0 == "x-acs-content-sha256" }?.1
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            headers.first { $0.0 == "Authorization" }?.1
+                == "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=e521358f7776c97df52e6b2891a8bc73026794a071b50c3323388c4e0df64804"
+        )
+    }
+
     /// Known answers computed by Alibaba's official SDK (`alibabacloud_tea_openapi.utils.Utils.get_authorization`,
     /// alibabacloud-tea-openapi 0.4.6) from the same inputs.
     @Test func signatureV3MatchesTheOfficialSDK() {
@@ -317,12 +337,15 @@ struct AlibabaReadTests {
             if action(request) == "ListSecrets" {
                 #expect(sent["FetchTags"] == "true" && sent["PageSize"] == "100")
                 if sent["PageNumber"] == "1" {
+                    // A full page: three secrets and 97 others the find does not match.
+                    let others = (0..<97).map { #",{"SecretName":"zz-\#($0)"}"# }.joined()
                     return json(
-                        #"{"RequestId":"R","PageNumber":1,"PageSize":100,"TotalCount":4,"SecretList":{"Secret":[{"SecretName":"app-db","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}},{"SecretName":"app-old","PlannedDeleteTime":"2024-02-01T00:00:00Z","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}},{"SecretName":"other","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}}]}}"#
+                        #"{"RequestId":"R","PageNumber":1,"PageSize":100,"TotalCount":101,"SecretList":{"Secret":[{"SecretName":"app-db","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}},{"SecretName":"app-old","PlannedDeleteTime":"2024-02-01T00:00:00Z","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}},{"SecretName":"other","Tags":{"Tag":[{"TagKey":"team","TagValue":"a"}]}}\#(others)]}}"#
                     )
                 }
+                #expect(sent["PageNumber"] == "2")
                 return json(
-                    #"{"RequestId":"R","PageNumber":2,"PageSize":100,"TotalCount":4,"SecretList":{"Secret":[{"SecretName":"app-cache","Tags":{"Tag":[{"TagKey":"team","TagValue":"b"}]}}]}}"#
+                    #"{"RequestId":"R","PageNumber":2,"PageSize":100,"TotalCount":101,"SecretList":{"Secret":[{"SecretName":"app-cache","Tags":{"Tag":[{"TagKey":"team","TagValue":"b"}]}}]}}"#
                 )
             }
             return secretValue(sent["SecretName"] ?? "", "value-of-\(sent["SecretName"] ?? "")")
@@ -330,6 +353,7 @@ struct AlibabaReadTests {
         let found = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "^app-"), tags: ["team": "a"]))
         #expect(found == ["app-db": Data("value-of-app-db".utf8)])
         #expect(transport.requests.filter { action($0) == "ListSecrets" }.count == 2)
+        #expect(transport.requests.filter { action($0) == "GetSecretValue" }.count == 1, "only matches are read")
         let all = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "app")))
         #expect(all.keys.sorted() == ["app-cache", "app-db"])
         await expectError(.unsupported, containing: ["find.path"]) {
