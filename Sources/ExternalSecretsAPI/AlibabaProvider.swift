@@ -56,7 +56,8 @@ extension AlibabaProvider: OpenAPISchemaDescribed {
         .object(
             "Reads and pushes secrets of Alibaba Cloud KMS Secrets Manager (ESO 1.x's provider block).",
             properties: [
-                "regionID": .string("The Alibaba Cloud region, such as `cn-hangzhou`: the store reaches `kms.REGION.aliyuncs.com`."),
+                "regionID": .string(
+                    "The Alibaba Cloud region, such as `cn-hangzhou`: the store reaches `kms.REGION.aliyuncs.com`."),
                 "auth": AlibabaAuth.openAPISchema,
             ],
             required: ["auth", "regionID"])

@@ -156,7 +156,9 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "alibaba"]
+    public static let typedProviderNames = [
+        "fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "alibaba",
+    ]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {

@@ -101,7 +101,8 @@ struct AlibabaConnection: Sendable {
             } catch {
                 AlibabaMetrics.call(call.action, failed: true)
                 guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "KMS \(endpoint) did not answer: \(Self.describe(error, timeout))")
+                    throw ProviderError(
+                        .unavailable, "KMS \(endpoint) did not answer: \(Self.describe(error, timeout))")
                 }
                 attempt += 1
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
@@ -191,15 +192,15 @@ enum AlibabaErrors {
     static func details(_ response: HTTPResponse) -> (code: String, message: String, deniedAction: String?) {
         struct Body: Decodable {
             struct Denied: Decodable {
-                var AuthAction: String?
+                var authAction: String?
             }
-            var Code: String?
-            var Message: String?
-            var AccessDeniedDetail: Denied?
+            var code: String?
+            var message: String?
+            var accessDeniedDetail: Denied?
         }
-        let body = try? JSONDecoder().decode(Body.self, from: Data(response.body))
-        let message = (body?.Message ?? response.status.reasonPhrase).replacingOccurrences(of: "\r\n", with: " ")
-        return (body?.Code ?? "", String(message.prefix(500)), body?.AccessDeniedDetail?.AuthAction)
+        let body = try? AlibabaJSON.decode(Body.self, from: response.body)
+        let message = (body?.message ?? response.status.reasonPhrase).replacingOccurrences(of: "\r\n", with: " ")
+        return (body?.code ?? "", String(message.prefix(500)), body?.accessDeniedDetail?.authAction)
     }
 
     static func isRetryable(status: UInt, code: String) -> Bool {
@@ -241,26 +242,59 @@ enum AlibabaErrors {
     ) {
         struct Body: Decodable {
             struct Credentials: Decodable {
-                var AccessKeyId: String
-                var AccessKeySecret: String
-                var SecurityToken: String
-                var Expiration: String
+                var accessKeyId: String
+                var accessKeySecret: String
+                var securityToken: String
+                var expiration: String
             }
-            var Credentials: Credentials
+            var credentials: Credentials
         }
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+        guard let body = try? AlibabaJSON.decode(Body.self, from: response.body) else {
             throw ProviderError(.invalidData, "\(refused): STS answered without credentials")
         }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        guard let expiry = formatter.date(from: body.Credentials.Expiration) else {
+        guard let expiry = formatter.date(from: body.credentials.expiration) else {
             throw ProviderError(.invalidData, "\(refused): STS answered an expiration that is not a time")
         }
         return (
             AlibabaCredentials(
-                accessKeyID: body.Credentials.AccessKeyId, accessKeySecret: body.Credentials.AccessKeySecret,
-                securityToken: body.Credentials.SecurityToken),
+                accessKeyID: body.credentials.accessKeyId, accessKeySecret: body.credentials.accessKeySecret,
+                securityToken: body.credentials.securityToken),
             expiry
         )
+    }
+}
+
+/// Decodes Alibaba Cloud's JSON answers, whose members are PascalCase (`SecretData`,
+/// `AccessDeniedDetail`), into camelCase Swift properties.
+enum AlibabaJSON {
+    static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .custom { path in
+            let key = path.last!.stringValue
+            return CamelKey(stringValue: key.prefix(1).lowercased() + key.dropFirst())
+        }
+        return try decoder.decode(type, from: Data(body))
+    }
+
+    private struct CamelKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// `Tags.Tag[]` of DescribeSecret and ListSecrets.
+    struct TagList: Decodable {
+        struct Tag: Decodable {
+            var tagKey: String
+            var tagValue: String
+        }
+        var tag: [Tag]?
+
+        var dictionary: [String: String] {
+            Dictionary((tag ?? []).map { ($0.tagKey, $0.tagValue) }, uniquingKeysWith: { _, last in last })
+        }
     }
 }

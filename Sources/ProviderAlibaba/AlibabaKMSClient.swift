@@ -68,7 +68,8 @@ struct AlibabaKMSClient: SecretsClient {
         while true {
             let response = try await connection.send(AlibabaRequests.listSecrets(page: page))
             guard (200..<300).contains(response.status.code) else {
-                throw AlibabaErrors.error(response, action: "ListSecrets", doing: "unable to list secrets of \(location)")
+                throw AlibabaErrors.error(
+                    response, action: "ListSecrets", doing: "unable to list secrets of \(location)")
             }
             let listing = try Self.secretList(response.body)
             for entry in listing.secrets {
@@ -82,7 +83,8 @@ struct AlibabaKMSClient: SecretsClient {
             if listing.secrets.count < AlibabaRequests.pageSize || seen >= listing.totalCount { break }
             guard page < Self.maximumPages else {
                 throw ProviderError(
-                    .invalidData, "KMS of region \(settings.regionID) kept answering ListSecrets pages past page \(page)")
+                    .invalidData,
+                    "KMS of region \(settings.regionID) kept answering ListSecrets pages past page \(page)")
             }
             page += 1
         }
@@ -119,15 +121,16 @@ struct AlibabaKMSClient: SecretsClient {
             AlibabaRequests.getSecretValue(name, versionID: stage == nil ? version : nil, versionStage: stage))
         guard (200..<300).contains(response.status.code) else {
             let error = AlibabaErrors.error(
-                response, action: "GetSecretValue", doing: "error getting secret \(GoQuote.quote(name)) from \(location)")
+                response, action: "GetSecretValue",
+                doing: "error getting secret \(GoQuote.quote(name)) from \(location)")
             if error.isNotFound { return nil }
             throw error
         }
-        struct Body: Decodable { var SecretData: String? }
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+        struct Body: Decodable { var secretData: String? }
+        guard let body = try? AlibabaJSON.decode(Body.self, from: response.body) else {
             throw ProviderError(.invalidData, "KMS answered secret \(GoQuote.quote(name)) with no JSON")
         }
-        return Data((body.SecretData ?? "").utf8)
+        return Data((body.secretData ?? "").utf8)
     }
 
     /// The secret's tags (`DescribeSecret`), or nil when it does not exist.
@@ -135,7 +138,8 @@ struct AlibabaKMSClient: SecretsClient {
         let response = try await connection.send(AlibabaRequests.describeSecret(name))
         guard (200..<300).contains(response.status.code) else {
             let error = AlibabaErrors.error(
-                response, action: "DescribeSecret", doing: "error describing secret \(GoQuote.quote(name)) in \(location)")
+                response, action: "DescribeSecret",
+                doing: "error describing secret \(GoQuote.quote(name)) in \(location)")
             if error.isNotFound { return nil }
             throw error
         }
@@ -152,47 +156,34 @@ struct AlibabaKMSClient: SecretsClient {
 
     /// `ListSecrets`' answer: `SecretList.Secret[]` with `Tags.Tag[]`, and `TotalCount`.
     static func secretList(_ body: [UInt8]) throws(ProviderError) -> (secrets: [ListedSecret], totalCount: Int) {
-        struct Tag: Decodable {
-            var TagKey: String
-            var TagValue: String
-        }
-        struct Tags: Decodable { var Tag: [Tag]? }
         struct Secret: Decodable {
-            var SecretName: String
-            var Tags: Tags?
-            var PlannedDeleteTime: String?
+            var secretName: String
+            var tags: AlibabaJSON.TagList?
+            var plannedDeleteTime: String?
         }
-        struct List: Decodable { var Secret: [Secret]? }
+        struct List: Decodable { var secret: [Secret]? }
         struct Page: Decodable {
-            var SecretList: List?
-            var TotalCount: Int?
+            var secretList: List?
+            var totalCount: Int?
         }
-        guard let page = try? JSONDecoder().decode(Page.self, from: Data(body)) else {
+        guard let page = try? AlibabaJSON.decode(Page.self, from: body) else {
             throw ProviderError(.invalidData, "KMS answered ListSecrets with no secret list")
         }
-        let secrets = (page.SecretList?.Secret ?? []).map { secret in
+        let secrets = (page.secretList?.secret ?? []).map { secret in
             ListedSecret(
-                name: secret.SecretName,
-                tags: Dictionary(
-                    (secret.Tags?.Tag ?? []).map { ($0.TagKey, $0.TagValue) }, uniquingKeysWith: { _, last in last }),
-                plannedDeleteTime: secret.PlannedDeleteTime ?? "")
+                name: secret.secretName, tags: secret.tags?.dictionary ?? [:],
+                plannedDeleteTime: secret.plannedDeleteTime ?? "")
         }
-        return (secrets, page.TotalCount ?? 0)
+        return (secrets, page.totalCount ?? 0)
     }
 
     /// `DescribeSecret`'s `Tags.Tag[]`.
     static func tags(_ body: [UInt8]) throws(ProviderError) -> [String: String] {
-        struct Tag: Decodable {
-            var TagKey: String
-            var TagValue: String
-        }
-        struct Tags: Decodable { var Tag: [Tag]? }
-        struct Described: Decodable { var Tags: Tags? }
-        guard let described = try? JSONDecoder().decode(Described.self, from: Data(body)) else {
+        struct Described: Decodable { var tags: AlibabaJSON.TagList? }
+        guard let described = try? AlibabaJSON.decode(Described.self, from: body) else {
             throw ProviderError(.invalidData, "KMS answered DescribeSecret with no JSON")
         }
-        return Dictionary(
-            (described.Tags?.Tag ?? []).map { ($0.TagKey, $0.TagValue) }, uniquingKeysWith: { _, last in last })
+        return described.tags?.dictionary ?? [:]
     }
 }
 
@@ -225,7 +216,8 @@ extension AlibabaKMSClient {
                     tags: [PushManagedMarker.key: PushManagedMarker.value]))
             guard (200..<300).contains(response.status.code) else {
                 throw AlibabaErrors.error(
-                    response, action: "CreateSecret", doing: "could not create secret \(GoQuote.quote(name)) in \(location)")
+                    response, action: "CreateSecret",
+                    doing: "could not create secret \(GoQuote.quote(name)) in \(location)")
             }
             return
         }

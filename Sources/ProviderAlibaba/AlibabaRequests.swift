@@ -131,15 +131,18 @@ enum AlibabaRequests {
     }
 
     static func url(_ endpoint: String, query: [(String, String)]) -> String {
-        "\(endpoint)/?" + query.map { "\(AlibabaSigner.encode($0.0))=\(AlibabaSigner.encode($0.1))" }.joined(separator: "&")
+        "\(endpoint)/?"
+            + query.map { "\(AlibabaSigner.encode($0.0))=\(AlibabaSigner.encode($0.1))" }.joined(separator: "&")
     }
 
     /// `application/x-www-form-urlencoded`, names sorted (as the SDKs write it); nil without fields.
     static func formBody(_ form: [AlibabaCall.Parameter]) -> [UInt8]? {
         guard !form.isEmpty else { return nil }
         return Array(
-            form.sorted { $0.name < $1.name }.map { "\(AlibabaSigner.encode($0.name))=\(AlibabaSigner.encode($0.value))" }
-                .joined(separator: "&").utf8)
+            form.sorted { $0.name < $1.name }.map {
+                "\(AlibabaSigner.encode($0.name))=\(AlibabaSigner.encode($0.value))"
+            }
+            .joined(separator: "&").utf8)
     }
 
     /// The `Host` header of a base URL: the host, with the port when it is not the scheme's default.

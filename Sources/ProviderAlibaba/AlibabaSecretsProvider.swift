@@ -71,7 +71,9 @@ public struct AlibabaSecretsProvider: SecretsProvider {
             retry: retry, timeout: .seconds(30), now: now)
         logger.debug(
             "alibaba kms store client made",
-            metadata: ["store": "\(store.displayName)", "principal": "\(session.holder)", "region": "\(settings.regionID)"])
+            metadata: [
+                "store": "\(store.displayName)", "principal": "\(session.holder)", "region": "\(settings.regionID)",
+            ])
         return AlibabaKMSClient(
             settings: settings, connection: connection, shutdown: made.shutdown, logger: logger,
             newVersionID: { UUID().uuidString.lowercased() })
@@ -89,13 +91,15 @@ public struct AlibabaSecretsProvider: SecretsProvider {
             let id: String
             let secret: String
             do {
-                id = text(try await references.secretValue(idSelector, field: "\(field).auth.secretRef.accessKeyIDSecretRef"))
+                id = text(
+                    try await references.secretValue(idSelector, field: "\(field).auth.secretRef.accessKeyIDSecretRef"))
             } catch let error as ProviderError {
                 throw ProviderError(error.code, "could not fetch AccessKeyID secret: \(error.message)")
             }
             do {
                 secret = text(
-                    try await references.secretValue(secretSelector, field: "\(field).auth.secretRef.accessKeySecretSecretRef"))
+                    try await references.secretValue(
+                        secretSelector, field: "\(field).auth.secretRef.accessKeySecretSecretRef"))
             } catch let error as ProviderError {
                 throw ProviderError(error.code, "could not fetch AccessKeySecret secret: \(error.message)")
             }
@@ -104,7 +108,9 @@ public struct AlibabaSecretsProvider: SecretsProvider {
             let (now, retry) = (self.now, self.retry)
             let endpoint = endpoints.stsURL(region: settings.regionID)
             let refused = "failed to create Alibaba OIDC credentials for role \(rrsa.roleArn)"
-            return AlibabaCredentialSession(holder: rrsa.roleArn, renewalMargin: alibabaCredentialRenewalMargin, now: now) {
+            return AlibabaCredentialSession(
+                holder: rrsa.roleArn, renewalMargin: alibabaCredentialRenewalMargin, now: now
+            ) {
                 // The file is re-read per exchange: the kubelet rotates it.
                 guard let data = FileManager.default.contents(atPath: rrsa.oidcTokenFilePath) else {
                     throw ProviderError.invalidConfiguration(

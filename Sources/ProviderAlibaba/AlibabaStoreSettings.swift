@@ -47,7 +47,9 @@ struct AlibabaStoreSettings: Sendable, Hashable {
         } else if let secretRef = spec.auth.secretRef {
             let id = secretRef.accessKeyIDSecretRef
             try checkNamespace(id, field: "\(field).auth.secretRef.accessKeyIDSecretRef", store: store)
-            guard let name = id.name, !name.isEmpty else { throw .invalidConfiguration("missing alibaba access ID name") }
+            guard let name = id.name, !name.isEmpty else {
+                throw .invalidConfiguration("missing alibaba access ID name")
+            }
             guard let key = id.key, !key.isEmpty else { throw .invalidConfiguration("missing alibaba access ID key") }
             let secret = secretRef.accessKeySecretSecretRef
             try checkNamespace(secret, field: "\(field).auth.secretRef.accessKeySecretSecretRef", store: store)

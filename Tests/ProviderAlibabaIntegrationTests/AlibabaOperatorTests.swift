@@ -48,7 +48,8 @@ struct AlibabaOperatorTests {
     }
 
     /// A store client of the provider on its own, against `fake`.
-    static func client(_ fake: AlibabaFakeServer, _ key: AlibabaFakeServer.AccessKey) async throws -> any SecretsClient {
+    static func client(_ fake: AlibabaFakeServer, _ key: AlibabaFakeServer.AccessKey) async throws -> any SecretsClient
+    {
         let provider = AlibabaSecretsProvider(endpoints: AlibabaEndpoints(kms: fake.endpoint, sts: fake.endpoint))
         let store = StoreContext.fixture(
             SecretStoreProvider(alibaba: accessKeyStore(secretName: "ali")), name: "ali")
@@ -70,7 +71,10 @@ struct AlibabaOperatorTests {
         }
         try await client.pushSecret(.value(Data("pw".utf8)), to: PushTarget(remoteKey: "db-creds", property: "extra"))
         #expect(try await fake.control("secrets/db-creds")["versions"] as? Int == 2)
-        #expect(try await fake.control("secrets/db-creds")["tags"] as? [String: String] == ["managed-by": "external-secrets"])
+        #expect(
+            try await fake.control("secrets/db-creds")["tags"] as? [String: String] == [
+                "managed-by": "external-secrets"
+            ])
         // The same value again writes no version.
         try await client.pushSecret(.value(Data("v1".utf8)), to: PushTarget(remoteKey: "app-1"))
         #expect(try await fake.control("secrets/app-1")["versions"] as? Int == 1)
@@ -134,7 +138,8 @@ struct AlibabaOperatorTests {
                     references: FakeReferences())
         } throws: { error in
             guard let error = error as? ProviderError else { return false }
-            return error.message.contains(Self.role.arn) && error.message.contains("AuthenticationFail.OIDCToken.Invalid")
+            return error.message.contains(Self.role.arn)
+                && error.message.contains("AuthenticationFail.OIDCToken.Invalid")
                 && !error.message.contains("forged")
         }
     }

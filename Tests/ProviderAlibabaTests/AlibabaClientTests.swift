@@ -22,7 +22,9 @@ func json(_ text: String, status: HTTPResponseStatus = .ok) -> ScriptedTransport
 func kmsError(_ status: HTTPResponseStatus, _ code: String, _ message: String, authAction: String? = nil)
     -> ScriptedTransport.Reply
 {
-    let denied = authAction.map { #", "AccessDeniedDetail": {"AuthAction": "\#($0)", "NoPermissionType": "ImplicitDeny"}"# } ?? ""
+    let denied =
+        authAction.map { #", "AccessDeniedDetail": {"AuthAction": "\#($0)", "NoPermissionType": "ImplicitDeny"}"# }
+        ?? ""
     return json(
         #"{"RequestId": "REQ-1234-ABCD", "HostId": "kms.cn-hangzhou.aliyuncs.com", "Code": "\#(code)", "Message": "\#(message)"\#(denied)}"#,
         status: status)
@@ -47,7 +49,9 @@ func parameters(_ request: HTTPRequest) -> [String: String] {
     let query = URLComponents(string: request.url)?.percentEncodedQuery ?? ""
     for text in [query, String(decoding: request.body ?? [], as: UTF8.self)] {
         for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).removingPercentEncoding ?? String($0)
+            }
             out[parts[0]] = parts.count > 1 ? parts[1] : ""
         }
     }
@@ -196,8 +200,10 @@ struct AlibabaRequestTests {
 
     @Test func assumeRoleWithOIDCIsAnonymous() {
         let request = AlibabaRequests.anonymous(
-            AlibabaRequests.assumeRoleWithOIDC(providerArn: "acs:ram::1:oidc-provider/p", roleArn: "acs:ram::1:role/r", token: "tok", sessionName: "s"),
-            endpoint: "https://sts.cn-hangzhou.aliyuncs.com", version: AlibabaRequests.stsVersion, date: date, nonce: "n")
+            AlibabaRequests.assumeRoleWithOIDC(
+                providerArn: "acs:ram::1:oidc-provider/p", roleArn: "acs:ram::1:role/r", token: "tok", sessionName: "s"),
+            endpoint: "https://sts.cn-hangzhou.aliyuncs.com", version: AlibabaRequests.stsVersion, date: date,
+            nonce: "n")
         let sent = parameters(request)
         #expect(sent["Action"] == "AssumeRoleWithOIDC" && sent["Version"] == "2015-04-01" && sent["Format"] == "JSON")
         #expect(sent["OIDCToken"] == "tok" && sent["RoleArn"] == "acs:ram::1:role/r" && sent["RoleSessionName"] == "s")
@@ -218,37 +224,48 @@ struct AlibabaSettingsTests {
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(rrsa: AlibabaRRSAAuth(oidcProviderArn: "", oidcTokenFilePath: "/t", roleArn: "r", sessionName: "s"))),
+                auth: AlibabaAuth(
+                    rrsa: AlibabaRRSAAuth(oidcProviderArn: "", oidcTokenFilePath: "/t", roleArn: "r", sessionName: "s"))
+            ),
             "missing alibaba OIDC provider ARN"
         ),
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "", roleArn: "r", sessionName: "s"))),
+                auth: AlibabaAuth(
+                    rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "", roleArn: "r", sessionName: "s"))),
             "missing alibaba OIDC token file path"
         ),
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "/t", roleArn: "", sessionName: "s"))),
+                auth: AlibabaAuth(
+                    rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "/t", roleArn: "", sessionName: "s"))
+            ),
             "missing alibaba Assume Role ARN"
         ),
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "/t", roleArn: "r", sessionName: ""))),
+                auth: AlibabaAuth(
+                    rrsa: AlibabaRRSAAuth(oidcProviderArn: "p", oidcTokenFilePath: "/t", roleArn: "r", sessionName: ""))
+            ),
             "missing alibaba session name"
         ),
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(secretRef: AlibabaAuthSecretRef(accessKeyIDSecretRef: SecretKeySelector(key: "b"), accessKeySecretSecretRef: key))),
+                auth: AlibabaAuth(
+                    secretRef: AlibabaAuthSecretRef(
+                        accessKeyIDSecretRef: SecretKeySelector(key: "b"), accessKeySecretSecretRef: key))),
             "missing alibaba access ID name"
         ),
         (
             AlibabaProvider(
                 regionID: "cn-hangzhou",
-                auth: AlibabaAuth(secretRef: AlibabaAuthSecretRef(accessKeyIDSecretRef: key, accessKeySecretSecretRef: SecretKeySelector(name: "a")))),
+                auth: AlibabaAuth(
+                    secretRef: AlibabaAuthSecretRef(
+                        accessKeyIDSecretRef: key, accessKeySecretSecretRef: SecretKeySelector(name: "a")))),
             "missing alibaba access key secret key"
         ),
         (
@@ -256,7 +273,8 @@ struct AlibabaSettingsTests {
                 regionID: "cn-hangzhou",
                 auth: AlibabaAuth(
                     secretRef: AlibabaAuthSecretRef(
-                        accessKeyIDSecretRef: SecretKeySelector(name: "a", key: "b", namespace: "other"), accessKeySecretSecretRef: key))),
+                        accessKeyIDSecretRef: SecretKeySelector(name: "a", key: "b", namespace: "other"),
+                        accessKeySecretSecretRef: key))),
             "namespace should either be empty or match the namespace of the SecretStore"
         ),
     ])
@@ -274,8 +292,10 @@ struct AlibabaSettingsTests {
     @Test func aClusterStoreWithoutNamespacesIsReferent() async throws {
         let store = alibabaStore(accessKeyAuth, kind: .clusterSecretStore, caller: nil)
         #expect(AlibabaSecretsProvider().readsDependOnCallerNamespace(store))
-        let client = try await AlibabaSecretsProvider(transport: { _ in (ScriptedTransport { _ in .fail(URLError(.badURL)) }, {}) })
-            .makeClient(for: store, references: references)
+        let client = try await AlibabaSecretsProvider(transport: { _ in
+            (ScriptedTransport { _ in .fail(URLError(.badURL)) }, {})
+        })
+        .makeClient(for: store, references: references)
         #expect(try await client.validate() == .unknown)
     }
 }
@@ -296,7 +316,10 @@ struct AlibabaReadTests {
         let sent = transport.requests.map(parameters)
         #expect(sent[2]["VersionId"] == "v0")
         #expect(sent[3]["VersionStage"] == "ACSPrevious" && sent[3]["VersionId"] == nil)
-        #expect(try await client.getSecretMap(.init(key: "db")) == ["user": Data("admin".utf8), "nested": Data(#"{"port":5432}"#.utf8)])
+        #expect(
+            try await client.getSecretMap(.init(key: "db")) == [
+                "user": Data("admin".utf8), "nested": Data(#"{"port":5432}"#.utf8),
+            ])
     }
 
     @Test func missingSecretsPropertiesAndPermissionsAreTold() async throws {
@@ -304,30 +327,49 @@ struct AlibabaReadTests {
             switch parameters(request)["SecretName"] {
             case "gone": kmsError(.notFound, "Forbidden.ResourceNotFound", "The resource not exists.")
             case "denied":
-                kmsError(.forbidden, "Forbidden.NoPermission", "This operation is forbidden by permission system.", authAction: "kms:GetSecretValue")
+                kmsError(
+                    .forbidden, "Forbidden.NoPermission", "This operation is forbidden by permission system.",
+                    authAction: "kms:GetSecretValue")
             default: secretValue("db", #"{"user":"\#(canary)"}"#)
             }
         }
-        await expectError(.notFound, containing: ["\"gone\"", "cn-hangzhou"]) { _ = try await client.getSecret(.init(key: "gone")) }
-        await expectError(.accessDenied, containing: ["\"denied\"", "Forbidden.NoPermission", "missing permission kms:GetSecretValue"]) {
+        await expectError(.notFound, containing: ["\"gone\"", "cn-hangzhou"]) {
+            _ = try await client.getSecret(.init(key: "gone"))
+        }
+        await expectError(
+            .accessDenied,
+            containing: ["\"denied\"", "Forbidden.NoPermission", "missing permission kms:GetSecretValue"]
+        ) {
             _ = try await client.getSecret(.init(key: "denied"))
         }
-        await expectError(.notFound, containing: ["password", "db"]) { _ = try await client.getSecret(.init(key: "db", property: "password")) }
+        await expectError(.notFound, containing: ["password", "db"]) {
+            _ = try await client.getSecret(.init(key: "db", property: "password"))
+        }
     }
 
     @Test func throttlingIsRetriedWithBackoff() async throws {
         let answered = Mutex(0)
         let sleeps = Sleeps()
         let (client, _) = try await makeClient(sleeps: sleeps) { _ in
-            let count = answered.withLock { $0 += 1; return $0 }
-            if count == 1 { return kmsError(.badRequest, "Throttling.User", "Request was denied due to user flow control.") }
-            if count == 2 { return kmsError(.serviceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.") }
+            let count = answered.withLock {
+                $0 += 1; return $0
+            }
+            if count == 1 {
+                return kmsError(.badRequest, "Throttling.User", "Request was denied due to user flow control.")
+            }
+            if count == 2 {
+                return kmsError(
+                    .serviceUnavailable, "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.")
+            }
             return secretValue("db", "v")
         }
         #expect(try await client.getSecret(.init(key: "db")) == Data("v".utf8))
         #expect(sleeps.all == [.milliseconds(200), .milliseconds(400)])
 
-        let (stuck, _) = try await makeClient(sleeps: sleeps) { _ in kmsError(.tooManyRequests, "Throttling", "Request was denied due to request throttling.") }
+        let (stuck, _) = try await makeClient(sleeps: sleeps) { _ in
+            kmsError(.tooManyRequests, "Throttling", "Request was denied due to request throttling.")
+        }
         await expectError(.throttled, containing: ["Throttling"]) { _ = try await stuck.getSecret(.init(key: "db")) }
     }
 
@@ -350,7 +392,8 @@ struct AlibabaReadTests {
             }
             return secretValue(sent["SecretName"] ?? "", "value-of-\(sent["SecretName"] ?? "")")
         }
-        let found = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "^app-"), tags: ["team": "a"]))
+        let found = try await client.getAllSecrets(
+            ExternalSecretFind(name: FindName(regexp: "^app-"), tags: ["team": "a"]))
         #expect(found == ["app-db": Data("value-of-app-db".utf8)])
         #expect(transport.requests.filter { action($0) == "ListSecrets" }.count == 2)
         #expect(transport.requests.filter { action($0) == "GetSecretValue" }.count == 1, "only matches are read")
@@ -381,14 +424,20 @@ final class PushWorld: Sendable {
             let existing = secrets[name]
             switch action(request) {
             case "DescribeSecret":
-                guard let existing else { return kmsError(.notFound, "Forbidden.ResourceNotFound", "The resource not exists.") }
-                let tags = existing.tags.map { #"{"TagKey":"\#($0.key)","TagValue":"\#($0.value)"}"# }.joined(separator: ",")
+                guard let existing else {
+                    return kmsError(.notFound, "Forbidden.ResourceNotFound", "The resource not exists.")
+                }
+                let tags = existing.tags.map { #"{"TagKey":"\#($0.key)","TagValue":"\#($0.value)"}"# }.joined(
+                    separator: ",")
                 return json(#"{"RequestId":"R","SecretName":"\#(name)","Tags":{"Tag":[\#(tags)]}}"#)
             case "GetSecretValue":
-                guard let existing else { return kmsError(.notFound, "Forbidden.ResourceNotFound", "The resource not exists.") }
+                guard let existing else {
+                    return kmsError(.notFound, "Forbidden.ResourceNotFound", "The resource not exists.")
+                }
                 return secretValue(name, existing.value)
             case "CreateSecret":
-                let tags = (try? JSONDecoder().decode([[String: String]].self, from: Data((sent["Tags"] ?? "[]").utf8))) ?? []
+                let tags =
+                    (try? JSONDecoder().decode([[String: String]].self, from: Data((sent["Tags"] ?? "[]").utf8))) ?? []
                 secrets[name] = Secret(
                     tags: Dictionary(tags.map { ($0["TagKey"] ?? "", $0["TagValue"] ?? "") }, uniquingKeysWith: { $1 }),
                     value: sent["SecretData"] ?? "", versions: 1)
@@ -439,7 +488,8 @@ struct AlibabaPushTests {
         #expect(world["cfg"]?.value == #"{"pass":"p"}"#)
         try await client.deleteSecret(PushTarget(remoteKey: "cfg", property: "pass"))
         #expect(world["cfg"] == nil)
-        try await client.pushSecret(.allKeys(["a": Data("1".utf8), "b": Data("2".utf8)]), to: PushTarget(remoteKey: "all"))
+        try await client.pushSecret(
+            .allKeys(["a": Data("1".utf8), "b": Data("2".utf8)]), to: PushTarget(remoteKey: "all"))
         #expect(world["all"]?.value == #"{"a":"1","b":"2"}"#)
     }
 
@@ -449,7 +499,9 @@ struct AlibabaPushTests {
         await expectError(.notManaged, containing: ["theirs", "not managed by external-secrets"]) {
             try await client.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: "theirs"))
         }
-        await expectError(.notManaged, containing: ["not deleted"]) { try await client.deleteSecret(PushTarget(remoteKey: "theirs")) }
+        await expectError(.notManaged, containing: ["not deleted"]) {
+            try await client.deleteSecret(PushTarget(remoteKey: "theirs"))
+        }
         #expect(world["theirs"]?.value == canary && world["theirs"]?.versions == 1)
     }
 }
@@ -473,13 +525,16 @@ struct AlibabaRRSATests {
             regionID: "cn-hangzhou",
             auth: AlibabaAuth(
                 rrsa: AlibabaRRSAAuth(
-                    oidcProviderArn: "acs:ram::1:oidc-provider/ack", oidcTokenFilePath: file, roleArn: "acs:ram::1:role/eso",
+                    oidcProviderArn: "acs:ram::1:oidc-provider/ack", oidcTokenFilePath: file,
+                    roleArn: "acs:ram::1:role/eso",
                     sessionName: "eso")))
         let (client, transport) = try await makeClient(provider, clock: clock) { request in
             if parameters(request)["Action"] == "AssumeRoleWithOIDC" {
                 #expect(request.url.hasPrefix("https://sts.cn-hangzhou.aliyuncs.com/"))
                 #expect(parameters(request)["OIDCToken"] == "oidc-token-1")
-                let n = exchanges.withLock { $0 += 1; return $0 }
+                let n = exchanges.withLock {
+                    $0 += 1; return $0
+                }
                 return Self.stsReply(n, expires: clock.now.addingTimeInterval(3600))
             }
             #expect(request.url.hasPrefix("https://kms.cn-hangzhou.aliyuncs.com/"))
@@ -502,7 +557,8 @@ struct AlibabaRRSATests {
             regionID: "cn-hangzhou",
             auth: AlibabaAuth(
                 rrsa: AlibabaRRSAAuth(
-                    oidcProviderArn: "p", oidcTokenFilePath: "/nonexistent/token", roleArn: "acs:ram::1:role/eso", sessionName: "s")))
+                    oidcProviderArn: "p", oidcTokenFilePath: "/nonexistent/token", roleArn: "acs:ram::1:role/eso",
+                    sessionName: "s")))
         await expectError(.invalidConfiguration, containing: ["acs:ram::1:role/eso", "/nonexistent/token"]) {
             _ = try await makeClient(provider) { _ in secretValue("db", "v") }
         }
