@@ -300,6 +300,50 @@ struct AlibabaSettingsTests {
     }
 }
 
+// MARK: - Errors
+
+struct AlibabaErrorTests {
+    static func response(_ status: HTTPResponseStatus, _ body: String) -> HTTPResponse {
+        HTTPResponse(status: status, body: Array(body.utf8))
+    }
+
+    @Test(arguments: [
+        (HTTPResponseStatus.notFound, "Forbidden.ResourceNotFound", ProviderError.Code.notFound),
+        (.forbidden, "Forbidden.NoPermission", .accessDenied),
+        (.forbidden, "Forbidden.RAM", .accessDenied),
+        (.notFound, "InvalidAccessKeyId.NotFound", .accessDenied),
+        (.badRequest, "IncompleteSignature", .accessDenied),
+        (.badRequest, "Throttling.User", .throttled),
+        (.serviceUnavailable, "ServiceUnavailable", .unavailable),
+        (.badRequest, "Rejected.ResourceExist", .conflict),
+        (.internalServerError, "InternalFailure", .unavailable),
+        (.badRequest, "InvalidParameter", .other),
+    ])
+    func codesMapToProviderErrors(status: HTTPResponseStatus, code: String, expected: ProviderError.Code) {
+        let error = AlibabaErrors.error(
+            Self.response(
+                status, #"{"RequestId":"REQ-1234-ABCD","HostId":"kms","Code":"\#(code)","Message":"what happened"}"#),
+            action: "GetSecretValue", doing: "error getting secret \"db\"")
+        #expect(error.code == expected, "\(code): \(error)")
+        #expect(error.message.hasPrefix("error getting secret \"db\": \(code): what happened"))
+        #expect(!error.message.contains("REQ-1234"))
+        let refusal = code.hasPrefix("Forbidden") && expected == .accessDenied
+        #expect(error.message.contains("missing permission kms:GetSecretValue") == refusal, "\(error.message)")
+    }
+
+    @Test func aRAMRefusalNamesTheActionItDenied() {
+        let error = AlibabaErrors.error(
+            Self.response(
+                .forbidden,
+                #"{"Code":"Forbidden.NoPermission","Message":"denied","AccessDeniedDetail":{"AuthAction":"kms:ListSecrets"}}"#
+            ),
+            action: "ListSecrets", doing: "unable to list secrets")
+        #expect(error.code == .accessDenied && error.message.hasSuffix("(missing permission kms:ListSecrets)"))
+        let bare = AlibabaErrors.error(Self.response(.badGateway, "<html>"), action: "ListSecrets", doing: "x")
+        #expect(bare.code == .unavailable && bare.message == "x: HTTP 502: Bad Gateway")
+    }
+}
+
 // MARK: - Reads
 
 struct AlibabaReadTests {
@@ -550,6 +594,34 @@ struct AlibabaRRSATests {
         _ = try await client.getSecret(.init(key: "db"))
         #expect(exchanges.withLock { $0 } == 2, "renewed within the margin before expiry")
         #expect(transport.requests.last?.headers.first(name: "x-acs-security-token") == "token-2")
+    }
+
+    @Test func anExpiredSecurityTokenIsRenewedOnce() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("rrsa-\(UUID().uuidString)").path
+        try Data("oidc-token-1".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let exchanges = Mutex(0)
+        let provider = AlibabaProvider(
+            regionID: "cn-hangzhou",
+            auth: AlibabaAuth(
+                rrsa: AlibabaRRSAAuth(
+                    oidcProviderArn: "p", oidcTokenFilePath: file, roleArn: "acs:ram::1:role/eso", sessionName: "s")))
+        let (client, _) = try await makeClient(provider) { request in
+            if parameters(request)["Action"] == "AssumeRoleWithOIDC" {
+                let n = exchanges.withLock {
+                    $0 += 1
+                    return $0
+                }
+                return Self.stsReply(n, expires: Date().addingTimeInterval(3600))
+            }
+            // The service revoked the first token before its announced expiry.
+            if request.headers.first(name: "x-acs-security-token") == "token-1" {
+                return kmsError(.badRequest, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
+            }
+            return secretValue("db", "v")
+        }
+        #expect(try await client.getSecret(.init(key: "db")) == Data("v".utf8))
+        #expect(exchanges.withLock { $0 } == 2)
     }
 
     @Test func aRefusedTokenFailsTheClientClearly() async throws {
