@@ -39,7 +39,7 @@ enum ProviderSet {
                 logger: logger),
             AlibabaSecretsProvider(
                 now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
-                logger: logger),
+                operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
         ])
     }
 }

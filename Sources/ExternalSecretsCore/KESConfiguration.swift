@@ -22,13 +22,17 @@ public struct KESConfiguration: Sendable, Hashable {
     public var pollerInterval: Duration
     /// `WATCHED_NAMESPACES` (comma-separated): the namespaces whose objects are synced; empty: all.
     public var watchedNamespaces: [String]
+    /// `ALICLOUD_ENDPOINT` (`http(s)://kms[-vpc].REGION.aliyuncs.com`): the KMS of
+    /// `alicloudSecretsManager` objects. Their AccessKey (`ALICLOUD_ACCESS_KEY_ID`,
+    /// `ALICLOUD_ACCESS_KEY_SECRET`) is read by the alibaba provider itself.
+    public var alicloudEndpoint: String?
 
     public static let defaultPollerInterval: Duration = .seconds(10)
 
     public init(
         awsRegion: String? = nil, vaultAddress: String? = nil, defaultVaultMountPoint: String? = nil,
         defaultVaultRole: String? = nil, pollerInterval: Duration = defaultPollerInterval,
-        watchedNamespaces: [String] = []
+        watchedNamespaces: [String] = [], alicloudEndpoint: String? = nil
     ) {
         self.awsRegion = awsRegion
         self.vaultAddress = vaultAddress
@@ -36,6 +40,7 @@ public struct KESConfiguration: Sendable, Hashable {
         self.defaultVaultRole = defaultVaultRole
         self.pollerInterval = pollerInterval
         self.watchedNamespaces = watchedNamespaces
+        self.alicloudEndpoint = alicloudEndpoint
     }
 
     /// Why an environment variable cannot be used (its name and the rule; values are not secret
@@ -64,7 +69,8 @@ public struct KESConfiguration: Sendable, Hashable {
             defaultVaultRole: value("DEFAULT_VAULT_ROLE"),
             pollerInterval: interval,
             watchedNamespaces: (value("WATCHED_NAMESPACES") ?? "").split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            alicloudEndpoint: value("ALICLOUD_ENDPOINT"))
     }
 
     /// Whether objects of `namespace` are synced.

@@ -20,34 +20,44 @@ public struct AlibabaSecretsProvider: SecretsProvider {
     private let now: @Sendable () -> Date
     private let retry: HTTPRetryPolicy
     private let endpoints: AlibabaEndpoints
+    private let operatorAccessKey: AlibabaOperatorAccessKey?
     private let logger: Logger
 
-    /// - Parameter endpoints: KMS and STS base URLs instead of the region's (tests).
+    /// - Parameters:
+    ///   - endpoints: KMS and STS base URLs instead of the region's (tests).
+    ///   - operatorAccessKey: the operator's own AccessKey (KES's variables), which a
+    ///     ClusterSecretStore without credentials uses.
     public init(
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
         now: @escaping @Sendable () -> Date = { Date() }, retry: HTTPRetryPolicy = HTTPRetryPolicy(),
-        endpoints: AlibabaEndpoints = AlibabaEndpoints(), logger: Logger = Logger(label: "provider-alibaba")
+        endpoints: AlibabaEndpoints = AlibabaEndpoints(), operatorAccessKey: AlibabaOperatorAccessKey? = nil,
+        logger: Logger = Logger(label: "provider-alibaba")
     ) {
         self.makeTransport = transport
         self.now = now
         self.retry = retry
         self.endpoints = endpoints
+        self.operatorAccessKey = operatorAccessKey
         self.logger = logger
+    }
+
+    private func resolve(_ store: StoreContext) throws(ProviderError) -> AlibabaStoreSettings {
+        try AlibabaStoreSettings.resolve(store, operatorAccessKey: operatorAccessKey != nil)
     }
 
     /// Reads depend on the caller's namespace only for a referent ClusterSecretStore (AccessKey
     /// Secrets read in each caller's namespace).
     public func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool {
-        guard let settings = try? AlibabaStoreSettings.resolve(store) else { return true }
+        guard let settings = try? resolve(store) else { return true }
         return settings.isReferent
     }
 
     public func validateStore(_ store: StoreContext) throws {
-        _ = try AlibabaStoreSettings.resolve(store)
+        _ = try resolve(store)
     }
 
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
-        let settings = try AlibabaStoreSettings.resolve(store)
+        let settings = try resolve(store)
         if settings.isReferent, store.callerNamespace.isEmpty {
             return ReferentStoreClient(credentials: "Alibaba AccessKey")
         }
@@ -104,6 +114,11 @@ public struct AlibabaSecretsProvider: SecretsProvider {
                 throw ProviderError(error.code, "could not fetch AccessKeySecret secret: \(error.message)")
             }
             return .fixed(AlibabaCredentials(accessKeyID: id, accessKeySecret: secret))
+        case .operatorAccessKey:
+            guard let key = operatorAccessKey else {
+                throw ProviderError.invalidConfiguration("missing alibaba auth provider")
+            }
+            return .fixed(AlibabaCredentials(accessKeyID: key.id, accessKeySecret: key.secret))
         case .rrsa(let rrsa):
             let (now, retry) = (self.now, self.retry)
             let endpoint = endpoints.stsURL(region: settings.regionID)

@@ -12,6 +12,10 @@ struct AlibabaStoreSettings: Sendable, Hashable {
         case accessKey(id: SecretKeySelector, secret: SecretKeySelector)
         /// RRSA: an OIDC token file exchanged through STS `AssumeRoleWithOIDC`.
         case rrsa(AlibabaRRSAAuth)
+        /// A ClusterSecretStore without `auth.secretRef` or `auth.rrsa` (KES's
+        /// `alicloudSecretsManager` objects): the operator's own AccessKey (`ALICLOUD_ACCESS_KEY_ID`,
+        /// `ALICLOUD_ACCESS_KEY_SECRET`), when it has one.
+        case operatorAccessKey
     }
 
     var regionID: String
@@ -25,7 +29,11 @@ struct AlibabaStoreSettings: Sendable, Hashable {
         return (id.namespace ?? "").isEmpty || (secret.namespace ?? "").isEmpty
     }
 
-    static func resolve(_ store: StoreContext) throws(ProviderError) -> AlibabaStoreSettings {
+    /// - Parameter operatorAccessKey: whether the operator has an AccessKey of its own, which a
+    ///   ClusterSecretStore without credentials then uses (a SecretStore never does).
+    static func resolve(_ store: StoreContext, operatorAccessKey: Bool = false) throws(ProviderError)
+        -> AlibabaStoreSettings
+    {
         guard let spec = store.spec.provider.alibaba else { throw .invalidConfiguration("\(field) is missing") }
         guard !spec.regionID.isEmpty else { throw .invalidConfiguration("missing alibaba region") }
         // The region becomes part of a host name: a DNS label, nothing that could redirect the call.
@@ -60,6 +68,8 @@ struct AlibabaStoreSettings: Sendable, Hashable {
                 throw .invalidConfiguration("missing alibaba access key secret key")
             }
             credentials = .accessKey(id: id, secret: secret)
+        } else if operatorAccessKey, store.kind == .clusterSecretStore {
+            credentials = .operatorAccessKey
         } else {
             throw .invalidConfiguration("missing alibaba auth provider")
         }
@@ -75,6 +85,30 @@ struct AlibabaStoreSettings: Sendable, Hashable {
                 "\(field): namespace should either be empty or match the namespace of the SecretStore")
         }
     }
+}
+
+/// The operator's own AccessKey, from KES's variables `ALICLOUD_ACCESS_KEY_ID` and
+/// `ALICLOUD_ACCESS_KEY_SECRET`: what a ClusterSecretStore without credentials signs with (KES's
+/// `alicloudSecretsManager` objects map onto such a store).
+public struct AlibabaOperatorAccessKey: Sendable, Hashable, CustomStringConvertible {
+    public var id: String
+    public var secret: String
+
+    public init(id: String, secret: String) {
+        self.id = id
+        self.secret = secret
+    }
+
+    /// The key of a process environment, when both variables are set.
+    public init?(variables: [String: String]) {
+        guard let id = variables["ALICLOUD_ACCESS_KEY_ID"], !id.isEmpty,
+            let secret = variables["ALICLOUD_ACCESS_KEY_SECRET"], !secret.isEmpty
+        else { return nil }
+        self.init(id: id, secret: secret)
+    }
+
+    /// The AccessKey ID only.
+    public var description: String { "AlibabaOperatorAccessKey(\(id))" }
 }
 
 /// Where the store's calls go: KMS and STS of the region, or overrides (tests, private endpoints).

@@ -291,4 +291,53 @@ struct AlibabaOperatorTests {
             }
         }
     }
+
+    /// KES's `alicloudSecretsManager` backend served by the operator (`--enable-kes`), configured
+    /// by KES's variables: the region of `ALICLOUD_ENDPOINT`, the operator's AccessKey.
+    @Test func kesAlicloudBackendReadsWithTheOperatorsAccessKey() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            try await installKESCRD(client)
+            let namespace = try await makeNamespace(client, prefix: "kes-alibaba")
+            let fake = try await AlibabaFakeServer.start(accessKeys: [Self.admin])
+            defer { Task { await fake.stop() } }
+            let seed = try await Self.client(fake, Self.admin)
+            try await seed.pushSecret(
+                .value(Data(#"{"user":"app","password":"\#(canary)"}"#.utf8)), to: PushTarget(remoteKey: "db-creds"))
+            try await seed.pushSecret(.value(Data("two".utf8)), to: PushTarget(remoteKey: "db-creds", property: "user"))
+            await seed.close()
+            let environment = [
+                "ALICLOUD_ENDPOINT": "https://kms.cn-hangzhou.aliyuncs.com", "ALICLOUD_ACCESS_KEY_ID": Self.admin.id,
+                "ALICLOUD_ACCESS_KEY_SECRET": Self.admin.secret, AlibabaEndpoints.kmsVariable: fake.endpoint,
+                "POLLER_INTERVAL_MILLISECONDS": "2000",
+            ]
+            try await runOperator(
+                plane, name: namespace, arguments: ["--namespace", namespace, "--enable-kes"],
+                environment: environment, identity: .chartServiceAccountWithKES
+            ) { process in
+                let objects = client.api(KESExternalSecret.self, namespace: namespace)
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "db"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .alicloudSecretsManager,
+                            data: [
+                                KESDataEntry(key: "db-creds", name: "password", property: "password"),
+                                KESDataEntry(
+                                    key: "db-creds", name: "old-user", property: "user", versionStage: "ACSPrevious"),
+                            ])))
+                var status: String?
+                let synced = try await eventually(timeout: .seconds(60)) {
+                    status = try await objects.get("db").status?.status
+                    return status == KESRefresh.success
+                }
+                #expect(synced, "\(status ?? "no status"): \(process.log.suffix(3000))")
+                #expect(
+                    try await client.api(Secret.self, namespace: namespace).get("db").data
+                        == ["password": Data(canary.utf8), "old-user": Data("app".utf8)])
+                #expect(!process.log.contains(canary), "the operator log contains a secret value")
+            }
+        }
+    }
 }

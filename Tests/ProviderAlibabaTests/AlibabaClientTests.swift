@@ -289,6 +289,31 @@ struct AlibabaSettingsTests {
         }
     }
 
+    @Test func onlyAClusterStoreWithoutCredentialsUsesTheOperatorsAccessKey() async throws {
+        let bare = AlibabaProvider(regionID: "cn-hangzhou", auth: AlibabaAuth())
+        let key = AlibabaOperatorAccessKey(variables: [
+            "ALICLOUD_ACCESS_KEY_ID": "LTAI-operator", "ALICLOUD_ACCESS_KEY_SECRET": canary,
+        ])
+        #expect(key?.id == "LTAI-operator" && !"\(key!)".contains(canary))
+        #expect(AlibabaOperatorAccessKey(variables: ["ALICLOUD_ACCESS_KEY_ID": "x"]) == nil)
+        let transport = ScriptedTransport { _ in secretValue("db", "v") }
+        let withKey = AlibabaSecretsProvider(transport: { _ in (transport, {}) }, operatorAccessKey: key)
+        let cluster = alibabaStore(bare, kind: .clusterSecretStore, caller: "team")
+        let client = try await withKey.makeClient(for: cluster, references: FakeReferences())
+        #expect(try await client.getSecret(.init(key: "db")) == Data("v".utf8))
+        #expect(
+            transport.requests.first?.headers.first(name: "Authorization")?.contains("Credential=LTAI-operator,")
+                == true)
+        #expect(!withKey.readsDependOnCallerNamespace(cluster))
+        // A namespaced store never gets the operator's key; without one no store does.
+        await expectError(.invalidConfiguration, containing: ["missing alibaba auth provider"]) {
+            try withKey.validateStore(alibabaStore(bare))
+        }
+        await expectError(.invalidConfiguration, containing: ["missing alibaba auth provider"]) {
+            try AlibabaSecretsProvider().validateStore(cluster)
+        }
+    }
+
     @Test func aClusterStoreWithoutNamespacesIsReferent() async throws {
         let store = alibabaStore(accessKeyAuth, kind: .clusterSecretStore, caller: nil)
         #expect(AlibabaSecretsProvider().readsDependOnCallerNamespace(store))
