@@ -209,6 +209,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderAlibaba",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProviderWebhook",
             dependencies: [
                 "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "Templating",
@@ -248,6 +259,7 @@ let package = Package(
                 "ProviderWebhook",
                 "ProviderGCP",
                 "ProviderAzure",
+                "ProviderAlibaba",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -568,6 +580,23 @@ let package = Package(
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "ProcessTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+            .testTarget(
+            name: "ProviderAlibabaTests",
+            dependencies: [
+                "ProviderAlibaba", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat", "KubeModel",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderAlibabaIntegrationTests",
+            dependencies: [
+                "ProviderAlibaba", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),

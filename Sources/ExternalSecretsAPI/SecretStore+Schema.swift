@@ -110,6 +110,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     /// ESO's provider block names with the manager each one reaches, in ESO's spelling.
     public static let esoProviders: [(name: String, manager: String)] = [
         ("akeyless", "Akeyless"),
+        ("alibaba", "Alibaba Cloud KMS Secrets Manager"),
         ("aws", "AWS Secrets Manager or Parameter Store"),
         ("azurekv", "Azure Key Vault"),
         ("barbican", "OpenStack Barbican"),
@@ -155,7 +156,9 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv"]
+    public static let typedProviderNames = [
+        "fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "alibaba",
+    ]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -171,6 +174,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "webhook": WebhookProvider.openAPISchema,
             "gcpsm": GCPSMProvider.openAPISchema,
             "azurekv": AzureKVProvider.openAPISchema,
+            "alibaba": AlibabaProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

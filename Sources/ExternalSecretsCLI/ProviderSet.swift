@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 import ProviderAWS
+import ProviderAlibaba
 import ProviderAzure
 import ProviderFake
 import ProviderGCP
@@ -36,6 +37,9 @@ enum ProviderSet {
             AzureSecretsProvider(
                 now: now, retry: HTTPRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
                 logger: logger),
+            AlibabaSecretsProvider(
+                now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
+                operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
         ])
     }
 }

@@ -22,6 +22,10 @@ public struct KESConfiguration: Sendable, Hashable {
     public var pollerInterval: Duration
     /// `WATCHED_NAMESPACES` (comma-separated): the namespaces whose objects are synced; empty: all.
     public var watchedNamespaces: [String]
+    /// `ALICLOUD_ENDPOINT` (`http(s)://kms[-vpc].REGION.aliyuncs.com`): the KMS of
+    /// `alicloudSecretsManager` objects. Their AccessKey (`ALICLOUD_ACCESS_KEY_ID`,
+    /// `ALICLOUD_ACCESS_KEY_SECRET`) is read by the alibaba provider itself.
+    public var alicloudEndpoint: String?
     /// `ENFORCE_NAMESPACE_ANNOTATIONS` (set, whatever its value, as KES read it): a namespace
     /// without the guard annotations refuses objects instead of admitting them
     /// (``KESNamespaceGuard``).
@@ -41,7 +45,7 @@ public struct KESConfiguration: Sendable, Hashable {
     public init(
         awsRegion: String? = nil, vaultAddress: String? = nil, defaultVaultMountPoint: String? = nil,
         defaultVaultRole: String? = nil, pollerInterval: Duration = defaultPollerInterval,
-        watchedNamespaces: [String] = []
+        watchedNamespaces: [String] = [], alicloudEndpoint: String? = nil
     ) {
         self.awsRegion = awsRegion
         self.vaultAddress = vaultAddress
@@ -49,6 +53,7 @@ public struct KESConfiguration: Sendable, Hashable {
         self.defaultVaultRole = defaultVaultRole
         self.pollerInterval = pollerInterval
         self.watchedNamespaces = watchedNamespaces
+        self.alicloudEndpoint = alicloudEndpoint
     }
 
     /// Why an environment variable cannot be used (its name and the rule; values are not secret
@@ -77,7 +82,8 @@ public struct KESConfiguration: Sendable, Hashable {
             defaultVaultRole: value("DEFAULT_VAULT_ROLE"),
             pollerInterval: interval,
             watchedNamespaces: (value("WATCHED_NAMESPACES") ?? "").split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            alicloudEndpoint: value("ALICLOUD_ENDPOINT"))
         // KES: `'ENFORCE_NAMESPACE_ANNOTATIONS' in process.env`; presence is what counts.
         enforceNamespaceAnnotations = environment["ENFORCE_NAMESPACE_ANNOTATIONS"] != nil
         azureEnvironment = value("AZURE_ENVIRONMENT")

@@ -55,8 +55,11 @@ public struct KESMappingError: Error, Sendable, Hashable, CustomStringConvertibl
 ///   are full paths as KES wrote them.
 /// - `gcpSecretsManager`: the project `projectId`, the operator's default credentials.
 /// - `azureKeyVault`: `keyVaultName`, the operator's own Azure identity (see ``azureStore``).
-/// - `ibmcloudSecretsManager`, `alicloudSecretsManager`: no provider yet; refused with a status
-///   saying so.
+/// - `alicloudSecretsManager`: the alibaba provider in the region of `ALICLOUD_ENDPOINT`, with the
+///   operator's AccessKey (`ALICLOUD_ACCESS_KEY_ID` / `ALICLOUD_ACCESS_KEY_SECRET`, read by the
+///   provider); `versionStage` is the version read. `roleArn` (KES assumed a RAM role with that
+///   AccessKey) is refused.
+/// - `ibmcloudSecretsManager`: no provider mapping yet; refused with a status saying so.
 public enum KESMapping {
     public static func map(
         _ object: KESExternalSecret, configuration: KESConfiguration
@@ -176,7 +179,26 @@ public enum KESMapping {
             return SecretStoreSpec(provider: SecretStoreProvider(gcpsm: GCPSMProvider(projectID: project)))
         case .azureKeyVault:
             return try azureStore(keyVaultName: spec.keyVaultName, configuration: configuration)
-        case .ibmcloudSecretsManager, .alicloudSecretsManager:
+        case .alicloudSecretsManager:
+            if nonEmpty(spec.roleArn) != nil {
+                throw KESMappingError(
+                    """
+                    spec.roleArn is not supported for backendType alicloudSecretsManager: the operator's AccessKey \
+                    reads directly (use an ESO SecretStore with auth.rrsa to assume a RAM role)
+                    """)
+            }
+            guard let endpoint = configuration.alicloudEndpoint else {
+                throw KESMappingError("backendType alicloudSecretsManager needs the operator's ALICLOUD_ENDPOINT")
+            }
+            guard let region = alicloudRegion(endpoint) else {
+                throw KESMappingError(
+                    "ALICLOUD_ENDPOINT is not a KMS endpoint such as https://kms.cn-hangzhou.aliyuncs.com")
+            }
+            // An empty auth: a ClusterSecretStore of the alibaba provider then signs with the
+            // operator's AccessKey (KES's variables).
+            return SecretStoreSpec(
+                provider: SecretStoreProvider(alibaba: AlibabaProvider(regionID: region, auth: AlibabaAuth())))
+        case .ibmcloudSecretsManager:
             throw KESMappingError(
                 "backendType \(backend.rawValue) is not supported by this operator yet (no provider for it); the object is left as it is")
         }
@@ -220,13 +242,29 @@ public enum KESMapping {
     }
 
     /// ESO's version selector for a KES entry: a Secrets Manager `versionStage` as is, a version
-    /// id as `uuid/<id>`; other backends take `version` as is.
+    /// id as `uuid/<id>`; an Alibaba `versionStage` as is (KES read only stages there); other
+    /// backends take `version` as is.
     static func version(of entry: KESDataEntry, backend: KESBackendType) -> String? {
         if backend == .secretsManager {
             if let stage = nonEmpty(entry.versionStage) { return stage }
             return nonEmpty(entry.version).map { "uuid/\($0)" }
         }
+        if backend == .alicloudSecretsManager { return nonEmpty(entry.versionStage) }
         return nonEmpty(entry.version)
+    }
+
+    /// The region of a KMS endpoint as KES took it: `http(s)://kms.REGION.aliyuncs.com` or
+    /// `kms-vpc.REGION.aliyuncs.com` (scheme optional).
+    static func alicloudRegion(_ endpoint: String) -> String? {
+        var host = endpoint
+        if let range = host.range(of: "://") { host = String(host[range.upperBound...]) }
+        host = String(host.prefix { $0 != "/" && $0 != ":" })
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard labels.count == 4, labels[0] == "kms" || labels[0] == "kms-vpc", labels[2] == "aliyuncs",
+            labels[3] == "com", !labels[1].isEmpty,
+            labels[1].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+        else { return nil }
+        return labels[1]
     }
 
     /// `systemManager` `path`: every parameter under `path` (only direct children unless
