@@ -155,7 +155,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
     ]
 
     /// The provider blocks with a typed representation (and an implementation) here.
-    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv"]
+    public static let typedProviderNames = ["fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "ibm"]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
     public static var untypedProviderNames: [String] {
@@ -171,6 +171,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "webhook": WebhookProvider.openAPISchema,
             "gcpsm": GCPSMProvider.openAPISchema,
             "azurekv": AzureKVProvider.openAPISchema,
+            "ibm": IBMProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

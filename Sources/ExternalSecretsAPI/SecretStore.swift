@@ -126,7 +126,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var webhook: WebhookProvider?
     public var gcpsm: GCPSMProvider?
     public var azurekv: AzureKVProvider?
-    /// Provider blocks without a typed representation here, by field name (`ibm`, `alibaba`, ...).
+    public var ibm: IBMProvider?
+    /// Provider blocks without a typed representation here, by field name (`alibaba`, `akeyless`, ...).
     public var unsupported: [String: JSONValue]
 
     public init(
@@ -159,6 +160,11 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = [:]
     }
 
+    public init(ibm: IBMProvider) {
+        self.ibm = ibm
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
@@ -169,6 +175,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         if webhook != nil { names.append("webhook") }
         if gcpsm != nil { names.append("gcpsm") }
         if azurekv != nil { names.append("azurekv") }
+        if ibm != nil { names.append("ibm") }
         return names.sorted()
     }
 
@@ -188,6 +195,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         webhook = try container.decodeIfPresent(WebhookProvider.self, forKey: AnyKey(stringValue: "webhook"))
         gcpsm = try container.decodeIfPresent(GCPSMProvider.self, forKey: AnyKey(stringValue: "gcpsm"))
         azurekv = try container.decodeIfPresent(AzureKVProvider.self, forKey: AnyKey(stringValue: "azurekv"))
+        ibm = try container.decodeIfPresent(IBMProvider.self, forKey: AnyKey(stringValue: "ibm"))
         unsupported = [:]
         for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
@@ -204,6 +212,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         try container.encodeIfPresent(webhook, forKey: AnyKey(stringValue: "webhook"))
         try container.encodeIfPresent(gcpsm, forKey: AnyKey(stringValue: "gcpsm"))
         try container.encodeIfPresent(azurekv, forKey: AnyKey(stringValue: "azurekv"))
+        try container.encodeIfPresent(ibm, forKey: AnyKey(stringValue: "ibm"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }
