@@ -209,6 +209,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderIBM",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProviderWebhook",
             dependencies: [
                 "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "Templating",
@@ -248,6 +258,7 @@ let package = Package(
                 "ProviderWebhook",
                 "ProviderGCP",
                 "ProviderAzure",
+                "ProviderIBM",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -551,6 +562,23 @@ let package = Package(
                 "ProviderAzure", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderIBMTests",
+            dependencies: [
+                "ProviderIBM", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat", "KubeModel",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderIBMIntegrationTests",
+            dependencies: [
+                "ProviderIBM", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings
         ),

@@ -5,6 +5,7 @@ import ProviderAWS
 import ProviderAzure
 import ProviderFake
 import ProviderGCP
+import ProviderIBM
 import ProviderKit
 import ProviderKubernetes
 import ProviderVault
@@ -36,6 +37,7 @@ enum ProviderSet {
             AzureSecretsProvider(
                 now: now, retry: HTTPRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
                 logger: logger),
+            IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
         ])
     }
 }
