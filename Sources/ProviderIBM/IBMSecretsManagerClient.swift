@@ -127,9 +127,9 @@ struct IBMSecretsManagerClient: SecretsClient {
                 guard case .string(let id)? = item["id"], case .string(let type)? = item["secret_type"],
                     Self.secretTypes.contains(type)
                 else { continue }
-                let name = item["name"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? id
+                let name = Self.string(item["name"]) ?? id
                 let itemLabels = Self.strings(item["labels"])
-                guard labels.allSatisfy(itemLabels.contains) else { continue }
+                guard labels.allSatisfy({ itemLabels.contains($0) }) else { continue }
                 if let group = groups.first, Self.string(item["secret_group_id"]) != group { continue }
                 if let matcher, !matcher.matchString(name) { continue }
                 if let other = sources[name] {

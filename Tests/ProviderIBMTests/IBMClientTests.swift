@@ -267,7 +267,7 @@ struct IBMClientTests {
             "custom_credentials": secret("custom_credentials", #""credentials_content": {"token": "t"}"#),
         ]
         let (client, _) = try await makeClient { request in
-            let type = request.url.split(separator: "/").dropLast().last.map(String.init) ?? ""
+            let type = request.url.split(separator: "/").dropLast(2).last.map(String.init) ?? ""
             return replies[type] ?? serviceError(.notFound, "secret_not_found", "Secret not found")
         }
         func get(_ key: String, _ property: String? = nil) async throws -> String {
@@ -361,7 +361,7 @@ struct IBMClientTests {
                 return value
             }
             switch count {
-            case 1: return serviceError(.tooManyRequests, "too_many_requests", "Too many requests")
+            case ...1: return serviceError(.tooManyRequests, "too_many_requests", "Too many requests")
             case 2: return serviceError(.serviceUnavailable, "unavailable", "Service unavailable")
             case 3:
                 return json(#"{"errors": []}"#, status: .tooManyRequests, headers: [("Retry-After", "2")])
