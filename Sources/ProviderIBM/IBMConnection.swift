@@ -34,7 +34,8 @@ struct IBMConnection: Sendable {
             } catch {
                 IBMMetrics.call(call, failed: true)
                 guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "Secrets Manager did not answer: \(Self.describe(error, timeout))")
+                    throw ProviderError(
+                        .unavailable, "Secrets Manager did not answer: \(Self.describe(error, timeout))")
                 }
                 attempt += 1
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))

@@ -79,7 +79,8 @@ enum IBMTokenRequests {
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         headers.add(name: "Accept", value: "application/json")
         let body = fields.map { "\(formEscape($0.0))=\(formEscape($0.1))" }.joined(separator: "&")
-        return HTTPRequest(method: .POST, url: "\(iamEndpoint)/identity/token", headers: headers, body: Array(body.utf8))
+        return HTTPRequest(
+            method: .POST, url: "\(iamEndpoint)/identity/token", headers: headers, body: Array(body.utf8))
     }
 
     /// IAM's answer: the token and its expiry (`expires_in` seconds from `issued`). A refusal

@@ -74,7 +74,8 @@ struct IBMSecretsManagerClient: SecretsClient {
         let property = ref.property ?? ""
         try Self.checkTypeAndProperty(secretRef.type, property: property)
         let secret = try await fetch(secretRef, remoteKey: ref.key, version: ref.version)
-        return try Self.value(of: secret, type: secretRef.type, name: secretRef.name, remoteKey: ref.key, property: property)
+        return try Self.value(
+            of: secret, type: secretRef.type, name: secretRef.name, remoteKey: ref.key, property: property)
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
@@ -177,7 +178,8 @@ struct IBMSecretsManagerClient: SecretsClient {
         var secret = try await object(request, call: call, remoteKey: remoteKey)
         if let version, !version.isEmpty, version != "latest" {
             guard case .string(let id)? = secret["id"] else {
-                throw ProviderError(.invalidData, "Secrets Manager answered secret \(GoQuote.quote(remoteKey)) without its id")
+                throw ProviderError(
+                    .invalidData, "Secrets Manager answered secret \(GoQuote.quote(remoteKey)) without its id")
             }
             let versioned = try await object(
                 requests.getVersion(secretID: id, version: version), call: .getSecretVersion,
@@ -189,7 +191,9 @@ struct IBMSecretsManagerClient: SecretsClient {
         return secret
     }
 
-    private func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws -> [String: GoJSONValue] {
+    private func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws -> [String:
+        GoJSONValue]
+    {
         let response = try await connection.send(request, call: call)
         guard (200..<300).contains(response.status.code) else {
             throw IBMErrors.error(
@@ -197,7 +201,8 @@ struct IBMSecretsManagerClient: SecretsClient {
                 permission: IBMErrors.readPermission)
         }
         guard case .object(let object)? = try? GoJSONValue.parse(response.body) else {
-            throw ProviderError(.invalidData, "Secrets Manager answered secret \(GoQuote.quote(remoteKey)) with no JSON object")
+            throw ProviderError(
+                .invalidData, "Secrets Manager answered secret \(GoQuote.quote(remoteKey)) with no JSON object")
         }
         return object
     }
@@ -291,7 +296,8 @@ struct IBMSecretsManagerClient: SecretsClient {
     static func findValue(of secret: [String: GoJSONValue], type: String, name: String) throws(ProviderError) -> Data {
         switch type {
         case "username_password", "imported_cert", "public_cert", "private_cert":
-            let fields = try map(of: secret, type: type, name: name, remoteKey: name, property: "", fetchMetadata: false)
+            let fields = try map(
+                of: secret, type: type, name: name, remoteKey: name, property: "", fetchMetadata: false)
             let object = GoJSONValue.object(fields.mapValues { .string(String(decoding: $0, as: UTF8.self)) })
             return Data(object.marshal(numbers: .literal))
         default:

@@ -108,7 +108,8 @@ public struct IBMSecretsProvider: SecretsProvider {
             guard FileManager.default.isReadableFile(atPath: tokenLocation) else {
                 throw ProviderError.invalidConfiguration("cannot read container auth token \(tokenLocation)")
             }
-            let refused = "IBM Cloud IAM \(iamEndpoint) refused the compute-resource token for trusted profile \(profile)"
+            let refused =
+                "IBM Cloud IAM \(iamEndpoint) refused the compute-resource token for trusted profile \(profile)"
             return BearerTokenSession(holder: profile, renewalMargin: ibmTokenRenewalMargin, now: now) {
                 let issued = now()
                 // Re-read per token: the kubelet rotates the projected token.
@@ -117,7 +118,8 @@ public struct IBMSecretsProvider: SecretsProvider {
                 }
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 let response = try await IBMConnection.sendTokenRequest(
-                    IBMTokenRequests.trustedProfile(iamEndpoint: iamEndpoint, profile: profile, computeResourceToken: token),
+                    IBMTokenRequests.trustedProfile(
+                        iamEndpoint: iamEndpoint, profile: profile, computeResourceToken: token),
                     transport: transport, retry: retry, timeout: timeout, refused: refused)
                 return try IBMTokenRequests.token(from: response, issued: issued, refused: refused)
             }

@@ -66,7 +66,8 @@ struct IBMStoreSettings: Sendable, Hashable {
                 throw .invalidConfiguration("secretAPIKey.key cannot be empty")
             }
             credentials = .apiKey(
-                selector, iamEndpoint: try endpoint(secretRef.iamEndpoint, field: "\(field).auth.secretRef.iamEndpoint"))
+                selector, iamEndpoint: try endpoint(secretRef.iamEndpoint, field: "\(field).auth.secretRef.iamEndpoint")
+            )
         }
         var base = service
         while base.hasSuffix("/") { base.removeLast() }

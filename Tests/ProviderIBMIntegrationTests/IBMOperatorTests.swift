@@ -63,7 +63,8 @@ struct IBMOperatorTests {
         defer { Task { await client.close() } }
 
         func get(_ key: String, _ property: String? = nil, version: String? = nil) async throws -> String {
-            Self.text(try await client.getSecret(ExternalSecretDataRemoteRef(key: key, property: property, version: version)))
+            Self.text(
+                try await client.getSecret(ExternalSecretDataRemoteRef(key: key, property: property, version: version)))
         }
         let plain = try #require(ids["plain"])
         #expect(try await get(plain) == "v2")
@@ -88,7 +89,8 @@ struct IBMOperatorTests {
         // find pages over offset/limit (200 a page), filters by label and name.
         let bulk = try await client.getAllSecrets(ExternalSecretFind(tags: ["bulk": ""]))
         #expect(bulk.count == 205 && bulk["bulk-204"].map(Self.text) == "b204")
-        let prod = try await client.getAllSecrets(ExternalSecretFind(name: FindName(regexp: "^(db|config)$"), tags: ["env": "prod"]))
+        let prod = try await client.getAllSecrets(
+            ExternalSecretFind(name: FindName(regexp: "^(db|config)$"), tags: ["env": "prod"]))
         #expect(Set(prod.keys) == ["db", "config"])
         #expect(prod["db"].map(Self.text) == #"{"password":"\#(canary)","username":"app"}"#)
         let grouped = try await client.getAllSecrets(ExternalSecretFind(path: Self.teamGroup.id))
@@ -181,7 +183,8 @@ struct IBMOperatorTests {
                     data: [
                         ExternalSecretData(
                             secretKey: "password",
-                            remoteRef: ExternalSecretDataRemoteRef(key: "team-a/username_password/db", property: "password")),
+                            remoteRef: ExternalSecretDataRemoteRef(
+                                key: "team-a/username_password/db", property: "password")),
                         ExternalSecretData(secretKey: "one", remoteRef: ExternalSecretDataRemoteRef(key: one)),
                     ]),
                 externalSecret(
@@ -201,7 +204,8 @@ struct IBMOperatorTests {
                 externalSecret(
                     "missing",
                     data: [
-                        ExternalSecretData(secretKey: "x", remoteRef: ExternalSecretDataRemoteRef(key: "default/arbitrary/nope"))
+                        ExternalSecretData(
+                            secretKey: "x", remoteRef: ExternalSecretDataRemoteRef(key: "default/arbitrary/nope"))
                     ]),
             ] {
                 _ = try await externalSecrets.create(object)
@@ -217,7 +221,9 @@ struct IBMOperatorTests {
                 #expect(
                     try await secrets.get("find").data == ["app-one": Data("one".utf8), "app-two": Data("two".utf8)])
 
-                for (name, words) in [("denied", "secrets-manager.secrets.list"), ("missing", "default/arbitrary/nope")] {
+                for (name, words) in [
+                    ("denied", "secrets-manager.secrets.list"), ("missing", "default/arbitrary/nope"),
+                ] {
                     #expect(
                         try await waitForReady(
                             client, namespace, name, status: "False", reason: ESOReason.secretSyncedError),
@@ -255,7 +261,8 @@ struct IBMOperatorTests {
                         return status?.syncedResourceVersion != before
                             && status?.conditions?.condition(ofType: "Ready")?.status == "True"
                     }, "\(process.log.suffix(2000))")
-                #expect(try await fake.control("throttle")["left"] as? Int == 0, "the throttled answers were not all sent")
+                #expect(
+                    try await fake.control("throttle")["left"] as? Int == 0, "the throttled answers were not all sent")
 
                 let metrics = try await scrapeMetrics(process)
                 #expect(

@@ -138,7 +138,10 @@ struct IBMSettingsTests {
                         secretApiKeySecretRef: SecretKeySelector(name: "a", key: "b", namespace: "other")))),
             "namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore"
         ),
-        (IBMProvider(serviceUrl: "not a url", auth: IBMAuth(secretRef: IBMAuthSecretRef())), "serviceUrl must be a URL"),
+        (
+            IBMProvider(serviceUrl: "not a url", auth: IBMAuth(secretRef: IBMAuthSecretRef())),
+            "serviceUrl must be a URL"
+        ),
     ])
     func invalidStoresAreRefusedWithESOsMessages(provider: IBMProvider, message: String) throws {
         do {
@@ -152,12 +155,15 @@ struct IBMSettingsTests {
 
     @Test func defaultsAndReferentStores() throws {
         let container = try IBMStoreSettings.resolve(
-            ibmStore(IBMProvider(serviceUrl: service + "/", auth: IBMAuth(containerAuth: IBMAuthContainerAuth(profile: "p")))))
+            ibmStore(
+                IBMProvider(serviceUrl: service + "/", auth: IBMAuth(containerAuth: IBMAuthContainerAuth(profile: "p")))
+            ))
         #expect(container.serviceURL == service)
         #expect(
             container.credentials
                 == .trustedProfile(
-                    profile: "p", tokenLocation: "/var/run/secrets/tokens/vault-token", iamEndpoint: "https://iam.cloud.ibm.com"))
+                    profile: "p", tokenLocation: "/var/run/secrets/tokens/vault-token",
+                    iamEndpoint: "https://iam.cloud.ibm.com"))
         let cluster = try IBMStoreSettings.resolve(ibmStore(apiKeyProvider, kind: .clusterSecretStore))
         #expect(cluster.isReferent)
         #expect(!(try IBMStoreSettings.resolve(ibmStore(apiKeyProvider))).isReferent)
@@ -245,7 +251,9 @@ struct IBMClientTests {
         await expectError(.invalidConfiguration, containing: ["secret group name is missing", "arbitrary/db"]) {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "arbitrary/db"))
         }
-        await expectError(.invalidConfiguration, containing: ["remoteRef.property required for secret type username_password"]) {
+        await expectError(
+            .invalidConfiguration, containing: ["remoteRef.property required for secret type username_password"]
+        ) {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "team/username_password/db"))
         }
         await expectError(.invalidConfiguration, containing: ["unknown secret type other"]) {
@@ -261,8 +269,10 @@ struct IBMClientTests {
                 "service_credentials", #""credentials": {"iam_role_crn": "r", "apikey": "a<b", "n": 1.0}"#),
             "imported_cert": secret("imported_cert", #""certificate": "CERT""#),
             "public_cert": secret(
-                "public_cert", #""certificate": "C", "intermediate": "I", "private_key": "K", "key_algorithm": "RSA2048""#),
-            "private_cert": secret("private_cert", #""certificate": "C", "private_key": "K", "common_name": "x.example""#),
+                "public_cert",
+                #""certificate": "C", "intermediate": "I", "private_key": "K", "key_algorithm": "RSA2048""#),
+            "private_cert": secret(
+                "private_cert", #""certificate": "C", "private_key": "K", "common_name": "x.example""#),
             "kv": secret("kv", #""data": {"a": "1", "nested": {"b": "2"}, "dotted.key": "d"}"#),
             "custom_credentials": secret("custom_credentials", #""credentials_content": {"token": "t"}"#),
         ]
@@ -275,7 +285,8 @@ struct IBMClientTests {
         }
         let team = "team"
         #expect(try await get("\(team)/iam_credentials/key") == "key-1")
-        #expect(try await get("\(team)/service_credentials/creds") == #"{"apikey":"a\u003cb","iam_role_crn":"r","n":1}"#)
+        #expect(
+            try await get("\(team)/service_credentials/creds") == #"{"apikey":"a\u003cb","iam_role_crn":"r","n":1}"#)
         #expect(try await get("\(team)/imported_cert/c", "certificate") == "CERT")
         #expect(try await get("\(team)/imported_cert/c", "intermediate") == "", "ESO: empty, for kubernetes.io/tls")
         #expect(try await get("\(team)/imported_cert/c", "private_key") == "")
@@ -327,8 +338,10 @@ struct IBMClientTests {
             }
             return secret("arbitrary", #""payload": "new""#)
         }
-        #expect(text(try await client.getSecret(ExternalSecretDataRemoteRef(key: secretID, version: "previous"))) == "old")
-        #expect(text(try await client.getSecret(ExternalSecretDataRemoteRef(key: secretID, version: "latest"))) == "new")
+        #expect(
+            text(try await client.getSecret(ExternalSecretDataRemoteRef(key: secretID, version: "previous"))) == "old")
+        #expect(
+            text(try await client.getSecret(ExternalSecretDataRemoteRef(key: secretID, version: "latest"))) == "new")
         #expect(
             transport.requests.filter { !isToken($0) }.map(\.url) == [
                 "\(service)/api/v2/secrets/\(secretID)", "\(service)/api/v2/secrets/\(secretID)/versions/previous",
@@ -338,10 +351,13 @@ struct IBMClientTests {
 
     @Test func errorsNameTheKeyAndThePermission() async throws {
         let (client, _) = try await makeClient { request in
-            if request.url.contains("missing") { return serviceError(.notFound, "secret_not_found", "Secret not found") }
+            if request.url.contains("missing") {
+                return serviceError(.notFound, "secret_not_found", "Secret not found")
+            }
             return serviceError(.forbidden, "forbidden", "Forbidden")
         }
-        await expectError(.accessDenied, containing: ["g/arbitrary/x", "secrets-manager.secret.read", "SecretsReader"]) {
+        await expectError(.accessDenied, containing: ["g/arbitrary/x", "secrets-manager.secret.read", "SecretsReader"])
+        {
             _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: "g/arbitrary/x"))
         }
         await expectError(.notFound, containing: ["g/arbitrary/missing", "Secret not found"]) {
@@ -390,7 +406,9 @@ struct IBMClientTests {
         #expect(transport.requests.filter(isToken).count == 2)
 
         let refusing = ScriptedTransport { _ in
-            json(#"{"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."}"#, status: .badRequest)
+            json(
+                #"{"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."}"#,
+                status: .badRequest)
         }
         let ibm = IBMSecretsProvider(transport: { _ in (refusing, {}) })
         await expectError(.accessDenied, containing: ["BXNIM0415E", "API key could not be found", "Secret ibm"]) {
@@ -432,7 +450,8 @@ struct IBMClientTests {
                     ? #"[{"id": "\#(secretID)", "name": "app-db", "secret_type": "username_password", "labels": ["env:prod"], "secret_group_id": "g1"}, {"id": "\#(third)", "name": "other", "secret_type": "arbitrary", "labels": ["env:prod"], "secret_group_id": "g1"}]"#
                     : #"[{"id": "\#(other)", "name": "app-token", "secret_type": "arbitrary", "labels": ["env:prod", "x"], "secret_group_id": "g1"}]"#
                 let next = first ? #", "next": {"href": "\#(service)/api/v2/secrets?offset=2&limit=200"}"# : ""
-                return json(#"{"total_count": 3, "limit": 200, "offset": \#(first ? 0 : 2), "secrets": \#(items)\#(next)}"#)
+                return json(
+                    #"{"total_count": 3, "limit": 200, "offset": \#(first ? 0 : 2), "secrets": \#(items)\#(next)}"#)
             }
             if request.url.hasSuffix(secretID) {
                 return secret("username_password", name: "app-db", #""username": "u", "password": "p""#)
