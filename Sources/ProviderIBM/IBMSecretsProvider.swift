@@ -56,9 +56,14 @@ public struct IBMSecretsProvider: SecretsProvider {
         } catch let error as HTTPTransportError {
             throw ProviderError.invalidConfiguration("\(IBMStoreSettings.field): \(error)")
         }
+        var retry = self.retry
+        if let configured = settings.retry {
+            retry.maxRetries = configured.maxRetries
+            retry.maximum = configured.maximumWait
+        }
         let session: BearerTokenSession
         do {
-            session = try await makeSession(settings, references: references, transport: made.transport)
+            session = try await makeSession(settings, references: references, transport: made.transport, retry: retry)
         } catch {
             try? await made.shutdown()
             throw error
@@ -83,9 +88,10 @@ public struct IBMSecretsProvider: SecretsProvider {
     }
 
     private func makeSession(
-        _ settings: IBMStoreSettings, references: any ReferenceReader, transport: any HTTPTransport
+        _ settings: IBMStoreSettings, references: any ReferenceReader, transport: any HTTPTransport,
+        retry: HTTPRetryPolicy
     ) async throws -> BearerTokenSession {
-        let (now, retry) = (self.now, self.retry)
+        let now = self.now
         let timeout = Duration.seconds(30)
         switch settings.credentials {
         case .apiKey(let selector, let iamEndpoint):

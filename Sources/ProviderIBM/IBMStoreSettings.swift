@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import GoCompat
 import ProviderKit
 
 /// `spec.provider.ibm` checked and resolved without I/O (ESO's `ValidateStore` for ibm, except
@@ -22,6 +23,15 @@ struct IBMStoreSettings: Sendable, Hashable {
     var serviceURL: String
     var credentials: Credentials
     var storeKind: StoreKind
+    /// `spec.retrySettings` as ESO hands them to the IBM SDK's `EnableRetries`: at most
+    /// `maxRetries` retries (default 3) with waits up to `retryInterval` (default 5s); nil without
+    /// `retrySettings` (the provider's policy applies).
+    var retry: Retry?
+
+    struct Retry: Sendable, Hashable {
+        var maxRetries: Int
+        var maximumWait: Duration
+    }
 
     /// A ClusterSecretStore whose API-key Secret names no namespace: read in each caller's namespace.
     var isReferent: Bool {
@@ -71,7 +81,20 @@ struct IBMStoreSettings: Sendable, Hashable {
         }
         var base = service
         while base.hasSuffix("/") { base.removeLast() }
-        return IBMStoreSettings(serviceURL: base, credentials: credentials, storeKind: store.kind)
+        var retry: Retry?
+        if let settings = store.spec.retrySettings {
+            var wait = Duration.seconds(5)
+            if let interval = settings.retryInterval {
+                guard let parsed = GoDuration.parse(interval), parsed >= .zero else {
+                    throw .invalidConfiguration(
+                        "cannot setup new ibm client: spec.retrySettings.retryInterval: \"\(interval)\" is not a duration such as 10s"
+                    )
+                }
+                wait = parsed
+            }
+            retry = Retry(maxRetries: min(max(Int(settings.maxRetries ?? 3), 0), 10), maximumWait: wait)
+        }
+        return IBMStoreSettings(serviceURL: base, credentials: credentials, storeKind: store.kind, retry: retry)
     }
 
     private static func endpoint(_ text: String?, field: String) throws(ProviderError) -> String {

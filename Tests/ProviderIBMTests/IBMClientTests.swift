@@ -392,6 +392,32 @@ struct IBMClientTests {
         }
     }
 
+    @Test func retrySettingsBoundRetriesAsESOsSDKRetries() async throws {
+        let sleeps = Sleeps()
+        let transport = ScriptedTransport { request in
+            isToken(request) ? tokenReply : serviceError(.serviceUnavailable, "unavailable", "Service unavailable")
+        }
+        let ibm = IBMSecretsProvider(
+            transport: { _ in (transport, {}) }, retry: HTTPRetryPolicy(sleep: { sleeps.append($0) }, jitter: { 1 }))
+        let store = StoreContext.fixture(
+            SecretStoreProvider(ibm: apiKeyProvider), name: "ibm", caller: "team",
+            retrySettings: SecretStoreRetrySettings(maxRetries: 5, retryInterval: "300ms"))
+        let client = try await ibm.makeClient(for: store, references: references)
+        await expectError(.unavailable, containing: [secretID, "Service unavailable"]) {
+            _ = try await client.getSecret(ExternalSecretDataRemoteRef(key: secretID))
+        }
+        #expect(
+            sleeps.all == [
+                .milliseconds(200), .milliseconds(300), .milliseconds(300), .milliseconds(300), .milliseconds(300),
+            ])
+        #expect(transport.requests.filter { !isToken($0) }.count == 6)
+
+        let bad = StoreContext.fixture(
+            SecretStoreProvider(ibm: apiKeyProvider), name: "ibm",
+            retrySettings: SecretStoreRetrySettings(retryInterval: "soon"))
+        #expect(throws: ProviderError.self) { try ibm.validateStore(bad) }
+    }
+
     @Test func aRefusedTokenIsRenewedOnceAndBadKeysFailAtClientCreation() async throws {
         let answered = Mutex(0)
         let (client, transport) = try await makeClient { _ in
