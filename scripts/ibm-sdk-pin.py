@@ -17,7 +17,10 @@ import urllib.request
 from ibm_cloud_sdk_core import ApiException
 from ibm_cloud_sdk_core.authenticators import ContainerAuthenticator, IAMAuthenticator
 from ibm_secrets_manager_sdk.secrets_manager_v2 import (
+    ArbitrarySecretPrototype,
+    ArbitrarySecretVersionPrototype,
     Secret,
+    SecretGroupCollection,
     SecretMetadataPaginatedCollection,
     SecretsManagerV2,
     SecretsPager,
@@ -146,6 +149,27 @@ def run(port, directory):
     control(port, "throttle", {"count": 1, "status": 429, "retryAfter": 0})
     expect_api_error(lambda: service.get_secret(id=seeded["plain"]), 429, "Too many requests", "throttled")
     check(service.get_secret(id=seeded["plain"]).get_result()["payload"] == "v2", "after throttling")
+
+    # Writes: create an arbitrary secret in a group, a new version, a name taken, delete; groups listed.
+    groups = service.list_secret_groups().get_result()
+    SecretGroupCollection.from_dict(groups)
+    check([g["name"] for g in groups["secret_groups"]] == ["team-a"], "secret groups")
+    created = service.create_secret(secret_prototype=ArbitrarySecretPrototype(
+        name="pushed", secret_type="arbitrary", payload="p1", secret_group_id=groups["secret_groups"][0]["id"],
+        labels=["managed-by:external-secrets"]).to_dict()).get_result()
+    check(created["name"] == "pushed" and Secret.from_dict(created).labels == ["managed-by:external-secrets"], "create_secret")
+    expect_api_error(lambda: service.create_secret(secret_prototype=ArbitrarySecretPrototype(
+        name="pushed", secret_type="arbitrary", payload="p1", secret_group_id=groups["secret_groups"][0]["id"]).to_dict()),
+        409, "already exists", "a name taken")
+    version = service.create_secret_version(
+        secret_id=created["id"], secret_version_prototype=ArbitrarySecretVersionPrototype(payload="p2").to_dict()).get_result()
+    check(SecretVersion.from_dict(version).secret_id == created["id"], "create_secret_version")
+    check(service.get_secret_by_name_type(secret_type="arbitrary", name="pushed", secret_group_name="team-a").get_result()["payload"] == "p2", "new version read")
+    check(control(port, "secrets/pushed")["versions"] == 2, "versions counted")
+    expect_api_error(lambda: reader.create_secret(secret_prototype=ArbitrarySecretPrototype(
+        name="other", secret_type="arbitrary", payload="x").to_dict()), 403, "secrets-manager.secret.create", "create denied")
+    check(service.delete_secret(id=created["id"]).get_status_code() == 204, "delete_secret")
+    expect_api_error(lambda: service.get_secret(id=created["id"]), 404, "Secret not found", "deleted")
 
     # A trusted profile: the compute-resource token file, by profile name and by profile ID.
     token_file = os.path.join(directory, "cr-token")

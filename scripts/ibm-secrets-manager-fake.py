@@ -13,7 +13,9 @@ Config (JSON):
   profiles: {NAME: {"id": "Profile-...", "crTokens": [TOKEN, ...], "permissions": [...]}}
   groups: [{"id": UUID, "name": NAME}]  (the group "default" always exists)
   permissions: IAM actions without the "secrets-manager." prefix: "secret.read" (get a secret, by
-               ID or name, and its versions), "secrets.list" (list secrets); "*" grants all.
+               ID or name, and its versions), "secrets.list" (list secrets), "secret-groups.list"
+               (list secret groups), "secret.create" (create a secret), "secret.rotate" (a new
+               version), "secret.delete" (delete a secret); "*" grants all.
 
 What it checks, as the services do: IAM's grants (urn:ibm:params:oauth:grant-type:apikey with
 `apikey`; urn:ibm:params:oauth:grant-type:cr-token with `cr_token` and `profile_name` or
@@ -21,13 +23,17 @@ What it checks, as the services do: IAM's grants (urn:ibm:params:oauth:grant-typ
 bearer tokens on every /api/v2 request (401 otherwise); IAM actions per operation (403); the
 service's error body ({"errors": [{"code", "message", "more_info"}], "status_code", "trace"});
 offset/limit pagination (limit 1..1000, default 200, with first/next/previous/last links) and the
-`groups`, `secret_types`, `match_all_labels` and `search` filters of the secret list.
+`groups`, `secret_types`, `match_all_labels` and `search` filters of the secret list; creation
+of `arbitrary` secrets (POST /api/v2/secrets: a name unique per group and type, 409 otherwise),
+new versions (POST /api/v2/secrets/{id}/versions), deletion (DELETE /api/v2/secrets/{id}) and the
+secret group list (GET /api/v2/secret_groups).
 
 Test controls (no auth): POST /fake/throttle {"count", "status", "retryAfter"} answers the next
 COUNT /api/v2 requests with STATUS (429 or 503); POST /fake/seed {"secrets": [{name, secret_type,
 group (a group name, default "default"), labels, the type's data fields, "versions": [older data,
 oldest first]}]} writes secrets and answers their IDs {"ids": {name: id}}; GET /fake/stats answers
-{"tokens": N (tokens issued), "requests": N (/api/v2 requests)}.
+{"tokens": N (tokens issued), "requests": N (/api/v2 requests)}; GET /fake/secrets/NAME answers
+{"versions": N, "labels": [...]} of the first secret of that name, or 404.
 """
 
 import argparse
@@ -87,6 +93,11 @@ class State:
         self.api_keys = config.get("apiKeys", {})
         self.profiles = config.get("profiles", {})
         self.groups = [{"id": "default", "name": "default"}] + config.get("groups", [])
+        for group in self.groups:
+            group.setdefault("description", "")
+            group.setdefault("created_at", now_text())
+            group.setdefault("created_by", "iam-ServiceId-fake")
+            group.setdefault("updated_at", group["created_at"])
         self.tokens = {}  # access token -> permissions
         self.secrets = []  # in creation order
         self.throttle = {"count": 0, "status": 429, "retryAfter": None}
@@ -256,9 +267,32 @@ class Handler(BaseHTTPRequestHandler):
             permissions = self.state.tokens.get(authorization[len("Bearer "):])
         if permissions is None:
             return self.error(401, "unauthorized", "Unauthorized: the token is not valid or has expired")
-        if method != "GET":
-            return self.error(405, "method_not_allowed", "This fake serves reads only")
         parts = [urllib.parse.unquote(p) for p in path[len("/api/v2/"):].split("/")]
+        if method == "POST" and parts == ["secrets"]:
+            if not self.allowed(permissions, "secret.create"):
+                return
+            return self.create_secret()
+        if method == "POST" and len(parts) == 3 and parts[0] == "secrets" and parts[2] == "versions":
+            if not self.allowed(permissions, "secret.rotate"):
+                return
+            return self.create_version(parts[1])
+        if method == "DELETE" and len(parts) == 2 and parts[0] == "secrets":
+            if not self.allowed(permissions, "secret.delete"):
+                return
+            with LOCK:
+                entry = self.state.find(parts[1])
+                if entry is None:
+                    return self.error(404, "secret_not_found", "Secret not found")
+                self.state.secrets.remove(entry)
+            return self.answer(204)
+        if method != "GET":
+            return self.error(405, "method_not_allowed", "Method not allowed")
+        if parts == ["secret_groups"]:
+            if not self.allowed(permissions, "secret-groups.list"):
+                return
+            with LOCK:
+                groups = [dict(g) for g in self.state.groups if g["id"] != "default"]
+            return self.answer(200, {"secret_groups": groups, "total_count": len(groups)})
         if parts == ["secrets"]:
             if not self.allowed(permissions, "secrets.list"):
                 return
@@ -304,6 +338,56 @@ class Handler(BaseHTTPRequestHandler):
             return True
         self.error(403, "forbidden", f"Forbidden: the caller is not authorized to perform secrets-manager.{action}")
         return False
+
+    def json_body(self):
+        try:
+            body = json.loads(self.body() or b"null")
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def create_secret(self):
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            return self.error(415, "unsupported_media_type", "Content-Type must be application/json")
+        body = self.json_body()
+        if body is None:
+            return self.error(400, "bad_request", "The request body is not a JSON object")
+        if body.get("secret_type") != "arbitrary":
+            return self.error(400, "bad_request", "This fake creates secrets of type arbitrary only")
+        name = body.get("name")
+        if not isinstance(name, str) or not name or not isinstance(body.get("payload"), str):
+            return self.error(400, "bad_request", "name and payload are required")
+        group_id = body.get("secret_group_id", "default")
+        labels = body.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(l, str) for l in labels):
+            return self.error(400, "bad_request", "labels must be a list of strings")
+        with LOCK:
+            group = next((g for g in self.state.groups if g["id"] == group_id), None)
+            if group is None:
+                return self.error(404, "secret_group_not_found", "Secret group not found")
+            if self.state.find_by_name(group["name"], "arbitrary", name) is not None:
+                return self.error(409, "secret_already_exists", f"A secret with the same name already exists in the secret group {group_id}")
+            secret_id = self.state.seed({"name": name, "secret_type": "arbitrary", "group": group["name"], "payload": body["payload"],
+                                         "labels": labels, "description": body.get("description", ""),
+                                         "custom_metadata": body.get("custom_metadata", {})})
+            entry = self.state.find(secret_id)
+            return self.answer(201, full_secret(entry))
+
+    def create_version(self, secret_id):
+        body = self.json_body()
+        if body is None:
+            return self.error(400, "bad_request", "The request body is not a JSON object")
+        with LOCK:
+            entry = self.state.find(secret_id)
+            if entry is None:
+                return self.error(404, "secret_not_found", "Secret not found")
+            if entry["meta"]["secret_type"] != "arbitrary" or not isinstance(body.get("payload"), str):
+                return self.error(400, "bad_request", "payload is required")
+            version = {"id": str(uuid.uuid4()), "created_at": now_text(), "data": {"payload": body["payload"]}}
+            entry["versions"].append(version)
+            entry["meta"]["versions_total"] = len(entry["versions"])
+            entry["meta"]["updated_at"] = version["created_at"]
+            return self.answer(201, version_body(entry, version, "current"))
 
     def list_secrets(self, query):
         def single(name):
@@ -422,6 +506,12 @@ class Handler(BaseHTTPRequestHandler):
                 except (KeyError, ValueError) as error:
                     return self.answer(400, {"error": str(error)})
                 return self.answer(200, {"ids": ids})
+            if path.startswith("/fake/secrets/"):
+                name = urllib.parse.unquote(path[len("/fake/secrets/"):])
+                entry = next((e for e in self.state.secrets if e["meta"]["name"] == name), None)
+                if entry is None:
+                    return self.answer(404, {"error": "no such secret"})
+                return self.answer(200, {"versions": len(entry["versions"]), "labels": entry["meta"]["labels"]})
             if path == "/fake/stats":
                 return self.answer(200, {"tokens": self.state.token_count, "requests": self.state.request_count})
         self.answer(404, {"error": "no such control"})
