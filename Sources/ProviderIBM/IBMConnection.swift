@@ -101,6 +101,10 @@ enum IBMMetrics {
         case getSecretByNameType = "GetSecretByNameType"
         case listSecrets = "ListSecrets"
         case getSecretVersion = "GetSecretVersion"
+        case listSecretGroups = "ListSecretGroups"
+        case createSecret = "CreateSecret"
+        case createSecretVersion = "CreateSecretVersion"
+        case deleteSecret = "DeleteSecret"
     }
 
     static func call(_ call: Call, failed: Bool) {
@@ -138,6 +142,7 @@ enum IBMErrors {
         switch response.status.code {
         case 404: return .notFound(text)
         case 401, 403: return .accessDenied("\(text) (needs \(permission))")
+        case 409: return ProviderError(.conflict, text)
         case 429: return ProviderError(.throttled, text)
         case 500...599: return ProviderError(.unavailable, text)
         default: return ProviderError(.other, text)
@@ -146,6 +151,11 @@ enum IBMErrors {
 
     /// The IAM action and service role that reading a secret's data needs.
     static let readPermission = "IAM action secrets-manager.secret.read, granted by the SecretsReader role"
+    /// The IAM actions and service roles that PushSecret needs.
+    static let createPermission = "IAM action secrets-manager.secret.create, granted by the Writer role"
+    static let rotatePermission = "IAM action secrets-manager.secret.rotate, granted by the Writer role"
+    static let deletePermission = "IAM action secrets-manager.secret.delete, granted by the Manager role"
+    static let groupsPermission = "IAM action secrets-manager.secret-groups.list, granted by the Reader role"
     /// The IAM action and service role that listing secrets needs.
     static let listPermission = "IAM action secrets-manager.secrets.list, granted by the Reader role"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GoCompat
 import HTTPSupport
 import NIOHTTP1
 import ProviderKit
@@ -37,10 +38,39 @@ struct IBMRequests: Sendable {
             "/api/v2/secrets?" + query.map { "\($0.0)=\(IBMTokenRequests.formEscape($0.1))" }.joined(separator: "&"))
     }
 
-    private func request(_ path: String) -> HTTPRequest {
+    /// `GET /api/v2/secret_groups`: the secret groups (the `default` group is not listed).
+    func listSecretGroups() -> HTTPRequest {
+        request("/api/v2/secret_groups")
+    }
+
+    /// `POST /api/v2/secrets`: a new `arbitrary` secret in a group, with labels.
+    func createArbitrarySecret(name: String, groupID: String, payload: String, labels: [String]) -> HTTPRequest {
+        let body = GoJSONValue.object([
+            "secret_type": .string("arbitrary"), "name": .string(name), "secret_group_id": .string(groupID),
+            "payload": .string(payload), "labels": .array(labels.map { .string($0) }),
+        ])
+        return request("/api/v2/secrets", method: .POST, body: body)
+    }
+
+    /// `POST /api/v2/secrets/{id}/versions`: a new version of an `arbitrary` secret.
+    func createVersion(secretID: String, payload: String) -> HTTPRequest {
+        request(
+            "/api/v2/secrets/\(Self.segment(secretID))/versions", method: .POST,
+            body: .object(["payload": .string(payload)]))
+    }
+
+    /// `DELETE /api/v2/secrets/{id}`.
+    func deleteSecret(id: String) -> HTTPRequest {
+        request("/api/v2/secrets/\(Self.segment(id))", method: .DELETE)
+    }
+
+    private func request(_ path: String, method: HTTPMethod = .GET, body: GoJSONValue? = nil) -> HTTPRequest {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
-        return HTTPRequest(method: .GET, url: serviceURL + path, headers: headers)
+        if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+        return HTTPRequest(
+            method: method, url: serviceURL + path, headers: headers,
+            body: body.map { $0.marshal(numbers: .literal, escapeHTML: false) })
     }
 
     /// One path segment, percent-encoded (a name may hold any character but `/`).

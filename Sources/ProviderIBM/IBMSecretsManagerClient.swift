@@ -191,10 +191,23 @@ struct IBMSecretsManagerClient: SecretsClient {
         return secret
     }
 
-    private func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws -> [String:
-        GoJSONValue]
+    private func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws
+        -> [String: GoJSONValue]
+    {
+        try parse(try await connection.send(request, call: call), remoteKey: remoteKey)
+    }
+
+    /// The secret the service answers, or nil when it answers 404.
+    func objectIfPresent(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws
+        -> [String: GoJSONValue]?
     {
         let response = try await connection.send(request, call: call)
+        if response.status.code == 404 { return nil }
+        return try parse(response, remoteKey: remoteKey)
+    }
+
+    /// A secret answer as a JSON object; an error answer as `IBMErrors.error` (404: not found).
+    private func parse(_ response: HTTPResponse, remoteKey: String) throws -> [String: GoJSONValue] {
         guard (200..<300).contains(response.status.code) else {
             throw IBMErrors.error(
                 response, doing: "unable to get secret \(GoQuote.quote(remoteKey)) from \(settings.serviceURL)",

@@ -11,12 +11,12 @@ public import ProviderKit
 /// `urn:ibm:params:oauth:grant-type:cr-token`). Tokens are cached per store client, one request
 /// in flight, renewed before they expire.
 ///
-/// Capabilities: `ReadOnly`, as ESO: PushSecret is refused (ESO's IBM provider does not implement
-/// it, and Secrets Manager labels are plain strings, so the managed-by marker would be a
-/// convention of this operator alone).
+/// Capabilities: `ReadWrite` (ESO's IBM provider is read-only): PushSecret writes `arbitrary`
+/// secrets labelled `managed-by:external-secrets` and never changes or deletes a secret without
+/// that label.
 public struct IBMSecretsProvider: SecretsProvider {
     public var name: String { "ibm" }
-    public var capabilities: StoreCapabilities { .readOnly }
+    public var capabilities: StoreCapabilities { .readWrite }
 
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date

@@ -17,7 +17,7 @@ let canary = "CANARY-ibm-op-8e41"
 /// The `ibm` provider against the fake of Secrets Manager and IAM
 /// (scripts/ibm-secrets-manager-fake.py, pinned by IBMFakePinTests): first the provider's client
 /// alone, then the operator as a process on the real control plane (ExternalSecrets with data,
-/// extract and find; PushSecret refused; a denied permission; throttling).
+/// extract and find; PushSecret; a denied permission; throttling).
 @Suite(.controlPlane, .serialized)
 struct IBMOperatorTests {
     static let teamGroup = (id: "3f0e8a52-7c1d-4b6e-9a2f-5d4c3b2a1f0e", name: "team-a")
@@ -106,7 +106,6 @@ struct IBMOperatorTests {
             return error.code == .accessDenied && error.message.contains("secrets-manager.secrets.list")
                 && error.message.contains(fake.endpoint)
         }
-        await reader.close()
 
         // An unknown API key fails at client creation with IAM's reason.
         await #expect {
@@ -132,6 +131,32 @@ struct IBMOperatorTests {
             for: StoreContext.fixture(SecretStoreProvider(ibm: profile), name: "ibm"), references: FakeReferences())
         #expect(try await profiled.getSecret(ExternalSecretDataRemoteRef(key: plain)) == Data("v2".utf8))
         await profiled.close()
+
+        // PushSecret's calls: create in a named group (the group list gives its ID), a new version
+        // only for a change, a refusal for a secret without the label, delete.
+        let target = PushTarget(remoteKey: "team-a/arbitrary/pushed")
+        try await client.pushSecret(.value(Data("p1".utf8)), to: target)
+        try await client.pushSecret(.value(Data("p1".utf8)), to: target)
+        #expect(try await fake.control("secrets/pushed")["versions"] as? Int == 1)
+        try await client.pushSecret(.allKeys(["a": Data("1".utf8)]), to: target)
+        try await client.pushSecret(.value(Data("2".utf8)), to: PushTarget(remoteKey: target.remoteKey, property: "b"))
+        #expect(try await get("team-a/arbitrary/pushed") == #"{"a":"1","b":"2"}"#)
+        #expect(try await fake.control("secrets/pushed")["versions"] as? Int == 3)
+        await #expect {
+            try await client.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: plain))
+        } throws: { error in
+            (error as? ProviderError)?.code == .notManaged
+        }
+        #expect(try await get(plain) == "v2")
+        await #expect {
+            try await reader.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: "new-one"))
+        } throws: { error in
+            guard let error = error as? ProviderError else { return false }
+            return error.code == .accessDenied && error.message.contains("secrets-manager.secret.create")
+        }
+        await reader.close()
+        try await client.deleteSecret(target)
+        #expect(try await !client.secretExists(target))
     }
 
     @Test func everyFeatureThroughTheOperator() async throws {
@@ -232,24 +257,44 @@ struct IBMOperatorTests {
                     #expect(message.contains(words), "\(name): \(message)")
                 }
 
-                // PushSecret: refused, as ESO's IBM provider refuses it; nothing is written.
-                _ = try await client.api(PushSecret.self, namespace: namespace).create(
+                // PushSecret: an arbitrary secret labelled managed-by:external-secrets in team-a, deleted
+                // with the PushSecret; a secret without the label is left alone.
+                let pushSecrets = client.api(PushSecret.self, namespace: namespace)
+                func push(_ name: String, to remoteKey: String) -> PushSecret {
                     PushSecret(
-                        metadata: ObjectMeta(name: "push"),
+                        metadata: ObjectMeta(name: name),
                         spec: PushSecretSpec(
                             secretStoreRefs: [PushSecretStoreRef(name: "ibm", kind: .secretStore)],
+                            deletionPolicy: .delete,
                             selector: PushSecretSelector(secret: PushSecretSecretSelector(name: "source")),
                             data: [
                                 PushSecretData(
                                     match: PushSecretMatch(
-                                        secretKey: "token", remoteRef: PushSecretRemoteRef(remoteKey: "pushed")))
-                            ])))
+                                        secretKey: "token", remoteRef: PushSecretRemoteRef(remoteKey: remoteKey)))
+                            ]))
+                }
+                _ = try await pushSecrets.create(push("push", to: "team-a/arbitrary/pushed"))
+                _ = try await pushSecrets.create(push("theirs", to: "default/arbitrary/app-one"))
+                #expect(try await waitForPushReady(client, namespace, "push"), "\(process.log.suffix(3000))")
                 #expect(
                     try await waitForPushReady(
-                        client, namespace, "push", status: "False", message: "does not support PushSecret"),
+                        client, namespace, "theirs", status: "False", message: "not managed by external-secrets"),
                     "\(process.log.suffix(3000))")
+                let check = try await Self.client(fake, apiKey: "admin-\(canary)")
+                #expect(
+                    try await check.getSecret(ExternalSecretDataRemoteRef(key: "team-a/arbitrary/pushed"))
+                        == Data("pushed-\(canary)".utf8))
+                #expect(
+                    try await fake.control("secrets/pushed")["labels"] as? [String] == ["managed-by:external-secrets"])
+                #expect(try await fake.control("secrets/app-one")["versions"] as? Int == 1, "theirs was changed")
                 let store = try await client.api(SecretStore.self, namespace: namespace).get("ibm")
-                #expect(store.status?.capabilities == "ReadOnly")
+                #expect(store.status?.capabilities == "ReadWrite")
+                try await pushSecrets.delete("push")
+                #expect(
+                    try await eventually(timeout: .seconds(30)) {
+                        (try? await check.secretExists(PushTarget(remoteKey: "team-a/arbitrary/pushed"))) == false
+                    }, "the pushed secret was not deleted: \(process.log.suffix(2000))")
+                await check.close()
 
                 // Throttling: the fake answers 429 twice; a forced refresh still syncs.
                 let before = try await externalSecrets.get("extract").status?.syncedResourceVersion

@@ -167,7 +167,7 @@ struct IBMSettingsTests {
         let cluster = try IBMStoreSettings.resolve(ibmStore(apiKeyProvider, kind: .clusterSecretStore))
         #expect(cluster.isReferent)
         #expect(!(try IBMStoreSettings.resolve(ibmStore(apiKeyProvider))).isReferent)
-        #expect(IBMSecretsProvider().capabilities == .readOnly)
+        #expect(IBMSecretsProvider().capabilities == .readWrite)
     }
 }
 
@@ -496,10 +496,95 @@ struct IBMClientTests {
         #expect(!transport.requests.contains { $0.url.hasSuffix(third) }, "a name that does not match is not read")
     }
 
-    @Test func pushIsRefused() async throws {
-        let (client, _) = try await makeClient { _ in secret("arbitrary", #""payload": "v""#) }
-        await expectError(.unsupported) {
-            try await client.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: "k"))
+    @Test func pushTargetsAreArbitrarySecretsByNameOrID() throws {
+        typealias Place = IBMSecretsManagerClient.PushPlace
+        #expect(try Place.parse("db") == .name(group: "default", name: "db"))
+        #expect(try Place.parse("arbitrary/db") == .name(group: "default", name: "db"))
+        #expect(try Place.parse("team/arbitrary/db") == .name(group: "team", name: "db"))
+        #expect(try Place.parse(secretID) == .id(secretID))
+        #expect(throws: ProviderError.self) { try Place.parse("kv/db") }
+        #expect(throws: ProviderError.self) { try Place.parse("a/b/c/d") }
+    }
+
+    @Test func pushCreatesLabelledSecretsAndWritesVersionsOnlyForChanges() async throws {
+        let stored = Mutex<String?>(nil)
+        let (client, transport) = try await makeClient { request in
+            switch (request.method, request.url) {
+            case (.GET, "\(service)/api/v2/secret_groups"):
+                return json(
+                    #"{"secret_groups": [{"id": "g-1", "name": "team", "description": "", "created_at": "x", "created_by": "y", "updated_at": "x"}], "total_count": 1}"#
+                )
+            case (.GET, _):
+                guard let payload = stored.withLock({ $0 }) else {
+                    return serviceError(.notFound, "secret_not_found", "Secret not found")
+                }
+                let quoted = String(decoding: GoJSONValue.string(payload).marshal(numbers: .literal), as: UTF8.self)
+                return secret("arbitrary", labels: #"["managed-by:external-secrets"]"#, #""payload": \#(quoted)"#)
+            case (.POST, "\(service)/api/v2/secrets"):
+                let body = try! GoJSONValue.parse(request.body ?? [])
+                guard case .object(let fields) = body, case .string(let payload)? = fields["payload"] else {
+                    return serviceError(.badRequest, "bad_request", "no payload")
+                }
+                #expect(fields["labels"] == .array([.string("managed-by:external-secrets")]))
+                #expect(fields["secret_group_id"] == .string("g-1") && fields["secret_type"] == .string("arbitrary"))
+                #expect(request.headers.first(name: "Content-Type") == "application/json")
+                stored.withLock { $0 = payload }
+                return secret("arbitrary", #""payload": "x""#)
+            case (.POST, "\(service)/api/v2/secrets/\(secretID)/versions"):
+                guard case .object(let fields)? = try? GoJSONValue.parse(request.body ?? []),
+                    case .string(let payload)? = fields["payload"]
+                else { return serviceError(.badRequest, "bad_request", "no payload") }
+                stored.withLock { $0 = payload }
+                return json(#"{"id": "v-2"}"#, status: .created)
+            case (.DELETE, "\(service)/api/v2/secrets/\(secretID)"):
+                stored.withLock { $0 = nil }
+                return .respond(.noContent, headers: [:], body: [])
+            default:
+                return serviceError(.notFound, "not_found", "Not found")
+            }
+        }
+        let target = PushTarget(remoteKey: "team/arbitrary/db")
+        #expect(try await !client.secretExists(target))
+        try await client.pushSecret(.value(Data(canary.utf8)), to: target)
+        #expect(stored.withLock { $0 } == canary)
+        try await client.pushSecret(.value(Data(canary.utf8)), to: target)
+        await expectError(.invalidData, containing: ["not a JSON object"]) {
+            try await client.pushSecret(
+                .value(Data("u".utf8)), to: PushTarget(remoteKey: target.remoteKey, property: "user"))
+        }
+        try await client.pushSecret(.allKeys(["pw": Data(canary.utf8)]), to: target)
+        let user = PushTarget(remoteKey: target.remoteKey, property: "user")
+        try await client.pushSecret(.value(Data("u".utf8)), to: user)
+        try await client.pushSecret(.value(Data("u".utf8)), to: user)
+        #expect(stored.withLock { $0 } == #"{"pw":"\#(canary)","user":"u"}"#)
+        #expect(try await client.secretExists(user))
+        try await client.deleteSecret(user)
+        #expect(stored.withLock { $0 } == #"{"pw":"\#(canary)"}"#)
+        try await client.deleteSecret(PushTarget(remoteKey: target.remoteKey, property: "pw"))
+        #expect(stored.withLock { $0 } == nil, "the last property deleted deletes the secret")
+        try await client.deleteSecret(target)
+        let writes = transport.requests.filter { $0.method != .GET && !isToken($0) }.map { "\($0.method) \($0.url)" }
+        let version = "POST \(service)/api/v2/secrets/\(secretID)/versions"
+        #expect(
+            writes == [
+                "POST \(service)/api/v2/secrets", version, version, version,
+                "DELETE \(service)/api/v2/secrets/\(secretID)",
+            ])
+    }
+
+    @Test func pushNeverTouchesUnlabelledSecrets() async throws {
+        let (client, transport) = try await makeClient { _ in
+            secret("arbitrary", labels: #"["team:a"]"#, #""payload": "theirs""#)
+        }
+        await expectError(.notManaged, containing: ["default/arbitrary/db", "managed-by:external-secrets"]) {
+            try await client.pushSecret(.value(Data(canary.utf8)), to: PushTarget(remoteKey: "default/arbitrary/db"))
+        }
+        await expectError(.notManaged) { try await client.deleteSecret(PushTarget(remoteKey: secretID)) }
+        #expect(try await client.secretExists(PushTarget(remoteKey: "db")))
+        #expect(transport.requests.allSatisfy { $0.method == .GET || isToken($0) })
+        await expectError(.unsupported, containing: ["arbitrary only"]) {
+            try await client.pushSecret(.value(Data("x".utf8)), to: PushTarget(remoteKey: "kv/db"))
         }
     }
+
 }
