@@ -55,7 +55,7 @@ public struct IBMAuthContainerAuth: Codable, Sendable, Hashable {
 extension IBMProvider: OpenAPISchemaDescribed {
     public static var openAPISchema: OpenAPISchema {
         .object(
-            "Reads secrets of IBM Cloud Secrets Manager (every secret type, by ID or by group and name).",
+            "Reads secrets of IBM Cloud Secrets Manager (every secret type, by ID or by group and name) and pushes arbitrary secrets.",
             properties: [
                 "serviceUrl": .string(
                     "The Secrets Manager instance's endpoint, such as `https://INSTANCE.REGION.secrets-manager.appdomain.cloud`."
