@@ -265,7 +265,7 @@ struct IBMSecretsManagerClient: SecretsClient {
         of secret: [String: GoJSONValue], type: String, name: String, remoteKey: String, property: String,
         fetchMetadata: Bool
     ) throws(ProviderError) -> SecretData {
-        let formatted = secret.mapValues { Data(GoFormat.value($0).utf8) }
+        let formatted = secret.mapValues { Data($0.formatted().utf8) }
         var out: SecretData = fetchMetadata ? formatted : [:]
         func require(_ fields: [String]) throws(ProviderError) {
             for field in fields where secret[field] == nil { throw missing(field, name) }

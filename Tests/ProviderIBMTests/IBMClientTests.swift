@@ -214,17 +214,6 @@ struct IBMRequestTests {
         #expect(byID["profile_id"] == "Profile-1234" && byID["profile_name"] == nil)
     }
 
-    @Test func goFormatsValuesAsPercentV() {
-        #expect(GoFormat.float(20) == "20")
-        #expect(GoFormat.float(1_000_000) == "1e+06")
-        #expect(GoFormat.float(123_456) == "123456")
-        #expect(GoFormat.float(1_234_567) == "1.234567e+06")
-        #expect(GoFormat.float(0.5) == "0.5")
-        #expect(GoFormat.float(0.00001) == "1e-05")
-        #expect(GoFormat.float(-2.5) == "-2.5")
-        let value = try! GoJSONValue.parse(Array(#"{"b": [1, "x", true], "a": {"k": null}}"#.utf8))
-        #expect(GoFormat.value(value) == "map[a:map[k:<nil>] b:[1 x true]]")
-    }
 }
 
 struct IBMClientTests {
