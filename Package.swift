@@ -220,6 +220,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ProviderIBM",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProviderWebhook",
             dependencies: [
                 "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "Templating",
@@ -260,6 +270,7 @@ let package = Package(
                 "ProviderGCP",
                 "ProviderAzure",
                 "ProviderAlibaba",
+                "ProviderIBM",
                 "KubeClient",
                 "KubeModel",
                 "ControllerRuntime",
@@ -596,6 +607,23 @@ let package = Package(
             name: "ProviderAlibabaIntegrationTests",
             dependencies: [
                 "ProviderAlibaba", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
+                "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderIBMTests",
+            dependencies: [
+                "ProviderIBM", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "GoCompat", "KubeModel",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProviderIBMIntegrationTests",
+            dependencies: [
+                "ProviderIBM", "ProviderKit", "ProviderTestSupport", "ExternalSecretsCore", "ExternalSecretsAPI",
                 "KubeClient", "KubeModel", "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
             ],
             swiftSettings: strictSettings

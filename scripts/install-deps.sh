@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI.
-# Usage: install-deps.sh [swift|kube-build|control-plane|templates|bench|vault|aws|gcp|azure|alibaba|chart|image|all]  (idempotent; quick when all is present)
+# Usage: install-deps.sh [swift|kube-build|control-plane|templates|bench|vault|aws|gcp|azure|alibaba|ibm|chart|image|all]  (idempotent; quick when all is present)
 # Every set that builds Swift includes `swift`: libre2-dev, RE2 for GoCompat's Go regexp (headers,
 # libre2.so and the libre2.a a static release link uses).
 set -euo pipefail
@@ -23,6 +23,10 @@ need_azure=false
 # fake, at pinned versions (the fake's signature checks use only the standard library).
 need_alibaba=false
 alibaba_pip=(alibabacloud-kms20160120==3.3.1 alibabacloud-sts20150401==1.2.0 alibabacloud-tea-openapi==0.4.6)
+# PyPI for the IBM tests: IBM's official ibm-secrets-manager-sdk with ibm-cloud-sdk-core, pinned, that
+# pin the Secrets Manager fake (the fake itself needs only Python's standard library).
+need_ibm=false
+ibm_pip=(ibm-secrets-manager-sdk==2.1.19 ibm-cloud-sdk-core==3.28.0)
 
 swift_packages=(libre2-dev)
 
@@ -36,17 +40,18 @@ case "${what}" in
   gcp) need_gcp=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   azure) need_azure=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   alibaba) need_alibaba=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
+  ibm) need_ibm=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   chart) need_chart=true ;;
   # make image: Debian's umoci and skopeo build the OCI image without a daemon; the CA bundle goes in.
   # Its tests (after `deps`: control plane, OpenBao) add dnsmasq-base, the binary without the
   # service, standing in for the cluster's DNS server.
   image) for p in "${swift_packages[@]}" umoci skopeo ca-certificates dnsmasq-base; do need_pkg "$p"; done ;;
   templates) for p in "${swift_packages[@]}" golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) need_pip=1; need_aws=true; need_chart=true; need_gcp=true; need_azure=true; need_alibaba=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
+  all) need_pip=1; need_aws=true; need_chart=true; need_gcp=true; need_azure=true; need_alibaba=true; need_ibm=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 
-if [[ "${need_aws}" == true || "${need_chart}" == true || "${need_gcp}" == true || "${need_azure}" == true || "${need_alibaba}" == true ]]; then
+if [[ "${need_aws}" == true || "${need_chart}" == true || "${need_gcp}" == true || "${need_azure}" == true || "${need_alibaba}" == true || "${need_ibm}" == true ]]; then
   command -v python3 >/dev/null 2>&1 || apt_packages+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3-pip)
 fi
@@ -90,4 +95,10 @@ if [[ "${need_alibaba}" == true ]] && ! python3 -c "import ${alibaba_modules}" >
   echo "install-deps: pip install ${alibaba_pip[*]}" >&2
   python3 -m pip install --quiet "${alibaba_pip[@]}" 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages "${alibaba_pip[@]}"
+fi
+ibm_check='import ibm_secrets_manager_sdk, ibm_cloud_sdk_core, importlib.metadata as m; assert m.version("ibm-secrets-manager-sdk") == "2.1.19"'
+if [[ "${need_ibm}" == true ]] && ! python3 -c "${ibm_check}" >/dev/null 2>&1; then
+  echo "install-deps: pip install ${ibm_pip[*]}" >&2
+  python3 -m pip install --quiet "${ibm_pip[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "${ibm_pip[@]}"
 fi

@@ -157,7 +157,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
 
     /// The provider blocks with a typed representation (and an implementation) here.
     public static let typedProviderNames = [
-        "fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "alibaba",
+        "fake", "kubernetes", "vault", "aws", "webhook", "gcpsm", "azurekv", "alibaba", "ibm",
     ]
 
     /// ESO's provider blocks kept as raw JSON (`unsupported`): schema `x-kubernetes-preserve-unknown-fields`.
@@ -175,6 +175,7 @@ extension SecretStoreProvider: OpenAPISchemaDescribed {
             "gcpsm": GCPSMProvider.openAPISchema,
             "azurekv": AzureKVProvider.openAPISchema,
             "alibaba": AlibabaProvider.openAPISchema,
+            "ibm": IBMProvider.openAPISchema,
         ]
         for (name, manager) in esoProviders where properties[name] == nil {
             properties[name] = .unknownFields(

@@ -127,7 +127,8 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
     public var gcpsm: GCPSMProvider?
     public var azurekv: AzureKVProvider?
     public var alibaba: AlibabaProvider?
-    /// Provider blocks without a typed representation here, by field name (`ibm`, `akeyless`, ...).
+    public var ibm: IBMProvider?
+    /// Provider blocks without a typed representation here, by field name (`akeyless`, ...).
     public var unsupported: [String: JSONValue]
 
     public init(
@@ -165,6 +166,11 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         self.unsupported = [:]
     }
 
+    public init(ibm: IBMProvider) {
+        self.ibm = ibm
+        self.unsupported = [:]
+    }
+
     /// The names of the provider blocks that are set, typed or not, sorted.
     public var configuredProviderNames: [String] {
         var names = unsupported.keys.sorted()
@@ -176,6 +182,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         if gcpsm != nil { names.append("gcpsm") }
         if azurekv != nil { names.append("azurekv") }
         if alibaba != nil { names.append("alibaba") }
+        if ibm != nil { names.append("ibm") }
         return names.sorted()
     }
 
@@ -196,6 +203,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         gcpsm = try container.decodeIfPresent(GCPSMProvider.self, forKey: AnyKey(stringValue: "gcpsm"))
         azurekv = try container.decodeIfPresent(AzureKVProvider.self, forKey: AnyKey(stringValue: "azurekv"))
         alibaba = try container.decodeIfPresent(AlibabaProvider.self, forKey: AnyKey(stringValue: "alibaba"))
+        ibm = try container.decodeIfPresent(IBMProvider.self, forKey: AnyKey(stringValue: "ibm"))
         unsupported = [:]
         for key in container.allKeys where !Self.typedProviderNames.contains(key.stringValue) {
             let value = try container.decode(JSONValue.self, forKey: key)
@@ -213,6 +221,7 @@ public struct SecretStoreProvider: Codable, Sendable, Hashable {
         try container.encodeIfPresent(gcpsm, forKey: AnyKey(stringValue: "gcpsm"))
         try container.encodeIfPresent(azurekv, forKey: AnyKey(stringValue: "azurekv"))
         try container.encodeIfPresent(alibaba, forKey: AnyKey(stringValue: "alibaba"))
+        try container.encodeIfPresent(ibm, forKey: AnyKey(stringValue: "ibm"))
         for (name, value) in unsupported {
             try container.encode(value, forKey: AnyKey(stringValue: name))
         }

@@ -6,6 +6,7 @@ import ProviderAlibaba
 import ProviderAzure
 import ProviderFake
 import ProviderGCP
+import ProviderIBM
 import ProviderKit
 import ProviderKubernetes
 import ProviderVault
@@ -40,6 +41,7 @@ enum ProviderSet {
             AlibabaSecretsProvider(
                 now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
                 operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
+            IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
         ])
     }
 }

@@ -40,6 +40,24 @@ public enum GoJSONNumber {
         return sign + digits[..<split] + "." + digits[split...]
     }
 
+    /// Go's `strconv.FormatFloat(value, 'g', -1, 64)` (what `fmt`'s `%v` prints for a float64):
+    /// the shortest digits that read back as `value`, in exponent form when the decimal exponent
+    /// is below -4 or at least 6 (Go decides with precision 6 for the shortest form): `1e+06`,
+    /// `1.234567e+06`, `1e-05`, but `123456` and `0.0001`; the exponent has two digits at least.
+    public static func shortest(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        let sign = value < 0 ? "-" : ""
+        let (digits, pointPosition) = shortestDigits(Swift.abs(value))
+        let exponent = pointPosition - 1
+        guard exponent < -4 || exponent >= 6 else { return plain(value) }
+        var text = sign + String(digits.first!)
+        if digits.count > 1 { text += "." + digits.dropFirst() }
+        let exponentText = String(Swift.abs(exponent))
+        return text + (exponent < 0 ? "e-" : "e+") + (exponentText.count < 2 ? "0" : "") + exponentText
+    }
+
     /// The shortest decimal digits that read back as `magnitude` (Swift's `description` has the
     /// same shortest-round-trip property as Go's `-1` precision), without leading or trailing
     /// zeros, and where the decimal point sits: value = 0.DIGITS × 10^pointPosition.

@@ -190,18 +190,22 @@ enum TextOracle {
         var name: String
         var literal: String?
         var float64: String?
+        var formatted: String?
     }
 
     static let cases = GoOracle.goCompat.load("jsonValue", BytesInput.self, Expected.self, name: \.name, expectedName: \.name)
         .map { OracleCase(input: $0.0, expected: $0.1, testDescription: $0.0.name) }
 
-    /// Decoded and marshalled again: with `UseNumber` (literal numbers) and without (float64).
+    /// Decoded and marshalled again: with `UseNumber` (literal numbers) and without (float64), and
+    /// the latter as `fmt`'s `%v` writes it.
     @Test(arguments: cases)
     func matchesGo(_ c: OracleCase<BytesInput, Expected>) {
         let literal = try? GoJSONValue.parse(c.input.bytes).marshal(numbers: .literal)
         #expect(literal.map { String(decoding: $0, as: UTF8.self) } == c.expected.literal)
         let float = try? GoJSONValue.parse(c.input.bytes, numbers: .float64).marshal(numbers: .float64)
         #expect(float.map { String(decoding: $0, as: UTF8.self) } == c.expected.float64)
+        let formatted = try? GoJSONValue.parse(c.input.bytes, numbers: .float64).formatted()
+        #expect(formatted == c.expected.formatted)
     }
 
     @Test func corpusIsLoaded() { #expect(Self.cases.count >= 15) }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -160,11 +161,13 @@ func runNumber(c numberCase) numberResult {
 }
 
 // valueResult: a document decoded into interface{} and marshalled again, with UseNumber
-// (Literal) and without (Float64); nil when Go refused the document.
+// (Literal) and without (Float64), and the latter as fmt's %v writes it (Formatted: ESO's IBM
+// provider formats fields so); nil when Go refused the document.
 type valueResult struct {
-	Name    string  `json:"name"`
-	Literal *string `json:"literal"`
-	Float64 *string `json:"float64"`
+	Name      string  `json:"name"`
+	Literal   *string `json:"literal"`
+	Float64   *string `json:"float64"`
+	Formatted *string `json:"formatted"`
 }
 
 func runValue(c bytesCase) valueResult {
@@ -190,6 +193,8 @@ func runValue(c bytesCase) valueResult {
 		}
 		s := string(out)
 		r.Float64 = &s
+		formatted := fmt.Sprintf("%v", plain)
+		r.Formatted = &formatted
 	}
 	return r
 }
