@@ -77,9 +77,14 @@ private func compareRender(
         // The error names fields and keys, never values (the command's own contract).
         return RenderComparison(name: name, differences: ["render failed (\(run.status)): \(run.stderrText.suffix(600))"])
     }
-    let rendered = try JSONDecoder().decode(Secret.self, from: run.stdout)
-    guard let written = try? await client.api(Secret.self, namespace: namespace).get(SecretWritePlanner.targetName(of: es))
-    else { return RenderComparison(name: name, differences: ["the controller's Secret is missing"]) }
+    // No output: the render writes no Secret (e.g. every key deleted under deletionPolicy Delete).
+    let rendered = run.stdout.isEmpty ? nil : try JSONDecoder().decode(Secret.self, from: run.stdout)
+    let written = try await client.api(Secret.self, namespace: namespace).getIfExists(SecretWritePlanner.targetName(of: es))
+    guard let rendered, let written else {
+        if rendered == nil && written == nil { return RenderComparison(name: name, differences: []) }
+        return RenderComparison(
+            name: name, differences: [rendered == nil ? "the render writes no Secret" : "the controller's Secret is missing"])
+    }
 
     var differences: [String] = []
     let renderedData = rendered.data ?? [:]

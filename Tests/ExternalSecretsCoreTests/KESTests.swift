@@ -140,7 +140,7 @@ struct KESTests {
 
     @Test(arguments: [
         (KESExternalSecretSpec(data: [KESDataEntry(key: "k", name: "n")]), "spec.backendType is required"),
-        (KESExternalSecretSpec(backendType: .azureKeyVault, data: [KESDataEntry(key: "k", name: "n")]), "not supported"),
+        (KESExternalSecretSpec(backendType: .azureKeyVault, data: [KESDataEntry(key: "k", name: "n")]), "spec.keyVaultName is required"),
         (KESExternalSecretSpec(backendType: .secretsManager), "at least one key"),
         (KESExternalSecretSpec(backendType: .secretsManager, data: [KESDataEntry(key: "k")]), "spec.data[0].name"),
         (KESExternalSecretSpec(backendType: .secretsManager, data: [KESDataEntry(path: "/p")]), "systemManager only"),
@@ -372,7 +372,6 @@ struct KESTests {
             metadata: {name: azure}
             spec:
               backendType: azureKeyVault
-              keyVaultName: vault
               data: [{key: k, name: n}]
             ---
             apiVersion: v1
@@ -389,7 +388,7 @@ struct KESTests {
         #expect(first.metadata.name == "my-secret" && first.metadata.namespace == "team" && first.metadata.uid == nil)
         #expect(first.spec.secretStoreRef == SecretStoreRef(name: store.metadata.name, kind: .clusterSecretStore))
         #expect(first.spec.refreshInterval == "10s")
-        #expect(migrated.contains { $0.object == nil && $0.comments.contains { $0.contains("azure") && $0.contains("not supported") } })
+        #expect(migrated.contains { $0.object == nil && $0.comments.contains { $0.contains("azure") && $0.contains("keyVaultName is required") } })
         let text = try KESMigration.render(migrated)
         #expect(text.contains("# From KES ExternalSecret team/my-secret."))
         #expect(try ManifestYAML.parse(text).count == 3)
