@@ -194,7 +194,9 @@ import Testing
     }
 
     @Test func foreignSecretIsNotTakenOverWithoutTheAnnotation() async throws {
-        try await withOperator("foreign", storeData: [FakeProviderData(key: "k", value: canary)]) { client, namespace, process in
+        // Not rendered: a taken-over Secret keeps the keys it had, and `render` takes the target as absent.
+        try await withOperator("foreign", storeData: [FakeProviderData(key: "k", value: canary)], renderSkipping: ["es"]) {
+            client, namespace, process in
             let secrets = client.api(Secret.self, namespace: namespace)
             _ = try await secrets.create(
                 Secret(metadata: ObjectMeta(name: "argocd-secret"), data: ["admin": Data("keep-me".utf8)]))
