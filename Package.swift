@@ -117,7 +117,10 @@ let package = Package(
         // MARK: - The provider contract (protocols, errors, store context, reference reader, value helpers)
         .target(
             name: "ProviderKit",
-            dependencies: ["ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat"],
+            dependencies: [
+                "ExternalSecretsAPI", "KubeModel", "HTTPSupport", "GoCompat",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
 

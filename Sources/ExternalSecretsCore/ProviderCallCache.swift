@@ -213,19 +213,12 @@ public struct CachingSecretsClient: SecretsClient {
     /// One real provider call, counted in ESO's
     /// `externalsecret_provider_api_calls_count{provider,call,status}`.
     private static func counted<T>(_ provider: String, _ call: String, _ body: () async throws -> T) async throws -> T {
-        let status: String
-        defer {
-            Counter(
-                label: "externalsecret_provider_api_calls_count",
-                dimensions: [("provider", provider), ("call", call), ("status", status)]
-            ).increment()
-        }
         do {
             let value = try await body()
-            status = "success"
+            ProviderCallMetric.count(provider: provider, call: call, failed: false)
             return value
         } catch {
-            status = "error"
+            ProviderCallMetric.count(provider: provider, call: call, failed: true)
             throw error
         }
     }

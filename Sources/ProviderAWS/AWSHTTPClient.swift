@@ -2,8 +2,8 @@ import AWSSigV4
 public import Foundation
 public import HTTPSupport
 public import Logging
-import Metrics
 import NIOHTTP1
+import ProviderKit
 
 /// How failed calls are retried: throttling (HTTP 429, `ThrottlingException`, ...), server errors
 /// and connection failures, with capped exponential backoff and full jitter (the AWS SDKs'
@@ -180,10 +180,7 @@ public struct AWSHTTPClient: Sendable {
     private func count(_ call: String, _ status: String) {
         // ESO's label for DescribeParameters (its constant drops the plural).
         let call = call == "DescribeParameters" ? "DescribeParameter" : call
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [("provider", metricsProvider), ("call", call), ("status", status)]
-        ).increment()
+        ProviderCallMetric.count(provider: metricsProvider, call: call, failed: status != "success")
     }
 
     /// Transport errors describe connections, not requests; their first line, bounded.

@@ -1,7 +1,6 @@
 import Foundation
 import GoCompat
 import HTTPSupport
-import Metrics
 import ProviderKit
 
 /// The credentials every call of a store client signs with.
@@ -102,7 +101,7 @@ struct AlibabaConnection: Sendable {
                 AlibabaMetrics.call(call.action, failed: true)
                 guard attempt < retry.maxRetries else {
                     throw ProviderError(
-                        .unavailable, "KMS \(endpoint) did not answer: \(Self.describe(error, timeout))")
+                        .unavailable, "KMS \(endpoint) did not answer: \(TransportFailure.describe(error, timeout))")
                 }
                 attempt += 1
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
@@ -141,7 +140,8 @@ struct AlibabaConnection: Sendable {
                 throw error
             } catch {
                 guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "\(refused): STS did not answer: \(describe(error, timeout))")
+                    throw ProviderError(
+                        .unavailable, "\(refused): STS did not answer: \(TransportFailure.describe(error, timeout))")
                 }
                 attempt += 1
                 try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
@@ -158,26 +158,12 @@ struct AlibabaConnection: Sendable {
             try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
         }
     }
-
-    /// A transport failure in words: a timeout as such, anything else as the HTTP stack describes
-    /// it (connection state, never request content).
-    static func describe(_ error: any Error, _ timeout: Duration) -> String {
-        if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
-        let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
-            return "request timed out after \(timeout)"
-        }
-        return String(text.prefix(300))
-    }
 }
 
 /// ESO's `externalsecret_provider_api_calls_count` for Alibaba KMS.
 enum AlibabaMetrics {
     static func call(_ action: String, failed: Bool) {
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [("provider", "Alibaba/KMS"), ("call", action), ("status", failed ? "error" : "success")]
-        ).increment()
+        ProviderCallMetric.count(provider: "Alibaba/KMS", call: action, failed: failed)
     }
 }
 

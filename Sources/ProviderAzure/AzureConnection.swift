@@ -1,92 +1,24 @@
 import Foundation
 import HTTPSupport
-import Metrics
 import ProviderKit
 
-/// Sends Key Vault requests with the session's token: a 401 renews the token once; throttling
-/// (429) and unavailability (503) are retried with jittered exponential backoff (or the server's
-/// `Retry-After`, bounded).
+/// Sends Key Vault requests with the session's token (ProviderKit's ``BearerTokenConnection``:
+/// a 401 renews the token once; 429 / 503 / no answer retried with jittered backoff), counting
+/// each attempt in ESO's call metric (a 404 is an answer, not a failure).
 struct AzureConnection: Sendable {
     let transport: any HTTPTransport
     let session: BearerTokenSession
     let retry: HTTPRetryPolicy
     let timeout: Duration
 
-    static let maximumBodyBytes = 32 << 20
-
     /// Sends `request` and returns the final answer (any status); the caller maps errors.
     func send(_ request: HTTPRequest, call: AzureMetrics.Call) async throws -> HTTPResponse {
-        var attempt = 0
-        var renewed = false
-        while true {
-            let token = try await session.token()
-            var authorized = request
-            authorized.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
-            let response: HTTPResponse
-            do {
-                response = try await transport.send(authorized, timeout: timeout, maxBodyBytes: Self.maximumBodyBytes)
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                AzureMetrics.call(call, failed: true)
-                guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "Key Vault did not answer: \(Self.describe(error, timeout))")
-                }
-                attempt += 1
-                try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
-                continue
-            }
-            AzureMetrics.call(call, failed: !(200..<300).contains(response.status.code) && response.status.code != 404)
-            if response.status.code == 401, !renewed {
-                renewed = true
-                await session.invalidate(token)
-                continue
-            }
-            guard response.status.code == 429 || response.status.code == 503, attempt < retry.maxRetries else {
-                return response
-            }
-            attempt += 1
-            try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
+        try await BearerTokenConnection(
+            transport: transport, session: session, retry: retry, timeout: timeout, service: "Key Vault"
+        ).send(request) { response in
+            AzureMetrics.call(
+                call, failed: response.map { !(200..<300).contains($0.status.code) && $0.status.code != 404 } ?? true)
         }
-    }
-
-    /// Sends a token request (no bearer token), retrying throttling and unavailability likewise.
-    static func sendTokenRequest(
-        _ request: HTTPRequest, transport: any HTTPTransport, retry: HTTPRetryPolicy, timeout: Duration,
-        refused: String
-    ) async throws -> HTTPResponse {
-        var attempt = 0
-        while true {
-            let response: HTTPResponse
-            do {
-                response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "\(refused): no answer: \(describe(error, timeout))")
-                }
-                attempt += 1
-                try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
-                continue
-            }
-            guard response.status.code == 429 || response.status.code == 503, attempt < retry.maxRetries else {
-                return response
-            }
-            attempt += 1
-            try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
-        }
-    }
-
-    /// A transport failure in words: a timeout as such, anything else as the HTTP stack describes
-    /// it (connection state, never request content).
-    static func describe(_ error: any Error, _ timeout: Duration) -> String {
-        if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
-        let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
-            return "request timed out after \(timeout)"
-        }
-        return String(text.prefix(300))
     }
 }
 
@@ -106,12 +38,7 @@ enum AzureMetrics {
     }
 
     static func call(_ call: Call, failed: Bool) {
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [
-                ("provider", "Azure/KeyVault"), ("call", call.rawValue), ("status", failed ? "error" : "success"),
-            ]
-        ).increment()
+        ProviderCallMetric.count(provider: "Azure/KeyVault", call: call.rawValue, failed: failed)
     }
 }
 

@@ -115,7 +115,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                     let request = AzureTokenRequests.clientCredentials(
                         authorityHost: cloud.authorityHost, tenantID: tenantID, clientID: clientID, scope: cloud.scope,
                         credential: .secret(clientSecret))
-                    let response = try await AzureConnection.sendTokenRequest(
+                    let response = try await BearerTokenConnection.sendTokenRequest(
                         request, transport: transport, retry: retry, timeout: timeout, refused: refused)
                     return try AzureTokenRequests.token(from: response, issued: issued, refused: refused)
                 }
@@ -130,7 +130,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                     let request = AzureTokenRequests.clientCredentials(
                         authorityHost: cloud.authorityHost, tenantID: tenantID, clientID: clientID, scope: cloud.scope,
                         credential: .assertion(assertion))
-                    let response = try await AzureConnection.sendTokenRequest(
+                    let response = try await BearerTokenConnection.sendTokenRequest(
                         request, transport: transport, retry: retry, timeout: timeout, refused: refused)
                     return try AzureTokenRequests.token(from: response, issued: issued, refused: refused)
                 }
@@ -143,7 +143,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                 let issued = now()
                 let request = AzureTokenRequests.managedIdentity(
                     endpoint: metadataService, resource: cloud.keyVaultResource, clientID: clientID)
-                let response = try await AzureConnection.sendTokenRequest(
+                let response = try await BearerTokenConnection.sendTokenRequest(
                     request, transport: transport, retry: retry, timeout: timeout, refused: refused)
                 return try AzureTokenRequests.token(from: response, issued: issued, refused: refused)
             }
@@ -165,7 +165,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                 let request = AzureTokenRequests.clientCredentials(
                     authorityHost: cloud.authorityHost, tenantID: tenantID, clientID: clientID, scope: cloud.scope,
                     credential: .assertion(federated))
-                let response = try await AzureConnection.sendTokenRequest(
+                let response = try await BearerTokenConnection.sendTokenRequest(
                     request, transport: transport, retry: retry, timeout: timeout, refused: refused)
                 return try AzureTokenRequests.token(from: response, issued: issued, refused: refused)
             }
@@ -187,7 +187,7 @@ public struct AzureSecretsProvider: SecretsProvider {
                 let request = AzureTokenRequests.clientCredentials(
                     authorityHost: cloud.authorityHost, tenantID: tenantID, clientID: clientID, scope: cloud.scope,
                     credential: .assertion(text(data)))
-                let response = try await AzureConnection.sendTokenRequest(
+                let response = try await BearerTokenConnection.sendTokenRequest(
                     request, transport: transport, retry: retry, timeout: timeout, refused: refused)
                 return try AzureTokenRequests.token(from: response, issued: issued, refused: refused)
             }

@@ -2,7 +2,6 @@ import ExternalSecretsAPI
 import Foundation
 import GoCompat
 import HTTPSupport
-import Metrics
 import NIOHTTP1
 import ProviderKit
 
@@ -142,7 +141,7 @@ enum GCPTokenRequests {
         } catch {
             GCPMetrics.call(.generateAccessToken, failed: true)
             throw ProviderError(
-                .unavailable, "unable to generate gcp access token: \(GCPConnection.describe(error, timeout))")
+                .unavailable, "unable to generate gcp access token: \(TransportFailure.describe(error, timeout))")
         }
         struct Generated: Decodable {
             var accessToken: String?
@@ -172,7 +171,7 @@ enum GCPTokenRequests {
             throw error
         } catch {
             GCPMetrics.call(call, failed: true)
-            throw ProviderError(.unavailable, "\(refused): no answer: \(GCPConnection.describe(error, timeout))")
+            throw ProviderError(.unavailable, "\(refused): no answer: \(TransportFailure.describe(error, timeout))")
         }
         let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body))
         guard response.status == .ok, let token = answer?.access_token, !token.isEmpty else {
@@ -224,72 +223,27 @@ enum GCPMetrics {
     }
 
     static func call(_ call: Call, failed: Bool) {
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [
-                ("provider", "GCP/SecretManager"), ("call", call.rawValue), ("status", failed ? "error" : "success"),
-            ]
-        ).increment()
+        ProviderCallMetric.count(provider: "GCP/SecretManager", call: call.rawValue, failed: failed)
     }
 }
 
-/// Sends Secret Manager requests with the session's token: a 401 renews the token once;
-/// throttling (429) and unavailability (503) are retried with jittered exponential backoff.
+/// Sends Secret Manager requests with the session's token (ProviderKit's
+/// ``BearerTokenConnection``: a 401 renews the token once; 429 / 503 / no answer retried with
+/// jittered backoff), counting each attempt in ESO's call metric (a 404 is an answer, not a
+/// failure).
 struct GCPConnection: Sendable {
     let transport: any HTTPTransport
     let session: BearerTokenSession
     let retry: HTTPRetryPolicy
     let timeout: Duration
 
-    static let maximumBodyBytes = 32 << 20
-
     /// Sends `request` and returns the final answer (any status); the caller maps errors.
     func send(_ request: HTTPRequest, call: GCPMetrics.Call) async throws -> HTTPResponse {
-        var attempt = 0
-        var renewed = false
-        while true {
-            let token = try await session.token()
-            var authorized = request
-            authorized.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
-            let response: HTTPResponse
-            do {
-                response = try await transport.send(authorized, timeout: timeout, maxBodyBytes: Self.maximumBodyBytes)
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                GCPMetrics.call(call, failed: true)
-                guard attempt < retry.maxRetries else {
-                    throw ProviderError(.unavailable, "Secret Manager did not answer: \(Self.describe(error, timeout))")
-                }
-                attempt += 1
-                try await retry.sleep(retry.wait(before: attempt, retryAfter: nil))
-                continue
-            }
-            GCPMetrics.call(call, failed: !(200..<300).contains(response.status.code) && response.status.code != 404)
-            if response.status.code == 401, !renewed {
-                renewed = true
-                await session.invalidate(token)
-                continue
-            }
-            guard response.status.code == 429 || response.status.code == 503, attempt < retry.maxRetries else {
-                return response
-            }
-            attempt += 1
-            try await retry.sleep(retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
+        try await BearerTokenConnection(
+            transport: transport, session: session, retry: retry, timeout: timeout, service: "Secret Manager"
+        ).send(request) { response in
+            GCPMetrics.call(
+                call, failed: response.map { !(200..<300).contains($0.status.code) && $0.status.code != 404 } ?? true)
         }
     }
 }
-
-extension GCPConnection {
-    /// A transport failure in words: a timeout (ours or the HTTP client's own deadline) as such,
-    /// anything else as the HTTP stack describes it (connection state, never request content).
-    static func describe(_ error: any Error, _ timeout: Duration) -> String {
-        if case HTTPTransportError.timedOut = error { return "request timed out after \(timeout)" }
-        let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") {
-            return "request timed out after \(timeout)"
-        }
-        return String(text.prefix(300))
-    }
-}
-

@@ -104,7 +104,7 @@ public struct IBMSecretsProvider: SecretsProvider {
             let refused = "IBM Cloud IAM \(iamEndpoint) refused the API key of Secret \(selector.name ?? "")"
             return BearerTokenSession(holder: "API key", renewalMargin: ibmTokenRenewalMargin, now: now) {
                 let issued = now()
-                let response = try await IBMConnection.sendTokenRequest(
+                let response = try await BearerTokenConnection.sendTokenRequest(
                     IBMTokenRequests.apiKey(iamEndpoint: iamEndpoint, apiKey: apiKey), transport: transport,
                     retry: retry, timeout: timeout, refused: refused)
                 return try IBMTokenRequests.token(from: response, issued: issued, refused: refused)
@@ -123,7 +123,7 @@ public struct IBMSecretsProvider: SecretsProvider {
                     throw ProviderError.invalidConfiguration("cannot read container auth token \(tokenLocation)")
                 }
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                let response = try await IBMConnection.sendTokenRequest(
+                let response = try await BearerTokenConnection.sendTokenRequest(
                     IBMTokenRequests.trustedProfile(
                         iamEndpoint: iamEndpoint, profile: profile, computeResourceToken: token),
                     transport: transport, retry: retry, timeout: timeout, refused: refused)

@@ -1,4 +1,4 @@
-import Metrics
+import ProviderKit
 
 /// ESO's `externalsecret_provider_api_calls_count{provider,call,status}` for Vault, with ESO's
 /// provider and call names.
@@ -19,9 +19,6 @@ enum VaultMetrics {
     static let provider = "HashiCorp/Vault"
 
     static func call(_ call: Call, failed: Bool) {
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [("provider", provider), ("call", call.rawValue), ("status", failed ? "error" : "success")]
-        ).increment()
+        ProviderCallMetric.count(provider: provider, call: call.rawValue, failed: failed)
     }
 }

@@ -3,7 +3,6 @@ import Foundation
 import GoCompat
 import HTTPSupport
 import Logging
-import Metrics
 import NIOHTTP1
 import ProviderKit
 
@@ -200,9 +199,6 @@ struct WebhookSecretsClient: SecretsClient {
 /// ESO's `externalsecret_provider_api_calls_count` for the webhook provider.
 enum WebhookMetrics {
     static func request(failed: Bool) {
-        Counter(
-            label: "externalsecret_provider_api_calls_count",
-            dimensions: [("provider", "Webhook"), ("call", "HTTPRequest"), ("status", failed ? "error" : "success")]
-        ).increment()
+        ProviderCallMetric.count(provider: "Webhook", call: "HTTPRequest", failed: failed)
     }
 }
