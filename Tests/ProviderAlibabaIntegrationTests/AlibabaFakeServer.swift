@@ -15,16 +15,7 @@ final class AlibabaFakeServer: Sendable {
 
     /// Whether Python has what the pin needs (scripts/install-deps.sh alibaba); the fake itself
     /// uses the standard library only.
-    static let isAvailable: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import alibabacloud_kms20160120, alibabacloud_sts20150401"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    static let isAvailable: Bool = FakeService.pythonCanImport("alibabacloud_kms20160120, alibabacloud_sts20150401")
 
     /// A RAM user's AccessKey with the KMS actions it may call (`kms:*` for all).
     struct AccessKey {
@@ -61,23 +52,9 @@ final class AlibabaFakeServer: Sendable {
             "region": "cn-hangzhou", "accessKeys": keys, "roles": roleTable,
         ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-        let process = try TestProcess(
-            executable: "/usr/bin/env",
-            arguments: [
-                "python3", "\(LocalControlPlane.repositoryRoot)/scripts/alibaba-kms-fake.py", "--port", "0",
-                "--config", "\(directory)/config.json",
-            ],
-            logPath: "\(directory)/fake.log")
-        var port: Int?
-        _ = try await eventually(timeout: .seconds(30)) {
-            port = process.log.split(separator: "\n").first { $0.hasPrefix("listening ") }
-                .flatMap { Int($0.dropFirst("listening ".count)) }
-            return port != nil
-        }
-        guard let port else {
-            await process.stop()
-            throw FakeError("the Alibaba fake did not start: \(process.log.suffix(2000))")
-        }
+        let (process, port) = try await FakeService.start(
+            script: "alibaba-kms-fake.py", arguments: ["--config", "\(directory)/config.json"], directory: directory,
+            name: "Alibaba")
         return AlibabaFakeServer(process: process, port: port, directory: directory)
     }
 
@@ -94,17 +71,7 @@ final class AlibabaFakeServer: Sendable {
 
     /// POSTs or GETs a test control (`/fake/...`) and answers its JSON.
     func control(_ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
-        let transport = try AsyncHTTPClientTransport()
-        defer { Task { try? await transport.shutdown() } }
-        let request = HTTPRequest(
-            method: body == nil ? .GET : .POST, url: "\(endpoint)/fake/\(path)",
-            body: try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) })
-        let response = try await transport.send(request, timeout: .seconds(10))
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+        try await FakeService.control(endpoint, path, body: body)
     }
 
-    struct FakeError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
 }

@@ -15,19 +15,8 @@ final class AzureFakeServer: Sendable {
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     /// Whether Python has what the fake and the pin need (scripts/install-deps.sh azure).
-    static let isAvailable: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = [
-            "python3", "-c",
-            "import cryptography, azure.identity, azure.keyvault.secrets, azure.keyvault.certificates, azure.keyvault.keys",
-        ]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    static let isAvailable: Bool = FakeService.pythonCanImport(
+        "cryptography, azure.identity, azure.keyvault.secrets, azure.keyvault.certificates, azure.keyvault.keys")
 
     /// One application (service principal) of the fake's tenant.
     struct Principal {
@@ -63,23 +52,9 @@ final class AzureFakeServer: Sendable {
             "authorization": rbac ? "rbac" : "accessPolicy",
         ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-        let process = try TestProcess(
-            executable: "/usr/bin/env",
-            arguments: [
-                "python3", "\(LocalControlPlane.repositoryRoot)/scripts/azure-keyvault-fake.py", "--port", "0",
-                "--config", "\(directory)/config.json",
-            ],
-            logPath: "\(directory)/fake.log")
-        var port: Int?
-        _ = try await eventually(timeout: .seconds(30)) {
-            port = process.log.split(separator: "\n").first { $0.hasPrefix("listening ") }
-                .flatMap { Int($0.dropFirst("listening ".count)) }
-            return port != nil
-        }
-        guard let port else {
-            await process.stop()
-            throw FakeError("the Azure fake did not start: \(process.log.suffix(2000))")
-        }
+        let (process, port) = try await FakeService.start(
+            script: "azure-keyvault-fake.py", arguments: ["--config", "\(directory)/config.json"], directory: directory,
+            name: "Azure")
         return AzureFakeServer(process: process, port: port, directory: directory, tenant: tenant)
     }
 
@@ -97,17 +72,7 @@ final class AzureFakeServer: Sendable {
 
     /// POSTs or GETs a test control (`/fake/...`) and answers its JSON.
     func control(_ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
-        let transport = try AsyncHTTPClientTransport()
-        defer { Task { try? await transport.shutdown() } }
-        let request = HTTPRequest(
-            method: body == nil ? .GET : .POST, url: "\(endpoint)/fake/\(path)",
-            body: try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) })
-        let response = try await transport.send(request, timeout: .seconds(10))
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+        try await FakeService.control(endpoint, path, body: body)
     }
 
-    struct FakeError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
 }

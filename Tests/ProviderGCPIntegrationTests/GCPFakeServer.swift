@@ -14,16 +14,7 @@ final class GCPFakeServer: Sendable {
     var tokenURI: String { "\(endpoint)/token" }
 
     /// Whether Python has what the fake and the pin need (scripts/install-deps.sh gcp).
-    static let isAvailable: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import cryptography, google.cloud.secretmanager, google.auth"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    static let isAvailable: Bool = FakeService.pythonCanImport("cryptography, google.cloud.secretmanager, google.auth")
 
     /// One service account of the fake: its key and IAM permissions (`*`: all).
     struct Account {
@@ -64,24 +55,9 @@ final class GCPFakeServer: Sendable {
             "accounts": table, "projects": projects, "issuers": issuers, "workloadIdentities": principals,
         ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/accounts.json"))
-        let process = try TestProcess(
-            executable: "/usr/bin/env",
-            arguments: [
-                "python3", "\(LocalControlPlane.repositoryRoot)/scripts/gcp-secret-manager-fake.py", "--port", "0",
-                "--accounts", "\(directory)/accounts.json",
-            ],
-            logPath: "\(directory)/fake.log")
-        // The fake binds port 0 and prints "listening PORT".
-        var port: Int?
-        _ = try await eventually(timeout: .seconds(30)) {
-            port = process.log.split(separator: "\n").first { $0.hasPrefix("listening ") }
-                .flatMap { Int($0.dropFirst("listening ".count)) }
-            return port != nil
-        }
-        guard let port else {
-            await process.stop()
-            throw FakeError("the GCP fake did not start: \(process.log.suffix(2000))")
-        }
+        let (process, port) = try await FakeService.start(
+            script: "gcp-secret-manager-fake.py", arguments: ["--accounts", "\(directory)/accounts.json"], directory: directory,
+            name: "GCP")
         return GCPFakeServer(process: process, port: port, directory: directory)
     }
 
@@ -106,8 +82,4 @@ final class GCPFakeServer: Sendable {
         return String(decoding: try! JSONSerialization.data(withJSONObject: file), as: UTF8.self)
     }
 
-    struct FakeError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
 }

@@ -15,16 +15,7 @@ final class IBMFakeServer: Sendable {
 
     /// Whether Python has what the pin needs (scripts/install-deps.sh ibm); the fake itself needs
     /// only the standard library.
-    static let sdkIsAvailable: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import ibm_secrets_manager_sdk, ibm_cloud_sdk_core"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    static let sdkIsAvailable: Bool = FakeService.pythonCanImport("ibm_secrets_manager_sdk, ibm_cloud_sdk_core")
 
     /// - Parameters:
     ///   - apiKeys: API keys with their IAM actions (`secret.read`, `secrets.list`, `*`).
@@ -44,23 +35,9 @@ final class IBMFakeServer: Sendable {
             "groups": groups.map { ["id": $0.id, "name": $0.name] },
         ])
         try config.write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-        let process = try TestProcess(
-            executable: "/usr/bin/env",
-            arguments: [
-                "python3", "\(LocalControlPlane.repositoryRoot)/scripts/ibm-secrets-manager-fake.py", "--port", "0",
-                "--config", "\(directory)/config.json",
-            ],
-            logPath: "\(directory)/fake.log")
-        var port: Int?
-        _ = try await eventually(timeout: .seconds(30)) {
-            port = process.log.split(separator: "\n").first { $0.hasPrefix("listening ") }
-                .flatMap { Int($0.dropFirst("listening ".count)) }
-            return port != nil
-        }
-        guard let port else {
-            await process.stop()
-            throw FakeError("the IBM fake did not start: \(process.log.suffix(2000))")
-        }
+        let (process, port) = try await FakeService.start(
+            script: "ibm-secrets-manager-fake.py", arguments: ["--config", "\(directory)/config.json"], directory: directory,
+            name: "IBM")
         return IBMFakeServer(process: process, port: port, directory: directory)
     }
 
@@ -77,13 +54,7 @@ final class IBMFakeServer: Sendable {
 
     /// POSTs or GETs a test control (`/fake/...`) and answers its JSON.
     func control(_ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
-        let transport = try AsyncHTTPClientTransport()
-        defer { Task { try? await transport.shutdown() } }
-        let request = HTTPRequest(
-            method: body == nil ? .GET : .POST, url: "\(endpoint)/fake/\(path)",
-            body: try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) })
-        let response = try await transport.send(request, timeout: .seconds(10))
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+        try await FakeService.control(endpoint, path, body: body)
     }
 
     /// Seeds secrets (`/fake/seed`) and answers their IDs by name.
@@ -91,8 +62,4 @@ final class IBMFakeServer: Sendable {
         (try await control("seed", body: ["secrets": secrets])["ids"] as? [String: String]) ?? [:]
     }
 
-    struct FakeError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
 }
