@@ -141,12 +141,18 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
         let validationClients = ProviderClientSource(
             registry: registry, clients: clients, callCache: nil, callGuard: callGuard)
+        // Each store controller's own status patches wake only the ExternalSecrets that watch
+        // stores, not the store controller itself.
+        let ownStoreStatusWrites = OwnWrites()
+        let ownClusterStoreStatusWrites = OwnWrites()
         let storeReconciler = SecretStoreReconciler<SecretStore, C>(
             client: client, providers: validationClients, events: events, controllerClass: options.controllerClass,
-            requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
+            requeueInterval: options.storeRequeueInterval, now: now, logger: logger,
+            ownStatusWrites: ownStoreStatusWrites)
         let clusterStoreReconciler = SecretStoreReconciler<ClusterSecretStore, C>(
             client: client, providers: validationClients, events: events, controllerClass: options.controllerClass,
-            requeueInterval: options.storeRequeueInterval, now: now, logger: logger)
+            requeueInterval: options.storeRequeueInterval, now: now, logger: logger,
+            ownStatusWrites: ownClusterStoreStatusWrites)
         let secretStoreController: Controller<SecretStore, C>? =
             options.enableSecretStoreReconciler
             ? Controller(
@@ -162,7 +168,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                         ]
                     },
                 ], workers: options.concurrent, clock: clock, logger: logger,
-                shutdownGracePeriod: options.shutdownGracePeriod, reconcile: storeReconciler.reconcile) : nil
+                shutdownGracePeriod: options.shutdownGracePeriod, ownWrites: ownStoreStatusWrites,
+                reconcile: storeReconciler.reconcile) : nil
         let clusterStoreController: Controller<ClusterSecretStore, C>? =
             options.enableClusterStoreReconciler
             ? Controller(
@@ -175,7 +182,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                         [StoreResolver.indexKey(kind: .clusterSecretStore, name: store.metadata.name ?? "", namespace: "")]
                     },
                 ], workers: options.concurrent, clock: clock, logger: logger,
-                shutdownGracePeriod: options.shutdownGracePeriod, reconcile: clusterStoreReconciler.reconcile) : nil
+                shutdownGracePeriod: options.shutdownGracePeriod, ownWrites: ownClusterStoreStatusWrites,
+                reconcile: clusterStoreReconciler.reconcile) : nil
         let secretStores: any ChangeSource<SecretStore> & Service =
             secretStoreController
             ?? Reflector(api: client.api(SecretStore.self, namespace: namespace), clock: clock, logger: logger)

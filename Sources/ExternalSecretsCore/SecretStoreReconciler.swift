@@ -46,13 +46,19 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
     private let requeueInterval: Duration
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let ownStatusWrites: OwnWrites?
 
-    /// - Parameter providers: where validation clients come from (give it the operator's call
-    ///   guard and no call cache: a validation must reach the server).
+    /// - Parameters:
+    ///   - providers: where validation clients come from (give it the operator's call guard and
+    ///     no call cache: a validation must reach the server).
+    ///   - ownStatusWrites: the store controller's record of its own status patches, so that
+    ///     their watch events do not validate the store once more (give the controller the same).
     public init(
         client: KubeClient, providers: ProviderClientSource, events: EventRecorder<C>,
-        controllerClass: String, requeueInterval: Duration, now: @escaping @Sendable () -> Date, logger: Logger
+        controllerClass: String, requeueInterval: Duration, now: @escaping @Sendable () -> Date, logger: Logger,
+        ownStatusWrites: OwnWrites? = nil
     ) {
+        self.ownStatusWrites = ownStatusWrites
         self.client = client
         self.providers = providers
         self.events = events
@@ -113,7 +119,7 @@ public final class SecretStoreReconciler<Store: SecretStoreObject, C: Clock>: Se
         conditions.set(condition)
         status.conditions = conditions
         status.capabilities = capabilities?.rawValue ?? status.capabilities
-        try await StatusWriter<Store>(client: client).write(status, old: store.status, of: store)
+        try await StatusWriter<Store>(client: client, ownWrites: ownStatusWrites).write(status, old: store.status, of: store)
         if previous?.status != condition.status || previous?.reason != condition.reason || previous?.message != condition.message {
             await events.record(eventType, reason: condition.reason ?? "", message: condition.message ?? "", about: store)
             logger.info(
