@@ -240,6 +240,7 @@ let package = Package(
                 "ExternalSecretsAPI",
                 "ExternalSecretsCore",
                 "GoCompat",
+                "Generators",
                 "ProviderKit",
                 "ProviderFake",
                 "ProviderKubernetes",
