@@ -96,6 +96,31 @@ import Testing
                 == true)
     }
 
+    @Test func aJWTAuthExchangesTheServiceAccountTokenForTheAnnotatedRole() async throws {
+        let transport = ScriptedTransport { request in
+            request.url.contains("sts")
+                ? xml(.ok, stsCredentialsXML.replacingOccurrences(of: "AssumeRole", with: "AssumeRoleWithWebIdentity"))
+                : Self.ecrAnswer()
+        }
+        let references = FakeReferences(annotations: [
+            "puller": ["eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/irsa"]
+        ])
+        let auth = AWSAuth(jwt: AWSJWTAuth(serviceAccountRef: ServiceAccountSelector(name: "puller")))
+        let values = try await generate(
+            transport, kind: "ECRAuthorizationToken",
+            spec: Self.spec(ECRAuthorizationTokenSpec(region: "eu-west-1", auth: auth)),
+            environment: ["AWS_STS_ENDPOINT": "http://sts.local:4566"], references: references)
+        #expect(values["password"] == Data(canary.utf8))
+        #expect(references.asked == ["token puller [\"sts.amazonaws.com\"]"])
+        let sts = transport.requests[0]
+        #expect(sts.bodyText.contains("Action=AssumeRoleWithWebIdentity"))
+        #expect(sts.bodyText.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Firsa"))
+        #expect(sts.headers.first(name: "Authorization") == nil, "AssumeRoleWithWebIdentity is unsigned")
+        #expect(
+            transport.requests[1].headers.first(name: "Authorization")?.contains("Credential=ASIAASSUMED000000001/")
+                == true)
+    }
+
     @Test func aSessionTokenCarriesTheRequestParametersAndESOsKeys() async throws {
         let transport = ScriptedTransport(replies: [xml(.ok, Self.sessionTokenXML)])
         let spec = STSSessionTokenSpec(
