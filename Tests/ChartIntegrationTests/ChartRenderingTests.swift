@@ -190,7 +190,10 @@ import Testing
 
         let crdNames = rendered.objects(kind: "CustomResourceDefinition").compactMap { $0["metadata"]?["name"]?.stringValue }
         // The generator CRDs come with installCRDs; ClusterGenerator's follows crds.createClusterGenerator (off here).
-        let generatorCRDs = ["passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens", "generatorstates"].map {
+        let generatorCRDs = [
+            "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
+            "generatorstates",
+        ].map {
             "\($0).generators.external-secrets.io"
         }
         #expect(crdNames == ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"] + generatorCRDs)
