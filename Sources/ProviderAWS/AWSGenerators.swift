@@ -30,6 +30,9 @@ public struct AWSGenerators: SecretGenerator {
         self.provider = provider
     }
 
+    /// Whose credentials AWS refused, in error messages.
+    static let credentialsOwner = "the generator's"
+
     public var resources: [ResourceDescriptor] {
         [ECRAuthorizationTokenGenerator.resource, STSSessionTokenGenerator.resource]
     }
@@ -94,8 +97,8 @@ public struct AWSGenerators: SecretGenerator {
             } ?? []
         do {
             let chain = try await provider.credentialChain(
-                region: region, source: source, roles: roles, field: "spec", references: references,
-                transport: made.transport, retry: provider.retry)
+                region: region, source: source, roles: roles, field: "spec", credentialsOwner: Self.credentialsOwner,
+                references: references, transport: made.transport, retry: provider.retry)
             let values = try await body(chain, made.transport)
             try? await made.shutdown()
             return values
@@ -125,7 +128,9 @@ public struct AWSGenerators: SecretGenerator {
             http: http(
                 endpoint: call.endpoint, region: region, signingName: call.signingName,
                 metricsProvider: call.metricsProvider, credentials: credentials, transport: transport),
-            targetPrefix: call.targetPrefix, errors: AWSErrorMapper(serviceName: call.serviceName, region: region))
+            targetPrefix: call.targetPrefix,
+            errors: AWSErrorMapper(
+                serviceName: call.serviceName, region: region, credentialsOwner: Self.credentialsOwner))
         if isPublic {
             let output: ECRLogin.PublicOutput = try await service.call(
                 "GetAuthorizationToken", ECRLogin.Input(), key: nil)
@@ -161,7 +166,8 @@ public struct AWSGenerators: SecretGenerator {
                 durationSeconds: parameters?.sessionDuration, serialNumber: parameters?.serialNumber,
                 tokenCode: parameters?.tokenCode)
         } catch {
-            throw AWSErrorMapper(serviceName: "STS", region: region).map(error, operation: "GetSessionToken", key: nil)
+            throw AWSErrorMapper(serviceName: "STS", region: region, credentialsOwner: Self.credentialsOwner).map(
+                error, operation: "GetSessionToken", key: nil)
         }
         return try SessionTokenValues.values(of: token)
     }

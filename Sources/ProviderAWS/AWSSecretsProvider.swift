@@ -118,10 +118,12 @@ public struct AWSSecretsProvider: SecretsProvider {
 
     /// A credential chain (a store's, or a generator's): base credentials from `source`, then each
     /// role of `roles` assumed in turn. `field` is the manifest field of the auth block, for
-    /// error messages (`spec.provider.aws`, `spec`).
+    /// error messages (`spec.provider.aws`, `spec`); `credentialsOwner` says whose credentials AWS
+    /// refused (`the store's`, `the generator's`).
     func credentialChain(
         region: String, source: AWSStoreSettings.Credentials, roles: [STSClient.AssumeRoleRequest], field: String,
-        references: any ReferenceReader, transport: any HTTPTransport, retry: AWSRetryPolicy
+        credentialsOwner: String = "the store's", references: any ReferenceReader, transport: any HTTPTransport,
+        retry: AWSRetryPolicy
     ) async throws -> CachingCredentialProvider {
         let stsEndpoint = AWSEndpoints.sts(region: region, environment: environment)
         let now = now
@@ -133,7 +135,7 @@ public struct AWSSecretsProvider: SecretsProvider {
                     transport: transport,
                     retry: retry, metricsProvider: "AWS/STS", now: now, logger: logger))
         }
-        let errors = AWSErrorMapper(serviceName: "STS", region: region)
+        let errors = AWSErrorMapper(serviceName: "STS", region: region, credentialsOwner: credentialsOwner)
         var chain: CachingCredentialProvider
         switch source {
         case .secretRef(let idSelector, let secretSelector, let tokenSelector):

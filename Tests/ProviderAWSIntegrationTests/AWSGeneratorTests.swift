@@ -110,6 +110,19 @@ struct MotoGeneratorTests {
                 #expect(error.message.contains("ECR GetAuthorizationToken"), "\(error.message)")
                 #expect(!error.message.contains(fixture.denied.secretAccessKey))
             }
+
+            // A wrong secret key: AWS refuses the generator's credentials.
+            var wrong = fixture.allowed
+            wrong.secretAccessKey = "wrong-secret-key"
+            do {
+                _ = try await generators.generate(
+                    kind: "STSSessionToken", spec: sts, references: references(wrong), now: Date())
+                Issue.record("a wrong secret key got a session token")
+            } catch let error as ProviderError {
+                #expect(error.code == .accessDenied, "\(error.message)")
+                #expect(error.message.contains("AWS refused the generator's credentials"), "\(error.message)")
+                #expect(!error.message.contains("wrong-secret-key"))
+            }
         }
     }
 }
