@@ -264,6 +264,7 @@ let package = Package(
                 "ExternalSecretsAPI",
                 "ExternalSecretsCore",
                 "GoCompat",
+                "Generators",
                 "ProviderKit",
                 "ProviderFake",
                 "ProviderKubernetes",

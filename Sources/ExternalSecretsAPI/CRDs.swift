@@ -17,7 +17,8 @@ public enum ExternalSecretsCRDs {
     public static var generators: [CustomResourceDefinition] {
         [
             generator(PasswordSpec.self), generator(UUIDSpec.self), generator(SSHKeySpec.self),
-            generator(FakeSpec.self), generator(MFASpec.self), clusterGenerator, generatorState,
+            generator(FakeSpec.self), generator(MFASpec.self), generator(ECRAuthorizationTokenSpec.self),
+            generator(STSSessionTokenSpec.self), clusterGenerator, generatorState,
         ]
     }
 

@@ -112,6 +112,58 @@ extension MFASpec {
     }
 }
 
+extension ECRAuthorizationTokenSpec {
+    public static var openAPISchema: OpenAPISchema {
+        .object(
+            "Which registry the login is for and how to authenticate to AWS.",
+            properties: [
+                "region": .string("The AWS region of the registry (ECR Public: `us-east-1`)."),
+                "role": .string("The ARN of an IAM role to assume after authenticating; the login is made with it."),
+                "auth": AWSAuth.openAPISchema.described(
+                    """
+                    How to authenticate to AWS, as the AWS provider's `auth`; the Secrets and the \
+                    ServiceAccount are read in the namespace of the ExternalSecret. Unset: the \
+                    operator's own credentials.
+                    """),
+                "scope": .string("`public` for an ECR Public login; anything else (or unset): a private registry."),
+            ],
+            required: ["region"])
+    }
+}
+
+extension STSSessionTokenRequestParameters: OpenAPISchemaDescribed {
+    public static var openAPISchema: OpenAPISchema {
+        .object(
+            "Parameters of STS GetSessionToken.",
+            properties: [
+                "sessionDuration": .integer(
+                    "How many seconds the credentials last (AWS allows 900 to 129600; 43200 if unset).", format: .int32),
+                "serialNumber": .string(
+                    "The identification number (or ARN) of the MFA device, when the user needs MFA."),
+                "tokenCode": .string("The current code of that MFA device."),
+            ])
+    }
+}
+
+extension STSSessionTokenSpec {
+    public static var openAPISchema: OpenAPISchema {
+        .object(
+            "How to authenticate to AWS and what to ask STS for.",
+            properties: [
+                "region": .string("The AWS region of the STS endpoint."),
+                "role": .string("The ARN of an IAM role to assume after authenticating; the token is asked with it."),
+                "auth": AWSAuth.openAPISchema.described(
+                    """
+                    How to authenticate to AWS: `secretRef` (read in the namespace of the \
+                    ExternalSecret) or unset for the operator's own credentials; `jwt` is refused, \
+                    as in ESO (GetSessionToken needs long-term credentials).
+                    """),
+                "requestParameters": STSSessionTokenRequestParameters.openAPISchema,
+            ],
+            required: ["region"])
+    }
+}
+
 // MARK: - ClusterGenerator
 
 extension ClusterGenerator: OpenAPISchemaDescribed {
@@ -143,6 +195,8 @@ extension ClusterGenerator: OpenAPISchemaDescribed {
             SSHKeySpec.clusterGeneratorMember: SSHKeySpec.openAPISchema,
             FakeSpec.clusterGeneratorMember: FakeSpec.openAPISchema,
             MFASpec.clusterGeneratorMember: MFASpec.openAPISchema,
+            ECRAuthorizationTokenSpec.clusterGeneratorMember: ECRAuthorizationTokenSpec.openAPISchema,
+            STSSessionTokenSpec.clusterGeneratorMember: STSSessionTokenSpec.openAPISchema,
         ]
         var members: [String: OpenAPISchema] = [:]
         for (kind, member) in memberByKind {

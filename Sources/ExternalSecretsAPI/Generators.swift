@@ -1,7 +1,7 @@
 public import KubeModel
 
 // `generators.external-secrets.io/v1alpha1`: the generator kinds this operator runs (Password,
-// UUID, SSHKey, Fake, MFA), ClusterGenerator (one of them, usable from every namespace) and
+// UUID, SSHKey, Fake, MFA, ECRAuthorizationToken, STSSessionToken), ClusterGenerator (one of them, usable from every namespace) and
 // GeneratorState (what a generator that creates remote credentials needs to clean them up).
 
 /// The API group and version of ESO's generators.
@@ -53,6 +53,8 @@ public typealias UUIDGenerator = Generator<UUIDSpec>
 public typealias SSHKeyGenerator = Generator<SSHKeySpec>
 public typealias FakeGenerator = Generator<FakeSpec>
 public typealias MFAGenerator = Generator<MFASpec>
+public typealias ECRAuthorizationTokenGenerator = Generator<ECRAuthorizationTokenSpec>
+public typealias STSSessionTokenGenerator = Generator<STSSessionTokenSpec>
 
 // MARK: - Password
 
@@ -182,6 +184,75 @@ public struct MFASpec: GeneratorSpec {
         self.timePeriod = timePeriod
         self.algorithm = algorithm
         self.when = when
+    }
+}
+
+// MARK: - ECRAuthorizationToken
+
+/// An ECR (or ECR Public, `scope: public`) registry login: `username`, `password`,
+/// `proxy_endpoint` (private only) and `expires_at` (Unix seconds), as ESO writes them.
+public struct ECRAuthorizationTokenSpec: GeneratorSpec {
+    public static let kind = "ECRAuthorizationToken"
+    public static let plural = "ecrauthorizationtokens"
+    public static let clusterGeneratorMember = "ecrAuthorizationTokenSpec"
+    public static let kindDescription = """
+        ECRAuthorizationToken generates a login for an Amazon ECR registry (ECR's \
+        GetAuthorizationToken): keys `username`, `password`, `proxy_endpoint` and `expires_at` \
+        (Unix seconds); with `scope: public`, for ECR Public (no `proxy_endpoint`).
+        """
+
+    public var region: String
+    public var role: String?
+    public var auth: AWSAuth?
+    public var scope: String?
+
+    public init(region: String, role: String? = nil, auth: AWSAuth? = nil, scope: String? = nil) {
+        self.region = region
+        self.role = role
+        self.auth = auth
+        self.scope = scope
+    }
+}
+
+// MARK: - STSSessionToken
+
+/// `GetSessionToken`'s optional parameters.
+public struct STSSessionTokenRequestParameters: Codable, Sendable, Hashable {
+    public var sessionDuration: Int64?
+    public var serialNumber: String?
+    public var tokenCode: String?
+
+    public init(sessionDuration: Int64? = nil, serialNumber: String? = nil, tokenCode: String? = nil) {
+        self.sessionDuration = sessionDuration
+        self.serialNumber = serialNumber
+        self.tokenCode = tokenCode
+    }
+}
+
+/// Temporary AWS credentials from STS `GetSessionToken`: `access_key_id`, `secret_access_key`,
+/// `session_token` and `expiration` (Unix seconds), as ESO writes them.
+public struct STSSessionTokenSpec: GeneratorSpec {
+    public static let kind = "STSSessionToken"
+    public static let plural = "stssessiontokens"
+    public static let clusterGeneratorMember = "stsSessionTokenSpec"
+    public static let kindDescription = """
+        STSSessionToken generates temporary AWS credentials (STS GetSessionToken): keys \
+        `access_key_id`, `secret_access_key`, `session_token` and `expiration` (Unix seconds).
+        """
+
+    public var region: String
+    public var role: String?
+    public var auth: AWSAuth?
+    public var requestParameters: STSSessionTokenRequestParameters?
+
+    public init(
+        region: String, role: String? = nil, auth: AWSAuth? = nil,
+        requestParameters: STSSessionTokenRequestParameters? = nil
+    ) {
+        self.region = region
+        self.role = role
+        self.auth = auth
+        self.requestParameters = requestParameters
     }
 }
 

@@ -152,7 +152,9 @@ public enum ExternalSecretsManifests {
             RBACRule(group, ["clusterpushsecrets/finalizers"], ["update"], when: .openshiftFinalizers),
             // Generators named by `generatorRef` are read when an ExternalSecret is reconciled.
             RBACRule(
-                GeneratorsAPIGroup.group, ["passwords", "uuids", "sshkeys", "fakes", "mfas"], ["get"]),
+                GeneratorsAPIGroup.group,
+                ["passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens"],
+                ["get"]),
             RBACRule(GeneratorsAPIGroup.group, ["clustergenerators"], ["get"], when: .processClusterGenerator),
             // Managed Secrets are watched by label, read, created, replaced (update) and deleted.
             RBACRule("", ["secrets"], ["get", "list", "watch", "create", "update", "delete"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Generators
 import KubeClient
 import Logging
 import ProviderAWS
@@ -12,8 +13,8 @@ import ProviderKubernetes
 import ProviderVault
 import ProviderWebhook
 
-/// The providers this binary offers, in one list for the controller and the offline commands
-/// (which use only `validateStore`, no I/O).
+/// The providers and generator kinds this binary offers, in one list for the controller and the
+/// offline commands (which use only `validateStore`, no I/O).
 enum ProviderSet {
     static func registry(
         localCluster: ClientConfiguration, now: @escaping @Sendable () -> Date,
@@ -21,28 +22,33 @@ enum ProviderSet {
         serviceAccountTokenPath: String = VaultSecretsProvider.defaultMountedTokenPath
     ) -> ProviderRegistry {
         let environment = ProcessInfo.processInfo.environment
-        return ProviderRegistry([
-            FakeSecretsProvider(),
-            KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
-            VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
-            AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger),
-            WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
-            GCPSecretsProvider(
-                now: now, retry: HTTPRetryPolicy(sleep: sleep),
-                endpoint: environment[GCPSecretsProvider.endpointVariable],
-                defaultCredentialsFile: environment["GOOGLE_APPLICATION_CREDENTIALS"],
-                tokenEndpoints: GCPEndpoints(
-                    sts: environment[GCPSecretsProvider.stsEndpointVariable],
-                    iamCredentials: environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
-                logger: logger),
-            AzureSecretsProvider(
-                now: now, retry: HTTPRetryPolicy(sleep: sleep), environment: AzureEnvironment(variables: environment),
-                logger: logger),
-            AlibabaSecretsProvider(
-                now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
-                operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
-            IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
-        ])
+        let aws = AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger)
+        return ProviderRegistry(
+            [
+                FakeSecretsProvider(),
+                KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
+                VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
+                aws,
+                WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
+                GCPSecretsProvider(
+                    now: now, retry: HTTPRetryPolicy(sleep: sleep),
+                    endpoint: environment[GCPSecretsProvider.endpointVariable],
+                    defaultCredentialsFile: environment["GOOGLE_APPLICATION_CREDENTIALS"],
+                    tokenEndpoints: GCPEndpoints(
+                        sts: environment[GCPSecretsProvider.stsEndpointVariable],
+                        iamCredentials: environment[GCPSecretsProvider.iamCredentialsEndpointVariable]),
+                    logger: logger),
+                AzureSecretsProvider(
+                    now: now, retry: HTTPRetryPolicy(sleep: sleep),
+                    environment: AzureEnvironment(variables: environment),
+                    logger: logger),
+                AlibabaSecretsProvider(
+                    now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
+                    operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
+                IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
+            ],
+            // The generator kinds: the pure ones, then those that call a provider's API.
+            generators: [StandardGenerators(), AWSGenerators(provider: aws)])
     }
 }
 

@@ -157,7 +157,8 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         // ExternalSecrets.
         let fresh = refresh.readsFresh
         let generators = GeneratorResolver(
-            client: dependencies.client, now: dependencies.now, controllerClass: dependencies.resolver.controllerClass)
+            client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now,
+            controllerClass: dependencies.resolver.controllerClass)
         let fetcher = ExternalSecretFetcher(
             templateEnvironment: .eso(now: dependencies.now),
             generate: { ref in try await generators.generate(ref, namespace: namespace) }

@@ -1,37 +1,49 @@
 import ExternalSecretsAPI
 import Foundation
-import Generators
 import KubeClient
 import KubeModel
 import ProviderKit
 
 /// Resolves and runs the generators named by an ExternalSecret's
-/// `spec.dataFrom[].sourceRef.generatorRef` or a PushSecret's `spec.selector.generatorRef`.
+/// `spec.dataFrom[].sourceRef.generatorRef` or a PushSecret's `spec.selector.generatorRef`,
+/// through the kinds registered in a `GeneratorRegistry` (no kind is known here).
 ///
 /// A namespaced generator is read in the consumer's namespace only (a `generatorRef` has no
 /// namespace); a ClusterGenerator is cluster-scoped. Either way, what the generator's spec
-/// references (an MFA seed Secret) is read in the consumer's namespace through the access
-/// policy, as ESO does. Generators are read with direct GETs (no cache of generator objects).
+/// references (an MFA seed Secret, AWS credentials) is read in the consumer's namespace through
+/// the access policy, as ESO does. Generators are read with direct GETs (no cache of generator
+/// objects).
 ///
 /// Guarantees: errors name the generator and the field, never a generated value.
 struct GeneratorResolver: Sendable {
     var client: KubeClient
+    var generators: GeneratorRegistry
     var now: @Sendable () -> Date
     /// This operator's controller class, when a generator of another class means the object
     /// belongs to another operator (ExternalSecrets, as ESO's `shouldSkipGenerator`); nil: no check.
     var controllerClass: String? = nil
 
-    func generate(_ ref: GeneratorRef, namespace: String) async throws -> SecretData {
-        let definition = try await definition(of: ref, namespace: namespace)
-        if let controllerClass, let generatorClass = definition.controllerClass, generatorClass != controllerClass {
-            throw StoreProblem.otherControllerClass(store: "\(ref.kind) \(ref.name)")
-        }
-        var random = SystemRandomNumberGenerator()
-        let references = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(ownNamespace: namespace))
-        return try await definition.generate(references: references, now: now(), using: &random)
+    /// A generator object, resolved: its kind, the generator running it and its spec.
+    struct Resolved {
+        var kind: String
+        var generator: any SecretGenerator
+        var spec: JSONValue?
     }
 
-    func definition(of ref: GeneratorRef, namespace: String) async throws -> GeneratorDefinition {
+    func generate(_ ref: GeneratorRef, namespace: String) async throws -> SecretData {
+        let resolved = try await resolve(ref, namespace: namespace)
+        if let controllerClass,
+            let generatorClass = resolved.generator.controllerClass(kind: resolved.kind, spec: resolved.spec),
+            generatorClass != controllerClass
+        {
+            throw StoreProblem.otherControllerClass(store: "\(ref.kind) \(ref.name)")
+        }
+        let references = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(ownNamespace: namespace))
+        return try await resolved.generator.generate(
+            kind: resolved.kind, spec: resolved.spec, references: references, now: now())
+    }
+
+    func resolve(_ ref: GeneratorRef, namespace: String) async throws -> Resolved {
         if let apiVersion = ref.apiVersion, !apiVersion.isEmpty, apiVersion != GeneratorsAPIGroup.apiVersion {
             throw ProviderError.invalidConfiguration(
                 "apiVersion \(apiVersion) is not served; generators are \(GeneratorsAPIGroup.apiVersion)")
@@ -43,12 +55,24 @@ struct GeneratorResolver: Sendable {
             } catch let error as KubeAPIError where error.isNotFound {
                 throw ProviderError.invalidConfiguration("ClusterGenerator \(ref.name) not found")
             }
-            return try GeneratorDefinition(clusterGenerator: generator)
+            let kind = generator.spec.kind
+            guard let runner = generators.generator(ofKind: kind) else {
+                throw ProviderError.unsupported(
+                    "ClusterGenerator kind \(kind) is not supported; supported: \(generators.kinds.joined(separator: ", "))"
+                )
+            }
+            let member = ClusterGenerator.memberByKind.first { $0.kind == kind }?.member ?? ""
+            guard let spec = generator.spec.generator[member] else {
+                throw ProviderError.invalidConfiguration(
+                    "ClusterGenerator spec.generator.\(member) is required for kind \(kind)")
+            }
+            return Resolved(kind: kind, generator: runner, spec: spec)
         }
-        guard let resource = GeneratorDefinition.resource(ofKind: ref.kind) else {
+        guard let runner = generators.generator(ofKind: ref.kind), let resource = generators.resource(ofKind: ref.kind)
+        else {
             throw ProviderError.unsupported(
                 "generator kind \(ref.kind) is not supported; supported: "
-                    + (GeneratorDefinition.supportedKinds + [ClusterGenerator.resource.kind]).joined(separator: ", "))
+                    + (generators.kinds + [ClusterGenerator.resource.kind]).joined(separator: ", "))
         }
         let object: DynamicObject
         do {
@@ -56,6 +80,6 @@ struct GeneratorResolver: Sendable {
         } catch let error as KubeAPIError where error.isNotFound {
             throw ProviderError.invalidConfiguration("\(ref.kind) \(namespace)/\(ref.name) not found")
         }
-        return try GeneratorDefinition(kind: ref.kind, spec: object.content["spec"])
+        return Resolved(kind: ref.kind, generator: runner, spec: object.content["spec"])
     }
 }

@@ -173,7 +173,8 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let data: SecretData
         let version: String?
         if let generatorRef = ps.spec.selector.generatorRef {
-            let generators = GeneratorResolver(client: dependencies.client, now: dependencies.now)
+            let generators = GeneratorResolver(
+                client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now)
             do {
                 data = try await generators.generate(generatorRef, namespace: namespace)
             } catch let error as ProviderError {

@@ -1,7 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
-import ProviderKit
 import GoCompat
+import ProviderKit
 
 /// Turns failures of AWS calls into `ProviderError`s whose messages say what happened in words a
 /// person understands, naming the service, the operation and the remote key, never a value, a
@@ -12,6 +12,8 @@ struct AWSErrorMapper: Sendable {
     var region: String
     /// The IAM action prefix (`secretsmanager`, `ssm`), named when a PushSecret call is denied.
     var iamPrefix: String? = nil
+    /// Whose credentials AWS refused, in messages: `the store's` or `the generator's`.
+    var credentialsOwner = "the store's"
 
     /// The calls PushSecret makes that read-only credentials may not: a denial names the IAM
     /// permission to grant.
@@ -36,7 +38,7 @@ struct AWSErrorMapper: Sendable {
             }
             if AWSServiceError.credentialCodes.contains(error.code) {
                 return ProviderError.accessDenied(
-                    "\(serviceName) \(subject): AWS refused the store's credentials (\(error.code)): the access key is unknown, the secret key is wrong, or the credentials expired"
+                    "\(serviceName) \(subject): AWS refused \(credentialsOwner) credentials (\(error.code)): the access key is unknown, the secret key is wrong, or the credentials expired"
                 )
             }
             if error.isAccessDenied {
@@ -99,7 +101,8 @@ struct NameMatcher: Sendable {
         do {
             regexp = try GoRegexp(pattern)
         } catch {
-            throw .invalidConfiguration("find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
+            throw .invalidConfiguration(
+                "find.name.regexp \"\(pattern)\" is not a valid regular expression: \(error.message)")
         }
     }
 

@@ -26,12 +26,12 @@ public struct AWSSecretsProvider: SecretsProvider {
     public var name: String { "aws" }
     public var capabilities: StoreCapabilities { .readWrite }
 
-    private let environment: [String: String]
-    private let makeTransport: TransportFactory
-    private let retry: AWSRetryPolicy
-    private let now: @Sendable () -> Date
+    let environment: [String: String]
+    let makeTransport: TransportFactory
+    let retry: AWSRetryPolicy
+    let now: @Sendable () -> Date
     private let readFile: @Sendable (String) -> String?
-    private let logger: Logger
+    let logger: Logger
 
     /// How long static keys read from a Secret are used before the Secret is read again.
     static let secretRereadInterval: TimeInterval = 300
@@ -82,7 +82,8 @@ public struct AWSSecretsProvider: SecretsProvider {
         }
         let retry = storeRetry(store.spec.retrySettings)
         let credentials = try await credentialChain(
-            settings: settings, store: store, references: references, transport: made.transport, retry: retry)
+            region: settings.region, source: settings.credentials, roles: settings.roleRequests(store: store),
+            field: AWSStoreSettings.field, references: references, transport: made.transport, retry: retry)
         let endpoint: String
         let signingName: String
         let metricsProvider: String
@@ -115,12 +116,15 @@ public struct AWSSecretsProvider: SecretsProvider {
 
     // MARK: - Credentials
 
-    /// The store's credential chain: base credentials, then each role assumed in turn.
+    /// A credential chain (a store's, or a generator's): base credentials from `source`, then each
+    /// role of `roles` assumed in turn. `field` is the manifest field of the auth block, for
+    /// error messages (`spec.provider.aws`, `spec`); `credentialsOwner` says whose credentials AWS
+    /// refused (`the store's`, `the generator's`).
     func credentialChain(
-        settings: AWSStoreSettings, store: StoreContext, references: any ReferenceReader, transport: any HTTPTransport,
+        region: String, source: AWSStoreSettings.Credentials, roles: [STSClient.AssumeRoleRequest], field: String,
+        credentialsOwner: String = "the store's", references: any ReferenceReader, transport: any HTTPTransport,
         retry: AWSRetryPolicy
     ) async throws -> CachingCredentialProvider {
-        let region = settings.region
         let stsEndpoint = AWSEndpoints.sts(region: region, environment: environment)
         let now = now
         let logger = logger
@@ -131,10 +135,9 @@ public struct AWSSecretsProvider: SecretsProvider {
                     transport: transport,
                     retry: retry, metricsProvider: "AWS/STS", now: now, logger: logger))
         }
-        let field = AWSStoreSettings.field
-        let errors = AWSErrorMapper(serviceName: "STS", region: region)
+        let errors = AWSErrorMapper(serviceName: "STS", region: region, credentialsOwner: credentialsOwner)
         var chain: CachingCredentialProvider
-        switch settings.credentials {
+        switch source {
         case .secretRef(let idSelector, let secretSelector, let tokenSelector):
             let read: @Sendable () async throws -> AWSCredentials = {
                 func text(_ selector: SecretKeySelector, _ name: String) async throws -> String {
@@ -186,15 +189,6 @@ public struct AWSSecretsProvider: SecretsProvider {
                 }
             }
             chain = CachingCredentialProvider(ClosureCredentialProvider(resolve), now: now)
-        }
-        var roles = settings.additionalRoles.map {
-            STSClient.AssumeRoleRequest(roleARN: $0, sessionName: Self.sessionName)
-        }
-        if let role = settings.role {
-            roles.append(
-                STSClient.AssumeRoleRequest(
-                    roleARN: role, sessionName: Self.sessionName, externalID: settings.externalID,
-                    tags: settings.roleSessionTags(store: store), transitiveTagKeys: settings.transitiveTagKeys))
         }
         for request in roles {
             let source = chain

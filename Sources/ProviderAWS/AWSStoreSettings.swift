@@ -120,6 +120,21 @@ struct AWSStoreSettings: Sendable {
         }
     }
 
+    /// The roles assumed after authenticating, in order: `additionalRoles`, then `role` with the
+    /// external ID and session tags.
+    func roleRequests(store: StoreContext) -> [STSClient.AssumeRoleRequest] {
+        var roles = additionalRoles.map {
+            STSClient.AssumeRoleRequest(roleARN: $0, sessionName: AWSSecretsProvider.sessionName)
+        }
+        if let role {
+            roles.append(
+                STSClient.AssumeRoleRequest(
+                    roleARN: role, sessionName: AWSSecretsProvider.sessionName, externalID: externalID,
+                    tags: roleSessionTags(store: store), transitiveTagKeys: transitiveTagKeys))
+        }
+        return roles
+    }
+
     /// The session tags to set on `role`: `sessionTags`, then the policy's tags (which win).
     func roleSessionTags(store: StoreContext) -> [(key: String, value: String)] {
         var tags = sessionTags
@@ -162,7 +177,8 @@ enum AWSEndpoints {
         }
         let letters = UInt8(ascii: "a")...UInt8(ascii: "z")
         guard parts.count >= 3, parts[0].count == 2, let number = parts.last else { return false }
-        return all(number, in: UInt8(ascii: "0")...UInt8(ascii: "9")) && parts.dropLast().allSatisfy { all($0, in: letters) }
+        return all(number, in: UInt8(ascii: "0")...UInt8(ascii: "9"))
+            && parts.dropLast().allSatisfy { all($0, in: letters) }
     }
 
     static func domain(_ region: String) -> String {

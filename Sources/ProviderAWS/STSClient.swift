@@ -2,7 +2,8 @@ public import AWSSigV4
 import Foundation
 
 /// The STS calls the provider makes: `AssumeRole` (with external ID and session tags) and
-/// `AssumeRoleWithWebIdentity` (IRSA), over the query protocol.
+/// `AssumeRoleWithWebIdentity` (IRSA), and the STSSessionToken generator's `GetSessionToken`,
+/// over the query protocol.
 public struct STSClient: Sendable {
     /// Signed with the caller's credentials for `AssumeRole`; the credentials are ignored for
     /// `AssumeRoleWithWebIdentity`, which is unsigned.
@@ -62,6 +63,28 @@ public struct STSClient: Sendable {
             action: "AssumeRoleWithWebIdentity", version: Self.version,
             parameters: [("RoleArn", roleARN), ("RoleSessionName", sessionName), ("WebIdentityToken", token)])
         return try Self.credentials(in: xml, action: "AssumeRoleWithWebIdentity")
+    }
+
+    /// `GetSessionToken`'s parameters (pure, tested): only those set, under AWS's names.
+    static func sessionTokenParameters(durationSeconds: Int64?, serialNumber: String?, tokenCode: String?)
+        -> [(String, String)]
+    {
+        var parameters: [(String, String)] = []
+        if let durationSeconds { parameters.append(("DurationSeconds", String(durationSeconds))) }
+        if let serialNumber, !serialNumber.isEmpty { parameters.append(("SerialNumber", serialNumber)) }
+        if let tokenCode, !tokenCode.isEmpty { parameters.append(("TokenCode", tokenCode)) }
+        return parameters
+    }
+
+    /// Temporary credentials for the caller's own (long-term) credentials (STSSessionToken).
+    public func getSessionToken(durationSeconds: Int64? = nil, serialNumber: String? = nil, tokenCode: String? = nil)
+        async throws -> AWSCredentials
+    {
+        let xml = try await http.callQuery(
+            action: "GetSessionToken", version: Self.version,
+            parameters: Self.sessionTokenParameters(
+                durationSeconds: durationSeconds, serialNumber: serialNumber, tokenCode: tokenCode))
+        return try Self.credentials(in: xml, action: "GetSessionToken")
     }
 
     /// The `<Credentials>` of an STS answer.

@@ -263,12 +263,16 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public var isNotFound: Bool { code == .notFound }
 }
 
-/// The providers this binary offers, by provider block name. Built explicitly in `main`.
+/// The providers this binary offers, by provider block name, and the generator kinds it runs.
+/// Built explicitly in `main`.
 public struct ProviderRegistry: Sendable {
     private var providers: [String: any SecretsProvider]
+    /// The generator kinds (`generators.external-secrets.io`) this binary runs.
+    public var generators: GeneratorRegistry
 
-    public init(_ providers: [any SecretsProvider]) {
+    public init(_ providers: [any SecretsProvider], generators: [any SecretGenerator] = []) {
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.generators = GeneratorRegistry(generators)
     }
 
     /// The provider for a store's `spec.provider`, or an error naming what is wrong: no block, more

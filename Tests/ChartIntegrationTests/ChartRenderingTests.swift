@@ -203,7 +203,10 @@ import Testing
             $0["metadata"]?["name"]?.stringValue
         }
         // The generator CRDs come with installCRDs; ClusterGenerator's follows crds.createClusterGenerator (off here).
-        let generatorCRDs = ["passwords", "uuids", "sshkeys", "fakes", "mfas", "generatorstates"].map {
+        let generatorCRDs = [
+            "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
+            "generatorstates",
+        ].map {
             "\($0).generators.external-secrets.io"
         }
         #expect(

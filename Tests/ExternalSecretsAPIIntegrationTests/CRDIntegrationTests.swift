@@ -18,8 +18,8 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            // 13 CRDs (6 of external-secrets.io, 7 of generators) and the operator's 7 objects.
-            #expect(documents.count == 20)
+            // 15 CRDs (6 of external-secrets.io, 9 of generators) and the operator's 7 objects.
+            #expect(documents.count == 22)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -650,6 +650,15 @@ import Testing
                 (SSHKeyGenerator.resource, ["keySize": 128]),
                 (SSHKeyGenerator.resource, ["keyType": "dsa"]),
                 (MFAGenerator.resource, ["length": 6]),
+                (ECRAuthorizationTokenGenerator.resource, ["scope": "public"]),
+                (
+                    STSSessionTokenGenerator.resource,
+                    ["region": "us-east-1", "requestParameters": ["sessionDuration": "1h"]]
+                ),
+                (
+                    ClusterGenerator.resource,
+                    ["kind": "ECRAuthorizationToken", "generator": ["ecrAuthorizationTokenSpec": [:]]]
+                ),
                 (ClusterGenerator.resource, ["kind": "Password", "generator": [:]]),
                 (
                     ClusterGenerator.resource,

@@ -9,7 +9,9 @@ import Testing
         ("ClusterSecretStore", ClusterSecretStore.openAPISchema), ("PushSecret", PushSecret.openAPISchema),
         ("Password", PasswordGenerator.openAPISchema), ("UUID", UUIDGenerator.openAPISchema),
         ("SSHKey", SSHKeyGenerator.openAPISchema), ("Fake", FakeGenerator.openAPISchema),
-        ("MFA", MFAGenerator.openAPISchema), ("ClusterGenerator", ClusterGenerator.openAPISchema),
+        ("MFA", MFAGenerator.openAPISchema),
+        ("ECRAuthorizationToken", ECRAuthorizationTokenGenerator.openAPISchema),
+        ("STSSessionToken", STSSessionTokenGenerator.openAPISchema), ("ClusterGenerator", ClusterGenerator.openAPISchema),
         ("GeneratorState", GeneratorState.openAPISchema),
     ]
 
@@ -68,9 +70,10 @@ import Testing
         let crds = ExternalSecretsCRDs.all.filter { $0.spec.group == "generators.external-secrets.io" }
         #expect(
             crds.map(\.metadata.name) == [
-                "passwords", "uuids", "sshkeys", "fakes", "mfas", "clustergenerators", "generatorstates",
+                "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
+                "clustergenerators", "generatorstates",
             ].map { "\($0).generators.external-secrets.io" })
-        #expect(crds.map(\.spec.scope) == Array(repeating: "Namespaced", count: 5) + ["Cluster", "Namespaced"])
+        #expect(crds.map(\.spec.scope) == Array(repeating: "Namespaced", count: 7) + ["Cluster", "Namespaced"])
         for crd in crds {
             #expect(crd.spec.names.categories == ["external-secrets", "external-secrets-generators"])
             #expect(crd.spec.names.shortNames == (crd.spec.names.kind == "GeneratorState" ? ["gs"] : nil))

@@ -44,7 +44,10 @@ struct ESOBundleComparisonTests {
     ] + generatorKinds
 
     /// The kinds of `generators.external-secrets.io` served here.
-    static let generatorKinds = ["Password", "UUID", "SSHKey", "Fake", "MFA", "ClusterGenerator", "GeneratorState"]
+    static let generatorKinds = [
+        "Password", "UUID", "SSHKey", "Fake", "MFA", "ECRAuthorizationToken", "STSSessionToken", "ClusterGenerator",
+        "GeneratorState",
+    ]
 
     /// The version each kind is served as.
     static func version(of kind: String) -> String {

@@ -73,10 +73,10 @@ import Testing
     @Test func installManifestHasTheOperatorsObjects() throws {
         let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
-        // Six CRDs of external-secrets.io, seven of generators.external-secrets.io.
+        // Six CRDs of external-secrets.io, nine of generators.external-secrets.io.
         #expect(
             kinds
-                == Array(repeating: "CustomResourceDefinition", count: 13) + [
+                == Array(repeating: "CustomResourceDefinition", count: 15) + [
                     "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
                 ])
         let namespaced = documents.filter {
@@ -139,7 +139,10 @@ import Testing
             expected.insert("external-secrets.io/\(kind)/finalizers update")
         }
         // Generators named by generatorRef are read with a GET when an ExternalSecret syncs.
-        for kind in ["passwords", "uuids", "sshkeys", "fakes", "mfas", "clustergenerators"] {
+        for kind in [
+            "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
+            "clustergenerators",
+        ] {
             expected.insert("generators.external-secrets.io/\(kind) get")
         }
         for verb in ["get", "list", "watch", "create", "update", "delete"] { expected.insert("/secrets \(verb)") }
