@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestSupport
 
 /// One of the repository's scripts that runs test servers (`scripts/control-plane.sh`,
 /// `scripts/openbao.sh`): `up DIR --owner-pid PID` starts the servers with their files in `DIR` and
@@ -24,7 +25,10 @@ public struct ServerScript: Sendable {
             .appendingPathComponent("eso-swift-\(prefix)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
-            try await run(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
+            // A few at a time (see ServerStartGate).
+            try await ServerStartGate.shared.withPermit {
+                try await run(["up", directory, "--owner-pid", String(ProcessInfo.processInfo.processIdentifier)])
+            }
         } catch {
             try? await run(["down", directory])
             throw error

@@ -130,3 +130,37 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     public var description: String
     public init(description: String) { self.description = description }
 }
+
+/// At most `limit` heavy test servers (a control plane, an OpenBao) start at a time in this test
+/// process. Waiting for a server's start no longer blocks a thread, so every suite that needs one
+/// would otherwise boot its etcd and kube-apiserver at the same moment, and on two cores those
+/// boots (seconds of CPU each) starve everything else; queued starts wait without a thread.
+public actor ServerStartGate {
+    public static let shared = ServerStartGate(limit: 2)
+
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public init(limit: Int) { self.limit = limit }
+
+    /// Runs `start` once fewer than `limit` starts are running.
+    public func withPermit<T: Sendable>(_ start: @Sendable () async throws -> T) async throws -> T {
+        if running >= limit {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            running += 1
+        }
+        defer { release() }
+        return try await start()
+    }
+
+    private func release() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            // The permit passes straight to the first waiter.
+            waiting.removeFirst().resume()
+        }
+    }
+}

@@ -288,6 +288,9 @@ struct AlibabaOperatorTests {
                     ), "\(metrics.split(separator: "\n").filter { $0.contains("Alibaba") })")
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
                 #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [AlibabaEndpoints.kmsVariable: fake.endpoint, AlibabaEndpoints.stsVariable: fake.endpoint])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }

@@ -316,6 +316,9 @@ struct IBMOperatorTests {
                     ), "\(metrics.split(separator: "\n").filter { $0.contains("IBM") })")
                 #expect(!process.log.contains(canary), "the operator log contains a secret value")
                 #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [:])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }

@@ -240,6 +240,9 @@ struct WebhookOperatorTests {
                 #expect(!process.log.contains(token), "the operator log contains the bearer token")
                 #expect(
                     try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) && !$0.contains(token) })
+                let mismatches = try await renderMismatches(
+                    plane, client, namespace: namespace, environment: [:])
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
             }
         }
     }
