@@ -51,16 +51,7 @@ struct AlibabaKMSClient: SecretsClient {
         if let path = find.path, !path.isEmpty {
             throw ProviderError.unsupported("find.path is not supported by Alibaba KMS: secret names have no paths")
         }
-        let matcher: GoRegexp?
-        if let pattern = find.name?.regexp, !pattern.isEmpty {
-            do {
-                matcher = try GoRegexp(pattern)
-            } catch {
-                throw ProviderError.invalidConfiguration("find.name.regexp: \(error)")
-            }
-        } else {
-            matcher = nil
-        }
+        let matcher = try find.nameMatcher()
         let wanted = find.tags ?? [:]
         var names: [String] = []
         var page = 1

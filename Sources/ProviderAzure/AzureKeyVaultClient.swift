@@ -79,16 +79,7 @@ struct AzureKeyVaultClient: SecretsClient {
     /// `find.name.regexp` (Go regexp, unanchored), read at its latest version. Pages follow
     /// `nextLink` (only within the vault).
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        let matcher: GoRegexp?
-        if let pattern = find.name?.regexp, !pattern.isEmpty {
-            do {
-                matcher = try GoRegexp(pattern)
-            } catch {
-                throw ProviderError.invalidConfiguration("find.name.regexp: \(error)")
-            }
-        } else {
-            matcher = nil
-        }
+        let matcher = try find.nameMatcher()
         let tags = find.tags ?? [:]
         var out: SecretData = [:]
         var nextLink: String?

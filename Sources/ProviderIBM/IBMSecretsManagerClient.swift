@@ -96,16 +96,7 @@ struct IBMSecretsManagerClient: SecretsClient {
     /// (`username_password` and certificates) give the JSON object of their `dataFrom.extract`
     /// keys. Keys are the secrets' names; two matched secrets of one name are an error.
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
-        let matcher: GoRegexp?
-        if let pattern = find.name?.regexp, !pattern.isEmpty {
-            do {
-                matcher = try GoRegexp(pattern)
-            } catch {
-                throw ProviderError.invalidConfiguration("find.name.regexp: \(error)")
-            }
-        } else {
-            matcher = nil
-        }
+        let matcher = try find.nameMatcher()
         let labels = Self.findLabels(find.tags ?? [:])
         let groups = (find.path).flatMap { $0.isEmpty ? nil : [$0] } ?? []
         var out: SecretData = [:]
