@@ -225,7 +225,11 @@ import VaultTestSupport
             let messages = try await expectAllVaultFailing(client, namespace, since: hangStart, label: "hang")
             for message in messages {
                 #expect(message.contains("SecretStore/\(namespace)/vault"), "\(message)")
-                #expect(message.contains("30s deadline"), "\(message)")
+                // A read on a pooled connection hangs until the deadline; one that had to connect
+                // anew (the pool closed an idle connection, as happens on a loaded machine) stops
+                // at the HTTP client's TLS handshake timeout first. Either is the hang, reported.
+                #expect(
+                    message.contains("30s deadline") || message.contains("tlsHandshakeTimeout"), "\(message)")
             }
             print("isolation[hang]: \(proxy.accepted(in: .hang)) connections reached the hung proxy")
             try await expectAllVaultRecover(client, namespace, proxy, label: "hang")
