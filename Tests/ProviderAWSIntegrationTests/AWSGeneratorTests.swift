@@ -247,6 +247,35 @@ struct AWSGeneratorOperatorTests {
                     #expect(failed, "\(name): \(condition?.message ?? "no condition")")
                 }
 
+                // A PushSecret whose selector names the ECR generator pushes the token it makes;
+                // an ExternalSecret reads it back from the (fake) store it went to.
+                _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                    SecretStore(
+                        metadata: ObjectMeta(name: "fake"),
+                        spec: SecretStoreSpec(provider: SecretStoreProvider(fake: FakeProvider(data: [])))))
+                _ = try await client.api(PushSecret.self, namespace: namespace).create(
+                    PushSecret(
+                        metadata: ObjectMeta(name: "push-ecr"),
+                        spec: PushSecretSpec(
+                            refreshInterval: "0s", secretStoreRefs: [PushSecretStoreRef(name: "fake", kind: .secretStore)],
+                            selector: PushSecretSelector(generatorRef: GeneratorRef(kind: "ECRAuthorizationToken", name: "ecr")),
+                            data: [
+                                PushSecretData(
+                                    match: PushSecretMatch(
+                                        secretKey: "password", remoteRef: PushSecretRemoteRef(remoteKey: "pushed-ecr")))
+                            ])))
+                #expect(try await waitForPushReady(client, namespace, "push-ecr"), "log: \(process.log.suffix(3000))")
+                _ = try await externalSecrets.create(
+                    ExternalSecret(
+                        metadata: ObjectMeta(name: "mirror"),
+                        spec: ExternalSecretSpec(
+                            secretStoreRef: SecretStoreRef(name: "fake", kind: .secretStore), refreshInterval: "1h",
+                            data: [
+                                ExternalSecretData(secretKey: "password", remoteRef: ExternalSecretDataRemoteRef(key: "pushed-ecr"))
+                            ])))
+                #expect(try await waitForReady(client, namespace, "mirror"), "log: \(process.log.suffix(3000))")
+                #expect(try await secrets.get("mirror").data?["password"] == Data(GeneratorMoto.ecrPassword.utf8))
+
                 // No generated value or credential in a status, an Event or the log.
                 var statusText = ""
                 for object in objects {
