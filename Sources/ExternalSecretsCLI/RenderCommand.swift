@@ -351,8 +351,7 @@ final class LiveProviders: Sendable {
         let namespace = object.metadata.namespace ?? "default"
         let annotations = try await kube.api(Namespace.self).get(namespace).metadata.annotations ?? [:]
         return KESNamespaceGuard(namespaceAnnotations: annotations, enforce: configuration.enforceNamespaceAnnotations)
-            .refusal(roleArn: mapped.roleArn, remoteKeys: mapped.remoteKeys, namespace: namespace)
-            .map { "not allowed to fetch secret: \(object.metadata.name ?? ""): \($0)" }
+            .refusal(of: mapped, name: object.metadata.name ?? "", namespace: namespace)
     }
 
     /// Closes every provider client and the cluster client.

@@ -67,6 +67,15 @@ public struct KESNamespaceGuard: Sendable, Hashable {
     }
 }
 
+extension KESNamespaceGuard {
+    /// Why the namespace refuses the KES object `name` mapped as `mapped`, in the words the KES
+    /// controller puts in `status.status` (and `render --live` prints); nil when it admits it.
+    public func refusal(of mapped: KESMappedObject, name: String, namespace: String) -> String? {
+        refusal(roleArn: mapped.roleArn, remoteKeys: mapped.remoteKeys, namespace: namespace)
+            .map { "not allowed to fetch secret: \(name): \($0)" }
+    }
+}
+
 // MARK: - The guards for ESO objects (opt-in)
 
 extension KESNamespaceGuard {

@@ -111,8 +111,8 @@ public final class KESReconciler<C: Clock>: Sendable where C.Duration == Duratio
             let guardrail = KESNamespaceGuard(
                 namespaceAnnotations: try await dependencies.namespaceAnnotations(namespace),
                 enforce: dependencies.configuration.enforceNamespaceAnnotations)
-            if let refusal = guardrail.refusal(roleArn: mapped.roleArn, remoteKeys: mapped.remoteKeys, namespace: namespace) {
-                try await report("not allowed to fetch secret: \(name): \(refusal)", of: object, warning: true)
+            if let refusal = guardrail.refusal(of: mapped, name: name, namespace: namespace) {
+                try await report(refusal, of: object, warning: true)
                 return .requeue(after: interval)
             }
             try await sync(object, mapped: mapped)
