@@ -161,7 +161,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
             controllerClass: dependencies.resolver.controllerClass)
         let fetcher = ExternalSecretFetcher(
             templateEnvironment: .eso(now: dependencies.now),
-            generate: { ref in try await generators.generate(ref, namespace: namespace) }
+            generate: { ref in try await generators.generate(ref, namespace: namespace).data }
         ) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
         }

@@ -30,7 +30,7 @@ struct GeneratorResolver: Sendable {
         var spec: JSONValue?
     }
 
-    func generate(_ ref: GeneratorRef, namespace: String) async throws -> SecretData {
+    func generate(_ ref: GeneratorRef, namespace: String) async throws -> GeneratedSecret {
         let resolved = try await resolve(ref, namespace: namespace)
         if let controllerClass,
             let generatorClass = resolved.generator.controllerClass(kind: resolved.kind, spec: resolved.spec),

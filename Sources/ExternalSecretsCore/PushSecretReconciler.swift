@@ -176,7 +176,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             let generators = GeneratorResolver(
                 client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now)
             do {
-                data = try await generators.generate(generatorRef, namespace: namespace)
+                data = try await generators.generate(generatorRef, namespace: namespace).data
             } catch let error as ProviderError {
                 throw ProviderError(error.code, "spec.selector.generatorRef: \(error.message)")
             }

@@ -17,10 +17,10 @@ public struct StandardGenerators: SecretGenerator {
     }
 
     public func generate(kind: String, spec: JSONValue?, references: any ReferenceReader, now: Date) async throws
-        -> SecretData
+        -> GeneratedSecret
     {
         let definition = try GeneratorDefinition(kind: kind, spec: spec)
         var random = SystemRandomNumberGenerator()
-        return try await definition.generate(references: references, now: now, using: &random)
+        return GeneratedSecret(data: try await definition.generate(references: references, now: now, using: &random))
     }
 }

@@ -38,8 +38,14 @@ public struct AWSGenerators: SecretGenerator {
     }
 
     public func generate(kind: String, spec: JSONValue?, references: any ReferenceReader, now: Date) async throws
-        -> SecretData
+        -> GeneratedSecret
     {
+        GeneratedSecret(data: try await values(kind: kind, spec: spec, references: references))
+    }
+
+    /// The values of one generation (neither kind returns state: an ECR token or STS session
+    /// cannot be revoked, it expires).
+    private func values(kind: String, spec: JSONValue?, references: any ReferenceReader) async throws -> SecretData {
         switch kind {
         case ECRAuthorizationTokenSpec.kind:
             let spec = try Self.decode(ECRAuthorizationTokenSpec.self, spec)

@@ -23,13 +23,57 @@ public protocol SecretGenerator: Sendable {
     /// namespace of the object using the generator; `now` is the wall-clock time.
     ///
     /// Guarantees: errors (`ProviderError`) name the generator's fields, never a generated value
-    /// or a referenced Secret's value.
+    /// or a referenced Secret's value. A generator that creates something remote (a token, a
+    /// lease) returns what undoing it needs as `state`; the caller records that state (a
+    /// GeneratorState) before the values are used and calls `cleanup` with it once they are
+    /// replaced or no longer wanted.
     func generate(kind: String, spec: JSONValue?, references: any ReferenceReader, now: Date) async throws
-        -> SecretData
+        -> GeneratedSecret
+
+    /// Undoes a generation whose `state` `generate` returned (revokes the token or the lease),
+    /// with the generator's spec at generation time; references are read in the namespace of
+    /// the object that used it. Must be idempotent: a state already undone (the remote object
+    /// is gone) is success. Default: nothing to undo.
+    func cleanup(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws
+
+    /// When `state` should next be renewed (a lease that expires unless renewed), nil when it
+    /// needs no renewal. Pure: reads nothing but the state. Default: never.
+    func renewal(kind: String, state: JSONValue) -> Date?
+
+    /// Renews `state` (extends the lease), returning the state to record from now on.
+    /// Called only when `renewal` returned a date that has passed. Default: the state unchanged.
+    func renew(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws -> JSONValue
+}
+
+/// What one generation made: the values, and what undoing it later needs.
+public struct GeneratedSecret: Sendable, Hashable {
+    /// The generated values, by key.
+    public var data: SecretData
+    /// What `SecretGenerator.cleanup` needs to undo this generation (a lease id, a token id),
+    /// nil when there is nothing to undo. Written to a GeneratorState, which tenants may read:
+    /// it must never hold a generated value or a credential.
+    public var state: JSONValue?
+
+    public init(data: SecretData, state: JSONValue? = nil) {
+        self.data = data
+        self.state = state
+    }
 }
 
 extension SecretGenerator {
     public func controllerClass(kind: String, spec: JSONValue?) -> String? { nil }
+
+    public func cleanup(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws
+    {}
+
+    public func renewal(kind: String, state: JSONValue) -> Date? { nil }
+
+    public func renew(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws -> JSONValue
+    { state }
 }
 
 /// The generator kinds this binary runs, by kind, in registration order.

@@ -27,15 +27,15 @@ import Testing
         let generator = StandardGenerators()
         let references = FakeReferences(secrets: ["seed/key": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"])
         let password = try await generator.generate(
-            kind: "Password", spec: ["length": 12, "secretKeys": ["a", "b"]], references: references, now: Date())
+            kind: "Password", spec: ["length": 12, "secretKeys": ["a", "b"]], references: references, now: Date()).data
         #expect(password.keys.sorted() == ["a", "b"])
         #expect(password["a"]?.count == 12)
         let otp = try await generator.generate(
             kind: "MFA", spec: ["secret": ["name": "seed", "key": "key"], "length": 8], references: references,
-            now: Date(timeIntervalSince1970: 59))
+            now: Date(timeIntervalSince1970: 59)).data
         #expect(otp["token"] == Data("94287082".utf8))
         let fake = try await generator.generate(
-            kind: "Fake", spec: ["data": ["k": "v"]], references: references, now: Date())
+            kind: "Fake", spec: ["data": ["k": "v"]], references: references, now: Date()).data
         #expect(fake == ["k": Data("v".utf8)])
         await #expect(throws: ProviderError.self) {
             try await generator.generate(

@@ -73,7 +73,7 @@ struct MotoGeneratorTests {
             let ecr = try JSONValue(
                 encoding: ECRAuthorizationTokenSpec(region: MotoServer.region, auth: keysAuth()))
             let login = try await generators.generate(
-                kind: "ECRAuthorizationToken", spec: ecr, references: references(fixture.allowed), now: Date())
+                kind: "ECRAuthorizationToken", spec: ecr, references: references(fixture.allowed), now: Date()).data
             #expect(login["username"] == Data("AWS".utf8))
             #expect(login["password"] == Data(GeneratorMoto.ecrPassword.utf8))
             #expect(login["proxy_endpoint"] == Data(GeneratorMoto.proxyEndpoint.utf8))
@@ -85,7 +85,7 @@ struct MotoGeneratorTests {
             let withRole = try JSONValue(
                 encoding: ECRAuthorizationTokenSpec(region: MotoServer.region, role: fixture.roleARN, auth: keysAuth()))
             let roleLogin = try await generators.generate(
-                kind: "ECRAuthorizationToken", spec: withRole, references: references(fixture.allowed), now: Date())
+                kind: "ECRAuthorizationToken", spec: withRole, references: references(fixture.allowed), now: Date()).data
             #expect(roleLogin["password"] == Data(GeneratorMoto.ecrPassword.utf8))
 
             let sts = try JSONValue(
@@ -94,7 +94,7 @@ struct MotoGeneratorTests {
                     requestParameters: STSSessionTokenRequestParameters(sessionDuration: 900)))
             let before = Int64(Date().timeIntervalSince1970)
             let session = try await generators.generate(
-                kind: "STSSessionToken", spec: sts, references: references(fixture.allowed), now: Date())
+                kind: "STSSessionToken", spec: sts, references: references(fixture.allowed), now: Date()).data
             #expect(session["access_key_id"] == Data(GeneratorMoto.sessionAccessKeyID.utf8))
             #expect(session["secret_access_key"]?.isEmpty == false && session["session_token"]?.isEmpty == false)
             let expiration = try #require(unixSeconds(session["expiration"]))

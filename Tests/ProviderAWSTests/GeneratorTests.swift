@@ -36,7 +36,8 @@ import Testing
         references: FakeReferences = FakeReferences(secrets: keySecrets)
     ) async throws -> SecretData {
         try await AWSGenerators(provider: provider(transport, environment: environment)).generate(
-            kind: kind, spec: spec, references: references, now: Date())
+            kind: kind, spec: spec, references: references, now: Date()
+        ).data
     }
 
     @Test func anECRLoginIsTheTokenSplitAtItsColonWithWholeSecondExpiry() async throws {
