@@ -443,7 +443,8 @@ let package = Package(
             dependencies: [
                 "ExternalSecretsAPI", "ExternalSecretsCore", "ProviderKit", "KubeClient", "KubeModel", "KubeTestSupport",
                 "ExternalSecretsCLI", "HTTPSupport", "OperatorTestSupport", "Generators",
-                "ProcessTestSupport",
+                "ProcessTestSupport", "ProviderFake",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

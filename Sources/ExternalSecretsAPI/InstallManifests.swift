@@ -156,6 +156,10 @@ public enum ExternalSecretsManifests {
                 ["passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens"],
                 ["get"]),
             RBACRule(GeneratorsAPIGroup.group, ["clustergenerators"], ["get"], when: .processClusterGenerator),
+            // GeneratorStates (`--enable-generator-state`): created with a generation, flagged for
+            // clean-up with a merge patch, deleted at their deadline, finalizer removed after it.
+            RBACRule(
+                GeneratorsAPIGroup.group, ["generatorstates"], ["list", "watch", "create", "patch", "delete"]),
             // Managed Secrets are watched by label, read, created, replaced (update) and deleted.
             RBACRule("", ["secrets"], ["get", "list", "watch", "create", "update", "delete"]),
             RBACRule("", ["configmaps"], ["get"]),

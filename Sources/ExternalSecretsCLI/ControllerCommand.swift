@@ -78,6 +78,16 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(name: .customLong("enable-flood-gate"), help: "Use only stores whose Ready condition is True.")
     var enableFloodGate = true
 
+    @Option(
+        name: .customLong("enable-generator-state"),
+        help: "Record what generators create remotely (tokens, leases) in GeneratorStates and clean it up when replaced or no longer used.")
+    var enableGeneratorState = true
+
+    @Option(
+        name: .customLong("generator-gc-grace-period"),
+        help: "How long a replaced generated value's state lives before its clean-up (Go duration).")
+    var generatorGCGracePeriod = "2m"
+
     @Option(name: .customLong("enable-secret-store-reconciler"), help: "Validate SecretStores.")
     var enableSecretStoreReconciler = true
 
@@ -216,7 +226,7 @@ struct ControllerCommand: AsyncParsableCommand {
         guard concurrent >= 1 else { throw ValidationError("--concurrent must be at least 1") }
         for (flag, value) in [
             ("--provider-timeout", providerTimeout), ("--reconcile-timeout", reconcileTimeout),
-            ("--store-retry-interval", storeRetryInterval),
+            ("--store-retry-interval", storeRetryInterval), ("--generator-gc-grace-period", generatorGCGracePeriod),
         ] {
             guard GoDuration.parse(value).map({ $0 > .zero }) == true else {
                 throw ValidationError("\(flag) must be a positive duration such as 20s")
@@ -273,6 +283,8 @@ struct ControllerCommand: AsyncParsableCommand {
         options.concurrent = concurrent
         options.storeRequeueInterval = GoDuration.parse(storeRequeueInterval) ?? .seconds(300)
         options.enableFloodGate = enableFloodGate
+        options.enableGeneratorState = enableGeneratorState
+        options.generatorGCGracePeriod = GoDuration.parse(generatorGCGracePeriod) ?? .seconds(120)
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
         options.enablePushSecretReconciler = enablePushSecretReconciler

@@ -26,12 +26,12 @@ public struct ExternalSecretFetcher: Sendable {
     /// What `rewrite.transform` templates may consult (the operator's clock and random source).
     public var templateEnvironment: RenderEnvironment
     /// Runs the generator a `dataFrom[].sourceRef.generatorRef` names, for the ExternalSecret's
-    /// namespace; nil refuses generator entries.
-    public var generate: (@Sendable (GeneratorRef) async throws -> SecretData)?
+    /// namespace, with the entry's index; nil refuses generator entries.
+    public var generate: (@Sendable (GeneratorRef, Int) async throws -> SecretData)?
 
     public init(
         templateEnvironment: RenderEnvironment,
-        generate: (@Sendable (GeneratorRef) async throws -> SecretData)? = nil,
+        generate: (@Sendable (GeneratorRef, Int) async throws -> SecretData)? = nil,
         client: @escaping @Sendable (SecretStoreRef) async throws -> any SecretsClient
     ) {
         self.templateEnvironment = templateEnvironment
@@ -54,7 +54,7 @@ public struct ExternalSecretFetcher: Sendable {
                 }
                 let generated: SecretData
                 do {
-                    generated = try await generate(generatorRef)
+                    generated = try await generate(generatorRef, index)
                 } catch let error as ProviderError {
                     throw ProviderError(error.code, "\(field).sourceRef.generatorRef: \(error.message)")
                 }

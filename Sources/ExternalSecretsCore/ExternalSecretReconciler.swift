@@ -40,6 +40,9 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         /// namespace's permitted-key-name annotation admits, and a store whose role the
         /// namespace's permitted-role annotation does not admit is refused; nil: off.
         public var namespaceGuard: (@Sendable (String) async throws -> KESNamespaceGuard)?
+        /// Where generators' states are recorded (`--enable-generator-state`); nil: not recorded
+        /// (a generator's remote credentials are then never cleaned up, as in ESO with the flag off).
+        public var generatorStates: GeneratorStateSettings?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,
@@ -159,21 +162,56 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let generators = GeneratorResolver(
             client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now,
             controllerClass: dependencies.resolver.controllerClass)
+        let ledger = dependencies.generatorStates.map { settings in
+            GeneratorStateLedger(
+                client: dependencies.client, owner: GeneratorStateOwner(es), gracePeriod: settings.gracePeriod,
+                now: dependencies.now)
+        }
         let fetcher = ExternalSecretFetcher(
             templateEnvironment: .eso(now: dependencies.now),
-            generate: { ref in try await generators.generate(ref, namespace: namespace).data }
+            generate: { ref, index in
+                let run = try await generators.generate(ref, namespace: namespace)
+                if let ledger, let state = run.generated.state {
+                    try await ledger.record(state, resource: run.resource, key: String(index))
+                }
+                return run.generated.data
+            }
         ) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
         }
-        let fetched = try await fetcher.fetch(es)
-
-        var rendered: RenderedTarget?
-        if let template = es.spec.target?.template {
-            let sources = try await readTemplateSources(
-                of: template, client: dependencies.client, namespace: namespace, field: "spec.target.template.templateFrom")
-            rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
+        let fetched: FetchResult
+        let plan: SecretWritePlan
+        do {
+            fetched = try await fetcher.fetch(es)
+            var rendered: RenderedTarget?
+            if let template = es.spec.target?.template {
+                let sources = try await readTemplateSources(
+                    of: template, client: dependencies.client, namespace: namespace, field: "spec.target.template.templateFrom")
+                rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
+            }
+            plan = try await writeTarget(of: es, named: targetName, data: fetched.data, rendered: rendered)
+        } catch {
+            // Nothing was written: what this reconcile generated is cleaned up now.
+            if let ledger, !ledger.isEmpty {
+                do { try await ledger.rollback() } catch {
+                    logger.warning(
+                        "could not roll back generator states",
+                        metadata: ["externalsecret": "\(ObjectKey(es))", "error": "\(Self.describe(error))"])
+                }
+            }
+            throw error
         }
-        let plan = try await writeTarget(of: es, named: targetName, data: fetched.data, rendered: rendered)
+        if let ledger, let settings = dependencies.generatorStates,
+            !ledger.isEmpty || settings.hasLiveStates(es.metadata.uid ?? "")
+        {
+            // The new values are in the Secret: the states of earlier values go after the grace
+            // period. A failure leaves them live until the next commit or the owner's deletion.
+            do { try await ledger.commit() } catch {
+                logger.warning(
+                    "could not flag earlier generator states for clean-up",
+                    metadata: ["externalsecret": "\(ObjectKey(es))", "error": "\(Self.describe(error))"])
+            }
+        }
         if (es.spec.target?.creationPolicy ?? .owner) == .owner, let uid = es.metadata.uid {
             try await deleteRenamedTargets(of: es, uid: uid, current: targetName)
         }

@@ -69,6 +69,12 @@ public struct OperatorOptions: Sendable {
     public var serviceAccountTokenAudience: String?
     /// Where stores may send credentials (`--allowed-provider-endpoints`); nil: anywhere.
     public var allowedProviderEndpoints: ProviderEndpointAllowList?
+    /// Record the states generators return in GeneratorStates and clean them up after
+    /// `generatorGCGracePeriod` (`--enable-generator-state`, ESO's default on).
+    public var enableGeneratorState = true
+    /// How long an earlier generator state lives after newer values were written
+    /// (`--generator-gc-grace-period`).
+    public var generatorGCGracePeriod: Duration = .seconds(120)
     /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
     /// (`--enable-kes`); nil: not served.
     public var kes: KESConfiguration?
@@ -103,6 +109,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
     static var targetIndex: String { "target" }
     /// Stores by the Secrets their provider block refers to (`namespace/name`).
     static var referencedSecretIndex: String { "referenced-secret" }
+    /// GeneratorStates without a deadline by their owners' uids.
+    static var ownerIndex: String { "owner-uid" }
 
     /// - Parameters:
     ///   - clock: the process's one monotonic clock: work queues, reconcile deadlines, provider
@@ -258,6 +266,35 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             caches.append { namespaces.store.isSynced }
         }
 
+        // MARK: GeneratorStates
+
+        // States are cached (they are few: one per live generated credential) so that an object
+        // that stopped generating can tell, without a request, that it still has states to retire.
+        let generatorStates: Controller<GeneratorState, C>? =
+            options.enableGeneratorState
+            ? Controller(
+                name: "generatorstate", api: client.api(GeneratorState.self, namespace: namespace),
+                indexes: [
+                    StoreIndex(name: Self.ownerIndex) { state in
+                        state.spec.garbageCollectionDeadline == nil && state.metadata.deletionTimestamp == nil
+                            ? state.metadata.ownerReferences?.map(\.uid) ?? [] : []
+                    }
+                ],
+                workers: options.concurrent, clock: clock, logger: logger,
+                reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
+                reconcile: GeneratorStateReconciler(
+                    client: client, generators: registry.generators, events: events, now: now, logger: logger
+                ).reconcile) : nil
+        let generatorStateSettings = generatorStates.map { controller in
+            GeneratorStateSettings(gracePeriod: options.generatorGCGracePeriod) { [store = controller.store] uid in
+                !store.keys(index: Self.ownerIndex, value: uid).isEmpty
+            }
+        }
+        if let generatorStates {
+            services.append(generatorStates)
+            caches.append { generatorStates.store.isSynced }
+        }
+
         // MARK: ExternalSecrets
 
         // The versions of the operator's own status patches and Secret writes: their watch events
@@ -270,6 +307,7 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             renderer: renderer,
             callCache: callCache, callGuard: callGuard,
             ownStatusWrites: ownStatusWrites, ownSecretWrites: ownSecretWrites)
+        reconcilerDependencies.generatorStates = generatorStateSettings
         if options.enforceNamespaceKeyGuard || options.enforceNamespaceRoleGuard {
             // Only the annotations of the guards turned on count.
             var guarded: Set<String> = []
@@ -358,13 +396,13 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
 
         if options.enablePushSecretReconciler, let sourceSecrets = secretIdentities {
             let ownPushStatusWrites = OwnWrites()
-            let pushReconciler = PushSecretReconciler(
-                dependencies: .init(
-                    client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
-                    renderer: renderer, callCache: callCache,
-                    sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion },
-                    callGuard: callGuard, ownStatusWrites: ownPushStatusWrites),
-                logger: logger)
+            var pushDependencies = PushSecretReconciler<C>.Dependencies(
+                client: client, resolver: resolver, registry: registry, clients: clients, events: events, now: now,
+                renderer: renderer, callCache: callCache,
+                sourceVersion: { key in sourceSecrets.store.get(key)?.metadata.resourceVersion },
+                callGuard: callGuard, ownStatusWrites: ownPushStatusWrites)
+            pushDependencies.generatorStates = generatorStateSettings
+            let pushReconciler = PushSecretReconciler(dependencies: pushDependencies, logger: logger)
             let pushSecrets = Controller(
                 name: "pushsecret", api: client.api(PushSecret.self, namespace: namespace),
                 indexes: [

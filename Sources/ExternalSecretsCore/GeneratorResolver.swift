@@ -30,7 +30,16 @@ struct GeneratorResolver: Sendable {
         var spec: JSONValue?
     }
 
-    func generate(_ ref: GeneratorRef, namespace: String) async throws -> GeneratedSecret {
+    /// One generation: what the generator made, and the manifest it was made from (what a
+    /// GeneratorState keeps so that its clean-up runs with the same spec).
+    struct Run {
+        var generated: GeneratedSecret
+        /// `apiVersion`, `kind` (for a ClusterGenerator the kind it runs), `metadata.name` /
+        /// `namespace` of the generator object and its `spec`.
+        var resource: JSONValue
+    }
+
+    func generate(_ ref: GeneratorRef, namespace: String) async throws -> Run {
         let resolved = try await resolve(ref, namespace: namespace)
         if let controllerClass,
             let generatorClass = resolved.generator.controllerClass(kind: resolved.kind, spec: resolved.spec),
@@ -39,8 +48,16 @@ struct GeneratorResolver: Sendable {
             throw StoreProblem.otherControllerClass(store: "\(ref.kind) \(ref.name)")
         }
         let references = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(ownNamespace: namespace))
-        return try await resolved.generator.generate(
+        let generated = try await resolved.generator.generate(
             kind: resolved.kind, spec: resolved.spec, references: references, now: now())
+        var metadata: [String: JSONValue] = ["name": .string(ref.name)]
+        if ref.kind != ClusterGenerator.resource.kind { metadata["namespace"] = .string(namespace) }
+        var resource: [String: JSONValue] = [
+            "apiVersion": .string(GeneratorsAPIGroup.apiVersion), "kind": .string(resolved.kind),
+            "metadata": .object(metadata),
+        ]
+        resource["spec"] = resolved.spec
+        return Run(generated: generated, resource: .object(resource))
     }
 
     func resolve(_ ref: GeneratorRef, namespace: String) async throws -> Resolved {

@@ -23,6 +23,8 @@ extension PushSecretReconciler {
         /// Where the versions of this controller's own status patches are recorded, so that their
         /// watch events wake nothing (``OwnWrites``); nil: not recorded.
         public var ownStatusWrites: OwnWrites?
+        /// Where the state of a `selector.generatorRef`'s generation is recorded; nil: not recorded.
+        public var generatorStates: GeneratorStateSettings?
 
         public init(
             client: KubeClient, resolver: StoreResolver, registry: ProviderRegistry, clients: ClientManager,

@@ -115,38 +115,54 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             return after.map { .requeue(after: $0) } ?? .awaitChange
         }
 
-        let (source, sourceVersion) = try await sourceData(of: ps, namespace: namespace)
-        let stores = try await resolveStores(ps.spec.secretStoreRefs, namespace: namespace)
-        let plan = try PushPlan(
-            spec: ps.spec, source: source, stores: stores.map(\.push), previous: ps.status?.syncedPushSecrets ?? [:])
-        var clients: [String: any SecretsClient] = [:]
-        for store in stores {
-            clients[store.push.statusKey] = try await client(for: store.context)
+        let ledger = dependencies.generatorStates.map { settings in
+            GeneratorStateLedger(
+                client: dependencies.client, owner: GeneratorStateOwner(ps), gracePeriod: settings.gracePeriod,
+                now: dependencies.now)
         }
         var written: [PushEntry] = []
-        for entry in plan.entries {
-            guard let client = clients[entry.store.statusKey] else { continue }
-            do {
-                let leftAsItIs = plan.skipsExisting ? try await client.secretExists(entry.target) : false
-                if !leftAsItIs { try await client.pushSecret(entry.value, to: entry.target) }
-                written.append(entry)
-            } catch {
-                let message = PushSecretNames.writeFailed(
-                    remoteRef: entry.record.match.secretKey ?? entry.target.remoteKey, store: entry.store.name,
-                    error: ExternalSecretReconciler<C>.describe(error))
-                throw PushFailure(message: message, synced: plan.synced(afterWriting: written), underlying: error)
+        let plan: PushPlan
+        let sourceVersion: String?
+        do {
+            let source: SecretData
+            (source, sourceVersion) = try await sourceData(of: ps, namespace: namespace, ledger: ledger)
+            let stores = try await resolveStores(ps.spec.secretStoreRefs, namespace: namespace)
+            plan = try PushPlan(
+                spec: ps.spec, source: source, stores: stores.map(\.push), previous: ps.status?.syncedPushSecrets ?? [:])
+            var clients: [String: any SecretsClient] = [:]
+            for store in stores {
+                clients[store.push.statusKey] = try await client(for: store.context)
             }
-        }
-        for (index, stale) in plan.stale.enumerated() {
-            guard let client = clients[stale.store] else { continue }
-            do {
-                try await deleteRemote(stale.record, with: client)
-            } catch {
-                throw PushFailure(
-                    message: PushSecretNames.deleteFailed(ExternalSecretReconciler<C>.describe(error)),
-                    synced: plan.synced(notDeleted: plan.stale[index...]), underlying: error)
+            for entry in plan.entries {
+                guard let client = clients[entry.store.statusKey] else { continue }
+                do {
+                    let leftAsItIs = plan.skipsExisting ? try await client.secretExists(entry.target) : false
+                    if !leftAsItIs { try await client.pushSecret(entry.value, to: entry.target) }
+                    written.append(entry)
+                } catch {
+                    let message = PushSecretNames.writeFailed(
+                        remoteRef: entry.record.match.secretKey ?? entry.target.remoteKey, store: entry.store.name,
+                        error: ExternalSecretReconciler<C>.describe(error))
+                    throw PushFailure(message: message, synced: plan.synced(afterWriting: written), underlying: error)
+                }
             }
+            for (index, stale) in plan.stale.enumerated() {
+                guard let client = clients[stale.store] else { continue }
+                do {
+                    try await deleteRemote(stale.record, with: client)
+                } catch {
+                    throw PushFailure(
+                        message: PushSecretNames.deleteFailed(ExternalSecretReconciler<C>.describe(error)),
+                        synced: plan.synced(notDeleted: plan.stale[index...]), underlying: error)
+                }
+            }
+        } catch {
+            // A generated value pushed nowhere is cleaned up now; one pushed to some store is
+            // in use there and becomes the live one (ESO rolls back either way).
+            await settleGeneratorStates(ledger, of: ps, committing: !written.isEmpty)
+            throw error
         }
+        await settleGeneratorStates(ledger, of: ps, committing: true)
         for store in plan.abandonedStores {
             await dependencies.events.record(.normal, reason: PushSecretNames.reasonSynced, message: PushSecretNames.storeAbandoned(store), about: ps)
         }
@@ -169,14 +185,20 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
     /// The source's data after the template: the Secret read by a direct GET in the PushSecret's
     /// own namespace, or what `selector.generatorRef` generates now (as ESO, a new value at every
     /// push; no source version then).
-    private func sourceData(of ps: PushSecret, namespace: String) async throws -> (SecretData, String?) {
+    private func sourceData(
+        of ps: PushSecret, namespace: String, ledger: GeneratorStateLedger?
+    ) async throws -> (SecretData, String?) {
         let data: SecretData
         let version: String?
         if let generatorRef = ps.spec.selector.generatorRef {
             let generators = GeneratorResolver(
                 client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now)
             do {
-                data = try await generators.generate(generatorRef, namespace: namespace).data
+                let run = try await generators.generate(generatorRef, namespace: namespace)
+                if let ledger, let state = run.generated.state {
+                    try await ledger.record(state, resource: run.resource, key: "0")
+                }
+                data = run.generated.data
             } catch let error as ProviderError {
                 throw ProviderError(error.code, "spec.selector.generatorRef: \(error.message)")
             }
@@ -195,6 +217,21 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
         let sources = try await readTemplateSources(
             of: template, client: dependencies.client, namespace: namespace, field: "spec.template.templateFrom")
         return (try dependencies.renderer().render(template, data: data, sources: sources).data, version)
+    }
+
+    /// Commits (earlier states retired after the grace period) or rolls back (this push's
+    /// states cleaned up now) the generator states of one push; a failure is logged, not thrown.
+    private func settleGeneratorStates(_ ledger: GeneratorStateLedger?, of ps: PushSecret, committing: Bool) async {
+        guard let ledger, let settings = dependencies.generatorStates,
+            !ledger.isEmpty || settings.hasLiveStates(ps.metadata.uid ?? "")
+        else { return }
+        do {
+            if committing { try await ledger.commit() } else { try await ledger.rollback() }
+        } catch {
+            logger.warning(
+                committing ? "could not flag earlier generator states for clean-up" : "could not roll back generator states",
+                metadata: ["pushsecret": "\(ObjectKey(ps))", "error": "\(ExternalSecretReconciler<C>.describe(error))"])
+        }
     }
 
     private struct ResolvedStore {

@@ -145,6 +145,11 @@ import Testing
         ] {
             expected.insert("generators.external-secrets.io/\(kind) get")
         }
+        // GeneratorStates: cached, created with a generation, flagged and finalized with patches,
+        // deleted at their deadline.
+        for verb in ["list", "watch", "create", "patch", "delete"] {
+            expected.insert("generators.external-secrets.io/generatorstates \(verb)")
+        }
         for verb in ["get", "list", "watch", "create", "update", "delete"] { expected.insert("/secrets \(verb)") }
         expected.insert("/configmaps get")
         // ClusterSecretStore namespaceSelector conditions read the ExternalSecret's namespace.

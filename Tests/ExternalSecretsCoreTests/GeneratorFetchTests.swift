@@ -17,7 +17,7 @@ struct GeneratorFetchTests {
     static func fetcher(asked: Asked, generated: [String: SecretData]) -> ExternalSecretFetcher {
         ExternalSecretFetcher(
             templateEnvironment: .eso(now: { Date(timeIntervalSince1970: 0) }),
-            generate: { ref in
+            generate: { ref, _ in
                 asked.append("\(ref.kind)/\(ref.name)")
                 guard let values = generated[ref.name] else {
                     throw ProviderError.invalidConfiguration("\(ref.kind) \(ref.name) not found")

@@ -1,0 +1,205 @@
+import ExternalSecretsAPI
+import ExternalSecretsCore
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTestSupport
+import Logging
+import OperatorTestSupport
+import ProviderFake
+import ProviderKit
+import Synchronization
+import Testing
+
+/// A generator for kind `Fake` that makes something "remote" each time: generation `n` returns
+/// value `v<n>` and state `{"id": "<n>"}`, and its clean-up records the id (or fails while told
+/// to). A spec with `data.fail` makes the generation fail.
+final class RemoteMakingGenerator: SecretGenerator {
+    struct Log {
+        var generated = 0
+        var cleanedUp: [String] = []
+        var failCleanUp = false
+    }
+    let log = Mutex(Log())
+
+    var resources: [ResourceDescriptor] { [FakeGenerator.resource] }
+
+    func generate(kind: String, spec: JSONValue?, references: any ReferenceReader, now: Date) async throws
+        -> GeneratedSecret
+    {
+        if spec?["data"]?["fail"] != nil { throw ProviderError.invalidConfiguration("spec.data.fail is set") }
+        let n = log.withLock { log in
+            log.generated += 1
+            return log.generated
+        }
+        return GeneratedSecret(data: ["value": Data("v\(n)".utf8)], state: ["id": .string("\(n)")])
+    }
+
+    func cleanup(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws
+    {
+        let id = state["id"]?.stringValue ?? "?"
+        try log.withLock { log in
+            if log.failCleanUp { throw ProviderError(.unavailable, "the remote service refused the revocation") }
+            if !log.cleanedUp.contains(id) { log.cleanedUp.append(id) }
+        }
+    }
+
+    var cleanedUp: [String] { log.withLock { $0.cleanedUp } }
+    var generatedIDs: [String] { log.withLock { log in (0..<log.generated).map { "\($0 + 1)" } } }
+}
+
+/// GeneratorStates made, retired, rolled back and cleaned up by the operator (run in this
+/// process with a generator that records its clean-ups) on the real control plane, whose
+/// kube-controller-manager's garbage collector deletes the states of a deleted ExternalSecret.
+@Suite(.controlPlane, .serialized) struct GeneratorStateLifecycleTests {
+    /// Runs the operator in this process, watching a new namespace, with the Fake provider and
+    /// `generator`, and a grace period of one second.
+    func withOperator(
+        _ prefix: String, _ generator: RemoteMakingGenerator, _ body: (KubeClient, String) async throws -> Void
+    ) async throws {
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            let namespace = try await makeNamespace(client, prefix: prefix)
+            var options = OperatorOptions(namespace: namespace)
+            options.enableClusterStoreReconciler = false
+            options.generatorGCGracePeriod = .seconds(1)
+            let service = ExternalSecretsOperator(
+                client: client, registry: ProviderRegistry([FakeSecretsProvider()], generators: [generator]),
+                options: options, clock: ContinuousClock(), now: { Date() }, logger: Logger(label: "generator-state-test"))
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            try await body(client, namespace)
+        }
+    }
+
+    @Test func statesAreRecordedRetiredRolledBackAndRetiredWhenNoLongerUsed() async throws {
+        let generator = RemoteMakingGenerator()
+        try await withOperator("gen-state", generator) { client, namespace in
+
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "remote"), spec: FakeSpec(data: [:])))
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "broken"), spec: FakeSpec(data: ["fail": "1"])))
+            var es = ExternalSecret(
+                metadata: ObjectMeta(name: "creds"),
+                spec: ExternalSecretSpec(
+                    refreshInterval: "1h",
+                    dataFrom: [
+                        ExternalSecretDataFromRemoteRef(
+                            sourceRef: StoreSourceRef(generatorRef: GeneratorRef(kind: "Fake", name: "remote")))
+                    ]))
+            es = try await externalSecrets.create(es)
+            let uid = try #require(es.metadata.uid)
+
+            // The first value, and its state: owned by the ExternalSecret, finalized, labelled
+            // with ESO's owner key, with the generator's manifest.
+            #expect(try await eventually { try await secrets.getIfExists("creds")?.data?["value"] == Data("v1".utf8) })
+            let first = try #require(try await states.list().items.first)
+            #expect(first.metadata.ownerReferences?.map(\.uid) == [uid])
+            #expect(first.metadata.finalizers == [GeneratorStateNames.finalizer])
+            #expect(
+                first.metadata.labels?[GeneratorStateNames.ownerKeyLabel]
+                    == GeneratorStateOwner(es).ownerKey("0"))
+            #expect(first.spec.resource["kind"]?.stringValue == "Fake")
+            #expect(first.spec.resource["metadata"]?["name"]?.stringValue == "remote")
+            #expect(first.spec.state["id"]?.stringValue == "1")
+            #expect(first.spec.garbageCollectionDeadline == nil)
+
+            // A new value: the earlier state is cleaned up after the grace period, the new one lives.
+            try await update(externalSecrets, "creds") { $0.metadata.annotations = ["force-sync": "1"] }
+            #expect(try await eventually { try await secrets.getIfExists("creds")?.data?["value"] == Data("v2".utf8) })
+            #expect(try await eventually { generator.cleanedUp == ["1"] })
+            #expect(try await eventually { try await states.list().items.map(\.spec.state["id"]) == ["2"] })
+
+            // A failing entry after a generation: nothing is written, the new state is rolled
+            // back (cleaned up at once; each retry generates and rolls back again), the live one stays.
+            try await update(externalSecrets, "creds") {
+                $0.spec.dataFrom?.append(
+                    ExternalSecretDataFromRemoteRef(
+                        sourceRef: StoreSourceRef(generatorRef: GeneratorRef(kind: "Fake", name: "broken"))))
+            }
+            #expect(try await eventually { generator.cleanedUp.starts(with: ["1", "3"]) })
+            #expect(
+                try await eventually {
+                    try await states.list().items.filter { $0.spec.garbageCollectionDeadline == nil }
+                        .map(\.spec.state["id"]) == ["2"]
+                })
+            #expect(try await secrets.get("creds").data?["value"] == Data("v2".utf8))
+
+            // The ExternalSecret stops using generators: its next sync retires the live state.
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(
+                fakeStore("fake", data: [FakeProviderData(key: "plain", value: "fixed")]))
+            try await update(externalSecrets, "creds") {
+                $0.spec.secretStoreRef = SecretStoreRef(name: "fake", kind: .secretStore)
+                $0.spec.dataFrom = nil
+                $0.spec.data = [entry("value", "plain")]
+            }
+            #expect(try await eventually { generator.cleanedUp.contains("2") })
+            #expect(try await eventually { try await states.list().items.isEmpty })
+            #expect(generator.cleanedUp.sorted() == generator.generatedIDs.sorted())
+        }
+    }
+
+    @Test func aPushedValueRetiresTheEarlierOneAndAPushThatWroteNothingRollsBack() async throws {
+        let generator = RemoteMakingGenerator()
+        try await withOperator("gen-state-push", generator) { client, namespace in
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            let pushSecrets = client.api(PushSecret.self, namespace: namespace)
+            _ = try await client.api(SecretStore.self, namespace: namespace).create(fakeStore("fake", data: []))
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "remote"), spec: FakeSpec(data: [:])))
+            func live() async throws -> [String?] {
+                try await states.list().items.filter { $0.spec.garbageCollectionDeadline == nil }
+                    .map { $0.spec.state["id"]?.stringValue }
+            }
+            let push = PushSecret(
+                metadata: ObjectMeta(name: "rotated"),
+                spec: PushSecretSpec(
+                    refreshInterval: "1h", secretStoreRefs: [PushSecretStoreRef(name: "fake", kind: .secretStore)],
+                    selector: PushSecretSelector(generatorRef: GeneratorRef(kind: "Fake", name: "remote")),
+                    data: [
+                        PushSecretData(
+                            match: PushSecretMatch(secretKey: "value", remoteRef: PushSecretRemoteRef(remoteKey: "pushed-a")))
+                    ]))
+            let created = try await pushSecrets.create(push)
+            #expect(try await waitForPushReady(client, namespace, "rotated", status: "True"))
+            #expect(try await eventually { try await live() == ["1"] })
+            let first = try #require(try await states.list().items.first)
+            #expect(first.metadata.ownerReferences?.map(\.uid) == [try #require(created.metadata.uid)])
+            #expect(first.metadata.generateName == "gen-pushsecret-rotated-")
+
+            // A new push (spec changed): the earlier value's state is cleaned up after the grace period.
+            try await update(pushSecrets, "rotated") { $0.spec.data?[0].match.remoteRef.remoteKey = "pushed-b" }
+            #expect(try await eventually { generator.cleanedUp == ["1"] })
+            #expect(try await eventually { try await live() == ["2"] })
+
+            // A push that wrote nothing (its store does not exist): its value is cleaned up at once.
+            try await update(pushSecrets, "rotated") { $0.spec.secretStoreRefs = [PushSecretStoreRef(name: "gone", kind: .secretStore)] }
+            #expect(try await eventually { generator.cleanedUp.starts(with: ["1", "3"]) })
+            #expect(try await eventually { try await live() == ["2"] })
+            // The PushSecret is deleted: Kubernetes' garbage collector deletes its state, whose
+            // clean-up fails first (reported on the state, which waits) and then succeeds.
+            generator.log.withLock { $0.failCleanUp = true }
+            try await pushSecrets.delete("rotated")
+            #expect(
+                try await eventually(timeout: .seconds(120)) {
+                    let live = try await states.list().items.first { $0.spec.state["id"]?.stringValue == "2" }
+                    let condition = live?.status?.conditions?.first
+                    return condition?.status == "False"
+                        && condition?.message?.contains("could not cleanup generator state") == true
+                })
+            #expect(
+                try await states.list().items.first { $0.spec.state["id"]?.stringValue == "2" }?.metadata
+                    .deletionTimestamp != nil)
+            generator.log.withLock { $0.failCleanUp = false }
+            #expect(try await eventually(timeout: .seconds(120)) { try await states.list().items.isEmpty })
+            // Everything ever generated was cleaned up, each once.
+            #expect(generator.cleanedUp.sorted() == generator.generatedIDs.sorted())
+            #expect(generator.cleanedUp.contains("2"))
+        }
+    }
+}
