@@ -13,7 +13,8 @@ import Testing
 
 /// A generator for kind `Fake` that makes something "remote" each time: generation `n` returns
 /// value `v<n>` and state `{"id": "<n>"}`, and its clean-up records the id (or fails while told
-/// to). A spec with `data.fail` makes the generation fail.
+/// to). A spec with `data.fail` makes the generation fail; one with `data.renewEvery` (seconds)
+/// makes a state due for renewal that often, each renewal counted in the state's `renewals`.
 final class RemoteMakingGenerator: SecretGenerator {
     struct Log {
         var generated = 0
@@ -32,7 +33,38 @@ final class RemoteMakingGenerator: SecretGenerator {
             log.generated += 1
             return log.generated
         }
-        return GeneratedSecret(data: ["value": Data("v\(n)".utf8)], state: ["id": .string("\(n)")])
+        var state: JSONValue = ["id": .string("\(n)")]
+        if let every = spec?["data"]?["renewEvery"]?.stringValue, let seconds = Double(every) {
+            state = [
+                "id": .string("\(n)"), "renewals": 0, "every": .double(seconds),
+                "renewAt": .double(now.timeIntervalSince1970 + seconds),
+            ]
+        }
+        return GeneratedSecret(data: ["value": Data("v\(n)".utf8)], state: state)
+    }
+
+    /// A JSON number as a Double (whole numbers come back from the API server as integers).
+    static func number(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .double(let number)?: number
+        case .integer(let number)?: Double(number)
+        default: nil
+        }
+    }
+
+    func renewal(kind: String, state: JSONValue) -> Date? {
+        Self.number(state["renewAt"]).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    func renew(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
+        async throws -> JSONValue
+    {
+        guard case .object(var members) = state, let every = Self.number(members["every"]),
+            let renewals = Self.number(members["renewals"])
+        else { return state }
+        members["renewals"] = .integer(Int64(renewals) + 1)
+        members["renewAt"] = .double(now.timeIntervalSince1970 + every)
+        return .object(members)
     }
 
     func cleanup(kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, now: Date)
@@ -200,6 +232,32 @@ final class RemoteMakingGenerator: SecretGenerator {
             // Everything ever generated was cleaned up, each once.
             #expect(generator.cleanedUp.sorted() == generator.generatedIDs.sorted())
             #expect(generator.cleanedUp.contains("2"))
+        }
+    }
+
+    @Test func aStateDueForRenewalIsRenewedWhileItLives() async throws {
+        let generator = RemoteMakingGenerator()
+        try await withOperator("gen-state-renew", generator) { client, namespace in
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "lease"), spec: FakeSpec(data: ["renewEvery": "1"])))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                ExternalSecret(
+                    metadata: ObjectMeta(name: "leased"),
+                    spec: ExternalSecretSpec(
+                        refreshInterval: "1h",
+                        dataFrom: [
+                            ExternalSecretDataFromRemoteRef(
+                                sourceRef: StoreSourceRef(generatorRef: GeneratorRef(kind: "Fake", name: "lease")))
+                        ])))
+            // Renewed about once a second, the same state (no new value, nothing cleaned up).
+            #expect(
+                try await eventually {
+                    let state = try await states.list().items.first?.spec.state
+                    return RemoteMakingGenerator.number(state?["renewals"]) ?? 0 >= 2
+                })
+            #expect(try await states.list().items.map { $0.spec.state["id"]?.stringValue } == ["1"])
+            #expect(generator.cleanedUp.isEmpty)
         }
     }
 }
