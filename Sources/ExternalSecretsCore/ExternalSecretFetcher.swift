@@ -9,10 +9,14 @@ public struct FetchResult: Sendable {
     /// Entries skipped because the remote secret does not exist (deletionPolicy Delete or Merge),
     /// described by field path and remote key (never a value).
     public var missing: [String]
+    /// The keys whose value a generator made, by the `dataFrom` index of that generator entry
+    /// (keys a later entry overwrote are not listed).
+    public var generatedKeys: [String: Int]
 
-    public init(data: SecretData = [:], missing: [String] = []) {
+    public init(data: SecretData = [:], missing: [String] = [], generatedKeys: [String: Int] = [:]) {
         self.data = data
         self.missing = missing
+        self.generatedKeys = generatedKeys
     }
 }
 
@@ -61,6 +65,7 @@ public struct ExternalSecretFetcher: Sendable {
                 let map = try SecretDataPipeline.processGenerated(
                     generated, rewrite: entry.rewrite, index: index, environment: templateEnvironment)
                 result.data.merge(map) { _, later in later }
+                for key in map.keys { result.generatedKeys[key] = index }
                 continue
             }
             let client = try await client(entry.sourceRef?.storeRef ?? defaultStore)
@@ -78,6 +83,7 @@ public struct ExternalSecretFetcher: Sendable {
                     throw InvalidSpec("\(field) must set extract or find")
                 }
                 result.data.merge(map) { _, later in later }
+                for key in map.keys { result.generatedKeys[key] = nil }
             } catch let error as ProviderError where error.isNotFound && skipMissing {
                 result.missing.append("\(field) (\(entry.extract?.key ?? "find"))")
             }
@@ -88,6 +94,7 @@ public struct ExternalSecretFetcher: Sendable {
             do {
                 let value = try await client.getSecret(entry.remoteRef)
                 result.data[entry.secretKey] = try SecretDataPipeline.processData(value, data: entry, index: index)
+                result.generatedKeys[entry.secretKey] = nil
             } catch let error as ProviderError where error.isNotFound && skipMissing {
                 result.missing.append("spec.data[\(index)] (\(entry.remoteRef.key))")
             }

@@ -179,17 +179,25 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         ) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)
         }
+        let policy = try GeneratedValuePolicy(annotations: es.metadata.annotations)
         let fetched: FetchResult
         let plan: SecretWritePlan
+        var unusedGenerations: Set<Int> = []
         do {
             fetched = try await fetcher.fetch(es)
+            var data = fetched.data
+            if policy.isActive, !fetched.generatedKeys.isEmpty {
+                let outcome = policy.apply(to: fetched, current: try await currentData(of: es, named: targetName))
+                data = outcome.data
+                unusedGenerations = outcome.unusedGenerations
+            }
             var rendered: RenderedTarget?
             if let template = es.spec.target?.template {
                 let sources = try await readTemplateSources(
                     of: template, client: dependencies.client, namespace: namespace, field: "spec.target.template.templateFrom")
-                rendered = try dependencies.renderer().render(template, data: fetched.data, sources: sources)
+                rendered = try dependencies.renderer().render(template, data: data, sources: sources)
             }
-            plan = try await writeTarget(of: es, named: targetName, data: fetched.data, rendered: rendered)
+            plan = try await writeTarget(of: es, named: targetName, data: data, rendered: rendered)
         } catch {
             // Nothing was written: what this reconcile generated is cleaned up now.
             if let ledger, !ledger.isEmpty {
@@ -206,7 +214,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         {
             // The new values are in the Secret: the states of earlier values go after the grace
             // period. A failure leaves them live until the next commit or the owner's deletion.
-            do { try await ledger.commit() } catch {
+            do { try await ledger.commit(discarding: unusedGenerations) } catch {
                 logger.warning(
                     "could not flag earlier generator states for clean-up",
                     metadata: ["externalsecret": "\(ObjectKey(es))", "error": "\(Self.describe(error))"])
@@ -239,6 +247,15 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         }
         try await writeStatus(status, of: es)
         return refresh.nextRefresh(after: refreshTime, now: refreshTime).map { .requeue(after: $0) } ?? .awaitChange
+    }
+
+    /// The target Secret's data now, for the generated-value policy: from the managed-Secret
+    /// cache, else (a target this operator does not manage yet) by a direct GET.
+    private func currentData(of es: ExternalSecret, named targetName: String) async throws -> SecretData? {
+        if let cached = dependencies.managedSecrets.get(ObjectKey(namespace: es.metadata.namespace, name: targetName)) {
+            return cached.data ?? [:]
+        }
+        return try await dependencies.client.api(Secret.self, namespace: es.metadata.namespace).getIfExists(targetName)?.data
     }
 
     /// Deletes Secrets this ExternalSecret controls under another name than its current target

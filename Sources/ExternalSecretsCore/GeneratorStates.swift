@@ -89,12 +89,17 @@ public enum GeneratorStatePlanning {
 
     /// The states among `states` (all of one owner) to flag for garbage collection once the
     /// owner's new values are written: every state not in `keeping` (the ones made for those
-    /// values) that has no deadline yet. Flagging all older states, not only the previous one,
-    /// also catches states a crash or a failed earlier flagging left behind.
-    public static func toRetire(_ states: [GeneratorState], keeping: Set<String>) -> [GeneratorState] {
+    /// values) that has no deadline yet, except those of the generator entries whose owner keys
+    /// are in `stillInUse` (entries whose new generation was discarded: their earlier value is
+    /// still the one written). Flagging all older states, not only the previous one, also
+    /// catches states a crash or a failed earlier flagging left behind.
+    public static func toRetire(
+        _ states: [GeneratorState], keeping: Set<String>, stillInUse: Set<String> = []
+    ) -> [GeneratorState] {
         states.filter { state in
             state.metadata.deletionTimestamp == nil && state.spec.garbageCollectionDeadline == nil
                 && !keeping.contains(state.metadata.name ?? "")
+                && !stillInUse.contains(state.metadata.labels?[GeneratorStateNames.ownerKeyLabel] ?? "")
         }
     }
 }
@@ -134,14 +139,22 @@ public final class GeneratorStateLedger: Sendable {
         made.withLock { $0.append(created) }
     }
 
-    /// The values are written: flags every other live state of the owner for garbage collection.
-    public func commit() async throws {
-        let keeping = Set(made.withLock { $0.compactMap(\.metadata.name) })
+    /// The values are written: flags every other live state of the owner for garbage
+    /// collection. The generations of the entries in `discarding` (`dataFrom` indices) were not
+    /// written: their new states are cleaned up now and their earlier states stay live.
+    public func commit(discarding: Set<Int> = []) async throws {
+        let discardedKeys = Set(discarding.map { owner.ownerKey(String($0)) })
+        let made = made.withLock { $0 }
+        let deadline = KubeTime(now().addingTimeInterval(gracePeriod.timeInterval))
+        for state in made where discardedKeys.contains(state.metadata.labels?[GeneratorStateNames.ownerKeyLabel] ?? "") {
+            try await setDeadline(KubeTime(now()), of: state)
+        }
         let states = try await client.api(GeneratorState.self, namespace: owner.namespace)
             .list(ListOptions(labelSelector: GeneratorStateNames.ownerKeyLabel, skipManagedFields: true))
             .items.filter(owner.owns)
-        let deadline = KubeTime(now().addingTimeInterval(gracePeriod.timeInterval))
-        for state in GeneratorStatePlanning.toRetire(states, keeping: keeping) {
+        let retired = GeneratorStatePlanning.toRetire(
+            states, keeping: Set(made.compactMap(\.metadata.name)), stillInUse: discardedKeys)
+        for state in retired {
             try await setDeadline(deadline, of: state)
         }
     }

@@ -46,6 +46,24 @@ struct GeneratorFetchTests {
         #expect(asked.names == ["Password/pw", "UUID/id"])
     }
 
+    @Test func generatedKeysNameTheirEntryUnlessALaterEntryWrites() async throws {
+        // dataFrom: a generator (password, user), a store's bundle (user, password), a generator
+        // (token); data: `db` over nothing generated. Only `token` is still generated at the end.
+        var es = ExternalSecretFetcherTests.externalSecret(dataFrom: [
+            Self.generatorEntry("Password", "pw"), ExternalSecretFetcherTests.extract("bundle"),
+            Self.generatorEntry("UUID", "id"),
+        ])
+        es.spec.data = [ExternalSecretFetcherTests.data("token-db", "db")]
+        let fetched = try await Self.fetcher(
+            asked: Asked(),
+            generated: [
+                "pw": ["password": Data("p".utf8), "user": Data("u".utf8), "extra": Data("e".utf8)],
+                "id": ["token": Data("t".utf8)],
+            ]
+        ).fetch(es)
+        #expect(fetched.generatedKeys == ["extra": 0, "token": 2])
+    }
+
     @Test func aGeneratorErrorNamesTheEntryAndStopsTheFetch() async throws {
         let es = ExternalSecretFetcherTests.externalSecret(dataFrom: [
             Self.generatorEntry("Password", "missing"), ExternalSecretFetcherTests.extract("bundle"),

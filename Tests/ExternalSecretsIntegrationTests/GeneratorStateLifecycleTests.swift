@@ -260,4 +260,69 @@ final class RemoteMakingGenerator: SecretGenerator {
             #expect(generator.cleanedUp.isEmpty)
         }
     }
+
+    @Test func keepExistingDiscardsANewGenerationAndPreviousKeySuffixKeepsTheValueBeforeARotation() async throws {
+        let generator = RemoteMakingGenerator()
+        try await withOperator("gen-keep", generator) { client, namespace in
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            let secrets = client.api(Secret.self, namespace: namespace)
+            let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "remote"), spec: FakeSpec(data: [:])))
+            func live() async throws -> [String?] {
+                try await states.list().items.filter { $0.spec.garbageCollectionDeadline == nil }
+                    .map { $0.spec.state["id"]?.stringValue }
+            }
+            _ = try await externalSecrets.create(
+                ExternalSecret(
+                    metadata: ObjectMeta(
+                        name: "kept", annotations: [GeneratedValuePolicy.keepExistingAnnotation: "true"]),
+                    spec: ExternalSecretSpec(
+                        refreshInterval: "1h",
+                        dataFrom: [
+                            ExternalSecretDataFromRemoteRef(
+                                sourceRef: StoreSourceRef(generatorRef: GeneratorRef(kind: "Fake", name: "remote")))
+                        ])))
+            #expect(try await eventually { try await secrets.getIfExists("kept")?.data?["value"] == Data("v1".utf8) })
+
+            // keep-existing: a forced sync generates (v2) but the Secret keeps v1; the unused
+            // generation is cleaned up at once and v1's state stays live.
+            try await update(externalSecrets, "kept") { $0.metadata.annotations?["force-sync"] = "1" }
+            #expect(try await eventually { generator.cleanedUp == ["2"] })
+            #expect(try await live() == ["1"])
+            #expect(try await secrets.get("kept").data?["value"] == Data("v1".utf8))
+
+            // A deleted key is filled again.
+            var secret = try await secrets.get("kept")
+            secret.data?["value"] = nil
+            secret.data?["other"] = Data("x".utf8)
+            _ = try await secrets.replace(secret)
+            #expect(try await eventually { try await secrets.getIfExists("kept")?.data?["value"] == Data("v3".utf8) })
+            #expect(try await eventually { try await live() == ["3"] })
+
+            // previous-key-suffix instead: a rotation keeps v3 under value_previous.
+            try await update(externalSecrets, "kept") {
+                $0.metadata.annotations = [
+                    GeneratedValuePolicy.previousKeySuffixAnnotation: "_previous", "force-sync": "2",
+                ]
+            }
+            #expect(
+                try await eventually {
+                    let data = try await secrets.getIfExists("kept")?.data
+                    return data?["value"] == Data("v4".utf8) && data?["value_previous"] == Data("v3".utf8)
+                })
+
+            // A suffix that cannot end a key: a clear condition, nothing written.
+            try await update(externalSecrets, "kept") {
+                $0.metadata.annotations = [GeneratedValuePolicy.previousKeySuffixAnnotation: "/bad"]
+            }
+            #expect(
+                try await eventually {
+                    let ready = try await readyCondition(client, namespace, "kept")
+                    return ready?.status == "False"
+                        && ready?.message?.contains(GeneratedValuePolicy.previousKeySuffixAnnotation) == true
+                })
+            #expect(try await secrets.get("kept").data?["value"] == Data("v4".utf8))
+        }
+    }
 }
