@@ -92,16 +92,15 @@ public enum KESMapping {
             }
             guard let key = entry.key, !key.isEmpty else { throw KESMappingError("\(field).key is required") }
             guard let name = entry.name, !name.isEmpty else { throw KESMappingError("\(field).name is required") }
-            var remoteKey = key
+            var remoteRef = ExternalSecretDataRemoteRef(
+                key: key, property: entry.property.flatMap { $0.isEmpty ? nil : $0 },
+                version: version(of: entry, backend: backend))
             if backend == .ibmcloudSecretsManager {
-                remoteKey = "\(try ibmSecretType(of: entry, field: field))/\(key)"
+                remoteRef.key = "\(try ibmSecretType(of: entry, field: field))/\(key)"
+                // KES decoded a binary entry's text as base64 (`Buffer.from(value, 'base64')`).
+                if entry.isBinary == true { remoteRef.decodingStrategy = .base64 }
             }
-            data.append(
-                ExternalSecretData(
-                    secretKey: name,
-                    remoteRef: ExternalSecretDataRemoteRef(
-                        key: remoteKey, property: entry.property.flatMap { $0.isEmpty ? nil : $0 },
-                        version: version(of: entry, backend: backend))))
+            data.append(ExternalSecretData(secretKey: name, remoteRef: remoteRef))
             remoteKeys.append(key)
         }
         let dataFromGiven = !(spec.dataFrom ?? []).isEmpty || !(spec.dataFromWithOptions ?? []).isEmpty
@@ -314,14 +313,16 @@ public enum KESMapping {
     }
 
     /// ESO's version selector for a KES entry: a Secrets Manager `versionStage` as is, a version
-    /// id as `uuid/<id>`; an Alibaba `versionStage` as is (KES read only stages there); other
-    /// backends take `version` as is.
+    /// id as `uuid/<id>`; an Alibaba `versionStage` as is (KES read only stages there); none for
+    /// IBM (KES read the current value); other backends take `version` as is.
     static func version(of entry: KESDataEntry, backend: KESBackendType) -> String? {
         if backend == .secretsManager {
             if let stage = nonEmpty(entry.versionStage) { return stage }
             return nonEmpty(entry.version).map { "uuid/\($0)" }
         }
         if backend == .alicloudSecretsManager { return nonEmpty(entry.versionStage) }
+        // KES's IBM backend read no version.
+        if backend == .ibmcloudSecretsManager { return nil }
         return nonEmpty(entry.version)
     }
 

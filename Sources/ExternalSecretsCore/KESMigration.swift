@@ -163,7 +163,8 @@ public enum KESMigration {
         let parts = ref.key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return (ref, false) }
         let (type, key) = (parts[0], parts[1])
-        var result = ExternalSecretDataRemoteRef(key: keyByName ? "default/\(type)/\(key)" : "\(type)/\(key)")
+        var result = ExternalSecretDataRemoteRef(
+            key: keyByName ? "default/\(type)/\(key)" : "\(type)/\(key)", decodingStrategy: ref.decodingStrategy)
         let property = ref.property
         let fields: [String: [String]] = [
             "username_password": ["username", "password"],

@@ -27,6 +27,8 @@ struct KESIBMTests {
         KESDataEntry(key: "config", name: "url", property: "payload.url", secretType: "kv"),
         KESDataEntry(key: "token", name: "token", property: "payload", secretType: "arbitrary"),
         KESDataEntry(key: "api", name: "apikey", secretType: "iam_credentials"),
+        KESDataEntry(
+            key: "blob", name: "blob", property: "payload", version: "2", isBinary: true, secretType: "arbitrary"),
     ]
 
     @Test func configurationReadsKESsVariables() throws {
@@ -61,6 +63,7 @@ struct KESIBMTests {
                 ExternalSecretDataRemoteRef(key: "kv/config", property: "payload.url"),
                 ExternalSecretDataRemoteRef(key: "arbitrary/token", property: "payload"),
                 ExternalSecretDataRemoteRef(key: "iam_credentials/api"),
+                ExternalSecretDataRemoteRef(key: "arbitrary/blob", property: "payload", decodingStrategy: .base64),
             ])
         #expect(mapped.remoteKeys == Self.entries.compactMap(\.key), "the key-name guard sees KES's keys")
 
@@ -168,6 +171,7 @@ struct KESIBMTests {
                 ExternalSecretDataRemoteRef(key: "default/kv/config", property: "url"),
                 ExternalSecretDataRemoteRef(key: "default/arbitrary/token"),
                 ExternalSecretDataRemoteRef(key: "default/iam_credentials/api"),
+                ExternalSecretDataRemoteRef(key: "default/arbitrary/blob", decodingStrategy: .base64),
             ])
         #expect(migrated[1].comments.contains { $0.contains("keyByName") })
         #expect(migrated[1].comments.contains { $0.contains("for the keys creds, apikey:") })

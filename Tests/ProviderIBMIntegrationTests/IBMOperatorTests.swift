@@ -347,6 +347,7 @@ struct IBMOperatorTests {
                 ["name": "config", "secret_type": "kv", "data": ["url": "postgres://db", "port": 5432]],
                 ["name": "token", "secret_type": "arbitrary", "payload": "tok"],
                 ["name": "api", "secret_type": "iam_credentials", "api_key": "api-key-1"],
+                ["name": "blob", "secret_type": "arbitrary", "payload": Data([0, 1, 0xFF]).base64EncodedString()],
             ])
             let environment = [
                 "IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT": fake.endpoint,
@@ -382,6 +383,9 @@ struct IBMOperatorTests {
                                 KESDataEntry(
                                     key: ids["token"], name: "payload", property: "payload", secretType: "arbitrary"),
                                 KESDataEntry(key: ids["api"], name: "apikey", secretType: "iam_credentials"),
+                                KESDataEntry(
+                                    key: ids["blob"], name: "blob", property: "payload", isBinary: true,
+                                    secretType: "arbitrary"),
                             ])))
                 _ = try await objects.create(
                     KESExternalSecret(
@@ -407,7 +411,7 @@ struct IBMOperatorTests {
                 #expect(
                     try await secrets.get("by-id").data == [
                         "token": Data(#"{"payload":"tok"}"#.utf8), "payload": Data("tok".utf8),
-                        "apikey": Data(#""api-key-1""#.utf8),
+                        "apikey": Data(#""api-key-1""#.utf8), "blob": Data([0, 1, 0xFF]),
                     ])
                 var missing: String?
                 _ = try await eventually(timeout: .seconds(60)) {
