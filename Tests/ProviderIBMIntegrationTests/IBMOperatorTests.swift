@@ -428,4 +428,54 @@ struct IBMOperatorTests {
             }
         }
     }
+
+    /// KES's `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE=container`: the operator's trusted profile
+    /// (`_IAM_PROFILE_NAME`, the compute-resource token in `_CR_TOKEN_FILENAME`, IAM at `_AUTH_URL`).
+    @Test func kesIBMBackendWithTheOperatorsTrustedProfile() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            try await installKESCRD(client)
+            let namespace = try await makeNamespace(client, prefix: "kes-ibm-cr")
+            let fake = try await IBMFakeServer.start(
+                apiKeys: [:], profiles: ["kes-profile": (tokens: ["cr-\(canary)"], permissions: ["secret.read"])])
+            defer { Task { await fake.stop() } }
+            let ids = try await fake.seed([["name": "token", "secret_type": "arbitrary", "payload": canary]])
+            let tokenFile = "\(fake.directory)/cr-token"
+            try Data("cr-\(canary)\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+            let environment = [
+                "IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT": fake.endpoint,
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE": "container",
+                "IBM_CLOUD_SECRETS_MANAGER_API_IAM_PROFILE_NAME": "kes-profile",
+                "IBM_CLOUD_SECRETS_MANAGER_API_CR_TOKEN_FILENAME": tokenFile,
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_URL": fake.endpoint, "POLLER_INTERVAL_MILLISECONDS": "2000",
+            ]
+            try await runOperator(
+                plane, name: namespace, arguments: ["--namespace", namespace, "--enable-kes"],
+                environment: environment, identity: .chartServiceAccountWithKES
+            ) { process in
+                let objects = client.api(KESExternalSecret.self, namespace: namespace)
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "profile"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .ibmcloudSecretsManager,
+                            data: [
+                                KESDataEntry(
+                                    key: ids["token"], name: "token", property: "payload", secretType: "arbitrary")
+                            ])))
+                var status: String?
+                let synced = try await eventually(timeout: .seconds(60)) {
+                    status = try await objects.get("profile").status?.status
+                    return status == KESRefresh.success
+                }
+                #expect(synced, "\(status ?? "no status"): \(process.log.suffix(3000))")
+                #expect(
+                    try await client.api(Secret.self, namespace: namespace).get("profile").data == [
+                        "token": Data(canary.utf8)
+                    ])
+                #expect(!process.log.contains(canary), "the operator log contains a secret value")
+            }
+        }
+    }
 }
