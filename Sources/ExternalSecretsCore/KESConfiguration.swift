@@ -114,8 +114,8 @@ public struct KESConfiguration: Sendable, Hashable {
 /// `_ENDPOINT` (the instance), and how it authenticated: without `_AUTH_TYPE` an API key
 /// (`_APIKEY`, IAM at `https://iam.cloud.ibm.com`); with it, as IBM's SDK reads the environment:
 /// `iam` (`_APIKEY`, `_AUTH_URL`) or `container` (a trusted profile: `_IAM_PROFILE_NAME` or
-/// `_IAM_PROFILE_ID`, `_CR_TOKEN_FILENAME`, `_AUTH_URL`). The API key itself is not here: the ibm
-/// provider reads it (only whether it is set is).
+/// `_IAM_PROFILE_ID`, `_CR_TOKEN_FILENAME`, `_AUTH_URL`). The API key itself is not kept here (the
+/// ibm provider reads it), only whether it is set.
 public struct IBMSecretsManagerSettings: Sendable, Hashable {
     public static let prefix = "IBM_CLOUD_SECRETS_MANAGER_API"
 

@@ -249,6 +249,10 @@ public enum KESMapping {
             throw KESMappingError("backendType ibmcloudSecretsManager needs the operator's \(prefix)_ENDPOINT")
         }
         let mode: IBMReadMode = keyByName ? .kesByName : .kesByID
+        if settings.authType != nil, let url = settings.authURL {
+            guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil
+            else { throw KESMappingError("\(prefix)_AUTH_URL is not a URL such as https://iam.cloud.ibm.com") }
+        }
         let auth: IBMAuth
         switch settings.authType?.lowercased() {
         case nil, "iam":

@@ -109,7 +109,7 @@ struct IBMStoreSettings: Sendable, Hashable {
             serviceURL: base, credentials: credentials, storeKind: store.kind, retry: retry, readMode: spec.readMode)
     }
 
-    static func endpoint(_ text: String?, field: String) throws(ProviderError) -> String {
+    private static func endpoint(_ text: String?, field: String) throws(ProviderError) -> String {
         guard var value = nonEmpty(text) else { return defaultIAMEndpoint }
         guard let url = URL(string: value), let scheme = url.scheme, scheme == "https" || scheme == "http",
             url.host != nil

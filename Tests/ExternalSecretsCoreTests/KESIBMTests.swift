@@ -105,6 +105,10 @@ struct KESIBMTests {
                 "AUTH_TYPE bearerToken is not supported"
             ),
             (
+                IBMSecretsManagerSettings(endpoint: endpoint, authType: "iam", apiKeySet: true, authURL: "iam.example"),
+                nil, "AUTH_URL is not a URL"
+            ),
+            (
                 IBMSecretsManagerSettings(endpoint: endpoint, authType: "container"), nil,
                 "needs IBM_CLOUD_SECRETS_MANAGER_API_IAM_PROFILE_NAME"
             ),
