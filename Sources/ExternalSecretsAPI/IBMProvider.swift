@@ -6,11 +6,32 @@ public struct IBMProvider: Codable, Sendable, Hashable {
     public var serviceUrl: String?
     /// Exactly one way to authenticate: an API key or a trusted profile.
     public var auth: IBMAuth
+    /// Operator-internal, never encoded (so never in the CRD schema, a stored object or
+    /// `migrate kes` output): how keys are read. Only the KES mapping sets it (``IBMReadMode``).
+    public var readMode: IBMReadMode = .eso
 
-    public init(serviceUrl: String? = nil, auth: IBMAuth) {
+    private enum CodingKeys: String, CodingKey {
+        case serviceUrl, auth
+    }
+
+    public init(serviceUrl: String? = nil, auth: IBMAuth, readMode: IBMReadMode = .eso) {
         self.serviceUrl = serviceUrl
         self.auth = auth
+        self.readMode = readMode
     }
+}
+
+/// How an `ibm` store reads keys: as ESO does, or as GoDaddy KES's `ibmcloudSecretsManager`
+/// backend did (the implicit stores of KES objects). In the KES modes a remote key is
+/// `SECRET_TYPE/KEY`, the value is the JSON text KES wrote (the secret's v1 `secret_data`, or an
+/// IAM credential's quoted API key) and `property` is a lodash path into it.
+public enum IBMReadMode: Sendable, Hashable {
+    /// ESO's key formats and values.
+    case eso
+    /// KES, `KEY` a secret ID.
+    case kesByID
+    /// KES with `keyByName: true`: `KEY` the name of the one secret of that type, in any group.
+    case kesByName
 }
 
 /// `spec.provider.ibm.auth`: one of `secretRef` and `containerAuth`.

@@ -70,6 +70,8 @@ public struct KESExternalSecretSpec: Codable, Sendable, Hashable {
     public var vaultRole: String?
     /// Vault: the KV engine version, 1 or 2 (KES's default: 2).
     public var kvVersion: Int?
+    /// IBM Cloud Secrets Manager: keys are secret names (looked up in every secret group), not IDs.
+    public var keyByName: Bool?
     /// The Secret's type; unset: `Opaque`.
     public var type: String?
     /// Merged into the Secret: `metadata` (labels, annotations), `type`, `data` and `stringData`
@@ -80,7 +82,8 @@ public struct KESExternalSecretSpec: Codable, Sendable, Hashable {
         backendType: KESBackendType? = nil, data: [KESDataEntry]? = nil, dataFrom: [String]? = nil,
         dataFromWithOptions: [KESDataEntry]? = nil, roleArn: String? = nil, region: String? = nil,
         keyVaultName: String? = nil, projectId: String? = nil, vaultMountPoint: String? = nil,
-        vaultRole: String? = nil, kvVersion: Int? = nil, type: String? = nil, template: JSONValue? = nil
+        vaultRole: String? = nil, kvVersion: Int? = nil, keyByName: Bool? = nil, type: String? = nil,
+        template: JSONValue? = nil
     ) {
         self.backendType = backendType
         self.data = data
@@ -93,6 +96,7 @@ public struct KESExternalSecretSpec: Codable, Sendable, Hashable {
         self.vaultMountPoint = vaultMountPoint
         self.vaultRole = vaultRole
         self.kvVersion = kvVersion
+        self.keyByName = keyByName
         self.type = type
         self.template = template
     }
@@ -116,10 +120,14 @@ public struct KESDataEntry: Codable, Sendable, Hashable {
     public var path: String?
     /// With `path`: include parameters in nested paths too.
     public var recursive: Bool?
+    /// IBM Cloud Secrets Manager: the secret's type (`arbitrary`, `username_password`,
+    /// `iam_credentials`, `imported_cert`, `public_cert`, `private_cert`, `kv`).
+    public var secretType: String?
 
     public init(
         key: String? = nil, name: String? = nil, property: String? = nil, version: String? = nil,
-        versionStage: String? = nil, isBinary: Bool? = nil, path: String? = nil, recursive: Bool? = nil
+        versionStage: String? = nil, isBinary: Bool? = nil, path: String? = nil, recursive: Bool? = nil,
+        secretType: String? = nil
     ) {
         self.key = key
         self.name = name
@@ -129,6 +137,7 @@ public struct KESDataEntry: Codable, Sendable, Hashable {
         self.isBinary = isBinary
         self.path = path
         self.recursive = recursive
+        self.secretType = secretType
     }
 }
 
@@ -193,6 +202,11 @@ extension KESExternalSecretSpec: OpenAPISchemaDescribed {
                     "The Vault Kubernetes auth mount. Unset: the operator's `DEFAULT_VAULT_MOUNT_POINT`."),
                 "vaultRole": .string("The Vault Kubernetes auth role. Unset: the operator's `DEFAULT_VAULT_ROLE`."),
                 "kvVersion": .integer("The Vault KV engine version, 1 or 2. Unset: 2."),
+                "keyByName": .boolean(
+                    """
+                    `ibmcloudSecretsManager`: keys are secret names, each the one secret of its name and \
+                    `secretType` in any secret group; unset or false: keys are secret IDs.
+                    """),
                 "type": .string("The Secret's type. Unset: `Opaque`."),
                 "template": .unknownFields(
                     """
@@ -217,6 +231,12 @@ extension KESDataEntry: OpenAPISchemaDescribed {
                 "isBinary": .boolean("The remote value is binary; it is written as is."),
                 "path": .string("`systemManager`: every parameter under this path, one Secret key each."),
                 "recursive": .boolean("With `path`: parameters of nested paths too."),
+                "secretType": .string(
+                    """
+                    `ibmcloudSecretsManager` (`data` only): the secret's type, one of `arbitrary`, \
+                    `username_password`, `iam_credentials`, `imported_cert`, `public_cert`, \
+                    `private_cert`, `kv`.
+                    """),
             ])
     }
 }

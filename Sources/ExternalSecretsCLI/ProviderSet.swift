@@ -45,7 +45,9 @@ enum ProviderSet {
                 AlibabaSecretsProvider(
                     now: now, retry: HTTPRetryPolicy(sleep: sleep), endpoints: AlibabaEndpoints(variables: environment),
                     operatorAccessKey: AlibabaOperatorAccessKey(variables: environment), logger: logger),
-                IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
+                IBMSecretsProvider(
+                    now: now, retry: HTTPRetryPolicy(sleep: sleep),
+                    operatorAPIKey: IBMOperatorAPIKey(variables: environment), logger: logger),
             ],
             // The generator kinds: the pure ones, then those that call a provider's API.
             generators: [StandardGenerators(), AWSGenerators(provider: aws)])

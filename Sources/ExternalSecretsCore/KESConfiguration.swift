@@ -26,6 +26,9 @@ public struct KESConfiguration: Sendable, Hashable {
     /// `alicloudSecretsManager` objects. Their AccessKey (`ALICLOUD_ACCESS_KEY_ID`,
     /// `ALICLOUD_ACCESS_KEY_SECRET`) is read by the alibaba provider itself.
     public var alicloudEndpoint: String?
+    /// IBM Cloud Secrets Manager, as KES's `ibmcloudSecretsManager` backend read it (the
+    /// `IBM_CLOUD_SECRETS_MANAGER_API_` variables; ``IBMSecretsManagerSettings``).
+    public var ibm = IBMSecretsManagerSettings()
     /// `ENFORCE_NAMESPACE_ANNOTATIONS` (set, whatever its value, as KES read it): a namespace
     /// without the guard annotations refuses objects instead of admitting them
     /// (``KESNamespaceGuard``).
@@ -91,10 +94,49 @@ public struct KESConfiguration: Sendable, Hashable {
         azureClientID = value("AZURE_CLIENT_ID")
         azureFederatedTokenFileSet = value("AZURE_FEDERATED_TOKEN_FILE") != nil
         azureClientSecretSet = value("AZURE_CLIENT_SECRET") != nil
+        ibm = IBMSecretsManagerSettings(
+            endpoint: value("\(IBMSecretsManagerSettings.prefix)_ENDPOINT"),
+            authType: value("\(IBMSecretsManagerSettings.prefix)_AUTH_TYPE"),
+            apiKeySet: value("\(IBMSecretsManagerSettings.prefix)_APIKEY") != nil,
+            authURL: value("\(IBMSecretsManagerSettings.prefix)_AUTH_URL"),
+            profileName: value("\(IBMSecretsManagerSettings.prefix)_IAM_PROFILE_NAME"),
+            profileID: value("\(IBMSecretsManagerSettings.prefix)_IAM_PROFILE_ID"),
+            tokenFile: value("\(IBMSecretsManagerSettings.prefix)_CR_TOKEN_FILENAME"))
     }
 
     /// Whether objects of `namespace` are synced.
     public func watches(namespace: String) -> Bool {
         watchedNamespaces.isEmpty || watchedNamespaces.contains(namespace)
+    }
+}
+
+/// The `IBM_CLOUD_SECRETS_MANAGER_API_` variables KES's `ibmcloudSecretsManager` backend read:
+/// `_ENDPOINT` (the instance), and how it authenticated: without `_AUTH_TYPE` an API key
+/// (`_APIKEY`, IAM at `https://iam.cloud.ibm.com`); with it, as IBM's SDK reads the environment:
+/// `iam` (`_APIKEY`, `_AUTH_URL`) or `container` (a trusted profile: `_IAM_PROFILE_NAME` or
+/// `_IAM_PROFILE_ID`, `_CR_TOKEN_FILENAME`, `_AUTH_URL`). The API key itself is not kept here (the
+/// ibm provider reads it), only whether it is set.
+public struct IBMSecretsManagerSettings: Sendable, Hashable {
+    public static let prefix = "IBM_CLOUD_SECRETS_MANAGER_API"
+
+    public var endpoint: String?
+    public var authType: String?
+    public var apiKeySet: Bool
+    public var authURL: String?
+    public var profileName: String?
+    public var profileID: String?
+    public var tokenFile: String?
+
+    public init(
+        endpoint: String? = nil, authType: String? = nil, apiKeySet: Bool = false, authURL: String? = nil,
+        profileName: String? = nil, profileID: String? = nil, tokenFile: String? = nil
+    ) {
+        self.endpoint = endpoint
+        self.authType = authType
+        self.apiKeySet = apiKeySet
+        self.authURL = authURL
+        self.profileName = profileName
+        self.profileID = profileID
+        self.tokenFile = tokenFile
     }
 }

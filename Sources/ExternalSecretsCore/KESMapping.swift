@@ -59,7 +59,13 @@ public struct KESMappingError: Error, Sendable, Hashable, CustomStringConvertibl
 ///   operator's AccessKey (`ALICLOUD_ACCESS_KEY_ID` / `ALICLOUD_ACCESS_KEY_SECRET`, read by the
 ///   provider); `versionStage` is the version read. `roleArn` (KES assumed a RAM role with that
 ///   AccessKey) is refused.
-/// - `ibmcloudSecretsManager`: no provider mapping yet; refused with a status saying so.
+/// - `ibmcloudSecretsManager`: the ibm provider at `IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT`, with
+///   the operator's API key (`IBM_CLOUD_SECRETS_MANAGER_API_APIKEY`, read by the provider) or, with
+///   `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE=container`, its trusted profile (``ibmStore``), in a
+///   KES read mode (`IBMReadMode`): each `data[]` entry's remote key is `secretType/key`, an ID
+///   or with `keyByName` a name in any group; values are KES's JSON and `property` a lodash path
+///   into it. `dataFrom` and `dataFromWithOptions` are refused: KES read no IBM secret without a
+///   `secretType`, which only `data[]` entries carry.
 public enum KESMapping {
     public static func map(
         _ object: KESExternalSecret, configuration: KESConfiguration
@@ -86,13 +92,24 @@ public enum KESMapping {
             }
             guard let key = entry.key, !key.isEmpty else { throw KESMappingError("\(field).key is required") }
             guard let name = entry.name, !name.isEmpty else { throw KESMappingError("\(field).name is required") }
-            data.append(
-                ExternalSecretData(
-                    secretKey: name,
-                    remoteRef: ExternalSecretDataRemoteRef(
-                        key: key, property: entry.property.flatMap { $0.isEmpty ? nil : $0 },
-                        version: version(of: entry, backend: backend))))
+            var remoteRef = ExternalSecretDataRemoteRef(
+                key: key, property: entry.property.flatMap { $0.isEmpty ? nil : $0 },
+                version: version(of: entry, backend: backend))
+            if backend == .ibmcloudSecretsManager {
+                remoteRef.key = "\(try ibmSecretType(of: entry, field: field))/\(key)"
+                // KES decoded a binary entry's text as base64 (`Buffer.from(value, 'base64')`).
+                if entry.isBinary == true { remoteRef.decodingStrategy = .base64 }
+            }
+            data.append(ExternalSecretData(secretKey: name, remoteRef: remoteRef))
             remoteKeys.append(key)
+        }
+        let dataFromGiven = !(spec.dataFrom ?? []).isEmpty || !(spec.dataFromWithOptions ?? []).isEmpty
+        if backend == .ibmcloudSecretsManager, dataFromGiven {
+            throw KESMappingError(
+                """
+                spec.dataFrom and spec.dataFromWithOptions are not supported for backendType ibmcloudSecretsManager: \
+                KES read an IBM secret only with the secretType of a spec.data entry
+                """)
         }
         for (index, key) in (spec.dataFrom ?? []).enumerated() {
             guard !key.isEmpty else { throw KESMappingError("spec.dataFrom[\(index)] is empty") }
@@ -199,9 +216,67 @@ public enum KESMapping {
             return SecretStoreSpec(
                 provider: SecretStoreProvider(alibaba: AlibabaProvider(regionID: region, auth: AlibabaAuth())))
         case .ibmcloudSecretsManager:
-            throw KESMappingError(
-                "backendType \(backend.rawValue) is not supported by this operator yet (no provider for it); the object is left as it is")
+            return try ibmStore(keyByName: spec.keyByName ?? false, configuration: configuration)
         }
+    }
+
+    /// The secret types of Secrets Manager's API v1, which KES read.
+    public static let ibmSecretTypes = [
+        "arbitrary", "username_password", "iam_credentials", "imported_cert", "public_cert", "private_cert", "kv",
+    ]
+
+    static func ibmSecretType(of entry: KESDataEntry, field: String) throws(KESMappingError) -> String {
+        guard let type = nonEmpty(entry.secretType) else {
+            throw KESMappingError("\(field).secretType is required for backendType ibmcloudSecretsManager")
+        }
+        guard ibmSecretTypes.contains(type) else {
+            throw KESMappingError(
+                "\(field).secretType \(type) is not one of \(ibmSecretTypes.joined(separator: ", "))")
+        }
+        return type
+    }
+
+    /// `ibmcloudSecretsManager`: the instance `IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT`, read as KES
+    /// did (``IBMReadMode``), authenticated as KES's SDK was: by the operator's API key (an empty
+    /// `auth`, which the ibm provider fills with `IBM_CLOUD_SECRETS_MANAGER_API_APIKEY` in a
+    /// ClusterSecretStore) unless `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE` says `container`: then
+    /// the trusted profile of the `_IAM_PROFILE_NAME` (or `_IAM_PROFILE_ID`), `_CR_TOKEN_FILENAME`
+    /// and `_AUTH_URL` variables. Other auth types (bearer tokens, no auth, ...) are refused.
+    static func ibmStore(keyByName: Bool, configuration: KESConfiguration) throws(KESMappingError) -> SecretStoreSpec {
+        let prefix = IBMSecretsManagerSettings.prefix
+        let settings = configuration.ibm
+        guard let endpoint = settings.endpoint else {
+            throw KESMappingError("backendType ibmcloudSecretsManager needs the operator's \(prefix)_ENDPOINT")
+        }
+        let mode: IBMReadMode = keyByName ? .kesByName : .kesByID
+        if settings.authType != nil, let url = settings.authURL {
+            guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil
+            else { throw KESMappingError("\(prefix)_AUTH_URL is not a URL such as https://iam.cloud.ibm.com") }
+        }
+        let auth: IBMAuth
+        switch settings.authType?.lowercased() {
+        case nil, "iam":
+            guard settings.apiKeySet else {
+                throw KESMappingError("backendType ibmcloudSecretsManager needs the operator's \(prefix)_APIKEY")
+            }
+            auth = IBMAuth()
+        case "container":
+            guard let profile = settings.profileName ?? settings.profileID else {
+                throw KESMappingError(
+                    "\(prefix)_AUTH_TYPE container needs \(prefix)_IAM_PROFILE_NAME or \(prefix)_IAM_PROFILE_ID")
+            }
+            auth = IBMAuth(
+                containerAuth: IBMAuthContainerAuth(
+                    profile: profile, tokenLocation: settings.tokenFile, iamEndpoint: settings.authURL))
+        case .some:
+            throw KESMappingError(
+                """
+                \(prefix)_AUTH_TYPE \(settings.authType ?? "") is not supported: use iam (an API key) or container \
+                (a trusted profile)
+                """)
+        }
+        return SecretStoreSpec(
+            provider: SecretStoreProvider(ibm: IBMProvider(serviceUrl: endpoint, auth: auth, readMode: mode)))
     }
 
     /// KES's cloud names (`AZURE_ENVIRONMENT`) and ESO's `environmentType` for them.
@@ -242,14 +317,16 @@ public enum KESMapping {
     }
 
     /// ESO's version selector for a KES entry: a Secrets Manager `versionStage` as is, a version
-    /// id as `uuid/<id>`; an Alibaba `versionStage` as is (KES read only stages there); other
-    /// backends take `version` as is.
+    /// id as `uuid/<id>`; an Alibaba `versionStage` as is (KES read only stages there); none for
+    /// IBM (KES read the current value); other backends take `version` as is.
     static func version(of entry: KESDataEntry, backend: KESBackendType) -> String? {
         if backend == .secretsManager {
             if let stage = nonEmpty(entry.versionStage) { return stage }
             return nonEmpty(entry.version).map { "uuid/\($0)" }
         }
         if backend == .alicloudSecretsManager { return nonEmpty(entry.versionStage) }
+        // KES's IBM backend read no version.
+        if backend == .ibmcloudSecretsManager { return nil }
         return nonEmpty(entry.version)
     }
 
@@ -279,11 +356,13 @@ public enum KESMapping {
             rewrite: [ExternalSecretRewrite(regexp: RewriteRegexp(source: "^.*/([^/]+)$", target: "$1"))])
     }
 
-    /// A short stable hash of a store spec (sorted-key JSON), naming the implicit store.
+    /// A short stable hash of a store spec (sorted-key JSON, and the ibm read mode, which JSON
+    /// does not carry), naming the implicit store.
     static func hash(of store: SecretStoreSpec) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let bytes = (try? encoder.encode(store)) ?? Data()
+        var bytes = (try? encoder.encode(store)) ?? Data()
+        if let mode = store.provider.ibm?.readMode { bytes.append(contentsOf: Array("\n\(mode)".utf8)) }
         return String(SHA3_224.hex(Array(bytes)).prefix(16))
     }
 

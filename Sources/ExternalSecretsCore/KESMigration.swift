@@ -9,9 +9,13 @@ public import KubeModel
 /// `creationPolicy: Owner` and the poller interval as `refreshInterval`. A KES template becomes
 /// an ESO template (`<%= data.x %>` → `{{ .x }}`, mergePolicy Merge, as KES merged it).
 ///
+/// `ibmcloudSecretsManager` becomes an `ibm` store whose API key is a Secret reference (ESO has no
+/// operator-wide key; see ``ibmMigration``), with ESO's key formats and properties where they give
+/// KES's values.
+///
 /// Not carried over, each said in a comment: KES's namespace annotation guards (ESO has none; use
-/// ClusterSecretStore `conditions`), backends without a provider here, objects that cannot be
-/// mapped, documents that are not KES ExternalSecrets (left out).
+/// ClusterSecretStore `conditions`), IBM values whose KES shape ESO does not give, objects that
+/// cannot be mapped, documents that are not KES ExternalSecrets (left out).
 public enum KESMigration {
     /// One output document: comments, and the object (nil: only the comments).
     public struct Document: Sendable, Hashable {
@@ -41,23 +45,34 @@ public enum KESMigration {
                 output.append(Document(comments: ["KES ExternalSecret \(label): not converted: it does not decode as KES's schema"]))
                 continue
             }
-            let mapped: KESMappedObject
+            var mapped: KESMappedObject
+            var ibmConfiguration = configuration
+            // The operator's API key is not carried over (the store names a Secret instead).
+            ibmConfiguration.ibm.apiKeySet = true
             do throws(KESMappingError) {
-                mapped = try KESMapping.map(object, configuration: configuration)
+                mapped = try KESMapping.map(object, configuration: ibmConfiguration)
             } catch {
                 output.append(Document(comments: ["KES ExternalSecret \(label): not converted: \(error.message)"]))
                 continue
             }
+            var comments = ["From KES ExternalSecret \(label)."]
+            var storeComments = [
+                "The KES \(object.spec.backendType?.rawValue ?? "") backend as configured by the operator's environment.",
+                "KES used the operator's own credentials: so does this store (no auth block).",
+            ]
+            if object.spec.backendType == .ibmcloudSecretsManager {
+                let migration = ibmMigration(
+                    mapped, keyByName: object.spec.keyByName ?? false, configuration: configuration)
+                mapped = migration.mapped
+                storeComments =
+                    ["The KES ibmcloudSecretsManager backend as configured by the operator's environment."]
+                    + migration.storeComments
+                comments += migration.comments
+            }
             if storesPrinted.insert(mapped.storeName).inserted {
                 let store = ClusterSecretStore(metadata: ObjectMeta(name: mapped.storeName), spec: mapped.store)
-                output.append(
-                    Document(
-                        comments: [
-                            "The KES \(object.spec.backendType?.rawValue ?? "") backend as configured by the operator's environment.",
-                            "KES used the operator's own credentials: so does this store (no auth block).",
-                        ], object: try? JSONValue(encoding: store)))
+                output.append(Document(comments: storeComments, object: try? JSONValue(encoding: store)))
             }
-            var comments = ["From KES ExternalSecret \(label)."]
             var externalSecret = mapped.externalSecret
             externalSecret.metadata.uid = nil
             externalSecret.metadata.labels = object.metadata.labels
@@ -74,6 +89,106 @@ public enum KESMigration {
             output.append(Document(comments: comments, object: try? JSONValue(encoding: externalSecret)))
         }
         return output
+    }
+
+    /// The Secret the migrated `ibm` stores read the operator's API key from (KES read it from
+    /// `IBM_CLOUD_SECRETS_MANAGER_API_APIKEY`; ESO has no operator-wide key).
+    public static let ibmAPIKeySecret = SecretKeySelector(
+        name: "ibm-secrets-manager-api-key", key: "apikey", namespace: "external-secrets")
+
+    /// An `ibmcloudSecretsManager` object in ESO's terms: the store in ESO's read mode, named
+    /// without it, the operator's API key as ``ibmAPIKeySecret`` (a trusted profile carries over
+    /// as is); remote keys in ESO's formats (`TYPE/ID`; by name `default/TYPE/NAME`, ESO needing
+    /// the group KES did not); KES properties as ESO's where the values agree (``ibmESORef``), and
+    /// a comment naming the Secret keys whose KES value ESO does not give.
+    static func ibmMigration(_ mapped: KESMappedObject, keyByName: Bool, configuration: KESConfiguration) -> (
+        mapped: KESMappedObject, storeComments: [String], comments: [String]
+    ) {
+        var mapped = mapped
+        var storeComments: [String] = []
+        var comments: [String] = []
+        if var provider = mapped.store.provider.ibm {
+            provider.readMode = .eso
+            if provider.auth.secretRef == nil && provider.auth.containerAuth == nil {
+                let settings = configuration.ibm
+                provider.auth = IBMAuth(
+                    secretRef: IBMAuthSecretRef(
+                        secretApiKeySecretRef: ibmAPIKeySecret,
+                        iamEndpoint: settings.authType == nil ? nil : settings.authURL))
+                let secret = "\(ibmAPIKeySecret.namespace ?? "")/\(ibmAPIKeySecret.name ?? "")"
+                storeComments.append(
+                    """
+                    KES used the operator's IBM_CLOUD_SECRETS_MANAGER_API_APIKEY: put that API key in the Secret \
+                    \(secret) (key \(ibmAPIKeySecret.key ?? "")), or name another one here.
+                    """)
+            } else {
+                storeComments.append("KES used the operator's trusted profile: so does this store.")
+            }
+            mapped.store.provider.ibm = provider
+            mapped.storeName = "kes-ibmcloudsecretsmanager-\(KESMapping.hash(of: mapped.store))"
+            mapped.externalSecret.spec.secretStoreRef = SecretStoreRef(
+                name: mapped.storeName, kind: .clusterSecretStore)
+        }
+        var differing: [String] = []
+        mapped.externalSecret.spec.data = mapped.externalSecret.spec.data?.map { entry in
+            var entry = entry
+            let (ref, agrees) = ibmESORef(entry.remoteRef, keyByName: keyByName)
+            entry.remoteRef = ref
+            if !agrees { differing.append(entry.secretKey) }
+            return entry
+        }
+        if keyByName {
+            comments.append(
+                """
+                keyByName: KES found each secret by name in any secret group; ESO's keys name the group: default \
+                is assumed, change it where a secret is in another group.
+                """)
+        }
+        if !differing.isEmpty {
+            comments.append(
+                """
+                ESO's ibm provider does not give KES's value (the JSON of the secret's data, or a quoted API key) \
+                for the keys \(differing.joined(separator: ", ")): change those entries (a property per field) or \
+                the Secret's consumers.
+                """)
+        }
+        return (mapped, storeComments, comments)
+    }
+
+    /// A KES-mode remote ref (`TYPE/KEY`, a lodash `property`) as ESO's ibm provider reads it, and
+    /// whether ESO then gives the value KES gave: `arbitrary` with property `payload`; a field of
+    /// `username_password` or a certificate named as its property; `kv` with `payload.PATH` (ESO's
+    /// property `PATH`, plain dotted names only).
+    static func ibmESORef(_ ref: ExternalSecretDataRemoteRef, keyByName: Bool) -> (ExternalSecretDataRemoteRef, Bool) {
+        let parts = ref.key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return (ref, false) }
+        let (type, key) = (parts[0], parts[1])
+        var result = ExternalSecretDataRemoteRef(
+            key: keyByName ? "default/\(type)/\(key)" : "\(type)/\(key)", decodingStrategy: ref.decodingStrategy)
+        let property = ref.property
+        let fields: [String: [String]] = [
+            "username_password": ["username", "password"],
+            "imported_cert": ["certificate", "intermediate", "private_key"],
+            "public_cert": ["certificate", "intermediate", "private_key"],
+            "private_cert": ["certificate", "private_key", "issuing_ca"],
+        ]
+        switch type {
+        case "arbitrary":
+            return (result, property == "payload")
+        case "kv":
+            guard let property, property.hasPrefix("payload."),
+                !property.contains("["), !property.dropFirst("payload.".count).isEmpty
+            else {
+                result.property = property
+                return (result, false)
+            }
+            result.property = String(property.dropFirst("payload.".count))
+            return (result, true)
+        default:
+            result.property = property
+            guard let property, let names = fields[type] else { return (result, false) }
+            return (result, names.contains(property))
+        }
     }
 
     /// The ESO template equivalent to a KES template: the same metadata and type, `data` entries

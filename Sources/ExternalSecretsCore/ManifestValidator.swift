@@ -73,9 +73,13 @@ public struct ManifestValidator: Sendable {
 
     /// The KES environment assumed offline: every variable a backend may need is taken as set, so
     /// that only the objects' own fields are judged.
-    static let assumedKESEnvironment = KESConfiguration(
-        awsRegion: "assumed-offline", vaultAddress: "https://assumed-offline.invalid", defaultVaultRole: "assumed-offline",
-        alicloudEndpoint: "https://kms.assumed-offline.aliyuncs.com")
+    static let assumedKESEnvironment: KESConfiguration = {
+        var configuration = KESConfiguration(
+            awsRegion: "assumed-offline", vaultAddress: "https://assumed-offline.invalid",
+            defaultVaultRole: "assumed-offline", alicloudEndpoint: "https://kms.assumed-offline.aliyuncs.com")
+        configuration.ibm = IBMSecretsManagerSettings(endpoint: "https://assumed-offline.invalid", apiKeySet: true)
+        return configuration
+    }()
 
     /// The problems of `object`, or nil when it is not one of this operator's API groups.
     public func validate(_ object: JSONValue) -> [ManifestProblem]? {

@@ -105,3 +105,64 @@ private func compareRender(
     }
     return RenderComparison(name: name, differences: differences)
 }
+
+/// ``renderMismatches(_:_:namespace:environment:skipping:settle:)`` for KES objects: for each
+/// `kubernetes-client.io/v1` ExternalSecret of `namespace` whose last sync succeeded,
+/// `render --live` (KES's variables in `environment`, the namespace's guards read from the
+/// cluster) must print the Secret the KES controller wrote (`data`, `type`, labels, owner
+/// references, as the KES suites compare them). Returns the objects where it did not.
+public func kesRenderMismatches(
+    _ plane: LocalControlPlane, _ client: KubeClient, namespace: String, environment: [String: String] = [:],
+    settle: Duration = .seconds(15)
+) async throws -> [RenderComparison] {
+    var mismatches: [RenderComparison] = []
+    let objects = client.api(KESExternalSecret.self, namespace: namespace)
+    for listed in try await objects.list().items.sorted(by: { $0.metadata.name ?? "" < $1.metadata.name ?? "" }) {
+        let name = listed.metadata.name ?? ""
+        let deadline = ContinuousClock.now + settle
+        while true {
+            guard let object = try? await objects.get(name), object.status?.status == KESRefresh.success else { break }
+            let comparison = try await compareKESRender(plane, client, object, environment: environment)
+            if comparison.differences.isEmpty { break }
+            if ContinuousClock.now >= deadline {
+                mismatches.append(comparison)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+    return mismatches
+}
+
+private func compareKESRender(
+    _ plane: LocalControlPlane, _ client: KubeClient, _ object: KESExternalSecret, environment: [String: String]
+) async throws -> RenderComparison {
+    let name = object.metadata.name ?? ""
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "render-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try JSONEncoder().encode(object).write(to: directory.appendingPathComponent("kes.json"))
+    let run = try await ChildProcess.run(
+        operatorPath,
+        ["render", "--live", "--kubeconfig", plane.kubeconfigPath, "-f", "kes.json", "--show-values", "-o", "json"],
+        directory: directory.path, environment: environment)
+    guard run.succeeded else {
+        return RenderComparison(
+            name: name, differences: ["render failed (\(run.status)): \(run.stderrText.suffix(600))"])
+    }
+    guard let rendered = try? JSONDecoder().decode(Secret.self, from: run.stdout) else {
+        return RenderComparison(name: name, differences: ["the render printed no Secret"])
+    }
+    guard let written = try await client.api(Secret.self, namespace: object.metadata.namespace ?? "").getIfExists(name)
+    else { return RenderComparison(name: name, differences: ["the controller's Secret is missing"]) }
+    var differences: [String] = []
+    let renderedData = rendered.data ?? [:]
+    let writtenData = written.data ?? [:]
+    differences += Set(renderedData.keys).union(writtenData.keys).sorted()
+        .filter { renderedData[$0] != writtenData[$0] }.map { "data[\($0)]" }
+    if rendered.type != written.type { differences.append("type") }
+    if rendered.metadata.labels != written.metadata.labels { differences.append("labels") }
+    if rendered.metadata.ownerReferences != written.metadata.ownerReferences { differences.append("ownerReferences") }
+    return RenderComparison(name: name, differences: differences)
+}

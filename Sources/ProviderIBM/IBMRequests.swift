@@ -38,6 +38,16 @@ struct IBMRequests: Sendable {
             "/api/v2/secrets?" + query.map { "\($0.0)=\(IBMTokenRequests.formEscape($0.1))" }.joined(separator: "&"))
     }
 
+    /// `GET /api/v2/secrets?offset&limit&search&secret_types`: a page of the secrets of `type`
+    /// whose name, ID, description or labels contain `text` (KES's lookup by name).
+    func searchSecrets(_ text: String, type: String, offset: Int) -> HTTPRequest {
+        let query = [
+            ("offset", String(offset)), ("limit", String(Self.pageSize)), ("search", text), ("secret_types", type),
+        ]
+        return request(
+            "/api/v2/secrets?" + query.map { "\($0.0)=\(IBMTokenRequests.formEscape($0.1))" }.joined(separator: "&"))
+    }
+
     /// `GET /api/v2/secret_groups`: the secret groups (the `default` group is not listed).
     func listSecretGroups() -> HTTPRequest {
         request("/api/v2/secret_groups")

@@ -70,6 +70,7 @@ struct IBMSecretsManagerClient: SecretsClient {
     // MARK: - Reads
 
     func getSecret(_ ref: ExternalSecretDataRemoteRef) async throws -> Data {
+        if settings.readMode != .eso { return try await kesValue(ref) }
         let secretRef = SecretRef.parse(ref.key)
         let property = ref.property ?? ""
         try Self.checkTypeAndProperty(secretRef.type, property: property)
@@ -79,6 +80,7 @@ struct IBMSecretsManagerClient: SecretsClient {
     }
 
     func getSecretMap(_ ref: ExternalSecretDataRemoteRef) async throws -> SecretData {
+        try refuseInKESMode("extract")
         let secretRef = SecretRef.parse(ref.key)
         guard Self.secretTypes.contains(secretRef.type) else {
             throw ProviderError.invalidConfiguration("unknown secret type \(secretRef.type)")
@@ -96,6 +98,7 @@ struct IBMSecretsManagerClient: SecretsClient {
     /// (`username_password` and certificates) give the JSON object of their `dataFrom.extract`
     /// keys. Keys are the secrets' names; two matched secrets of one name are an error.
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
+        try refuseInKESMode("find")
         let matcher = try find.nameMatcher()
         let labels = Self.findLabels(find.tags ?? [:])
         let groups = (find.path).flatMap { $0.isEmpty ? nil : [$0] } ?? []
@@ -182,7 +185,7 @@ struct IBMSecretsManagerClient: SecretsClient {
         return secret
     }
 
-    private func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws
+    func object(_ request: HTTPRequest, call: IBMMetrics.Call, remoteKey: String) async throws
         -> [String: GoJSONValue]
     {
         try parse(try await connection.send(request, call: call), remoteKey: remoteKey)

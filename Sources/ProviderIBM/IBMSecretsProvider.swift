@@ -21,32 +21,40 @@ public struct IBMSecretsProvider: SecretsProvider {
     private let makeTransport: TransportFactory
     private let now: @Sendable () -> Date
     private let retry: HTTPRetryPolicy
+    private let operatorAPIKey: IBMOperatorAPIKey?
     private let logger: Logger
 
+    /// - Parameter operatorAPIKey: the operator's own API key (KES's variables), which a
+    ///   ClusterSecretStore with an empty `auth` uses.
     public init(
         transport: @escaping TransportFactory = TransportFactories.asyncHTTPClient,
         now: @escaping @Sendable () -> Date = { Date() }, retry: HTTPRetryPolicy = HTTPRetryPolicy(),
-        logger: Logger = Logger(label: "provider-ibm")
+        operatorAPIKey: IBMOperatorAPIKey? = nil, logger: Logger = Logger(label: "provider-ibm")
     ) {
         self.makeTransport = transport
         self.now = now
         self.retry = retry
+        self.operatorAPIKey = operatorAPIKey
         self.logger = logger
+    }
+
+    private func resolve(_ store: StoreContext) throws(ProviderError) -> IBMStoreSettings {
+        try IBMStoreSettings.resolve(store, operatorAPIKey: operatorAPIKey != nil)
     }
 
     /// Reads depend on the caller's namespace only for a referent ClusterSecretStore (an API-key
     /// Secret without namespace, read in each caller's namespace).
     public func readsDependOnCallerNamespace(_ store: StoreContext) -> Bool {
-        guard let settings = try? IBMStoreSettings.resolve(store) else { return true }
+        guard let settings = try? resolve(store) else { return true }
         return settings.isReferent
     }
 
     public func validateStore(_ store: StoreContext) throws {
-        _ = try IBMStoreSettings.resolve(store)
+        _ = try resolve(store)
     }
 
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
-        let settings = try IBMStoreSettings.resolve(store)
+        let settings = try resolve(store)
         if settings.isReferent, store.callerNamespace.isEmpty {
             return ReferentStoreClient(credentials: "IBM Cloud API key")
         }
@@ -93,22 +101,28 @@ public struct IBMSecretsProvider: SecretsProvider {
     ) async throws -> BearerTokenSession {
         let now = self.now
         let timeout = Duration.seconds(30)
+        let apiKey: String
+        let iamEndpoint: String
+        let refused: String
+        let holder: String
         switch settings.credentials {
-        case .apiKey(let selector, let iamEndpoint):
+        case .apiKey(let selector, let endpoint):
             let field = "\(IBMStoreSettings.field).auth.secretRef.secretApiKeySecretRef"
-            let apiKey = String(decoding: try await references.secretValue(selector, field: field), as: UTF8.self)
+            apiKey = String(decoding: try await references.secretValue(selector, field: field), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard !apiKey.isEmpty else {
                 throw ProviderError.invalidConfiguration("\(field): the API key is empty")
             }
-            let refused = "IBM Cloud IAM \(iamEndpoint) refused the API key of Secret \(selector.name ?? "")"
-            return BearerTokenSession(holder: "API key", renewalMargin: ibmTokenRenewalMargin, now: now) {
-                let issued = now()
-                let response = try await BearerTokenConnection.sendTokenRequest(
-                    IBMTokenRequests.apiKey(iamEndpoint: iamEndpoint, apiKey: apiKey), transport: transport,
-                    retry: retry, timeout: timeout, refused: refused)
-                return try IBMTokenRequests.token(from: response, issued: issued, refused: refused)
-            }
+            iamEndpoint = endpoint
+            refused = "IBM Cloud IAM \(iamEndpoint) refused the API key of Secret \(selector.name ?? "")"
+            holder = "API key"
+        case .operatorAPIKey:
+            guard let key = operatorAPIKey else { throw ProviderError.invalidConfiguration("missing auth method") }
+            apiKey = key.apiKey
+            iamEndpoint = key.iamEndpoint
+            refused =
+                "IBM Cloud IAM \(iamEndpoint) refused the operator's API key (\(IBMOperatorAPIKey.apiKeyVariable))"
+            holder = "the operator's API key"
         case .trustedProfile(let profile, let tokenLocation, let iamEndpoint):
             // ESO's ValidateStore opens the file; here a client needs it readable now.
             guard FileManager.default.isReadableFile(atPath: tokenLocation) else {
@@ -129,6 +143,13 @@ public struct IBMSecretsProvider: SecretsProvider {
                     transport: transport, retry: retry, timeout: timeout, refused: refused)
                 return try IBMTokenRequests.token(from: response, issued: issued, refused: refused)
             }
+        }
+        return BearerTokenSession(holder: holder, renewalMargin: ibmTokenRenewalMargin, now: now) {
+            let issued = now()
+            let response = try await BearerTokenConnection.sendTokenRequest(
+                IBMTokenRequests.apiKey(iamEndpoint: iamEndpoint, apiKey: apiKey), transport: transport,
+                retry: retry, timeout: timeout, refused: refused)
+            return try IBMTokenRequests.token(from: response, issued: issued, refused: refused)
         }
     }
 }

@@ -17,6 +17,9 @@ struct IBMStoreSettings: Sendable, Hashable {
         case apiKey(SecretKeySelector, iamEndpoint: String)
         /// A trusted profile with the pod's compute-resource token (`auth.containerAuth`).
         case trustedProfile(profile: String, tokenLocation: String, iamEndpoint: String)
+        /// A ClusterSecretStore with an empty `auth` (the implicit stores of KES
+        /// `ibmcloudSecretsManager` objects): the operator's own API key (``IBMOperatorAPIKey``).
+        case operatorAPIKey
     }
 
     /// The instance's endpoint, without a trailing `/`.
@@ -27,6 +30,8 @@ struct IBMStoreSettings: Sendable, Hashable {
     /// `maxRetries` retries (default 3) with waits up to `retryInterval` (default 5s); nil without
     /// `retrySettings` (the provider's policy applies).
     var retry: Retry?
+    /// ESO's reads, or KES's (``IBMReadMode``).
+    var readMode: IBMReadMode = .eso
 
     struct Retry: Sendable, Hashable {
         var maxRetries: Int
@@ -39,7 +44,9 @@ struct IBMStoreSettings: Sendable, Hashable {
         return (selector.namespace ?? "").isEmpty
     }
 
-    static func resolve(_ store: StoreContext) throws(ProviderError) -> IBMStoreSettings {
+    /// - Parameter operatorAPIKey: whether the operator has an API key of its own, which a
+    ///   ClusterSecretStore with an empty `auth` then uses (a SecretStore never does).
+    static func resolve(_ store: StoreContext, operatorAPIKey: Bool = false) throws(ProviderError) -> IBMStoreSettings {
         guard let spec = store.spec.provider.ibm else { throw .invalidConfiguration("\(field) is missing") }
         guard let service = spec.serviceUrl?.trimmingCharacters(in: .whitespaces), !service.isEmpty else {
             throw .invalidConfiguration("serviceURL is required")
@@ -52,7 +59,11 @@ struct IBMStoreSettings: Sendable, Hashable {
         }
         let credentials: Credentials
         switch (spec.auth.secretRef, spec.auth.containerAuth) {
-        case (nil, nil): throw .invalidConfiguration("missing auth method")
+        case (nil, nil):
+            guard operatorAPIKey, store.kind == .clusterSecretStore else {
+                throw .invalidConfiguration("missing auth method")
+            }
+            credentials = .operatorAPIKey
         case (.some, .some): throw .invalidConfiguration("too many auth methods defined")
         case (nil, .some(let container)):
             guard !container.profile.isEmpty else {
@@ -94,7 +105,8 @@ struct IBMStoreSettings: Sendable, Hashable {
             }
             retry = Retry(maxRetries: min(max(Int(settings.maxRetries ?? 3), 0), 10), maximumWait: wait)
         }
-        return IBMStoreSettings(serviceURL: base, credentials: credentials, storeKind: store.kind, retry: retry)
+        return IBMStoreSettings(
+            serviceURL: base, credentials: credentials, storeKind: store.kind, retry: retry, readMode: spec.readMode)
     }
 
     private static func endpoint(_ text: String?, field: String) throws(ProviderError) -> String {
@@ -110,4 +122,42 @@ struct IBMStoreSettings: Sendable, Hashable {
         guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         return text
     }
+}
+
+/// The operator's own IBM Cloud API key, from KES's variables: `IBM_CLOUD_SECRETS_MANAGER_API_APIKEY`,
+/// and with `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE` set (KES then let IBM's SDK read the
+/// environment) `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_URL` as the IAM endpoint. A ClusterSecretStore
+/// with an empty `auth` (KES's `ibmcloudSecretsManager` objects map onto one) authenticates with it.
+public struct IBMOperatorAPIKey: Sendable, Hashable, CustomStringConvertible {
+    public static let apiKeyVariable = "IBM_CLOUD_SECRETS_MANAGER_API_APIKEY"
+    public static let authTypeVariable = "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE"
+    public static let authURLVariable = "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_URL"
+
+    public var apiKey: String
+    /// The IAM endpoint, without a trailing `/` (default `https://iam.cloud.ibm.com`).
+    public var iamEndpoint: String
+
+    public init(apiKey: String, iamEndpoint: String = "https://iam.cloud.ibm.com") {
+        self.apiKey = apiKey
+        var endpoint = iamEndpoint
+        while endpoint.hasSuffix("/") { endpoint.removeLast() }
+        self.iamEndpoint = endpoint
+    }
+
+    /// The key of a process environment, when the API key is set and the auth type, if set, is
+    /// `iam` (other auth types carry no API key).
+    public init?(variables: [String: String]) {
+        func value(_ name: String) -> String? {
+            guard let text = variables[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            return text
+        }
+        guard let apiKey = value(Self.apiKeyVariable) else { return nil }
+        let authType = value(Self.authTypeVariable)
+        if let authType, authType.lowercased() != "iam" { return nil }
+        let endpoint = authType == nil ? nil : value(Self.authURLVariable)
+        self.init(apiKey: apiKey, iamEndpoint: endpoint ?? IBMStoreSettings.defaultIAMEndpoint)
+    }
+
+    /// The IAM endpoint only.
+    public var description: String { "IBMOperatorAPIKey(\(iamEndpoint))" }
 }

@@ -41,7 +41,42 @@ struct MigrateCommandTests {
         #expect(
             documents[1]["spec"]?["target"]?["template"]?["data"]?["url"]
                 == #"postgres://app:{{ index . "password" }}@db"#)
-        #expect(run.stdout.contains("# KES ExternalSecret legacy: not converted: backendType ibmcloudSecretsManager"))
+        #expect(
+            run.stdout.contains(
+                "# KES ExternalSecret legacy: not converted: backendType ibmcloudSecretsManager needs the operator's IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT"
+            ), "\(run.stdout)")
+        let validation = try await runCommand(["validate", "-f", "-"], input: run.stdout)
+        #expect(validation.status == 0, "\(validation.stdout)\(validation.stderr)")
+    }
+
+    /// An `ibmcloudSecretsManager` object: an `ibm` store whose API key is a Secret reference, ESO's
+    /// key formats; the output passes `validate`.
+    @Test func migrateKESConvertsTheIBMBackend() async throws {
+        let kes = """
+            apiVersion: kubernetes-client.io/v1
+            kind: ExternalSecret
+            metadata: {name: ibm, namespace: team}
+            spec:
+              backendType: ibmcloudSecretsManager
+              data:
+              - {key: 0b5571f7-21e6-42b7-91c5-3f5ac9793a46, name: password, property: password, secretType: username_password}
+              - {key: 0b5571f7-21e6-42b7-91c5-3f5ac9793a46, name: creds, secretType: username_password}
+            """
+        let run = try await runCommand(
+            ["migrate", "kes", "-f", "-"], input: kes,
+            environment: [
+                "IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT": "https://i.us-south.secrets-manager.appdomain.cloud"
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let documents = try ManifestYAML.parse(run.stdout)
+        #expect(documents.map { $0["kind"]?.stringValue ?? "" } == ["ClusterSecretStore", "ExternalSecret"])
+        #expect(
+            documents[0]["spec"]?["provider"]?["ibm"]?["auth"]?["secretRef"]?["secretApiKeySecretRef"]?["name"]
+                == "ibm-secrets-manager-api-key")
+        #expect(
+            documents[1]["spec"]?["data"]?.arrayValue?.first?["remoteRef"]?["key"]
+                == "username_password/0b5571f7-21e6-42b7-91c5-3f5ac9793a46")
+        #expect(run.stdout.contains("for the keys creds:"), "\(run.stdout)")
         let validation = try await runCommand(["validate", "-f", "-"], input: run.stdout)
         #expect(validation.status == 0, "\(validation.stdout)\(validation.stderr)")
     }

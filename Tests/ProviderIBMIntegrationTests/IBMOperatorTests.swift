@@ -322,4 +322,160 @@ struct IBMOperatorTests {
             }
         }
     }
+
+    /// KES's `ibmcloudSecretsManager` backend served by the operator (`--enable-kes`), configured
+    /// by KES's variables (the instance, the operator's API key, IAM's URL): keys by name in any
+    /// group and by ID, KES's values per secret type, a missing secret in the status, and
+    /// `render --live` printing what the controller wrote.
+    @Test func kesIBMBackendReadsWithTheOperatorsAPIKey() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            try await installKESCRD(client)
+            let namespace = try await makeNamespace(client, prefix: "kes-ibm")
+            let operatorKey = "operator-\(canary)"
+            let fake = try await IBMFakeServer.start(apiKeys: [operatorKey: ["*"]], groups: [Self.teamGroup])
+            defer { Task { await fake.stop() } }
+            let ids = try await fake.seed([
+                [
+                    "name": "db", "secret_type": "username_password", "group": "team-a", "username": "app",
+                    "password": canary,
+                ],
+                // Same name, another type; a longer name the search also matches.
+                ["name": "db", "secret_type": "arbitrary", "payload": "not-this"],
+                ["name": "db-old", "secret_type": "username_password", "username": "old", "password": "old"],
+                ["name": "config", "secret_type": "kv", "data": ["url": "postgres://db", "port": 5432]],
+                ["name": "token", "secret_type": "arbitrary", "payload": "tok"],
+                ["name": "api", "secret_type": "iam_credentials", "api_key": "api-key-1"],
+                ["name": "blob", "secret_type": "arbitrary", "payload": Data([0, 1, 0xFF]).base64EncodedString()],
+            ])
+            let environment = [
+                "IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT": fake.endpoint,
+                "IBM_CLOUD_SECRETS_MANAGER_API_APIKEY": operatorKey,
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE": "iam",
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_URL": fake.endpoint,
+                "POLLER_INTERVAL_MILLISECONDS": "2000",
+            ]
+            try await runOperator(
+                plane, name: namespace, arguments: ["--namespace", namespace, "--enable-kes"],
+                environment: environment, identity: .chartServiceAccountWithKES
+            ) { process in
+                let objects = client.api(KESExternalSecret.self, namespace: namespace)
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "by-name"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .ibmcloudSecretsManager,
+                            data: [
+                                KESDataEntry(key: "db", name: "creds", secretType: "username_password"),
+                                KESDataEntry(
+                                    key: "db", name: "password", property: "password", secretType: "username_password"),
+                                KESDataEntry(key: "config", name: "url", property: "payload.url", secretType: "kv"),
+                                KESDataEntry(key: "config", name: "config", secretType: "kv"),
+                            ], keyByName: true)))
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "by-id"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .ibmcloudSecretsManager,
+                            data: [
+                                KESDataEntry(key: ids["token"], name: "token", secretType: "arbitrary"),
+                                KESDataEntry(
+                                    key: ids["token"], name: "payload", property: "payload", secretType: "arbitrary"),
+                                KESDataEntry(key: ids["api"], name: "apikey", secretType: "iam_credentials"),
+                                KESDataEntry(
+                                    key: ids["blob"], name: "blob", property: "payload", isBinary: true,
+                                    secretType: "arbitrary"),
+                            ])))
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "missing"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .ibmcloudSecretsManager,
+                            data: [KESDataEntry(key: "nope", name: "x", secretType: "arbitrary")], keyByName: true)))
+                for name in ["by-name", "by-id"] {
+                    var status: String?
+                    let synced = try await eventually(timeout: .seconds(60)) {
+                        status = try await objects.get(name).status?.status
+                        return status == KESRefresh.success
+                    }
+                    #expect(synced, "\(name): \(status ?? "no status"): \(process.log.suffix(3000))")
+                }
+                let secrets = client.api(Secret.self, namespace: namespace)
+                #expect(
+                    try await secrets.get("by-name").data == [
+                        "creds": Data(#"{"password":"\#(canary)","username":"app"}"#.utf8),
+                        "password": Data(canary.utf8), "url": Data("postgres://db".utf8),
+                        "config": Data(#"{"payload":{"port":5432,"url":"postgres://db"}}"#.utf8),
+                    ])
+                #expect(
+                    try await secrets.get("by-id").data == [
+                        "token": Data(#"{"payload":"tok"}"#.utf8), "payload": Data("tok".utf8),
+                        "apikey": Data(#""api-key-1""#.utf8), "blob": Data([0, 1, 0xFF]),
+                    ])
+                var missing: String?
+                _ = try await eventually(timeout: .seconds(60)) {
+                    missing = try await objects.get("missing").status?.status
+                    return missing != nil
+                }
+                #expect(missing?.contains("No arbitrary secret named nope") == true, "\(missing ?? "no status")")
+                #expect(try await secrets.getIfExists("missing") == nil)
+                #expect(!process.log.contains(canary), "the operator log contains a secret value")
+                #expect(try await eventTexts(client, namespace).allSatisfy { !$0.contains(canary) })
+                let mismatches = try await kesRenderMismatches(
+                    plane, client, namespace: namespace, environment: environment)
+                #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")
+            }
+        }
+    }
+
+    /// KES's `IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE=container`: the operator's trusted profile
+    /// (`_IAM_PROFILE_NAME`, the compute-resource token in `_CR_TOKEN_FILENAME`, IAM at `_AUTH_URL`).
+    @Test func kesIBMBackendWithTheOperatorsTrustedProfile() async throws {
+        let plane = try currentPlane()
+        try await withAdminClient { client in
+            try await installCRDs(client)
+            try await installKESCRD(client)
+            let namespace = try await makeNamespace(client, prefix: "kes-ibm-cr")
+            let fake = try await IBMFakeServer.start(
+                apiKeys: [:], profiles: ["kes-profile": (tokens: ["cr-\(canary)"], permissions: ["secret.read"])])
+            defer { Task { await fake.stop() } }
+            let ids = try await fake.seed([["name": "token", "secret_type": "arbitrary", "payload": canary]])
+            let tokenFile = "\(fake.directory)/cr-token"
+            try Data("cr-\(canary)\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+            let environment = [
+                "IBM_CLOUD_SECRETS_MANAGER_API_ENDPOINT": fake.endpoint,
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_TYPE": "container",
+                "IBM_CLOUD_SECRETS_MANAGER_API_IAM_PROFILE_NAME": "kes-profile",
+                "IBM_CLOUD_SECRETS_MANAGER_API_CR_TOKEN_FILENAME": tokenFile,
+                "IBM_CLOUD_SECRETS_MANAGER_API_AUTH_URL": fake.endpoint, "POLLER_INTERVAL_MILLISECONDS": "2000",
+            ]
+            try await runOperator(
+                plane, name: namespace, arguments: ["--namespace", namespace, "--enable-kes"],
+                environment: environment, identity: .chartServiceAccountWithKES
+            ) { process in
+                let objects = client.api(KESExternalSecret.self, namespace: namespace)
+                _ = try await objects.create(
+                    KESExternalSecret(
+                        metadata: ObjectMeta(name: "profile"),
+                        spec: KESExternalSecretSpec(
+                            backendType: .ibmcloudSecretsManager,
+                            data: [
+                                KESDataEntry(
+                                    key: ids["token"], name: "token", property: "payload", secretType: "arbitrary")
+                            ])))
+                var status: String?
+                let synced = try await eventually(timeout: .seconds(60)) {
+                    status = try await objects.get("profile").status?.status
+                    return status == KESRefresh.success
+                }
+                #expect(synced, "\(status ?? "no status"): \(process.log.suffix(3000))")
+                #expect(
+                    try await client.api(Secret.self, namespace: namespace).get("profile").data == [
+                        "token": Data(canary.utf8)
+                    ])
+                #expect(!process.log.contains(canary), "the operator log contains a secret value")
+            }
+        }
+    }
 }
