@@ -60,7 +60,9 @@ extension GithubAccessTokenSpec {
             properties: [
                 "appID": .string("The GitHub App's ID (the JWT's issuer)."),
                 "installID": .string("The ID of the App's installation the token is for."),
-                "url": .string("The GitHub API's base URL; `https://api.github.com` if unset (GitHub Enterprise: `https://HOST/api/v3`)."),
+                "url": .string(
+                    "The GitHub API's base URL; `https://api.github.com` if unset (GitHub Enterprise: `https://HOST/api/v3`)."
+                ),
                 "repositories": .array(
                     "The names of the repositories the token may reach; unset: all of the installation's.",
                     of: .string(nil)),

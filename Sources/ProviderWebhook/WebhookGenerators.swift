@@ -28,7 +28,9 @@ public struct WebhookSecretGenerators: SecretGenerator {
         guard kind == WebhookSpec.kind else {
             throw ProviderError.unsupported("generator kind \(kind) is not run by the webhook generator")
         }
-        guard let spec else { throw ProviderError.invalidConfiguration("the Webhook generator has no spec; spec.url is required") }
+        guard let spec else {
+            throw ProviderError.invalidConfiguration("the Webhook generator has no spec; spec.url is required")
+        }
         let decoded: WebhookSpec
         do {
             decoded = try spec.decode(as: WebhookSpec.self)

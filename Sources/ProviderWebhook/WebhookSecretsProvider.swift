@@ -53,7 +53,8 @@ public struct WebhookSecretsProvider: SecretsProvider {
         case .unset: break
         case .bundle(let pem): tls.trustedCAsPEM = pem
         case .provider(let provider):
-            tls.trustedCAsPEM = Array(try await references.caBundle(provider, field: "\(settings.fieldPath).caProvider"))
+            tls.trustedCAsPEM = Array(
+                try await references.caBundle(provider, field: "\(settings.fieldPath).caProvider"))
         }
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
         do {

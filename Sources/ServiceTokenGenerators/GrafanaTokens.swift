@@ -143,7 +143,8 @@ enum GrafanaTokens {
             do {
                 wrapper = try value.decode(as: Wrapper.self)
             } catch {
-                throw .invalidConfiguration("the Grafana generator's state is not {serviceAccount: {id, login, tokenID}}")
+                throw .invalidConfiguration(
+                    "the Grafana generator's state is not {serviceAccount: {id, login, tokenID}}")
             }
             guard let account = wrapper.serviceAccount, let id = account.id, let tokenID = account.tokenID else {
                 throw .invalidConfiguration("the Grafana generator's state has no serviceAccount.id and tokenID")

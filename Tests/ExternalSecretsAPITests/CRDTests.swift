@@ -71,7 +71,8 @@ import Testing
         #expect(
             crds.map(\.metadata.name) == [
                 "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
-                "clustergenerators", "generatorstates", "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas",
+                "clustergenerators", "generatorstates", "webhooks", "githubaccesstokens", "quayaccesstokens",
+                "grafanas",
             ].map { "\($0).generators.external-secrets.io" })
         #expect(
             crds.map(\.spec.scope)

@@ -56,13 +56,16 @@ struct WebhookGeneratorOperatorTests {
                     metadata: ObjectMeta(name: "broken"),
                     spec: WebhookSpec(url: "\(server.url)/status/500", result: WebhookResult(jsonPath: "$.data"))))
             let externalSecrets = client.api(ExternalSecret.self, namespace: namespace)
-            _ = try await externalSecrets.create(Self.generated("made", kind: "ClusterGenerator", generator: clusterName))
+            _ = try await externalSecrets.create(
+                Self.generated("made", kind: "ClusterGenerator", generator: clusterName))
             _ = try await externalSecrets.create(Self.generated("broken", kind: "Webhook", generator: "broken"))
 
             try await runOperator(plane, name: "webhook-gen", arguments: ["--namespace", namespace]) { process in
                 #expect(try await waitForReady(client, namespace, "made"), "\(process.log.suffix(3000))")
                 #expect(
-                    try await secrets.get("made").data == ["user": Data("app".utf8), "password": Data("pw-\(canary)".utf8)])
+                    try await secrets.get("made").data == [
+                        "user": Data("app".utf8), "password": Data("pw-\(canary)".utf8),
+                    ])
 
                 #expect(
                     try await waitForReady(

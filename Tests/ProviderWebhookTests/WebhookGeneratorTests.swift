@@ -72,7 +72,8 @@ struct WebhookGeneratorTests {
         let list = ScriptedTransport { _ in ok(#"["not", "an", "object"]"#) }
         let error = await #expect(throws: ProviderError.self) {
             _ = try await Self.generators(list).generate(
-                kind: "Webhook", spec: try Self.json(WebhookSpec(url: "http://gen.test/")), references: FakeReferences(),
+                kind: "Webhook", spec: try Self.json(WebhookSpec(url: "http://gen.test/")),
+                references: FakeReferences(),
                 now: Date())
         }
         #expect(error?.message.contains("wrong type") == true)
@@ -81,7 +82,8 @@ struct WebhookGeneratorTests {
     @Test func aSecretWithoutTheWebhookLabelIsRefusedNamingTheGeneratorField() async throws {
         let references = FakeReferences(secrets: ["plain/token": canary])
         let spec = WebhookSpec(
-            url: "http://gen.test/", secrets: [WebhookGeneratorSecret(name: "auth", secretRef: SecretKeySelector(name: "plain"))])
+            url: "http://gen.test/",
+            secrets: [WebhookGeneratorSecret(name: "auth", secretRef: SecretKeySelector(name: "plain"))])
         let transport = ScriptedTransport { _ in ok("{}") }
         let error = await #expect(throws: ProviderError.self) {
             _ = try await Self.generators(transport).generate(
@@ -107,7 +109,8 @@ struct WebhookGeneratorTests {
         _ = try await Self.generators(transport, captured: captured).generate(
             kind: "Webhook",
             spec: try Self.json(
-                WebhookSpec(url: "https://gen.test/", caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt"))),
+                WebhookSpec(
+                    url: "https://gen.test/", caProvider: CAProvider(type: "ConfigMap", name: "ca", key: "ca.crt"))),
             references: references, now: Date())
         #expect(captured.value.withLock { $0 } == Array(pem.utf8))
         #expect(references.asked == ["ca ca/ca.crt"])
@@ -147,7 +150,8 @@ struct WebhookGeneratorTests {
                     url: "http://x",
                     auth: WebhookAuth(
                         ntlm: WebhookNTLMAuth(
-                            usernameSecret: SecretKeySelector(name: "a"), passwordSecret: SecretKeySelector(name: "b")))),
+                            usernameSecret: SecretKeySelector(name: "a"), passwordSecret: SecretKeySelector(name: "b")))
+                ),
                 "spec.auth.ntlm"
             ),
         ] {

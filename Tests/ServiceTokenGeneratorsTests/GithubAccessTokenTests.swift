@@ -21,7 +21,8 @@ struct GithubAccessTokenTests {
         try spec(
             GithubAccessTokenSpec(
                 appID: "123456", installID: "987", url: url, repositories: repositories, permissions: permissions,
-                auth: GithubAppAuth(privateKey: GithubSecretRef(secretRef: SecretKeySelector(name: "gh-app", key: "key.pem")))))
+                auth: GithubAppAuth(
+                    privateKey: GithubSecretRef(secretRef: SecretKeySelector(name: "gh-app", key: "key.pem")))))
     }
 
     @Test func theRequestIsSignedWithTheAppKeyAndAsksForTheRepositoriesAndPermissions() async throws {

@@ -18,7 +18,9 @@ struct GrafanaTokenTests {
                 serviceAccount: GrafanaServiceAccount(name: "eso", role: "Viewer", secondsToLive: secondsToLive)))
     }
 
-    static let references = FakeReferences(secrets: ["grafana/token": "glsa_admin-\(canary)", "grafana/pw": "pw-\(canary)"])
+    static let references = FakeReferences(secrets: [
+        "grafana/token": "glsa_admin-\(canary)", "grafana/pw": "pw-\(canary)",
+    ])
 
     @Test func anExistingAccountGetsANewTokenAndTheStateNamesItsIDs() async throws {
         let transport = ScriptedTransport { request in
@@ -42,9 +44,12 @@ struct GrafanaTokenTests {
             kind: "Grafana", spec: try Self.grafanaSpec(), references: Self.references, now: now)
         #expect(generated.data == ["login": Data("sa-1-eso".utf8), "token": Data("glsa_new-\(canary)".utf8)])
         #expect(
-            generated.state == .object([
-                "serviceAccount": .object(["id": .integer(7), "login": .string("sa-1-eso"), "tokenID": .integer(41)])
-            ]))
+            generated.state
+                == .object([
+                    "serviceAccount": .object([
+                        "id": .integer(7), "login": .string("sa-1-eso"), "tokenID": .integer(41),
+                    ])
+                ]))
         #expect(!"\(String(describing: generated.state))".contains(canary))
         #expect(transport.requests.count == 2)
         for request in transport.requests {
@@ -66,7 +71,8 @@ struct GrafanaTokenTests {
             default: return .respond(.notFound)
             }
         }
-        let auth = GrafanaAuth(basic: GrafanaBasicAuth(username: "admin", password: GrafanaSecretKey(name: "grafana", key: "pw")))
+        let auth = GrafanaAuth(
+            basic: GrafanaBasicAuth(username: "admin", password: GrafanaSecretKey(name: "grafana", key: "pw")))
         let generated = try await generators(transport).generate(
             kind: "Grafana", spec: try Self.grafanaSpec(auth: auth, secondsToLive: nil), references: Self.references,
             now: now)

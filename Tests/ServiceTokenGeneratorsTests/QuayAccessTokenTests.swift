@@ -53,7 +53,9 @@ struct QuayAccessTokenTests {
     }
 
     @Test func onlyTwoHundredIsAccepted() async throws {
-        for (status, code) in [(HTTPResponseStatus.unauthorized, ProviderError.Code.accessDenied), (.created, .invalidData)] {
+        for (status, code) in [
+            (HTTPResponseStatus.unauthorized, ProviderError.Code.accessDenied), (.created, .invalidData),
+        ] {
             let transport = ScriptedTransport { _ in .respond(status, body: json(["token": "x"])) }
             let error = await #expect(throws: ProviderError.self) {
                 _ = try await generators(transport).generate(
@@ -76,7 +78,9 @@ struct QuayAccessTokenTests {
     }
 
     @Test func expiryIsWrittenAsGoWritesTheFloat() throws {
-        #expect(try QuayAccessTokens.expiration(ofJWT: VerifiedJWT.unsigned(["exp": 1_700_000_000]), what: "q") == "1700000000")
+        #expect(
+            try QuayAccessTokens.expiration(ofJWT: VerifiedJWT.unsigned(["exp": 1_700_000_000]), what: "q")
+                == "1700000000")
         #expect(throws: ProviderError.self) {
             _ = try QuayAccessTokens.expiration(ofJWT: VerifiedJWT.unsigned(["exp": "soon"]), what: "q")
         }

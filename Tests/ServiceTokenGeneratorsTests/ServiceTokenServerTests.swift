@@ -70,7 +70,9 @@ final class TokenAPIServer: Sendable {
         guard let iat = jwt.claims["iat"] as? Int, let exp = jwt.claims["exp"] as? Int, exp > iat, exp - iat <= 600
         else { return "'Expiration time' claim ('exp') is too far in the future" }
         let now = Int(Date().timeIntervalSince1970)
-        guard iat <= now + 60, exp > now else { return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued" }
+        guard iat <= now + 60, exp > now else {
+            return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+        }
         return nil
     }
 
@@ -179,13 +181,15 @@ struct ServiceTokenServerTests {
             GithubAccessTokenSpec(
                 appID: "4242", installID: "77", url: "\(server.url)/api/v3", repositories: ["repo-a"],
                 permissions: ["contents": "read"],
-                auth: GithubAppAuth(privateKey: GithubSecretRef(secretRef: SecretKeySelector(name: "app", key: "pem")))))
+                auth: GithubAppAuth(privateKey: GithubSecretRef(secretRef: SecretKeySelector(name: "app", key: "pem"))))
+        )
         let generated = try await ServiceTokenGenerators().generate(
             kind: "GithubAccessToken", spec: spec, references: references, now: Date())
         let token = String(decoding: generated.data["token"] ?? Data(), as: UTF8.self)
         #expect(token.hasPrefix("ghs_77_"))
         let body = try #require(
-            try JSONSerialization.jsonObject(with: server.githubBodies.withLock { $0.first } ?? Data()) as? [String: Any])
+            try JSONSerialization.jsonObject(with: server.githubBodies.withLock { $0.first } ?? Data())
+                as? [String: Any])
         #expect(body["repositories"] as? [String] == ["repo-a"])
         #expect(body["permissions"] as? [String: String] == ["contents": "read"])
 
@@ -220,10 +224,12 @@ struct ServiceTokenServerTests {
         #expect(server.accounts.withLock { $0.first?.tokens.values.allSatisfy { $0.secondsToLive == 600 } } == true)
 
         let firstState = try #require(first.state)
-        try await generators.cleanup(kind: "Grafana", spec: spec, state: firstState, references: references, now: Date())
+        try await generators.cleanup(
+            kind: "Grafana", spec: spec, state: firstState, references: references, now: Date())
         #expect(server.tokens(of: "eso").count == 1)
         // Again: the token is already gone, which is success.
-        try await generators.cleanup(kind: "Grafana", spec: spec, state: firstState, references: references, now: Date())
+        try await generators.cleanup(
+            kind: "Grafana", spec: spec, state: firstState, references: references, now: Date())
         #expect(server.tokens(of: "eso").count == 1)
 
         // A wrong admin token: Grafana's refusal, without the token in the message.

@@ -18,7 +18,9 @@ let canary = "CANARY-token-91c4"
 
 /// One RSA key for every test (generating one takes a while).
 let appKey: _RSA.Signing.PrivateKey = {
-    do { return try _RSA.Signing.PrivateKey(keySize: .bits2048) } catch { fatalError("RSA key generation failed: \(error)") }
+    do { return try _RSA.Signing.PrivateKey(keySize: .bits2048) } catch {
+        fatalError("RSA key generation failed: \(error)")
+    }
 }()
 
 let now = Date(timeIntervalSince1970: 1_700_000_000)
