@@ -242,6 +242,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Generators that ask a service for a token (GithubAccessToken, QuayAccessToken, Grafana).
+        .target(
+            name: "ServiceTokenGenerators",
+            dependencies: [
+                "ProviderKit", "ExternalSecretsAPI", "HTTPSupport", "GoCompat", "KubeModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Go text/template compatible engine (pure)
         .target(
@@ -271,6 +283,7 @@ let package = Package(
                 "ProviderVault",
                 "ProviderAWS",
                 "ProviderWebhook",
+                "ServiceTokenGenerators",
                 "ProviderGCP",
                 "ProviderAzure",
                 "ProviderAlibaba",
@@ -554,6 +567,20 @@ let package = Package(
             dependencies: [
                 "ProviderWebhook", "ProviderKit", "ExternalSecretsCore", "ExternalSecretsAPI", "KubeClient", "KubeModel",
                 "KubeTestSupport", "HTTPSupport", "ExternalSecretsCLI", "OperatorTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ServiceTokenGeneratorsTests",
+            dependencies: [
+                "ServiceTokenGenerators", "ProviderKit", "ProviderTestSupport", "ExternalSecretsAPI", "HTTPSupport",
+                "HTTPTestSupport", "KubeModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,6 +19,8 @@ public enum ExternalSecretsCRDs {
             generator(PasswordSpec.self), generator(UUIDSpec.self), generator(SSHKeySpec.self),
             generator(FakeSpec.self), generator(MFASpec.self), generator(ECRAuthorizationTokenSpec.self),
             generator(STSSessionTokenSpec.self), clusterGenerator, generatorState,
+            generator(WebhookSpec.self), generator(GithubAccessTokenSpec.self), generator(QuayAccessTokenSpec.self),
+            generator(GrafanaSpec.self),
         ]
     }
 

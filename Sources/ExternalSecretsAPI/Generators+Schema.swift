@@ -190,6 +190,10 @@ extension ClusterGenerator: OpenAPISchemaDescribed {
 
     public static var openAPISchema: OpenAPISchema {
         let typed: [String: OpenAPISchema] = [
+            WebhookSpec.clusterGeneratorMember: WebhookSpec.openAPISchema,
+            GithubAccessTokenSpec.clusterGeneratorMember: GithubAccessTokenSpec.openAPISchema,
+            QuayAccessTokenSpec.clusterGeneratorMember: QuayAccessTokenSpec.openAPISchema,
+            GrafanaSpec.clusterGeneratorMember: GrafanaSpec.openAPISchema,
             PasswordSpec.clusterGeneratorMember: PasswordSpec.openAPISchema,
             UUIDSpec.clusterGeneratorMember: UUIDSpec.openAPISchema,
             SSHKeySpec.clusterGeneratorMember: SSHKeySpec.openAPISchema,

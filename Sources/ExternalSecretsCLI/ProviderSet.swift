@@ -12,6 +12,7 @@ import ProviderKit
 import ProviderKubernetes
 import ProviderVault
 import ProviderWebhook
+import ServiceTokenGenerators
 
 /// The providers and generator kinds this binary offers, in one list for the controller and the
 /// offline commands (which use only `validateStore`, no I/O).
@@ -23,13 +24,14 @@ enum ProviderSet {
     ) -> ProviderRegistry {
         let environment = ProcessInfo.processInfo.environment
         let aws = AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger)
+        let webhook = WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger)
         return ProviderRegistry(
             [
                 FakeSecretsProvider(),
                 KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
                 VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
                 aws,
-                WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
+                webhook,
                 GCPSecretsProvider(
                     now: now, retry: HTTPRetryPolicy(sleep: sleep),
                     endpoint: environment[GCPSecretsProvider.endpointVariable],
@@ -50,7 +52,10 @@ enum ProviderSet {
                     operatorAPIKey: IBMOperatorAPIKey(variables: environment), logger: logger),
             ],
             // The generator kinds: the pure ones, then those that call a provider's API.
-            generators: [StandardGenerators(), AWSGenerators(provider: aws)])
+            generators: [
+                StandardGenerators(), AWSGenerators(provider: aws), WebhookSecretGenerators(provider: webhook),
+                ServiceTokenGenerators(logger: logger),
+            ])
     }
 }
 

@@ -9,8 +9,8 @@ import Templating
 /// The data ESO's webhook templates see: `.remoteRef` and one map per store `secrets` entry,
 /// all `map[string]map[string]string` as in ESO.
 struct WebhookTemplateData: Sendable {
-    /// The `.remoteRef` map.
-    var remoteRef: [String: [UInt8]]
+    /// The `.remoteRef` map; absent for the Webhook generator (ESO passes no reference).
+    var remoteRef: [String: [UInt8]]?
     /// The keys of each referenced Secret, by `secrets[].name`.
     var secrets: [String: [String: Data]]
 
@@ -32,6 +32,12 @@ struct WebhookTemplateData: Sendable {
         return WebhookTemplateData(remoteRef: remoteRef, secrets: secrets)
     }
 
+    /// The data of a Webhook generator's request: the secrets only, no `.remoteRef` (ESO's
+    /// `GetSecretMap` with a nil reference).
+    static func generate(secrets: [String: [String: Data]]) -> Self {
+        WebhookTemplateData(remoteRef: nil, secrets: secrets)
+    }
+
     /// `.remoteRef` of a delete: only `remoteKey`, and no secrets (ESO's `DeleteSecret`).
     static func delete(_ target: PushTarget) -> Self {
         WebhookTemplateData(remoteRef: ["remoteKey": Array(target.remoteKey.utf8)], secrets: [:])
@@ -44,11 +50,13 @@ struct WebhookTemplateData: Sendable {
         for (name, data) in secrets {
             outer[name] = .makeMap(data.mapValues { Value.goString($0) }, elem: .string)
         }
-        let ref = remoteRef.mapValues { bytes -> Value in
-            escaped ? .string(GoURLEscaping.queryEscape(String(goBytes: bytes))) : .goString(bytes)
+        if let remoteRef {
+            let ref = remoteRef.mapValues { bytes -> Value in
+                escaped ? .string(GoURLEscaping.queryEscape(String(goBytes: bytes))) : .goString(bytes)
+            }
+            // A `secrets` entry named remoteRef would be replaced, as in ESO.
+            outer["remoteRef"] = .makeMap(ref, elem: .string)
         }
-        // A `secrets` entry named remoteRef would be replaced, as in ESO.
-        outer["remoteRef"] = .makeMap(ref, elem: .string)
         return .makeMap(outer, elem: .any)
     }
 }

@@ -38,6 +38,15 @@ struct WebhookSecretsClient: SecretsClient {
         return try WebhookResponses.map(body, jsonPath: jsonPath)
     }
 
+    /// The Webhook generator's values (ESO's `GetSecretMap` without a reference): the request
+    /// over the secrets, its JSON answer (at `result.jsonPath`) as keys.
+    func generate() async throws -> SecretData {
+        let data = WebhookTemplateData.generate(secrets: try await templateSecrets())
+        let jsonPath = try templates.jsonPath(settings, data: data)
+        let body = try await send(try templates.readRequest(settings, data: data), key: nil)
+        return try WebhookResponses.map(body, jsonPath: jsonPath)
+    }
+
     func getAllSecrets(_ find: ExternalSecretFind) async throws -> SecretData {
         throw ProviderError.unsupported("the webhook provider does not support dataFrom.find")
     }
@@ -118,7 +127,7 @@ struct WebhookSecretsClient: SecretsClient {
     func templateSecrets() async throws -> [String: [String: Data]] {
         var out: [String: [String: Data]] = [:]
         for (index, entry) in settings.secrets.enumerated() {
-            let field = "\(WebhookStoreSettings.field).secrets[\(index)].secretRef"
+            let field = "\(settings.fieldPath).secrets[\(index)].secretRef"
             let name = entry.secretRef.name ?? ""
             if settings.storeKind == .clusterSecretStore, (entry.secretRef.namespace ?? "").isEmpty {
                 throw ProviderError.invalidConfiguration("no namespace on ClusterScoped webhook secret \(name)")
@@ -141,7 +150,10 @@ struct WebhookSecretsClient: SecretsClient {
     static let typeLabel = "external-secrets.io/type"
 
     /// Sends `plan` (retrying throttling and unavailability), checks the status, returns the body.
-    func send(_ plan: WebhookRequestPlan, key: String, what: String = "endpoint") async throws -> [UInt8] {
+    /// `key` is the remote key in messages (nil for the generator).
+    func send(_ plan: WebhookRequestPlan, key: String?, what: String = "endpoint") async throws -> [UInt8] {
+        let subject = key.map { " for \(GoQuote.quote($0))" } ?? ""
+        let remote = key.map { " (remote key \(GoQuote.quote($0)))" } ?? ""
         var attempt = 0
         while true {
             let response: HTTPResponse
@@ -155,7 +167,7 @@ struct WebhookSecretsClient: SecretsClient {
                 let reason =
                     Self.isTimeout(error)
                     ? "request timed out after \(GoDuration.string(settings.timeout))" : Self.describe(error)
-                throw ProviderError(.unavailable, "failed to call \(what) for \(GoQuote.quote(key)): \(reason)")
+                throw ProviderError(.unavailable, "failed to call \(what)\(subject): \(reason)")
             }
             do throws(ProviderError) {
                 try WebhookResponses.check(response, what: what)
@@ -164,12 +176,12 @@ struct WebhookSecretsClient: SecretsClient {
             } catch {
                 WebhookMetrics.request(failed: true)
                 guard error.code == .throttled || error.code == .unavailable, attempt < retry.maxRetries else {
-                    throw ProviderError(error.code, "\(error.message) (remote key \(GoQuote.quote(key)))")
+                    throw ProviderError(error.code, "\(error.message)\(remote)")
                 }
                 attempt += 1
                 logger.debug(
                     "webhook endpoint asked to retry",
-                    metadata: ["key": "\(key)", "status": "\(response.status.code)", "attempt": "\(attempt)"])
+                    metadata: ["key": "\(key ?? "")", "status": "\(response.status.code)", "attempt": "\(attempt)"])
                 try await retry.sleep(
                     retry.wait(before: attempt, retryAfter: response.headers.first(name: "Retry-After")))
             }

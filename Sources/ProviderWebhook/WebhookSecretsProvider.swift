@@ -39,20 +39,28 @@ public struct WebhookSecretsProvider: SecretsProvider {
     }
 
     public func makeClient(for store: StoreContext, references: any ReferenceReader) async throws -> any SecretsClient {
-        let settings = try WebhookStoreSettings.resolve(store)
+        try await client(
+            WebhookStoreSettings.resolve(store), namespace: store.callerNamespace, references: references)
+    }
+
+    /// A client of `settings` (a store's, or the Webhook generator's): its transport trusts the
+    /// settings' CA; `namespace` is `.remoteRef.namespace`. The caller closes it.
+    func client(_ settings: WebhookStoreSettings, namespace: String, references: any ReferenceReader) async throws
+        -> WebhookSecretsClient
+    {
         var tls = TLSSettings()
         switch settings.certificateAuthority {
         case .unset: break
         case .bundle(let pem): tls.trustedCAsPEM = pem
         case .provider(let provider):
             tls.trustedCAsPEM = Array(
-                try await references.caBundle(provider, field: "\(WebhookStoreSettings.field).caProvider"))
+                try await references.caBundle(provider, field: "\(settings.fieldPath).caProvider"))
         }
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
         do {
             made = try makeTransport(tls)
         } catch let error as HTTPTransportError {
-            throw ProviderError.invalidConfiguration("\(WebhookStoreSettings.field): \(error)")
+            throw ProviderError.invalidConfiguration("\(settings.fieldPath): \(error)")
         }
         let now = self.now
         let environment = RenderEnvironment(
@@ -64,7 +72,7 @@ public struct WebhookSecretsProvider: SecretsProvider {
             })
         return WebhookSecretsClient(
             settings: settings, transport: made.transport, shutdown: made.shutdown, references: references,
-            namespace: store.callerNamespace, templates: WebhookTemplates(environment: environment), retry: retry,
+            namespace: namespace, templates: WebhookTemplates(environment: environment), retry: retry,
             logger: logger)
     }
 }

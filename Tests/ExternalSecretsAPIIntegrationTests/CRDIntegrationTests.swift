@@ -18,8 +18,8 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            // 15 CRDs (6 of external-secrets.io, 9 of generators) and the operator's 7 objects.
-            #expect(documents.count == 22)
+            // 19 CRDs (6 of external-secrets.io, 13 of generators) and the operator's 7 objects.
+            #expect(documents.count == 26)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -665,6 +665,16 @@ import Testing
                     ["kind": "Password", "generator": ["passwordSpec": [:], "uuidSpec": [:]]]
                 ),
                 (ClusterGenerator.resource, ["kind": "Nope", "generator": ["uuidSpec": [:]]]),
+                (WebhookGenerator.resource, ["url": "http://x"]),
+                (GithubAccessTokenGenerator.resource, ["appID": "1", "installID": "2"]),
+                (QuayAccessTokenGenerator.resource, ["robotAccount": "org+robot"]),
+                (
+                    GrafanaGenerator.resource,
+                    [
+                        "url": "http://g", "auth": [:],
+                        "serviceAccount": ["name": "eso", "role": "Viewer", "secondsToLive": 0],
+                    ]
+                ),
             ]
             for (index, (resource, spec)) in refused.enumerated() {
                 let error = await apiError {
