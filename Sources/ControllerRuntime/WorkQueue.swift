@@ -485,6 +485,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private var partitionsOf: [Key: [String]] = [:]
     /// Processing keys per partition.
     private var inFlight: [String: Int] = [:]
+    /// Counts the times a partition's processing count went down: ready keys a scan refused
+    /// (their partitions full) can only become eligible after it changes.
+    private var partitionsFreed: UInt64 = 0
     /// Due instants of tokens taken from the bucket and not yet spent, in order.
     private var tokens: [Instant] = []
     private var reservationsInFlight = 0
@@ -600,6 +603,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             if let partitionLimit, count >= partitionLimit { freedSaturated = true }
             inFlight[partition] = count > 1 ? count - 1 : nil
         }
+        if !entry.partitions.isEmpty { partitionsFreed &+= 1 }
         guard let dirty = entry.dirty, !isShutDown else {
             if ready[key] == nil, scheduled[key] == nil { partitionsOf[key] = nil }
             let wakes = freedSaturated && !isShutDown && !ready.isEmpty
@@ -700,16 +704,22 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         let isLive: (Key, UInt64) -> Bool = { key, sequence in readyEntries[key]?.sequence == sequence }
         let hasFreeSlot: (Key) -> Bool
         // An idle partition is one with a free slot under a limit of one.
-        if let partitionLimit = onlyIdlePartitions ? 1 : partitionLimit {
+        let limit = onlyIdlePartitions ? 1 : partitionLimit
+        if let limit {
             let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
             hasFreeSlot = { key in
-                (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < partitionLimit }
+                (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < limit }
             }
         } else {
             hasFreeSlot = { _ in true }
         }
+        // Keys refused since no partition freed are refused again: the scan resumes after them
+        // (without this, every hand-out behind a busy partition rescans the whole backlog).
+        let refusalEpoch = limit.map { RefusalEpoch(limit: $0, partitionsFreed: partitionsFreed) }
         for lane in WorkQueueLane.highestFirst {
-            if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot) { return (found, lane) }
+            if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot, epoch: refusalEpoch) {
+                return (found, lane)
+            }
         }
         return nil
     }
@@ -742,10 +752,19 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     // MARK: Collections
 
+    /// The conditions under which a scan refused keys: the partition limit it applied and how
+    /// many times partitions had freed. Under the same epoch a refused key stays refused.
+    struct RefusalEpoch: Equatable {
+        var limit: Int
+        var partitionsFreed: UInt64
+    }
+
     /// A first-in first-out queue of keys with their entry sequence numbers.
     struct LaneFIFO {
         private var items: [(key: Key, sequence: UInt64)] = []
         private var head = 0
+        /// Live entries before `index` were refused by `accept` under `epoch` (by limit).
+        private var refused: [Int: (epoch: RefusalEpoch, index: Int)] = [:]
 
         mutating func append(_ key: Key, sequence: UInt64) {
             items.append((key, sequence))
@@ -753,10 +772,14 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
         /// The first live key that `accept` accepts. Dead entries at the head are dropped; the
         /// entries before the one found stay, in order. When dead entries behind the head
-        /// outnumber the live ones (keys taken past blocked keys), the queue is compacted.
-        mutating func first(isLive: (Key, UInt64) -> Bool, where accept: (Key) -> Bool) -> Key? {
+        /// outnumber the live ones (keys taken past blocked keys), the queue is compacted. With
+        /// an `epoch`, entries refused under the same epoch before are not asked again.
+        mutating func first(
+            isLive: (Key, UInt64) -> Bool, where accept: (Key) -> Bool, epoch: RefusalEpoch? = nil
+        ) -> Key? {
             while head < items.count, !isLive(items[head].key, items[head].sequence) { dropFirst() }
             var index = head
+            if let epoch, let memo = refused[epoch.limit], memo.epoch == epoch { index = max(head, memo.index) }
             var dead = 0
             var found: Key?
             while index < items.count {
@@ -769,9 +792,14 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
                 }
                 index += 1
             }
+            if let epoch {
+                // Everything before `index` was refused (or dead); the found key, if any, leaves.
+                refused[epoch.limit] = (epoch, index)
+            }
             if dead > 64, dead * 2 > items.count - head {
                 items = items[head...].filter { isLive($0.key, $0.sequence) }
                 head = 0
+                refused = [:]
             }
             return found
         }
@@ -781,9 +809,11 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
                 head = 0
+                refused = [:]
             } else if head >= 1024, head * 2 >= items.count {
                 items.removeFirst(head)
                 head = 0
+                refused = [:]
             }
         }
     }
