@@ -19,6 +19,7 @@ public enum ExternalSecretsCRDs {
             generator(PasswordSpec.self), generator(UUIDSpec.self), generator(SSHKeySpec.self),
             generator(FakeSpec.self), generator(MFASpec.self), generator(ECRAuthorizationTokenSpec.self),
             generator(STSSessionTokenSpec.self), clusterGenerator, generatorState,
+            generator(VaultDynamicSecretSpec.self),
         ]
     }
 

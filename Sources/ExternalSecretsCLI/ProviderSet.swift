@@ -23,11 +23,13 @@ enum ProviderSet {
     ) -> ProviderRegistry {
         let environment = ProcessInfo.processInfo.environment
         let aws = AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger)
+        let vault = VaultSecretsProvider(
+            now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger)
         return ProviderRegistry(
             [
                 FakeSecretsProvider(),
                 KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
-                VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
+                vault,
                 aws,
                 WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
                 GCPSecretsProvider(
@@ -48,7 +50,7 @@ enum ProviderSet {
                 IBMSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger),
             ],
             // The generator kinds: the pure ones, then those that call a provider's API.
-            generators: [StandardGenerators(), AWSGenerators(provider: aws)])
+            generators: [StandardGenerators(), AWSGenerators(provider: aws), VaultGenerators(provider: vault)])
     }
 }
 
