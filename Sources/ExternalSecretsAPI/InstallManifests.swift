@@ -153,7 +153,10 @@ public enum ExternalSecretsManifests {
             // Generators named by `generatorRef` are read when an ExternalSecret is reconciled.
             RBACRule(
                 GeneratorsAPIGroup.group,
-                ["passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens"],
+                [
+                    "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
+                    "vaultdynamicsecrets",
+                ],
                 ["get"]),
             RBACRule(GeneratorsAPIGroup.group, ["clustergenerators"], ["get"], when: .processClusterGenerator),
             // Managed Secrets are watched by label, read, created, replaced (update) and deleted.

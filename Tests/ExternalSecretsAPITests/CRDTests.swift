@@ -71,9 +71,9 @@ import Testing
         #expect(
             crds.map(\.metadata.name) == [
                 "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
-                "clustergenerators", "generatorstates",
+                "clustergenerators", "generatorstates", "vaultdynamicsecrets",
             ].map { "\($0).generators.external-secrets.io" })
-        #expect(crds.map(\.spec.scope) == Array(repeating: "Namespaced", count: 7) + ["Cluster", "Namespaced"])
+        #expect(crds.map(\.spec.scope) == Array(repeating: "Namespaced", count: 7) + ["Cluster", "Namespaced", "Namespaced"])
         for crd in crds {
             #expect(crd.spec.names.categories == ["external-secrets", "external-secrets-generators"])
             #expect(crd.spec.names.shortNames == (crd.spec.names.kind == "GeneratorState" ? ["gs"] : nil))

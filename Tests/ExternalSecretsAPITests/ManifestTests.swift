@@ -141,7 +141,7 @@ import Testing
         // Generators named by generatorRef are read with a GET when an ExternalSecret syncs.
         for kind in [
             "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
-            "clustergenerators",
+            "vaultdynamicsecrets", "clustergenerators",
         ] {
             expected.insert("generators.external-secrets.io/\(kind) get")
         }
