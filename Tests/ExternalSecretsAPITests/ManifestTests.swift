@@ -73,10 +73,10 @@ import Testing
     @Test func installManifestHasTheOperatorsObjects() throws {
         let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
-        // Six CRDs of external-secrets.io, nine of generators.external-secrets.io.
+        // Six CRDs of external-secrets.io, ten of generators.external-secrets.io.
         #expect(
             kinds
-                == Array(repeating: "CustomResourceDefinition", count: 15) + [
+                == Array(repeating: "CustomResourceDefinition", count: 16) + [
                     "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
                 ])
         let namespaced = documents.filter {
