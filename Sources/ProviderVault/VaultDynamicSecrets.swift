@@ -190,15 +190,20 @@ enum VaultDynamicSecrets {
         if case .string(let leaseID)? = secret["lease_id"], !leaseID.isEmpty {
             return LeaseState(
                 leaseID: leaseID, tokenAccessor: nil, leaseDuration: seconds(secret["lease_duration"]),
-                renewable: secret["renewable"] == .bool(true), issuedAt: KubeTime(issuedAt))
+                renewable: secret["renewable"] == .bool(true), issuedAt: wholeSeconds(issuedAt))
         }
-        if case .object(let auth)? = secret["auth"], case .string(let accessor)? = auth["accessor"], !accessor.isEmpty
-        {
+        if case .object(let auth)? = secret["auth"], case .string(let accessor)? = auth["accessor"], !accessor.isEmpty {
             return LeaseState(
                 leaseID: nil, tokenAccessor: accessor, leaseDuration: seconds(auth["lease_duration"]),
-                renewable: auth["renewable"] == .bool(true), issuedAt: KubeTime(issuedAt))
+                renewable: auth["renewable"] == .bool(true), issuedAt: wholeSeconds(issuedAt))
         }
         return nil
+    }
+
+    /// `date` rounded down to whole seconds, as a GeneratorState records it: the state read
+    /// back is the state returned.
+    private static func wholeSeconds(_ date: Date) -> KubeTime {
+        KubeTime(Date(timeIntervalSince1970: floor(date.timeIntervalSince1970)))
     }
 
     private static func seconds(_ value: VaultJSON.Value?) -> Int64 {
@@ -259,7 +264,7 @@ enum VaultDynamicSecrets {
     /// renewability (a lease at its maximum TTL stops being renewable).
     static func renewed(_ state: LeaseState, answer secret: [String: VaultJSON.Value]?, renewedAt: Date) -> LeaseState {
         var renewed = state
-        renewed.issuedAt = KubeTime(renewedAt)
+        renewed.issuedAt = wholeSeconds(renewedAt)
         if state.leaseID != nil {
             renewed.leaseDuration = seconds(secret?["lease_duration"])
             renewed.renewable = secret?["renewable"] == .bool(true)

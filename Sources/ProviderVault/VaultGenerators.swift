@@ -133,7 +133,11 @@ public struct VaultGenerators: SecretGenerator {
                 throw client.failure(response, request: request, operation: operation)
             }
             let answer: [String: VaultJSON.Value]?
-            if case .object(let members)? = try? VaultJSON.parse(response.body) { answer = members } else { answer = nil }
+            if case .object(let members)? = try? VaultJSON.parse(response.body) {
+                answer = members
+            } else {
+                answer = nil
+            }
             return VaultDynamicSecrets.renewed(lease, answer: answer, renewedAt: now).json
         }
     }
@@ -174,7 +178,8 @@ public struct VaultGenerators: SecretGenerator {
             throw .unsupported("generator kind \(kind) is not run by the Vault generator")
         }
         guard let spec else {
-            throw .invalidConfiguration("the VaultDynamicSecret generator has no spec; spec.provider and spec.path are required")
+            throw .invalidConfiguration(
+                "the VaultDynamicSecret generator has no spec; spec.provider and spec.path are required")
         }
         do {
             return try spec.decode(as: VaultDynamicSecretSpec.self)

@@ -2,7 +2,7 @@ import Foundation
 import ProcessTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real PostgreSQL server (Debian's `postgresql` package) for one test: `initdb` into a new

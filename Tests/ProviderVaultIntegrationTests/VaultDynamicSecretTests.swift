@@ -141,7 +141,8 @@ struct VaultDynamicSecretTests {
             .POST, "\(mount)/root/generate/internal", ["common_name": "example.test", "ttl": "24h"])
         let caPEM = try #require(root.data("certificate"))
         try await bao.must(
-            .POST, "\(mount)/roles/web", ["allowed_domains": ["example.test"], "allow_subdomains": true, "max_ttl": "1h"])
+            .POST, "\(mount)/roles/web",
+            ["allowed_domains": ["example.test"], "allow_subdomains": true, "max_ttl": "1h"])
         let spec = VaultDynamicSecretSpec(
             provider: try provider(), path: "\(mount)/issue/web", method: "POST",
             parameters: ["common_name": "app.example.test", "ttl": "10m"])
@@ -216,11 +217,14 @@ struct VaultDynamicSecretTests {
         #expect(state["tokenAccessor"]?.stringValue == text(auth.data["accessor"]))
         #expect(!String(decoding: try JSONEncoder().encode(state), as: UTF8.self).contains(token))
         #expect(generators.renewal(kind: Self.kind, state: state) != nil)
-        _ = try await generators.renew(kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
+        _ = try await generators.renew(
+            kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
         #expect(try await bao.call(.GET, "auth/token/lookup-self", token: token).status == 200)
-        try await generators.cleanup(kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
+        try await generators.cleanup(
+            kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
         #expect(try await bao.call(.GET, "auth/token/lookup-self", token: token).status == 403)
-        try await generators.cleanup(kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
+        try await generators.cleanup(
+            kind: Self.kind, spec: tokenSpec, state: state, references: references, now: Date())
 
         // GET with getParameters: the query of the read (here: KV v1 list as `list=true`).
         let listed = try await generators.generate(
@@ -240,7 +244,8 @@ struct VaultDynamicSecretTests {
         // DELETE answers 204: no content.
         let refused = VaultDynamicSecretSpec(provider: try provider(), path: "\(mount)/gone", method: "DELETE")
         await #expect {
-            _ = try await generators.generate(kind: Self.kind, spec: try json(refused), references: references, now: Date())
+            _ = try await generators.generate(
+                kind: Self.kind, spec: try json(refused), references: references, now: Date())
         } throws: { error in
             let message = (error as? ProviderError)?.message ?? ""
             return message.contains("DELETE \"\(mount)/gone\"") && message.contains("allowEmptyResponse")
@@ -264,7 +269,8 @@ struct VaultDynamicSecretTests {
         try await bao.writeKV1(mount: mount, "secret", ["value": canary])
         try await bao.policy("only-other", #"path "other/*" { capabilities = ["read"] }"#)
         let limited = try #require(
-            try await bao.must(.POST, "auth/token/create", ["policies": ["only-other"], "ttl": "10m"]).auth("client_token"))
+            try await bao.must(.POST, "auth/token/create", ["policies": ["only-other"], "ttl": "10m"]).auth(
+                "client_token"))
         let spec = try json(VaultDynamicSecretSpec(provider: try provider(), path: "\(mount)/secret"))
         await #expect {
             _ = try await generators.generate(
