@@ -98,8 +98,15 @@ public struct VaultGenerators: SecretGenerator {
             let lease = try VaultDynamicSecrets.LeaseState.decode(state)
             let (request, operation, metric) = Self.leaseRequest(lease, renew: false)
             let client = try await connect(spec, references: references)
-            defer { Task { await client.close() } }
-            let response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
+            let response: HTTPResponse
+            do {
+                response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
+            } catch {
+                await client.close()
+                throw error
+            }
+            // Nothing was made with this login's token: it is revoked.
+            await client.close()
             if (200...299).contains(response.status.code) { return }
             guard VaultDynamicSecrets.isAlreadyGone(status: response.status, body: response.body) else {
                 throw client.failure(response, request: request, operation: operation)
@@ -122,8 +129,15 @@ public struct VaultGenerators: SecretGenerator {
             let lease = try VaultDynamicSecrets.LeaseState.decode(state)
             let (request, operation, metric) = Self.leaseRequest(lease, renew: true)
             let client = try await connect(spec, references: references)
-            defer { Task { await client.close() } }
-            let response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
+            let response: HTTPResponse
+            do {
+                response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
+            } catch {
+                await client.close()
+                throw error
+            }
+            // Nothing was made with this login's token: it is revoked.
+            await client.close()
             guard (200...299).contains(response.status.code) else {
                 if VaultDynamicSecrets.isAlreadyGone(status: response.status, body: response.body) {
                     throw ProviderError.notFound(

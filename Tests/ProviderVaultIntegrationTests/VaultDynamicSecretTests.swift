@@ -133,6 +133,50 @@ struct VaultDynamicSecretTests {
         }
     }
 
+    /// With a login method the login token stays (Vault would revoke the lease with it); the
+    /// credentials outlive the generation, and cleanup (a new login) revokes them.
+    @Test func appRoleLoginKeepsTheCredentialsUntilCleanup() async throws {
+        let postgres = try await PostgresServer.start()
+        do {
+            let bao = try currentBao()
+            let mount = try await databaseMount(postgres)
+            let policy = "vds-\(mount)"
+            try await bao.policy(
+                policy,
+                """
+                path "\(mount)/creds/app" { capabilities = ["read"] }
+                path "sys/leases/revoke" { capabilities = ["update"] }
+                path "sys/leases/renew" { capabilities = ["update"] }
+                """)
+            let login = "approle-\(mount)"
+            try await bao.enableAuth(login, type: "approle")
+            try await bao.must(.POST, "auth/\(login)/role/eso", ["token_policies": [policy], "token_ttl": "1h"])
+            let roleID = try #require(try await bao.must(.GET, "auth/\(login)/role/eso/role-id").data("role_id"))
+            let secretID = try #require(
+                try await bao.must(.POST, "auth/\(login)/role/eso/secret-id").data("secret_id"))
+            var provider = try provider()
+            provider.auth = VaultAuth(
+                appRole: VaultAppRole(path: login, roleId: roleID, secretRef: secretKey("approle", "secret-id")))
+            let spec = try json(VaultDynamicSecretSpec(provider: provider, path: "\(mount)/creds/app"))
+            let references = FakeReferences(secrets: ["approle/secret-id": secretID])
+            let generated = try await generators.generate(
+                kind: Self.kind, spec: spec, references: references, now: Date())
+            let username = try #require(text(generated.data["username"]))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await postgres.roleExists(username), "the login token's revocation took the lease with it")
+            let state = try #require(generated.state)
+            _ = try await generators.renew(
+                kind: Self.kind, spec: spec, state: state, references: references, now: Date())
+            #expect(try await postgres.roleExists(username))
+            try await generators.cleanup(kind: Self.kind, spec: spec, state: state, references: references, now: Date())
+            #expect(try await !postgres.roleExists(username))
+            await postgres.stop()
+        } catch {
+            await postgres.stop()
+            throw error
+        }
+    }
+
     @Test func pkiIssuesACertificateWithParameters() async throws {
         let bao = try currentBao()
         let mount = "pki-\(UUID().uuidString.prefix(6).lowercased())"

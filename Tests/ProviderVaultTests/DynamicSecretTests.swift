@@ -38,8 +38,8 @@ struct VaultDynamicSecretPureTests {
         let delete = try VaultDynamicSecrets.call(of: spec("kv/x", method: "DELETE"))
         #expect(delete.request.method == .DELETE && !delete.notFoundIsEmpty)
         // Anything else is a write with PUT, parameters re-encoded as Go would (float64 numbers).
-        let write = try VaultDynamicSecrets.call(
-            of: spec("pki/issue/web", method: "POST", parameters: ["common_name": "a<b", "ttl": 600, "big": .double(1e21)]))
+        let parameters: JSONValue = ["common_name": "a<b", "ttl": 600, "big": .double(1e21)]
+        let write = try VaultDynamicSecrets.call(of: spec("pki/issue/web", method: "POST", parameters: parameters))
         #expect(write.request.method == .PUT)
         #expect(text(write.request.body.map { Data($0) }) == #"{"big":1e+21,"common_name":"a\u003cb","ttl":600}"#)
         // ESO compares methods as written: lower-case get writes.
