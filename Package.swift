@@ -367,7 +367,9 @@ let package = Package(
         ),
         .target(
             name: "VaultTestSupport",
-            dependencies: ["KubeTestSupport", "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "KubeTestSupport", "HTTPSupport", "ProcessTestSupport", .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
 

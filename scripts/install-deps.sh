@@ -35,7 +35,7 @@ case "${what}" in
   kube-build) for p in golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev; do need_pkg "$p"; done ;;
   control-plane) for p in "${swift_packages[@]}" etcd-server openssl; do need_pkg "$p"; done ;;
   bench) for p in "${swift_packages[@]}" time etcd-server openssl; do need_pkg "$p"; done ;;
-  vault) need_pip=1; for p in "${swift_packages[@]}" curl python3-pip; do need_pkg "$p"; done ;;
+  vault) need_pip=1; for p in "${swift_packages[@]}" curl python3-pip postgresql postgresql-client openssl; do need_pkg "$p"; done ;;
   aws) need_aws=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   gcp) need_gcp=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
   azure) need_azure=true; for p in "${swift_packages[@]}"; do need_pkg "$p"; done ;;
@@ -47,7 +47,7 @@ case "${what}" in
   # service, standing in for the cluster's DNS server.
   image) for p in "${swift_packages[@]}" umoci skopeo ca-certificates dnsmasq-base; do need_pkg "$p"; done ;;
   templates) for p in "${swift_packages[@]}" golang-go golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev openssl; do need_pkg "$p"; done ;;
-  all) need_pip=1; need_aws=true; need_chart=true; need_gcp=true; need_azure=true; need_alibaba=true; need_ibm=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
+  all) need_pip=1; need_aws=true; need_chart=true; need_gcp=true; need_azure=true; need_alibaba=true; need_ibm=true; for p in "${swift_packages[@]}" curl python3-pip time golang-go jq rsync dpkg-dev golang-github-modern-go-reflect2-dev etcd-server openssl postgresql postgresql-client golang-github-masterminds-sprig-dev golang-github-tidwall-gjson-dev; do need_pkg "$p"; done ;;
   *) echo "install-deps: unknown set ${what}" >&2; exit 2 ;;
 esac
 

@@ -21,6 +21,7 @@ public enum ExternalSecretsCRDs {
             generator(STSSessionTokenSpec.self), clusterGenerator, generatorState,
             generator(WebhookSpec.self), generator(GithubAccessTokenSpec.self), generator(QuayAccessTokenSpec.self),
             generator(GrafanaSpec.self),
+            generator(VaultDynamicSecretSpec.self),
         ]
     }
 

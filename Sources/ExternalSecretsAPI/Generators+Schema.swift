@@ -201,6 +201,7 @@ extension ClusterGenerator: OpenAPISchemaDescribed {
             MFASpec.clusterGeneratorMember: MFASpec.openAPISchema,
             ECRAuthorizationTokenSpec.clusterGeneratorMember: ECRAuthorizationTokenSpec.openAPISchema,
             STSSessionTokenSpec.clusterGeneratorMember: STSSessionTokenSpec.openAPISchema,
+            VaultDynamicSecretSpec.clusterGeneratorMember: VaultDynamicSecretSpec.openAPISchema,
         ]
         var members: [String: OpenAPISchema] = [:]
         for (kind, member) in memberByKind {

@@ -156,6 +156,7 @@ public enum ExternalSecretsManifests {
                 [
                     "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
                     "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas",
+                    "vaultdynamicsecrets",
                 ],
                 ["get"]),
             RBACRule(GeneratorsAPIGroup.group, ["clustergenerators"], ["get"], when: .processClusterGenerator),

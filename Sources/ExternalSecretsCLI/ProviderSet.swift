@@ -25,11 +25,13 @@ enum ProviderSet {
         let environment = ProcessInfo.processInfo.environment
         let aws = AWSSecretsProvider(retry: AWSRetryPolicy(sleep: sleep), now: now, logger: logger)
         let webhook = WebhookSecretsProvider(now: now, retry: HTTPRetryPolicy(sleep: sleep), logger: logger)
+        let vault = VaultSecretsProvider(
+            now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger)
         return ProviderRegistry(
             [
                 FakeSecretsProvider(),
                 KubernetesSecretsProvider(localCluster: localCluster, now: now, clock: clock, logger: logger),
-                VaultSecretsProvider(now: now, sleep: sleep, mountedTokenPath: serviceAccountTokenPath, logger: logger),
+                vault,
                 aws,
                 webhook,
                 GCPSecretsProvider(
@@ -54,7 +56,7 @@ enum ProviderSet {
             // The generator kinds: the pure ones, then those that call a provider's API.
             generators: [
                 StandardGenerators(), AWSGenerators(provider: aws), WebhookSecretGenerators(provider: webhook),
-                ServiceTokenGenerators(logger: logger),
+                ServiceTokenGenerators(logger: logger), VaultGenerators(provider: vault),
             ])
     }
 }

@@ -19,6 +19,13 @@ enum VaultOperation: Sendable, Equatable {
     case write(key: String, path: String)
     case writeMetadata(key: String, path: String)
     case delete(key: String, path: String)
+    /// A VaultDynamicSecret's request (`method` as the spec writes it).
+    case generate(method: String, path: String)
+    /// Revoking or renewing what a VaultDynamicSecret made: a lease, or a token by its accessor.
+    case revokeLease
+    case renewLease
+    case revokeToken
+    case renewToken
 
     var description: String {
         switch self {
@@ -34,6 +41,11 @@ enum VaultOperation: Sendable, Equatable {
         case .write(let key, _): "write secret \"\(key)\""
         case .writeMetadata(let key, _): "write the custom metadata of secret \"\(key)\""
         case .delete(let key, _): "delete secret \"\(key)\""
+        case .generate(let method, let path): "\(method.isEmpty ? "GET" : method) \"\(path)\""
+        case .revokeLease: "revoke the generated secret's lease"
+        case .renewLease: "renew the generated secret's lease"
+        case .revokeToken: "revoke the generated token (by its accessor)"
+        case .renewToken: "renew the generated token (by its accessor)"
         }
     }
 
@@ -48,8 +60,28 @@ enum VaultOperation: Sendable, Equatable {
             "the store's Vault policy must grant \"update\" on \"\(path)\""
         case .delete(_, let path):
             "the store's Vault policy must grant \"delete\" on \"\(path)\""
+        case .generate(let method, let path):
+            "the generator's Vault policy must grant \"\(Self.capability(of: method))\" on \"\(path)\""
+        case .revokeLease:
+            "the generator's Vault policy must grant \"update\" on \"sys/leases/revoke\""
+        case .renewLease:
+            "the generator's Vault policy must grant \"update\" on \"sys/leases/renew\""
+        case .revokeToken:
+            "the generator's Vault policy must grant \"update\" on \"auth/token/revoke-accessor\""
+        case .renewToken:
+            "the generator's Vault policy must grant \"update\" on \"auth/token/renew-accessor\""
         default:
             nil
+        }
+    }
+
+    /// The policy capability a generator's request needs.
+    private static func capability(of method: String) -> String {
+        switch method {
+        case "", "GET": "read"
+        case "LIST": "list"
+        case "DELETE": "delete"
+        default: "update"
         }
     }
 

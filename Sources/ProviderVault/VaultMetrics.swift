@@ -14,6 +14,9 @@ enum VaultMetrics {
         case deleteSecret = "DeleteSecret"
         /// The capability check before a PushSecret creates a secret (not an ESO call).
         case capabilitiesSelf = "CapabilitiesSelf"
+        /// Revoking and renewing what a VaultDynamicSecret made (not ESO calls: ESO does neither).
+        case revokeLease = "RevokeLease"
+        case renewLease = "RenewLease"
     }
 
     static let provider = "HashiCorp/Vault"

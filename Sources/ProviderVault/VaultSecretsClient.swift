@@ -113,6 +113,13 @@ final class VaultSecretsClient: SecretsClient {
         try? await shutdown()
     }
 
+    /// Shuts the connection down without revoking the login token: what was created with the
+    /// token (a VaultDynamicSecret's lease) lives as long as the token, since Vault revokes a
+    /// token's leases with it. The token expires with its TTL.
+    func release() async {
+        try? await shutdown()
+    }
+
     // MARK: - Reads
 
     /// The data of the secret at `key` (a version of it, for v2); `operation` names the read in

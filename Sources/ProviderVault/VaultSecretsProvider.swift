@@ -21,10 +21,10 @@ public struct VaultSecretsProvider: SecretsProvider {
     public var capabilities: StoreCapabilities { .readWrite }
 
     private let makeTransport: TransportFactory
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
     private let sleep: @Sendable (Duration) async throws -> Void
     private let mountedTokenPath: String
-    private let logger: Logger
+    let logger: Logger
 
     /// Where a pod's ServiceAccount token is mounted (Kubernetes login without a reference).
     public static let defaultMountedTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -58,6 +58,17 @@ public struct VaultSecretsProvider: SecretsProvider {
         if settings.isReferent, store.callerNamespace.isEmpty {
             return ReferentStoreClient()
         }
+        let client = try await connect(settings, references: references)
+        logger.debug(
+            "vault store client made",
+            metadata: [
+                "store": "\(store.displayName)", "server": "\(settings.server)", "method": "\(settings.auth.method)",
+            ])
+        return client
+    }
+
+    /// A client of `settings`' server, logged in (so bad credentials fail here, clearly).
+    func connect(_ settings: VaultStoreSettings, references: any ReferenceReader) async throws -> VaultSecretsClient {
         let tls = try await tlsSettings(settings, references: references)
         let made: (transport: any HTTPTransport, shutdown: @Sendable () async throws -> Void)
         do {
@@ -80,11 +91,6 @@ public struct VaultSecretsProvider: SecretsProvider {
             await client.close()
             throw error
         }
-        logger.debug(
-            "vault store client made",
-            metadata: [
-                "store": "\(store.displayName)", "server": "\(settings.server)", "method": "\(settings.auth.method)",
-            ])
         return client
     }
 

@@ -115,7 +115,26 @@ struct VaultStoreSettings: Sendable, Equatable {
 
     static func resolve(_ store: StoreContext) throws(ProviderError) -> VaultStoreSettings {
         guard let spec = store.spec.provider.vault else { throw .invalidConfiguration("\(field) is not set") }
-        let rules = NamespaceRules(store: store)
+        return try resolve(
+            spec, rules: NamespaceRules(store: store), retrySettings: store.spec.retrySettings,
+            isClusterStore: store.kind == .clusterSecretStore)
+    }
+
+    /// The settings of a VaultDynamicSecret generator's `spec.provider`: as a SecretStore's, with
+    /// every reference read in the namespace of the object using the generator (the reader's
+    /// access policy decides about a `namespace` a reference names). Messages name fields as
+    /// `spec.provider.vault...`; the generator renames them.
+    static func resolveGenerator(_ spec: VaultProvider, retrySettings: SecretStoreRetrySettings?) throws(ProviderError)
+        -> VaultStoreSettings
+    {
+        try resolve(
+            spec, rules: NamespaceRules(kind: .secretStore, storeNamespace: nil), retrySettings: retrySettings,
+            isClusterStore: false)
+    }
+
+    private static func resolve(
+        _ spec: VaultProvider, rules: NamespaceRules, retrySettings: SecretStoreRetrySettings?, isClusterStore: Bool
+    ) throws(ProviderError) -> VaultStoreSettings {
         let server = try resolveServer(spec.server)
         let mountPath = spec.path.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
             .flatMap { $0.isEmpty ? nil : $0 }
@@ -178,8 +197,8 @@ struct VaultStoreSettings: Sendable, Equatable {
             authNamespace: authNamespace, certificateAuthority: certificateAuthority,
             clientCertificate: clientCertificate, headers: headers, readYourWrites: spec.readYourWrites ?? false,
             forwardInconsistent: spec.forwardInconsistent ?? false, auth: auth,
-            isReferent: store.kind == .clusterSecretStore && isReferent(spec),
-            retry: try resolveRetry(store.spec.retrySettings))
+            isReferent: isClusterStore && isReferent(spec),
+            retry: try resolveRetry(retrySettings))
     }
 
     // MARK: - Auth
@@ -427,8 +446,15 @@ struct VaultStoreSettings: Sendable, Equatable {
             storeNamespace = store.storeNamespace
         }
 
+        /// `storeNamespace` nil (a generator's references): namespaces are left to the reader.
+        init(kind: StoreKind, storeNamespace: String?) {
+            self.kind = kind
+            self.storeNamespace = storeNamespace
+        }
+
         func namespace(_ namespace: String?, field: String) throws(ProviderError) {
-            if kind == .secretStore, let namespace, !namespace.isEmpty, namespace != storeNamespace {
+            if kind == .secretStore, let storeNamespace, let namespace, !namespace.isEmpty, namespace != storeNamespace
+            {
                 throw .invalidConfiguration(
                     "\(field): namespace should either be empty or match the namespace of the SecretStore for a namespaced SecretStore"
                 )

@@ -205,7 +205,7 @@ import Testing
         // The generator CRDs come with installCRDs; ClusterGenerator's follows crds.createClusterGenerator (off here).
         let generatorCRDs = [
             "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
-            "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas", "generatorstates",
+            "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas", "generatorstates", "vaultdynamicsecrets",
         ].map {
             "\($0).generators.external-secrets.io"
         }

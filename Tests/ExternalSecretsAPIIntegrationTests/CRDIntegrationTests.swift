@@ -18,8 +18,8 @@ import Testing
             let text = try String(
                 contentsOfFile: "\(LocalControlPlane.repositoryRoot)/config/install.yaml", encoding: .utf8)
             let documents = try ManifestYAML.parse(text)
-            // 19 CRDs (6 of external-secrets.io, 13 of generators) and the operator's 7 objects.
-            #expect(documents.count == 26)
+            // 20 CRDs (6 of external-secrets.io, 14 of generators) and the operator's 7 objects.
+            #expect(documents.count == 27)
             for document in documents {
                 let object = try document.decode(as: DynamicObject.self)
                 let descriptor = try #require(
@@ -684,14 +684,14 @@ import Testing
                 #expect(error?.statusCode == 422, "\(resource.kind) \(spec)")
             }
 
-            let vault: JSONValue = ["path": "database/creds/app", "provider": ["server": "https://vault"]]
-            let name = "\(namespace)-vault"
+            let webhook: JSONValue = ["url": "https://hooks.example/token", "result": ["jsonPath": "$.token"]]
+            let name = "\(namespace)-webhook"
             _ = try await client.dynamicAPI(ClusterGenerator.resource).create(
                 object(
                     ClusterGenerator.resource, name,
-                    spec: ["kind": "VaultDynamicSecret", "generator": ["vaultDynamicSecretSpec": vault]]))
+                    spec: ["kind": "Webhook", "generator": ["webhookSpec": webhook]]))
             let stored = try await client.api(ClusterGenerator.self).get(name)
-            #expect(stored.spec.generator["vaultDynamicSecretSpec"] == vault)
+            #expect(stored.spec.generator["webhookSpec"] == webhook)
             try await client.api(ClusterGenerator.self).delete(name)
         }
     }

@@ -46,7 +46,7 @@ struct ESOBundleComparisonTests {
     /// The kinds of `generators.external-secrets.io` served here.
     static let generatorKinds = [
         "Password", "UUID", "SSHKey", "Fake", "MFA", "ECRAuthorizationToken", "STSSessionToken", "ClusterGenerator",
-        "GeneratorState", "Webhook", "GithubAccessToken", "QuayAccessToken", "Grafana",
+        "GeneratorState", "Webhook", "GithubAccessToken", "QuayAccessToken", "Grafana", "VaultDynamicSecret",
     ]
 
     /// The version each kind is served as.

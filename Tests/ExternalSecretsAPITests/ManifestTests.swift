@@ -73,10 +73,10 @@ import Testing
     @Test func installManifestHasTheOperatorsObjects() throws {
         let documents = try ExternalSecretsManifests.install(namespace: "eso", image: "registry.example/eso:1")
         let kinds = documents.compactMap { $0["kind"]?.stringValue }
-        // Six CRDs of external-secrets.io, thirteen of generators.external-secrets.io.
+        // Six CRDs of external-secrets.io, fourteen of generators.external-secrets.io.
         #expect(
             kinds
-                == Array(repeating: "CustomResourceDefinition", count: 19) + [
+                == Array(repeating: "CustomResourceDefinition", count: 20) + [
                     "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment",
                 ])
         let namespaced = documents.filter {
@@ -141,7 +141,7 @@ import Testing
         // Generators named by generatorRef are read with a GET when an ExternalSecret syncs.
         for kind in [
             "passwords", "uuids", "sshkeys", "fakes", "mfas", "ecrauthorizationtokens", "stssessiontokens",
-            "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas", "clustergenerators",
+            "webhooks", "githubaccesstokens", "quayaccesstokens", "grafanas", "vaultdynamicsecrets", "clustergenerators",
         ] {
             expected.insert("generators.external-secrets.io/\(kind) get")
         }
