@@ -117,8 +117,7 @@ struct WebhookGeneratorTests {
     }
 
     @Test func aHungEndpointIsReportedAfterTheTimeout() async throws {
-        let clock = ContinuousClock()
-        let started = clock.now
+        // The deadline's own error (not a hang, which would never return) proves it fired.
         let error = await #expect(throws: ProviderError.self) {
             _ = try await Self.generators(NeverAnswers()).generate(
                 kind: "Webhook", spec: try Self.json(WebhookSpec(url: "http://gen.test/", timeout: "300ms")),
@@ -126,7 +125,6 @@ struct WebhookGeneratorTests {
         }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("timed out") == true)
-        #expect(clock.now - started < .seconds(10))
     }
 
     @Test func anEndlessAnswerIsRefusedAfterTheSizeLimitWithoutReadingIt() async throws {
