@@ -21,13 +21,14 @@ func currentBao() throws -> OpenBaoServer {
 /// must render offline (`render --live`, reading OpenBao) to the Secret the controller wrote,
 /// except those in `renderSkipping`.
 func withOperator(
-    _ prefix: String, renderSkipping: Set<String> = [], _ body: (KubeClient, String, TestProcess) async throws -> Void
+    _ prefix: String, renderSkipping: Set<String> = [], arguments: [String] = [],
+    _ body: (KubeClient, String, TestProcess) async throws -> Void
 ) async throws {
     let plane = try currentPlane()
     try await withAdminClient { client in
         try await installCRDs(client)
         let namespace = try await makeNamespace(client, prefix: prefix)
-        try await runOperator(plane, name: namespace, arguments: ["--namespace", namespace]) { process in
+        try await runOperator(plane, name: namespace, arguments: ["--namespace", namespace] + arguments) { process in
             try await body(client, namespace, process)
             let mismatches = try await renderMismatches(plane, client, namespace: namespace, skipping: renderSkipping)
             #expect(mismatches.isEmpty, "render --live differs from the controller: \(mismatches)")

@@ -380,12 +380,14 @@ struct VaultDynamicSecretTests {
     }
 }
 
-/// An ExternalSecret using a VaultDynamicSecret through the operator on the real control plane.
+/// An ExternalSecret using a VaultDynamicSecret through the operator on the real control plane:
+/// its lease is recorded in a GeneratorState, revoked (the database user dropped) a grace period
+/// after a rotation, and when the ExternalSecret is deleted.
 @Suite(
     .enabled(if: PostgresServer.isAvailable, "PostgreSQL is not installed (scripts/install-deps.sh vault)"),
     .controlPlane, .openBao, .serialized)
 struct VaultDynamicSecretOperatorTests {
-    @Test func externalSecretGetsDatabaseCredentials() async throws {
+    @Test func externalSecretGetsDatabaseCredentialsRevokedAfterRotationAndDeletion() async throws {
         let postgres = try await PostgresServer.start()
         do {
             try await run(postgres)
@@ -399,7 +401,8 @@ struct VaultDynamicSecretOperatorTests {
     func run(_ postgres: PostgresServer) async throws {
         let bao = try currentBao()
         let mount = try await VaultDynamicSecretTests().databaseMount(postgres)
-        try await withOperator("vds", renderSkipping: ["db"]) { client, namespace, process in
+        try await withOperator("vds", renderSkipping: ["db"], arguments: ["--generator-gc-grace-period", "1s"]) {
+            client, namespace, process in
             try await createSecret(client, namespace, "vault", ["token": bao.rootToken])
             _ = try await client.api(VaultDynamicSecretGenerator.self, namespace: namespace).create(
                 VaultDynamicSecretGenerator(
@@ -426,6 +429,33 @@ struct VaultDynamicSecretOperatorTests {
             let password = String(decoding: data["password"] ?? Data(), as: UTF8.self)
             #expect(try await postgres.roleExists(username))
             #expect(try await postgres.psql("SELECT current_user", user: username, password: password) == username)
+            #expect(!process.log.contains(password), "the generated password must not be logged")
+
+            // The lease is recorded (never the password).
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            let state = try #require(try await states.list().items.first)
+            #expect(state.spec.state["leaseID"]?.stringValue?.hasPrefix("\(mount)/creds/app/") == true)
+            #expect(!"\(state.spec.state)".contains(password))
+
+            // A rotation: new credentials; the earlier user is dropped after the grace period.
+            try await update(client.api(ExternalSecret.self, namespace: namespace), "db") {
+                $0.metadata.annotations = ["force-sync": "1"]
+            }
+            var rotated = username
+            #expect(
+                try await eventually {
+                    let data = try await client.api(Secret.self, namespace: namespace).get("db").data ?? [:]
+                    rotated = String(decoding: data["username"] ?? Data(), as: UTF8.self)
+                    return rotated != username
+                })
+            #expect(try await eventually(timeout: .seconds(60)) { try await !postgres.roleExists(username) })
+            #expect(try await postgres.roleExists(rotated))
+
+            // Deleting the ExternalSecret revokes the lease in use (Kubernetes' garbage collector
+            // deletes the state; its finalizer revokes first).
+            try await client.api(ExternalSecret.self, namespace: namespace).delete("db")
+            #expect(try await eventually(timeout: .seconds(120)) { try await !postgres.roleExists(rotated) })
+            #expect(try await eventually(timeout: .seconds(60)) { try await states.list().items.isEmpty })
             #expect(!process.log.contains(password), "the generated password must not be logged")
         }
     }
