@@ -323,7 +323,13 @@ let package = Package(
         ),
         .target(
             name: "HTTPTestSupport",
-            dependencies: ["HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "HTTPSupport", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Child processes of tests, waited for without blocking the cooperative pool.

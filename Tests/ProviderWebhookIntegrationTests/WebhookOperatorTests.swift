@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import ExternalSecretsCore
 import Foundation
+import HTTPTestSupport
 import Hummingbird
 import KubeClient
 import KubeModel
@@ -23,8 +24,7 @@ final class SecretsAPIServer: Sendable {
     let token: String
     private let values: Mutex<[String: [String: String]]>
     private let pushed = Mutex<[String: String]>([:])
-    private let group: Mutex<ServiceGroup?> = Mutex(nil)
-    private let boundPort = Mutex(0)
+    private let server = Mutex<LocalTestServer?>(nil)
     /// How many more `GET /flaky` requests answer 429.
     let throttled = Mutex(2)
 
@@ -33,7 +33,7 @@ final class SecretsAPIServer: Sendable {
         self.values = Mutex(values)
     }
 
-    var port: Int { boundPort.withLock { $0 } }
+    var port: Int { server.withLock { $0?.port ?? 0 } }
     var url: String { "http://127.0.0.1:\(port)" }
     func pushedValue(_ key: String) -> String? { pushed.withLock { $0[key] } }
 
@@ -75,23 +75,12 @@ final class SecretsAPIServer: Sendable {
             try await Task.sleep(for: .seconds(3))
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "late")))
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "secrets-api"))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [application], logger: Logger(label: "secrets-api")))
-        self.group.withLock { $0 = group }
-        Task { try? await group.run() }
-        for await port in ports {
-            boundPort.withLock { $0 = port }
-            break
-        }
+        let started = try await LocalTestServer.start(router, label: "secrets-api")
+        server.withLock { $0 = started }
     }
 
     func stop() async {
-        await group.withLock { $0 }?.triggerGracefulShutdown()
+        await server.withLock { $0 }?.stop()
     }
 }
 

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 import Foundation
 import HTTPSupport
+import HTTPTestSupport
 import Hummingbird
 import HummingbirdTLS
 import Logging
@@ -22,8 +23,7 @@ final class QuayFederationServer: Sendable {
     let robot: String
     let acceptedToken: String
     let issued: String
-    private let group: Mutex<ServiceGroup?> = Mutex(nil)
-    private let boundPort = Mutex(0)
+    private let server = Mutex<LocalTestServer?>(nil)
     let requests = Mutex(0)
 
     init(robot: String, acceptedToken: String, issued: String) {
@@ -32,7 +32,7 @@ final class QuayFederationServer: Sendable {
         self.issued = issued
     }
 
-    var host: String { "127.0.0.1:\(boundPort.withLock { $0 })" }
+    var host: String { server.withLock { $0?.host ?? "" } }
 
     func start(certificatePEM: String, keyPEM: String) async throws {
         let router = Router()
@@ -48,24 +48,12 @@ final class QuayFederationServer: Sendable {
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
         tls.minimumTLSVersion = .tlsv12
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, server: try .tls(tlsConfiguration: tls),
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "quay"))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [application], logger: Logger(label: "quay")))
-        self.group.withLock { $0 = group }
-        Task { try? await group.run() }
-        for await port in ports {
-            boundPort.withLock { $0 = port }
-            break
-        }
+        let started = try await LocalTestServer.start(router, server: try .tls(tlsConfiguration: tls), label: "quay")
+        server.withLock { $0 = started }
     }
 
     func stop() async {
-        await group.withLock { $0 }?.triggerGracefulShutdown()
+        await server.withLock { $0 }?.stop()
     }
 }
 

@@ -1,5 +1,6 @@
 import ExternalSecretsAPI
 import Foundation
+import HTTPTestSupport
 import Hummingbird
 import KubeModel
 import Logging
@@ -35,8 +36,7 @@ final class TokenAPIServer: Sendable {
     /// The bodies of the access token requests GitHub accepted.
     let githubBodies = Mutex<[Data]>([])
     let nextID = Mutex(100)
-    private let group: Mutex<ServiceGroup?> = Mutex(nil)
-    private let boundPort = Mutex(0)
+    private let server = Mutex<LocalTestServer?>(nil)
 
     init(appID: String, appPublicKey: _RSA.Signing.PublicKey, adminToken: String) {
         self.appID = appID
@@ -44,7 +44,7 @@ final class TokenAPIServer: Sendable {
         self.adminToken = adminToken
     }
 
-    var url: String { "http://127.0.0.1:\(boundPort.withLock { $0 })" }
+    var url: String { "http://\(server.withLock { $0?.host ?? "" })" }
 
     func tokens(of name: String) -> [Int] {
         accounts.withLock { $0.first { $0.name == name }.map { Array($0.tokens.keys).sorted() } ?? [] }
@@ -149,23 +149,12 @@ final class TokenAPIServer: Sendable {
                 ? Self.answer(.ok, ["message": "Service account token deleted"])
                 : Self.answer(.notFound, ["message": "service account token not found"])
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "token-api"))
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [application], logger: Logger(label: "token-api")))
-        self.group.withLock { $0 = group }
-        Task { try? await group.run() }
-        for await port in ports {
-            boundPort.withLock { $0 = port }
-            break
-        }
+        let started = try await LocalTestServer.start(router, label: "token-api")
+        server.withLock { $0 = started }
     }
 
     func stop() async {
-        await group.withLock { $0 }?.triggerGracefulShutdown()
+        await server.withLock { $0 }?.stop()
     }
 }
 
