@@ -94,19 +94,8 @@ public struct VaultGenerators: SecretGenerator {
         async throws
     {
         try await Self.renamingFields {
-            let spec = try Self.decode(kind: kind, spec)
-            let lease = try VaultDynamicSecrets.LeaseState.decode(state)
-            let (request, operation, metric) = Self.leaseRequest(lease, renew: false)
-            let client = try await connect(spec, references: references)
-            let response: HTTPResponse
-            do {
-                response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
-            } catch {
-                await client.close()
-                throw error
-            }
-            // Nothing was made with this login's token: it is revoked.
-            await client.close()
+            let (spec, _, call) = try await leaseCall(kind: kind, spec: spec, state: state, references: references, renew: false)
+            let (client, request, operation, response) = call
             if (200...299).contains(response.status.code) { return }
             guard VaultDynamicSecrets.isAlreadyGone(status: response.status, body: response.body) else {
                 throw client.failure(response, request: request, operation: operation)
@@ -125,19 +114,8 @@ public struct VaultGenerators: SecretGenerator {
         async throws -> JSONValue
     {
         try await Self.renamingFields {
-            let spec = try Self.decode(kind: kind, spec)
-            let lease = try VaultDynamicSecrets.LeaseState.decode(state)
-            let (request, operation, metric) = Self.leaseRequest(lease, renew: true)
-            let client = try await connect(spec, references: references)
-            let response: HTTPResponse
-            do {
-                response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
-            } catch {
-                await client.close()
-                throw error
-            }
-            // Nothing was made with this login's token: it is revoked.
-            await client.close()
+            let (_, lease, call) = try await leaseCall(kind: kind, spec: spec, state: state, references: references, renew: true)
+            let (client, request, operation, response) = call
             guard (200...299).contains(response.status.code) else {
                 if VaultDynamicSecrets.isAlreadyGone(status: response.status, body: response.body) {
                     throw ProviderError.notFound(
@@ -157,6 +135,30 @@ public struct VaultGenerators: SecretGenerator {
     }
 
     // MARK: - Helpers
+
+    /// Revokes (`renew` false) or renews the lease of `state` with a login of its own, which is
+    /// closed (its token revoked: nothing was made with it) before the answer is returned. The
+    /// closed client still describes a failure.
+    private func leaseCall(
+        kind: String, spec: JSONValue?, state: JSONValue, references: any ReferenceReader, renew: Bool
+    ) async throws -> (
+        spec: VaultDynamicSecretSpec, lease: VaultDynamicSecrets.LeaseState,
+        call: (client: VaultSecretsClient, request: VaultRequest, operation: VaultOperation, response: HTTPResponse)
+    ) {
+        let spec = try Self.decode(kind: kind, spec)
+        let lease = try VaultDynamicSecrets.LeaseState.decode(state)
+        let (request, operation, metric) = Self.leaseRequest(lease, renew: renew)
+        let client = try await connect(spec, references: references)
+        let response: HTTPResponse
+        do {
+            response = try await client.exchange(request, operation: operation, call: metric, success: 200...299)
+        } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
+        return (spec, lease, (client, request, operation, response))
+    }
 
     /// The request revoking or renewing `lease`: `sys/leases/...` for a lease, the token's
     /// `...-accessor` endpoint for a token. Renewal asks for no increment: Vault applies the
