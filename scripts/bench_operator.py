@@ -135,6 +135,8 @@ def diff(after, before):
 
 
 class Operator:
+    running = None  # the operator started last: waits stop when it has exited
+
     def __init__(self, d, binary, api, flags, wrapper):
         self.d, self.binary, self.api, self.flags, self.wrapper = d, binary, api, flags, wrapper
         self.proc = None
@@ -147,6 +149,7 @@ class Operator:
         self.listening_before = self._listening_lines()
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log)
         self.port = None
+        Operator.running = self
 
     def _listening_lines(self):
         try:
@@ -183,6 +186,9 @@ def wait_until(what, condition, limit=1800):
     while not condition():
         if time.monotonic() - start > limit:
             sys.exit(f"timed out after {limit} s waiting for {what}")
+        op = Operator.running
+        if op is not None and op.proc.poll() is not None and op.proc.returncode not in (0, -signal.SIGTERM):
+            sys.exit(f"the operator exited with status {op.proc.returncode} while waiting for {what}; see its log")
         time.sleep(0.1)
     return time.monotonic() - start
 
