@@ -88,6 +88,11 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "How long a replaced generated value's state lives before its clean-up (Go duration).")
     var generatorGCGracePeriod = "2m"
 
+    @Option(
+        name: .customLong("generator-cleanup-timeout"),
+        help: "How long a failing clean-up of a deleted GeneratorState is retried before it is given up with a Warning Event, so nothing stays in Terminating (Go duration).")
+    var generatorCleanUpTimeout = "10m"
+
     @Option(name: .customLong("enable-secret-store-reconciler"), help: "Validate SecretStores.")
     var enableSecretStoreReconciler = true
 
@@ -227,6 +232,7 @@ struct ControllerCommand: AsyncParsableCommand {
         for (flag, value) in [
             ("--provider-timeout", providerTimeout), ("--reconcile-timeout", reconcileTimeout),
             ("--store-retry-interval", storeRetryInterval), ("--generator-gc-grace-period", generatorGCGracePeriod),
+            ("--generator-cleanup-timeout", generatorCleanUpTimeout),
         ] {
             guard GoDuration.parse(value).map({ $0 > .zero }) == true else {
                 throw ValidationError("\(flag) must be a positive duration such as 20s")
@@ -285,6 +291,7 @@ struct ControllerCommand: AsyncParsableCommand {
         options.enableFloodGate = enableFloodGate
         options.enableGeneratorState = enableGeneratorState
         options.generatorGCGracePeriod = GoDuration.parse(generatorGCGracePeriod) ?? .seconds(120)
+        options.generatorCleanUpTimeout = GoDuration.parse(generatorCleanUpTimeout) ?? .seconds(600)
         options.enableSecretStoreReconciler = enableSecretStoreReconciler
         options.enableClusterStoreReconciler = enableClusterStoreReconciler
         options.enablePushSecretReconciler = enablePushSecretReconciler

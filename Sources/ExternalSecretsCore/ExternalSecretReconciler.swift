@@ -170,11 +170,7 @@ public final class ExternalSecretReconciler<C: Clock>: Sendable where C.Duration
         let fetcher = ExternalSecretFetcher(
             templateEnvironment: .eso(now: dependencies.now),
             generate: { ref, index in
-                let run = try await generators.generate(ref, namespace: namespace)
-                if let ledger, let state = run.generated.state {
-                    try await ledger.record(state, resource: run.resource, key: String(index))
-                }
-                return run.generated.data
+                try await generators.generate(ref, namespace: namespace, recordingIn: ledger, key: String(index)).data
             }
         ) { ref in
             try await self.client(for: ref, namespace: namespace, fresh: fresh)

@@ -75,6 +75,9 @@ public struct OperatorOptions: Sendable {
     /// How long an earlier generator state lives after newer values were written
     /// (`--generator-gc-grace-period`).
     public var generatorGCGracePeriod: Duration = .seconds(120)
+    /// How long after a GeneratorState's deletion began a failing clean-up is retried before it
+    /// is given up with a Warning Event (`--generator-cleanup-timeout`).
+    public var generatorCleanUpTimeout: Duration = .seconds(600)
     /// Serve KES's `kubernetes-client.io/v1` ExternalSecret with this configuration
     /// (`--enable-kes`); nil: not served.
     public var kes: KESConfiguration?
@@ -283,7 +286,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 workers: options.concurrent, clock: clock, logger: logger,
                 reconcileTimeout: options.reconcileTimeout, shutdownGracePeriod: options.shutdownGracePeriod,
                 reconcile: GeneratorStateReconciler(
-                    client: client, generators: registry.generators, events: events, now: now, logger: logger
+                    client: client, generators: registry.generators, events: events, now: now,
+                    cleanUpTimeout: options.generatorCleanUpTimeout, logger: logger
                 ).reconcile) : nil
         let generatorStateSettings = generatorStates.map { controller in
             GeneratorStateSettings(gracePeriod: options.generatorGCGracePeriod) { [store = controller.store] uid in

@@ -60,6 +60,27 @@ struct GeneratorResolver: Sendable {
         return Run(generated: generated, resource: .object(resource))
     }
 
+    /// Generates as `generate` does and records the state in `ledger` (when there is one and the
+    /// generator returned state). A state that cannot be recorded is undone at once (best
+    /// effort) rather than left unaccounted, and the recording's error is thrown.
+    func generate(
+        _ ref: GeneratorRef, namespace: String, recordingIn ledger: GeneratorStateLedger?, key: String
+    ) async throws -> GeneratedSecret {
+        let run = try await generate(ref, namespace: namespace)
+        guard let ledger, let state = run.generated.state else { return run.generated }
+        do {
+            try await ledger.record(state, resource: run.resource, key: key)
+        } catch {
+            if let kind = run.resource["kind"]?.stringValue, let generator = generators.generator(ofKind: kind) {
+                let references = KubeReferenceReader(client: client, policy: ReferenceAccessPolicy(ownNamespace: namespace))
+                try? await generator.cleanup(
+                    kind: kind, spec: run.resource["spec"], state: state, references: references, now: now())
+            }
+            throw error
+        }
+        return run.generated
+    }
+
     func resolve(_ ref: GeneratorRef, namespace: String) async throws -> Resolved {
         if let apiVersion = ref.apiVersion, !apiVersion.isEmpty, apiVersion != GeneratorsAPIGroup.apiVersion {
             throw ProviderError.invalidConfiguration(

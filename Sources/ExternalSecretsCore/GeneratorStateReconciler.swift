@@ -17,23 +17,28 @@ public import ProviderKit
 /// at generation time, and what it references is read in the state's namespace through the
 /// access policy. Caveats: a state whose kind this operator does not run cannot be cleaned up:
 /// its finalizer is removed with a Warning Event saying so (keeping it would only hold the
-/// namespace in Terminating); a state whose clean-up keeps failing stays in Terminating until
-/// the cause is fixed or someone removes the finalizer.
+/// namespace in Terminating); a clean-up that still fails `cleanUpTimeout` after the deletion
+/// began (the credentials it needs are gone with their namespace, the service is down for good)
+/// is given up the same way, so no state, and no namespace, stays in Terminating for ever.
 public final class GeneratorStateReconciler<C: Clock>: Sendable where C.Duration == Duration {
     private let client: KubeClient
     private let generators: GeneratorRegistry
     private let events: EventRecorder<C>
     private let now: @Sendable () -> Date
+    private let cleanUpTimeout: Duration
     private let logger: Logger
 
+    /// - Parameter cleanUpTimeout: how long after its deletion began a failing clean-up is
+    ///   retried before it is given up (`--generator-cleanup-timeout`).
     public init(
         client: KubeClient, generators: GeneratorRegistry, events: EventRecorder<C>, now: @escaping @Sendable () -> Date,
-        logger: Logger
+        cleanUpTimeout: Duration = .seconds(600), logger: Logger
     ) {
         self.client = client
         self.generators = generators
         self.events = events
         self.now = now
+        self.cleanUpTimeout = cleanUpTimeout
         self.logger = logger
     }
 
@@ -97,6 +102,15 @@ public final class GeneratorStateReconciler<C: Clock>: Sendable where C.Duration
             try await run.generator.cleanup(
                 kind: run.kind, spec: run.spec, state: state.spec.state, references: references(of: state), now: now())
         } catch {
+            if let deleting = state.metadata.deletionTimestamp?.date,
+                now().timeIntervalSince(deleting) >= cleanUpTimeout.timeInterval
+            {
+                let message =
+                    "gave up cleaning up generator state \(cleanUpTimeout) after its deletion began; what it records may still be live: \(ExternalSecretReconciler<C>.describe(error))"
+                await events.record(.warning, reason: GeneratorStateNames.reasonError, message: message, about: state)
+                logger.warning("\(message)", metadata: ["generatorstate": "\(ObjectKey(state))"])
+                return
+            }
             try await reportFailure(of: state, "could not cleanup generator state", error)
             throw error
         }

@@ -194,11 +194,7 @@ public final class PushSecretReconciler<C: Clock>: Sendable where C.Duration == 
             let generators = GeneratorResolver(
                 client: dependencies.client, generators: dependencies.registry.generators, now: dependencies.now)
             do {
-                let run = try await generators.generate(generatorRef, namespace: namespace)
-                if let ledger, let state = run.generated.state {
-                    try await ledger.record(state, resource: run.resource, key: "0")
-                }
-                data = run.generated.data
+                data = try await generators.generate(generatorRef, namespace: namespace, recordingIn: ledger, key: "0").data
             } catch let error as ProviderError {
                 throw ProviderError(error.code, "spec.selector.generatorRef: \(error.message)")
             }

@@ -88,7 +88,8 @@ final class RemoteMakingGenerator: SecretGenerator {
     /// Runs the operator in this process, watching a new namespace, with the Fake provider and
     /// `generator`, and a grace period of one second.
     func withOperator(
-        _ prefix: String, _ generator: RemoteMakingGenerator, _ body: (KubeClient, String) async throws -> Void
+        _ prefix: String, _ generator: RemoteMakingGenerator, cleanUpTimeout: Duration = .seconds(600),
+        _ body: (KubeClient, String) async throws -> Void
     ) async throws {
         try await withAdminClient { client in
             try await installCRDs(client)
@@ -96,6 +97,7 @@ final class RemoteMakingGenerator: SecretGenerator {
             var options = OperatorOptions(namespace: namespace)
             options.enableClusterStoreReconciler = false
             options.generatorGCGracePeriod = .seconds(1)
+            options.generatorCleanUpTimeout = cleanUpTimeout
             let service = ExternalSecretsOperator(
                 client: client, registry: ProviderRegistry([FakeSecretsProvider()], generators: [generator]),
                 options: options, clock: ContinuousClock(), now: { Date() }, logger: Logger(label: "generator-state-test"))
@@ -323,6 +325,34 @@ final class RemoteMakingGenerator: SecretGenerator {
                         && ready?.message?.contains(GeneratedValuePolicy.previousKeySuffixAnnotation) == true
                 })
             #expect(try await secrets.get("kept").data?["value"] == Data("v4".utf8))
+        }
+    }
+
+    @Test func aDeletedNamespaceIsNeverHeldByAStateWhoseCleanUpKeepsFailing() async throws {
+        let generator = RemoteMakingGenerator()
+        try await withOperator("gen-state-ns", generator, cleanUpTimeout: .seconds(3)) { client, namespace in
+            _ = try await client.api(FakeGenerator.self, namespace: namespace).create(
+                FakeGenerator(metadata: ObjectMeta(name: "remote"), spec: FakeSpec(data: [:])))
+            _ = try await client.api(ExternalSecret.self, namespace: namespace).create(
+                ExternalSecret(
+                    metadata: ObjectMeta(name: "creds"),
+                    spec: ExternalSecretSpec(
+                        refreshInterval: "1h",
+                        dataFrom: [
+                            ExternalSecretDataFromRemoteRef(
+                                sourceRef: StoreSourceRef(generatorRef: GeneratorRef(kind: "Fake", name: "remote")))
+                        ])))
+            let states = client.api(GeneratorState.self, namespace: namespace)
+            #expect(try await eventually { try await states.list().items.count == 1 })
+            // The clean-up fails for good (say the credentials it needs went with the namespace):
+            // after the clean-up timeout the state lets go, and the namespace is deleted.
+            generator.log.withLock { $0.failCleanUp = true }
+            try await client.api(Namespace.self).delete(namespace)
+            #expect(
+                try await eventually(timeout: .seconds(180)) {
+                    try await client.api(Namespace.self).getIfExists(namespace) == nil
+                })
+            #expect(generator.cleanedUp.isEmpty)
         }
     }
 }
