@@ -193,7 +193,11 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
             try await clock.sleep(for: config.retryPeriod)
             let renewed: Bool
             do {
-                renewed = try await tryAcquireOrRenew(observation: &observation)
+                // Bounded by what is left of the renew deadline (as controller-runtime's renew
+                // context): an API call that hangs must not keep a deposed leader running.
+                let left = config.renewDeadline - lastRenewal.duration(to: clock.now)
+                renewed = try await renewing(within: max(left, config.retryPeriod), observation: observation)
+                    .map { observation = $0.observation; return $0.renewed } ?? false
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -208,6 +212,28 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
                     metadata: ["lease": "\(config.namespace)/\(config.leaseName)"])
                 return
             }
+        }
+    }
+
+    /// One `tryAcquireOrRenew` round that may take at most `limit`; nil when it did not finish
+    /// in time (it is cancelled).
+    private func renewing(within limit: Duration, observation: Observation?) async throws
+        -> (renewed: Bool, observation: Observation?)?
+    {
+        try await withThrowingTaskGroup(of: (renewed: Bool, observation: Observation?)?.self) { group in
+            group.addTask {
+                var observed = observation
+                let renewed = try await self.tryAcquireOrRenew(observation: &observed)
+                return (renewed, observed)
+            }
+            group.addTask {
+                try await self.clock.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            let first = try await group.next() ?? nil
+            if first == nil, Task.isCancelled { throw CancellationError() }
+            return first
         }
     }
 

@@ -228,8 +228,8 @@ import Testing
                 ("zero", Self.generatorEntry("Password", "zero"), "spec.length must be between 1 and 65536, not 0"),
                 ("huge", Self.generatorEntry("Password", "huge"), "not 10000000"),
                 (
-                    "webhook", Self.generatorEntry("Webhook", "w"),
-                    "generator kind Webhook is not supported"
+                    "acr", Self.generatorEntry("ACRAccessToken", "a"),
+                    "generator kind ACRAccessToken is not supported"
                 ),
                 (
                     "cluster", Self.generatorEntry("ClusterGenerator", "\(namespace)-absent"),
