@@ -270,7 +270,8 @@ struct ControllerCommand: AsyncParsableCommand {
         logger.debug("allocator thresholds", metadata: ["fixed": "\(tunedAllocator)"])
         let registry = PrometheusCollectorRegistry()
         let prometheus = PrometheusMetricsFactory(registry: registry)
-        MetricsSystem.bootstrap(metricsPerObject ? prometheus : PerObjectMetricsFilter(base: prometheus))
+        let objectSeries = metricsPerObject ? ObjectSeriesRegistry() : nil
+        MetricsSystem.bootstrap(PerObjectMetricsFactory(base: prometheus, objectSeries: objectSeries))
 
         // The process's one clock, made here and passed to every component: `clock` (monotonic)
         // for deadlines, delays, rate limits and caches, `now` (wall clock) for timestamps and
@@ -337,7 +338,7 @@ struct ControllerCommand: AsyncParsableCommand {
         // A standby replica is ready (it serves probes and waits for the Lease); the leader is
         // ready once its caches have synced.
         let isReady: @Sendable () -> Bool = { !leading.withLock { $0 } || operatorService.isSynced }
-        let render: @Sendable () -> String = { registry.emitToString() }
+        let render: @Sendable () -> String = { registry.emitToString() + (objectSeries?.emitToString() ?? "") }
         let metrics = ProbeServer(
             address: ListenAddress(parsing: metricsAddress)!, isReady: isReady, renderMetrics: render, logger: logger,
             onListening: { port in logger.info("metrics listening", metadata: ["port": "\(port)"]) })

@@ -167,7 +167,7 @@ private func object(_ line: String) throws -> [String: Any] {
     }
 }
 
-@Suite struct PerObjectMetricsFilterTests {
+@Suite struct PerObjectMetricsFactoryTests {
     /// Records what reaches the base factory.
     private final class Recording: MetricsFactory, @unchecked Sendable {
         // @unchecked: `made` is guarded by its Mutex.
@@ -192,27 +192,75 @@ private func object(_ line: String) throws -> [String: Any] {
         func destroyTimer(_ handler: any TimerHandler) {}
     }
 
-    @Test func dropsSeriesLabelledWithAnObjectsNameAndNamespaceOnly() {
-        let base = Recording()
-        let filter = PerObjectMetricsFilter(base: base)
+    /// Makes one series of each shape through `factory`.
+    private func recordEveryShape(_ factory: some MetricsFactory) {
         let object = [("name", "db"), ("namespace", "team-a")]
-        Counter(label: "externalsecret_sync_calls_total", dimensions: object, factory: filter).increment()
-        Gauge(label: "externalsecret_status_condition", dimensions: object + [("condition", "Ready")], factory: filter).record(1)
-        Gauge(label: "clustersecretstore_status_condition", dimensions: [("name", "vault"), ("namespace", "")], factory: filter)
+        Counter(label: "externalsecret_sync_calls_total", dimensions: object, factory: factory).increment(by: 3)
+        Gauge(label: "externalsecret_status_condition", dimensions: object + [("condition", "Ready")], factory: factory)
             .record(1)
-        Gauge(label: "workqueue_depth", dimensions: [("name", "externalsecret")], factory: filter).record(0)
-        Counter(label: "controller_runtime_reconcile_total", dimensions: [("controller", "x")], factory: filter).increment()
-        Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", "x")], factory: filter)
+        Gauge(label: "clustersecretstore_status_condition", dimensions: [("name", "vault"), ("namespace", "")], factory: factory)
+            .record(0.25)
+        Gauge(label: "workqueue_depth", dimensions: [("name", "externalsecret")], factory: factory).record(0)
+        Counter(label: "controller_runtime_reconcile_total", dimensions: [("controller", "x")], factory: factory).increment()
+        Timer(label: "controller_runtime_reconcile_time_seconds", dimensions: [("controller", "x")], factory: factory)
             .recordNanoseconds(1)
         Counter(
             label: "externalsecret_provider_api_calls_count", dimensions: [("provider", "fake"), ("call", "GetSecret")],
-            factory: filter
+            factory: factory
         ).increment()
+    }
+
+    private let sharedSeries = [
+        "workqueue_depth", "controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds",
+        "externalsecret_provider_api_calls_count",
+    ]
+
+    @Test func perObjectSeriesGoToTheirOwnRegistryAndTheRestToTheBase() {
+        let base = Recording()
+        let objectSeries = ObjectSeriesRegistry()
+        recordEveryShape(PerObjectMetricsFactory(base: base, objectSeries: objectSeries))
+        #expect(base.made.withLock { $0 } == sharedSeries)
         #expect(
-            base.made.withLock { $0 }
-                == [
-                    "workqueue_depth", "controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds",
-                    "externalsecret_provider_api_calls_count",
-                ])
+            objectSeries.emitToString() == """
+                # TYPE clustersecretstore_status_condition gauge
+                clustersecretstore_status_condition{name="vault",namespace=""} 0.25
+                # TYPE externalsecret_status_condition gauge
+                externalsecret_status_condition{name="db",namespace="team-a",condition="Ready"} 1
+                # TYPE externalsecret_sync_calls_total counter
+                externalsecret_sync_calls_total{name="db",namespace="team-a"} 3
+
+                """)
+    }
+
+    @Test func withoutARegistryPerObjectSeriesAreDropped() {
+        let base = Recording()
+        recordEveryShape(PerObjectMetricsFactory(base: base, objectSeries: nil))
+        #expect(base.made.withLock { $0 } == sharedSeries)
+    }
+
+    @Test func aSeriesIsFoundAgainAndRemovedOnlyByItsOwnHandle() {
+        let objectSeries = ObjectSeriesRegistry()
+        let factory = PerObjectMetricsFactory(base: Recording(), objectSeries: objectSeries)
+        let object = [("name", "a\"b\\c\nd"), ("namespace", "n")]
+        let first = Counter(label: "pushsecret_sync_calls_total", dimensions: object, factory: factory)
+        first.increment()
+        Counter(label: "pushsecret_sync_calls_total", dimensions: object, factory: factory).increment()
+        #expect(objectSeries.emitToString().contains(#"pushsecret_sync_calls_total{name="a\"b\\c\nd",namespace="n"} 2"#))
+
+        first.destroy()
+        #expect(objectSeries.count == 0)
+        #expect(objectSeries.emitToString() == "")
+        // A series made again is not removed by the first handle, which keeps working unexported.
+        let second = Counter(label: "pushsecret_sync_calls_total", dimensions: object, factory: factory)
+        first.increment()
+        first.destroy()
+        #expect(objectSeries.count == 1)
+        second.destroy()
+        #expect(objectSeries.count == 0)
+    }
+
+    @Test(arguments: [(1.0, "1"), (-3.0, "-3"), (0.5, "0.5"), (1e20, "1e+20"), (Double.infinity, "+Inf"), (Double.nan, "NaN")])
+    func valuesAreWrittenAsPrometheusReadsThem(value: Double, text: String) {
+        #expect(ObjectSeriesRegistry.format(value) == text)
     }
 }
