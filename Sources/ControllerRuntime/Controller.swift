@@ -106,6 +106,8 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     /// Whether a reserve worker serves idle partitions (only when the queue has bulkheads).
     private let hasReserveWorker: Bool
     private let clock: C
+    /// Reconcile deadlines (a timer that forgets a finished reconcile's deadline at once).
+    private let timeouts: DeadlineTimer<C>
     private let logger: Logger
     private let reconcile: @Sendable (Object) async throws -> ReconcileAction
     private let relatedWatches: [@Sendable (WorkQueue<ObjectKey, C>) async throws -> Void]
@@ -157,6 +159,7 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
         self.workers = max(1, workers)
         self.hasReserveWorker = partitions != nil && queueConfiguration.partitionLimit != nil
         self.clock = clock
+        self.timeouts = DeadlineTimer(clock: clock)
         self.logger = logger
         self.reconcile = reconcile
         self.relatedWatches = relatedWatches
@@ -394,19 +397,10 @@ public final class Controller<Object: KubeObject, C: Clock>: Service, ChangeSour
     /// Runs the reconcile, cancelled once `reconcileTimeout` has passed.
     private func reconcileWithDeadline(_ object: Object) async throws -> ReconcileAction {
         guard let timeout = reconcileTimeout else { return try await reconcile(object) }
-        let clock = self.clock
-        return try await withThrowingTaskGroup(of: ReconcileAction?.self) { group in
-            group.addTask { try await self.reconcile(object) }
-            group.addTask {
-                try await clock.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let action = first else {
-                throw ReconcileTimeout(timeout: timeout)
-            }
-            return action
+        guard let action = try await timeouts.run(timeout: timeout, { try await self.reconcile(object) }) else {
+            throw ReconcileTimeout(timeout: timeout)
         }
+        return action
     }
 }
 

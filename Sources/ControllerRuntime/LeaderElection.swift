@@ -1,4 +1,5 @@
 public import Foundation
+import HTTPSupport
 public import KubeClient
 public import KubeModel
 public import Logging
@@ -91,6 +92,8 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
     let client: KubeClient
     let config: LeaderElectionConfig
     let clock: C
+    /// Bounds each renewal (a cancelled bound is forgotten at once).
+    let renewalTimer: DeadlineTimer<C>
     let now: @Sendable () -> Date
     let logger: Logger
     let onLeadershipChange: @Sendable (Bool) -> Void
@@ -102,6 +105,7 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
         self.client = client
         self.config = config
         self.clock = clock
+        self.renewalTimer = DeadlineTimer(clock: clock)
         self.now = now
         self.logger = logger
         self.onLeadershipChange = onLeadershipChange
@@ -227,7 +231,7 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
                 return (renewed, observed)
             }
             group.addTask {
-                try await self.clock.sleep(for: limit)
+                try await self.renewalTimer.sleep(for: limit)
                 return nil
             }
             defer { group.cancelAll() }

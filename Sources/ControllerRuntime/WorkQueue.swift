@@ -135,6 +135,10 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     public nonisolated let drains: WorkQueueDrains
     private var wasIdle = true
     private let clock: C
+    /// Idle workers' sleeps until the next deadline (see `sleep(until:unlessWokenSince:)`).
+    private let timer: DeadlineTimer<C>
+    /// Workers sleeping until a deadline or a token (for tests and diagnostics).
+    public nonisolated var timedWaiters: Int { timer.waiting }
     private var state: WorkQueueStateMachine<Key, C.Instant>
     private let limiter: ClientRateLimiter<C>?
     private let partitions: @Sendable (Key) -> [String]
@@ -162,6 +166,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         self.name = name
         self.drains = drains
         self.clock = clock
+        self.timer = DeadlineTimer(clock: clock)
         self.partitions = partitions
         let rateLimited = configuration.qps > 0
         self.state = WorkQueueStateMachine(
@@ -306,11 +311,13 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     /// was read, whichever comes first; returns early when the task is cancelled.
     private func sleep(until deadline: C.Instant?, unlessWokenSince epoch: UInt64) async {
         let waiters = self.waiters
-        let clock = self.clock
+        let timer = self.timer
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await waiters.park(unlessWokenSince: epoch) }
             if let deadline {
-                group.addTask { try? await clock.sleep(until: deadline, tolerance: nil) }
+                // Through the timer: a wake-up cancels this sleep, and a cancelled clock sleep
+                // would stay armed until `deadline` (the next refresh, possibly hours away).
+                group.addTask { await timer.sleep(until: deadline) }
             }
             _ = await group.next()
             group.cancelAll()

@@ -1,6 +1,7 @@
 import ExternalSecretsAPI
 public import ProviderKit
 import Foundation
+import HTTPSupport
 import Synchronization
 
 // MARK: - Deadline race
@@ -111,11 +112,17 @@ public struct ProviderClock: Sendable {
     public let now: @Sendable () -> Duration
     /// Sleeps for a duration on the clock; throws when cancelled.
     public let sleep: @Sendable (Duration) async throws -> Void
+    /// How many of `sleep`'s sleeps are waiting (a cancelled one stops waiting at once).
+    public let waitingSleeps: @Sendable () -> Int
 
     public init<C: Clock>(_ clock: C) where C.Duration == Duration {
         let start = clock.now
         now = { start.duration(to: clock.now) }
-        sleep = { duration in try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil) }
+        // Through a timer: the deadlines raced against provider calls are cancelled when the
+        // call ends, and a cancelled clock sleep would stay armed until its deadline.
+        let timer = DeadlineTimer(clock: clock)
+        sleep = { duration in try await timer.sleep(for: duration) }
+        waitingSleeps = { timer.waiting }
     }
 }
 

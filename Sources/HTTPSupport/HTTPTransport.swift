@@ -102,7 +102,8 @@ extension HTTPTransport {
                 return try await response.collect(upTo: maxBodyBytes)
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                // Not Task.sleep: its timer would stay armed for `timeout` after every answer.
+                try await DeadlineTimer.continuous.sleep(for: timeout)
                 return nil
             }
             defer { group.cancelAll() }

@@ -358,11 +358,12 @@ private func eventually(
         let queue = makeQueue(clock: clock)
         await queue.add("late", after: .seconds(30))
         let first = Task { await queue.next() }
-        await eventually("the worker sleeps until 30 s") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
-        // An earlier deadline re-arms the sleeping worker.
+        await eventually("the worker sleeps until 30 s") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
+        // An earlier deadline re-arms the sleeping worker (a second clock sleep: the first, for
+        // 30 s, is never cancelled; see DeadlineTimer).
         await queue.add("early", after: .seconds(10))
         // The add woke it (it is no longer parked), so parked again means re-armed.
-        await eventually("the worker re-arms for 10 s") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker re-arms for 10 s") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 && clock.sleeperCount == 2 }
         clock.advance(by: .seconds(9))
         #expect(await queue.counts == WorkQueueCounts(scheduled: 2))
         clock.advance(by: .seconds(1))
@@ -370,7 +371,7 @@ private func eventually(
         #expect(clock.now.offset == .seconds(10))
 
         let second = Task { await queue.next() }
-        await eventually("the worker sleeps until 30 s") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker sleeps until 30 s") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .seconds(20))
         #expect(await second.joined == "late")
     }
@@ -380,11 +381,11 @@ private func eventually(
         let queue = makeQueue(clock: clock)
         await queue.add("later", after: .seconds(3600))
         let workers = (0..<5).map { _ in Task { await queue.next() } }
-        await eventually("five workers sleep") { queue.suspendedWaiters == 5 && clock.sleeperCount == 5 }
+        await eventually("five workers sleep") { queue.suspendedWaiters == 5 && queue.timedWaiters == 5 }
         await queue.shutDown()
         for worker in workers { #expect(await worker.joined == nil) }
-        // Their timers are gone too.
-        await eventually("no sleeper is left") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
+        // Their timed sleeps are gone too.
+        await eventually("no sleeper is left") { queue.timedWaiters == 0 && queue.suspendedWaiters == 0 }
         #expect(await queue.next() == nil)
         await queue.add("ignored")
         #expect(await queue.counts == WorkQueueCounts())
@@ -481,7 +482,7 @@ private func eventually(
         #expect(clock.now.offset == .zero)
 
         let third = Task { await queue.next() }
-        await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker waits for a token") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .milliseconds(99))
         #expect(await queue.counts == WorkQueueCounts(routine: 2, processing: 2))
         clock.advance(by: .milliseconds(1))
@@ -490,16 +491,16 @@ private func eventually(
 
         // A priority key added while a worker waits for the next token takes that token.
         let fourth = Task { await queue.next() }
-        await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker waits for a token") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         await queue.add("new", lane: .priority)
-        await eventually("the worker waits again") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker waits again") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .milliseconds(100))
         #expect(await fourth.joined == "new")
         #expect(clock.now.offset == .milliseconds(200))
 
         // The bucket is in deficit: the next token is due 100 ms later.
         let fifth = Task { await queue.next() }
-        await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker waits for a token") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         clock.advance(by: .milliseconds(100))
         #expect(await fifth.joined == "d")
         #expect(clock.now.offset == .milliseconds(300))
@@ -519,10 +520,10 @@ private func eventually(
         let queue = makeQueue(clock: clock)
         await queue.add("later", after: .seconds(5))
         let waiter = Task { await queue.next() }
-        await eventually("the worker sleeps") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker sleeps") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         waiter.cancel()
         #expect(await waiter.joined == nil)
-        await eventually("nothing is left waiting") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
+        await eventually("nothing is left waiting") { queue.timedWaiters == 0 && queue.suspendedWaiters == 0 }
         await queue.add("now")
         #expect(await queue.next() == "now")
         clock.advance(by: .seconds(5))
@@ -536,10 +537,10 @@ private func eventually(
         await queue.add("b")
         #expect(await queue.next() == "a")
         let waiter = Task { await queue.next() }
-        await eventually("the worker waits for a token") { clock.sleeperCount == 1 && queue.suspendedWaiters == 1 }
+        await eventually("the worker waits for a token") { queue.timedWaiters == 1 && queue.suspendedWaiters == 1 }
         waiter.cancel()
         #expect(await waiter.joined == nil)
-        await eventually("nothing is left waiting") { clock.sleeperCount == 0 && queue.suspendedWaiters == 0 }
+        await eventually("nothing is left waiting") { queue.timedWaiters == 0 && queue.suspendedWaiters == 0 }
         #expect(await queue.counts == WorkQueueCounts(priority: 1, processing: 1))
         clock.advance(by: .seconds(1))
         // The token reserved by the cancelled worker is due: no further wait.
@@ -555,7 +556,7 @@ private func eventually(
         #expect(await queue.requeueAfterFailure("a") == .milliseconds(5))
         await queue.done("a")
         let retry = Task { await queue.next() }
-        await eventually("the worker sleeps until the retry") { clock.sleeperCount == 1 }
+        await eventually("the worker sleeps until the retry") { queue.timedWaiters == 1 }
         clock.advance(by: .milliseconds(5))
         #expect(await retry.joined == "a")
         #expect(await queue.requeueAfterFailure("a") == .milliseconds(10))

@@ -136,13 +136,15 @@ func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
         kind: .secretStore, name: "vault", storeNamespace: "team", callerNamespace: "team", uid: "uid-1", generation: 1,
         spec: SecretStoreSpec(provider: SecretStoreProvider()))
 
-    static func makeGuard(_ clock: ManualClock, _ transitions: Transitions, threshold: Int = 2) -> StoreCallGuard {
+    static func makeGuard(
+        _ clock: ManualClock, _ transitions: Transitions, threshold: Int = 2, deadlines: ProviderClock? = nil
+    ) -> StoreCallGuard {
         StoreCallGuard(
             timeout: .seconds(20),
             breakers: StoreCircuitBreakers(
                 settings: CircuitBreakerSettings(failureThreshold: threshold, coolDown: .seconds(5)),
                 clock: ProviderClock(clock), onTransition: { key, opened in transitions.record(key, opened) }),
-            clock: ProviderClock(clock))
+            clock: deadlines ?? ProviderClock(clock))
     }
 
     @Test func aHungCallEndsAtItsDeadlineWithAnErrorNamingStoreAndDeadlineAndIsCancelled() async throws {
@@ -163,13 +165,16 @@ func yieldUntil(_ what: Comment, _ condition: () async -> Bool) async {
 
     @Test func aCancelledCallerStopsWaitingAtOnce() async throws {
         let clock = ManualClock()
-        let callGuard = Self.makeGuard(clock, Transitions())
+        let deadlines = ProviderClock(clock)
+        let callGuard = Self.makeGuard(clock, Transitions(), deadlines: deadlines)
         let hanging = HangingCall()
         let call = Task { try await callGuard.call(Self.store) { try await hanging.run() } }
-        await yieldUntil("the call runs") { hanging.started == 1 && clock.sleeperCount == 1 }
+        await yieldUntil("the call runs") { hanging.started == 1 && deadlines.waitingSleeps() == 1 }
         call.cancel()
         await #expect(throws: CancellationError.self) { try await call.value }
-        await yieldUntil("the hung call and its timer are cancelled") { hanging.cancelled == 1 && clock.sleeperCount == 0 }
+        await yieldUntil("the hung call and its deadline are cancelled") {
+            hanging.cancelled == 1 && deadlines.waitingSleeps() == 0
+        }
     }
 
     @Test func timeoutsOpenTheBreakerWhichRefusesWithoutACallThenAProbeClosesIt() async throws {
