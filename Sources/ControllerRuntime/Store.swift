@@ -39,10 +39,28 @@ public struct StoreChange<Object: KubeObject>: Sendable {
 public struct StoreIndex<Object: KubeObject>: Sendable {
     public var name: String
     public var values: @Sendable (Object) -> [String]
+    /// Set for a sharing index (``sharing(name:part:)``): gives a new object the storage of an
+    /// equal part of an object already filed under the same value.
+    var share: (@Sendable (inout Object, Object) -> Void)?
 
     public init(name: String, values: @escaping @Sendable (Object) -> [String]) {
         self.name = name
         self.values = values
+    }
+
+    /// An index that lets objects whose `part` is equal share that part's storage (arrays,
+    /// dictionaries and long strings are shared until one object changes), so that 1,000
+    /// ExternalSecrets a ClusterExternalSecret made with one spec hold one spec, not 1,000.
+    /// Objects are filed under the part's hash; an arriving object takes the part of one already
+    /// filed under the same hash when the two are equal. What readers see does not change.
+    public static func sharing<Part: Hashable & Sendable>(
+        name: String, part: any WritableKeyPath<Object, Part> & Sendable
+    ) -> StoreIndex {
+        var index = StoreIndex(name: name) { object in [String(object[keyPath: part].hashValue, radix: 36)] }
+        index.share = { object, other in
+            if object[keyPath: part] == other[keyPath: part] { object[keyPath: part] = other[keyPath: part] }
+        }
+        return index
     }
 }
 
@@ -104,6 +122,18 @@ public final class Store<Object: KubeObject>: Sendable {
     func indexValues(of object: Object) -> [(String, [String])] {
         indexers.map { ($0.name, $0.values(object)) }
     }
+
+    /// Applies the sharing indexes: `object` takes the equal parts of an object filed under the
+    /// same value (`values` are its index values, in `indexers` order).
+    func share(_ object: inout Object, key: ObjectKey, values: [(String, [String])], in state: State) {
+        for (indexer, (name, indexValues)) in zip(indexers, values) {
+            guard let share = indexer.share, let value = indexValues.first,
+                let other = state.indexes[name]?[value]?.first(where: { $0 != key }),
+                let existing = state.objects[other]
+            else { continue }
+            share(&object, existing)
+        }
+    }
 }
 
 /// The single writer of a `Store`: applies watcher events.
@@ -115,10 +145,11 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
     @discardableResult
     public func apply(_ event: WatcherEvent<Object>) -> [StoreChange<Object>] {
         switch event {
-        case .applied(let object):
+        case .applied(var object):
             let key = ObjectKey(object)
             let values = store.indexValues(of: object)
             let old = store.state.withLock { state -> Object? in
+                store.share(&object, key: key, values: values, in: state)
                 let old = state.objects.updateValue(object, forKey: key)
                 if let old { Self.unindex(key, values: store.indexValues(of: old), in: &state) }
                 Self.index(key, values: values, in: &state)
@@ -136,10 +167,12 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
         case .restarted(let objects):
             // Build the replacement outside the lock, swap it in at once.
             var fresh = Store<Object>.State()
-            for object in objects {
+            for var object in objects {
                 let key = ObjectKey(object)
+                let values = store.indexValues(of: object)
+                store.share(&object, key: key, values: values, in: fresh)
                 fresh.objects[key] = object
-                Self.index(key, values: store.indexValues(of: object), in: &fresh)
+                Self.index(key, values: values, in: &fresh)
             }
             let previous = store.state.withLock { state -> [ObjectKey: Object] in
                 let previous = state.objects

@@ -209,7 +209,9 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
             indexes: [
                 StoreIndex(name: ExternalSecretReconciler<C>.controllerIndex) { secret in
                     secret.metadata.ownerReferences?.filter { $0.controller == true }.map(\.uid) ?? []
-                }
+                },
+                // Secrets with the same values (one per namespace of a ClusterExternalSecret) hold them once.
+                .sharing(name: "data", part: \Secret.data),
             ],
             clock: clock, logger: logger)
         // Other Secrets are watched by identity only (no data, labels or annotations: a few hundred
@@ -330,6 +332,8 @@ public final class ExternalSecretsOperator<C: Clock>: Service where C.Duration =
                 StoreIndex(name: Self.targetIndex) { es in
                     ["\(es.metadata.namespace ?? "")/\(SecretWritePlanner.targetName(of: es))"]
                 },
+                // A ClusterExternalSecret's ExternalSecrets (and any with the same spec) hold one spec.
+                .sharing(name: "spec", part: \ExternalSecret.spec),
             ] + (fanOutClusterExternalSecrets ? [Self.fanOutControllerIndex(ExternalSecret.self)] : []),
             workers: options.concurrent,
             queueConfiguration: WorkQueueConfiguration(

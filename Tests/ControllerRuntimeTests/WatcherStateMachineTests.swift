@@ -129,6 +129,42 @@ private func describe(_ action: WatcherStateMachine<ConfigMap>.Action) -> String
         #expect(store.keys(index: "app", value: "x").map(\.name) == ["b"])
     }
 
+    /// The identity of a dictionary's storage (equal when two dictionaries share it).
+    private func storage(_ data: [String: String]?) -> Int? { data.map { unsafeBitCast($0, to: Int.self) } }
+
+    private func withData(_ name: String, namespace: String, _ data: [String: String]) -> ConfigMap {
+        var object = ConfigMap(metadata: ObjectMeta(name: name, namespace: namespace))
+        // Built anew per object, as the JSON decoder does.
+        object.data = Dictionary(uniqueKeysWithValues: data.map { ($0.key, String($0.value)) })
+        return object
+    }
+
+    @Test func objectsWithAnEqualPartShareItsStorageAndReadersSeeNoDifference() {
+        let sharing = StoreIndex<ConfigMap>.sharing(name: "data", part: \ConfigMap.data)
+        let (store, writer) = Store<ConfigMap>.make(indexes: [Self.byLabel, sharing])
+        let values = ["user": "app", "password-key": "a value longer than fifteen bytes"]
+        writer.apply(.restarted([withData("a", namespace: "one", values), withData("a", namespace: "two", values)]))
+        writer.apply(.applied(withData("a", namespace: "three", values)))
+        writer.apply(.applied(withData("other", namespace: "three", ["user": "someone else"])))
+        let objects = ["one", "two", "three"].map { store.get(ObjectKey(namespace: $0, name: "a")) }
+        #expect(objects.allSatisfy { $0?.data == values })
+        #expect(Set(objects.map { storage($0?.data) }).count == 1)
+        let other = store.get(ObjectKey(namespace: "three", name: "other"))
+        #expect(other?.data == ["user": "someone else"])
+        #expect(storage(other?.data) != storage(objects[0]?.data))
+
+        // With the first holder gone, a newcomer shares with one that is left.
+        writer.apply(.deleted(withData("a", namespace: "one", values)))
+        writer.apply(.applied(withData("a", namespace: "four", values)))
+        #expect(
+            storage(store.get(ObjectKey(namespace: "four", name: "a"))?.data)
+                == storage(store.get(ObjectKey(namespace: "two", name: "a"))?.data))
+        // A change of one object's part is its own.
+        writer.apply(.applied(withData("a", namespace: "two", ["user": "changed"])))
+        #expect(store.get(ObjectKey(namespace: "two", name: "a"))?.data == ["user": "changed"])
+        #expect(store.get(ObjectKey(namespace: "four", name: "a"))?.data == values)
+    }
+
     @Test func waitersResumeOnFirstSync() async {
         let (store, writer) = Store<ConfigMap>.make()
         async let waited: Void = store.waitUntilSynced()
