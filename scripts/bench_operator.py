@@ -384,9 +384,6 @@ def cluster_external_secret(api, pool, state, op, namespaces):
                  if verb in ("POST", "PUT", "PATCH", "DELETE") and resource in own) - 1  # less the bench's own create
     writes += state.writes() - secret_writes0
     growth_kib = (op.rss_kib() - rss0) / namespaces
-    if os.environ.get("BENCH_TRIM_PROBE"):
-        subprocess.run(["gdb", "--batch-silent", "-p", str(op.proc.pid), "-ex", "call (int) malloc_trim(0)"], check=False)
-        print(f"TRIM PROBE: after malloc_trim(0) growth {(op.rss_kib() - rss0) / namespaces:.1f} KiB per namespace, rss {op.rss_kib()} KiB (rss0 {rss0})", flush=True)
     print(f"ClusterExternalSecret          {namespaces} namespaces Ready in {took:.1f} s: {int(calls)} provider calls "
           f"for 10 distinct keys, {int(writes)} API writes ({writes / namespaces:.2f} per namespace), "
           f"memory +{growth_kib:.1f} KiB per namespace", flush=True)
