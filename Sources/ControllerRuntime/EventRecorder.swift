@@ -66,8 +66,25 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
         self.maxRemembered = maxRemembered
     }
 
-    /// Records an Event about `object`. Failures are logged, never thrown: an Event is never worth
-    /// failing a reconcile.
+    /// An Event waiting to be sent.
+    private struct Pending {
+        var key: Key
+        var reference: ObjectReference
+        var timestamp: KubeTime
+    }
+
+    /// Events recorded and not yet sent, oldest first from `queueHead`.
+    private var queue: [Pending] = []
+    private var queueHead = 0
+    private var sending = false
+    private var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// client-go's broadcaster queue holds 1,000 Events; beyond that they are dropped.
+    private let maxQueued = 1000
+
+    /// Records an Event about `object` and returns at once: one sender sends the queued Events in
+    /// order (repeats are aggregated exactly as if sent synchronously), off the reconcile's path,
+    /// as client-go's broadcaster does. Failures are logged, never thrown: an Event is never worth
+    /// failing a reconcile. Caveat: Events still queued when the process exits are lost.
     public func record(_ type: EventType, reason: String, message: String, about object: some KubeObject) async {
         let reference = ObjectReference(to: object)
         let objectKey = "\(reference.namespace ?? "")/\(reference.kind ?? "")/\(reference.name ?? "")/\(reference.uid ?? "")"
@@ -75,9 +92,47 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
             logger.debug("event dropped by the spam filter", metadata: ["object": "\(objectKey)", "reason": "\(reason)"])
             return
         }
-        let key = Key(object: objectKey, type: type, reason: reason, message: message)
+        guard queue.count - queueHead < maxQueued else {
+            logger.debug("event dropped: the send queue is full", metadata: ["object": "\(objectKey)", "reason": "\(reason)"])
+            return
+        }
+        queue.append(
+            Pending(
+                key: Key(object: objectKey, type: type, reason: reason, message: message), reference: reference,
+                timestamp: KubeTime(now())))
+        guard !sending else { return }
+        sending = true
+        Task { await self.sendQueued() }
+    }
+
+    /// Returns once every Event recorded so far has been sent (or has failed).
+    public func flush() async {
+        guard sending else { return }
+        await withCheckedContinuation { flushWaiters.append($0) }
+    }
+
+    /// The one sender: sends until the queue is empty.
+    private func sendQueued() async {
+        while queueHead < queue.count {
+            let next = queue[queueHead]
+            queueHead += 1
+            if queueHead >= 64, queueHead * 2 >= queue.count {
+                queue.removeFirst(queueHead)
+                queueHead = 0
+            }
+            await send(next)
+        }
+        queue = []
+        queueHead = 0
+        sending = false
+        let waiters = flushWaiters
+        flushWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func send(_ pending: Pending) async {
+        let (key, reference, timestamp) = (pending.key, pending.reference, pending.timestamp)
         let namespace = reference.namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        let timestamp = KubeTime(now())
         let events = client.api(CoreEvent.self, namespace: namespace)
         do {
             if var previous = recorded[key] {
@@ -95,7 +150,7 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
             var event = CoreEvent(
                 metadata: ObjectMeta(
                     name: "\(reference.name ?? "object").\(Self.uniqueSuffix())", namespace: namespace),
-                involvedObject: reference, reason: reason, message: message, type: type.rawValue)
+                involvedObject: reference, reason: key.reason, message: key.message, type: key.type.rawValue)
             event.count = 1
             event.firstTimestamp = timestamp
             event.lastTimestamp = timestamp
@@ -106,7 +161,8 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
             remember(key, Recorded(name: created.metadata.name ?? "", namespace: namespace, count: 1, firstTimestamp: timestamp))
         } catch {
             logger.warning(
-                "could not record event", metadata: ["object": "\(objectKey)", "reason": "\(reason)", "error": "\(error)"])
+                "could not record event",
+                metadata: ["object": "\(key.object)", "reason": "\(key.reason)", "error": "\(error)"])
         }
     }
 

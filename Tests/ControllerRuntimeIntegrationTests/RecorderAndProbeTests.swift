@@ -21,6 +21,8 @@ import Testing
                 await recorder.record(.warning, reason: "UpdateFailed", message: "could not reach the provider", about: subject)
             }
             await recorder.record(.normal, reason: "Updated", message: "secret updated", about: subject)
+            // Sent in the background, in order; wait until the queue is empty.
+            await recorder.flush()
 
             let events = try await client.api(CoreEvent.self, namespace: namespace).list().items
             let warnings = events.filter { $0.reason == "UpdateFailed" }

@@ -82,7 +82,12 @@ import Testing
             }
             #expect(!metrics.contains(canary))
 
-            let events = try await eventTexts(client, namespace)
+            // Events are sent in the background, just after the write they report.
+            var events: [String] = []
+            _ = try await eventually {
+                events = try await eventTexts(client, namespace)
+                return events.contains { $0.hasPrefix("Updated secret updated") }
+            }
             #expect(events.contains { $0.hasPrefix("Created secret created") })
             #expect(events.contains { $0.hasPrefix("Updated secret updated") })
         }

@@ -119,7 +119,10 @@ import Testing
             #expect(try await waitForCompletedSyncs(process, namespace: namespace, name: "mirror"))
             mirrored = try await secrets.get("mirror").data ?? [:]
             #expect(mirrored["pushed-all"] != nil && mirrored["pushed-json"] != nil, "the old store's secrets were deleted")
-            #expect(try await eventTexts(client, namespace).contains { $0.contains("SecretStore/fake is no longer listed") })
+            #expect(
+                try await eventually {
+                    try await eventTexts(client, namespace).contains { $0.contains("SecretStore/fake is no longer listed") }
+                })
 
             // An edit of the store pushes again at once (refreshInterval is an hour).
             let lastPush = try await pushSecrets.get("push").status?.refreshTime
