@@ -78,8 +78,9 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
     private var queueHead = 0
     private var sending = false
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
-    /// client-go's broadcaster queue holds 1,000 Events; beyond that they are dropped.
-    private let maxQueued = 1000
+    /// Beyond this many queued Events new ones are dropped (client-go's broadcaster holds 1,000;
+    /// a first sync of 2,000 ExternalSecrets overflowed that by about 6%).
+    private let maxQueued = 4096
 
     /// Records an Event about `object` and returns at once: one sender sends the queued Events in
     /// order (repeats are aggregated exactly as if sent synchronously), off the reconcile's path,

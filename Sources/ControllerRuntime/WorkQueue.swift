@@ -492,9 +492,13 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private var partitionsOf: [Key: [String]] = [:]
     /// Processing keys per partition.
     private var inFlight: [String: Int] = [:]
-    /// Counts the times a partition's processing count went down: ready keys a scan refused
-    /// (their partitions full) can only become eligible after it changes.
-    private var partitionsFreed: UInt64 = 0
+    /// For each limit L, the times a partition's processing count went down from L to L - 1:
+    /// ready keys a scan refused under L (a partition of theirs at L) can only become eligible
+    /// after it changes. Per limit, so that the reserve worker's scans (limit 1: idle partitions)
+    /// are not repeated every time a busy partition finishes one of many keys.
+    private var partitionsFreedAt: [Int: UInt64] = [:]
+    /// Counts the times a queued key's partitions changed (it may now be eligible where it was not).
+    private var partitionsChanged: UInt64 = 0
     /// Due instants of tokens taken from the bucket and not yet spent, in order.
     private var tokens: [Instant] = []
     private var reservationsInFlight = 0
@@ -609,8 +613,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             let count = inFlight[partition, default: 0]
             if let partitionLimit, count >= partitionLimit { freedSaturated = true }
             inFlight[partition] = count > 1 ? count - 1 : nil
+            if count > 0 { partitionsFreedAt[count, default: 0] &+= 1 }
         }
-        if !entry.partitions.isEmpty { partitionsFreed &+= 1 }
         guard let dirty = entry.dirty, !isShutDown else {
             if ready[key] == nil, scheduled[key] == nil { partitionsOf[key] = nil }
             let wakes = freedSaturated && !isShutDown && !ready.isEmpty
@@ -722,7 +726,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         }
         // Keys refused since no partition freed are refused again: the scan resumes after them
         // (without this, every hand-out behind a busy partition rescans the whole backlog).
-        let refusalEpoch = limit.map { RefusalEpoch(limit: $0, partitionsFreed: partitionsFreed) }
+        let refusalEpoch = limit.map {
+            RefusalEpoch(limit: $0, partitionsFreed: partitionsFreedAt[$0, default: 0] &+ partitionsChanged)
+        }
         for lane in WorkQueueLane.highestFirst {
             if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot, epoch: refusalEpoch) {
                 return (found, lane)
@@ -732,7 +738,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     }
 
     private mutating func setPartitions(_ partitions: [String], of key: Key) {
-        partitionsOf[key] = partitions.isEmpty ? nil : partitions
+        let new = partitions.isEmpty ? nil : partitions
+        if let old = partitionsOf[key], old != new { partitionsChanged &+= 1 }
+        partitionsOf[key] = new
     }
 
     /// Moves keys whose deadline has come to their lane, as if added at their deadline.
