@@ -713,24 +713,31 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
         // Local copies (no copy of the storage is made): the lanes are mutated while these are read.
         let readyEntries = ready
         let isLive: (Key, UInt64) -> Bool = { key, sequence in readyEntries[key]?.sequence == sequence }
-        let hasFreeSlot: (Key) -> Bool
         // An idle partition is one with a free slot under a limit of one.
         let limit = onlyIdlePartitions ? 1 : partitionLimit
+        // The partitions (at most one per key) that keep a key from being handed out; empty
+        // when it may be.
+        let blocking: (Key) -> String?
+        let isFull: (String) -> Bool
         if let limit {
             let (partitionsOf, inFlight) = (self.partitionsOf, self.inFlight)
-            hasFreeSlot = { key in
-                (partitionsOf[key] ?? []).allSatisfy { inFlight[$0, default: 0] < limit }
-            }
+            blocking = { key in (partitionsOf[key] ?? []).first { inFlight[$0, default: 0] >= limit } }
+            isFull = { inFlight[$0, default: 0] >= limit }
         } else {
-            hasFreeSlot = { _ in true }
+            blocking = { _ in nil }
+            isFull = { _ in false }
         }
-        // Keys refused since no partition freed are refused again: the scan resumes after them
-        // (without this, every hand-out behind a busy partition rescans the whole backlog).
+        // Keys refused before stay refused while no partition freed, or while every partition
+        // that refused them is still full: the scan resumes after them (without this, every
+        // hand-out behind a busy store rescans the whole backlog, O(n²) over a first sync).
         let refusalEpoch = limit.map {
-            RefusalEpoch(limit: $0, partitionsFreed: partitionsFreedAt[$0, default: 0] &+ partitionsChanged)
+            RefusalEpoch(
+                limit: $0, partitionsFreed: partitionsFreedAt[$0, default: 0], partitionsChanged: partitionsChanged)
         }
         for lane in WorkQueueLane.highestFirst {
-            if let found = lanes[lane.rawValue].first(isLive: isLive, where: hasFreeSlot, epoch: refusalEpoch) {
+            if let found = lanes[lane.rawValue].first(
+                isLive: isLive, blockedBy: blocking, isFull: isFull, epoch: refusalEpoch)
+            {
                 return (found, lane)
             }
         }
@@ -767,41 +774,60 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     // MARK: Collections
 
-    /// The conditions under which a scan refused keys: the partition limit it applied and how
-    /// many times partitions had freed. Under the same epoch a refused key stays refused.
+    /// The conditions under which a scan refused keys: the partition limit it applied, how many
+    /// times a partition crossed below it and how many times queued keys' partitions changed.
+    /// Under the same epoch a refused key stays refused.
     struct RefusalEpoch: Equatable {
         var limit: Int
         var partitionsFreed: UInt64
+        var partitionsChanged: UInt64
     }
 
     /// A first-in first-out queue of keys with their entry sequence numbers.
     struct LaneFIFO {
         private var items: [(key: Key, sequence: UInt64)] = []
         private var head = 0
-        /// Live entries before `index` were refused by `accept` under `epoch` (by limit).
-        private var refused: [Int: (epoch: RefusalEpoch, index: Int)] = [:]
+        /// Live entries before `index` were refused under `epoch` (by limit), each by one of
+        /// `blocking` (nil when more than `maxBlocking` partitions refused them).
+        private var refused: [Int: (epoch: RefusalEpoch, index: Int, blocking: Set<String>?)] = [:]
+        private static var maxBlocking: Int { 64 }
 
         mutating func append(_ key: Key, sequence: UInt64) {
             items.append((key, sequence))
         }
 
-        /// The first live key that `accept` accepts. Dead entries at the head are dropped; the
-        /// entries before the one found stay, in order. When dead entries behind the head
-        /// outnumber the live ones (keys taken past blocked keys), the queue is compacted. With
-        /// an `epoch`, entries refused under the same epoch before are not asked again.
+        /// The first live key that no partition blocks (`blockedBy` returns nil). Dead entries at
+        /// the head are dropped; the entries before the one found stay, in order. When dead
+        /// entries behind the head outnumber the live ones (keys taken past blocked keys), the
+        /// queue is compacted. With an `epoch`, entries refused before are not asked again while
+        /// the epoch is the same or every partition that refused them is still full (`isFull`).
         mutating func first(
-            isLive: (Key, UInt64) -> Bool, where accept: (Key) -> Bool, epoch: RefusalEpoch? = nil
+            isLive: (Key, UInt64) -> Bool, blockedBy: (Key) -> String?, isFull: (String) -> Bool = { _ in false },
+            epoch: RefusalEpoch? = nil
         ) -> Key? {
             while head < items.count, !isLive(items[head].key, items[head].sequence) { dropFirst() }
             var index = head
-            if let epoch, let memo = refused[epoch.limit], memo.epoch == epoch { index = max(head, memo.index) }
+            var blocking: Set<String>? = []
+            if let epoch, let memo = refused[epoch.limit],
+                memo.epoch == epoch
+                    || (memo.epoch.partitionsChanged == epoch.partitionsChanged
+                        && memo.blocking.map { $0.allSatisfy(isFull) } ?? false)
+            {
+                index = max(head, memo.index)
+                blocking = memo.blocking
+            }
             var dead = 0
             var found: Key?
             while index < items.count {
                 let item = items[index]
                 if !isLive(item.key, item.sequence) {
                     dead += 1
-                } else if accept(item.key) {
+                } else if let partition = blockedBy(item.key) {
+                    if blocking != nil {
+                        blocking?.insert(partition)
+                        if blocking!.count > Self.maxBlocking { blocking = nil }
+                    }
+                } else {
                     found = item.key
                     break
                 }
@@ -809,7 +835,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             }
             if let epoch {
                 // Everything before `index` was refused (or dead); the found key, if any, leaves.
-                refused[epoch.limit] = (epoch, index)
+                refused[epoch.limit] = (epoch, index, blocking)
             }
             if dead > 64, dead * 2 > items.count - head {
                 items = items[head...].filter { isLive($0.key, $0.sequence) }

@@ -175,6 +175,42 @@ private func partitions(_ key: String) -> [String] {
     }
 }
 
+@Suite struct LaneScanTests {
+    private typealias FIFO = Machine.LaneFIFO
+    private typealias Epoch = Machine.RefusalEpoch
+
+    /// A scan of `fifo` with partition "A" full or not; returns the key found and how many keys
+    /// the scan asked about.
+    private func scan(_ fifo: inout FIFO, aFull: Bool, epoch: Epoch) -> (String?, asked: Int) {
+        var asked = 0
+        let found = fifo.first(
+            isLive: { _, _ in true },
+            blockedBy: { _ in
+                asked += 1
+                return aFull ? "A" : nil
+            },
+            isFull: { $0 == "A" && aFull }, epoch: epoch)
+        return (found, asked)
+    }
+
+    @Test func keysRefusedByAPartitionThatIsStillFullAreNotAskedAgain() {
+        var fifo = FIFO()
+        for index in 0..<1000 { fifo.append("a\(index)", sequence: UInt64(index)) }
+        let first = Epoch(limit: 4, partitionsFreed: 0, partitionsChanged: 0)
+        #expect(scan(&fifo, aFull: true, epoch: first) == (nil, 1000))
+        #expect(scan(&fifo, aFull: true, epoch: first) == (nil, 0))
+        // A slot of A freed and was taken again: A is full, nothing to ask again.
+        let refilled = Epoch(limit: 4, partitionsFreed: 1, partitionsChanged: 0)
+        #expect(scan(&fifo, aFull: true, epoch: refilled) == (nil, 0))
+        // Another limit (the reserve worker's) has its own memo.
+        #expect(scan(&fifo, aFull: true, epoch: Epoch(limit: 1, partitionsFreed: 0, partitionsChanged: 0)) == (nil, 1000))
+        // A key's partitions changed: everything is asked again.
+        #expect(scan(&fifo, aFull: true, epoch: Epoch(limit: 4, partitionsFreed: 1, partitionsChanged: 1)) == (nil, 1000))
+        // A has a free slot: the first key goes.
+        #expect(scan(&fifo, aFull: false, epoch: Epoch(limit: 4, partitionsFreed: 2, partitionsChanged: 1)) == ("a0", 1))
+    }
+}
+
 @Suite(.timeLimit(.minutes(10))) struct WorkQueueBulkheadTests {
     @Test func waiterBlockedBySaturatedPartitionWakesWhenASlotFrees() async {
         let clock = ManualClock()
