@@ -499,6 +499,10 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private var partitionsFreedAt: [Int: UInt64] = [:]
     /// Counts the times a queued key's partitions changed (it may now be eligible where it was not).
     private var partitionsChanged: UInt64 = 0
+    /// Ready keys per partition (a key in several partitions counts in each), and ready keys
+    /// without any: when every partition with ready keys is full, no scan is needed.
+    private var readyPerPartition: [String: Int] = [:]
+    private var readyWithoutPartitions = 0
     /// Due instants of tokens taken from the bucket and not yet spent, in order.
     private var tokens: [Instant] = []
     private var reservationsInFlight = 0
@@ -629,6 +633,8 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     mutating func shutDown() {
         isShutDown = true
         ready.removeAll()
+        readyPerPartition.removeAll()
+        readyWithoutPartitions = 0
         lanes = [LaneFIFO](repeating: LaneFIFO(), count: WorkQueueLane.allCases.count)
         scheduled.removeAll()
         deadlines = DeadlineHeap()
@@ -692,7 +698,9 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     private mutating func insertReady(_ key: Key, lane: WorkQueueLane, since: Instant, counted: Bool = true) {
         sequence += 1
-        ready[key] = Ready(lane: lane, since: since, sequence: sequence)
+        if ready.updateValue(Ready(lane: lane, since: since, sequence: sequence), forKey: key) == nil {
+            countReady(partitionsOf[key], by: 1)
+        }
         lanes[lane.rawValue].append(key, sequence: sequence)
         if counted { addedCount += 1 }
     }
@@ -703,6 +711,7 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
     private mutating func popReady(onlyIdlePartitions: Bool) -> (Key, Ready)? {
         guard let (key, _) = firstEligible(onlyIdlePartitions: onlyIdlePartitions) else { return nil }
         guard let entry = ready.removeValue(forKey: key) else { return nil }
+        countReady(partitionsOf[key], by: -1)
         return (key, entry)
     }
 
@@ -727,6 +736,13 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
             blocking = { _ in nil }
             isFull = { _ in false }
         }
+        // Every ready key has a full partition: nothing to scan (the common case behind one busy
+        // store: each freed slot is taken by the first worker, the others would scan in vain).
+        if let limit, readyWithoutPartitions == 0,
+            readyPerPartition.keys.allSatisfy({ inFlight[$0, default: 0] >= limit })
+        {
+            return nil
+        }
         // Keys refused before stay refused while no partition freed, or while every partition
         // that refused them is still full: the scan resumes after them (without this, every
         // hand-out behind a busy store rescans the whole backlog, O(n²) over a first sync).
@@ -746,8 +762,25 @@ struct WorkQueueStateMachine<Key: Hashable, Instant: InstantProtocol> where Inst
 
     private mutating func setPartitions(_ partitions: [String], of key: Key) {
         let new = partitions.isEmpty ? nil : partitions
-        if let old = partitionsOf[key], old != new { partitionsChanged &+= 1 }
+        let old = partitionsOf[key]
+        guard old != new else { return }
+        if old != nil { partitionsChanged &+= 1 }
+        if ready[key] != nil {
+            countReady(old, by: -1)
+            countReady(new, by: 1)
+        }
         partitionsOf[key] = new
+    }
+
+    private mutating func countReady(_ partitions: [String]?, by delta: Int) {
+        guard let partitions else {
+            readyWithoutPartitions += delta
+            return
+        }
+        for partition in partitions {
+            let count = readyPerPartition[partition, default: 0] + delta
+            readyPerPartition[partition] = count > 0 ? count : nil
+        }
     }
 
     /// Moves keys whose deadline has come to their lane, as if added at their deadline.

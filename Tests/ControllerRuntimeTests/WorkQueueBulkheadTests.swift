@@ -152,6 +152,22 @@ private func partitions(_ key: String) -> [String] {
         #expect(handedOut(machine.next(now: at(6), onlyIdlePartitions: true)) == "ab1")
     }
 
+    @Test func aWaitingKeyMovedToAFreePartitionGoesAtOnce() {
+        var machine = Machine(partitionLimit: 1)
+        _ = machine.add("a0", lane: .priority, partitions: ["A"], now: at(0))
+        #expect(handedOut(machine.next(now: at(0))) == "a0")
+        _ = machine.add("a1", lane: .priority, partitions: ["A"], now: at(0))
+        _ = machine.add("x", lane: .priority, partitions: ["A"], now: at(0))
+        // Every ready key is behind the full partition A.
+        #expect(machine.next(now: at(1)) == .wait(until: nil))
+        // a1 now names B, which is free.
+        _ = machine.add("a1", lane: .priority, partitions: ["B"], now: at(2))
+        #expect(handedOut(machine.next(now: at(2))) == "a1")
+        #expect(machine.next(now: at(2)) == .wait(until: nil))
+        _ = machine.done("a0", now: at(3))
+        #expect(handedOut(machine.next(now: at(3))) == "x")
+    }
+
     @Test func manyKeysTakenPastABlockedOneAreAllHandedOutOnceEach() {
         var machine = Machine(partitionLimit: 1)
         _ = machine.add("a0", lane: .priority, partitions: ["A"], now: at(0))
