@@ -73,19 +73,26 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
         var timestamp: KubeTime
     }
 
-    /// Events recorded and not yet sent, oldest first from `queueHead`.
-    private var queue: [Pending] = []
-    private var queueHead = 0
-    private var sending = false
+    /// Events recorded and not yet sent, per sender lane (an object's Events always go to the
+    /// same lane, so they are sent in order and aggregate exactly), oldest first from `head`.
+    private struct Lane {
+        var queue: [Pending] = []
+        var head = 0
+        var sending = false
+        var count: Int { queue.count - head }
+    }
+
+    private var lanes = [Lane](repeating: Lane(), count: 4)
     private var flushWaiters: [CheckedContinuation<Void, Never>] = []
     /// Beyond this many queued Events new ones are dropped (client-go's broadcaster holds 1,000;
-    /// a first sync of 2,000 ExternalSecrets overflowed that by about 6%).
-    private let maxQueued = 4096
+    /// a first sync of 10,000 ExternalSecrets needs more while the senders catch up).
+    private let maxQueued = 10_000
 
-    /// Records an Event about `object` and returns at once: one sender sends the queued Events in
-    /// order (repeats are aggregated exactly as if sent synchronously), off the reconcile's path,
-    /// as client-go's broadcaster does. Failures are logged, never thrown: an Event is never worth
-    /// failing a reconcile. Caveat: Events still queued when the process exits are lost.
+    /// Records an Event about `object` and returns at once: four senders send the queued Events
+    /// (each object's in order, so repeats are aggregated exactly as if sent synchronously), off
+    /// the reconcile's path, as client-go's broadcaster does. Failures are logged, never thrown:
+    /// an Event is never worth failing a reconcile. Caveat: Events still queued when the process
+    /// exits are lost.
     public func record(_ type: EventType, reason: String, message: String, about object: some KubeObject) async {
         let reference = ObjectReference(to: object)
         let objectKey = "\(reference.namespace ?? "")/\(reference.kind ?? "")/\(reference.name ?? "")/\(reference.uid ?? "")"
@@ -93,39 +100,41 @@ public actor EventRecorder<C: Clock> where C.Duration == Duration {
             logger.debug("event dropped by the spam filter", metadata: ["object": "\(objectKey)", "reason": "\(reason)"])
             return
         }
-        guard queue.count - queueHead < maxQueued else {
+        guard lanes.reduce(0, { $0 + $1.count }) < maxQueued else {
             logger.debug("event dropped: the send queue is full", metadata: ["object": "\(objectKey)", "reason": "\(reason)"])
             return
         }
-        queue.append(
+        var hasher = Hasher()
+        hasher.combine(objectKey)
+        let lane = Int(UInt(bitPattern: hasher.finalize()) % UInt(lanes.count))
+        lanes[lane].queue.append(
             Pending(
                 key: Key(object: objectKey, type: type, reason: reason, message: message), reference: reference,
                 timestamp: KubeTime(now())))
-        guard !sending else { return }
-        sending = true
-        Task { await self.sendQueued() }
+        guard !lanes[lane].sending else { return }
+        lanes[lane].sending = true
+        Task { await self.sendQueued(lane: lane) }
     }
 
     /// Returns once every Event recorded so far has been sent (or has failed).
     public func flush() async {
-        guard sending else { return }
+        guard lanes.contains(where: \.sending) else { return }
         await withCheckedContinuation { flushWaiters.append($0) }
     }
 
-    /// The one sender: sends until the queue is empty.
-    private func sendQueued() async {
-        while queueHead < queue.count {
-            let next = queue[queueHead]
-            queueHead += 1
-            if queueHead >= 64, queueHead * 2 >= queue.count {
-                queue.removeFirst(queueHead)
-                queueHead = 0
+    /// A lane's one sender: sends until the lane's queue is empty.
+    private func sendQueued(lane index: Int) async {
+        while lanes[index].head < lanes[index].queue.count {
+            let next = lanes[index].queue[lanes[index].head]
+            lanes[index].head += 1
+            if lanes[index].head >= 64, lanes[index].head * 2 >= lanes[index].queue.count {
+                lanes[index].queue.removeFirst(lanes[index].head)
+                lanes[index].head = 0
             }
             await send(next)
         }
-        queue = []
-        queueHead = 0
-        sending = false
+        lanes[index] = Lane()
+        guard !lanes.contains(where: \.sending) else { return }
         let waiters = flushWaiters
         flushWaiters = []
         for waiter in waiters { waiter.resume() }
