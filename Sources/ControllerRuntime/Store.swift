@@ -69,8 +69,16 @@ public struct StoreIndex<Object: KubeObject>: Sendable {
 /// Guarantees: readers never see a half-applied relist (it is swapped in at once); indexes always
 /// agree with the objects. Caveat: the cache trails the API server by the watch latency.
 public final class Store<Object: KubeObject>: Sendable {
+    /// An object held by reference: a dictionary slot is then a pointer, not the whole struct
+    /// (an ExternalSecret is 488 bytes inline, and a dictionary keeps up to half its slots
+    /// empty), which saved about 0.75 KiB per namespace in the ClusterExternalSecret bench.
+    final class Box: Sendable {
+        let value: Object
+        init(_ value: Object) { self.value = value }
+    }
+
     struct State {
-        var objects: [ObjectKey: Object] = [:]
+        var objects: [ObjectKey: Box] = [:]
         /// index name → value → keys
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var synced = false
@@ -89,10 +97,10 @@ public final class Store<Object: KubeObject>: Sendable {
 
     private init(indexers: [StoreIndex<Object>]) { self.indexers = indexers }
 
-    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key] } }
+    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key]?.value } }
 
     /// Every object, in no particular order.
-    public func list() -> [Object] { state.withLock { Array($0.objects.values) } }
+    public func list() -> [Object] { state.withLock { $0.objects.values.map(\.value) } }
 
     public var count: Int { state.withLock { $0.objects.count } }
 
@@ -103,7 +111,7 @@ public final class Store<Object: KubeObject>: Sendable {
 
     /// Objects filed under `value` in index `index`.
     public func objects(index: String, value: String) -> [Object] {
-        state.withLock { state in (state.indexes[index]?[value] ?? []).compactMap { state.objects[$0] } }
+        state.withLock { state in (state.indexes[index]?[value] ?? []).compactMap { state.objects[$0]?.value } }
     }
 
     /// Whether the first complete listing has been applied.
@@ -129,7 +137,7 @@ public final class Store<Object: KubeObject>: Sendable {
         for (indexer, (name, indexValues)) in zip(indexers, values) {
             guard let share = indexer.share, let value = indexValues.first,
                 let other = state.indexes[name]?[value]?.first(where: { $0 != key }),
-                let existing = state.objects[other]
+                let existing = state.objects[other]?.value
             else { continue }
             share(&object, existing)
         }
@@ -150,7 +158,7 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
             let values = store.indexValues(of: object)
             let old = store.state.withLock { state -> Object? in
                 store.share(&object, key: key, values: values, in: state)
-                let old = state.objects.updateValue(object, forKey: key)
+                let old = state.objects.updateValue(Store<Object>.Box(object), forKey: key)?.value
                 if let old { Self.unindex(key, values: store.indexValues(of: old), in: &state) }
                 Self.index(key, values: values, in: &state)
                 return old
@@ -159,7 +167,7 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
         case .deleted(let object):
             let key = ObjectKey(object)
             let old = store.state.withLock { state -> Object? in
-                guard let old = state.objects.removeValue(forKey: key) else { return nil }
+                guard let old = state.objects.removeValue(forKey: key)?.value else { return nil }
                 Self.unindex(key, values: store.indexValues(of: old), in: &state)
                 return old
             }
@@ -171,10 +179,10 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
                 let key = ObjectKey(object)
                 let values = store.indexValues(of: object)
                 store.share(&object, key: key, values: values, in: fresh)
-                fresh.objects[key] = object
+                fresh.objects[key] = Store<Object>.Box(object)
                 Self.index(key, values: values, in: &fresh)
             }
-            let previous = store.state.withLock { state -> [ObjectKey: Object] in
+            let previous = store.state.withLock { state -> [ObjectKey: Store<Object>.Box] in
                 let previous = state.objects
                 state.objects = fresh.objects
                 state.indexes = fresh.indexes
@@ -184,10 +192,10 @@ public struct StoreWriter<Object: KubeObject>: Sendable {
             store.syncWaiters.wakeAll()
             var changes: [StoreChange<Object>] = []
             for (key, object) in fresh.objects {
-                changes.append(StoreChange(key: key, old: previous[key], new: object))
+                changes.append(StoreChange(key: key, old: previous[key]?.value, new: object.value))
             }
             for (key, old) in previous where fresh.objects[key] == nil {
-                changes.append(StoreChange(key: key, old: old, new: nil))
+                changes.append(StoreChange(key: key, old: old.value, new: nil))
             }
             return changes
         }
