@@ -224,20 +224,10 @@ public struct LeaseElector<C: Clock>: Sendable where C.Duration == Duration {
     private func renewing(within limit: Duration, observation: Observation?) async throws
         -> (renewed: Bool, observation: Observation?)?
     {
-        try await withThrowingTaskGroup(of: (renewed: Bool, observation: Observation?)?.self) { group in
-            group.addTask {
-                var observed = observation
-                let renewed = try await self.tryAcquireOrRenew(observation: &observed)
-                return (renewed, observed)
-            }
-            group.addTask {
-                try await self.renewalTimer.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            let first = try await group.next() ?? nil
-            if first == nil, Task.isCancelled { throw CancellationError() }
-            return first
+        try await renewalTimer.run(timeout: limit) {
+            var observed = observation
+            let renewed = try await self.tryAcquireOrRenew(observation: &observed)
+            return (renewed, observed)
         }
     }
 

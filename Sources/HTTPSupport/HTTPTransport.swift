@@ -96,22 +96,12 @@ extension HTTPTransport {
     public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int = 64 << 20) async throws
         -> HTTPResponse
     {
-        try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
-            group.addTask {
-                let response = try await self.stream(request, timeout: timeout)
-                return try await response.collect(upTo: maxBodyBytes)
-            }
-            group.addTask {
-                // Not Task.sleep: its timer would stay armed for `timeout` after every answer.
-                try await DeadlineTimer.continuous.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw HTTPTransportError.timedOut(after: timeout)
-            }
-            return response
+        // Not a Task.sleep race: its timer would stay armed for `timeout` after every answer.
+        let response = try await DeadlineTimer.continuous.run(timeout: timeout) {
+            try await self.stream(request, timeout: timeout).collect(upTo: maxBodyBytes)
         }
+        guard let response else { throw HTTPTransportError.timedOut(after: timeout) }
+        return response
     }
 }
 
